@@ -1,0 +1,53 @@
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "commands.hpp"
+#include "dojosim/core/errors.hpp"
+#include "dojosim/core/registry.hpp"
+#include "dojosim/core/text.hpp"
+#include "dojosim/hardware/system.hpp"
+#include "dojosim/workload/transformer.hpp"
+#include "registry_all.hpp"
+
+namespace dojosim::cli {
+
+void add_list(CLI::App& app, Action& action) {
+  auto* cmd = app.add_subcommand("list", "List presets: systems, models, formats, or registered components");
+  static std::string what;
+  static std::string format = "text";
+  cmd->add_option("what", what, "systems | models | formats | components")->required();
+  cmd->add_option("--format", format, "text | markdown (components only)");
+  cmd->callback([&action]() {
+    action = []() -> int {
+      const std::vector<std::string> kinds{"systems", "models", "formats", "components"};
+      if (what == "systems") {
+        for (const auto& n : hardware::preset_system_names()) {
+          const auto s = hardware::load_system(n);
+          fmt::print("{:<14} {:>6} x {:<16} {}\n", n, s.device_count(), s.device.name, s.description);
+        }
+      } else if (what == "models") {
+        for (const auto& n : workload::zoo_model_names()) {
+          const auto m = workload::load_model(n);
+          fmt::print("{:<14} {:>8.2f} B params  {}\n", n, m.params() / 1e9, m.source);
+        }
+      } else if (what == "formats") {
+        print_formats();
+      } else if (what == "components") {
+        const auto reg = build_registry();
+        if (format == "markdown") {
+          std::cout << reg.markdown();
+        } else {
+          for (const auto& k : reg.kinds())
+            for (const auto* c : reg.of_kind(k)) fmt::print("{:<18} {:<22} {}\n", k, c->name, c->help);
+        }
+      } else {
+        throw core::InputError({"", 0, 0, "list"}, fmt::format("cannot list '{}'", what), "one of: " + core::join(kinds, ", "),
+                               core::did_you_mean(what, kinds));
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace dojosim::cli

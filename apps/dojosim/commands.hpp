@@ -1,0 +1,28 @@
+// The CLI: one file per subcommand (cmd_<name>.cpp), each registering itself on the
+// CLI11 app and returning the action to run after parsing. No modelling logic lives here.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace dojosim::cli {
+
+using Action = std::function<int()>;
+
+// Each adds its subcommand to `app` and stores the action to run into `action` when the
+// subcommand is selected.
+void add_list(CLI::App& app, Action& action);
+void add_show(CLI::App& app, Action& action);
+void add_run(CLI::App& app, Action& action);
+// The default scenario (dojosim with no arguments).
+int run_default_scenario();
+
+// Shared option helpers.
+struct SystemArgs {
+  std::string system;
+  std::vector<std::string> set;
+};
+
+}  // namespace dojosim::cli

@@ -1,0 +1,43 @@
+// dojosim command line: parses arguments, dispatches to a subcommand, and maps errors to
+// exit codes (0 ok, 1 internal error, 2 bad input, 3 valid input that cannot run).
+#include <fmt/format.h>
+
+#include <exception>
+#include <iostream>
+
+#include "commands.hpp"
+#include "dojosim/core/errors.hpp"
+
+int main(int argc, char** argv) {
+  using namespace dojosim;
+  CLI::App app{"dojosim: a simulator and planner of large-scale neural-network training, Tesla Dojo included",
+               "dojosim"};
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", "dojosim 0.1.0");
+  cli::Action action;
+  cli::add_list(app, action);
+  cli::add_show(app, action);
+  cli::add_run(app, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  try {
+    if (!action) return cli::run_default_scenario();
+    return action();
+  } catch (const core::Error& e) {
+    std::cerr << e.what() << "\n";
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::cerr << "internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,126 @@
+// Machines: a Device, the levels of the interconnect hierarchy that group devices
+// (device -> node or tile -> ... -> pod), Dojo's DIP memory cards and Z-plane, and the
+// power/price figures economics needs.
+//
+// Contract: all figures are in SI base units (bytes, seconds, B/s, FLOP/s, W, USD).
+// Level i groups `size` children, each child being one instance of level i-1 (level 0's
+// children are devices). Bandwidths are per direction. A System is immutable once
+// loaded; engines read it, never modify it.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dojosim/core/config.hpp"
+#include "dojosim/core/registry.hpp"
+
+namespace dojosim::hardware {
+
+enum class Precision { fp64, fp32, tf32, bf16, fp16, fp8, cfp8 };
+inline constexpr std::size_t kPrecisions = 7;
+std::string_view precision_name(Precision p);
+const std::vector<std::string>& precision_names();
+Precision parse_precision(std::string_view s);  // throws InputError with a suggestion
+// Bytes per stored element of a tensor kept in this precision.
+double precision_bytes(Precision p);
+
+struct MemoryTier {
+  std::string name;   // "hbm", "sram", ...
+  double capacity = 0;   // bytes
+  double bandwidth = 0;  // B/s
+};
+
+// Calibration of achieved vs. peak throughput for one device (docs/model.md,
+// docs/validation.md). GEMM time = FLOPs / (peak * gemm_max[prec] * wave_quantisation)
+// + kernel_overhead; memory-bound op time = bytes / (bw * memory_efficiency) + overhead.
+struct Efficiency {
+  std::array<double, kPrecisions> gemm_max{};  // achieved fraction of peak for large GEMMs
+  int tile_m = 128, tile_n = 128;              // output tile of the GEMM kernels (wave quantisation)
+  double memory_efficiency = 0.8;              // achieved fraction of memory bandwidth
+  double kernel_overhead = 4e-6;               // s per kernel (launch + tail)
+  double attention_efficiency = 0.6;           // fused attention achieved fraction of GEMM max
+};
+
+struct Device {
+  std::string name;
+  std::string description;
+  std::array<double, kPrecisions> peak{};  // FLOP/s; 0 = not supported
+  std::vector<MemoryTier> memory;          // memory[0] holds model state by default
+  int compute_units = 1;                   // SMs, TensorCores, or D1 cores
+  double tdp = 0, idle_power = 0, price = 0;  // W, W, USD
+  Efficiency eff;
+  // On-die core mesh (Dojo D1): rows x cols cores, link bandwidth per direction, hop latency.
+  int core_rows = 0, core_cols = 0;
+  double core_link_bandwidth = 0, core_hop_latency = 0;
+  double sram_per_core = 0;
+  [[nodiscard]] double peak_for(Precision p) const { return peak[static_cast<std::size_t>(p)]; }
+  [[nodiscard]] double memory_capacity() const { return memory.empty() ? 0.0 : memory[0].capacity; }
+  [[nodiscard]] double memory_bandwidth() const { return memory.empty() ? 0.0 : memory[0].bandwidth; }
+};
+
+enum class Topology { switched, fat_tree, ring, mesh2d, torus2d, torus3d };
+std::string_view topology_name(Topology t);
+
+struct Level {
+  std::string name;
+  Topology topology = Topology::switched;
+  int size = 1;                   // children per instance of this level
+  std::array<int, 3> dims{1, 1, 1};  // mesh/torus shape (product == size)
+  // switched/fat_tree: injection bandwidth per device per direction;
+  // mesh/torus/ring: bandwidth per link per direction between adjacent children.
+  double bandwidth = 0;
+  double latency = 0;             // s per message (switched) or per hop (mesh, torus, ring)
+  double oversubscription = 1.0;  // fat tree: bandwidth divisor for traffic through the top tier
+  int tiers = 1;                  // fat tree tiers (switch hops = 2*tiers - 1)
+  double bus_efficiency = 0.9;    // achieved fraction of bandwidth for large messages
+  double half_efficiency_bytes = 0;  // message size at which efficiency is half its maximum
+  double overhead_power = 0;      // W per instance of this level beyond its devices (switches, hosts, VRMs)
+  double price = 0;               // USD per instance beyond its devices (chassis, switches, hosts)
+};
+
+// Dojo Interface Processor cards: HBM reached from the tiles over TTP links, and the
+// Ethernet (TTPoE) Z-plane between them.
+struct Dip {
+  int count = 0;                  // DIPs in the whole system
+  double capacity = 0;            // bytes of HBM per DIP
+  double hbm_bandwidth = 0;       // B/s per DIP
+  double tile_link_bandwidth = 0; // B/s DIP <-> tile, per DIP
+  double ethernet_bandwidth = 0;  // B/s per DIP on the Z-plane (TTPoE)
+  double ethernet_latency = 0;    // s, one-way over the switch
+  double power = 0, price = 0;    // per DIP
+};
+
+struct System {
+  std::string name;
+  std::string description;
+  Device device;
+  std::vector<Level> levels;  // innermost first
+  Dip dip;
+  double pue = 1.0;
+  core::Provenance provenance;
+  std::vector<std::string> assumptions;
+
+  [[nodiscard]] long long device_count() const;
+  // Devices under one instance of level i (level -1 = one device).
+  [[nodiscard]] long long devices_per(int level) const;
+  [[nodiscard]] double peak(Precision p) const { return static_cast<double>(device_count()) * device.peak_for(p); }
+  [[nodiscard]] bool is_dojo() const { return device.core_rows > 0; }
+  [[nodiscard]] int tiles() const;  // Dojo: number of training tiles (0 otherwise)
+  [[nodiscard]] double total_memory(std::string_view tier) const;
+};
+
+// Loads a system: a preset name with optional parameters ("dgx-h100:nodes=64"), or a
+// path to a YAML file; then applies --set overrides (KEY=VALUE). Throws InputError
+// (exit 2) with file, line, key and a suggestion on any problem.
+System load_system(const std::string& spec, const std::vector<std::string>& overrides = {});
+// The fully resolved system as a YAML/JSON-ready tree (with sources and derived totals).
+YAML::Node system_to_yaml(const System& s);
+std::vector<std::string> preset_system_names();
+// The YAML text of a preset, or "" if there is none of that name.
+std::string preset_system_text(std::string_view name);
+
+void register_hardware(core::Registry& r);
+
+}  // namespace dojosim::hardware

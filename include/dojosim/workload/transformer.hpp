@@ -1,0 +1,75 @@
+// Transformer model descriptions: shape, parameter count and per-token FLOPs.
+//
+// Contract: a Transformer is a plain value; `validate()` has been called on every
+// instance a loader returns (heads divide hidden, kv_heads divide heads, ...). FLOP
+// counts use 2 FLOPs per multiply-accumulate.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dojosim/core/config.hpp"
+
+namespace dojosim::workload {
+
+struct Transformer {
+  std::string name;
+  std::string family;        // "gpt", "llama", "mixtral", ... (informational)
+  long long layers = 0;
+  long long hidden = 0;
+  long long ffn = 0;          // dense MLP inner width
+  long long heads = 0;
+  long long kv_heads = 0;     // < heads: grouped-query attention
+  long long head_dim = 0;     // default hidden / heads
+  long long vocab = 0;
+  long long max_seq = 2048;
+  bool gated_mlp = false;     // SwiGLU: 3 matrices instead of 2
+  bool tied_embeddings = false;
+  bool learned_positions = false;  // GPT-2/3 learned absolute position embeddings
+  bool bias = false;               // biases on projections (GPT-2/3, NeoX)
+  bool rmsnorm = false;            // RMSNorm (scale only) instead of LayerNorm (scale+bias)
+  bool qkv_bias = false;           // Qwen2: bias on Q, K, V only
+  // Mixture of experts (experts == 0: dense).
+  long long experts = 0;
+  long long experts_per_token = 0;
+  long long expert_ffn = 0;
+  long long shared_experts = 0;
+  std::string source;              // where the shape came from
+
+  [[nodiscard]] bool moe() const { return experts > 0; }
+  [[nodiscard]] long long q_dim() const { return heads * head_dim; }
+  [[nodiscard]] long long kv_dim() const { return kv_heads * head_dim; }
+
+  // Parameters, exactly, from the shape.
+  [[nodiscard]] double attention_params_per_layer() const;
+  [[nodiscard]] double mlp_params_per_layer() const;         // all experts
+  [[nodiscard]] double active_mlp_params_per_layer() const;  // per token
+  [[nodiscard]] double norm_params_per_layer() const;
+  [[nodiscard]] double embedding_params() const;  // token (+ position) embeddings
+  [[nodiscard]] double head_params() const;       // LM head (0 when tied) + final norm
+  [[nodiscard]] double params() const;
+  [[nodiscard]] double active_params() const;
+
+  // Forward FLOPs per token at sequence length `seq`. Attention scores and context cost
+  // 4 * seq * q_dim per layer for full attention; causal masking halves that.
+  [[nodiscard]] double forward_flops_per_token(long long seq, bool causal = true) const;
+  // Model FLOPs per token for training (forward + backward = 3x forward), no recompute.
+  [[nodiscard]] double training_flops_per_token(long long seq, bool causal = true) const {
+    return 3.0 * forward_flops_per_token(seq, causal);
+  }
+
+  // Throws InputError naming `where` if the shape is inconsistent.
+  void validate(const core::Location& where) const;
+};
+
+// Loads a model: a zoo name ("llama3-70b"), a Hugging Face config.json, or a YAML file.
+Transformer load_model(const std::string& spec);
+Transformer model_from_yaml(const core::Reader& r);
+Transformer model_from_hf_json(const std::string& text, const std::string& file);
+std::vector<std::string> zoo_model_names();
+std::string zoo_model_text(const std::string& name);  // "" if unknown
+
+// Resolved description with derived totals (for `dojosim show model`).
+YAML::Node model_to_yaml(const Transformer& t);
+
+}  // namespace dojosim::workload

@@ -1,0 +1,453 @@
+#include "dojosim/hardware/system.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "dojosim/core/text.hpp"
+#include "presets.hpp"
+
+namespace dojosim::hardware {
+
+using core::Bounds;
+using core::Dim;
+using core::InputError;
+using core::Location;
+using core::Reader;
+
+namespace {
+const std::vector<std::string> kPrecisionNames{"fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "cfp8"};
+const std::vector<std::string> kTopologyNames{"switched", "fat_tree", "ring", "mesh2d", "torus2d", "torus3d"};
+}  // namespace
+
+std::string_view precision_name(Precision p) { return kPrecisionNames[static_cast<std::size_t>(p)]; }
+const std::vector<std::string>& precision_names() { return kPrecisionNames; }
+
+Precision parse_precision(std::string_view s) {
+  const std::string l = core::to_lower(s);
+  for (std::size_t i = 0; i < kPrecisionNames.size(); ++i)
+    if (kPrecisionNames[i] == l) return static_cast<Precision>(i);
+  throw InputError({}, fmt::format("unknown precision '{}'", s), "one of: " + core::join(kPrecisionNames, ", "),
+                   core::did_you_mean(l, kPrecisionNames));
+}
+
+double precision_bytes(Precision p) {
+  switch (p) {
+    case Precision::fp64: return 8;
+    case Precision::fp32: case Precision::tf32: return 4;
+    case Precision::bf16: case Precision::fp16: return 2;
+    case Precision::fp8: case Precision::cfp8: return 1;
+  }
+  return 2;
+}
+
+std::string_view topology_name(Topology t) { return kTopologyNames[static_cast<std::size_t>(t)]; }
+
+long long System::devices_per(int level) const {
+  long long n = 1;
+  for (int i = 0; i <= level && i < static_cast<int>(levels.size()); ++i) n *= levels[static_cast<std::size_t>(i)].size;
+  return n;
+}
+long long System::device_count() const { return devices_per(static_cast<int>(levels.size()) - 1); }
+
+int System::tiles() const {
+  if (!is_dojo()) return 0;
+  for (std::size_t i = 0; i < levels.size(); ++i)
+    if (levels[i].name == "tile") return static_cast<int>(device_count() / devices_per(static_cast<int>(i)));
+  return 0;
+}
+
+double System::total_memory(std::string_view tier) const {
+  double t = 0;
+  for (const auto& m : device.memory)
+    if (m.name == tier) t += m.capacity * static_cast<double>(device_count());
+  if (tier == "dip_hbm") t += dip.capacity * dip.count;
+  return t;
+}
+
+namespace {
+
+// Parameters a preset exposes as "NAME:param=value".
+struct PresetParam {
+  std::string name, help;
+  std::vector<std::string> paths;
+  long long divide = 1;
+  long long multiply = 1;
+};
+
+std::vector<PresetParam> read_params(const core::Document& doc) {
+  std::vector<PresetParam> out;
+  const YAML::Node& root = doc.root;
+  if (!root["parameters"].IsDefined()) return out;
+  if (!root["parameters"].IsMap())
+    throw InputError(Location{doc.file, root["parameters"].Mark().line + 1, root["parameters"].Mark().column + 1, "parameters"},
+                     "'parameters' must be a map", "name: {sets: [key.path], help: ...}");
+  for (const auto& kv : root["parameters"]) {
+    PresetParam p;
+    p.name = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    p.help = v["help"].IsDefined() ? v["help"].Scalar() : "";
+    if (v["divide"].IsDefined()) p.divide = v["divide"].as<long long>();
+    if (v["multiply"].IsDefined()) p.multiply = v["multiply"].as<long long>();
+    for (const auto& s : v["sets"]) p.paths.push_back(s.Scalar());
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+void apply_param(core::Document& doc, const std::vector<PresetParam>& params, const std::string& preset,
+                 const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  const std::string origin = fmt::format("{}:{}", preset, assignment);
+  std::vector<std::string> names;
+  for (const auto& p : params) names.push_back(p.name);
+  if (eq == std::string::npos)
+    throw InputError(Location{origin, 0, 0, ""}, fmt::format("system parameter '{}' is not name=value", assignment),
+                     names.empty() ? "no parameters (this preset has none)" : "one of: " + core::join(names, ", "));
+  const std::string key = core::trim(assignment.substr(0, eq));
+  const std::string val = core::trim(assignment.substr(eq + 1));
+  for (const auto& p : params) {
+    if (p.name != key) continue;
+    char* end = nullptr;
+    const double d = std::strtod(val.c_str(), &end);
+    if (val.empty() || *end != '\0' || d != std::floor(d) || d < 1 || d > 1e9)
+      throw InputError(Location{origin, 0, 0, key}, fmt::format("'{}' must be a whole number >= 1, got '{}'", key, val),
+                       "a positive whole number");
+    const auto n = static_cast<long long>(d);
+    if (n % p.divide != 0)
+      throw InputError(Location{origin, 0, 0, key}, fmt::format("'{}={}' is not a multiple of {}", key, n, p.divide),
+                       fmt::format("a multiple of {}", p.divide), fmt::format("try {}={}", key, (n / p.divide + 1) * p.divide));
+    for (const auto& path : p.paths) {
+      // "a.b*40" sets a.b to 40 times the parameter.
+      const auto star = path.find('*');
+      const long long mult = star == std::string::npos ? p.multiply : std::stoll(path.substr(star + 1));
+      core::set_path(doc, path.substr(0, star), std::to_string(n / p.divide * mult), origin);
+    }
+    return;
+  }
+  throw InputError(Location{origin, 0, 0, key}, fmt::format("'{}' has no parameter '{}'", preset, key),
+                   names.empty() ? "no parameters (this preset has none)" : "one of: " + core::join(names, ", "),
+                   core::did_you_mean(key, names));
+}
+
+Efficiency read_efficiency(const Reader& r) {
+  Efficiency e;
+  if (auto g = r.optional_map("gemm_max")) {
+    for (std::size_t i = 0; i < kPrecisionNames.size(); ++i)
+      e.gemm_max[i] = g->number(kPrecisionNames[i], 0.0, Bounds{0.0, 1.0, true});
+    g->finish();
+  }
+  e.tile_m = static_cast<int>(r.integer("tile_m", 128, 1, 4096));
+  e.tile_n = static_cast<int>(r.integer("tile_n", 128, 1, 4096));
+  e.memory_efficiency = r.number("memory_efficiency", 0.8, Bounds{0.01, 1.0});
+  e.kernel_overhead = r.quantity("kernel_overhead", Dim::seconds, 4e-6, Bounds{0.0, 1e-2, true});
+  e.attention_efficiency = r.number("attention_efficiency", 0.6, Bounds{0.01, 1.0});
+  r.finish();
+  return e;
+}
+
+Device read_device(const Reader& r) {
+  Device d;
+  d.name = r.string("name");
+  d.description = r.string("description", "");
+  const Reader peak = r.map("peak");
+  for (std::size_t i = 0; i < kPrecisionNames.size(); ++i)
+    d.peak[i] = peak.quantity(kPrecisionNames[i], Dim::flop_rate, 0.0, Bounds{0.0, 1e18, true});
+  peak.finish();
+  if (d.peak[static_cast<std::size_t>(Precision::bf16)] <= 0)
+    peak.fail("bf16", "a device needs a BF16 peak", "a compute rate, e.g. 312 TFLOP/s");
+  const Reader mem = r.map("memory");
+  for (const auto& name : mem.keys()) {
+    const Reader t = mem.map(name);
+    MemoryTier tier;
+    tier.name = name;
+    tier.capacity = t.quantity("capacity", Dim::bytes, std::nullopt, Bounds{1e3, 1e15});
+    tier.bandwidth = t.quantity("bandwidth", Dim::byte_rate, std::nullopt, Bounds{1e6, 1e16});
+    t.finish();
+    d.memory.push_back(tier);
+  }
+  mem.finish();
+  if (d.memory.empty()) mem.fail("", "a device needs at least one memory tier", "e.g. hbm: {capacity: 80 GB, bandwidth: 2 TB/s}");
+  d.compute_units = static_cast<int>(r.integer("compute_units", 1, 1, 10000000));
+  d.tdp = r.quantity("tdp", Dim::watts, std::nullopt, Bounds{1.0, 1e6});
+  d.idle_power = r.quantity("idle_power", Dim::watts, d.tdp * 0.25, Bounds{0.0, 1e6, true});
+  if (d.idle_power > d.tdp) r.fail("idle_power", "idle power exceeds TDP", "a power at most the TDP");
+  d.price = r.quantity("price", Dim::usd, 0.0, Bounds{0.0, 1e9, true});
+  if (auto e = r.optional_map("efficiency")) d.eff = read_efficiency(*e);
+  // Calibration defaults when a precision's GEMM efficiency is not given: the BF16 one.
+  const double bf = d.eff.gemm_max[static_cast<std::size_t>(Precision::bf16)];
+  for (auto& g : d.eff.gemm_max)
+    if (g <= 0) g = bf > 0 ? bf : 0.7;
+  if (auto m = r.optional_map("core_mesh")) {
+    d.core_rows = static_cast<int>(m->integer("rows", std::nullopt, 1, 4096));
+    d.core_cols = static_cast<int>(m->integer("cols", std::nullopt, 1, 4096));
+    d.core_link_bandwidth = m->quantity("link_bandwidth", Dim::byte_rate, std::nullopt, Bounds{1e6, 1e15});
+    d.core_hop_latency = m->quantity("hop_latency", Dim::seconds, 1e-9, Bounds{0.0, 1e-3, true});
+    d.sram_per_core = m->quantity("sram_per_core", Dim::bytes, std::nullopt, Bounds{1.0, 1e12});
+    m->finish();
+  }
+  r.finish();
+  return d;
+}
+
+Level read_level(const Reader& r, const std::string& name) {
+  Level l;
+  l.name = name;
+  const std::string topo = r.choice("topology", kTopologyNames);
+  l.topology = static_cast<Topology>(std::find(kTopologyNames.begin(), kTopologyNames.end(), topo) - kTopologyNames.begin());
+  l.size = static_cast<int>(r.integer("size", std::nullopt, 1, 100000000));
+  if (r.has("dims")) {
+    const YAML::Node& dn = r.node()["dims"];
+    r.ignore("dims");
+    if (!dn.IsSequence() || dn.size() < 1 || dn.size() > 3)
+      r.fail("dims", "dims must be a list of 1 to 3 whole numbers", "e.g. [5, 5]");
+    long long prod = 1;
+    for (std::size_t i = 0; i < dn.size(); ++i) {
+      int v = 0;
+      try { v = dn[i].as<int>(); } catch (const YAML::Exception&) { r.fail("dims", "dims must be whole numbers", "e.g. [5, 5]"); }
+      if (v < 1) r.fail("dims", "each dimension must be at least 1");
+      l.dims[i] = v;
+      prod *= v;
+    }
+    if (prod != l.size)
+      r.fail("dims", fmt::format("dims multiply to {} but size is {}", prod, l.size), "dims whose product equals size",
+             "set size to the product of dims, or use a SYS:param that sets both");
+  } else {
+    l.dims = {l.size, 1, 1};
+  }
+  l.bandwidth = r.quantity("bandwidth", Dim::byte_rate, std::nullopt, Bounds{1e6, 1e16});
+  l.latency = r.quantity("latency", Dim::seconds, std::nullopt, Bounds{0.0, 1.0, true});
+  l.oversubscription = r.number("oversubscription", 1.0, Bounds{1.0, 64.0});
+  l.tiers = static_cast<int>(r.integer("tiers", 1, 1, 3));
+  l.bus_efficiency = r.number("bus_efficiency", 0.9, Bounds{0.01, 1.0});
+  l.half_efficiency_bytes = r.quantity("half_efficiency_bytes", Dim::bytes, 0.0, Bounds{0.0, 1e12, true});
+  l.overhead_power = r.quantity("overhead_power", Dim::watts, 0.0, Bounds{0.0, 1e9, true});
+  l.price = r.quantity("price", Dim::usd, 0.0, Bounds{0.0, 1e12, true});
+  r.finish();
+  return l;
+}
+
+System read_system(const std::shared_ptr<const core::Document>& doc) {
+  System s;
+  Reader r(doc, doc->root, "", &s.provenance);
+  s.name = r.string("name");
+  s.description = r.string("description", "");
+  r.ignore("parameters");
+  if (r.has("assumptions")) {
+    r.ignore("assumptions");
+    for (const auto& a : doc->root["assumptions"]) s.assumptions.push_back(a.Scalar());
+  }
+  s.device = read_device(r.map("device"));
+  const Reader levels = r.map("levels");
+  for (const auto& name : levels.keys()) s.levels.push_back(read_level(levels.map(name), name));
+  levels.finish();
+  if (s.levels.empty()) levels.fail("", "a system needs at least one level", "e.g. node: {topology: switched, size: 8, ...}");
+  if (s.device_count() > 100000000) r.fail("levels", "more than 10^8 devices is beyond what dojosim models");
+  if (auto d = r.optional_map("dip")) {
+    s.dip.count = static_cast<int>(d->integer("count", std::nullopt, 0, 10000000));
+    s.dip.capacity = d->quantity("capacity", Dim::bytes, std::nullopt, Bounds{1e6, 1e14});
+    s.dip.hbm_bandwidth = d->quantity("hbm_bandwidth", Dim::byte_rate, std::nullopt, Bounds{1e6, 1e15});
+    s.dip.tile_link_bandwidth = d->quantity("tile_link_bandwidth", Dim::byte_rate, std::nullopt, Bounds{1e6, 1e15});
+    s.dip.ethernet_bandwidth = d->quantity("ethernet_bandwidth", Dim::byte_rate, std::nullopt, Bounds{1e6, 1e15});
+    s.dip.ethernet_latency = d->quantity("ethernet_latency", Dim::seconds, std::nullopt, Bounds{0.0, 1.0, true});
+    s.dip.power = d->quantity("power", Dim::watts, 0.0, Bounds{0.0, 1e5, true});
+    s.dip.price = d->quantity("price", Dim::usd, 0.0, Bounds{0.0, 1e9, true});
+    d->finish();
+  }
+  s.pue = r.number("pue", 1.0, Bounds{1.0, 3.0});
+  r.finish();
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> preset_system_names() {
+  std::vector<std::string> names;
+  for (const auto& p : detail::system_presets()) names.emplace_back(p.name);
+  return names;
+}
+
+std::string preset_system_text(std::string_view name) {
+  for (const auto& p : detail::system_presets())
+    if (p.name == name) return std::string(p.text);
+  return {};
+}
+
+System load_system(const std::string& spec, const std::vector<std::string>& overrides) {
+  if (core::trim(spec).empty())
+    throw InputError({}, "empty system name", "a preset name (dojosim list systems) or a YAML file");
+  core::Document doc;
+  std::string preset;
+  std::vector<std::string> params;
+  const bool is_file = spec.find('/') != std::string::npos || spec.ends_with(".yaml") || spec.ends_with(".yml") ||
+                       spec.ends_with(".json");
+  if (is_file) {
+    doc = core::load_yaml_file(spec);
+  } else {
+    auto parts = core::split(spec, ':');
+    preset = core::trim(parts[0]);
+    for (std::size_t i = 1; i < parts.size(); ++i)
+      for (const auto& p : core::split(parts[i], ','))
+        if (!core::trim(p).empty()) params.push_back(core::trim(p));
+    const std::string text = preset_system_text(preset);
+    if (text.empty()) {
+      const auto names = preset_system_names();
+      throw InputError(Location{"", 0, 0, ""}, fmt::format("unknown system '{}'", preset),
+                       "a preset name or a path to a YAML file; presets: " + core::join(names, ", "),
+                       core::did_you_mean(preset, names));
+    }
+    doc = core::parse_yaml(text, fmt::format("<preset {}>", preset));
+  }
+  if (!doc.root.IsMap()) throw InputError(Location{doc.file, 1, 1, ""}, "a system file must be a YAML map", "name:, device:, levels:");
+  std::vector<PresetParam> declared;
+  try {
+    declared = read_params(doc);
+  } catch (const YAML::Exception& e) {
+    throw InputError(Location{doc.file, e.mark.line + 1, e.mark.column + 1, "parameters"},
+                     fmt::format("malformed preset parameters: {}", e.msg), "name: {sets: [key.path], divide: N, help: ...}");
+  }
+  if (!params.empty() && is_file)
+    throw InputError(Location{spec, 0, 0, ""}, "parameters after a file name are not supported", "use --set KEY=VALUE");
+  for (const auto& p : params) apply_param(doc, declared, preset, p);
+  for (const auto& o : overrides) core::apply_override(doc, o, "--set " + o);
+  auto shared = std::make_shared<const core::Document>(std::move(doc));
+  try {
+    return read_system(shared);
+  } catch (const YAML::Exception& e) {
+    // Safety net: a structural surprise the typed reader did not anticipate.
+    throw InputError(Location{shared->file, e.mark.line + 1, e.mark.column + 1, ""}, fmt::format("cannot read system: {}", e.msg));
+  }
+}
+
+namespace {
+YAML::Node fig(double v, Dim d, const System& s, const std::string& path) {
+  YAML::Node n;
+  n["value"] = core::format_quantity(v, d);
+  auto it = s.provenance.source.find(path);
+  n["source"] = it != s.provenance.source.end() ? it->second : std::string("default (not stated)");
+  auto nt = s.provenance.note.find(path);
+  if (nt != s.provenance.note.end()) n["note"] = nt->second;
+  return n;
+}
+}  // namespace
+
+YAML::Node system_to_yaml(const System& s) {
+  YAML::Node root;
+  root["name"] = s.name;
+  if (!s.description.empty()) root["description"] = s.description;
+  YAML::Node dev;
+  dev["name"] = s.device.name;
+  for (std::size_t i = 0; i < kPrecisions; ++i)
+    if (s.device.peak[i] > 0)
+      dev["peak"][kPrecisionNames[i]] = fig(s.device.peak[i], Dim::flop_rate, s, "device.peak." + kPrecisionNames[i]);
+  for (const auto& m : s.device.memory) {
+    dev["memory"][m.name]["capacity"] = fig(m.capacity, Dim::bytes, s, "device.memory." + m.name + ".capacity");
+    dev["memory"][m.name]["bandwidth"] = fig(m.bandwidth, Dim::byte_rate, s, "device.memory." + m.name + ".bandwidth");
+  }
+  dev["compute_units"] = s.device.compute_units;
+  dev["tdp"] = fig(s.device.tdp, Dim::watts, s, "device.tdp");
+  dev["idle_power"] = fig(s.device.idle_power, Dim::watts, s, "device.idle_power");
+  dev["price"] = fig(s.device.price, Dim::usd, s, "device.price");
+  YAML::Node eff;
+  for (std::size_t i = 0; i < kPrecisions; ++i)
+    if (s.device.peak[i] > 0) eff["gemm_max"][kPrecisionNames[i]] = s.device.eff.gemm_max[i];
+  eff["tile_m"] = s.device.eff.tile_m;
+  eff["tile_n"] = s.device.eff.tile_n;
+  eff["memory_efficiency"] = s.device.eff.memory_efficiency;
+  eff["kernel_overhead"] = core::format_quantity(s.device.eff.kernel_overhead, Dim::seconds);
+  eff["attention_efficiency"] = s.device.eff.attention_efficiency;
+  dev["efficiency"] = eff;
+  if (s.device.core_rows > 0) {
+    dev["core_mesh"]["rows"] = s.device.core_rows;
+    dev["core_mesh"]["cols"] = s.device.core_cols;
+    dev["core_mesh"]["link_bandwidth"] = fig(s.device.core_link_bandwidth, Dim::byte_rate, s, "device.core_mesh.link_bandwidth");
+    dev["core_mesh"]["hop_latency"] = fig(s.device.core_hop_latency, Dim::seconds, s, "device.core_mesh.hop_latency");
+    dev["core_mesh"]["sram_per_core"] = fig(s.device.sram_per_core, Dim::bytes, s, "device.core_mesh.sram_per_core");
+  }
+  root["device"] = dev;
+  for (const auto& l : s.levels) {
+    YAML::Node n;
+    const std::string p = "levels." + l.name + ".";
+    n["topology"] = std::string(topology_name(l.topology));
+    n["size"] = l.size;
+    if (l.topology == Topology::mesh2d || l.topology == Topology::torus2d || l.topology == Topology::torus3d) {
+      YAML::Node d;
+      d.SetStyle(YAML::EmitterStyle::Flow);
+      const int nd = l.topology == Topology::torus3d ? 3 : 2;
+      for (int i = 0; i < nd; ++i) d.push_back(l.dims[static_cast<std::size_t>(i)]);
+      n["dims"] = d;
+    }
+    n["bandwidth"] = fig(l.bandwidth, Dim::byte_rate, s, p + "bandwidth");
+    n["latency"] = fig(l.latency, Dim::seconds, s, p + "latency");
+    if (l.topology == Topology::fat_tree) {
+      n["tiers"] = l.tiers;
+      n["oversubscription"] = l.oversubscription;
+    }
+    n["bus_efficiency"] = fig(l.bus_efficiency, Dim::count, s, p + "bus_efficiency");
+    n["half_efficiency_bytes"] = fig(l.half_efficiency_bytes, Dim::bytes, s, p + "half_efficiency_bytes");
+    if (l.overhead_power > 0) n["overhead_power"] = fig(l.overhead_power, Dim::watts, s, p + "overhead_power");
+    if (l.price > 0) n["price"] = fig(l.price, Dim::usd, s, p + "price");
+    n["devices_per_instance"] = s.devices_per(static_cast<int>(&l - s.levels.data()));
+    root["levels"][l.name] = n;
+  }
+  if (s.dip.count > 0) {
+    YAML::Node d;
+    d["count"] = s.dip.count;
+    d["capacity"] = fig(s.dip.capacity, Dim::bytes, s, "dip.capacity");
+    d["hbm_bandwidth"] = fig(s.dip.hbm_bandwidth, Dim::byte_rate, s, "dip.hbm_bandwidth");
+    d["tile_link_bandwidth"] = fig(s.dip.tile_link_bandwidth, Dim::byte_rate, s, "dip.tile_link_bandwidth");
+    d["ethernet_bandwidth"] = fig(s.dip.ethernet_bandwidth, Dim::byte_rate, s, "dip.ethernet_bandwidth");
+    d["ethernet_latency"] = fig(s.dip.ethernet_latency, Dim::seconds, s, "dip.ethernet_latency");
+    root["dip"] = d;
+  }
+  root["pue"] = fig(s.pue, Dim::count, s, "pue");
+  YAML::Node t;
+  t["devices"] = s.device_count();
+  if (s.tiles() > 0) t["tiles"] = s.tiles();
+  for (std::size_t i = 0; i < kPrecisions; ++i)
+    if (s.device.peak[i] > 0)
+      t["peak_" + kPrecisionNames[i]] = core::format_quantity(s.device.peak[i] * static_cast<double>(s.device_count()), Dim::flop_rate);
+  for (const auto& m : s.device.memory)
+    t["memory_" + m.name] = core::format_quantity(m.capacity * static_cast<double>(s.device_count()), Dim::bytes);
+  if (s.dip.count > 0) t["memory_dip_hbm"] = core::format_quantity(s.dip.capacity * s.dip.count, Dim::bytes);
+  t["tdp_devices"] = core::format_quantity(s.device.tdp * static_cast<double>(s.device_count()), Dim::watts);
+  root["totals"] = t;
+  if (!s.assumptions.empty())
+    for (const auto& a : s.assumptions) root["assumptions"].push_back(a);
+  return root;
+}
+
+void register_hardware(core::Registry& r) {
+  auto common = std::vector<core::ParamDoc>{
+      {"size", "int", "", "", "children per instance of this level"},
+      {"bandwidth", "bandwidth", "B/s", "", "switched/fat_tree: injection bandwidth per device per direction; mesh/torus/ring: per link per direction"},
+      {"latency", "time", "s", "", "per message (switched, fat_tree) or per hop (mesh, torus, ring)"},
+      {"bus_efficiency", "float", "", "0.9", "achieved fraction of bandwidth for large messages"},
+      {"half_efficiency_bytes", "size", "B", "0", "message size at which efficiency is half its maximum"},
+      {"overhead_power", "power", "W", "0", "power per instance beyond its devices (switches, hosts, VRMs)"},
+      {"price", "price", "USD", "0", "price per instance beyond its devices"}};
+  auto with = [&](std::vector<core::ParamDoc> extra) {
+    auto v = common;
+    v.insert(v.end(), extra.begin(), extra.end());
+    return v;
+  };
+  r.add({"topology", "switched", "Non-blocking switch (NVSwitch, one NVLink domain): every child reaches every other in one hop.", common});
+  r.add({"topology", "fat_tree", "Two- or three-tier fat tree (InfiniBand, Ethernet) with optional oversubscription at the top tier.",
+         with({{"tiers", "int", "", "1", "switch tiers (2 = leaf/spine, 3 = leaf/spine/core)"},
+               {"oversubscription", "float", "", "1", "bandwidth divisor for traffic crossing the top tier"}})});
+  r.add({"topology", "ring", "Bidirectional ring of children.", common});
+  r.add({"topology", "mesh2d", "Open 2D mesh (no wrap-around links): dimension-ordered routing, edge effects (Dojo tile, tray, cabinet).",
+         with({{"dims", "list", "", "[size, 1]", "rows and columns; product equals size"}})});
+  r.add({"topology", "torus2d", "2D torus (wrap-around links in both dimensions).", with({{"dims", "list", "", "", "rows, columns"}})});
+  r.add({"topology", "torus3d", "3D torus (TPU v4/v5p slices).", with({{"dims", "list", "", "", "x, y, z"}})});
+  r.add({"efficiency", "device", "Per-device calibration of achieved vs. peak throughput (device.efficiency).",
+         {{"gemm_max.<precision>", "float", "", "bf16 value", "achieved fraction of peak for large GEMMs"},
+          {"tile_m", "int", "", "128", "GEMM output tile rows (wave quantisation)"},
+          {"tile_n", "int", "", "128", "GEMM output tile columns"},
+          {"memory_efficiency", "float", "", "0.8", "achieved fraction of memory bandwidth for streaming ops"},
+          {"kernel_overhead", "time", "s", "4 us", "fixed time per kernel (launch, tail)"},
+          {"attention_efficiency", "float", "", "0.6", "fused-attention throughput as a fraction of the GEMM maximum"}}});
+}
+
+}  // namespace dojosim::hardware

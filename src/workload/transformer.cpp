@@ -1,0 +1,302 @@
+#include "dojosim/workload/transformer.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "dojosim/core/text.hpp"
+#include "presets.hpp"
+
+namespace dojosim::workload {
+
+using core::Bounds;
+using core::InputError;
+using core::Location;
+
+double Transformer::attention_params_per_layer() const {
+  const double h = static_cast<double>(hidden);
+  double p = h * static_cast<double>(q_dim()) * 2.0 + h * static_cast<double>(kv_dim()) * 2.0;
+  if (bias) p += static_cast<double>(q_dim() + 2 * kv_dim()) + h;
+  else if (qkv_bias) p += static_cast<double>(q_dim() + 2 * kv_dim());
+  return p;
+}
+
+double Transformer::mlp_params_per_layer() const {
+  const double h = static_cast<double>(hidden);
+  const double mats = gated_mlp ? 3.0 : 2.0;
+  if (!moe()) {
+    double p = mats * h * static_cast<double>(ffn);
+    if (bias) p += static_cast<double>(ffn) + h;
+    return p;
+  }
+  const double e = static_cast<double>(expert_ffn);
+  double p = h * static_cast<double>(experts);  // router
+  p += static_cast<double>(experts + shared_experts) * mats * h * e;
+  if (bias) p += static_cast<double>(experts + shared_experts) * (e + h);
+  return p;
+}
+
+double Transformer::active_mlp_params_per_layer() const {
+  if (!moe()) return mlp_params_per_layer();
+  const double h = static_cast<double>(hidden);
+  const double mats = gated_mlp ? 3.0 : 2.0;
+  const double e = static_cast<double>(expert_ffn);
+  double p = h * static_cast<double>(experts);
+  p += static_cast<double>(experts_per_token + shared_experts) * mats * h * e;
+  if (bias) p += static_cast<double>(experts_per_token + shared_experts) * (e + h);
+  return p;
+}
+
+double Transformer::norm_params_per_layer() const { return 2.0 * static_cast<double>(hidden) * (rmsnorm ? 1.0 : 2.0); }
+
+double Transformer::embedding_params() const {
+  double p = static_cast<double>(vocab) * static_cast<double>(hidden);
+  if (learned_positions) p += static_cast<double>(max_seq) * static_cast<double>(hidden);
+  return p;
+}
+
+double Transformer::head_params() const {
+  const double final_norm = static_cast<double>(hidden) * (rmsnorm ? 1.0 : 2.0);
+  return (tied_embeddings ? 0.0 : static_cast<double>(vocab) * static_cast<double>(hidden)) + final_norm;
+}
+
+double Transformer::params() const {
+  return static_cast<double>(layers) * (attention_params_per_layer() + mlp_params_per_layer() + norm_params_per_layer()) +
+         embedding_params() + head_params();
+}
+
+double Transformer::active_params() const {
+  return static_cast<double>(layers) *
+             (attention_params_per_layer() + active_mlp_params_per_layer() + norm_params_per_layer()) +
+         embedding_params() + head_params();
+}
+
+double Transformer::forward_flops_per_token(long long seq, bool causal) const {
+  const double h = static_cast<double>(hidden);
+  // Projections: 2 FLOPs per weight per token (biases and norms are not GEMM work).
+  const double proj = 2.0 * h * static_cast<double>(q_dim()) * 2.0 + 2.0 * h * static_cast<double>(kv_dim()) * 2.0;
+  const double mats = gated_mlp ? 3.0 : 2.0;
+  const double width = moe() ? static_cast<double>(experts_per_token + shared_experts) * static_cast<double>(expert_ffn)
+                             : static_cast<double>(ffn);
+  double mlp = 2.0 * mats * h * width;
+  if (moe()) mlp += 2.0 * h * static_cast<double>(experts);  // router
+  const double attn = 4.0 * static_cast<double>(seq) * static_cast<double>(q_dim()) * (causal ? 0.5 : 1.0);
+  const double logits = 2.0 * h * static_cast<double>(vocab);
+  return static_cast<double>(layers) * (proj + mlp + attn) + logits;
+}
+
+void Transformer::validate(const Location& where) const {
+  auto bad = [&](const std::string& key, const std::string& msg, const std::string& expected) {
+    Location l = where;
+    l.key_path = key;
+    throw InputError(l, msg, expected);
+  };
+  if (layers < 1) bad("layers", "a model needs at least one layer", "layers >= 1");
+  if (hidden < 1) bad("hidden", "hidden size must be positive", "hidden >= 1");
+  if (heads < 1) bad("heads", "heads must be positive", "heads >= 1");
+  if (kv_heads < 1 || kv_heads > heads || heads % kv_heads != 0)
+    bad("kv_heads", fmt::format("kv_heads = {} must divide heads = {}", kv_heads, heads), "a divisor of heads");
+  if (head_dim < 1) bad("head_dim", "head_dim must be positive", "head_dim >= 1");
+  if (vocab < 1) bad("vocab", "vocabulary size must be positive", "vocab >= 1");
+  if (!moe() && ffn < 1) bad("ffn", "ffn must be positive for a dense model", "ffn >= 1");
+  if (moe()) {
+    if (experts_per_token < 1 || experts_per_token > experts)
+      bad("experts_per_token", fmt::format("experts_per_token = {} must be between 1 and experts = {}", experts_per_token, experts),
+          "1 <= experts_per_token <= experts");
+    if (expert_ffn < 1) bad("expert_ffn", "expert_ffn must be positive", "expert_ffn >= 1");
+  }
+  if (max_seq < 1) bad("max_seq", "max_seq must be positive", "max_seq >= 1");
+}
+
+Transformer model_from_yaml(const core::Reader& r) {
+  Transformer t;
+  t.name = r.string("name");
+  t.family = r.string("family", "custom");
+  t.source = r.string("source", "");
+  const long long big = 1LL << 40;
+  t.layers = r.integer("layers", std::nullopt, 1, 100000);
+  t.hidden = r.integer("hidden", std::nullopt, 1, 10000000);
+  t.heads = r.integer("heads", std::nullopt, 1, 1000000);
+  t.kv_heads = r.integer("kv_heads", t.heads, 1, 1000000);
+  t.head_dim = r.integer("head_dim", t.hidden / t.heads, 1, 1000000);
+  if (!r.has("head_dim") && t.hidden % t.heads != 0)
+    r.fail("heads", fmt::format("heads = {} does not divide hidden = {}", t.heads, t.hidden), "a divisor of hidden, or an explicit head_dim");
+  t.vocab = r.integer("vocab", std::nullopt, 1, big);
+  t.max_seq = r.integer("max_seq", 2048, 1, big);
+  t.gated_mlp = r.boolean("gated_mlp", false);
+  t.tied_embeddings = r.boolean("tied_embeddings", false);
+  t.learned_positions = r.boolean("learned_positions", false);
+  t.bias = r.boolean("bias", false);
+  t.rmsnorm = r.boolean("rmsnorm", false);
+  t.qkv_bias = r.boolean("qkv_bias", false);
+  t.experts = r.integer("experts", 0, 0, 1000000);
+  t.experts_per_token = r.integer("experts_per_token", t.experts > 0 ? 1 : 0, 0, 1000000);
+  t.expert_ffn = r.integer("expert_ffn", t.experts > 0 ? r.integer("ffn", 0, 0, big) : 0, 0, big);
+  t.shared_experts = r.integer("shared_experts", 0, 0, 1000000);
+  t.ffn = r.integer("ffn", t.experts > 0 ? 0 : std::optional<long long>{}, 0, big);
+  r.finish();
+  t.validate(r.location());
+  return t;
+}
+
+namespace {
+
+// Byte offset -> line:column for JSON errors.
+Location json_location(const std::string& text, std::size_t offset, const std::string& file, const std::string& key) {
+  int line = 1, col = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
+  }
+  return Location{file, line, col, key};
+}
+
+}  // namespace
+
+Transformer model_from_hf_json(const std::string& text, const std::string& file) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(json_location(text, e.byte > 0 ? e.byte - 1 : 0, file, ""), fmt::format("malformed JSON: {}", e.what()),
+                     "a Hugging Face config.json");
+  }
+  if (!j.is_object()) throw InputError(Location{file, 1, 1, ""}, "config.json must be a JSON object", "{\"model_type\": ...}");
+  const Location where{file, 0, 0, ""};
+  auto get_int = [&](const char* key, std::optional<long long> dflt) -> long long {
+    if (!j.contains(key) || j[key].is_null()) {
+      if (dflt) return *dflt;
+      throw InputError(Location{file, 0, 0, key}, fmt::format("missing '{}'", key), "an integer field of the Hugging Face config");
+    }
+    if (!j[key].is_number_integer() || j[key].get<long long>() < 0)
+      throw InputError(Location{file, 0, 0, key}, fmt::format("'{}' must be a non-negative integer", key), "an integer");
+    return j[key].get<long long>();
+  };
+  auto get_bool = [&](const char* key, bool dflt) -> bool {
+    if (!j.contains(key) || j[key].is_null()) return dflt;
+    if (!j[key].is_boolean()) throw InputError(Location{file, 0, 0, key}, fmt::format("'{}' must be true or false", key), "a boolean");
+    return j[key].get<bool>();
+  };
+  if (!j.contains("model_type") || !j["model_type"].is_string())
+    throw InputError(Location{file, 0, 0, "model_type"}, "missing 'model_type'", "a Hugging Face config.json with model_type");
+  const std::string type = j["model_type"].get<std::string>();
+  const std::vector<std::string> supported{"llama", "mistral", "qwen2", "gpt2", "gpt_neox", "mixtral"};
+  Transformer t;
+  t.family = type;
+  t.source = file;
+  t.name = j.contains("_name_or_path") && j["_name_or_path"].is_string() && !j["_name_or_path"].get<std::string>().empty()
+               ? j["_name_or_path"].get<std::string>()
+               : type;
+  if (type == "gpt2") {
+    t.hidden = get_int("n_embd", std::nullopt);
+    t.layers = get_int("n_layer", std::nullopt);
+    t.heads = get_int("n_head", std::nullopt);
+    t.kv_heads = t.heads;
+    t.ffn = get_int("n_inner", 4 * t.hidden);
+    t.vocab = get_int("vocab_size", std::nullopt);
+    t.max_seq = get_int("n_positions", 1024);
+    t.tied_embeddings = get_bool("tie_word_embeddings", true);
+    t.learned_positions = true;
+    t.bias = true;
+  } else if (type == "llama" || type == "mistral" || type == "qwen2" || type == "mixtral" || type == "gpt_neox") {
+    t.hidden = get_int("hidden_size", std::nullopt);
+    t.layers = get_int("num_hidden_layers", std::nullopt);
+    t.heads = get_int("num_attention_heads", std::nullopt);
+    t.kv_heads = get_int("num_key_value_heads", t.heads);
+    t.ffn = get_int("intermediate_size", std::nullopt);
+    t.vocab = get_int("vocab_size", std::nullopt);
+    t.max_seq = get_int("max_position_embeddings", 2048);
+    t.tied_embeddings = get_bool("tie_word_embeddings", type == "gpt_neox" ? false : false);
+    if (type == "gpt_neox") {
+      t.bias = true;
+      t.gated_mlp = false;
+    } else {
+      t.gated_mlp = true;
+      t.rmsnorm = true;
+    }
+    if (type == "qwen2") t.qkv_bias = true;
+    if (type == "mixtral") {
+      t.experts = get_int("num_local_experts", std::nullopt);
+      t.experts_per_token = get_int("num_experts_per_tok", 2);
+      t.expert_ffn = t.ffn;
+    }
+  } else {
+    throw core::Unsupported(Location{file, 0, 0, "model_type"}, fmt::format("model_type '{}' is not supported", type),
+                            "supported: " + core::join(supported, ", ") + "; or describe the model in YAML (docs/models.md)");
+  }
+  if (t.heads == 0) throw InputError(Location{file, 0, 0, "num_attention_heads"}, "heads must be positive", "an integer >= 1");
+  t.head_dim = get_int("head_dim", t.hidden / t.heads);
+  if (!j.contains("head_dim") && t.hidden % t.heads != 0)
+    throw InputError(Location{file, 0, 0, "num_attention_heads"}, "heads do not divide the hidden size", "a divisor of hidden_size");
+  t.validate(where);
+  return t;
+}
+
+std::vector<std::string> zoo_model_names() {
+  std::vector<std::string> n;
+  for (const auto& p : detail::model_presets()) n.emplace_back(p.name);
+  return n;
+}
+
+std::string zoo_model_text(const std::string& name) {
+  for (const auto& p : detail::model_presets())
+    if (p.name == name) return std::string(p.text);
+  return {};
+}
+
+Transformer load_model(const std::string& spec) {
+  const std::string s = core::trim(spec);
+  if (s.empty()) throw InputError({}, "empty model name", "a zoo name (dojosim list models) or a file");
+  if (s.ends_with(".json")) return model_from_hf_json(core::read_text_file(s), s);
+  if (s.ends_with(".onnx"))
+    throw core::Unsupported(Location{s, 0, 0, ""}, "ONNX import is not available in this build yet", "use a Hugging Face config.json or a YAML file");
+  core::Document doc;
+  if (s.ends_with(".yaml") || s.ends_with(".yml") || s.find('/') != std::string::npos) {
+    doc = core::load_yaml_file(s);
+  } else {
+    const std::string text = zoo_model_text(s);
+    if (text.empty()) {
+      const auto names = zoo_model_names();
+      throw InputError({}, fmt::format("unknown model '{}'", s),
+                       "a zoo name, a config.json, or a YAML file; zoo: " + core::join(names, ", "), core::did_you_mean(s, names));
+    }
+    doc = core::parse_yaml(text, fmt::format("<model {}>", s));
+  }
+  auto shared = std::make_shared<const core::Document>(std::move(doc));
+  return model_from_yaml(core::Reader(shared, shared->root, ""));
+}
+
+YAML::Node model_to_yaml(const Transformer& t) {
+  YAML::Node n;
+  n["name"] = t.name;
+  n["family"] = t.family;
+  if (!t.source.empty()) n["source"] = t.source;
+  n["layers"] = t.layers;
+  n["hidden"] = t.hidden;
+  if (t.ffn > 0) n["ffn"] = t.ffn;
+  n["heads"] = t.heads;
+  n["kv_heads"] = t.kv_heads;
+  n["head_dim"] = t.head_dim;
+  n["vocab"] = t.vocab;
+  n["max_seq"] = t.max_seq;
+  n["gated_mlp"] = t.gated_mlp;
+  n["tied_embeddings"] = t.tied_embeddings;
+  n["learned_positions"] = t.learned_positions;
+  n["bias"] = t.bias;
+  n["rmsnorm"] = t.rmsnorm;
+  if (t.qkv_bias) n["qkv_bias"] = true;
+  if (t.moe()) {
+    n["experts"] = t.experts;
+    n["experts_per_token"] = t.experts_per_token;
+    n["expert_ffn"] = t.expert_ffn;
+    n["shared_experts"] = t.shared_experts;
+  }
+  YAML::Node d;
+  d["params"] = fmt::format("{:.4g}", t.params());
+  d["params_billions"] = fmt::format("{:.3f}", t.params() / 1e9);
+  if (t.moe()) d["active_params_billions"] = fmt::format("{:.3f}", t.active_params() / 1e9);
+  d["forward_flops_per_token_at_max_seq"] = fmt::format("{:.4g}", t.forward_flops_per_token(t.max_seq));
+  d["training_flops_per_token_at_2048"] = fmt::format("{:.4g}", t.training_flops_per_token(std::min<long long>(2048, t.max_seq)));
+  n["derived"] = d;
+  return n;
+}
+
+}  // namespace dojosim::workload

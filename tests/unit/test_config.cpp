@@ -1,0 +1,97 @@
+// Typed config reading: located errors, unknown keys, overrides.
+#include <gtest/gtest.h>
+
+#include "dojosim/core/config.hpp"
+#include "dojosim/core/text.hpp"
+
+using namespace dojosim::core;
+
+namespace {
+std::shared_ptr<const Document> doc(const std::string& text) {
+  return std::make_shared<const Document>(parse_yaml(text, "test.yaml"));
+}
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Config, MalformedYamlNamesLineAndColumn) {
+  const std::string m = message_of([] { parse_yaml("a: 1\nb: [1, 2\nc: 3\n", "bad.yaml"); });
+  EXPECT_NE(m.find("bad.yaml:"), std::string::npos) << m;
+  EXPECT_NE(m.find("malformed"), std::string::npos) << m;
+}
+
+TEST(Config, DuplicateKeysAreRejected) {
+  const std::string m = message_of([] { parse_yaml("a: 1\na: 2\n", "dup.yaml"); });
+  EXPECT_NE(m.find("dup.yaml:2:1"), std::string::npos) << m;
+}
+
+TEST(Config, UnknownKeySuggestsNearest) {
+  auto d = doc("bandwith: 900 GB/s\nlatency: 1 us\n");
+  Reader r(d, d->root, "levels.node");
+  r.quantity("latency", Dim::seconds);
+  r.quantity("bandwidth", Dim::byte_rate, 1.0);
+  const std::string m = message_of([&] { r.finish(); });
+  EXPECT_NE(m.find("test.yaml:1:1"), std::string::npos) << m;
+  EXPECT_NE(m.find("levels.node.bandwith"), std::string::npos) << m;
+  EXPECT_NE(m.find("did you mean 'bandwidth'"), std::string::npos) << m;
+}
+
+TEST(Config, WrongUnitIsLocated) {
+  auto d = doc("x: 1\nbandwidth: 900 GB\n");
+  Reader r(d, d->root, "");
+  const std::string m = message_of([&] { r.quantity("bandwidth", Dim::byte_rate); });
+  EXPECT_NE(m.find("test.yaml:2:1"), std::string::npos) << m;
+  EXPECT_NE(m.find("a bandwidth"), std::string::npos) << m;
+}
+
+TEST(Config, ZeroNegativeAndAbsurdValuesAreRejected) {
+  auto d = doc("a: 0 GB\nb: -5 GB\nc: 1e20 GB\nd: 3.5\n");
+  Reader r(d, d->root, "");
+  EXPECT_THROW(r.quantity("a", Dim::bytes), InputError);
+  EXPECT_THROW(r.quantity("b", Dim::bytes), InputError);
+  EXPECT_THROW(r.quantity("c", Dim::bytes, std::nullopt, Bounds{0.0, 1e15}), InputError);
+  EXPECT_THROW(r.integer("d"), InputError);
+}
+
+TEST(Config, FiguresCarryTheirSource) {
+  auto d = doc("bw: {value: 900 GB/s, source: N2}\n");
+  Provenance p;
+  Reader r(d, d->root, "dev", &p);
+  EXPECT_DOUBLE_EQ(r.quantity("bw", Dim::byte_rate), 900e9);
+  EXPECT_EQ(p.source.at("dev.bw"), "N2");
+  auto bad = doc("bw: {value: 900 GB/s, sorce: N2}\n");
+  Reader rb(bad, bad->root, "dev", &p);
+  const std::string m = message_of([&] { rb.quantity("bw", Dim::byte_rate); });
+  EXPECT_NE(m.find("did you mean 'source'"), std::string::npos) << m;
+}
+
+TEST(Config, OverridesChangeExistingKeysOnly) {
+  Document d = parse_yaml("levels:\n  node:\n    bandwidth: {value: 450 GB/s, source: N2}\n    size: 8\n", "s.yaml");
+  apply_override(d, "levels.node.bandwidth=500 GB/s", "--set");
+  apply_override(d, "levels.node.size=4", "--set");
+  auto sd = std::make_shared<const Document>(d);
+  Provenance p;
+  Reader node(sd, sd->root["levels"]["node"], "levels.node", &p);
+  EXPECT_DOUBLE_EQ(node.quantity("bandwidth", Dim::byte_rate), 500e9);
+  EXPECT_EQ(node.integer("size"), 4);
+  EXPECT_NE(p.source.at("levels.node.bandwidth").find("override"), std::string::npos);
+  const std::string m = message_of([&] { apply_override(d, "levels.node.bandwith=1 GB/s", "--set"); });
+  EXPECT_NE(m.find("does not exist"), std::string::npos) << m;
+  EXPECT_NE(m.find("did you mean 'bandwidth'"), std::string::npos) << m;
+  EXPECT_THROW(apply_override(d, "levels.nod.size=2", "--set"), InputError);
+  EXPECT_THROW(apply_override(d, "no-equals-sign", "--set"), InputError);
+  EXPECT_THROW(apply_override(d, "levels.node=3", "--set"), InputError);
+}
+
+TEST(Text, EditDistanceAndSuggestions) {
+  EXPECT_EQ(edit_distance("dgx-h10", "dgx-h100"), 1u);
+  EXPECT_EQ(nearest("dgx-h10", {"dgx-a100", "dgx-h100", "dojo-tile"}), "dgx-h100");
+  EXPECT_EQ(nearest("dojo-tiel", {"dgx-h100", "dojo-tile"}), "dojo-tile");
+  EXPECT_EQ(nearest("completely-different", {"tp", "pp"}), "");
+}

@@ -1,0 +1,163 @@
+// Every preset loads, shows its totals, cites a source for every figure, and bad input
+// fails with a located message.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+#include <regex>
+
+#include "dojosim/core/text.hpp"
+#include "dojosim/hardware/system.hpp"
+
+using namespace dojosim;
+using hardware::Precision;
+
+namespace {
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const core::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Presets, EveryNameInDesignLoads) {
+  for (const char* n : {"dojo-d1", "dojo-tile", "dojo-tray", "dojo-cabinet", "dojo-exapod", "dgx-a100", "dgx-a100-40g",
+                        "dgx-h100", "dgx-h200", "dgx-b200", "gb200-nvl72", "tpu-v4", "tpu-v5p"}) {
+    SCOPED_TRACE(n);
+    const auto s = hardware::load_system(n);
+    EXPECT_EQ(s.name, n);
+    EXPECT_GT(s.device_count(), 0);
+    EXPECT_GT(s.device.peak_for(Precision::bf16), 0);
+    EXPECT_FALSE(hardware::system_to_yaml(s)["totals"].IsNull());
+  }
+}
+
+TEST(Presets, DojoHierarchyIsExact) {
+  const auto d1 = hardware::load_system("dojo-d1");
+  EXPECT_EQ(d1.device.compute_units, 354);
+  EXPECT_DOUBLE_EQ(d1.device.sram_per_core, 1.25e6);
+  EXPECT_DOUBLE_EQ(d1.device.memory_capacity(), 440e6);
+  EXPECT_EQ(hardware::load_system("dojo-tile").device_count(), 25);
+  EXPECT_EQ(hardware::load_system("dojo-tray").device_count(), 150);
+  EXPECT_EQ(hardware::load_system("dojo-tray").tiles(), 6);
+  EXPECT_EQ(hardware::load_system("dojo-cabinet").device_count(), 300);
+  const auto pod = hardware::load_system("dojo-exapod");
+  EXPECT_EQ(pod.device_count(), 3000);
+  EXPECT_EQ(pod.tiles(), 120);
+  EXPECT_NEAR(pod.peak(Precision::bf16), 1.086e18, 0.01e18);
+  EXPECT_NEAR(pod.total_memory("sram"), 1.32e12, 0.01e12);
+  EXPECT_NEAR(pod.total_memory("dip_hbm"), 12.8e12, 0.01e12);
+  EXPECT_EQ(pod.dip.count, 400);
+  EXPECT_DOUBLE_EQ(pod.dip.hbm_bandwidth, 800e9);
+  EXPECT_DOUBLE_EQ(pod.dip.tile_link_bandwidth, 900e9);
+  EXPECT_DOUBLE_EQ(pod.dip.ethernet_bandwidth, 50e9);
+  const auto half = hardware::load_system("dojo-exapod:cabinets=5");
+  EXPECT_EQ(half.device_count(), 1500);
+  EXPECT_EQ(half.dip.count, 200);
+  const auto tile = pod.levels[0];
+  EXPECT_EQ(tile.name, "tile");
+  EXPECT_EQ(tile.dims[0] * tile.dims[1], 25);
+}
+
+TEST(Presets, GpuClusterTotals) {
+  const auto h = hardware::load_system("dgx-h100:nodes=128");
+  EXPECT_EQ(h.device_count(), 1024);
+  EXPECT_NEAR(h.peak(Precision::bf16), 1.01e18, 0.01e18);
+  EXPECT_EQ(hardware::load_system("dgx-h100:devices=64").device_count(), 64);
+  EXPECT_EQ(hardware::load_system("gb200-nvl72:racks=2").device_count(), 144);
+  EXPECT_EQ(hardware::load_system("dgx-a100", {"levels.cluster.size=4"}).device_count(), 32);
+}
+
+// Every figure in every preset file cites a source key from hardware_facts.md, or says
+// it is derived, an assumption, or a calibration.
+TEST(Presets, EveryFigureCitesASource) {
+  const std::regex key(R"(^(T([1-9]|1[0-6])|E[1-3]|N[1-9]|G[1-3]|C[1-4]|D|assumption|calibration)$)");
+  for (const auto& n : hardware::preset_system_names()) {
+    SCOPED_TRACE(n);
+    const auto s = hardware::load_system(n);
+    const YAML::Node y = hardware::system_to_yaml(s);
+    std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& node, const std::string& path) {
+      if (!node.IsMap()) return;
+      if (node["value"].IsDefined() && node["source"].IsDefined()) {
+        const std::string src = node["source"].Scalar();
+        EXPECT_TRUE(std::regex_match(src, key)) << path << " has source '" << src << "'";
+        return;
+      }
+      for (const auto& kv : node) walk(kv.second, path + "." + kv.first.Scalar());
+    };
+    walk(y["device"]["peak"], "device.peak");
+    walk(y["device"]["memory"], "device.memory");
+    walk(y["levels"], "levels");
+    if (y["dip"].IsDefined()) walk(y["dip"], "dip");
+    for (const auto& [path, src] : s.provenance.source)
+      EXPECT_TRUE(std::regex_match(src, key)) << path << " has source '" << src << "'";
+    // And nothing numeric shows up without one.
+    for (const auto& l : y["levels"])
+      for (const char* f : {"bandwidth", "latency"})
+        EXPECT_NE(l.second[f]["source"].Scalar(), "default (not stated)") << l.first.Scalar() << "." << f;
+  }
+}
+
+TEST(BadInput, PresetTypoSuggestsNearest) {
+  const std::string m = error_of([] { hardware::load_system("dgx-h10"); });
+  EXPECT_NE(m.find("did you mean 'dgx-h100'"), std::string::npos) << m;
+}
+
+TEST(BadInput, UnknownParameterAndOverride) {
+  EXPECT_NE(error_of([] { hardware::load_system("dgx-h100:node=4"); }).find("did you mean 'nodes'"), std::string::npos);
+  EXPECT_NE(error_of([] { hardware::load_system("dgx-h100:devices=12"); }).find("multiple of 8"), std::string::npos);
+  EXPECT_NE(error_of([] { hardware::load_system("dgx-h100", {"device.peak.bf17=1 PFLOP/s"}); }).find("did you mean 'bf16'"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { hardware::load_system("dgx-h100", {"levels.node.bandwidth=900 GB"}); }).find("a bandwidth"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { hardware::load_system("dgx-h100", {"levels.node.bandwidth=-3 GB/s"}); }).find("out of range"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { hardware::load_system("dgx-h100", {"device.memory.hbm.capacity=0 GB"}); }).find("out of range"),
+            std::string::npos);
+}
+
+TEST(BadInput, FilesAreLocated) {
+  const std::string dir = ::testing::TempDir();
+  const std::string path = dir + "/bad_system.yaml";
+  std::string text = hardware::preset_system_text("dgx-a100");
+  text = std::regex_replace(text, std::regex("    tiers: 2"), "    tiers: 2\n    teirs: 3");
+  std::ofstream(path) << text;
+  const std::string m = error_of([&] { hardware::load_system(path); });
+  EXPECT_NE(m.find(path + ":"), std::string::npos) << m;
+  EXPECT_NE(m.find("levels.cluster.teirs"), std::string::npos) << m;
+  EXPECT_NE(m.find("did you mean 'tiers'"), std::string::npos) << m;
+  EXPECT_NE(error_of([&] { hardware::load_system(dir + "/does_not_exist.yaml"); }).find("cannot open"), std::string::npos);
+}
+
+// Thousands of mutated presets: every outcome is a system or an InputError/Unsupported.
+TEST(Fuzz, SystemLoaderNeverCrashes) {
+  std::mt19937_64 rng(2024);
+  const std::string dir = ::testing::TempDir();
+  const auto names = hardware::preset_system_names();
+  const std::string alphabet = "0123456789.:-{}[], \n GBsTWk/$#\"";
+  int loaded = 0, rejected = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text = hardware::preset_system_text(names[static_cast<std::size_t>(i) % names.size()]);
+    for (int k = 0; k < 3; ++k) {
+      const std::size_t pos = rng() % text.size();
+      switch (rng() % 3) {
+        case 0: text[pos] = alphabet[rng() % alphabet.size()]; break;
+        case 1: text.erase(pos, 1 + rng() % 8); break;
+        default: text.insert(pos, 1, alphabet[rng() % alphabet.size()]); break;
+      }
+    }
+    const std::string path = dir + "/fuzz_system.yaml";
+    std::ofstream(path) << text;
+    try {
+      (void)hardware::load_system(path);
+      ++loaded;
+    } catch (const core::Error&) {
+      ++rejected;
+    }
+  }
+  EXPECT_GT(rejected, 100);
+  EXPECT_GT(loaded, 10);
+}

@@ -1,0 +1,87 @@
+// Model shapes give the published parameter counts and the closed-form FLOPs.
+#include <gtest/gtest.h>
+
+#include "dojosim/core/errors.hpp"
+#include "dojosim/workload/transformer.hpp"
+
+using namespace dojosim;
+
+namespace {
+const std::string kHf = std::string(DOJOSIM_TEST_DATA_DIR) + "/hf/";
+void expect_within(double got, double published, double rel) {
+  EXPECT_NEAR(got / published, 1.0, rel) << "got " << got << " published " << published;
+}
+}  // namespace
+
+TEST(ParamCount, MatchesPublishedWithinOnePercent) {
+  expect_within(workload::load_model("gpt3-175b").params(), 175e9, 0.01);
+  expect_within(workload::load_model("llama3-8b").params(), 8.03e9, 0.01);
+  expect_within(workload::load_model("llama3-70b").params(), 70.6e9, 0.01);
+  expect_within(workload::load_model("llama3.1-405b").params(), 405e9, 0.01);
+  expect_within(workload::load_model("mixtral-8x7b").params(), 46.7e9, 0.01);
+  expect_within(workload::load_model("mixtral-8x7b").active_params(), 12.9e9, 0.01);
+  expect_within(workload::load_model("llama2-7b").params(), 6.74e9, 0.01);
+  expect_within(workload::load_model("gpt3-13b").params(), 12.85e9, 0.02);
+}
+
+TEST(ParamCount, ExactClosedFormForGpt) {
+  // 12 l h^2 + 13 l h + V h + s h + 2 h (LayerNorm with biases, tied head).
+  const auto m = workload::load_model("gpt3-175b");
+  const double l = 96, h = 12288, V = 50257, s = 2048;
+  EXPECT_DOUBLE_EQ(m.params(), 12 * l * h * h + 13 * l * h + V * h + s * h + 2 * h);
+}
+
+TEST(Flops, ForwardPerTokenClosedForm) {
+  // Dense, MHA, non-gated: 24 l h^2 + 4 l s h (full attention) + 2 V h.
+  const auto m = workload::load_model("gpt3-175b");
+  const double l = 96, h = 12288, V = 50257, s = 2048;
+  EXPECT_DOUBLE_EQ(m.forward_flops_per_token(2048, false), 24 * l * h * h + 4 * l * s * h + 2 * V * h);
+  EXPECT_DOUBLE_EQ(m.forward_flops_per_token(2048, true), 24 * l * h * h + 2 * l * s * h + 2 * V * h);
+  EXPECT_DOUBLE_EQ(m.training_flops_per_token(2048, false), 3 * (24 * l * h * h + 4 * l * s * h + 2 * V * h));
+  // The Megatron formula 96 B s l h^2 (1 + s/6h + V/16lh) is 4x the forward (with recompute).
+  // Per token: 96 l h^2 + 16 l s h + 6 V h (the LM head is not recomputed: 4x - 2Vh).
+  const double megatron = 96 * s * l * h * h * (1 + s / (6 * h) + V / (16 * l * h)) / s;
+  EXPECT_NEAR(4 * m.forward_flops_per_token(2048, false) - 2 * V * h, megatron, megatron * 1e-12);
+}
+
+TEST(Flops, GqaAndMoe) {
+  const auto m = workload::load_model("llama3-8b");
+  const double l = 32, h = 4096, f = 14336, kv = 1024, V = 128256;
+  const double per_layer = 2 * (2 * h * h + 2 * h * kv) + 2 * 3 * h * f;
+  EXPECT_DOUBLE_EQ(m.forward_flops_per_token(1, false), l * (per_layer + 4 * 1 * h) + 2 * V * h);
+  const auto x = workload::load_model("mixtral-8x7b");
+  EXPECT_LT(x.forward_flops_per_token(4096), 2.0 * x.params());
+  EXPECT_GT(x.forward_flops_per_token(4096), 2.0 * x.active_params() * 0.9);
+}
+
+TEST(HuggingFace, LoadsEachSupportedModelType) {
+  const auto llama = workload::load_model(kHf + "llama3-8b.json");
+  EXPECT_NEAR(llama.params(), workload::load_model("llama3-8b").params(), 1.0);
+  expect_within(workload::load_model(kHf + "gpt2.json").params(), 124.4e6, 0.01);
+  expect_within(workload::load_model(kHf + "mixtral.json").params(), 46.7e9, 0.01);
+  expect_within(workload::load_model(kHf + "qwen2-7b.json").params(), 7.62e9, 0.01);
+  expect_within(workload::load_model(kHf + "mistral-7b.json").params(), 7.24e9, 0.01);
+  expect_within(workload::load_model(kHf + "pythia-1.4b.json").params(), 1.41e9, 0.01);
+}
+
+TEST(HuggingFace, ErrorsAreLocated) {
+  try {
+    workload::load_model(kHf + "malformed.json");
+    FAIL();
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("malformed.json:2:"), std::string::npos) << e.what();
+  }
+  try {
+    workload::load_model(kHf + "t5.json");
+    FAIL();
+  } catch (const core::Unsupported& e) {
+    EXPECT_NE(std::string(e.what()).find("t5"), std::string::npos);
+    EXPECT_EQ(e.exit_code(), 2);
+  }
+  try {
+    workload::load_model("lama3-8b");
+    FAIL();
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("did you mean 'llama3-8b'"), std::string::npos) << e.what();
+  }
+}
