@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   cli::add_list(app, action);
   cli::add_show(app, action);
   cli::add_run(app, action);
+  cli::add_numerics(app, action);
+  cli::add_economics(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -161,6 +161,16 @@ void Reader::fail(const std::string& key, const std::string& message, const std:
   throw InputError(location(key), message, expected, hint);
 }
 
+[[noreturn]] static void missing_key(const Reader& r, const std::string& key, const std::string& expected) {
+  // A required key is absent: if a present key looks like a typo of it, say so.
+  for (const auto& k : r.keys()) {
+    if (k != key && nearest(k, {key}) == key)
+      r.fail(k, fmt::format("unknown key '{}' (and required '{}' is missing)", k, key), expected,
+             fmt::format("did you mean '{}'?", key));
+  }
+  r.fail(key, fmt::format("missing required setting '{}'", key), expected);
+}
+
 void Reader::record(const std::string& key) const {
   used_.insert(key);
   asked_.push_back(key);
@@ -170,7 +180,7 @@ void Reader::ignore(const std::string& key) const { record(key); }
 
 Reader Reader::map(const std::string& key) const {
   record(key);
-  if (!has(key)) fail(key, fmt::format("missing required section '{}'", key), "a map of settings");
+  if (!has(key)) missing_key(*this, key, "a map of settings");
   const YAML::Node& n = node_;
   if (!n[key].IsMap()) fail(key, fmt::format("'{}' must be a map of settings", key));
   return Reader(doc_, n[key], join_path(path_, key), provenance_);
@@ -219,8 +229,7 @@ double Reader::quantity(const std::string& key, Dim dim, std::optional<double> d
   record(key);
   if (!has(key)) {
     if (dflt) return *dflt;
-    fail(key, fmt::format("missing required setting '{}'", key),
-         fmt::format("{} (e.g. {})", dim_name(dim), dim_example(dim)));
+    missing_key(*this, key, fmt::format("{} (e.g. {})", dim_name(dim), dim_example(dim)));
   }
   const std::string text = scalar(key);
   double v = 0;
@@ -248,7 +257,7 @@ long long Reader::integer(const std::string& key, std::optional<long long> dflt,
   record(key);
   if (!has(key)) {
     if (dflt) return *dflt;
-    fail(key, fmt::format("missing required setting '{}'", key), "a whole number");
+    missing_key(*this, key, "a whole number");
   }
   const std::string text = trim(scalar(key));
   errno = 0;
@@ -267,7 +276,7 @@ std::string Reader::string(const std::string& key, std::optional<std::string> df
   record(key);
   if (!has(key)) {
     if (dflt) return *dflt;
-    fail(key, fmt::format("missing required setting '{}'", key), "a text value");
+    missing_key(*this, key, "a text value");
   }
   return scalar(key);
 }
@@ -285,7 +294,7 @@ bool Reader::boolean(const std::string& key, std::optional<bool> dflt) const {
   record(key);
   if (!has(key)) {
     if (dflt) return *dflt;
-    fail(key, fmt::format("missing required setting '{}'", key), "true or false");
+    missing_key(*this, key, "true or false");
   }
   const std::string v = to_lower(trim(scalar(key)));
   if (v == "true") return true;
