@@ -1,17 +1,57 @@
 #include <fmt/format.h>
 
+#include <iostream>
+
 #include "commands.hpp"
+#include "dojosim/core/errors.hpp"
+#include "dojosim/engine/engine.hpp"
+#include "dojosim/report/result.hpp"
+#include "economics_bridge.hpp"
 
 namespace dojosim::cli {
 
-void add_run(CLI::App& app, Action& action) {
-  (void)app;
-  (void)action;
+engine::Result plan(const hardware::System& sys, const workload::Transformer& m, const std::string& spec, long long seq,
+                    const std::string& precision) {
+  parallel::Strategy s = parallel::parse_strategy(spec);
+  s.precision = hardware::parse_precision(precision);
+  s.seq = seq > 0 ? seq : std::min<long long>(m.max_seq, 2048);
+  if (s.seq < 1 || s.seq > (1LL << 24))
+    throw core::InputError({"--seq", 0, 0, "seq"}, fmt::format("sequence length {} out of range", s.seq), "1 to 16M tokens");
+  engine::Context ctx{&sys, &m, s.seq};
+  const auto& g = s.given;
+  const bool complete = g.tp && g.pp && g.dp && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute && (g.cp || s.cp == 1);
+  if (!complete) return engine::resolve(ctx, s);
+  parallel::check_strategy(s, m, sys);
+  return engine::evaluate(ctx, s);
 }
 
-int run_default_scenario() {
-  fmt::print("dojosim: default scenario (Dojo ExaPOD vs. an equal-peak DGX A100 cluster) — engine pending\n");
-  return 0;
+void add_run(CLI::App& app, Action& action) {
+  auto* cmd = app.add_subcommand("run", "Predict one training step: time, MFU, breakdown, memory");
+  static std::string system, model, spec, format = "text", precision = "bf16";
+  static long long seq = 0;
+  static std::vector<std::string> sets;
+  cmd->add_option("--system", system, "preset, SYS:param=value, or YAML file")->required();
+  cmd->add_option("--model", model, "zoo name, config.json or YAML file")->required();
+  cmd->add_option("--parallel", spec, "tp=,pp=,dp=,cp=,ep=,vp=,mbs=,gbs=,sp=,zero=,recompute= (missing keys are chosen)");
+  cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))");
+  cmd->add_option("--precision", precision, "bf16 | fp16 | fp8 | cfp8");
+  cmd->add_option("--set", sets, "override a system key: KEY=VALUE");
+  cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
+  cmd->callback([&action]() {
+    action = []() -> int {
+      const auto sys = hardware::load_system(system, sets);
+      const auto m = workload::load_model(model);
+      const auto r = plan(sys, m, spec, seq, precision);
+      const auto econ = economics_for(sys, r);
+      if (format == "json") std::cout << report::result_json(r, sys, econ).dump(2) << "\n";
+      else std::cout << report::result_text(r, sys, m, econ);
+      if (!r.memory.fits) {
+        std::cerr << "infeasible: the plan does not fit in device memory (breakdown above)\n";
+        return 3;
+      }
+      return 0;
+    };
+  });
 }
 
 }  // namespace dojosim::cli

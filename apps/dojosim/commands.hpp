@@ -16,10 +16,9 @@ using Action = std::function<int()>;
 void add_list(CLI::App& app, Action& action);
 void add_show(CLI::App& app, Action& action);
 void add_run(CLI::App& app, Action& action);
+void add_validate(CLI::App& app, Action& action);
 void add_numerics(CLI::App& app, Action& action);    // cmd_numerics.cpp
 void add_economics(CLI::App& app, Action& action);   // cmd_economics.cpp
-// The default scenario (dojosim with no arguments).
-int run_default_scenario();
 
 // Shared option helpers.
 struct SystemArgs {

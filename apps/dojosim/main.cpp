@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "economics_bridge.hpp"
 #include "dojosim/core/errors.hpp"
 
 int main(int argc, char** argv) {
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   cli::add_list(app, action);
   cli::add_show(app, action);
   cli::add_run(app, action);
+  cli::add_validate(app, action);
   cli::add_numerics(app, action);
   cli::add_economics(app, action);
   try {

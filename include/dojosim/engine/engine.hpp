@@ -1,0 +1,80 @@
+// The analytical engine: a resolved strategy on a system and model -> a step-time
+// prediction with where the time goes, memory per device, and what was chosen.
+//
+// Contract: `evaluate` is pure and fast (no allocation on the hot path beyond the
+// Result's strings when `explain` is set); it never throws for a valid strategy — a plan
+// that does not fit is a Result with memory.fits == false. `resolve` fills the keys the
+// user left out with the fastest feasible values. Formulas: docs/model.md.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dojosim/collective/collective.hpp"
+#include "dojosim/parallel/strategy.hpp"
+
+namespace dojosim::engine {
+
+struct Breakdown {
+  double compute = 0, tp_comm = 0, cp_comm = 0, ep_comm = 0, pp_comm = 0, dp_comm = 0, bubble = 0, optimizer = 0,
+         memory_stream = 0;
+  // Sum of the exposed communication entries above (a subtotal, not an addend).
+  [[nodiscard]] double exposed_comm() const { return tp_comm + cp_comm + ep_comm + pp_comm + dp_comm; }
+  [[nodiscard]] double total() const {
+    return compute + tp_comm + cp_comm + ep_comm + pp_comm + dp_comm + bubble + optimizer + memory_stream;
+  }
+};
+
+struct Memory {
+  double weights = 0, gradients = 0, optimizer = 0, activations = 0, other = 0;
+  double capacity = 0;       // device main memory (HBM, or D1 SRAM)
+  double offload = 0;        // Dojo: bytes kept in DIP HBM instead of SRAM
+  double offload_capacity = 0;
+  bool fits = false;
+  [[nodiscard]] double per_device() const { return weights + gradients + optimizer + activations + other; }
+};
+
+// Dojo: where each kind of state lives.
+struct Placement {
+  bool weights_in_sram = true, gradients_in_sram = true, optimizer_in_sram = true, activations_in_sram = true;
+  double stream_bandwidth = 0;  // B/s per D1 from DIP HBM
+  double stream_bytes = 0;      // bytes moved per step per D1
+  double stream_hidden = 0;     // s of streaming hidden under compute
+};
+
+struct Result {
+  parallel::Strategy strategy;
+  double step_time = 0;
+  double tokens_per_step = 0;
+  double model_flops_per_step = 0;    // 6N-style model FLOPs (no recompute), causal attention
+  double hardware_flops_per_step = 0; // including recompute
+  double mfu = 0, hfu = 0;
+  long long devices = 0;
+  Breakdown breakdown;
+  Memory memory;
+  Placement placement;
+  double hidden_comm = 0;  // communication overlapped with compute
+  collective::Algo dp_algo = collective::Algo::none, tp_algo = collective::Algo::none;
+  bool dp_zplane = false;
+  std::vector<std::string> notes;  // choices and caveats, for the report
+  [[nodiscard]] double tokens_per_s() const { return step_time > 0 ? tokens_per_step / step_time : 0; }
+};
+
+// Everything about a (system, model) pair that does not depend on the strategy.
+struct Context {
+  const hardware::System* sys = nullptr;
+  const workload::Transformer* model = nullptr;
+  long long seq = 2048;
+};
+
+// Evaluates a fully resolved, valid strategy (check with parallel::strategy_problem first).
+Result evaluate(const Context& ctx, const parallel::Strategy& s);
+
+// Fills unset keys of `partial` with the fastest feasible choice. Throws InputError if
+// the given keys cannot be completed into a valid strategy, and Infeasible if nothing fits.
+Result resolve(const Context& ctx, const parallel::Strategy& partial);
+
+// Default global batch for a model when none is given: about 2M tokens (4M above 100B params).
+long long default_gbs(const workload::Transformer& m, long long seq);
+
+}  // namespace dojosim::engine

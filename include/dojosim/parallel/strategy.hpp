@@ -1,0 +1,54 @@
+// A parallel training strategy: how one model is split over a system's devices.
+//
+// Contract: a Strategy returned by `parse_strategy` holds what the user said; keys the
+// user left out are marked unset (`given` flags false) and are chosen by the engine's
+// resolver as the fastest feasible value. `check_strategy` throws InputError (exit 2)
+// with the reason when a fully resolved strategy is invalid for a model and system.
+#pragma once
+
+#include <string>
+
+#include "dojosim/hardware/system.hpp"
+#include "dojosim/workload/transformer.hpp"
+
+namespace dojosim::parallel {
+
+enum class Recompute { none, selective, full };
+std::string_view recompute_name(Recompute r);
+
+// Where Dojo keeps each kind of state: resident in D1 SRAM, or streamed from DIP HBM.
+enum class Residency { automatic, sram, dip };
+
+struct Strategy {
+  int tp = 1, pp = 1, dp = 1, cp = 1, ep = 1, vp = 1;
+  int mbs = 1;
+  long long gbs = 0;  // sequences per optimizer step
+  bool sp = false;
+  int zero = 0;
+  Recompute recompute = Recompute::none;
+  hardware::Precision precision = hardware::Precision::bf16;
+  bool overlap_dp = true;      // overlap DP gradient reduction with backward
+  bool overlap_zero3 = true;   // prefetch ZeRO-3 parameter gathers under compute
+  long long seq = 0;           // sequence length (0 = model's default for training, 2048 cap)
+  Residency weights = Residency::automatic;  // Dojo only
+  // Which keys the user gave (the rest are chosen by the resolver).
+  struct Given {
+    bool tp = false, pp = false, dp = false, cp = false, ep = false, vp = false, mbs = false, gbs = false,
+         sp = false, zero = false, recompute = false;
+  } given;
+
+  [[nodiscard]] long long devices() const { return 1LL * tp * pp * dp * cp; }
+  [[nodiscard]] long long microbatches() const { return gbs / (1LL * dp * mbs); }
+  [[nodiscard]] std::string spec() const;  // "tp=8,pp=1,..." fully resolved
+};
+
+// Parses "tp=8,pp=2,sp=true,recompute=selective". Unknown keys and bad values are
+// InputErrors with a suggestion.
+Strategy parse_strategy(const std::string& spec);
+
+// Throws InputError explaining why a resolved strategy cannot run this model on this system.
+void check_strategy(const Strategy& s, const workload::Transformer& m, const hardware::System& sys);
+// Same checks, returning the reason ("" when valid) — for search loops.
+std::string strategy_problem(const Strategy& s, const workload::Transformer& m, const hardware::System& sys);
+
+}  // namespace dojosim::parallel

@@ -1,0 +1,344 @@
+// Analytical step-time model. Every formula is explained, with its reference, in
+// docs/model.md; the section names below match that document.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "dojosim/engine/engine.hpp"
+
+namespace dojosim::engine {
+
+using hardware::Precision;
+using parallel::Recompute;
+using parallel::Strategy;
+
+namespace {
+
+constexpr double kGradBytes = 4.0;        // fp32 gradient accumulation and reduction (Megatron default for bf16)
+constexpr double kMasterBytes = 4.0;      // fp32 master weights
+constexpr double kAdamStateBytes = 8.0;   // fp32 first and second moments
+constexpr double kOptimizerTraffic = 38.0;  // bytes moved per parameter by one Adam step (docs/model.md#optimizer)
+constexpr double kFlashBackwardRatio = 2.5; // FlashAttention backward / forward FLOPs (5 vs 2 matmuls)
+constexpr double kWorkspaceGpu = 2.0e9;     // CUDA context, NCCL and cuBLAS workspaces (assumption)
+
+struct Dev {
+  double peak_gemm, peak_vec, gemm_eff, attn_eff, bw, overhead;
+  int units, tm, tn;
+};
+
+// --- compute: GEMM time with wave quantisation (docs/model.md#gemm) ---
+inline double gemm_time(const Dev& d, double M, double N, double K, double act_bytes) {
+  if (M <= 0 || N <= 0 || K <= 0) return 0;
+  const double flops = 2.0 * M * N * K;
+  const double tiles = std::ceil(M / d.tm) * std::ceil(N / d.tn);
+  const double waves = std::ceil(tiles / d.units);
+  const double q = tiles / (waves * d.units);
+  const double tc = flops / (d.peak_gemm * d.gemm_eff * q);
+  const double tm = (M * K + K * N + M * N) * act_bytes / d.bw;
+  return std::max(tc, tm) + d.overhead;
+}
+
+inline double mem_time(const Dev& d, double bytes) { return bytes > 0 ? bytes / d.bw + d.overhead : 0; }
+
+// Per-micro-batch, per-layer costs on one device.
+struct LayerCost {
+  double fwd = 0, bwd = 0, recompute = 0;  // compute seconds
+  double tp_fwd = 0, tp_bwd = 0;           // exposed TP communication
+  double cp = 0, ep = 0;                   // exposed CP / EP communication (fwd + bwd)
+  double flops_fwd = 0, flops_recompute = 0;
+  double attn_core_fwd = 0;
+};
+
+}  // namespace
+
+long long default_gbs(const workload::Transformer& m, long long seq) {
+  const double tokens = m.params() > 100e9 ? 4.0 * 1048576 : 2.0 * 1048576;
+  return std::max<long long>(1, static_cast<long long>(std::llround(tokens / static_cast<double>(seq))));
+}
+
+Result evaluate(const Context& ctx, const Strategy& s) {
+  const auto& sys = *ctx.sys;
+  const auto& m = *ctx.model;
+  const auto& dv = sys.device;
+  Result r;
+  r.strategy = s;
+  r.devices = sys.device_count();
+  const double seq = static_cast<double>(ctx.seq);
+  const double b = s.mbs;
+  const double tp = s.tp, cp = s.cp, ep = s.ep, pp = s.pp;
+  const double h = static_cast<double>(m.hidden);
+  const double e = s.precision == Precision::cfp8 ? 1.0 : 2.0;  // bytes per stored activation element
+  const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
+
+  Dev d{};
+  d.peak_gemm = dv.peak_for(s.precision);
+  d.peak_vec = dv.peak_for(Precision::bf16);
+  d.gemm_eff = dv.eff.gemm_max[static_cast<std::size_t>(s.precision)];
+  d.attn_eff = dv.eff.gemm_max[static_cast<std::size_t>(Precision::bf16)] * dv.eff.attention_efficiency;
+  d.bw = dv.memory_bandwidth() * dv.eff.memory_efficiency;
+  d.overhead = dv.eff.kernel_overhead;
+  d.units = dv.compute_units;
+  d.tm = dv.eff.tile_m;
+  d.tn = dv.eff.tile_n;
+  const double gemm_bytes = fp8 ? 1.0 : 2.0;
+
+  // --- placement of groups: TP innermost, then CP, EP (inside DP), PP, DP outermost ---
+  const long long st_tp = 1, st_cp = s.tp, st_pp = 1LL * s.tp * s.cp, st_dp = 1LL * s.tp * s.cp * s.pp;
+  const auto g_tp = collective::place_group(sys, s.tp, st_tp);
+  const auto g_cp = collective::place_group(sys, s.cp, st_cp);
+  const auto g_pp = collective::place_group(sys, s.pp, st_pp);
+  // Gradients reduce over DP and CP replicas together; with cp > 1 the group is placed
+  // at the CP stride (an approximation: its members are not evenly strided).
+  const auto g_dp = collective::place_group(sys, static_cast<int>(1LL * s.dp * s.cp), s.cp > 1 ? st_cp : st_dp);
+  const auto g_ep = collective::place_group(sys, s.ep, st_dp);
+
+  // --- per-layer costs (docs/model.md#layer) ---
+  const double tok = b * seq / cp;                 // tokens per micro-batch on this device
+  const double tok_sp = s.sp ? tok / tp : tok;     // tokens held outside TP regions
+  const double q = static_cast<double>(m.q_dim()), kv = static_cast<double>(m.kv_dim());
+  LayerCost L;
+  {
+    // QKV, attention output, MLP (or experts) GEMMs, forward.
+    double gf = gemm_time(d, tok, (q + 2 * kv) / tp, h, gemm_bytes) + gemm_time(d, tok, h, q / tp, gemm_bytes);
+    double ff = 2.0 * tok * h * (q + 2 * kv) / tp + 2.0 * tok * q / tp * h;
+    const double mats = m.gated_mlp ? 3.0 : 2.0;
+    double act_width;
+    if (!m.moe()) {
+      const double f = static_cast<double>(m.ffn);
+      gf += gemm_time(d, tok, (mats - 1) * f / tp, h, gemm_bytes) + gemm_time(d, tok, h, f / tp, gemm_bytes);
+      ff += 2.0 * tok * h * mats * f / tp;
+      act_width = f / tp;
+    } else {
+      // Experts: tokens * top_k spread over the ep experts groups of this device's experts.
+      const double f = static_cast<double>(m.expert_ffn);
+      const double routed = tok * static_cast<double>(m.experts_per_token + m.shared_experts);
+      const double local_experts = static_cast<double>(m.experts) / ep;
+      const double per_expert = routed / static_cast<double>(m.experts) * ep;  // tokens per local expert
+      gf += local_experts * (gemm_time(d, per_expert, (mats - 1) * f / tp, h, gemm_bytes) +
+                             gemm_time(d, per_expert, h, f / tp, gemm_bytes));
+      gf += gemm_time(d, tok, static_cast<double>(m.experts), h, 2.0);  // router
+      ff += 2.0 * routed * h * mats * f / tp + 2.0 * tok * h * static_cast<double>(m.experts);
+      act_width = routed / tok * f / tp;
+      // Dispatch and combine all-to-all, forward and backward (docs/model.md#ep).
+      if (s.ep > 1) L.ep = 4.0 * collective::all_to_all(g_ep, routed * h * e / tp).time;
+    }
+    // Attention core (FlashAttention): causal, the local query chunk against the whole sequence.
+    const double attn_flops = 4.0 * b * (seq / cp) * seq * q / tp * 0.5;
+    const double ta = attn_flops / (d.peak_vec * d.attn_eff) + d.overhead;
+    // Memory-bound element-wise work: 2 norms, 2 residual adds, the MLP activation.
+    const double elem_bytes = (4.0 + 6.0) * tok_sp * h * 2.0 + (m.gated_mlp ? 3.0 : 2.0) * tok * act_width * 2.0;
+    const double te = mem_time(d, elem_bytes) + 4 * d.overhead;
+    L.fwd = gf + ta + te;
+    L.bwd = 2.0 * gf + kFlashBackwardRatio * ta + 2.0 * te;
+    L.flops_fwd = ff + attn_flops;
+    L.attn_core_fwd = ta;
+    if (s.recompute == Recompute::full) {
+      L.recompute = L.fwd;
+      L.flops_recompute = L.flops_fwd;
+    } else if (s.recompute == Recompute::selective) {
+      L.recompute = ta;
+      L.flops_recompute = attn_flops;
+    }
+    // Tensor parallel: 2 all-reduces (or all-gather + reduce-scatter pairs with SP) per
+    // direction of activations [tok, h] (Megatron-LM; Korthikanti et al. 2022).
+    if (s.tp > 1) {
+      const double act = tok * h * 2.0;
+      collective::Cost c = s.sp ? collective::Cost{collective::all_gather(g_tp, act).time + collective::reduce_scatter(g_tp, act).time,
+                                                   collective::all_gather(g_tp, act).algo}
+                                : collective::all_reduce(g_tp, act);
+      L.tp_fwd = 2.0 * c.time;
+      L.tp_bwd = 2.0 * c.time;
+      r.tp_algo = c.algo;
+    }
+    // Context parallel (ring attention): K,V chunks travel cp-1 hops under the attention
+    // compute; dK,dV travel back in the backward pass. Only the excess is exposed.
+    if (s.cp > 1) {
+      const double kv_chunk = 2.0 * b * (seq / cp) * kv / tp * 2.0;
+      const double hop = collective::send_recv(g_cp, kv_chunk).time;
+      const double fwd_exposed = std::max(0.0, (cp - 1) * hop - ta);
+      const double bwd_exposed = std::max(0.0, 2.0 * (cp - 1) * hop - kFlashBackwardRatio * ta);
+      L.cp = fwd_exposed + bwd_exposed;
+    }
+  }
+
+  // --- stages: layers per stage (uneven splits: the first stages take the remainder) ---
+  const double layers_max = std::ceil(static_cast<double>(m.layers) / pp);
+  const double layer_total = L.fwd + L.bwd + L.recompute + L.tp_fwd * (s.recompute == Recompute::full ? 2.0 : 1.0) + L.tp_bwd + L.cp + L.ep;
+  // Embedding (first stage) and LM head + loss (last stage).
+  const double vocab_local = static_cast<double>(m.vocab) / tp;
+  const double head_f = gemm_time(d, tok, vocab_local, h, gemm_bytes) + mem_time(d, 3.0 * tok * vocab_local * 4.0);
+  const double head_b = 2.0 * gemm_time(d, tok, vocab_local, h, gemm_bytes) + mem_time(d, 2.0 * tok * vocab_local * 4.0);
+  const double embed = mem_time(d, 2.0 * tok_sp * h * 2.0) * 3.0;
+  const double head_comm = s.tp > 1 ? 2.0 * collective::all_reduce(g_tp, tok * 4.0 * 3.0).time : 0.0;  // loss statistics
+  const double last_extra = head_f + head_b + head_comm;
+  const double first_extra = embed;
+  double stage_first = layers_max * layer_total + first_extra;
+  double stage_last = std::floor(static_cast<double>(m.layers) / pp) * layer_total + last_extra;
+  if (s.pp == 1) stage_first = stage_last = static_cast<double>(m.layers) * layer_total + first_extra + last_extra;
+  const double stage_max = std::max(stage_first, stage_last);
+  const double mb = static_cast<double>(s.microbatches());
+
+  // Pipeline point-to-point: activations (or their gradients) per micro-batch per chunk boundary.
+  double p2p = 0;
+  if (s.pp > 1) p2p = collective::send_recv(g_pp, tok_sp * h * 2.0).time;
+  const double pp_comm_per_mb = s.pp > 1 ? 2.0 * s.vp * p2p : 0.0;
+
+  // 1F1B / interleaved schedule: m steady-state slots of the slowest stage plus a fill and
+  // drain of (pp-1)/vp stage-times (Narayanan et al. 2021). Stages differ only by the
+  // embedding and head, so the fill uses the mean stage.
+  const double stage_mean = s.pp == 1 ? stage_max : (static_cast<double>(m.layers) / pp * layer_total + (first_extra + last_extra) / pp);
+  const double bubble = s.pp > 1 ? (pp - 1.0) / s.vp * (stage_mean + pp_comm_per_mb) : 0.0;
+
+  // Split the slowest stage's per-micro-batch time into its parts.
+  const double lay_n = s.pp == 1 ? static_cast<double>(m.layers) : (stage_first >= stage_last ? layers_max : std::floor(static_cast<double>(m.layers) / pp));
+  const double extra = s.pp == 1 ? first_extra + last_extra : (stage_first >= stage_last ? first_extra : last_extra);
+  r.breakdown.compute = mb * (lay_n * (L.fwd + L.bwd + L.recompute) + extra - (stage_first >= stage_last || s.pp == 1 ? 0.0 : head_comm));
+  r.breakdown.tp_comm = mb * (lay_n * (L.tp_fwd * (s.recompute == Recompute::full ? 2.0 : 1.0) + L.tp_bwd) + ((stage_first < stage_last || s.pp == 1) ? head_comm : 0.0));
+  r.breakdown.cp_comm = mb * lay_n * L.cp;
+  r.breakdown.ep_comm = mb * lay_n * L.ep;
+  r.breakdown.pp_comm = mb * pp_comm_per_mb;
+  r.breakdown.bubble = bubble;
+
+  // --- parameters per device (docs/model.md#memory) ---
+  const double layer_params = m.attention_params_per_layer() / tp + m.norm_params_per_layer() +
+                              (m.moe() ? (m.mlp_params_per_layer() - h * static_cast<double>(m.experts)) / (tp * ep) + h * static_cast<double>(m.experts)
+                                       : m.mlp_params_per_layer() / tp);
+  const double stage_params = layers_max * layer_params + std::max(m.embedding_params() / tp, m.head_params() / tp) *
+                                                              (s.pp == 1 && !m.tied_embeddings ? 2.0 : 1.0);
+  const double dpz = static_cast<double>(s.dp) * cp;  // optimizer state shards over DP and CP replicas
+
+  // --- data parallel (docs/model.md#dp) ---
+  double dp_exposed = 0, dp_hidden = 0;
+  if (s.dp * s.cp > 1) {
+    const double grads = stage_params * kGradBytes;
+    const double params16 = stage_params * 2.0;
+    double t_rs = 0, t_ag = 0;
+    collective::Cost c;
+    if (s.zero == 0) {
+      c = collective::all_reduce(g_dp, grads);
+      t_rs = c.time;
+    } else if (s.zero <= 2) {
+      c = collective::reduce_scatter(g_dp, grads);
+      t_rs = c.time;
+      t_ag = collective::all_gather(g_dp, params16).time;
+    } else {
+      // ZeRO-3 / FSDP: gather each layer's weights for forward and backward, reduce-scatter
+      // its gradients; prefetched under the previous layer's compute.
+      c = collective::reduce_scatter(g_dp, grads);
+      const double gathers = 2.0 * collective::all_gather(g_dp, params16).time * (s.recompute == Recompute::full ? 1.5 : 1.0);
+      const double per_mb = gathers + c.time;
+      const double window = r.breakdown.compute;
+      const double total = per_mb * mb;
+      dp_exposed += s.overlap_zero3 ? std::max(0.0, total - window) : total;
+      dp_hidden += total - (s.overlap_zero3 ? std::max(0.0, total - window) : total);
+      t_rs = 0;
+      t_ag = 0;
+    }
+    r.dp_algo = c.algo;
+    r.dp_zplane = g_dp.hops > 0 && g_dp.hop[static_cast<std::size_t>(g_dp.hops - 1)].zplane;
+    // Gradient reduction overlaps the last micro-batch's backward (bucketed, Megatron
+    // --overlap-grad-reduce); the parameter all-gather overlaps the next forward.
+    const double window_b = lay_n * L.bwd * (lay_n > 1 ? (lay_n - 1) / lay_n : 0.0);
+    const double window_f = lay_n * L.fwd * (lay_n > 1 ? (lay_n - 1) / lay_n : 0.0);
+    const double rs_exposed = s.overlap_dp ? std::max(0.0, t_rs - window_b) : t_rs;
+    const double ag_exposed = s.overlap_dp ? std::max(0.0, t_ag - window_f) : t_ag;
+    dp_exposed += rs_exposed + ag_exposed;
+    dp_hidden += (t_rs - rs_exposed) + (t_ag - ag_exposed);
+  }
+  r.breakdown.dp_comm = dp_exposed;
+  r.hidden_comm = dp_hidden;
+
+  // --- optimizer step: Adam, memory-bound over the local shard ---
+  const double opt_params = s.zero >= 1 ? stage_params / dpz : stage_params;
+  r.breakdown.optimizer = mem_time(d, opt_params * kOptimizerTraffic) + 10 * d.overhead;
+
+  // --- memory per device (Korthikanti et al. 2022, generalised to GQA and gated MLPs) ---
+  Memory& M = r.memory;
+  M.weights = stage_params * 2.0 / (s.zero == 3 ? dpz : 1.0) + (s.zero == 3 ? 2.0 * layer_params * 2.0 : 0.0);
+  if (fp8) M.weights += stage_params * 1.0 / (s.zero == 3 ? dpz : 1.0);  // 8-bit copies of GEMM weights
+  M.gradients = stage_params * kGradBytes / (s.zero >= 2 ? dpz : 1.0);
+  M.optimizer = stage_params * (kMasterBytes + kAdamStateBytes) / (s.zero >= 1 ? dpz : 1.0);
+  {
+    // Activation bytes per layer per micro-batch (sbh units: s*b*h elements of 2 bytes).
+    const double sbh = b * (seq / cp) * h;
+    const double ratio_kv = kv / h, ratio_q = q / h;
+    const double f_local = m.moe() ? static_cast<double>(m.expert_ffn) * static_cast<double>(m.experts_per_token + m.shared_experts) : static_cast<double>(m.ffn);
+    const double mlp_inner = f_local / h * (m.gated_mlp ? 3.0 : 2.0);  // up (+gate) outputs and activation output, in units of sbh
+    // Norm inputs (2 x 2 sbh) and the QKV input, out-proj input, MLP input that SP shards.
+    const double sharded = 4.0 + 2.0 + 2.0 + 2.0 + 1.0 + 1.0;  // LN inputs, QKV input, MLP input, dropout masks
+    const double tp_local = 2.0 * (ratio_q + 2.0 * ratio_kv) + 2.0 * ratio_q + 2.0 * mlp_inner;  // Q,K,V, attn out, MLP inner
+    const double attn_scores = 5.0 * static_cast<double>(m.heads) * (seq / cp) / h;  // softmax, dropout (no FlashAttention)
+    double per_layer;
+    const double e_scale = e / 2.0;
+    if (s.recompute == Recompute::full) {
+      per_layer = 2.0 * sbh / (s.sp ? tp : 1.0);
+    } else {
+      per_layer = sbh * (sharded / (s.sp ? tp : 1.0) + tp_local / tp) * e_scale;
+      // Attention scores are kept only without recompute; selective recompute drops them.
+      if (s.recompute == Recompute::none) per_layer += sbh * attn_scores / tp * e_scale;
+    }
+    // In-flight micro-batches on the first stage: pp for 1F1B; interleaving adds
+    // (pp-1)/(pp*vp) (Korthikanti et al. 2022, section 4.2.3).
+    const double inflight = std::min(mb, pp) * (s.vp > 1 ? 1.0 + (pp - 1.0) / (pp * s.vp) : 1.0);
+    M.activations = per_layer * layers_max * inflight;
+    // Logits and loss (fp32) on the last stage for one micro-batch.
+    const double logits = tok * vocab_local * 4.0 * 2.0;
+    M.activations = std::max(M.activations, per_layer * std::floor(static_cast<double>(m.layers) / pp) + logits);
+  }
+  M.other = sys.is_dojo() ? 0.05 * dv.memory_capacity() : kWorkspaceGpu;
+  M.capacity = dv.memory_capacity();
+  M.fits = M.per_device() <= M.capacity;
+
+  // --- Dojo: SRAM-resident vs. streamed from DIP HBM (docs/dojo.md#memory-tiers) ---
+  if (sys.is_dojo() && !M.fits && sys.dip.count > 0) {
+    Placement& P = r.placement;
+    const double n = static_cast<double>(r.devices);
+    P.stream_bandwidth = std::min(sys.dip.hbm_bandwidth, sys.dip.tile_link_bandwidth) * sys.dip.count / n;
+    // Traffic per step for each kind if streamed, and the bytes it would occupy.
+    const double passes_w = (s.recompute == Recompute::full ? 3.0 : 2.0) * mb;
+    struct Kind { double bytes, traffic; bool* in_sram; };
+    Kind kinds[4] = {{M.activations, 2.0 * M.activations / std::max(1.0, std::min(mb, pp)) * mb, &P.activations_in_sram},
+                     {M.weights, passes_w * M.weights, &P.weights_in_sram},
+                     {M.gradients, 2.0 * mb * M.gradients, &P.gradients_in_sram},
+                     {M.optimizer, 2.0 * M.optimizer, &P.optimizer_in_sram}};
+    if (s.weights == parallel::Residency::dip) kinds[1].traffic = 1e300;  // user asked: weights streamed
+    std::sort(std::begin(kinds), std::end(kinds), [](const Kind& a, const Kind& b2) {
+      return a.traffic / std::max(1.0, a.bytes) > b2.traffic / std::max(1.0, b2.bytes);
+    });
+    double room = M.capacity - M.other;
+    double offload = 0, traffic = 0;
+    for (auto& k : kinds) {
+      const bool forced_dip = (k.in_sram == &P.weights_in_sram && s.weights == parallel::Residency::dip);
+      if (!forced_dip && k.bytes <= room) {
+        room -= k.bytes;
+        *k.in_sram = true;
+      } else {
+        *k.in_sram = false;
+        offload += k.bytes;
+        traffic += k.traffic >= 1e299 ? passes_w * k.bytes : k.traffic;
+      }
+    }
+    M.offload = offload;
+    M.offload_capacity = sys.dip.capacity * sys.dip.count / n;
+    M.fits = offload <= M.offload_capacity;
+    P.stream_bytes = traffic;
+    const double stream = traffic / P.stream_bandwidth;
+    const double overlap_window = r.breakdown.compute;  // DMA from DIPs runs under compute
+    r.breakdown.memory_stream = std::max(0.0, stream - overlap_window);
+    P.stream_hidden = stream - r.breakdown.memory_stream;
+  }
+
+  r.step_time = r.breakdown.total();
+  r.tokens_per_step = static_cast<double>(s.gbs) * seq;
+  r.model_flops_per_step = m.training_flops_per_token(ctx.seq) * r.tokens_per_step;
+  const double rec_ratio = L.flops_fwd > 0 ? L.flops_recompute / L.flops_fwd : 0.0;
+  const double layer_share = 1.0 - 2.0 * static_cast<double>(m.vocab) * h / m.forward_flops_per_token(ctx.seq);
+  r.hardware_flops_per_step = r.model_flops_per_step * (1.0 + rec_ratio / 3.0 * layer_share);
+  const double peak = sys.peak(s.precision == Precision::cfp8 ? Precision::cfp8 : Precision::bf16);
+  r.mfu = r.model_flops_per_step / (r.step_time * peak);
+  r.hfu = r.hardware_flops_per_step / (r.step_time * peak);
+  return r;
+}
+
+}  // namespace dojosim::engine

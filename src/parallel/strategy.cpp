@@ -1,0 +1,121 @@
+#include "dojosim/parallel/strategy.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "dojosim/core/text.hpp"
+
+namespace dojosim::parallel {
+
+using core::InputError;
+using core::Location;
+
+std::string_view recompute_name(Recompute r) {
+  switch (r) {
+    case Recompute::none: return "none";
+    case Recompute::selective: return "selective";
+    case Recompute::full: return "full";
+  }
+  return "none";
+}
+
+std::string Strategy::spec() const {
+  return fmt::format("tp={},pp={},dp={},cp={},ep={},vp={},mbs={},gbs={},sp={},zero={},recompute={}", tp, pp, dp, cp, ep,
+                     vp, mbs, gbs, sp ? "true" : "false", zero, recompute_name(recompute));
+}
+
+Strategy parse_strategy(const std::string& spec) {
+  Strategy s;
+  static const std::vector<std::string> keys{"tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gbs", "sp", "zero", "recompute",
+                                             "overlap_dp", "overlap_zero3", "weights"};
+  for (const auto& raw : core::split(spec, ',')) {
+    const std::string item = core::trim(raw);
+    if (item.empty()) continue;
+    const auto eq = item.find('=');
+    const Location where{"--parallel", 0, 0, eq == std::string::npos ? item : core::trim(item.substr(0, eq))};
+    if (eq == std::string::npos)
+      throw InputError(where, fmt::format("'{}' is not key=value", item), "e.g. tp=8,pp=4,mbs=1");
+    const std::string key = core::to_lower(core::trim(item.substr(0, eq)));
+    const std::string val = core::to_lower(core::trim(item.substr(eq + 1)));
+    auto integer = [&](long long lo, long long hi) -> long long {
+      char* end = nullptr;
+      const double d = std::strtod(val.c_str(), &end);
+      if (val.empty() || *end != '\0' || d != std::floor(d) || d < static_cast<double>(lo) || d > static_cast<double>(hi))
+        throw InputError(where, fmt::format("{}={} is not a whole number from {} to {}", key, val, lo, hi), "a whole number");
+      return static_cast<long long>(d);
+    };
+    auto boolean = [&]() -> bool {
+      if (val == "true" || val == "1" || val == "on") return true;
+      if (val == "false" || val == "0" || val == "off") return false;
+      throw InputError(where, fmt::format("{}={} is not true or false", key, val), "true or false");
+    };
+    if (key == "tp") { s.tp = static_cast<int>(integer(1, 1 << 20)); s.given.tp = true; }
+    else if (key == "pp") { s.pp = static_cast<int>(integer(1, 1 << 20)); s.given.pp = true; }
+    else if (key == "dp") { s.dp = static_cast<int>(integer(1, 1 << 26)); s.given.dp = true; }
+    else if (key == "cp") { s.cp = static_cast<int>(integer(1, 1 << 20)); s.given.cp = true; }
+    else if (key == "ep") { s.ep = static_cast<int>(integer(1, 1 << 20)); s.given.ep = true; }
+    else if (key == "vp") { s.vp = static_cast<int>(integer(1, 1024)); s.given.vp = true; }
+    else if (key == "mbs") { s.mbs = static_cast<int>(integer(1, 1 << 20)); s.given.mbs = true; }
+    else if (key == "gbs") { s.gbs = integer(1, 1LL << 40); s.given.gbs = true; }
+    else if (key == "sp") { s.sp = boolean(); s.given.sp = true; }
+    else if (key == "zero") { s.zero = static_cast<int>(integer(0, 3)); s.given.zero = true; }
+    else if (key == "overlap_dp") s.overlap_dp = boolean();
+    else if (key == "overlap_zero3") s.overlap_zero3 = boolean();
+    else if (key == "recompute") {
+      const std::vector<std::string> modes{"none", "selective", "full"};
+      if (val == "none") s.recompute = Recompute::none;
+      else if (val == "selective") s.recompute = Recompute::selective;
+      else if (val == "full") s.recompute = Recompute::full;
+      else throw InputError(where, fmt::format("recompute={} is not a mode", val), "none, selective or full", core::did_you_mean(val, modes));
+      s.given.recompute = true;
+    } else if (key == "weights") {
+      const std::vector<std::string> modes{"auto", "sram", "dip"};
+      if (val == "auto") s.weights = Residency::automatic;
+      else if (val == "sram") s.weights = Residency::sram;
+      else if (val == "dip") s.weights = Residency::dip;
+      else throw InputError(where, fmt::format("weights={} is not a placement", val), "auto, sram or dip", core::did_you_mean(val, modes));
+    } else {
+      throw InputError(where, fmt::format("unknown strategy key '{}'", key), "one of: " + core::join(keys, ", "),
+                       core::did_you_mean(key, keys));
+    }
+  }
+  return s;
+}
+
+std::string strategy_problem(const Strategy& s, const workload::Transformer& m, const hardware::System& sys) {
+  const long long n = sys.device_count();
+  if (s.devices() != n)
+    return fmt::format("tp*pp*dp*cp = {}*{}*{}*{} = {} but the system has {} devices", s.tp, s.pp, s.dp, s.cp, s.devices(), n);
+  if (m.heads % s.tp != 0) return fmt::format("tp={} does not divide the {} attention heads", s.tp, m.heads);
+  if (m.kv_heads % s.tp != 0 && s.tp % m.kv_heads != 0)
+    return fmt::format("tp={} and the {} KV heads do not divide one another", s.tp, m.kv_heads);
+  if (m.layers < s.pp) return fmt::format("pp={} exceeds the {} layers", s.pp, m.layers);
+  if (s.vp > 1 && m.layers % (1LL * s.pp * s.vp) != 0)
+    return fmt::format("interleaved schedule: layers ({}) must divide evenly into pp*vp = {} chunks", m.layers, s.pp * s.vp);
+  if (s.vp > 1 && s.pp == 1) return "vp > 1 needs pipeline parallelism (pp > 1)";
+  if (s.gbs <= 0) return "gbs must be given or chosen";
+  if (s.gbs % (1LL * s.dp * s.mbs) != 0)
+    return fmt::format("gbs={} is not divisible by dp*mbs = {}*{} = {}", s.gbs, s.dp, s.mbs, 1LL * s.dp * s.mbs);
+  if (s.vp > 1 && s.microbatches() % s.pp != 0)
+    return fmt::format("interleaved schedule needs the number of micro-batches ({}) to be a multiple of pp={}", s.microbatches(), s.pp);
+  const long long seq = s.seq;
+  if (seq % s.cp != 0) return fmt::format("cp={} does not divide the sequence length {}", s.cp, seq);
+  if (s.cp > 1 && (seq / s.cp) % 2 != 0) return fmt::format("cp={} leaves an odd sequence chunk", s.cp);
+  if (s.sp && s.tp == 1) return "sp=true needs tp > 1";
+  if (s.sp && seq / s.cp % s.tp != 0) return fmt::format("sequence parallelism: tp={} does not divide the local sequence {}", s.tp, seq / s.cp);
+  if (s.ep > 1 && !m.moe()) return fmt::format("ep={} needs a mixture-of-experts model", s.ep);
+  if (s.ep > 1 && m.experts % s.ep != 0) return fmt::format("ep={} does not divide the {} experts", s.ep, m.experts);
+  if (s.ep > 1 && (1LL * s.dp * s.cp) % s.ep != 0) return fmt::format("ep={} must divide dp*cp = {}", s.ep, 1LL * s.dp * s.cp);
+  if (sys.device.peak_for(s.precision) <= 0)
+    return fmt::format("{} has no {} peak", sys.device.name, hardware::precision_name(s.precision));
+  return "";
+}
+
+void check_strategy(const Strategy& s, const workload::Transformer& m, const hardware::System& sys) {
+  const std::string why = strategy_problem(s, m, sys);
+  if (!why.empty()) throw InputError(Location{"--parallel", 0, 0, ""}, "invalid strategy: " + why, "a strategy whose degrees fit the model and system");
+}
+
+}  // namespace dojosim::parallel

@@ -1,0 +1,125 @@
+#include "dojosim/report/result.hpp"
+
+#include <fmt/format.h>
+
+#include "dojosim/core/units.hpp"
+
+namespace dojosim::report {
+
+using core::Dim;
+using core::format_quantity;
+
+nlohmann::ordered_json strategy_json(const parallel::Strategy& s) {
+  nlohmann::ordered_json j;
+  j["tp"] = s.tp;
+  j["pp"] = s.pp;
+  j["dp"] = s.dp;
+  j["cp"] = s.cp;
+  j["ep"] = s.ep;
+  j["vp"] = s.vp;
+  j["mbs"] = s.mbs;
+  j["gbs"] = s.gbs;
+  j["sp"] = s.sp;
+  j["zero"] = s.zero;
+  j["recompute"] = std::string(parallel::recompute_name(s.recompute));
+  j["precision"] = std::string(hardware::precision_name(s.precision));
+  j["seq"] = s.seq;
+  return j;
+}
+
+nlohmann::ordered_json result_json(const engine::Result& r, const hardware::System& sys, const Economics& econ) {
+  nlohmann::ordered_json j;
+  j["system"] = sys.name;
+  j["step_time_s"] = r.step_time;
+  j["tokens_per_s"] = r.tokens_per_s();
+  j["tokens_per_s_per_device"] = r.tokens_per_s() / static_cast<double>(r.devices);
+  j["model_flops_per_step"] = r.model_flops_per_step;
+  j["mfu"] = r.mfu;
+  j["hfu"] = r.hfu;
+  j["devices"] = r.devices;
+  j["strategy"] = strategy_json(r.strategy);
+  auto& mem = j["memory"];
+  mem["per_device_bytes"] = r.memory.per_device();
+  mem["capacity_bytes"] = r.memory.capacity;
+  mem["fits"] = r.memory.fits;
+  mem["breakdown"] = {{"weights", r.memory.weights}, {"gradients", r.memory.gradients}, {"optimizer", r.memory.optimizer},
+                      {"activations", r.memory.activations}, {"other", r.memory.other}};
+  if (sys.is_dojo()) {
+    const auto& p = r.placement;
+    auto where = [](bool sram) { return sram ? "sram" : "dip_hbm"; };
+    mem["placement"] = {{"weights", where(p.weights_in_sram)}, {"gradients", where(p.gradients_in_sram)},
+                        {"optimizer", where(p.optimizer_in_sram)}, {"activations", where(p.activations_in_sram)},
+                        {"dip_bytes_per_device", r.memory.offload}, {"dip_capacity_per_device", r.memory.offload_capacity},
+                        {"stream_bandwidth_per_device", p.stream_bandwidth}, {"stream_bytes_per_step", p.stream_bytes},
+                        {"stream_hidden_s", p.stream_hidden}};
+  }
+  const auto& b = r.breakdown;
+  j["breakdown_s"] = {{"compute", b.compute}, {"tp_comm", b.tp_comm}, {"cp_comm", b.cp_comm}, {"ep_comm", b.ep_comm},
+                      {"pp_comm", b.pp_comm}, {"dp_comm", b.dp_comm}, {"bubble", b.bubble}, {"optimizer", b.optimizer},
+                      {"memory_stream", b.memory_stream}, {"exposed_comm", b.exposed_comm()}};
+  j["hidden_comm_s"] = r.hidden_comm;
+  j["collectives"] = {{"tp", collective::algo_name(r.tp_algo)}, {"dp", collective::algo_name(r.dp_algo)},
+                      {"dp_path", r.dp_zplane ? "zplane" : "fabric"}};
+  if (econ.present) {
+    j["energy_j_per_step"] = econ.energy_j_per_step;
+    j["power_w"] = econ.power_w;
+    j["cost_usd_per_step"] = econ.cost_usd_per_step;
+  } else {
+    j["energy_j_per_step"] = nullptr;
+    j["power_w"] = nullptr;
+    j["cost_usd_per_step"] = nullptr;
+  }
+  j["notes"] = r.notes;
+  return j;
+}
+
+std::string result_text(const engine::Result& r, const hardware::System& sys, const workload::Transformer& m,
+                        const Economics& econ) {
+  std::string o;
+  const auto& s = r.strategy;
+  o += fmt::format("{} on {} ({} x {})\n", m.name, sys.name, r.devices, sys.device.name);
+  o += fmt::format("strategy   {} precision={} seq={}\n", s.spec(), hardware::precision_name(s.precision), s.seq);
+  for (const auto& n : r.notes) o += fmt::format("           {}\n", n);
+  o += fmt::format("step time  {:.4g} s    tokens/s {:.4g}  ({:.4g} per device)\n", r.step_time, r.tokens_per_s(),
+                   r.tokens_per_s() / static_cast<double>(r.devices));
+  o += fmt::format("MFU        {:.1f}%    HFU {:.1f}%\n", 100 * r.mfu, 100 * r.hfu);
+  const auto& b = r.breakdown;
+  o += "time breakdown (per step)\n";
+  auto line = [&](const char* name, double v) {
+    if (v <= 0) return;
+    o += fmt::format("  {:<14} {:>10.4g} s  {:5.1f}%\n", name, v, 100 * v / r.step_time);
+  };
+  line("compute", b.compute);
+  line("tp_comm", b.tp_comm);
+  line("cp_comm", b.cp_comm);
+  line("ep_comm", b.ep_comm);
+  line("pp_comm", b.pp_comm);
+  line("dp_comm", b.dp_comm);
+  line("bubble", b.bubble);
+  line("optimizer", b.optimizer);
+  line("memory_stream", b.memory_stream);
+  if (r.hidden_comm > 0) o += fmt::format("  (hidden under compute: {:.4g} s of DP communication)\n", r.hidden_comm);
+  const auto& M = r.memory;
+  o += fmt::format("memory per device: {} of {} ({})\n", format_quantity(M.per_device(), Dim::bytes),
+                   format_quantity(M.capacity, Dim::bytes),
+                   M.fits ? "fits" : "DOES NOT FIT");
+  o += fmt::format("  weights {}  gradients {}  optimizer {}  activations {}  other {}\n", format_quantity(M.weights, Dim::bytes),
+                   format_quantity(M.gradients, Dim::bytes), format_quantity(M.optimizer, Dim::bytes),
+                   format_quantity(M.activations, Dim::bytes), format_quantity(M.other, Dim::bytes));
+  if (sys.is_dojo()) {
+    const auto& p = r.placement;
+    auto where = [](bool sram) { return sram ? "SRAM" : "DIP HBM"; };
+    o += fmt::format("  placement: weights {}, gradients {}, optimizer {}, activations {}\n", where(p.weights_in_sram),
+                     where(p.gradients_in_sram), where(p.optimizer_in_sram), where(p.activations_in_sram));
+    if (M.offload > 0)
+      o += fmt::format("  streamed from DIPs: {} per D1 held in HBM (of {}), {} per step at {} per D1\n",
+                       format_quantity(M.offload, Dim::bytes), format_quantity(M.offload_capacity, Dim::bytes),
+                       format_quantity(p.stream_bytes, Dim::bytes), format_quantity(p.stream_bandwidth, Dim::byte_rate));
+  }
+  if (econ.present)
+    o += fmt::format("energy     {} per step, {} average, ${:.4g} per step\n", format_quantity(econ.energy_j_per_step, Dim::joules),
+                     format_quantity(econ.power_w, Dim::watts), econ.cost_usd_per_step);
+  return o;
+}
+
+}  // namespace dojosim::report
