@@ -15,7 +15,9 @@ using parallel::Strategy;
 
 namespace {
 
-constexpr double kGradBytes = 4.0;        // fp32 gradient accumulation and reduction (Megatron default for bf16)
+// Gradient buffer and reduction dtype: fp32 with plain data parallelism (Megatron-LM's
+// default main_grad for bf16), bf16 with the distributed optimizer (NeMo's grad_sync_dtype).
+inline double grad_bytes(int zero) { return zero == 0 ? 4.0 : 2.0; }
 constexpr double kMasterBytes = 4.0;      // fp32 master weights
 constexpr double kAdamStateBytes = 8.0;   // fp32 first and second moments
 constexpr double kOptimizerTraffic = 38.0;  // bytes moved per parameter by one Adam step (docs/model.md#optimizer)
@@ -123,14 +125,32 @@ Result evaluate(const Context& ctx, const Strategy& s) {
       // Dispatch and combine all-to-all, forward and backward (docs/model.md#ep).
       if (s.ep > 1) L.ep = 4.0 * collective::all_to_all(g_ep, routed * h * e / tp).time;
     }
-    // Attention core (FlashAttention): causal, the local query chunk against the whole sequence.
-    const double attn_flops = 4.0 * b * (seq / cp) * seq * q / tp * 0.5;
-    const double ta = attn_flops / (d.peak_vec * d.attn_eff) + d.overhead;
+    // Attention core. FlashAttention: causal, the local query chunk against the whole
+    // sequence, fused (no s^2 tensor in memory). Unfused (Megatron-LM 2021-22): batched
+    // GEMMs over the full s x s scores plus a fused scale-mask-softmax and dropout that
+    // stream the scores through HBM (docs/model.md#attention).
+    const bool flash = s.attention == 1 || (s.attention == 0 && dv.eff.flash_attention);
+    const double heads_local = static_cast<double>(m.heads) / tp;
+    const double sq = seq / cp;
+    double attn_flops, ta, ta_bwd;
+    if (flash) {
+      attn_flops = 4.0 * b * sq * seq * q / tp * 0.5;
+      ta = attn_flops / (d.peak_vec * d.attn_eff) + d.overhead;
+      ta_bwd = kFlashBackwardRatio * ta;
+    } else {
+      const double hd = static_cast<double>(m.head_dim);
+      attn_flops = 4.0 * b * sq * seq * q / tp;
+      const double gq = gemm_time(d, b * heads_local * sq, seq, hd, 2.0);   // Q K^T
+      const double gv = gemm_time(d, b * heads_local * sq, hd, seq, 2.0);   // softmax(.) V
+      const double E = b * heads_local * sq * seq;                         // score elements
+      ta = (gq + gv) / dv.eff.attention_efficiency + mem_time(d, 9.0 * E);  // softmax r/w, dropout r/w + mask
+      ta_bwd = 2.0 * (gq + gv) / dv.eff.attention_efficiency + mem_time(d, 11.0 * E);
+    }
     // Memory-bound element-wise work: 2 norms, 2 residual adds, the MLP activation.
     const double elem_bytes = (4.0 + 6.0) * tok_sp * h * 2.0 + (m.gated_mlp ? 3.0 : 2.0) * tok * act_width * 2.0;
     const double te = mem_time(d, elem_bytes) + 4 * d.overhead;
     L.fwd = gf + ta + te;
-    L.bwd = 2.0 * gf + kFlashBackwardRatio * ta + 2.0 * te;
+    L.bwd = 2.0 * gf + ta_bwd + 2.0 * te;
     L.flops_fwd = ff + attn_flops;
     L.attn_core_fwd = ta;
     if (s.recompute == Recompute::full) {
@@ -147,8 +167,9 @@ Result evaluate(const Context& ctx, const Strategy& s) {
       collective::Cost c = s.sp ? collective::Cost{collective::all_gather(g_tp, act).time + collective::reduce_scatter(g_tp, act).time,
                                                    collective::all_gather(g_tp, act).algo}
                                 : collective::all_reduce(g_tp, act);
-      L.tp_fwd = 2.0 * c.time;
-      L.tp_bwd = 2.0 * c.time;
+      const double exposed = 1.0 - dv.eff.tp_comm_overlap;
+      L.tp_fwd = 2.0 * c.time * exposed;
+      L.tp_bwd = 2.0 * c.time * exposed;
       r.tp_algo = c.algo;
     }
     // Context parallel (ring attention): K,V chunks travel cp-1 hops under the attention
@@ -157,7 +178,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
       const double kv_chunk = 2.0 * b * (seq / cp) * kv / tp * 2.0;
       const double hop = collective::send_recv(g_cp, kv_chunk).time;
       const double fwd_exposed = std::max(0.0, (cp - 1) * hop - ta);
-      const double bwd_exposed = std::max(0.0, 2.0 * (cp - 1) * hop - kFlashBackwardRatio * ta);
+      const double bwd_exposed = std::max(0.0, 2.0 * (cp - 1) * hop - ta_bwd);
       L.cp = fwd_exposed + bwd_exposed;
     }
   }
@@ -179,9 +200,12 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   const double stage_max = std::max(stage_first, stage_last);
   const double mb = static_cast<double>(s.microbatches());
 
-  // Pipeline point-to-point: activations (or their gradients) per micro-batch per chunk boundary.
+  // Pipeline point-to-point: activations (or their gradients) per micro-batch per chunk
+  // boundary. With TP, each rank sends only its 1/tp slice and the receiver all-gathers it
+  // over the fast intra-node links (scatter/gather optimisation, Narayanan et al. 2021 §4.1).
   double p2p = 0;
-  if (s.pp > 1) p2p = collective::send_recv(g_pp, tok_sp * h * 2.0).time;
+  if (s.pp > 1)
+    p2p = collective::send_recv(g_pp, tok * h * 2.0 / tp).time + (s.tp > 1 && !s.sp ? collective::all_gather(g_tp, tok * h * 2.0).time : 0.0);
   const double pp_comm_per_mb = s.pp > 1 ? 2.0 * s.vp * p2p : 0.0;
 
   // 1F1B / interleaved schedule: m steady-state slots of the slowest stage plus a fill and
@@ -211,7 +235,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   // --- data parallel (docs/model.md#dp) ---
   double dp_exposed = 0, dp_hidden = 0;
   if (s.dp * s.cp > 1) {
-    const double grads = stage_params * kGradBytes;
+    const double grads = stage_params * grad_bytes(s.zero);
     const double params16 = stage_params * 2.0;
     double t_rs = 0, t_ag = 0;
     collective::Cost c;
@@ -241,8 +265,9 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     // --overlap-grad-reduce); the parameter all-gather overlaps the next forward.
     const double window_b = lay_n * L.bwd * (lay_n > 1 ? (lay_n - 1) / lay_n : 0.0);
     const double window_f = lay_n * L.fwd * (lay_n > 1 ? (lay_n - 1) / lay_n : 0.0);
-    const double rs_exposed = s.overlap_dp ? std::max(0.0, t_rs - window_b) : t_rs;
-    const double ag_exposed = s.overlap_dp ? std::max(0.0, t_ag - window_f) : t_ag;
+    const bool overlap = s.overlap_dp && dv.eff.dp_comm_overlap;
+    const double rs_exposed = overlap ? std::max(0.0, t_rs - window_b) : t_rs;
+    const double ag_exposed = overlap ? std::max(0.0, t_ag - window_f) : t_ag;
     dp_exposed += rs_exposed + ag_exposed;
     dp_hidden += (t_rs - rs_exposed) + (t_ag - ag_exposed);
   }
@@ -257,7 +282,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   Memory& M = r.memory;
   M.weights = stage_params * 2.0 / (s.zero == 3 ? dpz : 1.0) + (s.zero == 3 ? 2.0 * layer_params * 2.0 : 0.0);
   if (fp8) M.weights += stage_params * 1.0 / (s.zero == 3 ? dpz : 1.0);  // 8-bit copies of GEMM weights
-  M.gradients = stage_params * kGradBytes / (s.zero >= 2 ? dpz : 1.0);
+  M.gradients = stage_params * grad_bytes(s.zero) / (s.zero >= 2 ? dpz : 1.0);
   M.optimizer = stage_params * (kMasterBytes + kAdamStateBytes) / (s.zero >= 1 ? dpz : 1.0);
   {
     // Activation bytes per layer per micro-batch (sbh units: s*b*h elements of 2 bytes).
@@ -276,7 +301,8 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     } else {
       per_layer = sbh * (sharded / (s.sp ? tp : 1.0) + tp_local / tp) * e_scale;
       // Attention scores are kept only without recompute; selective recompute drops them.
-      if (s.recompute == Recompute::none) per_layer += sbh * attn_scores / tp * e_scale;
+      const bool flash_mem = s.attention == 1 || (s.attention == 0 && dv.eff.flash_attention);
+      if (s.recompute == Recompute::none && !flash_mem) per_layer += sbh * attn_scores / tp * e_scale;
     }
     // In-flight micro-batches on the first stage: pp for 1F1B; interleaving adds
     // (pp-1)/(pp*vp) (Korthikanti et al. 2022, section 4.2.3).

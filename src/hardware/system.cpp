@@ -143,6 +143,9 @@ Efficiency read_efficiency(const Reader& r) {
   e.memory_efficiency = r.number("memory_efficiency", 0.8, Bounds{0.01, 1.0});
   e.kernel_overhead = r.quantity("kernel_overhead", Dim::seconds, 4e-6, Bounds{0.0, 1e-2, true});
   e.attention_efficiency = r.number("attention_efficiency", 0.6, Bounds{0.01, 1.0});
+  e.flash_attention = r.choice("attention_kernel", {"flash", "unfused"}, "flash") == "flash";
+  e.tp_comm_overlap = r.number("tp_comm_overlap", 0.0, Bounds{0.0, 1.0, true});
+  e.dp_comm_overlap = r.boolean("dp_comm_overlap", true);
   r.finish();
   return e;
 }
@@ -357,6 +360,9 @@ YAML::Node system_to_yaml(const System& s) {
   eff["memory_efficiency"] = s.device.eff.memory_efficiency;
   eff["kernel_overhead"] = core::format_quantity(s.device.eff.kernel_overhead, Dim::seconds);
   eff["attention_efficiency"] = s.device.eff.attention_efficiency;
+  eff["attention_kernel"] = s.device.eff.flash_attention ? "flash" : "unfused";
+  eff["tp_comm_overlap"] = s.device.eff.tp_comm_overlap;
+  eff["dp_comm_overlap"] = s.device.eff.dp_comm_overlap;
   dev["efficiency"] = eff;
   if (s.device.core_rows > 0) {
     dev["core_mesh"]["rows"] = s.device.core_rows;
@@ -447,7 +453,10 @@ void register_hardware(core::Registry& r) {
           {"tile_n", "int", "", "128", "GEMM output tile columns"},
           {"memory_efficiency", "float", "", "0.8", "achieved fraction of memory bandwidth for streaming ops"},
           {"kernel_overhead", "time", "s", "4 us", "fixed time per kernel (launch, tail)"},
-          {"attention_efficiency", "float", "", "0.6", "fused-attention throughput as a fraction of the GEMM maximum"}}});
+          {"attention_efficiency", "float", "", "0.6", "fused-attention throughput as a fraction of the GEMM maximum"},
+          {"dp_comm_overlap", "bool", "", "true", "the calibrated stack overlaps DP gradient reduction with backward"},
+          {"tp_comm_overlap", "float", "", "0", "fraction of TP communication hidden under GEMMs by the calibrated software stack"},
+          {"attention_kernel", "string", "", "flash", "flash (FlashAttention) or unfused (batched GEMMs + fused softmax, Megatron-LM 2021-22)"}}});
 }
 
 }  // namespace dojosim::hardware

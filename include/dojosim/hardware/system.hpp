@@ -41,6 +41,16 @@ struct Efficiency {
   double memory_efficiency = 0.8;              // achieved fraction of memory bandwidth
   double kernel_overhead = 4e-6;               // s per kernel (launch + tail)
   double attention_efficiency = 0.6;           // fused attention achieved fraction of GEMM max
+  // Attention kernel of the software stack the calibration was measured with:
+  // true = FlashAttention (fused, causal blocks skipped, no s^2 tensors in memory),
+  // false = Megatron-LM's batched GEMMs + fused softmax (full s^2 scores in HBM).
+  bool flash_attention = true;
+  // Fraction of tensor-parallel communication the calibrated stack hides under GEMMs
+  // (Transformer Engine userbuffers overlap on H100; 0 for Megatron-LM 2021-22).
+  double tp_comm_overlap = 0.0;
+  // Whether the calibrated stack overlaps DP gradient reduction with backward (Megatron-LM
+  // --overlap-grad-reduce, 2023+; NeMo). Megatron-LM 2021-22 reduced after the backward.
+  bool dp_comm_overlap = true;
 };
 
 struct Device {
