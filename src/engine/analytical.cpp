@@ -291,7 +291,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     const double f_local = m.moe() ? static_cast<double>(m.expert_ffn) * static_cast<double>(m.experts_per_token + m.shared_experts) : static_cast<double>(m.ffn);
     const double mlp_inner = f_local / h * (m.gated_mlp ? 3.0 : 2.0);  // up (+gate) outputs and activation output, in units of sbh
     // Norm inputs (2 x 2 sbh) and the QKV input, out-proj input, MLP input that SP shards.
-    const double sharded = 4.0 + 2.0 + 2.0 + 2.0 + 1.0 + 1.0;  // LN inputs, QKV input, MLP input, dropout masks
+    const double sharded = 4.0 + 2.0 + 2.0 + 1.0 + 1.0;  // LN inputs, QKV input, MLP input, dropout masks
     const double tp_local = 2.0 * (ratio_q + 2.0 * ratio_kv) + 2.0 * ratio_q + 2.0 * mlp_inner;  // Q,K,V, attn out, MLP inner
     const double attn_scores = 5.0 * static_cast<double>(m.heads) * (seq / cp) / h;  // softmax, dropout (no FlashAttention)
     double per_layer;
@@ -351,7 +351,10 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     P.stream_bytes = traffic;
     const double stream = traffic / P.stream_bandwidth;
     const double overlap_window = r.breakdown.compute;  // DMA from DIPs runs under compute
-    r.breakdown.memory_stream = std::max(0.0, stream - overlap_window);
+    // Prefetching hides streaming under compute except the prologue: the first layer's
+    // streamed state must arrive before any compute can start.
+    const double prologue = stream / std::max(1.0, passes_w * lay_n);
+    r.breakdown.memory_stream = std::max(prologue, stream - overlap_window);
     P.stream_hidden = stream - r.breakdown.memory_stream;
   }
 

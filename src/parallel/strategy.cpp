@@ -29,7 +29,7 @@ std::string Strategy::spec() const {
 Strategy parse_strategy(const std::string& spec) {
   Strategy s;
   static const std::vector<std::string> keys{"tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gbs", "sp", "zero", "recompute",
-                                             "overlap_dp", "overlap_zero3", "weights"};
+                                             "overlap_dp", "overlap_zero3", "weights", "attention"};
   for (const auto& raw : core::split(spec, ',')) {
     const std::string item = core::trim(raw);
     if (item.empty()) continue;
@@ -70,6 +70,11 @@ Strategy parse_strategy(const std::string& spec) {
       else if (val == "full") s.recompute = Recompute::full;
       else throw InputError(where, fmt::format("recompute={} is not a mode", val), "none, selective or full", core::did_you_mean(val, modes));
       s.given.recompute = true;
+    } else if (key == "attention") {
+      const std::vector<std::string> kinds{"flash", "unfused"};
+      if (val == "flash") s.attention = 1;
+      else if (val == "unfused") s.attention = 2;
+      else throw InputError(where, fmt::format("attention={} is not a kernel", val), "flash or unfused", core::did_you_mean(val, kinds));
     } else if (key == "weights") {
       const std::vector<std::string> modes{"auto", "sram", "dip"};
       if (val == "auto") s.weights = Residency::automatic;

@@ -102,7 +102,7 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
   const auto& M = r.memory;
   o += fmt::format("memory per device: {} of {} ({})\n", format_quantity(M.per_device(), Dim::bytes),
                    format_quantity(M.capacity, Dim::bytes),
-                   M.fits ? "fits" : "DOES NOT FIT");
+                   M.fits ? (M.offload > 0 ? "fits with DIP HBM" : "fits") : "DOES NOT FIT");
   o += fmt::format("  weights {}  gradients {}  optimizer {}  activations {}  other {}\n", format_quantity(M.weights, Dim::bytes),
                    format_quantity(M.gradients, Dim::bytes), format_quantity(M.optimizer, Dim::bytes),
                    format_quantity(M.activations, Dim::bytes), format_quantity(M.other, Dim::bytes));

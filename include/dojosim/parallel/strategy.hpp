@@ -31,6 +31,7 @@ struct Strategy {
   bool overlap_zero3 = true;   // prefetch ZeRO-3 parameter gathers under compute
   long long seq = 0;           // sequence length (0 = model's default for training, 2048 cap)
   Residency weights = Residency::automatic;  // Dojo only
+  int attention = 0;           // 0 = the device's calibrated kernel, 1 = flash, 2 = unfused
   // Which keys the user gave (the rest are chosen by the resolver).
   struct Given {
     bool tp = false, pp = false, dp = false, cp = false, ep = false, vp = false, mbs = false, gbs = false,

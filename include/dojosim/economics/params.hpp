@@ -1,0 +1,95 @@
+// The assumptions behind every energy, cost and yield figure, in one overridable struct.
+//
+// Contract: a default-constructed EconomicsParams holds the documented defaults of
+// docs/economics.md; each default either cites specs/hardware_facts.md or is marked
+// `assumption` in the parameter table (economics_params()). Overrides are "key=value"
+// strings (`--econ electricity_usd_per_kwh=0.08`, or `--set economics.KEY=VALUE`, whose
+// "economics."/"econ." prefix is accepted and stripped). An unknown key or a value of the
+// wrong kind or out of range throws core::InputError (exit 2) naming the key, what was
+// expected and, for a typo, the nearest known key. Parameters that default to "take it
+// from the System" are std::optional and empty by default.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "dojosim/core/registry.hpp"
+
+namespace dojosim::economics {
+
+enum class YieldModel { poisson, murphy, negative_binomial };
+std::string_view yield_model_name(YieldModel m);  // "poisson", "murphy", "negbin"
+// Accepts poisson, murphy, negbin (also negative_binomial, nb); a typo is an InputError
+// with a suggestion.
+YieldModel parse_yield_model(std::string_view s);
+
+struct EconomicsParams {
+  // --- Power: activity factors, each the fraction of a device's dynamic power
+  // (tdp - idle_power) drawn in that phase of a step (docs/economics.md section 1).
+  double compute_floor = 0.5;           // compute phase at utilisation 0; rises linearly to 1 at utilisation 1
+  double memory_bound_factor = 0.6;     // memory-bound kernels, weight/optimizer streaming
+  double communication_factor = 0.3;    // exposed communication (device waits on its links)
+  double overlap_factor = 0.15;         // extra while communication overlaps compute (capped at TDP)
+  double wait_factor = 0.1;             // waiting: pipeline bubble, barrier, stragglers (clocks up, no work)
+  std::optional<double> pue;            // default: System::pue
+
+  // --- Capital.
+  double amortisation_years = 4.0;      // straight-line (or annuity) life of the hardware
+  double interest_rate = 0.0;           // annual cost of capital; > 0 uses the annuity formula
+  double duty_cycle = 1.0;              // fraction of wall-clock time the machine does paid-for work
+
+  // --- Operating.
+  double electricity_usd_per_kwh = 0.08;
+  double facility_usd_per_kw_year = 0;  // space, cooling plant, staff per provisioned IT kW (optional)
+  double usd_per_rack_year = 0;         // per instance of rack_level (optional)
+  std::string rack_level;               // "" = "cabinet" or "rack" if the system has one, else its innermost level
+  double cloud_usd_per_device_hour = 0; // > 0: rent instead of own; replaces capital, electricity, facility
+
+  // --- Delivered work when no engine result is at hand (the yield command).
+  double mfu = 0.4;                     // model FLOP/s achieved over peak
+
+  // --- Yield (docs/economics.md section 3).
+  std::optional<double> die_area_mm2;   // default: known_die_area_mm2(device name)
+  double defect_density_per_cm2 = 0.1;  // D0
+  YieldModel yield_model = YieldModel::negative_binomial;
+  double negbin_alpha = 3.0;            // clustering parameter of the negative binomial model
+  bool known_good_die = true;           // dies tested before they are placed on the tile
+  double kgd_escape_rate = 0.0;         // fraction of bad dies that pass the known-good-die test
+  int spare_dies = 0;                   // extra dies placed per tile; the tile works if `dies` of them do
+  double integration_yield = 0.9;       // wafer-level integration (InFO_SoW RDL, I/O dies, bonding)
+  double assembly_yield = 0.98;         // power/cooling module assembly and final test
+  std::optional<double> tile_yield;     // set: use this tile yield instead of the model
+  double wafer_cost_usd = 0;            // > 0: die cost bottom-up from the wafer; 0: from the device price
+  double wafer_diameter_mm = 300;
+  double test_cost_per_die_usd = 0;     // known-good-die test, when costing bottom-up from the wafer
+  std::optional<double> integration_cost_usd;  // per tile attempt; default: the tile level's price
+};
+
+// One documented parameter: name, kind, unit, default (as text), source ("T6", "N9",
+// "assumption") and help.
+struct ParamInfo {
+  std::string name, type, unit, default_value, source, help;
+};
+const std::vector<ParamInfo>& economics_params();
+std::vector<std::string> economics_param_names();
+
+// True for "economics.KEY=..." and "econ.KEY=..." (for routing --set overrides here).
+bool is_economics_key(std::string_view assignment);
+// Applies one "key=value" override. `origin` names where it came from ("--econ") for messages.
+void apply_override(EconomicsParams& p, std::string_view assignment, std::string_view origin = "--econ");
+// Applies each override in order to `base`.
+EconomicsParams parse_params(const std::vector<std::string>& assignments, EconomicsParams base = {},
+                             std::string_view origin = "--econ");
+// The resolved value of every parameter as text ("" for an unset optional), in table order.
+std::vector<std::pair<std::string, std::string>> describe(const EconomicsParams& p);
+
+// Die area of known devices: d1 645 mm2 (T6), a100-* 826 mm2 (N1), h100/h200 814 mm2 (N2).
+std::optional<double> known_die_area_mm2(std::string_view device_name);
+
+// Adds the "economics-parameter" components to the registry (for `dojosim list` and docs).
+void register_economics(core::Registry& r);
+
+}  // namespace dojosim::economics

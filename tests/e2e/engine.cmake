@@ -1,0 +1,10 @@
+cli_test(run_json 0 "\"breakdown_s\"" run --system dgx-h100:nodes=16 --model llama3-70b --parallel tp=8,pp=4,dp=4,vp=5,mbs=1,gbs=256,sp=true,zero=1,recompute=selective --format json)
+cli_test(run_text 0 "(?s)step time.*MFU.*time breakdown.*memory per device" run --system dgx-a100:nodes=8 --model gpt3-175b --parallel tp=8,pp=8,gbs=64)
+cli_test(run_chosen 0 "chosen \\(fastest feasible\\)" run --system dgx-h100:nodes=2 --model llama3-8b)
+cli_test(run_invalid_tp 2 "invalid strategy: tp=3 does not divide" run --system dgx-h100:nodes=1 --set levels.node.size=15 --model llama3-8b --parallel tp=3,pp=1,dp=5,mbs=1,gbs=15,vp=1,sp=false,zero=0,recompute=none)
+cli_test(run_bad_key 2 "did you mean 'pp'" run --system dgx-h100:nodes=2 --model llama3-8b --parallel pq=2)
+cli_test(run_does_not_fit 3 "(?s)DOES NOT FIT.*infeasible" run --system dgx-a100:nodes=1 --model gpt3-175b --parallel tp=8,pp=1,dp=1,vp=1,mbs=1,gbs=8,sp=true,zero=0,recompute=full)
+cli_test(run_dojo_stream 0 "(?s)memory_stream.*placement: .*DIP HBM" run --system dojo-exapod --model gpt3-175b)
+# The calibration set: mean absolute error within 5%, no case beyond 12% (issue 3).
+add_test(NAME e2e.validate_calibration COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/check_validation.py $<TARGET_FILE:dojosim> ${PROJECT_SOURCE_DIR}/../shared/validation/calibration.csv)
+set_tests_properties(e2e.validate_calibration PROPERTIES LABELS e2e TIMEOUT 600 SKIP_RETURN_CODE 77)

@@ -1,0 +1,162 @@
+// Analytic invariants of the step-time model.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "dojosim/engine/engine.hpp"
+
+using namespace dojosim;
+using parallel::Recompute;
+
+namespace {
+parallel::Strategy make(const std::string& spec, long long seq = 2048) {
+  auto s = parallel::parse_strategy(spec);
+  s.seq = seq;
+  return s;
+}
+engine::Result eval(const hardware::System& sys, const workload::Transformer& m, const parallel::Strategy& s) {
+  EXPECT_EQ(parallel::strategy_problem(s, m, sys), "");
+  return engine::evaluate(engine::Context{&sys, &m, s.seq}, s);
+}
+}  // namespace
+
+TEST(Engine, BreakdownAddsUpToStepTime) {
+  const auto sys = hardware::load_system("dgx-h100:nodes=16");
+  const auto m = workload::load_model("llama3-70b");
+  const auto r = eval(sys, m, make("tp=8,pp=4,dp=4,vp=5,mbs=1,gbs=256,sp=true,zero=1,recompute=selective"));
+  const auto& b = r.breakdown;
+  EXPECT_NEAR(b.total(), r.step_time, 1e-12 * r.step_time);
+  EXPECT_GT(b.compute, 0);
+  EXPECT_GT(b.tp_comm, 0);
+  EXPECT_GT(b.bubble, 0);
+  EXPECT_DOUBLE_EQ(b.exposed_comm(), b.tp_comm + b.cp_comm + b.ep_comm + b.pp_comm + b.dp_comm);
+  EXPECT_GT(r.mfu, 0.1);
+  EXPECT_LT(r.mfu, 1.0);
+}
+
+TEST(Engine, OneF1BBubbleFraction) {
+  // Bubble / (pipelined time) = (pp-1)/(vp*m) when stages are uniform.
+  const auto sys = hardware::load_system("dgx-a100:nodes=8");
+  const auto m = workload::load_model("gpt3-175b");
+  for (int vp : {1, 2, 4}) {
+    const auto r = eval(sys, m, make(fmt::format("tp=8,pp=8,dp=1,vp={},mbs=1,gbs=64,sp=true,zero=0,recompute=selective", vp)));
+    const double mb = 64;
+    const double busy = r.breakdown.compute + r.breakdown.tp_comm + r.breakdown.pp_comm;
+    EXPECT_NEAR(r.breakdown.bubble / busy, 7.0 / (vp * mb), 0.02) << vp;
+  }
+}
+
+TEST(Engine, MoreRecomputeIsNeverLessCompute) {
+  const auto sys = hardware::load_system("dgx-a100:nodes=8");
+  const auto m = workload::load_model("gpt3-175b");
+  double prev = 0, prev_mem = 1e300;
+  for (const char* rc : {"none", "selective", "full"}) {
+    const auto r = eval(sys, m, make(std::string("tp=8,pp=8,dp=1,vp=1,mbs=1,gbs=64,sp=true,zero=0,recompute=") + rc));
+    EXPECT_GE(r.breakdown.compute, prev) << rc;
+    EXPECT_LE(r.memory.activations, prev_mem) << rc;
+    EXPECT_GE(r.hfu, r.mfu);
+    prev = r.breakdown.compute;
+    prev_mem = r.memory.activations;
+  }
+}
+
+TEST(Engine, MoreFlopsOrBandwidthIsNeverSlower) {
+  const auto m = workload::load_model("llama3-8b");
+  const auto s = make("tp=2,pp=2,dp=4,vp=1,mbs=2,gbs=64,sp=true,zero=1,recompute=selective");
+  double prev = 1e300;
+  for (const char* peak : {"500 TFLOP/s", "989 TFLOP/s", "2000 TFLOP/s"}) {
+    const auto sys = hardware::load_system("dgx-h100:nodes=2", {std::string("device.peak.bf16=") + peak});
+    const double t = eval(sys, m, s).step_time;
+    EXPECT_LE(t, prev);
+    prev = t;
+  }
+  prev = 1e300;
+  for (const char* bw : {"10 GB/s", "50 GB/s", "200 GB/s"}) {
+    const auto sys = hardware::load_system("dgx-h100:nodes=2", {std::string("levels.cluster.bandwidth=") + bw});
+    const double t = eval(sys, m, s).step_time;
+    EXPECT_LE(t, prev);
+    prev = t;
+  }
+}
+
+TEST(Engine, ActivationMemoryMatchesKorthikanti) {
+  // With SP and selective recompute, one layer stores 34 s b h / t bytes (Korthikanti et
+  // al. 2022, eq. 4); in-flight micro-batches on the first 1F1B stage = pp.
+  const auto sys = hardware::load_system("dgx-a100:nodes=8");
+  const auto m = workload::load_model("gpt3-175b");
+  const auto r = eval(sys, m, make("tp=8,pp=8,dp=1,vp=1,mbs=1,gbs=64,sp=true,zero=0,recompute=selective"));
+  const double s = 2048, b = 1, h = 12288, t = 8, layers = 12, inflight = 8;
+  EXPECT_NEAR(r.memory.activations, 34.0 * s * b * h / t * layers * inflight, 1.0);
+  // Full recompute keeps only each layer's input: 2 s b h / t with SP.
+  const auto f = eval(sys, m, make("tp=8,pp=8,dp=1,vp=1,mbs=1,gbs=64,sp=true,zero=0,recompute=full"));
+  EXPECT_GE(f.memory.activations, 2.0 * s * b * h / t * layers * inflight);
+}
+
+TEST(Engine, ZeroStagesShardState) {
+  const auto sys = hardware::load_system("dgx-h100:nodes=4");
+  const auto m = workload::load_model("llama3-8b");
+  double prev = 1e300;
+  for (int z : {0, 1, 2, 3}) {
+    const auto r = eval(sys, m, make(fmt::format("tp=1,pp=1,dp=32,vp=1,mbs=1,gbs=64,sp=false,zero={},recompute=selective", z)));
+    const double state = r.memory.weights + r.memory.gradients + r.memory.optimizer;
+    EXPECT_LT(state, prev) << z;
+    prev = state;
+  }
+}
+
+TEST(Engine, InvalidStrategiesSayWhy) {
+  const auto sys = hardware::load_system("dgx-h100:nodes=2");
+  const auto m = workload::load_model("llama3-8b");
+  EXPECT_NE(parallel::strategy_problem(make("tp=3,pp=1,dp=5,mbs=1,gbs=15"), m, sys), "");
+  EXPECT_NE(parallel::strategy_problem(make("tp=2,pp=2,dp=2,mbs=1,gbs=16"), m, sys).find("devices"), std::string::npos);
+  EXPECT_NE(parallel::strategy_problem(make("tp=2,pp=2,dp=4,mbs=3,gbs=16"), m, sys).find("divisible"), std::string::npos);
+  EXPECT_THROW(parallel::parse_strategy("tp=2,pq=3"), core::InputError);
+  EXPECT_THROW(parallel::parse_strategy("recompute=sometimes"), core::InputError);
+}
+
+TEST(Engine, ResolverFindsTheFastestFeasible) {
+  const auto sys = hardware::load_system("dgx-h100:nodes=2");
+  const auto m = workload::load_model("llama3-8b");
+  auto partial = make("tp=2,gbs=64");
+  const auto best = engine::resolve(engine::Context{&sys, &m, 2048}, partial);
+  EXPECT_TRUE(best.memory.fits);
+  EXPECT_EQ(best.strategy.tp, 2);
+  // No other valid completion with the same tp is faster.
+  for (int pp : {1, 2, 4})
+    for (int mbs : {1, 2, 4})
+      for (int z : {0, 1, 2, 3}) {
+        auto s = make(fmt::format("tp=2,pp={},dp={},vp=1,mbs={},gbs=64,sp=true,zero={},recompute=selective", pp, 8 / pp, mbs, z));
+        if (!parallel::strategy_problem(s, m, sys).empty()) continue;
+        const auto r = engine::evaluate(engine::Context{&sys, &m, 2048}, s);
+        if (r.memory.fits) EXPECT_GE(r.step_time, best.step_time * (1 - 1e-12));
+      }
+}
+
+TEST(Engine, DojoStreamsOnlyWhenStateExceedsSram) {
+  const auto tile = hardware::load_system("dojo-tile");
+  auto big = workload::load_model("llama3-8b");
+  big.layers = 16;  // ~1.6B parameters: 26 GB of training state, far above 25 x 440 MB of SRAM
+  big.hidden = 2048;
+  big.ffn = 5632;
+  big.heads = 16;
+  big.kv_heads = 8;
+  big.head_dim = 128;
+  big.vocab = 32000;
+  const auto r = engine::resolve(engine::Context{&tile, &big, 2048}, make("gbs=50"));
+  EXPECT_GT(r.breakdown.memory_stream, 0);
+  EXPECT_GT(r.memory.offload, 0);
+  EXPECT_GT(r.placement.stream_bytes, 0);
+  workload::Transformer small = big;
+  small.name = "tiny";
+  small.layers = 4;
+  small.hidden = 512;
+  small.ffn = 1536;
+  small.heads = 8;
+  small.kv_heads = 8;
+  small.head_dim = 64;
+  small.vocab = 8192;
+  const auto t = engine::resolve(engine::Context{&tile, &small, 2048}, make("gbs=50"));
+  EXPECT_EQ(t.memory.offload, 0);
+  EXPECT_EQ(t.breakdown.memory_stream, 0);
+  EXPECT_TRUE(t.memory.fits);
+}
