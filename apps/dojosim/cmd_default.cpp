@@ -1,11 +1,57 @@
+// The default scenario: the question Dojo was judged on. One Dojo ExaPOD against a DGX
+// A100 cluster of equal peak BF16, training GPT-3 175B: step time, MFU, where the time
+// goes, where the memory lives, and how many A100s the ExaPOD is worth.
 #include <fmt/format.h>
 
+#include <cmath>
+
+#include "dojosim/core/units.hpp"
+#include "dojosim/report/result.hpp"
 #include "economics_bridge.hpp"
 
 namespace dojosim::cli {
 
 int run_default_scenario() {
-  fmt::print("dojosim: default scenario pending the compare command\n");
+  const auto m = workload::load_model("gpt3-175b");
+  const auto dojo = hardware::load_system("dojo-exapod");
+  const auto a100_one = hardware::load_system("dgx-a100");
+  const double peak = dojo.peak(hardware::Precision::bf16);
+  const long long nodes = std::llround(peak / (a100_one.peak(hardware::Precision::bf16)));
+  const auto gpu = hardware::load_system(fmt::format("dgx-a100:nodes={}", nodes));
+  const std::string spec;  // everything chosen: the fastest feasible plan on each machine
+  const auto rd = plan(dojo, m, spec, 2048, "bf16");
+  const auto rg = plan(gpu, m, spec, 2048, "bf16");
+  const auto ed = economics_for(dojo, rd), eg = economics_for(gpu, rg);
+  fmt::print("dojosim default scenario: does a Dojo ExaPOD beat an equal-peak DGX A100 cluster on GPT-3 175B?\n\n");
+  fmt::print("{:<26} {:>22} {:>22}\n", "", dojo.name, fmt::format("dgx-a100:nodes={}", nodes));
+  auto row = [](const char* name, const std::string& a, const std::string& b) { fmt::print("{:<26} {:>22} {:>22}\n", name, a, b); };
+  using core::Dim;
+  row("devices", fmt::format("{} D1", rd.devices), fmt::format("{} A100", rg.devices));
+  row("peak BF16", core::format_quantity(peak, Dim::flop_rate), core::format_quantity(gpu.peak(hardware::Precision::bf16), Dim::flop_rate));
+  row("strategy", fmt::format("tp{} pp{} dp{} gbs{}", rd.strategy.tp, rd.strategy.pp, rd.strategy.dp, rd.strategy.gbs),
+      fmt::format("tp{} pp{} dp{} gbs{}", rg.strategy.tp, rg.strategy.pp, rg.strategy.dp, rg.strategy.gbs));
+  row("recompute / zero", fmt::format("{} / {}", parallel::recompute_name(rd.strategy.recompute), rd.strategy.zero),
+      fmt::format("{} / {}", parallel::recompute_name(rg.strategy.recompute), rg.strategy.zero));
+  row("step time", fmt::format("{:.3f} s", rd.step_time), fmt::format("{:.3f} s", rg.step_time));
+  row("tokens/s", fmt::format("{:.4g}", rd.tokens_per_s()), fmt::format("{:.4g}", rg.tokens_per_s()));
+  row("MFU", fmt::format("{:.1f}%", 100 * rd.mfu), fmt::format("{:.1f}%", 100 * rg.mfu));
+  auto pct = [](double v, double t) { return fmt::format("{:.1f}%", 100 * v / t); };
+  const auto& bd = rd.breakdown;
+  const auto& bg = rg.breakdown;
+  row("  compute", pct(bd.compute, rd.step_time), pct(bg.compute, rg.step_time));
+  row("  exposed communication", pct(bd.exposed_comm(), rd.step_time), pct(bg.exposed_comm(), rg.step_time));
+  row("  pipeline bubble", pct(bd.bubble, rd.step_time), pct(bg.bubble, rg.step_time));
+  row("  memory streaming", pct(bd.memory_stream, rd.step_time), pct(bg.memory_stream, rg.step_time));
+  row("memory per device", core::format_quantity(rd.memory.per_device(), Dim::bytes), core::format_quantity(rg.memory.per_device(), Dim::bytes));
+  auto where = [](bool s) { return s ? "SRAM" : "DIP"; };
+  row("  placement (w/g/o/a)", fmt::format("{}/{}/{}/{}", where(rd.placement.weights_in_sram), where(rd.placement.gradients_in_sram),
+                                           where(rd.placement.optimizer_in_sram), where(rd.placement.activations_in_sram)), "HBM");
+  row("power", core::format_quantity(ed.power_w, Dim::watts), core::format_quantity(eg.power_w, Dim::watts));
+  row("cost per step", fmt::format("${:.2f}", ed.cost_usd_per_step), fmt::format("${:.2f}", eg.cost_usd_per_step));
+  const double equiv = static_cast<double>(rg.devices) * rd.tokens_per_s() / rg.tokens_per_s();
+  fmt::print("\nA100-equivalents of one ExaPOD: {:.0f} by throughput on this workload, {:.0f} by peak BF16 alone.\n", equiv,
+             peak / a100_one.device.peak_for(hardware::Precision::bf16));
+  fmt::print("Dojo figures beyond the published ones are assumptions (docs/dojo.md); run `dojosim run --help` to explore.\n");
   return 0;
 }
 

@@ -164,7 +164,7 @@ void add_numerics(CLI::App& app, Action& action) {
         j["flags"] = numerics::flags_to_string(r.flags);
         std::cout << j.dump(2) << "\n";
       } else {
-        fmt::print("file: {} ({}, shape ({}), {} elements)\n", file, arr.descr, core::join(dims, ", "), r.count);
+        fmt::print("file: {} ({}, shape [{}], {} elements)\n", file, arr.descr, core::join(dims, ", "), r.count);
         fmt::print("format: {}  rounding: {}{}  denormal: {}\n", numerics::info(id).name, numerics::rounding_name(o.rounding),
                    o.rounding == numerics::Rounding::stochastic ? fmt::format(" (seed {})", o.seed) : "",
                    numerics::denormal_scale_name(o.denormal));
