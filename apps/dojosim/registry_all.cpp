@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "dojosim/economics/params.hpp"
 #include "dojosim/hardware/system.hpp"
 #include "dojosim/numerics/format.hpp"
 
@@ -10,6 +11,7 @@ namespace dojosim::cli {
 core::Registry build_registry() {
   core::Registry r;
   hardware::register_hardware(r);
+  economics::register_economics(r);
   return r;
 }
 
