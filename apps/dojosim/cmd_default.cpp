@@ -43,9 +43,9 @@ int run_default_scenario() {
   row("  pipeline bubble", pct(bd.bubble, rd.step_time), pct(bg.bubble, rg.step_time));
   row("  memory streaming", pct(bd.memory_stream, rd.step_time), pct(bg.memory_stream, rg.step_time));
   row("memory per device", core::format_quantity(rd.memory.per_device(), Dim::bytes), core::format_quantity(rg.memory.per_device(), Dim::bytes));
-  auto where = [](bool s) { return s ? "SRAM" : "DIP"; };
-  row("  placement (w/g/o/a)", fmt::format("{}/{}/{}/{}", where(rd.placement.weights_in_sram), where(rd.placement.gradients_in_sram),
-                                           where(rd.placement.optimizer_in_sram), where(rd.placement.activations_in_sram)), "HBM");
+  using engine::tier_name;
+  row("  placement (w/g/o/a)", fmt::format("{}/{}/{}/{}", tier_name(rd.placement.weights), tier_name(rd.placement.gradients),
+                                           tier_name(rd.placement.optimizer), tier_name(rd.placement.activations)), "HBM");
   row("power", core::format_quantity(ed.power_w, Dim::watts), core::format_quantity(eg.power_w, Dim::watts));
   row("cost per step", fmt::format("${:.2f}", ed.cost_usd_per_step), fmt::format("${:.2f}", eg.cost_usd_per_step));
   const double equiv = static_cast<double>(rg.devices) * rd.tokens_per_s() / rg.tokens_per_s();

@@ -54,6 +54,15 @@ struct LayerCost {
 
 }  // namespace
 
+const char* tier_name(Tier t) {
+  switch (t) {
+    case Tier::sram: return "SRAM";
+    case Tier::dip: return "DIP";
+    case Tier::host: return "host";
+  }
+  return "SRAM";
+}
+
 long long default_gbs(const workload::Transformer& m, long long seq) {
   const double tokens = m.params() > 100e9 ? 4.0 * 1048576 : 2.0 * 1048576;
   return std::max<long long>(1, static_cast<long long>(std::llround(tokens / static_cast<double>(seq))));
@@ -316,40 +325,58 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   M.capacity = dv.memory_capacity();
   M.fits = M.per_device() <= M.capacity;
 
-  // --- Dojo: SRAM-resident vs. streamed from DIP HBM (docs/dojo.md#memory-tiers) ---
+  // --- Dojo: SRAM-resident, or streamed from DIP HBM or from the host DRAM behind the
+  // DIPs (docs/dojo.md#memory-tiers) ---
   if (sys.is_dojo() && !M.fits && sys.dip.count > 0) {
     Placement& P = r.placement;
     const double n = static_cast<double>(r.devices);
-    P.stream_bandwidth = std::min(sys.dip.hbm_bandwidth, sys.dip.tile_link_bandwidth) * sys.dip.count / n;
+    const double dips = static_cast<double>(sys.dip.count);
+    P.stream_bandwidth = std::min(sys.dip.hbm_bandwidth, sys.dip.tile_link_bandwidth) * dips / n;
+    P.host_bandwidth = std::min(sys.dip.host_link_bandwidth, sys.dip.tile_link_bandwidth) * dips / n;
     // Traffic per step for each kind if streamed, and the bytes it would occupy.
     const double passes_w = (s.recompute == Recompute::full ? 3.0 : 2.0) * mb;
-    struct Kind { double bytes, traffic; bool* in_sram; };
-    Kind kinds[4] = {{M.activations, 2.0 * M.activations / std::max(1.0, std::min(mb, pp)) * mb, &P.activations_in_sram},
-                     {M.weights, passes_w * M.weights, &P.weights_in_sram},
-                     {M.gradients, 2.0 * mb * M.gradients, &P.gradients_in_sram},
-                     {M.optimizer, 2.0 * M.optimizer, &P.optimizer_in_sram}};
-    if (s.weights == parallel::Residency::dip) kinds[1].traffic = 1e300;  // user asked: weights streamed
-    std::sort(std::begin(kinds), std::end(kinds), [](const Kind& a, const Kind& b2) {
-      return a.traffic / std::max(1.0, a.bytes) > b2.traffic / std::max(1.0, b2.bytes);
+    struct Kind { double bytes, traffic; Tier* tier; bool forced_off; };
+    Kind kinds[4] = {{M.activations, 2.0 * M.activations / std::max(1.0, std::min(mb, pp)) * mb, &P.activations, false},
+                     {M.weights, passes_w * M.weights, &P.weights, s.weights == parallel::Residency::dip},
+                     {M.gradients, 2.0 * mb * M.gradients, &P.gradients, false},
+                     {M.optimizer, 2.0 * M.optimizer, &P.optimizer, false}};
+    // Most traffic per byte first: those earn SRAM (then DIP HBM) the most.
+    std::stable_sort(std::begin(kinds), std::end(kinds), [](const Kind& x, const Kind& y) {
+      const double dx = x.forced_off ? -1.0 : x.traffic / std::max(1.0, x.bytes);
+      const double dy = y.forced_off ? -1.0 : y.traffic / std::max(1.0, y.bytes);
+      return dx > dy;
     });
     double room = M.capacity - M.other;
-    double offload = 0, traffic = 0;
+    double room_dip = sys.dip.capacity * dips / n;
+    double dip_bytes = 0, host_bytes = 0, dip_traffic = 0, host_traffic = 0;
     for (auto& k : kinds) {
-      const bool forced_dip = (k.in_sram == &P.weights_in_sram && s.weights == parallel::Residency::dip);
-      if (!forced_dip && k.bytes <= room) {
+      if (!k.forced_off && k.bytes <= room) {
         room -= k.bytes;
-        *k.in_sram = true;
-      } else {
-        *k.in_sram = false;
-        offload += k.bytes;
-        traffic += k.traffic >= 1e299 ? passes_w * k.bytes : k.traffic;
+        *k.tier = Tier::sram;
+        continue;
       }
+      // Streamed: DIP HBM while it lasts, the rest from host DRAM over PCIe.
+      const double in_dip = std::min(k.bytes, room_dip);
+      room_dip -= in_dip;
+      const double frac_dip = k.bytes > 0 ? in_dip / k.bytes : 1.0;
+      dip_bytes += in_dip;
+      host_bytes += k.bytes - in_dip;
+      dip_traffic += k.traffic * frac_dip;
+      host_traffic += k.traffic * (1.0 - frac_dip);
+      *k.tier = frac_dip >= 1.0 ? Tier::dip : Tier::host;
     }
-    M.offload = offload;
-    M.offload_capacity = sys.dip.capacity * sys.dip.count / n;
-    M.fits = offload <= M.offload_capacity;
-    P.stream_bytes = traffic;
-    const double stream = traffic / P.stream_bandwidth;
+    M.offload = dip_bytes;
+    M.offload_capacity = sys.dip.capacity * dips / n;
+    M.host = host_bytes;
+    M.host_capacity = sys.dip.host_memory * dips / n;
+    M.fits = host_bytes <= M.host_capacity * (1 + 1e-12);
+    P.stream_bytes = dip_traffic;
+    P.host_bytes = host_traffic;
+    // DIP HBM and host PCIe are separate sources that share the DIP-to-tile links.
+    const double link = sys.dip.tile_link_bandwidth * dips / n;
+    double stream = dip_traffic / P.stream_bandwidth;
+    if (host_traffic > 0)
+      stream = std::max({stream, P.host_bandwidth > 0 ? host_traffic / P.host_bandwidth : 1e30, (dip_traffic + host_traffic) / link});
     const double overlap_window = r.breakdown.compute;  // DMA from DIPs runs under compute
     // Prefetching hides streaming under compute except the prologue: the first layer's
     // streamed state must arrive before any compute can start.

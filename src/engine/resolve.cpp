@@ -86,7 +86,7 @@ Result resolve(const Context& ctx, const Strategy& partial) {
                   any_valid = true;
                   Result r = evaluate(ctx, s);
                   if (!r.memory.fits) {
-                    const double over = r.memory.per_device() - r.memory.capacity - r.memory.offload_capacity;
+                    const double over = r.memory.per_device() - r.memory.capacity - r.memory.offload_capacity - r.memory.host_capacity;
                     if (over < smallest_mem) { smallest_mem = over; smallest = r; }
                     continue;
                   }

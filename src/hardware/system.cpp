@@ -254,6 +254,8 @@ System read_system(const std::shared_ptr<const core::Document>& doc) {
     s.dip.tile_link_bandwidth = d->quantity("tile_link_bandwidth", Dim::byte_rate, std::nullopt, Bounds{1e6, 1e15});
     s.dip.ethernet_bandwidth = d->quantity("ethernet_bandwidth", Dim::byte_rate, std::nullopt, Bounds{1e6, 1e15});
     s.dip.ethernet_latency = d->quantity("ethernet_latency", Dim::seconds, std::nullopt, Bounds{0.0, 1.0, true});
+    s.dip.host_memory = d->quantity("host_memory", Dim::bytes, 0.0, Bounds{0.0, 1e15, true});
+    s.dip.host_link_bandwidth = d->quantity("host_link_bandwidth", Dim::byte_rate, 0.0, Bounds{0.0, 1e15, true});
     s.dip.power = d->quantity("power", Dim::watts, 0.0, Bounds{0.0, 1e5, true});
     s.dip.price = d->quantity("price", Dim::usd, 0.0, Bounds{0.0, 1e9, true});
     d->finish();
@@ -405,6 +407,10 @@ YAML::Node system_to_yaml(const System& s) {
     d["tile_link_bandwidth"] = fig(s.dip.tile_link_bandwidth, Dim::byte_rate, s, "dip.tile_link_bandwidth");
     d["ethernet_bandwidth"] = fig(s.dip.ethernet_bandwidth, Dim::byte_rate, s, "dip.ethernet_bandwidth");
     d["ethernet_latency"] = fig(s.dip.ethernet_latency, Dim::seconds, s, "dip.ethernet_latency");
+    if (s.dip.host_memory > 0) {
+      d["host_memory"] = fig(s.dip.host_memory, Dim::bytes, s, "dip.host_memory");
+      d["host_link_bandwidth"] = fig(s.dip.host_link_bandwidth, Dim::byte_rate, s, "dip.host_link_bandwidth");
+    }
     root["dip"] = d;
   }
   root["pue"] = fig(s.pue, Dim::count, s, "pue");
@@ -417,6 +423,7 @@ YAML::Node system_to_yaml(const System& s) {
   for (const auto& m : s.device.memory)
     t["memory_" + m.name] = core::format_quantity(m.capacity * static_cast<double>(s.device_count()), Dim::bytes);
   if (s.dip.count > 0) t["memory_dip_hbm"] = core::format_quantity(s.dip.capacity * s.dip.count, Dim::bytes);
+  if (s.dip.host_memory > 0) t["memory_host_dram"] = core::format_quantity(s.dip.host_memory * s.dip.count, Dim::bytes);
   t["tdp_devices"] = core::format_quantity(s.device.tdp * static_cast<double>(s.device_count()), Dim::watts);
   root["totals"] = t;
   if (!s.assumptions.empty())

@@ -46,11 +46,15 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
                       {"activations", r.memory.activations}, {"other", r.memory.other}};
   if (sys.is_dojo()) {
     const auto& p = r.placement;
-    auto where = [](bool sram) { return sram ? "sram" : "dip_hbm"; };
-    mem["placement"] = {{"weights", where(p.weights_in_sram)}, {"gradients", where(p.gradients_in_sram)},
-                        {"optimizer", where(p.optimizer_in_sram)}, {"activations", where(p.activations_in_sram)},
+    auto where = [](engine::Tier t) {
+      return t == engine::Tier::sram ? "sram" : t == engine::Tier::dip ? "dip_hbm" : "host_dram";
+    };
+    mem["placement"] = {{"weights", where(p.weights)}, {"gradients", where(p.gradients)},
+                        {"optimizer", where(p.optimizer)}, {"activations", where(p.activations)},
                         {"dip_bytes_per_device", r.memory.offload}, {"dip_capacity_per_device", r.memory.offload_capacity},
+                        {"host_bytes_per_device", r.memory.host}, {"host_capacity_per_device", r.memory.host_capacity},
                         {"stream_bandwidth_per_device", p.stream_bandwidth}, {"stream_bytes_per_step", p.stream_bytes},
+                        {"host_bandwidth_per_device", p.host_bandwidth}, {"host_bytes_per_step", p.host_bytes},
                         {"stream_hidden_s", p.stream_hidden}};
   }
   const auto& b = r.breakdown;
@@ -102,19 +106,24 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
   const auto& M = r.memory;
   o += fmt::format("memory per device: {} of {} ({})\n", format_quantity(M.per_device(), Dim::bytes),
                    format_quantity(M.capacity, Dim::bytes),
-                   M.fits ? (M.offload > 0 ? "fits with DIP HBM" : "fits") : "DOES NOT FIT");
+                   M.fits ? (M.host > 0 ? "fits with DIP HBM and host DRAM" : M.offload > 0 ? "fits with DIP HBM" : "fits")
+                          : "DOES NOT FIT");
   o += fmt::format("  weights {}  gradients {}  optimizer {}  activations {}  other {}\n", format_quantity(M.weights, Dim::bytes),
                    format_quantity(M.gradients, Dim::bytes), format_quantity(M.optimizer, Dim::bytes),
                    format_quantity(M.activations, Dim::bytes), format_quantity(M.other, Dim::bytes));
   if (sys.is_dojo()) {
     const auto& p = r.placement;
-    auto where = [](bool sram) { return sram ? "SRAM" : "DIP HBM"; };
-    o += fmt::format("  placement: weights {}, gradients {}, optimizer {}, activations {}\n", where(p.weights_in_sram),
-                     where(p.gradients_in_sram), where(p.optimizer_in_sram), where(p.activations_in_sram));
+    using engine::tier_name;
+    o += fmt::format("  placement: weights {}, gradients {}, optimizer {}, activations {}\n", tier_name(p.weights),
+                     tier_name(p.gradients), tier_name(p.optimizer), tier_name(p.activations));
     if (M.offload > 0)
       o += fmt::format("  streamed from DIPs: {} per D1 held in HBM (of {}), {} per step at {} per D1\n",
                        format_quantity(M.offload, Dim::bytes), format_quantity(M.offload_capacity, Dim::bytes),
                        format_quantity(p.stream_bytes, Dim::bytes), format_quantity(p.stream_bandwidth, Dim::byte_rate));
+    if (M.host > 0)
+      o += fmt::format("  streamed from host DRAM: {} per D1 held on the host (of {}), {} per step at {} per D1 (PCIe)\n",
+                       format_quantity(M.host, Dim::bytes), format_quantity(M.host_capacity, Dim::bytes),
+                       format_quantity(p.host_bytes, Dim::bytes), format_quantity(p.host_bandwidth, Dim::byte_rate));
   }
   if (econ.present)
     o += fmt::format("energy     {} per step, {} average, ${:.4g} per step\n", format_quantity(econ.energy_j_per_step, Dim::joules),

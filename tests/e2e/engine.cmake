@@ -4,7 +4,14 @@ cli_test(run_chosen 0 "chosen \\(fastest feasible\\)" run --system dgx-h100:node
 cli_test(run_invalid_tp 2 "invalid strategy: tp=3 does not divide" run --system dgx-h100:nodes=1 --set levels.node.size=15 --model llama3-8b --parallel tp=3,pp=1,dp=5,mbs=1,gbs=15,vp=1,sp=false,zero=0,recompute=none)
 cli_test(run_bad_key 2 "did you mean 'pp'" run --system dgx-h100:nodes=2 --model llama3-8b --parallel pq=2)
 cli_test(run_does_not_fit 3 "(?s)DOES NOT FIT.*infeasible" run --system dgx-a100:nodes=1 --model gpt3-175b --parallel tp=8,pp=1,dp=1,vp=1,mbs=1,gbs=8,sp=true,zero=0,recompute=full)
-cli_test(run_dojo_stream 0 "(?s)memory_stream.*placement: .*DIP HBM" run --system dojo-exapod --model gpt3-175b)
+cli_test(run_dojo_stream 0 "(?s)memory_stream.*placement: .*DIP.*streamed from DIPs" run --system dojo-exapod --model gpt3-175b)
+# State beyond SRAM and DIP HBM lives in the host DRAM behind the DIPs (PCIe).
+foreach(sys dojo-tile dojo-tray)
+  foreach(model gpt3-175b llama3-70b)
+    cli_test(run_${sys}_${model}_host 0 "(?s)memory_stream +[0-9.e-]+ s.*fits with DIP HBM and host DRAM.*placement: weights host.*streamed from host DRAM" run --system ${sys} --model ${model})
+  endforeach()
+endforeach()
+cli_test(run_dojo_placement_json 0 "(?s)\"placement\": \\{.*\"host_bytes_per_device\"" run --system dojo-tray --model llama3-70b --format json)
 # The calibration set: mean absolute error within 5%, no case beyond 12% (issue 3).
 add_test(NAME e2e.validate_calibration COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/check_validation.py $<TARGET_FILE:dojosim> ${PROJECT_SOURCE_DIR}/../shared/validation/calibration.csv)
 set_tests_properties(e2e.validate_calibration PROPERTIES LABELS e2e TIMEOUT 600 SKIP_RETURN_CODE 77)

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "dojosim/core/errors.hpp"
 #include "dojosim/engine/engine.hpp"
 
 using namespace dojosim;
@@ -161,4 +162,22 @@ TEST(Engine, DojoStreamsOnlyWhenStateExceedsSram) {
   EXPECT_EQ(t.memory.offload, 0);
   EXPECT_EQ(t.breakdown.memory_stream, 0);
   EXPECT_TRUE(t.memory.fits);
+}
+
+// Dojo's third tier: state beyond SRAM and DIP HBM lives in the host DRAM behind the DIPs
+// and streams over their PCIe links; without a host it cannot fit.
+TEST(Engine, DojoHostTierHoldsWhatDipHbmCannot) {
+  const auto tile = hardware::load_system("dojo-tile");
+  const auto m = workload::load_model("llama3-70b");
+  const auto r = engine::resolve(engine::Context{&tile, &m, 2048}, make("gbs=100"));
+  EXPECT_TRUE(r.memory.fits);
+  EXPECT_GT(r.memory.host, 0);
+  EXPECT_LE(r.memory.host, r.memory.host_capacity);
+  // DIP HBM is used before the host.
+  EXPECT_NEAR(r.memory.offload, r.memory.offload_capacity, 1e-6 * r.memory.offload_capacity);
+  EXPECT_GT(r.placement.host_bytes, 0);
+  EXPECT_GT(r.breakdown.memory_stream, 0);
+  EXPECT_NEAR(r.placement.host_bandwidth, 5 * 32e9 / 25, 1);
+  const auto no_host = hardware::load_system("dojo-tile", {"dip.host_memory=0GB"});
+  EXPECT_THROW(engine::resolve(engine::Context{&no_host, &m, 2048}, make("gbs=100")), core::Infeasible);
 }

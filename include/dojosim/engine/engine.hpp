@@ -30,16 +30,24 @@ struct Memory {
   double capacity = 0;       // device main memory (HBM, or D1 SRAM)
   double offload = 0;        // Dojo: bytes kept in DIP HBM instead of SRAM
   double offload_capacity = 0;
+  double host = 0;           // Dojo: bytes kept in host DRAM behind the DIPs (PCIe)
+  double host_capacity = 0;
   bool fits = false;
   [[nodiscard]] double per_device() const { return weights + gradients + optimizer + activations + other; }
 };
 
-// Dojo: where each kind of state lives.
+// Dojo: where each kind of state lives — D1 SRAM, DIP HBM, or the host DRAM behind the
+// DIPs' PCIe links (docs/dojo.md#memory-tiers).
+enum class Tier { sram, dip, host };
+const char* tier_name(Tier t);  // "SRAM", "DIP", "host"
 struct Placement {
-  bool weights_in_sram = true, gradients_in_sram = true, optimizer_in_sram = true, activations_in_sram = true;
+  Tier weights = Tier::sram, gradients = Tier::sram, optimizer = Tier::sram, activations = Tier::sram;
   double stream_bandwidth = 0;  // B/s per D1 from DIP HBM
-  double stream_bytes = 0;      // bytes moved per step per D1
+  double host_bandwidth = 0;    // B/s per D1 from host DRAM (PCIe)
+  double stream_bytes = 0;      // bytes moved per step per D1 from DIP HBM
+  double host_bytes = 0;        // bytes moved per step per D1 from host DRAM
   double stream_hidden = 0;     // s of streaming hidden under compute
+  [[nodiscard]] bool streams() const { return stream_bytes + host_bytes > 0; }
 };
 
 struct Result {

@@ -99,6 +99,8 @@ struct Dip {
   double tile_link_bandwidth = 0; // B/s DIP <-> tile, per DIP
   double ethernet_bandwidth = 0;  // B/s per DIP on the Z-plane (TTPoE)
   double ethernet_latency = 0;    // s, one-way over the switch
+  double host_memory = 0;         // bytes of host DRAM reachable per DIP (the host's DRAM / DIPs it serves)
+  double host_link_bandwidth = 0; // B/s per DIP over PCIe to the host
   double power = 0, price = 0;    // per DIP
 };
 
