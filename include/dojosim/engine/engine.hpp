@@ -82,6 +82,9 @@ Result evaluate(const Context& ctx, const parallel::Strategy& s);
 // the given keys cannot be completed into a valid strategy, and Infeasible if nothing fits.
 Result resolve(const Context& ctx, const parallel::Strategy& partial);
 
+// Seconds per token: the figure `resolve` minimises (fair across rounded global batches).
+double time_per_token(const Result& r);
+
 // Default global batch for a model when none is given: about 2M tokens (4M above 100B params).
 long long default_gbs(const workload::Transformer& m, long long seq);
 

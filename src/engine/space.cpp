@@ -1,0 +1,187 @@
+// Enumeration of the strategy space with pruning (contract in engine/space.hpp).
+#include "dojosim/engine/space.hpp"
+
+#include <algorithm>
+
+namespace dojosim::engine {
+
+using hardware::Precision;
+using parallel::Recompute;
+using parallel::Residency;
+using parallel::Strategy;
+
+void SpaceCounts::add(const SpaceCounts& o) {
+  enumerated += o.enumerated;
+  invalid += o.invalid;
+  pruned_memory += o.pruned_memory;
+  evaluated += o.evaluated;
+  feasible += o.feasible;
+  if (!o.last_problem.empty()) last_problem = o.last_problem;
+}
+
+namespace {
+std::vector<int> divisors(long long n, long long cap) {
+  std::vector<int> d;
+  for (long long i = 1; i <= n && i <= cap; ++i)
+    if (n % i == 0) d.push_back(static_cast<int>(i));
+  return d;
+}
+std::vector<int> pow2_upto(long long cap) {
+  std::vector<int> v;
+  for (long long i = 1; i <= cap; i *= 2) v.push_back(static_cast<int>(i));
+  return v;
+}
+constexpr int kMbs[] = {1, 2, 4, 8};
+constexpr int kVp[] = {2, 3, 4, 6, 8};
+constexpr Recompute kRecompute[] = {Recompute::none, Recompute::selective, Recompute::full};
+}  // namespace
+
+long long target_gbs(const Context& ctx, const Strategy& partial) {
+  return partial.given.gbs ? partial.gbs : default_gbs(*ctx.model, ctx.seq);
+}
+
+double holdable_bytes(const hardware::System& sys) {
+  const double n = static_cast<double>(sys.device_count());
+  double b = sys.device.memory_capacity();
+  if (sys.is_dojo() && sys.dip.count > 0) b += (sys.dip.capacity + sys.dip.host_memory) * sys.dip.count / n;
+  return b;
+}
+
+double state_lower_bound(const Context& ctx, const Strategy& s) {
+  const auto& m = *ctx.model;
+  const double shard = static_cast<double>(s.dp) * s.cp;
+  const double p = m.params() / (static_cast<double>(s.tp) * s.pp * s.ep);
+  const double weights = 2.0 / (s.zero == 3 ? shard : 1.0);
+  const double grads = (s.zero == 0 ? 4.0 : 2.0) / (s.zero >= 2 ? shard : 1.0);
+  const double optimizer = 12.0 / (s.zero >= 1 ? shard : 1.0);
+  return p * (weights + grads + optimizer);
+}
+
+std::vector<Strategy> outer_points(const Context& ctx, const Strategy& partial, const SpaceOptions& opt) {
+  const auto& sys = *ctx.sys;
+  const auto& m = *ctx.model;
+  const long long n = sys.device_count();
+  const auto& g = partial.given;
+  std::vector<int> tps, pps, cps, zeros;
+  const long long node = sys.devices_per(0);
+  if (g.tp) tps = {partial.tp};
+  else
+    for (int t : pow2_upto(std::min<long long>(node, m.heads)))
+      if (m.heads % t == 0 && n % t == 0) tps.push_back(t);
+  if (g.cp) cps = {partial.cp};
+  else cps = ctx.seq >= 16384 ? std::vector<int>{1, 2, 4, 8} : std::vector<int>{1};
+  if (g.pp) pps = {partial.pp};
+  else pps = divisors(n, std::min<long long>(m.layers, 128));
+  if (g.zero) zeros = {partial.zero};
+  else zeros = {0, 1, 2, 3};
+  std::vector<Precision> precs = {partial.precision};
+  if (opt.precisions) {
+    precs.clear();
+    for (Precision p : {Precision::bf16, Precision::fp8, Precision::cfp8})
+      if (sys.device.peak_for(p) > 0) precs.push_back(p);
+  }
+  std::vector<Strategy> out;
+  for (Precision prec : precs)
+    for (int tp : tps)
+      for (int cp : cps)
+        for (int pp : pps) {
+          if (n % (1LL * tp * cp * pp) != 0) continue;
+          const long long dp = n / (1LL * tp * cp * pp);
+          if (g.dp && dp != partial.dp) continue;
+          std::vector<int> eps;
+          if (g.ep) eps = {partial.ep};
+          else if (m.moe()) {
+            for (int e : divisors(m.experts, m.experts))
+              if ((dp * cp) % e == 0) eps.push_back(e);
+          } else eps = {1};
+          for (int ep : eps)
+            for (int zero : zeros) {
+              Strategy s = partial;
+              s.precision = prec;
+              s.tp = tp; s.cp = cp; s.pp = pp; s.dp = static_cast<int>(dp); s.ep = ep; s.zero = zero;
+              out.push_back(s);
+            }
+        }
+  return out;
+}
+
+void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& partial, const SpaceOptions& opt,
+                    SpaceCounts& counts, const std::function<void(const Result&, long long)>& visit) {
+  const auto& sys = *ctx.sys;
+  const auto& m = *ctx.model;
+  const auto& g = partial.given;
+  // Inner dimensions.
+  int mbs_buf[4], vp_buf[6], nm = 0, nv = 0;
+  if (g.mbs) mbs_buf[nm++] = partial.mbs;
+  else for (int v : kMbs) mbs_buf[nm++] = v;
+  if (g.vp) vp_buf[nv++] = partial.vp;
+  else {
+    vp_buf[nv++] = 1;
+    if (outer.pp > 1)
+      for (int v : kVp) if (m.layers % (1LL * outer.pp * v) == 0) vp_buf[nv++] = v;
+  }
+  bool sp_buf[2];
+  int ns = 0;
+  if (g.sp) sp_buf[ns++] = partial.sp;
+  else {
+    sp_buf[ns++] = false;
+    if (outer.tp > 1) sp_buf[ns++] = true;
+  }
+  Recompute rc_buf[3];
+  int nr = 0;
+  if (g.recompute) rc_buf[nr++] = partial.recompute;
+  else for (Recompute r : kRecompute) rc_buf[nr++] = r;
+  const bool dp_comm = 1LL * outer.dp * outer.cp > 1;
+  const int n_odp = opt.overlap && dp_comm ? 2 : 1;
+  const int n_oz = opt.overlap && dp_comm && outer.zero == 3 ? 2 : 1;
+  Residency res_buf[3] = {partial.weights, Residency::sram, Residency::dip};
+  const int n_res = opt.residency && sys.is_dojo() && partial.weights == Residency::automatic ? 3 : 1;
+  const long long inner_total = 1LL * nm * nv * ns * nr * n_odp * n_oz * n_res;
+  counts.enumerated += inner_total;
+
+  // Memory prune of the whole outer point (weights, gradients, optimizer only).
+  if (state_lower_bound(ctx, outer) > holdable_bytes(sys)) {
+    counts.pruned_memory += inner_total;
+    return;
+  }
+  const long long target = target_gbs(ctx, partial);
+  long long index = 0;
+  for (int a = 0; a < nm; ++a)
+    for (int b = 0; b < nv; ++b)
+      for (int c = 0; c < ns; ++c)
+        for (int d = 0; d < nr; ++d)
+          for (int e = 0; e < n_odp; ++e)
+            for (int f = 0; f < n_oz; ++f)
+              for (int w = 0; w < n_res; ++w, ++index) {
+                Strategy s = outer;
+                s.mbs = mbs_buf[a];
+                s.vp = vp_buf[b];
+                s.sp = sp_buf[c];
+                s.recompute = rc_buf[d];
+                s.overlap_dp = e == 0 ? partial.overlap_dp : !partial.overlap_dp;
+                s.overlap_zero3 = f == 0 ? partial.overlap_zero3 : !partial.overlap_zero3;
+                s.weights = res_buf[w];
+                if (!g.gbs || opt.gbs_is_target) {
+                  const long long unit = 1LL * s.dp * s.mbs * (s.vp > 1 ? s.pp : 1);
+                  // The batch is a training hyper-parameter: never exceeded, only rounded down.
+                  if (unit > target) {
+                    ++counts.invalid;
+                    counts.last_problem = "dp*mbs exceeds the global batch";
+                    continue;
+                  }
+                  s.gbs = target / unit * unit;
+                }
+                const std::string why = parallel::strategy_problem(s, m, sys);
+                if (!why.empty()) {
+                  ++counts.invalid;
+                  counts.last_problem = why;
+                  continue;
+                }
+                ++counts.evaluated;
+                const Result r = evaluate(ctx, s);
+                if (r.memory.fits) ++counts.feasible;
+                visit(r, index);
+              }
+}
+
+}  // namespace dojosim::engine
