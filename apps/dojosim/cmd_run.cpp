@@ -35,14 +35,16 @@ void add_run(CLI::App& app, Action& action) {
   cmd->add_option("--parallel", spec, "tp=,pp=,dp=,cp=,ep=,vp=,mbs=,gbs=,sp=,zero=,recompute= (missing keys are chosen)");
   cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))");
   cmd->add_option("--precision", precision, "bf16 | fp16 | fp8 | cfp8");
-  cmd->add_option("--set", sets, "override a system key: KEY=VALUE");
+  cmd->add_option("--set", sets, "override a system key (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
   cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
   cmd->callback([&action]() {
     action = []() -> int {
-      const auto sys = hardware::load_system(system, sets);
+      const auto split = split_sets(sets);
+      const auto sys = hardware::load_system(system, split.system);
+      const auto econ_params = economics::parse_params(split.economics, {}, "--set");
       const auto m = workload::load_model(model);
       const auto r = plan(sys, m, spec, seq, precision);
-      const auto econ = economics_for(sys, r);
+      const auto econ = economics_for(sys, r, econ_params);
       if (format == "json") std::cout << report::result_json(r, sys, econ).dump(2) << "\n";
       else std::cout << report::result_text(r, sys, m, econ);
       if (!r.memory.fits) {

@@ -19,11 +19,19 @@ void add_run(CLI::App& app, Action& action);
 void add_validate(CLI::App& app, Action& action);
 void add_numerics(CLI::App& app, Action& action);    // cmd_numerics.cpp
 void add_economics(CLI::App& app, Action& action);   // cmd_economics.cpp
+void add_search(CLI::App& app, Action& action);      // cmd_search.cpp
+void add_compare(CLI::App& app, Action& action);     // cmd_compare.cpp
 
 // Shared option helpers.
 struct SystemArgs {
   std::string system;
   std::vector<std::string> set;
 };
+
+// `--set` assignments split into system keys and economics parameters ("economics.KEY=V").
+struct SplitSets {
+  std::vector<std::string> system, economics;
+};
+SplitSets split_sets(const std::vector<std::string>& sets);
 
 }  // namespace dojosim::cli

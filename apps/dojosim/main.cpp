@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   cli::add_validate(app, action);
   cli::add_numerics(app, action);
   cli::add_economics(app, action);
+  cli::add_search(app, action);
+  cli::add_compare(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

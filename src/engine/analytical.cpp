@@ -341,11 +341,17 @@ Result evaluate(const Context& ctx, const Strategy& s) {
                      {M.gradients, 2.0 * mb * M.gradients, &P.gradients, false},
                      {M.optimizer, 2.0 * M.optimizer, &P.optimizer, false}};
     // Most traffic per byte first: those earn SRAM (then DIP HBM) the most.
-    std::stable_sort(std::begin(kinds), std::end(kinds), [](const Kind& x, const Kind& y) {
-      const double dx = x.forced_off ? -1.0 : x.traffic / std::max(1.0, x.bytes);
-      const double dy = y.forced_off ? -1.0 : y.traffic / std::max(1.0, y.bytes);
-      return dx > dy;
+    // weights=sram: the weights claim SRAM first, and the plan fails if they do not fit.
+    const bool weights_pinned = s.weights == parallel::Residency::sram;
+    std::stable_sort(std::begin(kinds), std::end(kinds), [&](const Kind& x, const Kind& y) {
+      auto density = [&](const Kind& k) {
+        if (k.forced_off) return -1.0;
+        if (weights_pinned && k.tier == &P.weights) return 1e300;
+        return k.traffic / std::max(1.0, k.bytes);
+      };
+      return density(x) > density(y);
     });
+    bool pinned_ok = true;
     double room = M.capacity - M.other;
     double room_dip = sys.dip.capacity * dips / n;
     double dip_bytes = 0, host_bytes = 0, dip_traffic = 0, host_traffic = 0;
@@ -355,6 +361,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
         *k.tier = Tier::sram;
         continue;
       }
+      if (weights_pinned && k.tier == &P.weights) pinned_ok = false;
       // Streamed: DIP HBM while it lasts, the rest from host DRAM over PCIe.
       const double in_dip = std::min(k.bytes, room_dip);
       room_dip -= in_dip;
@@ -369,7 +376,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     M.offload_capacity = sys.dip.capacity * dips / n;
     M.host = host_bytes;
     M.host_capacity = sys.dip.host_memory * dips / n;
-    M.fits = host_bytes <= M.host_capacity * (1 + 1e-12);
+    M.fits = pinned_ok && host_bytes <= M.host_capacity * (1 + 1e-12);
     P.stream_bytes = dip_traffic;
     P.host_bytes = host_traffic;
     // DIP HBM and host PCIe are separate sources that share the DIP-to-tile links.

@@ -26,6 +26,17 @@ std::string Strategy::spec() const {
                      vp, mbs, gbs, sp ? "true" : "false", zero, recompute_name(recompute));
 }
 
+std::string Strategy::options() const {
+  std::string o;
+  if (!overlap_dp) o += ",overlap_dp=false";
+  if (!overlap_zero3) o += ",overlap_zero3=false";
+  if (weights == Residency::sram) o += ",weights=sram";
+  if (weights == Residency::dip) o += ",weights=dip";
+  if (attention == 1) o += ",attention=flash";
+  if (attention == 2) o += ",attention=unfused";
+  return o;
+}
+
 Strategy parse_strategy(const std::string& spec) {
   Strategy s;
   static const std::vector<std::string> keys{"tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gbs", "sp", "zero", "recompute",

@@ -41,6 +41,8 @@ struct Strategy {
   [[nodiscard]] long long devices() const { return 1LL * tp * pp * dp * cp; }
   [[nodiscard]] long long microbatches() const { return gbs / (1LL * dp * mbs); }
   [[nodiscard]] std::string spec() const;  // "tp=8,pp=1,..." fully resolved
+  // The options that differ from their defaults (",overlap_dp=false,weights=dip"), or "".
+  [[nodiscard]] std::string options() const;
 };
 
 // Parses "tp=8,pp=2,sp=true,recompute=selective". Unknown keys and bad values are

@@ -1,0 +1,177 @@
+// dojosim compare: one model on several systems, each with its best plan: step time,
+// throughput, MFU, a training run's time, energy and cost, and how many devices of the
+// reference system each one is worth (by throughput, by cost, and by peak alone).
+//
+// Definitions (docs/dojo.md#compare):
+//   time_to_train = tokens / tokens_per_s;  energy, cost = per-step figures x steps
+//   equivalent_devices          = tokens_per_s(S) / (tokens_per_s(ref) / devices(ref))
+//   equivalent_devices_by_cost  = cost_per_s(S)   / (cost_per_s(ref)   / devices(ref))
+//   equivalent_devices_by_peak  = peak_bf16(S)    /  peak_bf16(one ref device)
+// The reference's per-device throughput is taken at the size given on the command line.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "commands.hpp"
+#include "dojosim/core/errors.hpp"
+#include "dojosim/core/units.hpp"
+#include "dojosim/explore/search.hpp"
+#include "dojosim/report/result.hpp"
+
+namespace dojosim::cli {
+
+namespace {
+std::string usd(double v) {
+  if (v >= 1e6) return fmt::format("${:.4g} M", v / 1e6);
+  if (v >= 1e3) return fmt::format("${:.4g} k", v / 1e3);
+  return fmt::format("${:.4g}", v);
+}
+std::string energy(double j) {
+  if (j >= 3.6e9) return fmt::format("{:.4g} MWh", j / 3.6e9);
+  return fmt::format("{:.4g} kWh", j / 3.6e6);
+}
+std::string duration(double s) {
+  if (s >= 86400) return fmt::format("{:.4g} days", s / 86400);
+  if (s >= 3600) return fmt::format("{:.4g} h", s / 3600);
+  return fmt::format("{:.4g} s", s);
+}
+struct Entry {
+  std::string spec;
+  hardware::System sys;
+  explore::Ranked best;
+  economics::StepEconomics econ;
+  economics::Cost run;
+  double steps = 0;
+};
+}  // namespace
+
+void add_compare(CLI::App& app, Action& action) {
+  auto* cmd = app.add_subcommand("compare", "One model on several systems: speed, a training run's time, energy and cost, "
+                                            "and devices-equivalent");
+  static std::vector<std::string> systems, sets;
+  static std::string model, spec, format = "text", precision = "bf16", reference;
+  static long long seq = 0;
+  static double tokens = 0;
+  cmd->add_option("--system", systems, "two or more systems (preset, SYS:param=value, or YAML)")->required();
+  cmd->add_option("--model", model, "zoo name, config.json or YAML file")->required();
+  cmd->add_option("--parallel", spec, "keys held fixed on every system; gbs is the target global batch (default: the model's)");
+  cmd->add_option("--tokens", tokens, "tokens of the training run (default: 20 per parameter)");
+  cmd->add_option("--reference", reference, "system whose devices the others are counted in (default: the first non-Dojo system)");
+  cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))");
+  cmd->add_option("--precision", precision, "bf16 | fp16 | fp8 | cfp8");
+  cmd->add_option("--set", sets, "override a key of every system (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
+  cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
+  cmd->callback([&action]() {
+    action = []() -> int {
+      if (systems.size() < 2)
+        throw core::InputError({"--system", 0, 0, "system"}, "compare needs at least two systems", "--system A --system B");
+      const auto split = split_sets(sets);
+      const auto m = workload::load_model(model);
+      const auto econ_params = economics::parse_params(split.economics, {}, "--set");
+      if (tokens < 0 || !std::isfinite(tokens) || tokens > 1e18)
+        throw core::InputError({"--tokens", 0, 0, "tokens"}, fmt::format("{} tokens is out of range", tokens), "e.g. 300e9");
+      const double run_tokens = tokens > 0 ? tokens : 20.0 * m.params();
+      parallel::Strategy partial = parallel::parse_strategy(spec);
+      partial.precision = hardware::parse_precision(precision);
+      partial.seq = seq > 0 ? seq : std::min<long long>(m.max_seq, 2048);
+      std::vector<Entry> entries;
+      for (const auto& s : systems) {
+        Entry e{s, hardware::load_system(s, split.system), {}, {}, {}, 0};
+        const engine::Context ctx{&e.sys, &m, partial.seq};
+        explore::SearchOptions opt;
+        opt.top = 1;
+        opt.econ = econ_params;
+        e.best = explore::search(ctx, partial, opt).ranked.front();
+        e.econ = explore::Pricer(e.sys, econ_params).price(e.best.result);
+        e.steps = run_tokens / e.best.result.tokens_per_step;
+        e.run = economics::training_run(e.econ, e.steps);
+        entries.push_back(std::move(e));
+      }
+      // The reference: named, else the first non-Dojo system, else the last one.
+      std::size_t ref = entries.size() - 1;
+      if (!reference.empty()) {
+        bool found = false;
+        for (std::size_t i = 0; i < entries.size(); ++i)
+          if (entries[i].spec == reference) { ref = i; found = true; break; }
+        if (!found)
+          throw core::InputError({"--reference", 0, 0, "reference"}, fmt::format("'{}' is not one of the --system values", reference),
+                                 "one of the systems exactly as given to --system");
+      } else {
+        for (std::size_t i = 0; i < entries.size(); ++i)
+          if (!entries[i].sys.is_dojo()) { ref = i; break; }
+      }
+      const auto& R = entries[ref];
+      const double ref_n = static_cast<double>(R.best.result.devices);
+      const double ref_tput = R.best.result.tokens_per_s() / ref_n;
+      const double ref_rate = R.econ.rate.total_usd_per_s / ref_n;
+      const double ref_peak = R.sys.device.peak_for(hardware::Precision::bf16);
+      auto equiv = [&](const Entry& e) { return e.best.result.tokens_per_s() / ref_tput; };
+      auto equiv_cost = [&](const Entry& e) { return ref_rate > 0 ? e.econ.rate.total_usd_per_s / ref_rate : 0.0; };
+      auto equiv_peak = [&](const Entry& e) { return e.sys.peak(hardware::Precision::bf16) / ref_peak; };
+      if (format == "json") {
+        auto list = nlohmann::ordered_json::array();
+        for (const auto& e : entries) {
+          report::Economics ec{true, e.econ.energy_j_per_step(), e.econ.power_w(), e.econ.cost_usd_per_step()};
+          auto j = report::result_json(e.best.result, e.sys, ec);
+          j["system"] = e.spec;
+          j["model"] = m.name;
+          j["tokens"] = run_tokens;
+          j["steps"] = e.steps;
+          j["time_to_train_s"] = e.run.duration_s;
+          j["energy_j"] = e.run.energy_j;
+          j["cost_usd"] = e.run.total_usd;
+          j["usd_per_pflop_day"] = e.run.usd_per_pflop_day;
+          j["reference"] = R.spec;
+          j["equivalent_devices"] = equiv(e);
+          j["equivalent_devices_by_cost"] = equiv_cost(e);
+          j["equivalent_devices_by_peak"] = equiv_peak(e);
+          list.push_back(std::move(j));
+        }
+        std::cout << list.dump(2) << "\n";
+        return 0;
+      }
+      fmt::print("compare: {} ({:.4g} B parameters), a training run of {:.4g} tokens; reference: {}\n\n", m.name, m.params() / 1e9,
+                 run_tokens, R.spec);
+      std::string line = fmt::format("{:<28}", "");
+      for (const auto& e : entries) line += fmt::format(" {:>24}", e.spec);
+      fmt::print("{}\n", line);
+      auto row = [&](const char* name, auto&& cell) {
+        std::string l = fmt::format("{:<28}", name);
+        for (const auto& e : entries) l += fmt::format(" {:>24}", cell(e));
+        fmt::print("{}\n", l);
+      };
+      using core::Dim;
+      using core::format_quantity;
+      row("devices", [](const Entry& e) { return fmt::format("{} x {}", e.best.result.devices, e.sys.device.name); });
+      row("peak BF16", [](const Entry& e) { return format_quantity(e.sys.peak(hardware::Precision::bf16), Dim::flop_rate); });
+      row("strategy", [](const Entry& e) {
+        const auto& s = e.best.result.strategy;
+        return fmt::format("tp{} pp{} dp{} cp{} vp{} mbs{}", s.tp, s.pp, s.dp, s.cp, s.vp, s.mbs);
+      });
+      row("gbs / zero / recompute", [](const Entry& e) {
+        const auto& s = e.best.result.strategy;
+        return fmt::format("{} / {} / {}", s.gbs, s.zero, parallel::recompute_name(s.recompute));
+      });
+      row("step time", [](const Entry& e) { return fmt::format("{:.4g} s", e.best.result.step_time); });
+      row("tokens/s", [](const Entry& e) { return fmt::format("{:.4g}", e.best.result.tokens_per_s()); });
+      row("MFU", [](const Entry& e) { return fmt::format("{:.1f}%", 100 * e.best.result.mfu); });
+      row("memory per device", [](const Entry& e) { return format_quantity(e.best.result.memory.per_device(), Dim::bytes); });
+      row("power", [](const Entry& e) { return format_quantity(e.econ.power_w(), Dim::watts); });
+      row("time to train", [](const Entry& e) { return duration(e.run.duration_s); });
+      row("energy", [](const Entry& e) { return energy(e.run.energy_j); });
+      row("cost", [](const Entry& e) { return usd(e.run.total_usd); });
+      row("$ per PFLOP-day", [](const Entry& e) { return fmt::format("${:.4g}", e.run.usd_per_pflop_day); });
+      const std::string dev = R.sys.device.name;
+      fmt::print("worth, in {} devices:\n", dev);
+      row("  by throughput", [&](const Entry& e) { return fmt::format("{:.0f}", equiv(e)); });
+      row("  by cost per hour", [&](const Entry& e) { return fmt::format("{:.0f}", equiv_cost(e)); });
+      row("  by peak BF16 (naive)", [&](const Entry& e) { return fmt::format("{:.0f}", equiv_peak(e)); });
+      fmt::print("\nworth: how many {} devices, at the per-device throughput and cost of {}, give the same tokens/s or cost the "
+                 "same per hour; the naive figure divides peak BF16 alone.\n",
+                 dev, R.spec);
+      return 0;
+    };
+  });
+}
+
+}  // namespace dojosim::cli

@@ -1,0 +1,116 @@
+// dojosim search: rank every valid strategy for a model on a system.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "commands.hpp"
+#include "dojosim/core/errors.hpp"
+#include "dojosim/core/units.hpp"
+#include "dojosim/explore/search.hpp"
+#include "dojosim/report/result.hpp"
+#include "economics_bridge.hpp"
+
+namespace dojosim::cli {
+
+namespace {
+std::string group_digits(long long v) {
+  std::string s = std::to_string(v), out;
+  const int n = static_cast<int>(s.size());
+  for (int i = 0; i < n; ++i) {
+    out += s[static_cast<std::size_t>(i)];
+    if ((n - 1 - i) % 3 == 0 && i != n - 1) out += ',';
+  }
+  return out;
+}
+}  // namespace
+
+void add_search(CLI::App& app, Action& action) {
+  auto* cmd = app.add_subcommand("search", "Rank every valid strategy for a model on a system (time, cost or energy)");
+  static std::string system, model, spec, format = "text", precision = "bf16", objective = "time";
+  static long long seq = 0;
+  static int top = 5, threads = 0;
+  static std::vector<std::string> sets;
+  cmd->add_option("--system", system, "preset, SYS:param=value, or YAML file")->required();
+  cmd->add_option("--model", model, "zoo name, config.json or YAML file")->required();
+  cmd->add_option("--parallel", spec, "keys to hold fixed (tp=8,zero=1,...); gbs is the target global batch");
+  cmd->add_option("--objective", objective, "time | cost | energy (per token)");
+  cmd->add_option("--top", top, "plans to print")->check(CLI::Range(1, 1000));
+  cmd->add_option("--threads", threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))");
+  cmd->add_option("--precision", precision, "bf16 | fp16 | fp8 | cfp8 | any (search every precision the device has)");
+  cmd->add_option("--set", sets, "override a system key (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
+  cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
+  cmd->callback([&action]() {
+    action = []() -> int {
+      const auto split = split_sets(sets);
+      const auto sys = hardware::load_system(system, split.system);
+      const auto m = workload::load_model(model);
+      explore::SearchOptions opt;
+      opt.objective = explore::parse_objective(objective);
+      opt.top = top;
+      opt.threads = threads;
+      opt.econ = economics::parse_params(split.economics, {}, "--set");
+      parallel::Strategy partial = parallel::parse_strategy(spec);
+      if (precision == "any") opt.space.precisions = true;
+      else partial.precision = hardware::parse_precision(precision);
+      partial.seq = seq > 0 ? seq : std::min<long long>(m.max_seq, 2048);
+      if (partial.seq < 1 || partial.seq > (1LL << 24))
+        throw core::InputError({"--seq", 0, 0, "seq"}, fmt::format("sequence length {} out of range", partial.seq), "1 to 16M tokens");
+      const engine::Context ctx{&sys, &m, partial.seq};
+      const auto rep = explore::search(ctx, partial, opt);
+      const auto& c = rep.counts;
+      const auto& best = rep.ranked.front().result;
+      if (format == "json") {
+        nlohmann::ordered_json j;
+        j["system"] = sys.name;
+        j["model"] = m.name;
+        j["objective"] = std::string(explore::objective_name(opt.objective));
+        j["target_gbs"] = rep.target_gbs;
+        j["gbs_rounded"] = best.strategy.gbs != rep.target_gbs;
+        j["counts"] = {{"enumerated", c.enumerated}, {"pruned", c.invalid + c.pruned_memory}, {"invalid", c.invalid},
+                       {"pruned_memory", c.pruned_memory}, {"evaluated", c.evaluated}, {"feasible", c.feasible}};
+        j["reason"] = rep.reason;
+        auto& ranked = j["ranked"];
+        ranked = nlohmann::ordered_json::array();
+        int rank = 1;
+        for (const auto& r : rep.ranked) {
+          nlohmann::ordered_json e;
+          e["rank"] = rank++;
+          e["objective_per_token"] = r.objective;
+          e["result"] = report::result_json(r.result, sys, r.econ);
+          ranked.push_back(std::move(e));
+        }
+        std::cout << j.dump(2) << "\n";
+      } else {
+        fmt::print("search: {} on {} ({} x {}), objective {} per token, target global batch {}\n", m.name, sys.name,
+                   sys.device_count(), sys.device.name, explore::objective_name(opt.objective), rep.target_gbs);
+        fmt::print("space: {} plans enumerated, {} pruned ({} invalid, {} by memory before evaluation), {} evaluated, {} fit\n\n",
+                   group_digits(c.enumerated), group_digits(c.invalid + c.pruned_memory), group_digits(c.invalid),
+                   group_digits(c.pruned_memory), group_digits(c.evaluated), group_digits(c.feasible));
+        fmt::print("{:>4}  {:>10}  {:>11}  {:>6}  {:>10}  {:>10}  {}\n", "rank", "step time", "tokens/s", "MFU", "mem/device",
+                   "$/step", "strategy");
+        int rank = 1;
+        for (const auto& r : rep.ranked) {
+          const auto& x = r.result;
+          fmt::print("{:>4}  {:>8.4g} s  {:>11.4g}  {:>5.1f}%  {:>10}  {:>10.4g}  {}{} {}\n", rank++, x.step_time, x.tokens_per_s(),
+                     100 * x.mfu, core::format_quantity(x.memory.per_device(), core::Dim::bytes), r.econ.cost_usd_per_step,
+                     x.strategy.spec(), x.strategy.options(), hardware::precision_name(x.strategy.precision));
+        }
+        const auto& b = best.breakdown;
+        fmt::print("\nbest: compute {:.4g} s, tp {:.4g}, pp {:.4g}, dp {:.4g}, cp {:.4g}, ep {:.4g}, bubble {:.4g}, optimizer {:.4g}, "
+                   "memory stream {:.4g} (seconds per step)\n",
+                   b.compute, b.tp_comm, b.pp_comm, b.dp_comm, b.cp_comm, b.ep_comm, b.bubble, b.optimizer, b.memory_stream);
+        fmt::print("why: {}\n", rep.reason);
+        if (best.strategy.gbs != rep.target_gbs)
+          fmt::print("note: the best plan trains with a global batch of {} sequences, rounded down from the target {} to a "
+                     "multiple of dp*mbs{}\n",
+                     best.strategy.gbs, rep.target_gbs, best.strategy.vp > 1 ? "*pp" : "");
+        std::cerr << fmt::format("searched in {:.3f} s ({:.0f} plans evaluated per second)\n", rep.seconds,
+                                 rep.seconds > 0 ? static_cast<double>(c.evaluated) / rep.seconds : 0.0);
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace dojosim::cli

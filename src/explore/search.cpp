@@ -1,0 +1,173 @@
+// Strategy search (contract in explore/search.hpp).
+#include "dojosim/explore/search.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <thread>
+
+#include "dojosim/core/errors.hpp"
+#include "dojosim/core/text.hpp"
+
+namespace dojosim::explore {
+
+using engine::Result;
+using parallel::Strategy;
+
+std::string_view objective_name(Objective o) {
+  switch (o) {
+    case Objective::time: return "time";
+    case Objective::cost: return "cost";
+    case Objective::energy: return "energy";
+  }
+  return "time";
+}
+
+Objective parse_objective(std::string_view s) {
+  if (s == "time") return Objective::time;
+  if (s == "cost") return Objective::cost;
+  if (s == "energy") return Objective::energy;
+  const std::vector<std::string> known = {"time", "cost", "energy"};
+  throw core::InputError({"--objective", 0, 0, "objective"}, fmt::format("unknown objective '{}'{}", s, core::did_you_mean(s, known)),
+                         "time, cost or energy");
+}
+
+namespace {
+
+bool before(const Ranked& a, const Ranked& b) {
+  if (a.objective != b.objective) return a.objective < b.objective;
+  return a.index < b.index;
+}
+
+// Keeps the `cap` best candidates, sorted.
+struct TopList {
+  std::size_t cap;
+  std::vector<Ranked> items;
+  void offer(Ranked&& r) {
+    if (items.size() >= cap && !before(r, items.back())) return;
+    auto pos = std::upper_bound(items.begin(), items.end(), r, before);
+    items.insert(pos, std::move(r));
+    if (items.size() > cap) items.pop_back();
+  }
+};
+
+double per_token(double v, const Result& r) { return r.tokens_per_step > 0 ? v / r.tokens_per_step : 1e300; }
+
+}  // namespace
+
+std::string why_better(const Result& best, const Result& other) {
+  const auto& a = best.breakdown;
+  const auto& b = other.breakdown;
+  struct Part { const char* phrase; double mine, theirs; };
+  const Part parts[] = {
+      {"less compute time (fewer recomputed FLOPs, better GEMM shapes)", a.compute, b.compute},
+      {"less exposed tensor-parallel communication", a.tp_comm, b.tp_comm},
+      {"less exposed context-parallel communication", a.cp_comm, b.cp_comm},
+      {"less exposed expert all-to-all", a.ep_comm, b.ep_comm},
+      {"less pipeline send/recv", a.pp_comm, b.pp_comm},
+      {"less exposed data-parallel communication", a.dp_comm, b.dp_comm},
+      {"a smaller pipeline bubble", a.bubble, b.bubble},
+      {"a faster optimizer step", a.optimizer, b.optimizer},
+      {"less exposed memory streaming", a.memory_stream, b.memory_stream},
+  };
+  // Compare per token: the two plans may have rounded the global batch differently.
+  double gain = 0;
+  const Part* top = nullptr;
+  for (const auto& p : parts) {
+    const double d = per_token(p.theirs, other) - per_token(p.mine, best);
+    if (d > gain) { gain = d; top = &p; }
+  }
+  const double pct = 100.0 * (per_token(other.step_time, other) / per_token(best.step_time, best) - 1.0);
+  if (top == nullptr) return fmt::format("{:.2f}% faster per token than the runner-up ({}{})", pct, other.strategy.spec(), other.strategy.options());
+  std::string phrase = top->phrase;
+  if (top == &parts[0] && other.strategy.recompute != parallel::Recompute::none &&
+      best.strategy.recompute == parallel::Recompute::none)
+    phrase = "it fits without activation recomputation";
+  return fmt::format("{} ({:.4g} s vs {:.4g} s per step): {:.2f}% faster per token than the runner-up ({})", phrase,
+                     top->mine, top->theirs, pct, other.strategy.spec() + other.strategy.options());
+}
+
+SearchReport search(const engine::Context& ctx, const Strategy& partial, const SearchOptions& opt) {
+  const auto t0 = std::chrono::steady_clock::now();
+  SearchReport rep;
+  rep.target_gbs = engine::target_gbs(ctx, partial);
+  const auto outers = engine::outer_points(ctx, partial, opt.space);
+  const Pricer pricer(*ctx.sys, opt.econ);
+  const std::size_t keep = static_cast<std::size_t>(std::max(1, opt.top)) + 16;  // extra for a distinct runner-up
+  int threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(outers.size())));
+
+  std::atomic<std::size_t> next{0};
+  std::mutex merge;
+  TopList all{keep, {}};
+  engine::SpaceCounts total;
+  // Each outer point owns a block of indices wide enough for any inner enumeration.
+  constexpr long long kBlock = 1LL << 20;
+  auto work = [&]() {
+    TopList local{keep, {}};
+    engine::SpaceCounts counts;
+    for (std::size_t i = next++; i < outers.size(); i = next++) {
+      engine::for_each_inner(ctx, outers[i], partial, opt.space, counts, [&](const Result& r, long long inner) {
+        if (!r.memory.fits) return;
+        Ranked c;
+        c.index = static_cast<long long>(i) * kBlock + inner;
+        switch (opt.objective) {
+          case Objective::time: c.objective = per_token(r.step_time, r); break;
+          case Objective::cost: c.econ = pricer.summary(r); c.objective = per_token(c.econ.cost_usd_per_step, r); break;
+          case Objective::energy: c.econ = pricer.summary(r); c.objective = per_token(c.econ.energy_j_per_step, r); break;
+        }
+        if (local.items.size() >= local.cap && !before(c, local.items.back())) return;
+        c.result = r;
+        local.offer(std::move(c));
+      });
+    }
+    std::lock_guard<std::mutex> lock(merge);
+    for (auto& c : local.items) all.offer(std::move(c));
+    total.add(counts);
+  };
+  if (threads == 1) work();
+  else {
+    std::vector<std::thread> pool;
+    pool.reserve(static_cast<std::size_t>(threads));
+    for (int t = 0; t < threads; ++t) pool.emplace_back(work);
+    for (auto& t : pool) t.join();
+  }
+  rep.counts = total;
+  // `last_problem` depends on which thread saw what last; keep the message deterministic.
+  if (total.evaluated == 0 && total.pruned_memory == 0) {
+    engine::SpaceCounts serial;
+    for (const auto& o : outers) engine::for_each_inner(ctx, o, partial, opt.space, serial, [](const Result&, long long) {});
+    throw core::InputError(core::Location{"--parallel", 0, 0, ""},
+                           "no valid strategy completes the given keys: " + serial.last_problem,
+                           "keys that fit the model and system (a given gbs is a target: it must be at least dp*mbs)");
+  }
+  if (all.items.empty())
+    throw core::Infeasible(fmt::format("no strategy fits in memory on {} x {} ({} plans evaluated, {} pruned by memory)",
+                                       ctx.sys->device_count(), ctx.sys->device.name, total.evaluated, total.pruned_memory),
+                           "try more devices or a smaller model");
+  for (auto& c : all.items)
+    if (!c.econ.present) c.econ = pricer.summary(c.result);
+  // Runner-up: the best plan that is measurably different from the winner.
+  const Ranked& best = all.items.front();
+  const Ranked* runner = nullptr;
+  for (std::size_t i = 1; i < all.items.size(); ++i)
+    if (all.items[i].objective > best.objective * (1 + 1e-4)) { runner = &all.items[i]; break; }
+  if (runner == nullptr)
+    rep.reason = all.items.size() > 1 ? "several plans tie within 0.01%; the first enumerated is shown"
+                                      : "the only plan that fits";
+  else if (opt.objective == Objective::time)
+    rep.reason = why_better(best.result, runner->result);
+  else
+    rep.reason = fmt::format("{:.2f}% lower {} per token than the runner-up ({}); {}", 100.0 * (runner->objective / best.objective - 1.0),
+                             objective_name(opt.objective), runner->result.strategy.spec(), why_better(best.result, runner->result));
+  all.items.resize(std::min(all.items.size(), static_cast<std::size_t>(std::max(1, opt.top))));
+  rep.ranked = std::move(all.items);
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return rep;
+}
+
+}  // namespace dojosim::explore

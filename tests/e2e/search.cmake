@@ -1,0 +1,22 @@
+# dojosim search and compare.
+cli_test(search_text 0 "(?s)space: [0-9,]+ plans enumerated, [0-9,]+ pruned.*rank +step time.*\\n +1 .*why: " search --system dgx-a100:nodes=8 --model llama3-8b --top 3)
+cli_test(search_json_counts 0 "(?s)\"counts\": \\{\\s*\"enumerated\": [0-9]+,\\s*\"pruned\": [0-9]+.*\"evaluated\": [0-9]+.*\"ranked\": \\[" search --system dgx-h100:nodes=4 --model llama3-8b --format json --top 2)
+cli_test(search_gbs_rounded 0 "(?s)note: the best plan trains with a global batch of [0-9]+ sequences, rounded down from the target 1000" search --system dgx-a100:nodes=3 --model llama3-8b --parallel gbs=1000)
+cli_test(search_dojo 0 "(?s)search: llama3-70b on dojo-tray.*1 .*zero=" search --system dojo-tray --model llama3-70b --top 2)
+cli_test(search_cost 0 "objective cost per token" search --system dgx-a100:nodes=2 --model llama2-7b --objective cost --top 1)
+cli_test(search_bad_objective 2 "unknown objective 'tme'.*did you mean 'time'" search --system dgx-a100 --model llama3-8b --objective tme)
+cli_test(search_infeasible 3 "no strategy fits in memory" search --system dgx-a100:nodes=1 --model llama3.1-405b)
+cli_test(search_econ_set 0 "objective cost" search --system dgx-a100:nodes=2 --model llama2-7b --objective cost --set economics.electricity_usd_per_kwh=0.2 --top 1)
+cli_test(search_econ_typo 2 "did you mean" search --system dgx-a100:nodes=2 --model llama2-7b --set economics.electricity_usd_per_kwhh=0.2)
+cli_test(compare_text 0 "(?s)time to train.*energy.*cost.*by throughput.*by cost per hour.*by peak BF16 \\(naive\\) +29 +8" compare --system dojo-tile --system dgx-a100:nodes=1 --model llama2-7b --tokens 1e9)
+cli_test(compare_json 0 "(?s)^\\[.*\"equivalent_devices\":.*\"time_to_train_s\"" compare --system dojo-tile --system dgx-a100:nodes=1 --model llama2-7b --format json)
+cli_test(compare_one_system 2 "at least two systems" compare --system dojo-tile --model llama2-7b)
+cli_test(compare_bad_reference 2 "is not one of the --system values" compare --system dojo-tile --system dgx-a100 --model llama2-7b --reference dgx-h100)
+cli_test(compare_bad_tokens 2 "out of range" compare --system dojo-tile --system dgx-a100 --model llama2-7b --tokens -5)
+# Issue 6: the three-way comparison of a GPT-3 training run.
+cli_test(compare_gpt3_run 0 "(?s)dojo-exapod.*dgx-a100:nodes=435.*dgx-h100:nodes=128.*time to train.*energy.*cost" compare --system dojo-exapod --system dgx-a100:nodes=435 --system dgx-h100:nodes=128 --model gpt3-175b --tokens 300e9)
+add_test(NAME e2e.compare_hand_worked COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/check_compare.py $<TARGET_FILE:dojosim>)
+set_tests_properties(e2e.compare_hand_worked PROPERTIES LABELS e2e TIMEOUT 120)
+# --set reaches economics parameters in run as well (issue 6).
+cli_test(run_econ_set 0 "energy .* per step, .* average, \\$[0-9.]+" run --system dgx-a100:nodes=1 --model llama2-7b --set economics.cloud_usd_per_device_hour=2.0)
+cli_test(run_econ_typo 2 "did you mean 'electricity_usd_per_kwh'" run --system dgx-a100:nodes=1 --model llama2-7b --set economics.electricity_usd_per_kw=0.1)

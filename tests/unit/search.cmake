@@ -1,0 +1,1 @@
+dojosim_unit_test(test_search SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_search.cpp DEPS dojosim::explore)

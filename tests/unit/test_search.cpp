@@ -1,0 +1,151 @@
+// Strategy search: agrees with exhaustive evaluation, prunes only what cannot fit, and
+// ranks the same way whatever the thread count.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "dojosim/core/errors.hpp"
+#include "dojosim/explore/search.hpp"
+
+using namespace dojosim;
+
+namespace {
+parallel::Strategy partial(const std::string& spec, long long seq = 2048) {
+  auto s = parallel::parse_strategy(spec);
+  s.seq = seq;
+  return s;
+}
+}  // namespace
+
+// The search's best plan is the one found by evaluating every complete strategy of the
+// space one by one, as a user calling `dojosim run` for each would.
+TEST(Search, BestEqualsExhaustiveRunCalls) {
+  const auto sys = hardware::load_system("dgx-a100:nodes=2");
+  const auto m = workload::load_model("llama3-8b");
+  const engine::Context ctx{&sys, &m, 2048};
+  explore::SearchOptions opt;
+  opt.top = 3;
+  opt.threads = 2;
+  const auto rep = explore::search(ctx, partial("gbs=64"), opt);
+  ASSERT_FALSE(rep.ranked.empty());
+
+  double best_time = 1e300;
+  std::string best_spec;
+  int evaluated = 0;
+  for (int tp : {1, 2, 4, 8})
+    for (int pp : {1, 2, 4, 8, 16})
+      for (int mbs : {1, 2, 4, 8})
+        for (int vp : {1, 2, 4, 8})
+          for (const char* sp : {"false", "true"})
+            for (int zero : {0, 1, 2, 3})
+              for (const char* rc : {"none", "selective", "full"})
+                for (const char* odp : {"true", "false"}) {
+                  const int dp = 16 / (tp * pp);
+                  if (tp * pp > 16 || 16 % (tp * pp) != 0) continue;
+                  auto s = partial(fmt::format("tp={},pp={},dp={},vp={},mbs={},sp={},zero={},recompute={},overlap_dp={}", tp, pp, dp,
+                                               vp, mbs, sp, zero, rc, odp));
+                  const long long unit = 1LL * dp * mbs * (vp > 1 ? pp : 1);
+                  if (unit > 64) continue;
+                  s.gbs = 64 / unit * unit;
+                  if (!parallel::strategy_problem(s, m, sys).empty()) continue;
+                  const auto r = engine::evaluate(ctx, s);
+                  ++evaluated;
+                  if (!r.memory.fits) continue;
+                  if (engine::time_per_token(r) < best_time * (1 - 1e-12)) {
+                    best_time = engine::time_per_token(r);
+                    best_spec = r.strategy.spec();
+                  }
+                }
+  ASSERT_GT(evaluated, 100);
+  EXPECT_EQ(rep.ranked.front().result.strategy.spec(), best_spec);
+  EXPECT_DOUBLE_EQ(engine::time_per_token(rep.ranked.front().result), best_time);
+  // And `run` (resolve) picks the same plan.
+  const auto r = engine::resolve(ctx, partial("gbs=64"));
+  EXPECT_DOUBLE_EQ(engine::time_per_token(r), best_time);
+}
+
+TEST(Search, CountsAddUpAndRankingIsSorted) {
+  const auto sys = hardware::load_system("dgx-h100:nodes=16");
+  const auto m = workload::load_model("llama3-70b");
+  const engine::Context ctx{&sys, &m, 4096};
+  explore::SearchOptions opt;
+  opt.top = 10;
+  const auto rep = explore::search(ctx, partial("", 4096), opt);
+  const auto& c = rep.counts;
+  EXPECT_EQ(c.enumerated, c.invalid + c.pruned_memory + c.evaluated);
+  EXPECT_GT(c.pruned_memory, 0);  // tp=1,pp=1 ZeRO-0 cannot hold 70B on 80 GB
+  EXPECT_LE(c.feasible, c.evaluated);
+  ASSERT_EQ(rep.ranked.size(), 10U);
+  for (std::size_t i = 1; i < rep.ranked.size(); ++i) EXPECT_LE(rep.ranked[i - 1].objective, rep.ranked[i].objective);
+  for (const auto& r : rep.ranked) {
+    EXPECT_TRUE(r.result.memory.fits);
+    EXPECT_LE(r.result.strategy.gbs, rep.target_gbs);
+    EXPECT_GT(r.econ.cost_usd_per_step, 0);
+  }
+  EXPECT_FALSE(rep.reason.empty());
+}
+
+TEST(Search, ThreadCountDoesNotChangeTheRanking) {
+  const auto sys = hardware::load_system("dgx-a100:nodes=8");
+  const auto m = workload::load_model("gpt3-13b");
+  const engine::Context ctx{&sys, &m, 2048};
+  explore::SearchOptions one, many;
+  one.top = many.top = 8;
+  one.threads = 1;
+  many.threads = 7;
+  const auto a = explore::search(ctx, partial(""), one);
+  const auto b = explore::search(ctx, partial(""), many);
+  ASSERT_EQ(a.ranked.size(), b.ranked.size());
+  for (std::size_t i = 0; i < a.ranked.size(); ++i) {
+    EXPECT_EQ(a.ranked[i].result.strategy.spec() + a.ranked[i].result.strategy.options(),
+              b.ranked[i].result.strategy.spec() + b.ranked[i].result.strategy.options());
+    EXPECT_EQ(a.ranked[i].objective, b.ranked[i].objective);
+  }
+  EXPECT_EQ(a.counts.evaluated, b.counts.evaluated);
+  EXPECT_EQ(a.reason, b.reason);
+}
+
+// The memory bound used for pruning never exceeds what evaluation finds, so pruning
+// never discards a plan that would fit.
+TEST(Search, MemoryPruneIsALowerBound) {
+  const auto sys = hardware::load_system("dgx-h100:nodes=4");
+  const auto m = workload::load_model("mixtral-8x7b");
+  const engine::Context ctx{&sys, &m, 2048};
+  int checked = 0;
+  for (int tp : {1, 2, 4, 8})
+    for (int pp : {1, 2, 4})
+      for (int ep : {1, 2, 4, 8})
+        for (int zero : {0, 1, 2, 3}) {
+          const int dp = 32 / (tp * pp);
+          auto s = partial(fmt::format("tp={},pp={},dp={},ep={},vp=1,mbs=1,gbs={},sp=false,zero={},recompute=full", tp, pp, dp, ep,
+                                       dp * 4, zero));
+          if (!parallel::strategy_problem(s, m, sys).empty()) continue;
+          const auto r = engine::evaluate(ctx, s);
+          const auto& M = r.memory;
+          EXPECT_LE(engine::state_lower_bound(ctx, s), (M.weights + M.gradients + M.optimizer) * (1 + 1e-12)) << s.spec();
+          ++checked;
+        }
+  EXPECT_GT(checked, 50);
+}
+
+TEST(Search, CostObjectivePrefersCheaperPerToken) {
+  const auto sys = hardware::load_system("dgx-a100:nodes=4");
+  const auto m = workload::load_model("llama2-7b");
+  const engine::Context ctx{&sys, &m, 2048};
+  explore::SearchOptions t, c;
+  c.objective = explore::Objective::cost;
+  const auto rt = explore::search(ctx, partial(""), t);
+  const auto rc = explore::search(ctx, partial(""), c);
+  const auto per_token_cost = [](const explore::Ranked& r) { return r.econ.cost_usd_per_step / r.result.tokens_per_step; };
+  EXPECT_LE(per_token_cost(rc.ranked.front()), per_token_cost(rt.ranked.front()) * (1 + 1e-12));
+  EXPECT_LE(engine::time_per_token(rt.ranked.front().result), engine::time_per_token(rc.ranked.front().result) * (1 + 1e-12));
+}
+
+TEST(Search, ErrorsAreTyped) {
+  const auto sys = hardware::load_system("dgx-a100:nodes=1");
+  const auto big = workload::load_model("llama3.1-405b");
+  EXPECT_THROW(explore::search(engine::Context{&sys, &big, 2048}, partial(""), {}), core::Infeasible);
+  const auto m = workload::load_model("llama3-8b");
+  EXPECT_THROW(explore::search(engine::Context{&sys, &m, 2048}, partial("tp=3"), {}), core::InputError);
+  EXPECT_THROW(explore::parse_objective("tme"), core::InputError);
+}
