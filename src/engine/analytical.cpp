@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "dojosim/engine/engine.hpp"
+#include "kernels.hpp"
+#include "vision.hpp"
 
 namespace dojosim::engine {
 
@@ -13,35 +15,9 @@ using hardware::Precision;
 using parallel::Recompute;
 using parallel::Strategy;
 
+using namespace detail;
+
 namespace {
-
-// Gradient buffer and reduction dtype: fp32 with plain data parallelism (Megatron-LM's
-// default main_grad for bf16), bf16 with the distributed optimizer (NeMo's grad_sync_dtype).
-inline double grad_bytes(int zero) { return zero == 0 ? 4.0 : 2.0; }
-constexpr double kMasterBytes = 4.0;      // fp32 master weights
-constexpr double kAdamStateBytes = 8.0;   // fp32 first and second moments
-constexpr double kOptimizerTraffic = 38.0;  // bytes moved per parameter by one Adam step (docs/model.md#optimizer)
-constexpr double kFlashBackwardRatio = 2.5; // FlashAttention backward / forward FLOPs (5 vs 2 matmuls)
-constexpr double kWorkspaceGpu = 2.0e9;     // CUDA context, NCCL and cuBLAS workspaces (assumption)
-
-struct Dev {
-  double peak_gemm, peak_vec, gemm_eff, attn_eff, bw, overhead;
-  int units, tm, tn;
-};
-
-// --- compute: GEMM time with wave quantisation (docs/model.md#gemm) ---
-inline double gemm_time(const Dev& d, double M, double N, double K, double act_bytes) {
-  if (M <= 0 || N <= 0 || K <= 0) return 0;
-  const double flops = 2.0 * M * N * K;
-  const double tiles = std::ceil(M / d.tm) * std::ceil(N / d.tn);
-  const double waves = std::ceil(tiles / d.units);
-  const double q = tiles / (waves * d.units);
-  const double tc = flops / (d.peak_gemm * d.gemm_eff * q);
-  const double tm = (M * K + K * N + M * N) * act_bytes / d.bw;
-  return std::max(tc, tm) + d.overhead;
-}
-
-inline double mem_time(const Dev& d, double bytes) { return bytes > 0 ? bytes / d.bw + d.overhead : 0; }
 
 // Per-micro-batch, per-layer costs on one device.
 struct LayerCost {
@@ -60,6 +36,7 @@ long long default_gbs(const workload::Transformer& m, long long seq) {
 }
 
 Result evaluate(const Context& ctx, const Strategy& s) {
+  if (ctx.net != nullptr) return evaluate_vision(ctx, s);
   const auto& sys = *ctx.sys;
   const auto& m = *ctx.model;
   const auto& dv = sys.device;

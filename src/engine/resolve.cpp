@@ -6,6 +6,7 @@
 
 #include "dojosim/core/errors.hpp"
 #include "dojosim/engine/engine.hpp"
+#include "vision.hpp"
 
 namespace dojosim::engine {
 
@@ -27,6 +28,7 @@ std::vector<int> pow2_upto(long long cap) {
 }  // namespace
 
 Result resolve(const Context& ctx, const Strategy& partial) {
+  if (ctx.net != nullptr) return resolve_vision(ctx, partial);
   const auto& sys = *ctx.sys;
   const auto& m = *ctx.model;
   const long long n = sys.device_count();
