@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <map>
 
 #include "dojosim/core/text.hpp"
 #include "dojosim/workload/workload.hpp"
@@ -274,6 +276,28 @@ YAML::Node network_to_yaml(const Network& n) {
     ops[std::string(op_kind_name(k))] = e;
   }
   y["ops"] = ops;
+  // Per part of the network (the op-name prefix before the first '.'), in order of appearance.
+  if (n.task != "imported") {
+    std::vector<std::string> order;
+    std::map<std::string, std::array<double, 2>> parts;
+    for (const auto& o : n.ops) {
+      const std::string part = o.name.substr(0, o.name.find('.'));
+      if (!parts.count(part)) order.push_back(part);
+      parts[part][0] += o.params;
+      parts[part][1] += o.flops * o.count;
+    }
+    if (order.size() <= 12) {
+      YAML::Node pn;
+      for (const auto& part : order) {
+        YAML::Node e;
+        e.SetStyle(YAML::EmitterStyle::Flow);
+        e["params"] = fmt::format("{:.4g}", parts[part][0]);
+        e["forward_gflops"] = fmt::format("{:.4g}", parts[part][1] / 1e9);
+        pn[part] = e;
+      }
+      y["parts"] = pn;
+    }
+  }
   YAML::Node d;
   d["ops"] = static_cast<long long>(n.ops.size());
   d["params"] = fmt::format("{:.0f}", n.params());

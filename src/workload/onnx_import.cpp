@@ -90,7 +90,10 @@ class Importer {
         counted_.insert(in);
         p += it->second;
       }
-      if (net_.ops.size() > before) net_.ops[before].params = p;
+      if (net_.ops.size() > before) {
+        net_.ops[before].params = p;
+        dedupe_saved(n, net_.ops[before]);
+      }
       else if (p > 0) b.view(name_of(n, i), n.op_type(), 1, 0).params = p;
     }
     net_.name = std::filesystem::path(file_).stem().string();
@@ -115,6 +118,35 @@ class Importer {
     for (const auto& o : model_.opset_import())
       if (o.domain().empty() || o.domain() == "ai.onnx") return o.version();
     return 0;
+  }
+
+  // Tensors autograd keeps for the backward pass, by name, so a tensor saved by two nodes
+  // (a ReLU's output and the next Conv's input) is counted once.
+  void dedupe_saved(const onnx::NodeProto& n, Op& o) {
+    const std::string& t = n.op_type();
+    if (o.kind == OpKind::view || t == "Dropout") return;
+    std::vector<std::string> keep;
+    auto act_in = [&](int k) { if (has_in(n, k) && is_activation(n.input(k))) keep.push_back(n.input(k)); };
+    if (t == "Conv" || t == "Gemm" || t == "BatchNormalization" || t == "LayerNormalization" || t == "InstanceNormalization") {
+      act_in(0);
+      if (t == "Gemm") act_in(1);
+    } else if (t == "MatMul" || t == "Mul" || t == "Div" || t == "Pow" || t == "Max" || t == "Min" || t == "Where" || t == "PRelu") {
+      for (int k = 0; k < n.input_size(); ++k) act_in(k);
+    } else if (t == "Relu" || t == "Sigmoid" || t == "Tanh" || t == "Softmax" || t == "LogSoftmax") {
+      if (n.output_size() > 0) keep.push_back(n.output(0));
+    } else if (t == "MaxPool") {
+      act_in(0);
+      if (n.output_size() > 0) keep.push_back(n.output(0));
+    } else if (kUnary.count(t) && t != "Cast" && t != "Neg") {
+      act_in(0);
+    }
+    double e = 0;
+    for (const auto& name : keep) {
+      if (!saved_.insert(name).second) continue;
+      auto it = shapes_.find(name);
+      if (it != shapes_.end()) e += ps(elems(it->second));
+    }
+    o.saved_elems = e;
   }
 
   void check_supported() const {
@@ -863,7 +895,7 @@ class Importer {
   std::unordered_map<std::string, Shape> shapes_;
   std::unordered_map<std::string, std::vector<double>> consts_;
   std::unordered_map<std::string, double> float_init_;
-  std::unordered_set<std::string> inits_, counted_, bn_stats_;
+  std::unordered_set<std::string> inits_, counted_, bn_stats_, saved_;
   std::string input_name_;
   long long batch_ = 1;
 };
