@@ -509,14 +509,21 @@ class Importer {
     if (t == "Cast" || t == "Identity") { consts_[n.output(0)] = *x; return; }
     const auto* y = cval(n, 1);
     if (!y || kUnary.count(t)) return;
+    const auto* z = cval(n, 2);
+    if (t == "Where" && !z) return;
     const std::size_t len = static_cast<std::size_t>(elems(s));
+    auto at = [](const std::vector<double>& a, std::size_t i) { return a.empty() ? 0.0 : a[a.size() == 1 ? 0 : std::min(i, a.size() - 1)]; };
     std::vector<double> v(len);
     for (std::size_t i = 0; i < len; ++i) {
-      const double p = (*x)[x->size() == 1 ? 0 : std::min(i, x->size() - 1)], q = (*y)[y->size() == 1 ? 0 : std::min(i, y->size() - 1)];
+      const double p = at(*x, i), q = at(*y, i);
       if (t == "Add") v[i] = p + q;
       else if (t == "Sub") v[i] = p - q;
       else if (t == "Mul") v[i] = p * q;
       else if (t == "Div") v[i] = q != 0 ? std::trunc(p / q) : 0;
+      else if (t == "Equal") v[i] = p == q ? 1 : 0;
+      else if (t == "Less") v[i] = p < q ? 1 : 0;
+      else if (t == "Greater") v[i] = p > q ? 1 : 0;
+      else if (t == "Where") v[i] = p != 0 ? q : at(*z, i);
       else return;
     }
     consts_[n.output(0)] = v;
