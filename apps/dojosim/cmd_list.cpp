@@ -7,7 +7,7 @@
 #include "dojosim/core/registry.hpp"
 #include "dojosim/core/text.hpp"
 #include "dojosim/hardware/system.hpp"
-#include "dojosim/workload/transformer.hpp"
+#include "dojosim/workload/workload.hpp"
 #include "registry_all.hpp"
 
 namespace dojosim::cli {
@@ -28,8 +28,12 @@ void add_list(CLI::App& app, Action& action) {
         }
       } else if (what == "models") {
         for (const auto& n : workload::zoo_model_names()) {
-          const auto m = workload::load_model(n);
-          fmt::print("{:<14} {:>8.2f} B params  {}\n", n, m.params() / 1e9, m.source);
+          const auto w = workload::load_workload(n);
+          if (w.vision())
+            fmt::print("{:<14} {:>8.2f} B params  vision: {:.4g} GFLOP per {} forward; {}\n", n, w.params() / 1e9,
+                       w.network.forward_flops() / 1e9, w.network.sample, w.network.source);
+          else
+            fmt::print("{:<14} {:>8.2f} B params  {}\n", n, w.params() / 1e9, w.transformer.source);
         }
       } else if (what == "formats") {
         print_formats();

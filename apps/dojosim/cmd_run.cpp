@@ -6,6 +6,7 @@
 #include "dojosim/core/errors.hpp"
 #include "dojosim/engine/engine.hpp"
 #include "dojosim/report/result.hpp"
+#include "dojosim/workload/workload.hpp"
 #include "economics_bridge.hpp"
 
 namespace dojosim::cli {
@@ -25,14 +26,31 @@ engine::Result plan(const hardware::System& sys, const workload::Transformer& m,
   return engine::evaluate(ctx, s);
 }
 
+// Vision networks: no sequence length; dp, spatial, mbs, gbs, zero and recompute.
+engine::Result plan_vision(const hardware::System& sys, const workload::Network& n, const std::string& spec, long long seq,
+                           const std::string& precision) {
+  if (seq > 0)
+    throw core::InputError({"--seq", 0, 0, "seq"}, fmt::format("--seq does not apply to {}, a vision network", n.name),
+                           "no --seq (the input size is part of the network)");
+  parallel::Strategy s = parallel::parse_strategy(spec);
+  s.precision = hardware::parse_precision(precision);
+  s.seq = 0;
+  engine::Context ctx{&sys, nullptr, 0, &n};
+  const auto& g = s.given;
+  const bool complete = g.dp && g.mbs && g.gbs && g.zero && g.recompute && g.spatial;
+  if (!complete) return engine::resolve(ctx, s);
+  parallel::check_strategy(s, n, sys);
+  return engine::evaluate(ctx, s);
+}
+
 void add_run(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("run", "Predict one training step: time, MFU, breakdown, memory");
   static std::string system, model, spec, format = "text", precision = "bf16";
   static long long seq = 0;
   static std::vector<std::string> sets;
   cmd->add_option("--system", system, "preset, SYS:param=value, or YAML file")->required();
-  cmd->add_option("--model", model, "zoo name, config.json or YAML file")->required();
-  cmd->add_option("--parallel", spec, "tp=,pp=,dp=,cp=,ep=,vp=,mbs=,gbs=,sp=,zero=,recompute= (missing keys are chosen)");
+  cmd->add_option("--model", model, "zoo name (tesla-video:cameras=8,...), config.json, ONNX or YAML file")->required();
+  cmd->add_option("--parallel", spec, "tp=,pp=,dp=,cp=,ep=,vp=,mbs=,gbs=,sp=,zero=,recompute=,spatial= (missing keys are chosen)");
   cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))");
   cmd->add_option("--precision", precision, "bf16 | fp16 | fp8 | cfp8");
   cmd->add_option("--set", sets, "override a system key (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
@@ -42,11 +60,11 @@ void add_run(CLI::App& app, Action& action) {
       const auto split = split_sets(sets);
       const auto sys = hardware::load_system(system, split.system);
       const auto econ_params = economics::parse_params(split.economics, {}, "--set");
-      const auto m = workload::load_model(model);
-      const auto r = plan(sys, m, spec, seq, precision);
+      const auto w = workload::load_workload(model);
+      const auto r = w.vision() ? plan_vision(sys, w.network, spec, seq, precision) : plan(sys, w.transformer, spec, seq, precision);
       const auto econ = economics_for(sys, r, econ_params);
       if (format == "json") std::cout << report::result_json(r, sys, econ).dump(2) << "\n";
-      else std::cout << report::result_text(r, sys, m, econ);
+      else std::cout << report::result_text(r, sys, w.name(), econ);
       if (!r.memory.fits) {
         std::cerr << "infeasible: the plan does not fit in device memory (breakdown above)\n";
         return 3;

@@ -7,7 +7,7 @@
 #include "dojosim/core/text.hpp"
 #include "dojosim/hardware/system.hpp"
 #include "dojosim/report/tree.hpp"
-#include "dojosim/workload/transformer.hpp"
+#include "dojosim/workload/workload.hpp"
 
 namespace dojosim::cli {
 
@@ -26,7 +26,7 @@ void add_show(CLI::App& app, Action& action) {
         tree = hardware::system_to_yaml(hardware::load_system(name, sets));
       } else if (kind == "model") {
         if (!sets.empty()) throw core::InputError({"", 0, 0, "--set"}, "--set applies to systems only", "no --set with show model");
-        tree = workload::model_to_yaml(workload::load_model(name));
+        tree = workload::workload_to_yaml(workload::load_workload(name));
       } else {
         throw core::InputError({"", 0, 0, "show"}, fmt::format("cannot show '{}'", kind), "system or model",
                                core::did_you_mean(kind, {"system", "model"}));

@@ -6,6 +6,9 @@
 #include <cmath>
 
 #include "dojosim/engine/engine.hpp"
+#include "tiers.hpp"
+#include "kernels.hpp"
+#include "vision.hpp"
 
 namespace dojosim::engine {
 
@@ -13,35 +16,9 @@ using hardware::Precision;
 using parallel::Recompute;
 using parallel::Strategy;
 
+using namespace detail;
+
 namespace {
-
-// Gradient buffer and reduction dtype: fp32 with plain data parallelism (Megatron-LM's
-// default main_grad for bf16), bf16 with the distributed optimizer (NeMo's grad_sync_dtype).
-inline double grad_bytes(int zero) { return zero == 0 ? 4.0 : 2.0; }
-constexpr double kMasterBytes = 4.0;      // fp32 master weights
-constexpr double kAdamStateBytes = 8.0;   // fp32 first and second moments
-constexpr double kOptimizerTraffic = 38.0;  // bytes moved per parameter by one Adam step (docs/model.md#optimizer)
-constexpr double kFlashBackwardRatio = 2.5; // FlashAttention backward / forward FLOPs (5 vs 2 matmuls)
-constexpr double kWorkspaceGpu = 2.0e9;     // CUDA context, NCCL and cuBLAS workspaces (assumption)
-
-struct Dev {
-  double peak_gemm, peak_vec, gemm_eff, attn_eff, bw, overhead;
-  int units, tm, tn;
-};
-
-// --- compute: GEMM time with wave quantisation (docs/model.md#gemm) ---
-inline double gemm_time(const Dev& d, double M, double N, double K, double act_bytes) {
-  if (M <= 0 || N <= 0 || K <= 0) return 0;
-  const double flops = 2.0 * M * N * K;
-  const double tiles = std::ceil(M / d.tm) * std::ceil(N / d.tn);
-  const double waves = std::ceil(tiles / d.units);
-  const double q = tiles / (waves * d.units);
-  const double tc = flops / (d.peak_gemm * d.gemm_eff * q);
-  const double tm = (M * K + K * N + M * N) * act_bytes / d.bw;
-  return std::max(tc, tm) + d.overhead;
-}
-
-inline double mem_time(const Dev& d, double bytes) { return bytes > 0 ? bytes / d.bw + d.overhead : 0; }
 
 // Per-micro-batch, per-layer costs on one device.
 struct LayerCost {
@@ -69,6 +46,7 @@ long long default_gbs(const workload::Transformer& m, long long seq) {
 }
 
 Result evaluate(const Context& ctx, const Strategy& s) {
+  if (ctx.net != nullptr) return evaluate_vision(ctx, s);
   const auto& sys = *ctx.sys;
   const auto& m = *ctx.model;
   const auto& dv = sys.device;
@@ -329,61 +307,14 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   // DIPs (docs/dojo.md#memory-tiers) ---
   if (sys.is_dojo() && !M.fits && sys.dip.count > 0) {
     Placement& P = r.placement;
-    const double n = static_cast<double>(r.devices);
-    const double dips = static_cast<double>(sys.dip.count);
-    P.stream_bandwidth = std::min(sys.dip.hbm_bandwidth, sys.dip.tile_link_bandwidth) * dips / n;
-    P.host_bandwidth = std::min(sys.dip.host_link_bandwidth, sys.dip.tile_link_bandwidth) * dips / n;
     // Traffic per step for each kind if streamed, and the bytes it would occupy.
     const double passes_w = (s.recompute == Recompute::full ? 3.0 : 2.0) * mb;
-    struct Kind { double bytes, traffic; Tier* tier; bool forced_off; };
-    Kind kinds[4] = {{M.activations, 2.0 * M.activations / std::max(1.0, std::min(mb, pp)) * mb, &P.activations, false},
-                     {M.weights, passes_w * M.weights, &P.weights, s.weights == parallel::Residency::dip},
-                     {M.gradients, 2.0 * mb * M.gradients, &P.gradients, false},
-                     {M.optimizer, 2.0 * M.optimizer, &P.optimizer, false}};
-    // Most traffic per byte first: those earn SRAM (then DIP HBM) the most.
-    // weights=sram: the weights claim SRAM first, and the plan fails if they do not fit.
-    const bool weights_pinned = s.weights == parallel::Residency::sram;
-    std::stable_sort(std::begin(kinds), std::end(kinds), [&](const Kind& x, const Kind& y) {
-      auto density = [&](const Kind& k) {
-        if (k.forced_off) return -1.0;
-        if (weights_pinned && k.tier == &P.weights) return 1e300;
-        return k.traffic / std::max(1.0, k.bytes);
-      };
-      return density(x) > density(y);
-    });
-    bool pinned_ok = true;
-    double room = M.capacity - M.other;
-    double room_dip = sys.dip.capacity * dips / n;
-    double dip_bytes = 0, host_bytes = 0, dip_traffic = 0, host_traffic = 0;
-    for (auto& k : kinds) {
-      if (!k.forced_off && k.bytes <= room) {
-        room -= k.bytes;
-        *k.tier = Tier::sram;
-        continue;
-      }
-      if (weights_pinned && k.tier == &P.weights) pinned_ok = false;
-      // Streamed: DIP HBM while it lasts, the rest from host DRAM over PCIe.
-      const double in_dip = std::min(k.bytes, room_dip);
-      room_dip -= in_dip;
-      const double frac_dip = k.bytes > 0 ? in_dip / k.bytes : 1.0;
-      dip_bytes += in_dip;
-      host_bytes += k.bytes - in_dip;
-      dip_traffic += k.traffic * frac_dip;
-      host_traffic += k.traffic * (1.0 - frac_dip);
-      *k.tier = frac_dip >= 1.0 ? Tier::dip : Tier::host;
-    }
-    M.offload = dip_bytes;
-    M.offload_capacity = sys.dip.capacity * dips / n;
-    M.host = host_bytes;
-    M.host_capacity = sys.dip.host_memory * dips / n;
-    M.fits = pinned_ok && host_bytes <= M.host_capacity * (1 + 1e-12);
-    P.stream_bytes = dip_traffic;
-    P.host_bytes = host_traffic;
-    // DIP HBM and host PCIe are separate sources that share the DIP-to-tile links.
-    const double link = sys.dip.tile_link_bandwidth * dips / n;
-    double stream = dip_traffic / P.stream_bandwidth;
-    if (host_traffic > 0)
-      stream = std::max({stream, P.host_bandwidth > 0 ? host_traffic / P.host_bandwidth : 1e30, (dip_traffic + host_traffic) / link});
+    detail::StateKind kinds[4] = {
+        {M.activations, 2.0 * M.activations / std::max(1.0, std::min(mb, pp)) * mb, &P.activations, false, false},
+        {M.weights, passes_w * M.weights, &P.weights, s.weights == parallel::Residency::dip, s.weights == parallel::Residency::sram},
+        {M.gradients, 2.0 * mb * M.gradients, &P.gradients, false, false},
+        {M.optimizer, 2.0 * M.optimizer, &P.optimizer, false, false}};
+    const double stream = detail::place_in_tiers(sys, r.devices, kinds, M, P);
     const double overlap_window = r.breakdown.compute;  // DMA from DIPs runs under compute
     // Prefetching hides streaming under compute except the prologue: the first layer's
     // streamed state must arrive before any compute can start.

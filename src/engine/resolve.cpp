@@ -9,6 +9,7 @@
 #include "dojosim/core/errors.hpp"
 #include "dojosim/engine/engine.hpp"
 #include "dojosim/engine/space.hpp"
+#include "vision.hpp"
 
 namespace dojosim::engine {
 
@@ -17,6 +18,7 @@ using parallel::Strategy;
 double time_per_token(const Result& r) { return r.tokens_per_step > 0 ? r.step_time / r.tokens_per_step : 1e300; }
 
 Result resolve(const Context& ctx, const Strategy& partial) {
+  if (ctx.net != nullptr) return resolve_vision(ctx, partial);
   const auto& sys = *ctx.sys;
   const long long n = sys.device_count();
   const auto& g = partial.given;

@@ -85,8 +85,9 @@ std::vector<Strategy> outer_points(const Context& ctx, const Strategy& partial, 
     for (int tp : tps)
       for (int cp : cps)
         for (int pp : pps) {
-          if (n % (1LL * tp * cp * pp) != 0) continue;
-          const long long dp = n / (1LL * tp * cp * pp);
+          const long long other = 1LL * tp * cp * pp * partial.spatial;
+          if (n % other != 0) continue;
+          const long long dp = n / other;
           if (g.dp && dp != partial.dp) continue;
           std::vector<int> eps;
           if (g.ep) eps = {partial.ep};
@@ -139,11 +140,9 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
   const long long inner_total = 1LL * nm * nv * ns * nr * n_odp * n_oz * n_res;
   counts.enumerated += inner_total;
 
-  // Memory prune of the whole outer point (weights, gradients, optimizer only).
-  if (state_lower_bound(ctx, outer) > holdable_bytes(sys)) {
-    counts.pruned_memory += inner_total;
-    return;
-  }
+  // Memory prune of the whole outer point (weights, gradients, optimizer only): its inner
+  // points are still checked for validity (cheap) so that counts and errors say why.
+  const bool memory_pruned = state_lower_bound(ctx, outer) > holdable_bytes(sys);
   const long long target = target_gbs(ctx, partial);
   long long index = 0;
   for (int a = 0; a < nm; ++a)
@@ -175,6 +174,10 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
                 if (!why.empty()) {
                   ++counts.invalid;
                   counts.last_problem = why;
+                  continue;
+                }
+                if (memory_pruned) {
+                  ++counts.pruned_memory;
                   continue;
                 }
                 ++counts.evaluated;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -22,8 +23,10 @@ std::string_view recompute_name(Recompute r) {
 }
 
 std::string Strategy::spec() const {
-  return fmt::format("tp={},pp={},dp={},cp={},ep={},vp={},mbs={},gbs={},sp={},zero={},recompute={}", tp, pp, dp, cp, ep,
-                     vp, mbs, gbs, sp ? "true" : "false", zero, recompute_name(recompute));
+  std::string s = fmt::format("tp={},pp={},dp={},cp={},ep={},vp={},mbs={},gbs={},sp={},zero={},recompute={}", tp, pp, dp, cp,
+                              ep, vp, mbs, gbs, sp ? "true" : "false", zero, recompute_name(recompute));
+  if (spatial > 1) s += fmt::format(",spatial={}", spatial);
+  return s;
 }
 
 std::string Strategy::options() const {
@@ -40,7 +43,7 @@ std::string Strategy::options() const {
 Strategy parse_strategy(const std::string& spec) {
   Strategy s;
   static const std::vector<std::string> keys{"tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gbs", "sp", "zero", "recompute",
-                                             "overlap_dp", "overlap_zero3", "weights", "attention"};
+                                             "overlap_dp", "overlap_zero3", "weights", "attention", "spatial"};
   for (const auto& raw : core::split(spec, ',')) {
     const std::string item = core::trim(raw);
     if (item.empty()) continue;
@@ -72,6 +75,7 @@ Strategy parse_strategy(const std::string& spec) {
     else if (key == "gbs") { s.gbs = integer(1, 1LL << 40); s.given.gbs = true; }
     else if (key == "sp") { s.sp = boolean(); s.given.sp = true; }
     else if (key == "zero") { s.zero = static_cast<int>(integer(0, 3)); s.given.zero = true; }
+    else if (key == "spatial") { s.spatial = static_cast<int>(integer(1, 1 << 20)); s.given.spatial = true; }
     else if (key == "overlap_dp") s.overlap_dp = boolean();
     else if (key == "overlap_zero3") s.overlap_zero3 = boolean();
     else if (key == "recompute") {
@@ -102,6 +106,8 @@ Strategy parse_strategy(const std::string& spec) {
 
 std::string strategy_problem(const Strategy& s, const workload::Transformer& m, const hardware::System& sys) {
   const long long n = sys.device_count();
+  if (s.spatial != 1)
+    return fmt::format("spatial={} partitions feature maps of vision networks; {} is a transformer (use tp, cp or sp)", s.spatial, m.name);
   if (s.devices() != n)
     return fmt::format("tp*pp*dp*cp = {}*{}*{}*{} = {} but the system has {} devices", s.tp, s.pp, s.dp, s.cp, s.devices(), n);
   if (m.heads % s.tp != 0) return fmt::format("tp={} does not divide the {} attention heads", s.tp, m.heads);
@@ -132,6 +138,46 @@ std::string strategy_problem(const Strategy& s, const workload::Transformer& m, 
 void check_strategy(const Strategy& s, const workload::Transformer& m, const hardware::System& sys) {
   const std::string why = strategy_problem(s, m, sys);
   if (!why.empty()) throw InputError(Location{"--parallel", 0, 0, ""}, "invalid strategy: " + why, "a strategy whose degrees fit the model and system");
+}
+
+long long max_spatial(const workload::Network& n) {
+  long long r = 1;
+  for (const auto& o : n.ops)
+    if (o.splittable) r = std::max(r, o.rows);
+  return r;
+}
+
+std::string strategy_problem(const Strategy& s, const workload::Network& net, const hardware::System& sys) {
+  auto only_dp = [&](const char* key, int v) {
+    return fmt::format("{}={} is not available for vision networks ({}): they run data parallel (dp, zero) and spatially "
+                       "partitioned (spatial); tp, pp, cp, ep and vp must be 1",
+                       key, v, net.name);
+  };
+  if (s.tp != 1) return only_dp("tp", s.tp);
+  if (s.pp != 1) return only_dp("pp", s.pp);
+  if (s.cp != 1) return only_dp("cp", s.cp);
+  if (s.ep != 1) return only_dp("ep", s.ep);
+  if (s.vp != 1) return only_dp("vp", s.vp);
+  if (s.sp) return fmt::format("sp=true (sequence parallelism) applies to transformers; {} is a vision network (use spatial=N)", net.name);
+  const long long n = sys.device_count();
+  if (s.devices() != n)
+    return fmt::format("dp*spatial = {}*{} = {} but the system has {} devices", s.dp, s.spatial, s.devices(), n);
+  const long long rows = max_spatial(net);
+  if (s.spatial > rows)
+    return fmt::format("spatial={} exceeds the largest feature map of {} ({} rows)", s.spatial, net.name, rows);
+  if (s.gbs <= 0) return "gbs must be given or chosen";
+  if (s.gbs % (1LL * s.dp * s.mbs) != 0)
+    return fmt::format("gbs={} is not divisible by dp*mbs = {}*{} = {}", s.gbs, s.dp, s.mbs, 1LL * s.dp * s.mbs);
+  if (sys.device.peak_for(s.precision) <= 0)
+    return fmt::format("{} has no {} peak", sys.device.name, hardware::precision_name(s.precision));
+  return "";
+}
+
+void check_strategy(const Strategy& s, const workload::Network& n, const hardware::System& sys) {
+  const std::string why = strategy_problem(s, n, sys);
+  if (!why.empty())
+    throw InputError(Location{"--parallel", 0, 0, ""}, "invalid strategy: " + why,
+                     "dp, spatial, mbs, gbs, zero and recompute for a vision network");
 }
 
 }  // namespace dojosim::parallel

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <string_view>
+
 #include "dojosim/core/units.hpp"
 
 namespace dojosim::report {
@@ -24,6 +26,7 @@ nlohmann::ordered_json strategy_json(const parallel::Strategy& s) {
   j["recompute"] = std::string(parallel::recompute_name(s.recompute));
   j["precision"] = std::string(hardware::precision_name(s.precision));
   j["seq"] = s.seq;
+  j["spatial"] = s.spatial;
   return j;
 }
 
@@ -33,6 +36,11 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
   j["step_time_s"] = r.step_time;
   j["tokens_per_s"] = r.tokens_per_s();
   j["tokens_per_s_per_device"] = r.tokens_per_s() / static_cast<double>(r.devices);
+  // Samples: images or clips for vision (tokens_per_s counts them too), sequences for transformers.
+  const bool vision = std::string_view(r.sample_unit) != "tokens";
+  const double samples_per_step = vision ? r.tokens_per_step : static_cast<double>(r.strategy.gbs);
+  j["samples_per_s"] = r.step_time > 0 ? samples_per_step / r.step_time : 0.0;
+  j["sample_unit"] = vision ? std::string(r.sample_unit) : std::string("sequences");
   j["model_flops_per_step"] = r.model_flops_per_step;
   j["mfu"] = r.mfu;
   j["hfu"] = r.hfu;
@@ -60,7 +68,8 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
   const auto& b = r.breakdown;
   j["breakdown_s"] = {{"compute", b.compute}, {"tp_comm", b.tp_comm}, {"cp_comm", b.cp_comm}, {"ep_comm", b.ep_comm},
                       {"pp_comm", b.pp_comm}, {"dp_comm", b.dp_comm}, {"bubble", b.bubble}, {"optimizer", b.optimizer},
-                      {"memory_stream", b.memory_stream}, {"exposed_comm", b.exposed_comm()}};
+                      {"memory_stream", b.memory_stream}, {"spatial_comm", b.spatial_comm}, {"exposed_comm", b.exposed_comm()}};
+  if (vision) j["halo_bytes_per_step"] = r.halo_bytes;
   j["hidden_comm_s"] = r.hidden_comm;
   j["collectives"] = {{"tp", collective::algo_name(r.tp_algo)}, {"dp", collective::algo_name(r.dp_algo)},
                       {"dp_path", r.dp_zplane ? "zplane" : "fabric"}};
@@ -79,12 +88,19 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
 
 std::string result_text(const engine::Result& r, const hardware::System& sys, const workload::Transformer& m,
                         const Economics& econ) {
+  return result_text(r, sys, m.name, econ);
+}
+
+std::string result_text(const engine::Result& r, const hardware::System& sys, const std::string& model_name,
+                        const Economics& econ) {
   std::string o;
   const auto& s = r.strategy;
-  o += fmt::format("{} on {} ({} x {})\n", m.name, sys.name, r.devices, sys.device.name);
-  o += fmt::format("strategy   {} precision={} seq={}\n", s.spec(), hardware::precision_name(s.precision), s.seq);
+  const bool vision = std::string_view(r.sample_unit) != "tokens";
+  o += fmt::format("{} on {} ({} x {})\n", model_name, sys.name, r.devices, sys.device.name);
+  if (vision) o += fmt::format("strategy   {} precision={}\n", s.spec(), hardware::precision_name(s.precision));
+  else o += fmt::format("strategy   {} precision={} seq={}\n", s.spec(), hardware::precision_name(s.precision), s.seq);
   for (const auto& n : r.notes) o += fmt::format("           {}\n", n);
-  o += fmt::format("step time  {:.4g} s    tokens/s {:.4g}  ({:.4g} per device)\n", r.step_time, r.tokens_per_s(),
+  o += fmt::format("step time  {:.4g} s    {}/s {:.4g}  ({:.4g} per device)\n", r.step_time, r.sample_unit, r.tokens_per_s(),
                    r.tokens_per_s() / static_cast<double>(r.devices));
   o += fmt::format("MFU        {:.1f}%    HFU {:.1f}%\n", 100 * r.mfu, 100 * r.hfu);
   const auto& b = r.breakdown;
@@ -102,6 +118,9 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
   line("bubble", b.bubble);
   line("optimizer", b.optimizer);
   line("memory_stream", b.memory_stream);
+  line("spatial_comm", b.spatial_comm);
+  if (r.halo_bytes > 0)
+    o += fmt::format("  (halo exchange: {} received per device per step)\n", format_quantity(r.halo_bytes, Dim::bytes));
   if (r.hidden_comm > 0) o += fmt::format("  (hidden under compute: {:.4g} s of DP communication)\n", r.hidden_comm);
   const auto& M = r.memory;
   o += fmt::format("memory per device: {} of {} ({})\n", format_quantity(M.per_device(), Dim::bytes),

@@ -247,7 +247,8 @@ Transformer load_model(const std::string& spec) {
   if (s.empty()) throw InputError({}, "empty model name", "a zoo name (dojosim list models) or a file");
   if (s.ends_with(".json")) return model_from_hf_json(core::read_text_file(s), s);
   if (s.ends_with(".onnx"))
-    throw core::Unsupported(Location{s, 0, 0, ""}, "ONNX import is not available in this build yet", "use a Hugging Face config.json or a YAML file");
+    throw core::Unsupported(Location{s, 0, 0, ""}, "an ONNX file holds a vision network, not a transformer shape",
+                            "load it with workload::load_workload (dojosim run/show accept it)");
   core::Document doc;
   if (s.ends_with(".yaml") || s.ends_with(".yml") || s.find('/') != std::string::npos) {
     doc = core::load_yaml_file(s);
@@ -260,6 +261,9 @@ Transformer load_model(const std::string& spec) {
     }
     doc = core::parse_yaml(text, fmt::format("<model {}>", s));
   }
+  if (doc.root.IsMap() && doc.root["family"].IsDefined() && doc.root["family"].IsScalar() && doc.root["family"].Scalar() == "vision")
+    throw core::Unsupported(Location{doc.file, 0, 0, "family"}, fmt::format("'{}' is a vision network, not a transformer", s),
+                            "load it with workload::load_workload (dojosim run/show accept it)");
   auto shared = std::make_shared<const core::Document>(std::move(doc));
   return model_from_yaml(core::Reader(shared, shared->root, ""));
 }

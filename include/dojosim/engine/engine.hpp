@@ -12,16 +12,20 @@
 
 #include "dojosim/collective/collective.hpp"
 #include "dojosim/parallel/strategy.hpp"
+#include "dojosim/workload/network.hpp"
 
 namespace dojosim::engine {
 
 struct Breakdown {
   double compute = 0, tp_comm = 0, cp_comm = 0, ep_comm = 0, pp_comm = 0, dp_comm = 0, bubble = 0, optimizer = 0,
          memory_stream = 0;
+  // Vision: halo exchange, key/value gathers and statistics reductions of spatially
+  // partitioned feature maps (0 for transformers).
+  double spatial_comm = 0;
   // Sum of the exposed communication entries above (a subtotal, not an addend).
-  [[nodiscard]] double exposed_comm() const { return tp_comm + cp_comm + ep_comm + pp_comm + dp_comm; }
+  [[nodiscard]] double exposed_comm() const { return tp_comm + cp_comm + ep_comm + pp_comm + dp_comm + spatial_comm; }
   [[nodiscard]] double total() const {
-    return compute + tp_comm + cp_comm + ep_comm + pp_comm + dp_comm + bubble + optimizer + memory_stream;
+    return compute + tp_comm + cp_comm + ep_comm + pp_comm + dp_comm + bubble + optimizer + memory_stream + spatial_comm;
   }
 };
 
@@ -65,14 +69,20 @@ struct Result {
   collective::Algo dp_algo = collective::Algo::none, tp_algo = collective::Algo::none;
   bool dp_zplane = false;
   std::vector<std::string> notes;  // choices and caveats, for the report
+  // What tokens_per_step counts: "tokens" (transformers), "images" or "clips" (vision:
+  // tokens_per_step is then samples per step).
+  const char* sample_unit = "tokens";
+  double halo_bytes = 0;  // vision: halo-exchange bytes received per device per step (forward + backward)
   [[nodiscard]] double tokens_per_s() const { return step_time > 0 ? tokens_per_step / step_time : 0; }
 };
 
 // Everything about a (system, model) pair that does not depend on the strategy.
+// Exactly one of `model` (a transformer) and `net` (a vision network) is set.
 struct Context {
   const hardware::System* sys = nullptr;
   const workload::Transformer* model = nullptr;
   long long seq = 2048;
+  const workload::Network* net = nullptr;  // vision: evaluated by src/engine/vision.cpp
 };
 
 // Evaluates a fully resolved, valid strategy (check with parallel::strategy_problem first).
@@ -87,5 +97,8 @@ double time_per_token(const Result& r);
 
 // Default global batch for a model when none is given: about 2M tokens (4M above 100B params).
 long long default_gbs(const workload::Transformer& m, long long seq);
+// Vision: the network's default batch in samples, rounded down to a multiple of `unit`
+// (dp * mbs), at least one unit.
+long long default_gbs(const workload::Network& n, long long unit);
 
 }  // namespace dojosim::engine

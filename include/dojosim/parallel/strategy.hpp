@@ -9,6 +9,7 @@
 #include <string>
 
 #include "dojosim/hardware/system.hpp"
+#include "dojosim/workload/network.hpp"
 #include "dojosim/workload/transformer.hpp"
 
 namespace dojosim::parallel {
@@ -32,15 +33,18 @@ struct Strategy {
   long long seq = 0;           // sequence length (0 = model's default for training, 2048 cap)
   Residency weights = Residency::automatic;  // Dojo only
   int attention = 0;           // 0 = the device's calibrated kernel, 1 = flash, 2 = unfused
+  // Vision: feature maps split along their rows over `spatial` neighbouring devices, with
+  // halo exchange (1 = no split; must be 1 for transformers).
+  int spatial = 1;
   // Which keys the user gave (the rest are chosen by the resolver).
   struct Given {
     bool tp = false, pp = false, dp = false, cp = false, ep = false, vp = false, mbs = false, gbs = false,
-         sp = false, zero = false, recompute = false;
+         sp = false, zero = false, recompute = false, spatial = false;
   } given;
 
-  [[nodiscard]] long long devices() const { return 1LL * tp * pp * dp * cp; }
+  [[nodiscard]] long long devices() const { return 1LL * tp * pp * dp * cp * spatial; }
   [[nodiscard]] long long microbatches() const { return gbs / (1LL * dp * mbs); }
-  [[nodiscard]] std::string spec() const;  // "tp=8,pp=1,..." fully resolved
+  [[nodiscard]] std::string spec() const;  // "tp=8,pp=1,..." fully resolved (",spatial=N" when N > 1)
   // The options that differ from their defaults (",overlap_dp=false,weights=dip"), or "".
   [[nodiscard]] std::string options() const;
 };
@@ -53,5 +57,12 @@ Strategy parse_strategy(const std::string& spec);
 void check_strategy(const Strategy& s, const workload::Transformer& m, const hardware::System& sys);
 // Same checks, returning the reason ("" when valid) — for search loops.
 std::string strategy_problem(const Strategy& s, const workload::Transformer& m, const hardware::System& sys);
+
+// Vision networks: data parallelism (ZeRO 0-3), spatial partitioning, micro/global batch
+// and recompute; tp, pp, cp, ep, vp and sp must stay 1 / false.
+void check_strategy(const Strategy& s, const workload::Network& n, const hardware::System& sys);
+std::string strategy_problem(const Strategy& s, const workload::Network& n, const hardware::System& sys);
+// The largest number of rows any splittable op of `n` has (the useful bound on spatial).
+long long max_spatial(const workload::Network& n);
 
 }  // namespace dojosim::parallel

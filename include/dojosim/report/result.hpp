@@ -19,5 +19,8 @@ nlohmann::ordered_json strategy_json(const parallel::Strategy& s);
 nlohmann::ordered_json result_json(const engine::Result& r, const hardware::System& sys, const Economics& econ);
 std::string result_text(const engine::Result& r, const hardware::System& sys, const workload::Transformer& m,
                         const Economics& econ);
+// Any model by name; vision results print samples (images or clips) per second.
+std::string result_text(const engine::Result& r, const hardware::System& sys, const std::string& model_name,
+                        const Economics& econ);
 
 }  // namespace dojosim::report

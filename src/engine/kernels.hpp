@@ -1,0 +1,45 @@
+// Per-kernel time on one device, shared by the transformer (analytical.cpp) and vision
+// (vision.cpp) paths so both price a GEMM the same way (docs/model.md#gemm), and the
+// optimizer and memory constants both paths use. Internal to the engine module.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+
+namespace dojosim::engine::detail {
+
+// Gradient buffer and reduction dtype: fp32 with plain data parallelism (Megatron-LM's
+// default main_grad for bf16), bf16 with the distributed optimizer (NeMo's grad_sync_dtype).
+inline double grad_bytes(int zero) { return zero == 0 ? 4.0 : 2.0; }
+constexpr double kMasterBytes = 4.0;      // fp32 master weights
+constexpr double kAdamStateBytes = 8.0;   // fp32 first and second moments
+constexpr double kOptimizerTraffic = 38.0;  // bytes moved per parameter by one Adam step (docs/model.md#optimizer)
+constexpr double kFlashBackwardRatio = 2.5; // FlashAttention backward / forward FLOPs (5 vs 2 matmuls)
+constexpr double kWorkspaceGpu = 2.0e9;     // CUDA context, NCCL and cuBLAS workspaces (assumption)
+
+struct Dev {
+  double peak_gemm, peak_vec, gemm_eff, attn_eff, bw, overhead;
+  int units, tm, tn;
+};
+
+// Compute-bound time of `batch` identical GEMMs (M x N x K each) in one kernel, with wave
+// quantisation over the device's compute units (docs/model.md#gemm).
+inline double gemm_compute_time(const Dev& d, double M, double N, double K, double batch = 1.0) {
+  const double flops = 2.0 * M * N * K * batch;
+  const double tiles = std::ceil(M / d.tm) * std::ceil(N / d.tn) * batch;
+  const double waves = std::ceil(tiles / d.units);
+  const double q = tiles / (waves * d.units);
+  return flops / (d.peak_gemm * d.gemm_eff * q);
+}
+
+// --- compute: GEMM time with wave quantisation (docs/model.md#gemm) ---
+inline double gemm_time(const Dev& d, double M, double N, double K, double act_bytes) {
+  if (M <= 0 || N <= 0 || K <= 0) return 0;
+  const double tc = gemm_compute_time(d, M, N, K);
+  const double tm = (M * K + K * N + M * N) * act_bytes / d.bw;
+  return std::max(tc, tm) + d.overhead;
+}
+
+inline double mem_time(const Dev& d, double bytes) { return bytes > 0 ? bytes / d.bw + d.overhead : 0; }
+
+}  // namespace dojosim::engine::detail

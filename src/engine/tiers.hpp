@@ -1,0 +1,71 @@
+// Dojo memory tiers, shared by the transformer and vision paths: which kinds of state stay
+// in D1 SRAM, which stream from DIP HBM, and which from the host DRAM behind the DIPs
+// (docs/dojo.md#memory-tiers, docs/model.md#dojo-memory-tiers).
+#pragma once
+
+#include <algorithm>
+#include <iterator>
+
+#include "dojosim/engine/engine.hpp"
+
+namespace dojosim::engine::detail {
+
+struct StateKind {
+  double bytes = 0;    // bytes per device
+  double traffic = 0;  // bytes moved per step if streamed
+  Tier* tier = nullptr;
+  bool forced_off = false;  // must stream (weights=dip)
+  bool pinned = false;      // must stay in SRAM (weights=sram)
+};
+
+// Places the four kinds (most traffic per byte first into SRAM, then DIP HBM, then host
+// DRAM), sets M.offload/host and their capacities, M.fits, the placement's bandwidths and
+// bytes, and returns the streaming time per step (before overlap with compute).
+inline double place_in_tiers(const hardware::System& sys, long long devices, StateKind (&kinds)[4], Memory& M, Placement& P) {
+  const double n = static_cast<double>(devices);
+  const double dips = static_cast<double>(sys.dip.count);
+  P.stream_bandwidth = std::min(sys.dip.hbm_bandwidth, sys.dip.tile_link_bandwidth) * dips / n;
+  P.host_bandwidth = std::min(sys.dip.host_link_bandwidth, sys.dip.tile_link_bandwidth) * dips / n;
+  auto density = [](const StateKind& k) {
+    if (k.forced_off) return -1.0;
+    if (k.pinned) return 1e300;
+    return k.traffic / std::max(1.0, k.bytes);
+  };
+  std::stable_sort(std::begin(kinds), std::end(kinds), [&](const StateKind& x, const StateKind& y) { return density(x) > density(y); });
+  double room = M.capacity - M.other;
+  double room_dip = sys.dip.capacity * dips / n;
+  double dip_bytes = 0, host_bytes = 0, dip_traffic = 0, host_traffic = 0;
+  bool pinned_ok = true;
+  for (auto& k : kinds) {
+    if (!k.forced_off && k.bytes <= room) {
+      room -= k.bytes;
+      *k.tier = Tier::sram;
+      continue;
+    }
+    if (k.pinned) pinned_ok = false;
+    // Streamed: DIP HBM while it lasts, the rest from host DRAM over PCIe.
+    const double in_dip = std::min(k.bytes, room_dip);
+    room_dip -= in_dip;
+    const double frac_dip = k.bytes > 0 ? in_dip / k.bytes : 1.0;
+    dip_bytes += in_dip;
+    host_bytes += k.bytes - in_dip;
+    dip_traffic += k.traffic * frac_dip;
+    host_traffic += k.traffic * (1.0 - frac_dip);
+    *k.tier = frac_dip >= 1.0 ? Tier::dip : Tier::host;
+  }
+  M.offload = dip_bytes;
+  M.offload_capacity = sys.dip.capacity * dips / n;
+  M.host = host_bytes;
+  M.host_capacity = sys.dip.host_memory * dips / n;
+  M.fits = pinned_ok && host_bytes <= M.host_capacity * (1 + 1e-12);
+  P.stream_bytes = dip_traffic;
+  P.host_bytes = host_traffic;
+  // DIP HBM and host PCIe are separate sources that share the DIP-to-tile links.
+  const double link = sys.dip.tile_link_bandwidth * dips / n;
+  double stream = dip_traffic / P.stream_bandwidth;
+  if (host_traffic > 0)
+    stream = std::max({stream, P.host_bandwidth > 0 ? host_traffic / P.host_bandwidth : 1e30, (dip_traffic + host_traffic) / link});
+  return stream;
+}
+
+}  // namespace dojosim::engine::detail

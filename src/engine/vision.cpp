@@ -1,0 +1,408 @@
+// Vision path of the analytical engine: CNNs, ViTs and multi-camera video networks trained
+// data parallel (ZeRO 0-3) with optional spatial partitioning of feature maps (halo
+// exchange priced on the fabric). Formulas: docs/model.md#vision-networks.
+//
+// Per micro-batch of b samples, every op costs forward + backward (+ recompute) on the
+// device's share of it: GEMM-like ops through the same wave-quantised GEMM time as the
+// transformer path (kernels.hpp), memory-bound ops by the bytes they move. Spatial
+// partitioning splits an op's rows (feature-map rows or tokens) over min(spatial, rows)
+// neighbouring devices; convolutions and pools then exchange halo rows, attention gathers
+// keys and values, batch norm reduces its statistics.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "dojosim/core/errors.hpp"
+#include "dojosim/core/text.hpp"
+#include "kernels.hpp"
+#include "tiers.hpp"
+#include "vision.hpp"
+
+namespace dojosim::engine {
+
+using namespace detail;
+using hardware::Precision;
+using parallel::Recompute;
+using parallel::Strategy;
+using workload::Op;
+using workload::OpKind;
+
+namespace {
+
+// Tensor Core implicit-GEMM kernels step through the reduction dimension K in slices of
+// 32 16-bit elements (CUTLASS/cuDNN Ampere and Hopper threadblock tiles are 32 or 64
+// deep): a Cin/g*kh*kw that is not a multiple pays for the padding (assumption: the
+// smaller slice). Grouped convolutions pad N = Cout/g the same way. Dojo's D1 matrix
+// units work on 8x8 tiles (device tile_n), so there the slice is 8.
+constexpr double kConvSliceGpu = 32.0;
+// PyTorch DistributedDataParallel reduces gradients in 25 MB buckets as they become ready
+// during the backward pass (bucket_cap_mb = 25; Li et al. 2020, "PyTorch Distributed",
+// VLDB): only the last bucket's reduction cannot overlap the backward.
+constexpr double kDdpBucketBytes = 25.0 * 1024.0 * 1024.0;
+constexpr double kStatBytes = 4.0;  // fp32 statistics and partial sums
+
+double pad_util(double x, double slice) { return x <= 0 ? 1.0 : x / (std::ceil(x / slice) * slice); }
+
+bool depthwise(const Op& o) { return o.kind == OpKind::conv && o.groups > 1 && o.n <= 1; }
+
+struct Groups {
+  const hardware::System* sys;
+  std::vector<std::pair<int, collective::Group>> cache;
+  const collective::Group& of(int size) {
+    for (const auto& [k, g] : cache)
+      if (k == size) return g;
+    cache.emplace_back(size, collective::place_group(*sys, size, 1));
+    return cache.back().second;
+  }
+};
+
+}  // namespace
+
+long long default_gbs(const workload::Network& n, long long unit) {
+  unit = std::max<long long>(1, unit);
+  return std::max(unit, n.default_gbs / unit * unit);
+}
+
+Result evaluate_vision(const Context& ctx, const Strategy& s) {
+  const auto& sys = *ctx.sys;
+  const auto& net = *ctx.net;
+  const auto& dv = sys.device;
+  Result r;
+  r.strategy = s;
+  r.devices = sys.device_count();
+  r.sample_unit = net.sample == "clip" ? "clips" : (net.sample == "image" ? "images" : "samples");
+  const double b = s.mbs;
+  const double e = s.precision == Precision::cfp8 ? 1.0 : 2.0;  // bytes per stored activation element
+  const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
+  const double gemm_bytes = fp8 ? 1.0 : 2.0;
+
+  Dev d{};
+  d.peak_gemm = dv.peak_for(s.precision);
+  d.peak_vec = dv.peak_for(Precision::bf16);
+  d.gemm_eff = dv.eff.gemm_max[static_cast<std::size_t>(s.precision)];
+  d.attn_eff = dv.eff.gemm_max[static_cast<std::size_t>(Precision::bf16)] * dv.eff.attention_efficiency;
+  d.bw = dv.memory_bandwidth() * dv.eff.memory_efficiency;
+  d.overhead = dv.eff.kernel_overhead;
+  d.units = dv.compute_units;
+  d.tm = dv.eff.tile_m;
+  d.tn = dv.eff.tile_n;
+  // Depthwise convolutions run on the vector (FP32) units, not the matrix units.
+  const double peak_simd = dv.peak_for(Precision::fp32) > 0 ? dv.peak_for(Precision::fp32) : d.peak_vec / 16.0;
+  const double slice = std::min(kConvSliceGpu, static_cast<double>(dv.eff.tile_n));
+  // Vision attention uses a fused kernel (FlashAttention, Dao et al. 2022; xformers) on
+  // every device unless `attention=unfused` is asked for: a device's `attention_kernel`
+  // calibration describes the LLM software stack it was validated with (docs/model.md).
+  const bool flash = s.attention != 2;
+  const int sp = s.spatial;
+  Groups groups{&sys, {}};
+  const collective::Group g_dp = collective::place_group(sys, static_cast<int>(1LL * s.dp * sp), 1);
+
+  // --- per micro-batch: compute, spatial communication, activations (docs/model.md#vision-networks) ---
+  double fwd = 0, bwd = 0, rec = 0, comm_fwd = 0, comm_bwd = 0, halo = 0;
+  double saved_none = 0, saved_selective = 0, max_out = 0, norm_fwd = 0, max_params = 0;
+  std::vector<double> saved_seq;  // per op, for checkpoint segments (full recompute)
+  std::vector<double> input_seq;
+  saved_seq.reserve(net.ops.size());
+  input_seq.reserve(net.ops.size());
+  for (const Op& o : net.ops) {
+    const double split = o.splittable && sp > 1 ? static_cast<double>(std::min<long long>(sp, std::max<long long>(1, o.rows))) : 1.0;
+    const double kernels = o.sequential ? o.count : 1.0;
+    const double inst = b * o.count / kernels;  // instances batched into one kernel
+    double tf = 0, tb = 0;
+    switch (o.kind) {
+      case OpKind::conv:
+      case OpKind::linear:
+      case OpKind::matmul: {
+        const double io = inst * (o.in_elems + o.out_elems) / split * e + o.params * gemm_bytes;
+        if (depthwise(o)) {
+          tf = std::max(inst * o.flops / split / peak_simd, io / d.bw) + d.overhead;
+        } else {
+          // Implicit GEMM: M = b*Ho*Wo (this device's rows), N = Cout/g, K = Cin/g*kh*kw, g groups.
+          const double M = inst * o.m / split;
+          const double u = pad_util(o.k, slice) * (o.batch > 1 && o.kind == OpKind::conv ? pad_util(o.n, slice) : 1.0);
+          const double tc = M > 0 && o.n > 0 && o.k > 0 ? gemm_compute_time(d, M, o.n, o.k, o.batch) / u : 0.0;
+          tf = std::max(tc, io / d.bw) + d.overhead;
+        }
+        tb = 2.0 * tf;  // data and weight gradients, each the forward's work
+        break;
+      }
+      case OpKind::attention: {
+        const double q = inst * o.heads * o.q_len / split;  // query rows over all heads on this device
+        if (flash) {
+          tf = inst * o.flops / split / (d.peak_vec * d.attn_eff) + d.overhead;
+          tb = kFlashBackwardRatio * tf;
+        } else {
+          const double gq = gemm_time(d, q, o.kv_len, o.head_dim, 2.0), gv = gemm_time(d, q, o.head_dim, o.kv_len, 2.0);
+          const double E = q * o.kv_len;
+          tf = (gq + gv) / dv.eff.attention_efficiency + mem_time(d, 9.0 * E);
+          tb = 2.0 * (gq + gv) / dv.eff.attention_efficiency + mem_time(d, 11.0 * E);
+        }
+        break;
+      }
+      case OpKind::view: break;
+      default:
+        tf = mem_time(d, inst * o.fwd_elems / split * e);
+        tb = mem_time(d, inst * o.bwd_elems / split * e);
+        break;
+    }
+    tf *= kernels;
+    tb *= kernels;
+    fwd += tf;
+    bwd += tb;
+    if (o.kind == OpKind::norm) norm_fwd += tf;
+    // Spatial partitioning: halo rows from the neighbours (forward) and halo gradients back
+    // (backward); keys/values gathered whole; statistics and pooled sums reduced.
+    if (split > 1) {
+      const auto& g = groups.of(static_cast<int>(split));
+      if (o.halo_rows > 0 && o.halo_elems_per_row > 0) {
+        const double side = inst * static_cast<double>(o.halo_side_rows) * o.halo_elems_per_row * e;
+        const double t = collective::send_recv(g, side).time * kernels;
+        comm_fwd += t;
+        comm_bwd += t;
+        halo += 2.0 * inst * static_cast<double>(o.halo_rows) * o.halo_elems_per_row * e * kernels;
+      }
+      if (o.gather_elems > 0) {
+        const double bytes = inst * o.gather_elems * e;
+        comm_fwd += collective::all_gather(g, bytes).time * kernels;
+        comm_bwd += collective::reduce_scatter(g, bytes).time * kernels;
+      }
+      if (o.stats_elems > 0) {
+        const double t = collective::all_reduce(g, o.stats_elems * kStatBytes).time * kernels;
+        comm_fwd += t;
+        comm_bwd += t;
+      }
+      if (o.reduce_elems > 0) {
+        const double t = collective::all_reduce(g, inst * o.reduce_elems * kStatBytes).time * kernels;
+        comm_fwd += t;
+        comm_bwd += t;
+      }
+    }
+    double saved = b * o.count * o.saved_elems / split * e;
+    if (o.kind == OpKind::attention && !flash) saved += b * o.count * o.heads * o.q_len / split * o.kv_len * e;  // softmax output
+    saved_none += saved;
+    if (o.kind != OpKind::norm) saved_selective += saved;
+    max_out = std::max(max_out, b * o.count / kernels * o.out_elems / split * e);
+    max_params = std::max(max_params, o.params);
+    if (o.kind != OpKind::view) {
+      saved_seq.push_back(saved);
+      input_seq.push_back(b * o.count * o.in_elems / split * e);
+    }
+  }
+  // Recompute: selective drops the inputs batch/layer norms keep and recomputes the norms
+  // from the outputs the next layer keeps (in-place activated norm, Rota Bulo et al. 2018);
+  // full keeps one input per segment of sqrt(n) ops and recomputes the forward
+  // (Chen et al. 2016, "Training Deep Nets with Sublinear Memory Cost").
+  double act = saved_none;
+  if (s.recompute == Recompute::selective) {
+    rec = norm_fwd;
+    act = saved_selective;
+  } else if (s.recompute == Recompute::full) {
+    rec = fwd;
+    comm_fwd *= 2.0;  // the recomputed forward exchanges its halos again
+    const std::size_t n_ops = saved_seq.size();
+    const auto seg = static_cast<std::size_t>(std::max(1.0, std::ceil(std::sqrt(static_cast<double>(n_ops)))));
+    double kept = 0, worst = 0;
+    for (std::size_t i = 0; i < n_ops; i += seg) {
+      kept += input_seq[i];
+      double inside = 0;
+      for (std::size_t j = i; j < std::min(n_ops, i + seg); ++j) inside += saved_seq[j];
+      worst = std::max(worst, inside);
+    }
+    act = kept + worst;
+  }
+  const double mb = static_cast<double>(s.microbatches());
+  r.breakdown.compute = mb * (fwd + bwd + rec);
+  r.breakdown.spatial_comm = mb * (comm_fwd + comm_bwd);
+  r.halo_bytes = mb * halo * (s.recompute == Recompute::full ? 1.5 : 1.0);
+
+  // --- data parallel over all dp * spatial replicas (docs/model.md#vision-dp) ---
+  const double P = net.params();
+  const double dpz = static_cast<double>(s.dp) * sp;
+  double dp_exposed = 0, dp_hidden = 0;
+  if (s.dp * sp > 1) {
+    const double grads = P * grad_bytes(s.zero), params16 = P * 2.0;
+    const bool overlap = s.overlap_dp;
+    collective::Cost c;
+    double t_rs = 0, t_ag = 0, t_last = 0;
+    if (s.zero == 0) {
+      c = collective::all_reduce(g_dp, grads);
+      t_rs = c.time;
+      t_last = collective::all_reduce(g_dp, std::min(grads, kDdpBucketBytes)).time;
+    } else if (s.zero <= 2) {
+      c = collective::reduce_scatter(g_dp, grads);
+      t_rs = c.time;
+      t_last = collective::reduce_scatter(g_dp, std::min(grads, kDdpBucketBytes)).time;
+      t_ag = collective::all_gather(g_dp, params16).time;
+    } else {
+      // ZeRO-3 / FSDP: gather every layer's weights for forward and backward and
+      // reduce-scatter its gradients, per micro-batch, prefetched under compute.
+      c = collective::reduce_scatter(g_dp, grads);
+      const double gathers = 2.0 * collective::all_gather(g_dp, params16).time * (s.recompute == Recompute::full ? 1.5 : 1.0);
+      const double total = (gathers + c.time) * mb;
+      // The first layer's gather before any compute, and the last layer's reduction after it,
+      // cannot hide: one bucket each.
+      const double edge = collective::all_gather(g_dp, std::min(params16, kDdpBucketBytes)).time +
+                          collective::reduce_scatter(g_dp, std::min(grads, kDdpBucketBytes)).time;
+      const double exposed = s.overlap_zero3 ? std::min(total, std::max(edge, total - r.breakdown.compute)) : total;
+      dp_exposed += exposed;
+      dp_hidden += total - exposed;
+    }
+    r.dp_algo = c.algo;
+    r.dp_zplane = g_dp.hops > 0 && g_dp.hop[static_cast<std::size_t>(g_dp.hops - 1)].zplane;
+    // Bucketed reduction under the last micro-batch's backward; the parameter all-gather
+    // (ZeRO-1/2) under the next forward.
+    const double rs_exposed = overlap ? std::max(std::min(t_last, t_rs), t_rs - bwd) : t_rs;
+    const double ag_exposed = overlap ? std::max(0.0, t_ag - fwd) : t_ag;
+    dp_exposed += rs_exposed + ag_exposed;
+    dp_hidden += (t_rs - rs_exposed) + (t_ag - ag_exposed);
+  }
+  r.breakdown.dp_comm = dp_exposed;
+  r.hidden_comm = dp_hidden;
+
+  // --- optimizer step: Adam, memory-bound over the local shard (docs/model.md#optimizer) ---
+  const double opt_params = s.zero >= 1 ? P / dpz : P;
+  r.breakdown.optimizer = mem_time(d, opt_params * kOptimizerTraffic) + 10 * d.overhead;
+
+  // --- memory per device ---
+  Memory& M = r.memory;
+  M.weights = P * 2.0 / (s.zero == 3 ? dpz : 1.0) + (s.zero == 3 ? 2.0 * max_params * 2.0 : 0.0);
+  if (fp8) M.weights += P * 1.0 / (s.zero == 3 ? dpz : 1.0);
+  M.gradients = P * grad_bytes(s.zero) / (s.zero >= 2 ? dpz : 1.0);
+  M.optimizer = P * (kMasterBytes + kAdamStateBytes) / (s.zero >= 1 ? dpz : 1.0);
+  M.activations = act + max_out;  // kept tensors of one micro-batch + the output being produced
+  M.other = sys.is_dojo() ? 0.05 * dv.memory_capacity() : kWorkspaceGpu;
+  M.capacity = dv.memory_capacity();
+  M.fits = M.per_device() <= M.capacity;
+
+  // --- Dojo: SRAM-resident vs. streamed from DIP HBM (same policy as the transformer path) ---
+  if (sys.is_dojo() && !M.fits && sys.dip.count > 0) {
+    Placement& Pl = r.placement;
+    const double passes_w = (s.recompute == Recompute::full ? 3.0 : 2.0) * mb;
+    detail::StateKind kinds[4] = {
+        {M.activations, 2.0 * M.activations * mb, &Pl.activations, false, false},
+        {M.weights, passes_w * M.weights, &Pl.weights, s.weights == parallel::Residency::dip, s.weights == parallel::Residency::sram},
+        {M.gradients, 2.0 * mb * M.gradients, &Pl.gradients, false, false},
+        {M.optimizer, 2.0 * M.optimizer, &Pl.optimizer, false, false}};
+    const double stream = detail::place_in_tiers(sys, r.devices, kinds, M, Pl);
+    // Prefetch hides streaming under compute except the prologue: the first op's state
+    // must arrive before compute starts (ops stand in for the transformer's layers).
+    const double prologue = stream / std::max(1.0, passes_w * static_cast<double>(std::max<std::size_t>(1, saved_seq.size())));
+    r.breakdown.memory_stream = std::max(prologue, stream - r.breakdown.compute);
+    Pl.stream_hidden = stream - r.breakdown.memory_stream;
+  }
+
+  r.step_time = r.breakdown.total();
+  r.tokens_per_step = static_cast<double>(s.gbs);
+  r.model_flops_per_step = net.training_flops() * r.tokens_per_step;
+  r.hardware_flops_per_step = r.model_flops_per_step + (s.recompute == Recompute::full ? net.forward_flops() * r.tokens_per_step : 0.0);
+  const double peak = sys.peak(s.precision == Precision::cfp8 ? Precision::cfp8 : Precision::bf16);
+  r.mfu = r.model_flops_per_step / (r.step_time * peak);
+  r.hfu = r.hardware_flops_per_step / (r.step_time * peak);
+  return r;
+}
+
+Result resolve_vision(const Context& ctx, const Strategy& partial) {
+  const auto& sys = *ctx.sys;
+  const auto& net = *ctx.net;
+  const long long n = sys.device_count();
+  const auto& g = partial.given;
+  // Keys that do not exist for vision networks: a clear error, not an empty search.
+  const std::pair<const char*, int> fixed[] = {{"tp", partial.tp}, {"pp", partial.pp}, {"cp", partial.cp}, {"ep", partial.ep}, {"vp", partial.vp}};
+  for (const auto& [key, v] : fixed)
+    if (v != 1)
+      throw core::InputError(core::Location{"--parallel", 0, 0, key},
+                             fmt::format("{}={} is not available for vision networks ({}): they run data parallel (dp, zero) "
+                                         "and spatially partitioned (spatial=N splits feature maps over N devices)",
+                                         key, v, net.name),
+                             "dp, spatial, mbs, gbs, zero and recompute", fmt::format("remove {}={}", key, v));
+  if (partial.sp)
+    throw core::InputError(core::Location{"--parallel", 0, 0, "sp"}, "sp=true (sequence parallelism) applies to transformers",
+                           "dp, spatial, mbs, gbs, zero and recompute", "use spatial=N to split feature maps");
+  const long long rows = parallel::max_spatial(net);
+  std::vector<int> spatials;
+  if (g.spatial) spatials = {partial.spatial};
+  else if (g.dp) {
+    if (partial.dp > 0 && n % partial.dp == 0) spatials = {static_cast<int>(n / partial.dp)};
+  } else {
+    for (long long i = 1; i <= n && i <= rows; ++i)
+      if (n % i == 0) spatials.push_back(static_cast<int>(i));
+  }
+  std::vector<int> mbss;
+  if (g.mbs) mbss = {partial.mbs};
+  else for (int m = 1; m <= 1024; m *= 2) mbss.push_back(m);
+  const std::vector<int> zeros = g.zero ? std::vector<int>{partial.zero} : std::vector<int>{0, 1, 2, 3};
+  const std::vector<Recompute> rcs = g.recompute ? std::vector<Recompute>{partial.recompute}
+                                                 : std::vector<Recompute>{Recompute::none, Recompute::selective, Recompute::full};
+  Result best, smallest;
+  bool found = false, any_valid = false;
+  double best_per_sample = 0, smallest_over = 1e300;
+  std::string last_problem = spatials.empty() ? fmt::format("dp={} does not divide the {} devices", partial.dp, n) : "";
+  for (int spatial : spatials) {
+    if (spatial < 1 || n % spatial != 0) {
+      last_problem = fmt::format("spatial={} does not divide the {} devices", spatial, n);
+      continue;
+    }
+    const long long dp = n / spatial;
+    for (int mbs : mbss) {
+      const long long unit = dp * mbs;
+      if (!g.gbs && mbs > 1 && unit > net.default_gbs) break;  // a larger micro-batch only grows the batch
+      for (int zero : zeros)
+        for (Recompute rc : rcs) {
+          Strategy s = partial;
+          s.spatial = spatial;
+          s.dp = static_cast<int>(dp);
+          s.mbs = mbs;
+          s.zero = zero;
+          s.recompute = rc;
+          if (!g.gbs) s.gbs = default_gbs(net, unit);
+          const std::string why = parallel::strategy_problem(s, net, sys);
+          if (!why.empty()) {
+            last_problem = why;
+            continue;
+          }
+          any_valid = true;
+          Result r = evaluate_vision(ctx, s);
+          if (!r.memory.fits) {
+            const double over = r.memory.per_device() - r.memory.capacity - r.memory.offload_capacity;
+            if (over < smallest_over) {
+              smallest_over = over;
+              smallest = r;
+            }
+            continue;
+          }
+          // Fastest = most samples per second (candidates may differ in global batch).
+          const double per_sample = r.step_time / static_cast<double>(s.gbs);
+          if (!found || per_sample < best_per_sample * (1 - 1e-9)) {
+            best = r;
+            best_per_sample = per_sample;
+            found = true;
+          }
+        }
+    }
+  }
+  if (!any_valid)
+    throw core::InputError(core::Location{"--parallel", 0, 0, ""}, "no valid strategy completes the given keys: " + last_problem,
+                           "keys that fit the network and system");
+  if (!found) {
+    const auto& M = smallest.memory;
+    throw core::Infeasible(
+        fmt::format("no strategy fits in memory on {} x {}: the closest ({}) needs {:.2f} GB per device, {:.2f} GB available", n,
+                    sys.device.name, smallest.strategy.spec(), M.per_device() / 1e9, M.capacity / 1e9),
+        fmt::format("weights {:.2f} GB, gradients {:.2f} GB, optimizer {:.2f} GB, activations {:.2f} GB, other {:.2f} GB; "
+                    "try more devices, spatial partitioning or a smaller input",
+                    M.weights / 1e9, M.gradients / 1e9, M.optimizer / 1e9, M.activations / 1e9, M.other / 1e9));
+  }
+  const auto& s = best.strategy;
+  std::vector<std::string> chosen;
+  if (!g.dp) chosen.push_back(fmt::format("dp={}", s.dp));
+  if (!g.spatial) chosen.push_back(fmt::format("spatial={}", s.spatial));
+  if (!g.mbs) chosen.push_back(fmt::format("mbs={}", s.mbs));
+  if (!g.gbs) chosen.push_back(fmt::format("gbs={}", s.gbs));
+  if (!g.zero) chosen.push_back(fmt::format("zero={}", s.zero));
+  if (!g.recompute) chosen.push_back(fmt::format("recompute={}", parallel::recompute_name(s.recompute)));
+  if (!chosen.empty()) best.notes.push_back("chosen (fastest feasible, per sample): " + core::join(chosen, ","));
+  return best;
+}
+
+}  // namespace dojosim::engine

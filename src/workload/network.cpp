@@ -1,0 +1,318 @@
+// Vision networks: totals, YAML descriptions (with preset parameters such as
+// "tesla-video:cameras=6,frames=16", mirroring system presets), and the single model
+// loader `load_workload` for transformers and vision networks alike.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+
+#include "dojosim/core/text.hpp"
+#include "dojosim/workload/workload.hpp"
+#include "presets.hpp"
+
+namespace dojosim::workload {
+
+using core::InputError;
+using core::Location;
+
+double Network::params() const {
+  double p = 0;
+  for (const auto& o : ops) p += o.params;
+  return p;
+}
+
+double Network::forward_flops() const {
+  double f = 0;
+  for (const auto& o : ops) f += o.flops * o.count;
+  return f;
+}
+
+double Network::saved_elems() const {
+  double e = 0;
+  for (const auto& o : ops) e += o.saved_elems * o.count;
+  return e;
+}
+
+namespace {
+
+std::vector<long long> int_list(const core::Reader& r, const std::string& key, std::vector<long long> dflt, std::size_t size = 0) {
+  if (!r.has(key)) return dflt;
+  r.ignore(key);
+  const YAML::Node& n = r.node()[key];
+  const std::string expected = size > 0 ? fmt::format("a list of {} whole numbers >= 1", size) : "a list of whole numbers >= 1";
+  if (!n.IsSequence() || n.size() == 0) r.fail(key, fmt::format("'{}' must be a list", key), expected);
+  std::vector<long long> v;
+  for (const auto& e : n) {
+    long long x = 0;
+    try {
+      x = e.as<long long>();
+    } catch (const YAML::Exception&) {
+      r.fail(key, fmt::format("'{}' must hold whole numbers", key), expected);
+    }
+    if (x < 1 || x > 1000000) r.fail(key, fmt::format("'{}' holds {}, out of range", key, x), expected);
+    v.push_back(x);
+  }
+  if (size > 0 && v.size() != size)
+    r.fail(key, fmt::format("'{}' has {} entries, expected {}", key, v.size(), size), expected);
+  return v;
+}
+
+Network resnet_from(const core::Reader& c, const std::string& name) {
+  ResNetConfig k;
+  k.depths = int_list(c, "depths", k.depths);
+  k.widths = int_list(c, "widths", k.widths, k.depths.size());
+  k.expansion = c.integer("expansion", 4, 1, 64);
+  k.image = c.integer("image", 224, 32, 16384);
+  k.classes = c.integer("classes", 1000, 1, 1000000);
+  c.finish();
+  return build_resnet(name, k);
+}
+
+Network vit_from(const core::Reader& c, const std::string& name) {
+  VitConfig k;
+  k.image = c.integer("image", 224, 8, 16384);
+  k.patch = c.integer("patch", 16, 1, 1024);
+  k.layers = c.integer("layers", std::nullopt, 1, 1000);
+  k.hidden = c.integer("hidden", std::nullopt, 1, 100000);
+  k.heads = c.integer("heads", std::nullopt, 1, 1024);
+  k.mlp = c.integer("mlp", 4 * k.hidden, 1, 1000000);
+  k.classes = c.integer("classes", 1000, 1, 1000000);
+  if (k.image % k.patch != 0)
+    c.fail("patch", fmt::format("patch {} does not divide the image size {}", k.patch, k.image), "a divisor of image");
+  if (k.hidden % k.heads != 0)
+    c.fail("heads", fmt::format("heads {} do not divide hidden {}", k.heads, k.hidden), "a divisor of hidden");
+  c.finish();
+  return build_vit(name, k);
+}
+
+Network video_from(const core::Reader& c, const std::string& name) {
+  VideoNetConfig k;
+  k.cameras = c.integer("cameras", k.cameras, 1, 64);
+  k.height = c.integer("height", k.height, 64, 16384);
+  k.width = c.integer("width", k.width, 64, 16384);
+  k.frames = c.integer("frames", k.frames, 1, 1024);
+  k.stem_width = c.integer("stem_width", k.stem_width, 1, 4096);
+  k.stage_widths = int_list(c, "stage_widths", k.stage_widths, 5);
+  k.stage_depths = int_list(c, "stage_depths", k.stage_depths, 5);
+  k.group_width = c.integer("group_width", k.group_width, 1, 4096);
+  k.fpn_channels = c.integer("fpn_channels", k.fpn_channels, 1, 4096);
+  k.fpn_layers = c.integer("fpn_layers", k.fpn_layers, 0, 16);
+  k.bev = c.integer("bev", k.bev, 2, 1024);
+  k.bev_channels = c.integer("bev_channels", k.bev_channels, 1, 8192);
+  k.fusion_layers = c.integer("fusion_layers", k.fusion_layers, 1, 64);
+  k.fusion_heads = c.integer("fusion_heads", k.fusion_heads, 1, 256);
+  k.kv_stride = c.integer("kv_stride", k.kv_stride, 8, 64);
+  k.temporal_layers = c.integer("temporal_layers", k.temporal_layers, 0, 16);
+  k.heads = c.integer("heads", k.heads, 0, 64);
+  k.head_channels = c.integer("head_channels", k.head_channels, 1, 4096);
+  for (std::size_t s = 0; s < k.stage_widths.size(); ++s)
+    if (k.stage_widths[s] % k.group_width != 0 && k.stage_widths[s] > k.group_width)
+      c.fail("group_width", fmt::format("group width {} does not divide stage width {}", k.group_width, k.stage_widths[s]),
+             "a divisor of every stage width");
+  if (k.bev_channels % k.fusion_heads != 0)
+    c.fail("fusion_heads", fmt::format("fusion_heads {} do not divide bev_channels {}", k.fusion_heads, k.bev_channels),
+           "a divisor of bev_channels");
+  // Five stride-2 stages after a stride-2 stem: the image must keep at least one row at stride 64.
+  if (k.height < 64 || k.width < 64) c.fail("height", "images must be at least 64x64 (stride 64 at the last stage)");
+  const long long kmax = std::min(k.height, k.width);
+  if (k.kv_stride > kmax) c.fail("kv_stride", "kv_stride exceeds the image size");
+  if ((k.kv_stride & (k.kv_stride - 1)) != 0) c.fail("kv_stride", "kv_stride must be a power of two from 8 to 64", "8, 16, 32 or 64");
+  c.finish();
+  return build_video_net(name, k);
+}
+
+// Preset parameters "name:key=value,...": `parameters: {key: {sets: [config.key], help}}`.
+void apply_parameters(core::Document& doc, const std::string& preset, const std::vector<std::string>& params) {
+  const YAML::Node& root = doc.root;
+  std::vector<std::string> names;
+  std::vector<std::pair<std::string, std::vector<std::string>>> declared;
+  if (root["parameters"].IsDefined() && root["parameters"].IsMap())
+    for (const auto& kv : root["parameters"]) {
+      names.push_back(kv.first.Scalar());
+      std::vector<std::string> paths;
+      for (const auto& s : kv.second["sets"]) paths.push_back(s.Scalar());
+      declared.emplace_back(kv.first.Scalar(), paths);
+    }
+  for (const auto& a : params) {
+    const std::string origin = fmt::format("{}:{}", preset, a);
+    const auto eq = a.find('=');
+    if (eq == std::string::npos)
+      throw InputError(Location{origin, 0, 0, ""}, fmt::format("model parameter '{}' is not name=value", a),
+                       names.empty() ? "no parameters (this model has none)" : "one of: " + core::join(names, ", "));
+    const std::string key = core::trim(a.substr(0, eq)), val = core::trim(a.substr(eq + 1));
+    auto it = std::find_if(declared.begin(), declared.end(), [&](const auto& d) { return d.first == key; });
+    if (it == declared.end())
+      throw InputError(Location{origin, 0, 0, key}, fmt::format("model '{}' has no parameter '{}'", preset, key),
+                       names.empty() ? "no parameters (this model has none)" : "one of: " + core::join(names, ", "),
+                       core::did_you_mean(key, names));
+    char* end = nullptr;
+    const double d = std::strtod(val.c_str(), &end);
+    if (val.empty() || *end != '\0' || d != std::floor(d) || d < 0 || d > 1e9)
+      throw InputError(Location{origin, 0, 0, key}, fmt::format("'{}' must be a whole number, got '{}'", key, val),
+                       "a whole number");
+    for (const auto& path : it->second) core::set_path(doc, path, std::to_string(static_cast<long long>(d)), origin);
+  }
+}
+
+std::string family_of(const core::Document& doc) {
+  const YAML::Node& root = doc.root;
+  if (root.IsMap() && root["family"].IsDefined() && root["family"].IsScalar()) return root["family"].Scalar();
+  return "";
+}
+
+}  // namespace
+
+Network network_from_yaml(const core::Reader& r) {
+  const std::string name = r.string("name");
+  r.string("family");
+  r.ignore("parameters");
+  const std::string source = r.string("source", "");
+  const std::string builder = r.choice("builder", {"resnet", "vit", "video"});
+  const long long batch = r.integer("batch", 0, 0, 1LL << 30);
+  const core::Reader c = r.map("config");
+  r.finish();
+  Network n;
+  try {
+    if (builder == "resnet") n = resnet_from(c, name);
+    else if (builder == "vit") n = vit_from(c, name);
+    else n = video_from(c, name);
+  } catch (const YAML::Exception& e) {
+    throw InputError(c.location(), fmt::format("cannot read the network configuration: {}", e.msg));
+  }
+  n.source = source;
+  if (batch > 0) n.default_gbs = batch;
+  return n;
+}
+
+bool zoo_is_vision(const std::string& name) {
+  const std::string text = zoo_model_text(name);
+  if (text.empty()) return false;
+  return family_of(core::parse_yaml(text, name)) == "vision";
+}
+
+Workload load_workload(const std::string& spec) {
+  const std::string s = core::trim(spec);
+  Workload w;
+  if (s.empty()) throw InputError({}, "empty model name", "a zoo name (dojosim list models) or a file");
+  if (s.ends_with(".onnx")) {
+    w.kind = Workload::Kind::network;
+    w.network = import_onnx(s);
+    return w;
+  }
+  if (s.ends_with(".json")) {
+    w.transformer = load_model(s);
+    return w;
+  }
+  core::Document doc;
+  std::string preset = s;
+  std::vector<std::string> params;
+  const bool is_file = s.ends_with(".yaml") || s.ends_with(".yml") || s.find('/') != std::string::npos;
+  if (is_file) {
+    doc = core::load_yaml_file(s);
+  } else {
+    const auto parts = core::split(s, ':');
+    preset = core::trim(parts[0]);
+    for (std::size_t i = 1; i < parts.size(); ++i)
+      for (const auto& p : core::split(parts[i], ','))
+        if (!core::trim(p).empty()) params.push_back(core::trim(p));
+    const std::string text = zoo_model_text(preset);
+    if (text.empty()) {
+      const auto names = zoo_model_names();
+      throw InputError({}, fmt::format("unknown model '{}'", preset),
+                       "a zoo name, a config.json, an ONNX file, or a YAML file; zoo: " + core::join(names, ", "),
+                       core::did_you_mean(preset, names));
+    }
+    doc = core::parse_yaml(text, fmt::format("<model {}>", preset));
+  }
+  if (family_of(doc) != "vision") {
+    if (!params.empty())
+      throw InputError(Location{s, 0, 0, ""}, fmt::format("model '{}' takes no parameters", preset),
+                       "parameters apply to parameterised vision presets such as tesla-video:cameras=8");
+    auto shared = std::make_shared<const core::Document>(std::move(doc));
+    w.transformer = model_from_yaml(core::Reader(shared, shared->root, ""));
+    return w;
+  }
+  apply_parameters(doc, preset, params);
+  auto shared = std::make_shared<const core::Document>(std::move(doc));
+  w.kind = Workload::Kind::network;
+  w.network = network_from_yaml(core::Reader(shared, shared->root, ""));
+  if (!params.empty()) w.network.name = s;
+  return w;
+}
+
+YAML::Node network_to_yaml(const Network& n) {
+  YAML::Node y;
+  y["name"] = n.name;
+  y["family"] = n.family;
+  y["task"] = n.task;
+  y["sample"] = n.sample;
+  if (!n.source.empty()) y["source"] = n.source;
+  YAML::Node in;
+  in.SetStyle(YAML::EmitterStyle::Flow);
+  for (auto v : n.input) in.push_back(v);
+  y["input"] = in;
+  y["default_global_batch"] = n.default_gbs;
+  // Per-kind totals: ops, instances, parameters, forward FLOPs per sample.
+  const std::vector<workload::OpKind> kinds{OpKind::conv, OpKind::linear, OpKind::matmul, OpKind::attention, OpKind::norm,
+                                            OpKind::eltwise, OpKind::pool, OpKind::resize, OpKind::copy, OpKind::view};
+  YAML::Node ops;
+  for (auto k : kinds) {
+    double cnt = 0, params = 0, flops = 0, saved = 0;
+    for (const auto& o : n.ops)
+      if (o.kind == k) {
+        cnt += 1;
+        params += o.params;
+        flops += o.flops * o.count;
+        saved += o.saved_elems * o.count;
+      }
+    if (cnt == 0) continue;
+    YAML::Node e;
+    e["ops"] = static_cast<long long>(cnt);
+    e["params"] = fmt::format("{:.6g}", params);
+    e["forward_flops"] = fmt::format("{:.6g}", flops);
+    e["saved_elements"] = fmt::format("{:.6g}", saved);
+    ops[std::string(op_kind_name(k))] = e;
+  }
+  y["ops"] = ops;
+  // Per part of the network (the op-name prefix before the first '.'), in order of appearance.
+  if (n.task != "imported") {
+    std::vector<std::string> order;
+    std::map<std::string, std::array<double, 2>> parts;
+    for (const auto& o : n.ops) {
+      const std::string part = o.name.substr(0, o.name.find('.'));
+      if (!parts.count(part)) order.push_back(part);
+      parts[part][0] += o.params;
+      parts[part][1] += o.flops * o.count;
+    }
+    if (order.size() <= 12) {
+      YAML::Node pn;
+      for (const auto& part : order) {
+        YAML::Node e;
+        e.SetStyle(YAML::EmitterStyle::Flow);
+        e["params"] = fmt::format("{:.4g}", parts[part][0]);
+        e["forward_gflops"] = fmt::format("{:.4g}", parts[part][1] / 1e9);
+        pn[part] = e;
+      }
+      y["parts"] = pn;
+    }
+  }
+  YAML::Node d;
+  d["ops"] = static_cast<long long>(n.ops.size());
+  d["params"] = fmt::format("{:.0f}", n.params());
+  d["params_millions"] = fmt::format("{:.3f}", n.params() / 1e6);
+  d["forward_flops_per_sample"] = fmt::format("{:.6g}", n.forward_flops());
+  d["forward_gflops_per_sample"] = fmt::format("{:.3f}", n.forward_flops() / 1e9);
+  d["forward_gmacs_per_sample"] = fmt::format("{:.3f}", n.forward_macs() / 1e9);
+  d["training_flops_per_sample"] = fmt::format("{:.6g}", n.training_flops());
+  d["saved_activations_per_sample_bf16"] = fmt::format("{:.4g} MB", n.saved_elems() * 2.0 / 1e6);
+  d["flops_convention"] = "2 FLOPs per multiply-accumulate of conv, linear, matmul and attention; other ops priced by bytes";
+  y["derived"] = d;
+  for (const auto& note : n.notes) y["notes"].push_back(note);
+  return y;
+}
+
+YAML::Node workload_to_yaml(const Workload& w) { return w.vision() ? network_to_yaml(w.network) : model_to_yaml(w.transformer); }
+
+}  // namespace dojosim::workload
