@@ -17,6 +17,7 @@
 #include "dojosim/core/units.hpp"
 #include "dojosim/explore/search.hpp"
 #include "dojosim/report/result.hpp"
+#include "dojosim/workload/workload.hpp"
 
 namespace dojosim::cli {
 
@@ -53,9 +54,9 @@ void add_compare(CLI::App& app, Action& action) {
   static long long seq = 0;
   static double tokens = 0;
   cmd->add_option("--system", systems, "two or more systems (preset, SYS:param=value, or YAML)")->required();
-  cmd->add_option("--model", model, "zoo name, config.json or YAML file")->required();
+  cmd->add_option("--model", model, "zoo name (tesla-video:cameras=8,...), config.json, ONNX or YAML file")->required();
   cmd->add_option("--parallel", spec, "keys held fixed on every system; gbs is the target global batch (default: the model's)");
-  cmd->add_option("--tokens", tokens, "tokens of the training run (default: 20 per parameter)");
+  cmd->add_option("--tokens", tokens, "tokens (vision: samples) of the training run (default: 20 per parameter; vision: 90 ImageNet epochs)");
   cmd->add_option("--reference", reference, "system whose devices the others are counted in (default: the first non-Dojo system)");
   cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))");
   cmd->add_option("--precision", precision, "bf16 | fp16 | fp8 | cfp8");
@@ -66,18 +67,19 @@ void add_compare(CLI::App& app, Action& action) {
       if (systems.size() < 2)
         throw core::InputError({"--system", 0, 0, "system"}, "compare needs at least two systems", "--system A --system B");
       const auto split = split_sets(sets);
-      const auto m = workload::load_model(model);
+      const auto w = workload::load_workload(model);
       const auto econ_params = economics::parse_params(split.economics, {}, "--set");
       if (tokens < 0 || !std::isfinite(tokens) || tokens > 1e18)
         throw core::InputError({"--tokens", 0, 0, "tokens"}, fmt::format("{} tokens is out of range", tokens), "e.g. 300e9");
-      const double run_tokens = tokens > 0 ? tokens : 20.0 * m.params();
+      // Default run: 20 tokens per parameter (Hoffmann et al. 2022); vision: 90 epochs of
+      // ImageNet-1k (1.28M images; Goyal et al. 2017) per the sample unit.
+      const double run_tokens = tokens > 0 ? tokens : w.vision() ? 90.0 * 1281167 : 20.0 * w.params();
       parallel::Strategy partial = parallel::parse_strategy(spec);
       partial.precision = hardware::parse_precision(precision);
-      partial.seq = seq > 0 ? seq : std::min<long long>(m.max_seq, 2048);
       std::vector<Entry> entries;
       for (const auto& s : systems) {
         Entry e{s, hardware::load_system(s, split.system), {}, {}, {}, 0};
-        const engine::Context ctx{&e.sys, &m, partial.seq};
+        const engine::Context ctx = model_context(e.sys, w, partial, seq);
         explore::SearchOptions opt;
         opt.top = 1;
         opt.econ = econ_params;
@@ -114,7 +116,7 @@ void add_compare(CLI::App& app, Action& action) {
           report::Economics ec{true, e.econ.energy_j_per_step(), e.econ.power_w(), e.econ.cost_usd_per_step()};
           auto j = report::result_json(e.best.result, e.sys, ec);
           j["system"] = e.spec;
-          j["model"] = m.name;
+          j["model"] = w.name();
           j["tokens"] = run_tokens;
           j["steps"] = e.steps;
           j["time_to_train_s"] = e.run.duration_s;
@@ -130,8 +132,8 @@ void add_compare(CLI::App& app, Action& action) {
         std::cout << list.dump(2) << "\n";
         return 0;
       }
-      fmt::print("compare: {} ({:.4g} B parameters), a training run of {:.4g} tokens; reference: {}\n\n", m.name, m.params() / 1e9,
-                 run_tokens, R.spec);
+      fmt::print("compare: {} ({:.4g} B parameters), a training run of {:.4g} {}; reference: {}\n\n", w.name(), w.params() / 1e9,
+                 run_tokens, w.vision() ? "samples" : "tokens", R.spec);
       std::string line = fmt::format("{:<28}", "");
       for (const auto& e : entries) line += fmt::format(" {:>24}", e.spec);
       fmt::print("{}\n", line);
@@ -144,8 +146,9 @@ void add_compare(CLI::App& app, Action& action) {
       using core::format_quantity;
       row("devices", [](const Entry& e) { return fmt::format("{} x {}", e.best.result.devices, e.sys.device.name); });
       row("peak BF16", [](const Entry& e) { return format_quantity(e.sys.peak(hardware::Precision::bf16), Dim::flop_rate); });
-      row("strategy", [](const Entry& e) {
+      row("strategy", [&](const Entry& e) {
         const auto& s = e.best.result.strategy;
+        if (w.vision()) return fmt::format("dp{} spatial{} mbs{}", s.dp, s.spatial, s.mbs);
         return fmt::format("tp{} pp{} dp{} cp{} vp{} mbs{}", s.tp, s.pp, s.dp, s.cp, s.vp, s.mbs);
       });
       row("gbs / zero / recompute", [](const Entry& e) {
@@ -153,7 +156,7 @@ void add_compare(CLI::App& app, Action& action) {
         return fmt::format("{} / {} / {}", s.gbs, s.zero, parallel::recompute_name(s.recompute));
       });
       row("step time", [](const Entry& e) { return fmt::format("{:.4g} s", e.best.result.step_time); });
-      row("tokens/s", [](const Entry& e) { return fmt::format("{:.4g}", e.best.result.tokens_per_s()); });
+      row(w.vision() ? "samples/s" : "tokens/s", [](const Entry& e) { return fmt::format("{:.4g}", e.best.result.tokens_per_s()); });
       row("MFU", [](const Entry& e) { return fmt::format("{:.1f}%", 100 * e.best.result.mfu); });
       row("memory per device", [](const Entry& e) { return format_quantity(e.best.result.memory.per_device(), Dim::bytes); });
       row("power", [](const Entry& e) { return format_quantity(e.econ.power_w(), Dim::watts); });
@@ -166,7 +169,7 @@ void add_compare(CLI::App& app, Action& action) {
       row("  by throughput", [&](const Entry& e) { return fmt::format("{:.0f}", equiv(e)); });
       row("  by cost per hour", [&](const Entry& e) { return fmt::format("{:.0f}", equiv_cost(e)); });
       row("  by peak BF16 (naive)", [&](const Entry& e) { return fmt::format("{:.0f}", equiv_peak(e)); });
-      fmt::print("\nworth: how many {} devices, at the per-device throughput and cost of {}, give the same tokens/s or cost the "
+      fmt::print("\nworth: how many {} devices, at the per-device throughput and cost of {}, give the same throughput or cost the "
                  "same per hour; the naive figure divides peak BF16 alone.\n",
                  dev, R.spec);
       return 0;

@@ -8,6 +8,7 @@
 #include "dojosim/core/units.hpp"
 #include "dojosim/explore/search.hpp"
 #include "dojosim/report/result.hpp"
+#include "dojosim/workload/workload.hpp"
 #include "economics_bridge.hpp"
 
 namespace dojosim::cli {
@@ -31,7 +32,7 @@ void add_search(CLI::App& app, Action& action) {
   static int top = 5, threads = 0;
   static std::vector<std::string> sets;
   cmd->add_option("--system", system, "preset, SYS:param=value, or YAML file")->required();
-  cmd->add_option("--model", model, "zoo name, config.json or YAML file")->required();
+  cmd->add_option("--model", model, "zoo name (tesla-video:cameras=8,...), config.json, ONNX or YAML file")->required();
   cmd->add_option("--parallel", spec, "keys to hold fixed (tp=8,zero=1,...); gbs is the target global batch");
   cmd->add_option("--objective", objective, "time | cost | energy (per token)");
   cmd->add_option("--top", top, "plans to print")->check(CLI::Range(1, 1000));
@@ -44,7 +45,7 @@ void add_search(CLI::App& app, Action& action) {
     action = []() -> int {
       const auto split = split_sets(sets);
       const auto sys = hardware::load_system(system, split.system);
-      const auto m = workload::load_model(model);
+      const auto w = workload::load_workload(model);
       explore::SearchOptions opt;
       opt.objective = explore::parse_objective(objective);
       opt.top = top;
@@ -53,17 +54,14 @@ void add_search(CLI::App& app, Action& action) {
       parallel::Strategy partial = parallel::parse_strategy(spec);
       if (precision == "any") opt.space.precisions = true;
       else partial.precision = hardware::parse_precision(precision);
-      partial.seq = seq > 0 ? seq : std::min<long long>(m.max_seq, 2048);
-      if (partial.seq < 1 || partial.seq > (1LL << 24))
-        throw core::InputError({"--seq", 0, 0, "seq"}, fmt::format("sequence length {} out of range", partial.seq), "1 to 16M tokens");
-      const engine::Context ctx{&sys, &m, partial.seq};
+      const engine::Context ctx = model_context(sys, w, partial, seq);
       const auto rep = explore::search(ctx, partial, opt);
       const auto& c = rep.counts;
       const auto& best = rep.ranked.front().result;
       if (format == "json") {
         nlohmann::ordered_json j;
         j["system"] = sys.name;
-        j["model"] = m.name;
+        j["model"] = w.name();
         j["objective"] = std::string(explore::objective_name(opt.objective));
         j["target_gbs"] = rep.target_gbs;
         j["gbs_rounded"] = best.strategy.gbs != rep.target_gbs;
@@ -82,12 +80,13 @@ void add_search(CLI::App& app, Action& action) {
         }
         std::cout << j.dump(2) << "\n";
       } else {
-        fmt::print("search: {} on {} ({} x {}), objective {} per token, target global batch {}\n", m.name, sys.name,
-                   sys.device_count(), sys.device.name, explore::objective_name(opt.objective), rep.target_gbs);
+        fmt::print("search: {} on {} ({} x {}), objective {} per {}, target global batch {}\n", w.name(), sys.name,
+                   sys.device_count(), sys.device.name, explore::objective_name(opt.objective), w.vision() ? "sample" : "token",
+                   rep.target_gbs);
         fmt::print("space: {} plans enumerated, {} pruned ({} invalid, {} by memory before evaluation), {} evaluated, {} fit\n\n",
                    group_digits(c.enumerated), group_digits(c.invalid + c.pruned_memory), group_digits(c.invalid),
                    group_digits(c.pruned_memory), group_digits(c.evaluated), group_digits(c.feasible));
-        fmt::print("{:>4}  {:>10}  {:>11}  {:>6}  {:>10}  {:>10}  {}\n", "rank", "step time", "tokens/s", "MFU", "mem/device",
+        fmt::print("{:>4}  {:>10}  {:>11}  {:>6}  {:>10}  {:>10}  {}\n", "rank", "step time", w.vision() ? "samples/s" : "tokens/s", "MFU", "mem/device",
                    "$/step", "strategy");
         int rank = 1;
         for (const auto& r : rep.ranked) {
@@ -102,9 +101,10 @@ void add_search(CLI::App& app, Action& action) {
                    b.compute, b.tp_comm, b.pp_comm, b.dp_comm, b.cp_comm, b.ep_comm, b.bubble, b.optimizer, b.memory_stream);
         fmt::print("why: {}\n", rep.reason);
         if (best.strategy.gbs != rep.target_gbs)
-          fmt::print("note: the best plan trains with a global batch of {} sequences, rounded down from the target {} to a "
+          fmt::print("note: the best plan trains with a global batch of {} {}, rounded down from the target {} to a "
                      "multiple of dp*mbs{}\n",
-                     best.strategy.gbs, rep.target_gbs, best.strategy.vp > 1 ? "*pp" : "");
+                     best.strategy.gbs, w.vision() ? "samples" : "sequences", rep.target_gbs, best.strategy.vp > 1 ? "*pp" : "");
+        if (w.vision()) fmt::print("(vision network: per-token figures are per sample — {})\n", best.sample_unit);
         std::cerr << fmt::format("searched in {:.3f} s ({:.0f} plans evaluated per second)\n", rep.seconds,
                                  rep.seconds > 0 ? static_cast<double>(c.evaluated) / rep.seconds : 0.0);
       }

@@ -35,3 +35,13 @@ struct SplitSets {
 SplitSets split_sets(const std::vector<std::string>& sets);
 
 }  // namespace dojosim::cli
+
+#include "dojosim/engine/engine.hpp"
+#include "dojosim/workload/workload.hpp"
+
+namespace dojosim::cli {
+// The engine context for a loaded model: sets partial.seq for transformers (default
+// min(max_seq, 2048); --seq out of range is an InputError) and rejects --seq for vision.
+engine::Context model_context(const hardware::System& sys, const workload::Workload& w, parallel::Strategy& partial, long long seq);
+
+}  // namespace dojosim::cli

@@ -37,7 +37,8 @@ constexpr Recompute kRecompute[] = {Recompute::none, Recompute::selective, Recom
 }  // namespace
 
 long long target_gbs(const Context& ctx, const Strategy& partial) {
-  return partial.given.gbs ? partial.gbs : default_gbs(*ctx.model, ctx.seq);
+  if (partial.given.gbs) return partial.gbs;
+  return ctx.net != nullptr ? ctx.net->default_gbs : default_gbs(*ctx.model, ctx.seq);
 }
 
 double holdable_bytes(const hardware::System& sys) {
@@ -48,16 +49,51 @@ double holdable_bytes(const hardware::System& sys) {
 }
 
 double state_lower_bound(const Context& ctx, const Strategy& s) {
-  const auto& m = *ctx.model;
   const double shard = static_cast<double>(s.dp) * s.cp;
-  const double p = m.params() / (static_cast<double>(s.tp) * s.pp * s.ep);
+  const double params = ctx.net != nullptr ? ctx.net->params() : ctx.model->params();
+  const double p = params / (static_cast<double>(s.tp) * s.pp * s.ep);
   const double weights = 2.0 / (s.zero == 3 ? shard : 1.0);
   const double grads = (s.zero == 0 ? 4.0 : 2.0) / (s.zero >= 2 ? shard : 1.0);
   const double optimizer = 12.0 / (s.zero >= 1 ? shard : 1.0);
   return p * (weights + grads + optimizer);
 }
 
+namespace {
+// Vision networks: data parallel (with ZeRO) times spatial partitioning of feature maps.
+std::vector<Strategy> vision_outer_points(const Context& ctx, const Strategy& partial, const SpaceOptions& opt) {
+  const long long n = ctx.sys->device_count();
+  const auto& g = partial.given;
+  std::vector<int> spatials;
+  if (g.spatial) spatials = {partial.spatial};
+  else
+    for (long long i = 1; i <= n && i <= parallel::max_spatial(*ctx.net); ++i)
+      if (n % i == 0) spatials.push_back(static_cast<int>(i));
+  std::vector<Precision> precs = {partial.precision};
+  if (opt.precisions) {
+    precs.clear();
+    for (Precision p : {Precision::bf16, Precision::fp8, Precision::cfp8})
+      if (ctx.sys->device.peak_for(p) > 0) precs.push_back(p);
+  }
+  std::vector<Strategy> out;
+  for (Precision prec : precs)
+    for (int sp : spatials) {
+      if (sp < 1 || n % sp != 0) continue;
+      if (g.dp && n / sp != partial.dp) continue;
+      for (int zero : g.zero ? std::vector<int>{partial.zero} : std::vector<int>{0, 1, 2, 3}) {
+        Strategy s = partial;
+        s.precision = prec;
+        s.spatial = sp;
+        s.dp = static_cast<int>(n / sp);
+        s.zero = zero;
+        out.push_back(s);
+      }
+    }
+  return out;
+}
+}  // namespace
+
 std::vector<Strategy> outer_points(const Context& ctx, const Strategy& partial, const SpaceOptions& opt) {
+  if (ctx.net != nullptr) return vision_outer_points(ctx, partial, opt);
   const auto& sys = *ctx.sys;
   const auto& m = *ctx.model;
   const long long n = sys.device_count();
@@ -109,8 +145,48 @@ std::vector<Strategy> outer_points(const Context& ctx, const Strategy& partial, 
 void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& partial, const SpaceOptions& opt,
                     SpaceCounts& counts, const std::function<void(const Result&, long long)>& visit) {
   const auto& sys = *ctx.sys;
-  const auto& m = *ctx.model;
   const auto& g = partial.given;
+  if (ctx.net != nullptr) {
+    // Vision: micro-batch (powers of two up to 1024) x recompute; the batch is the target
+    // rounded down (search) or the network's default grown to one micro-batch per replica.
+    const bool memory_pruned = state_lower_bound(ctx, outer) > holdable_bytes(sys);
+    const long long target = target_gbs(ctx, partial);
+    long long index = 0;
+    for (int mbs = g.mbs ? partial.mbs : 1; mbs <= (g.mbs ? partial.mbs : 1024); mbs *= 2) {
+      for (int d = 0; d < (g.recompute ? 1 : 3); ++d, ++index) {
+        Strategy s = outer;
+        s.mbs = mbs;
+        s.recompute = g.recompute ? partial.recompute : kRecompute[d];
+        ++counts.enumerated;
+        const long long unit = 1LL * s.dp * mbs;
+        if (!g.gbs || opt.gbs_is_target) {
+          if (g.gbs ? unit > target : (mbs > 1 && unit > target)) {
+            ++counts.invalid;
+            counts.last_problem = "dp*mbs exceeds the global batch";
+            continue;
+          }
+          s.gbs = g.gbs ? target / unit * unit : default_gbs(*ctx.net, unit);
+        }
+        const std::string why = parallel::strategy_problem(s, *ctx.net, sys);
+        if (!why.empty()) {
+          ++counts.invalid;
+          counts.last_problem = why;
+          continue;
+        }
+        if (memory_pruned) {
+          ++counts.pruned_memory;
+          continue;
+        }
+        ++counts.evaluated;
+        const Result r = evaluate(ctx, s);
+        if (r.memory.fits) ++counts.feasible;
+        visit(r, index);
+      }
+      if (g.mbs) break;
+    }
+    return;
+  }
+  const auto& m = *ctx.model;
   // Inner dimensions.
   int mbs_buf[4], vp_buf[6], nm = 0, nv = 0;
   if (g.mbs) mbs_buf[nm++] = partial.mbs;

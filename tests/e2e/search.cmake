@@ -20,3 +20,7 @@ set_tests_properties(e2e.compare_hand_worked PROPERTIES LABELS e2e TIMEOUT 120)
 # --set reaches economics parameters in run as well (issue 6).
 cli_test(run_econ_set 0 "energy .* per step, .* average, \\$[0-9.]+" run --system dgx-a100:nodes=1 --model llama2-7b --set economics.cloud_usd_per_device_hour=2.0)
 cli_test(run_econ_typo 2 "did you mean 'electricity_usd_per_kwh'" run --system dgx-a100:nodes=1 --model llama2-7b --set economics.electricity_usd_per_kw=0.1)
+# Vision networks in search and compare (issue 7).
+cli_test(search_vision 0 "(?s)search: resnet50 on dgx-h100.*objective time per sample.*samples/s.*per-token figures are per sample" search --system dgx-h100 --model resnet50 --top 2)
+cli_test(compare_vision 0 "(?s)compare: tesla-video.*dp[0-9]+ spatial[0-9]+.*samples/s.*by throughput +[0-9]+ +4096" compare --system dojo-exapod --system dgx-a100:nodes=512 --model tesla-video)
+cli_test(compare_vision_seq 2 "--seq does not apply to resnet50" compare --system dojo-tile --system dgx-a100 --model resnet50 --seq 1024)
