@@ -104,6 +104,7 @@ void add_validate(CLI::App& app, Action& action) {
           m.bias = !m.gated_mlp;
           m.learned_positions = !m.gated_mlp;
           m.tied_embeddings = !m.gated_mlp;
+          m.dropout = !m.gated_mlp;  // GPT-style (Megatron, dropout 0.1) vs Llama-style (no dropout)
           m.validate({file, lineno, 0, ""});
           const auto sys = hardware::load_system(fmt::format("{}:devices={}", col("system"), num("devices")));
           std::string spec;

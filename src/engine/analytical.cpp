@@ -136,8 +136,20 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     // Memory-bound element-wise work: 2 norms, 2 residual adds, the MLP activation.
     const double elem_bytes = (4.0 + 6.0) * tok_sp * h * 2.0 + (m.gated_mlp ? 3.0 : 2.0) * tok * act_width * 2.0;
     const double te = mem_time(d, elem_bytes) + 4 * d.overhead;
-    L.fwd = gf + ta + te;
-    L.bwd = 2.0 * gf + ta_bwd + 2.0 * te;
+    // Rotary position embeddings (models without learned positions): a kernel reads and
+    // writes Q and K, forward and again backward (docs/model.md#layer).
+    const double rope = m.learned_positions ? 0.0 : mem_time(d, 2.0 * tok * (q + kv) / tp * 2.0);
+    // FP8 (Transformer Engine): the attention output is cast and transposed to FP8 before
+    // the output projection (LayerNorm and the MLP activation write FP8 themselves); in
+    // backward each GEMM's output gradient is cast and transposed for dgrad and wgrad.
+    // Each cast-transpose reads 2 bytes and writes 1 + 1 per element.
+    double cast_f = 0, cast_b = 0;
+    if (s.precision == Precision::fp8) {
+      cast_f = mem_time(d, 4.0 * tok * q / tp);
+      cast_b = mem_time(d, 4.0 * tok * ((q + 2 * kv) / tp + h + (mats - 1) * act_width + h)) + 3 * d.overhead;
+    }
+    L.fwd = gf + ta + te + rope + cast_f;
+    L.bwd = 2.0 * gf + ta_bwd + 2.0 * te + rope + cast_b;
     L.flops_fwd = ff + attn_flops;
     L.attn_core_fwd = ta;
     if (s.recompute == Recompute::full) {
@@ -278,9 +290,18 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     const double f_local = m.moe() ? static_cast<double>(m.expert_ffn) * static_cast<double>(m.experts_per_token + m.shared_experts) : static_cast<double>(m.ffn);
     const double mlp_inner = f_local / h * (m.gated_mlp ? 3.0 : 2.0);  // up (+gate) outputs and activation output, in units of sbh
     // Norm inputs (2 x 2 sbh) and the QKV input, out-proj input, MLP input that SP shards.
-    const double sharded = 4.0 + 2.0 + 2.0 + 1.0 + 1.0;  // LN inputs, QKV input, MLP input, dropout masks
-    const double tp_local = 2.0 * (ratio_q + 2.0 * ratio_kv) + 2.0 * ratio_q + 2.0 * mlp_inner;  // Q,K,V, attn out, MLP inner
-    const double attn_scores = 5.0 * static_cast<double>(m.heads) * (seq / cp) / h;  // softmax, dropout (no FlashAttention)
+    // FP8 (Transformer Engine) keeps the inputs of its FP8 GEMMs for backward in 8 bits:
+    // the QKV, output-projection, FC1 and FC2 inputs take 1 byte per element, not 2.
+    const double gi = s.precision == Precision::fp8 ? 0.5 : 1.0;
+    // Dropout (GPT-2/3, Megatron's default 0.1) keeps a 1-byte mask after attention and
+    // after the MLP; models trained without dropout (Llama, Mistral, Qwen) keep none.
+    const double masks = m.dropout ? 2.0 : 0.0;
+    const double act_out = f_local / h;  // FC2 input (the activation output), in elements of sbh
+    const double sharded = 4.0 + 2.0 * gi + 2.0 * gi + masks;  // LN inputs, QKV input, MLP input, dropout masks
+    const double tp_local = 2.0 * (ratio_q + 2.0 * ratio_kv) + 2.0 * ratio_q * gi + 2.0 * mlp_inner -
+                            2.0 * act_out * (1.0 - gi);  // Q,K,V, attn out (out-proj input), MLP inner (FC2 input)
+    // Scores kept without FlashAttention: softmax output, and with dropout its mask and output.
+    const double attn_scores = (m.dropout ? 5.0 : 2.0) * static_cast<double>(m.heads) * (seq / cp) / h;
     double per_layer;
     const double e_scale = e / 2.0;
     if (s.recompute == Recompute::full) {

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <initializer_list>
+
 #include "dojosim/core/text.hpp"
 #include "presets.hpp"
 
@@ -128,6 +130,7 @@ Transformer model_from_yaml(const core::Reader& r) {
   t.bias = r.boolean("bias", false);
   t.rmsnorm = r.boolean("rmsnorm", false);
   t.qkv_bias = r.boolean("qkv_bias", false);
+  t.dropout = r.boolean("dropout", t.family == "gpt");
   t.experts = r.integer("experts", 0, 0, 1000000);
   t.experts_per_token = r.integer("experts_per_token", t.experts > 0 ? 1 : 0, 0, 1000000);
   t.expert_ffn = r.integer("expert_ffn", t.experts > 0 ? r.integer("ffn", 0, 0, big) : 0, 0, big);
@@ -170,6 +173,12 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
       throw InputError(Location{file, 0, 0, key}, fmt::format("'{}' must be a non-negative integer", key), "an integer");
     return j[key].get<long long>();
   };
+  // A dropout probability: any of `keys` present and > 0.
+  auto any_dropout = [&](std::initializer_list<const char*> keys, double dflt) -> bool {
+    for (const char* k : keys)
+      if (j.contains(k) && j[k].is_number()) return j[k].get<double>() > 0;
+    return dflt > 0;
+  };
   auto get_bool = [&](const char* key, bool dflt) -> bool {
     if (!j.contains(key) || j[key].is_null()) return dflt;
     if (!j[key].is_boolean()) throw InputError(Location{file, 0, 0, key}, fmt::format("'{}' must be true or false", key), "a boolean");
@@ -185,6 +194,8 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
   t.name = j.contains("_name_or_path") && j["_name_or_path"].is_string() && !j["_name_or_path"].get<std::string>().empty()
                ? j["_name_or_path"].get<std::string>()
                : type;
+  t.dropout = type == "gpt2" ? any_dropout({"resid_pdrop", "attn_pdrop"}, 0.1)
+                             : any_dropout({"hidden_dropout", "attention_dropout", "hidden_dropout_prob"}, 0.0);
   if (type == "gpt2") {
     t.hidden = get_int("n_embd", std::nullopt);
     t.layers = get_int("n_layer", std::nullopt);
@@ -284,6 +295,7 @@ YAML::Node model_to_yaml(const Transformer& t) {
   n["gated_mlp"] = t.gated_mlp;
   n["tied_embeddings"] = t.tied_embeddings;
   n["learned_positions"] = t.learned_positions;
+  n["dropout"] = t.dropout;
   n["bias"] = t.bias;
   n["rmsnorm"] = t.rmsnorm;
   if (t.qkv_bias) n["qkv_bias"] = true;

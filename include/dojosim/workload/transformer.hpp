@@ -29,6 +29,7 @@ struct Transformer {
   bool bias = false;               // biases on projections (GPT-2/3, NeoX)
   bool rmsnorm = false;            // RMSNorm (scale only) instead of LayerNorm (scale+bias)
   bool qkv_bias = false;           // Qwen2: bias on Q, K, V only
+  bool dropout = false;            // trained with dropout (GPT-2/3, Megatron default): masks kept for backward
   // Mixture of experts (experts == 0: dense).
   long long experts = 0;
   long long experts_per_token = 0;
