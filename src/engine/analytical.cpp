@@ -182,8 +182,14 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     }
   }
 
-  // --- stages: layers per stage (uneven splits: the first stages take the remainder) ---
-  const double layers_max = std::ceil(static_cast<double>(m.layers) / pp);
+  // --- stages: layers per stage. Uneven splits: when layers + 2 divide evenly, the
+  // embedding and the loss count as one layer each and the first and last stages take one
+  // layer fewer (Megatron-LM's account_for_embedding/loss_in_pipeline_split, as Llama 3
+  // 405B's 126 layers on 16 stages); otherwise the first stages take the remainder. ---
+  const bool accounted = s.pp > 1 && m.layers % s.pp != 0 && (m.layers + 2) % s.pp == 0;
+  const double layers_max = accounted ? static_cast<double>((m.layers + 2) / s.pp) : std::ceil(static_cast<double>(m.layers) / pp);
+  const double layers_first = accounted ? layers_max - 1 : layers_max;
+  const double layers_last = accounted ? layers_max - 1 : std::floor(static_cast<double>(m.layers) / pp);
   const double layer_total = L.fwd + L.bwd + L.recompute + L.tp_fwd * (s.recompute == Recompute::full ? 2.0 : 1.0) + L.tp_bwd + L.cp + L.ep;
   // Embedding (first stage) and LM head + loss (last stage).
   const double vocab_local = static_cast<double>(m.vocab) / tp;
@@ -193,10 +199,13 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   const double head_comm = s.tp > 1 ? 2.0 * collective::all_reduce(g_tp, tok * 4.0 * 3.0).time : 0.0;  // loss statistics
   const double last_extra = head_f + head_b + head_comm;
   const double first_extra = embed;
-  double stage_first = layers_max * layer_total + first_extra;
-  double stage_last = std::floor(static_cast<double>(m.layers) / pp) * layer_total + last_extra;
+  double stage_first = layers_first * layer_total + first_extra;
+  double stage_last = layers_last * layer_total + last_extra;
+  const double stage_mid = accounted ? layers_max * layer_total : 0.0;
   if (s.pp == 1) stage_first = stage_last = static_cast<double>(m.layers) * layer_total + first_extra + last_extra;
-  const double stage_max = std::max(stage_first, stage_last);
+  const double stage_max = std::max({stage_first, stage_last, stage_mid});
+  // The slowest stage sets the steady state: 0 first, 1 last, 2 a middle stage.
+  const int slowest = s.pp == 1 || stage_first >= std::max(stage_last, stage_mid) ? 0 : stage_last >= stage_mid ? 1 : 2;
   const double mb = static_cast<double>(s.microbatches());
 
   // Pipeline point-to-point: activations (or their gradients) per micro-batch per chunk
@@ -214,10 +223,11 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   const double bubble = s.pp > 1 ? (pp - 1.0) / s.vp * (stage_mean + pp_comm_per_mb) : 0.0;
 
   // Split the slowest stage's per-micro-batch time into its parts.
-  const double lay_n = s.pp == 1 ? static_cast<double>(m.layers) : (stage_first >= stage_last ? layers_max : std::floor(static_cast<double>(m.layers) / pp));
-  const double extra = s.pp == 1 ? first_extra + last_extra : (stage_first >= stage_last ? first_extra : last_extra);
-  r.breakdown.compute = mb * (lay_n * (L.fwd + L.bwd + L.recompute) + extra - (stage_first >= stage_last || s.pp == 1 ? 0.0 : head_comm));
-  r.breakdown.tp_comm = mb * (lay_n * (L.tp_fwd * (s.recompute == Recompute::full ? 2.0 : 1.0) + L.tp_bwd) + ((stage_first < stage_last || s.pp == 1) ? head_comm : 0.0));
+  const double lay_n = s.pp == 1 ? static_cast<double>(m.layers) : slowest == 0 ? layers_first : slowest == 1 ? layers_last : layers_max;
+  const double extra = s.pp == 1 ? first_extra + last_extra : slowest == 0 ? first_extra : slowest == 1 ? last_extra : 0.0;
+  const bool has_head = s.pp == 1 || slowest == 1;
+  r.breakdown.compute = mb * (lay_n * (L.fwd + L.bwd + L.recompute) + extra - (has_head && s.pp > 1 ? head_comm : 0.0));
+  r.breakdown.tp_comm = mb * (lay_n * (L.tp_fwd * (s.recompute == Recompute::full ? 2.0 : 1.0) + L.tp_bwd) + (has_head ? head_comm : 0.0));
   r.breakdown.cp_comm = mb * lay_n * L.cp;
   r.breakdown.ep_comm = mb * lay_n * L.ep;
   r.breakdown.pp_comm = mb * pp_comm_per_mb;
@@ -318,7 +328,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     M.activations = per_layer * layers_max * inflight;
     // Logits and loss (fp32) on the last stage for one micro-batch.
     const double logits = tok * vocab_local * 4.0 * 2.0;
-    M.activations = std::max(M.activations, per_layer * std::floor(static_cast<double>(m.layers) / pp) + logits);
+    M.activations = std::max(M.activations, per_layer * layers_last + logits);
   }
   M.other = sys.is_dojo() ? 0.05 * dv.memory_capacity() : kWorkspaceGpu;
   M.capacity = dv.memory_capacity();

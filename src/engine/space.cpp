@@ -195,7 +195,8 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
   else {
     vp_buf[nv++] = 1;
     if (outer.pp > 1)
-      for (int v : kVp) if (m.layers % (1LL * outer.pp * v) == 0) vp_buf[nv++] = v;
+      for (int v : kVp)
+        if (m.layers % (1LL * outer.pp * v) == 0 || (m.layers + 2) % (1LL * outer.pp * v) == 0) vp_buf[nv++] = v;
   }
   bool sp_buf[2];
   int ns = 0;

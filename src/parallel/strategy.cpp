@@ -114,8 +114,9 @@ std::string strategy_problem(const Strategy& s, const workload::Transformer& m, 
   if (m.kv_heads % s.tp != 0 && s.tp % m.kv_heads != 0)
     return fmt::format("tp={} and the {} KV heads do not divide one another", s.tp, m.kv_heads);
   if (m.layers < s.pp) return fmt::format("pp={} exceeds the {} layers", s.pp, m.layers);
-  if (s.vp > 1 && m.layers % (1LL * s.pp * s.vp) != 0)
-    return fmt::format("interleaved schedule: layers ({}) must divide evenly into pp*vp = {} chunks", m.layers, s.pp * s.vp);
+  if (s.vp > 1 && m.layers % (1LL * s.pp * s.vp) != 0 && (m.layers + 2) % (1LL * s.pp * s.vp) != 0)
+    return fmt::format("interleaved schedule: layers ({}), or layers + 2 with the embedding and loss counted as layers, "
+                       "must divide evenly into pp*vp = {} chunks", m.layers, s.pp * s.vp);
   if (s.vp > 1 && s.pp == 1) return "vp > 1 needs pipeline parallelism (pp > 1)";
   if (s.gbs <= 0) return "gbs must be given or chosen";
   if (s.gbs % (1LL * s.dp * s.mbs) != 0)
