@@ -19,6 +19,7 @@ void add_run(CLI::App& app, Action& action);
 void add_validate(CLI::App& app, Action& action);
 void add_numerics(CLI::App& app, Action& action);    // cmd_numerics.cpp
 void add_economics(CLI::App& app, Action& action);   // cmd_economics.cpp
+void add_sweep(CLI::App& app, Action& action);       // cmd_sweep.cpp
 
 // Shared option helpers.
 struct SystemArgs {

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   cli::add_validate(app, action);
   cli::add_numerics(app, action);
   cli::add_economics(app, action);
+  cli::add_sweep(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
