@@ -89,16 +89,15 @@ int worker_threads(const RunOptions& opt) { return opt.threads > 0 ? opt.threads
 RunSummary master(const Session& mpi, const SweepJob& job, const RunOptions& opt) {
   const Space& space = *job.space;
   RunSummary sum;
-  const std::vector<long long> todo = detail::unfinished(space, *job.store);
-  sum.total = space.size();
-  sum.resumed = sum.total - static_cast<long long>(todo.size());
+  const std::vector<bool> done = detail::finished(space, *job.store, sum);
+  long long remaining = sum.total - sum.resumed;
   sum.ranks = mpi.size;
   sum.threads = worker_threads(opt);
   detail::Writer writer(*job.store, opt, sum);
   writer.start();
   const auto workers = static_cast<long long>(mpi.size - 1);
   const long long max_chunk = 16LL * sum.threads;
-  std::size_t next = 0;
+  long long next = 0;  // the next id to consider (finished ones are skipped)
   int active = mpi.size - 1;
   std::exception_ptr failure;
   while (active > 0) {
@@ -131,16 +130,20 @@ RunSummary master(const Session& mpi, const SweepJob& job, const RunOptions& opt
         failure = std::current_exception();
       }
     }
-    if (failure || next >= todo.size()) {
+    if (failure || remaining == 0) {
       send_text("", source, kTagStop);
       --active;
       continue;
     }
-    const auto remaining = static_cast<long long>(todo.size() - next);
     const long long k = std::clamp<long long>(remaining / (4 * workers), 1, max_chunk);
     nlohmann::ordered_json w;
     auto& pts = w["points"] = nlohmann::ordered_json::array();
-    for (long long i = 0; i < k && next < todo.size(); ++i) pts.push_back(point_at(space, todo[next++]).to_json());
+    for (long long i = 0; i < k && remaining > 0; ++next) {
+      if (done[static_cast<std::size_t>(next)]) continue;
+      pts.push_back(point_at(space, next).to_json());
+      ++i;
+      --remaining;
+    }
     send_text(w.dump(), source, kTagWork);
   }
   if (failure) std::rethrow_exception(failure);
@@ -158,7 +161,8 @@ void worker(const RunOptions& opt) {
     if (st.MPI_TAG == kTagStop) return;
     std::vector<Point> points;
     try {
-      for (const auto& pj : nlohmann::json::parse(msg).at("points")) points.push_back(Point::from_json(pj));
+      const auto work = nlohmann::json::parse(msg);  // named: a range-for over a temporary's member dangles
+      for (const auto& pj : work.at("points")) points.push_back(Point::from_json(pj));
     } catch (const nlohmann::json::exception& e) {
       throw std::runtime_error(fmt::format("malformed work message: {}", e.what()));
     }

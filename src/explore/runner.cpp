@@ -14,28 +14,25 @@
 namespace dojosim::explore {
 
 namespace detail {
-std::vector<long long> unfinished(const Space& space, const Store& store) {
-  const long long total = space.size();
-  const auto done = store.finished(total);
-  std::vector<long long> todo;
-  for (long long i = 0; i < total; ++i)
-    if (!done[static_cast<std::size_t>(i)]) todo.push_back(i);
-  return todo;
+std::vector<bool> finished(const Space& space, const Store& store, RunSummary& sum) {
+  sum.total = space.size();
+  std::vector<bool> done = store.finished(sum.total);
+  sum.resumed = static_cast<long long>(std::count(done.begin(), done.end(), true));
+  return done;
 }
 }  // namespace detail
 
 RunSummary run_local(const Space& space, Store& store, const RunOptions& opt) {
   RunSummary sum;
-  const std::vector<long long> todo = detail::unfinished(space, store);
-  sum.total = space.size();
-  sum.resumed = sum.total - static_cast<long long>(todo.size());
+  const std::vector<bool> done = detail::finished(space, store, sum);
+  const long long todo = sum.total - sum.resumed;
   int threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-  threads = static_cast<int>(std::clamp<long long>(static_cast<long long>(todo.size()), 1, threads));
+  threads = static_cast<int>(std::clamp<long long>(todo, 1, threads));
   sum.threads = threads;
   detail::Writer writer(store, opt, sum);
   writer.start();
 
-  std::atomic<std::size_t> next{0};
+  std::atomic<long long> next{0};
   std::atomic<bool> stop{false};
   std::mutex mu;
   std::condition_variable cv;
@@ -44,9 +41,10 @@ RunSummary run_local(const Space& space, Store& store, const RunOptions& opt) {
   auto work = [&]() {
     for (;;) {
       if (stop.load(std::memory_order_relaxed)) break;
-      const std::size_t i = next.fetch_add(1);
-      if (i >= todo.size()) break;
-      Point p = point_at(space, todo[i]);
+      const long long id = next.fetch_add(1);
+      if (id >= sum.total) break;
+      if (done[static_cast<std::size_t>(id)]) continue;
+      Point p = point_at(space, id);
       PointResult r = evaluate_point(p);
       {
         const std::lock_guard<std::mutex> lk(mu);

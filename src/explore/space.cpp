@@ -26,7 +26,7 @@ using core::Reader;
 namespace {
 double snap(double v) {
   const double r = std::round(v);
-  return std::fabs(v - r) <= 1e-9 * std::max(1.0, std::fabs(v)) ? r : v;
+  return std::fabs(v - r) <= 1e-12 * std::max(1.0, std::fabs(v)) ? r : v;
 }
 }  // namespace
 

@@ -66,7 +66,8 @@ class Writer {
   long long committed_ = 0;
 };
 
-// Ids of the points of `space` not yet in `store`.
-std::vector<long long> unfinished(const Space& space, const Store& store);
+// Which points of `space` are already in `store` (a bitmap over ids); sets sum.total
+// and sum.resumed.
+std::vector<bool> finished(const Space& space, const Store& store, RunSummary& sum);
 
 }  // namespace dojosim::explore::detail

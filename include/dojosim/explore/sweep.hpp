@@ -46,7 +46,8 @@ struct Range {
 
 // The values of a range in order. Endpoints are exact; interior values are
 // ((n-1-i)*from + i*to)/(n-1) (linear) or exp of the same mean of the logs (log); a
-// value within 1e-9 (relative) of a whole number is snapped to it.
+// value within 1e-12 (relative) of a whole number is snapped to it (log steps of powers of
+// two give exact powers of two).
 std::vector<double> expand_range(const Range& r);
 // A value as override text that parses back to exactly the same double: shortest
 // round-trip digits in the base unit ("440000000 B", "2e+12 B/s", "$3000", "16").
@@ -86,7 +87,7 @@ struct Space {
 };
 
 // Largest space accepted (a larger one is an InputError suggesting random sampling).
-inline constexpr long long kMaxPoints = 1'000'000'000;
+inline constexpr long long kMaxPoints = 100'000'000;
 inline constexpr long long kMaxSteps = 1'000'000;
 
 // Reads SPACE.yaml text. Unknown keys, wrong shapes, unknown systems/models/precisions,
