@@ -21,6 +21,7 @@ void add_numerics(CLI::App& app, Action& action);    // cmd_numerics.cpp
 void add_economics(CLI::App& app, Action& action);   // cmd_economics.cpp
 void add_search(CLI::App& app, Action& action);      // cmd_search.cpp
 void add_compare(CLI::App& app, Action& action);     // cmd_compare.cpp
+void add_sweep(CLI::App& app, Action& action);       // cmd_sweep.cpp
 
 // Shared option helpers.
 struct SystemArgs {

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   cli::add_economics(app, action);
   cli::add_search(app, action);
   cli::add_compare(app, action);
+  cli::add_sweep(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,154 @@
+// dojosim sweep SPACE.yaml --db RESULTS.sqlite [--resume] [--threads T]
+// dojosim sweep --export csv --db RESULTS.sqlite [--out FILE]
+// The sweep itself lives in the explore library (docs/sweep.md); this file parses
+// arguments, draws the progress line and prints the summary.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+#include "commands.hpp"
+#include "dojosim/core/errors.hpp"
+#include "dojosim/explore/store.hpp"
+#include "dojosim/explore/sweep.hpp"
+
+#ifndef DOJOSIM_VERSION
+#define DOJOSIM_VERSION "unknown"
+#endif
+
+namespace dojosim::cli {
+
+namespace {
+
+// "points 1234/10000  812/s  ETA 11s" on stderr, rewritten in place; only on a terminal
+// and outside CI.
+class ProgressLine {
+ public:
+  ProgressLine() : enabled_(isatty(STDERR_FILENO) == 1 && std::getenv("CI") == nullptr) {}
+  ~ProgressLine() { end(); }
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+
+  void update(const explore::Progress& p) {
+    if (!enabled_) return;
+    const bool final = p.done >= p.total;
+    if (!final && shown_ && p.elapsed_s - last_ < 0.1) return;
+    last_ = p.elapsed_s;
+    const auto fresh = static_cast<double>(p.done - p.resumed);
+    const double rate = p.elapsed_s > 0 ? fresh / p.elapsed_s : 0.0;
+    std::string line = fmt::format("points {}/{}  {:.0f}/s", p.done, p.total, rate);
+    if (rate > 0 && !final) line += fmt::format("  ETA {}", eta(static_cast<double>(p.total - p.done) / rate));
+    const std::size_t width = line.size();
+    if (width < width_) line.append(width_ - width, ' ');
+    width_ = width;
+    std::fprintf(stderr, "\r%s", line.c_str());
+    std::fflush(stderr);
+    shown_ = true;
+  }
+  void end() {
+    if (shown_) std::fputc('\n', stderr);
+    shown_ = false;
+  }
+
+ private:
+  static std::string eta(double s) {
+    if (s < 60) return fmt::format("{:.0f}s", s);
+    if (s < 3600) return fmt::format("{:.0f}m{:02.0f}s", std::floor(s / 60), std::fmod(s, 60));
+    return fmt::format("{:.0f}h{:02.0f}m", std::floor(s / 3600), std::floor(std::fmod(s, 3600) / 60));
+  }
+  bool enabled_;
+  bool shown_ = false;
+  double last_ = 0;
+  std::size_t width_ = 0;
+};
+
+struct SweepArgs {
+  std::string space, db, export_format, out;
+  bool resume = false;
+  int threads = 0;
+};
+
+int export_db(const SweepArgs& a) {
+  if (!a.space.empty())
+    throw core::InputError({"", 0, 0, "--export"}, "--export reads a database; it takes no space file",
+                           "dojosim sweep --export csv --db RESULTS.sqlite [--out FILE]");
+  const explore::Store store(a.db, explore::Store::Mode::read);
+  if (a.out.empty() || a.out == "-") {
+    store.export_csv(std::cout);
+    return 0;
+  }
+  std::ofstream out(a.out, std::ios::binary);
+  if (!out) throw core::InputError({a.out, 0, 0, "--out"}, "cannot write the file", "a writable path");
+  store.export_csv(out);
+  out.close();
+  if (!out) throw core::InputError({a.out, 0, 0, "--out"}, "writing the file failed", "a writable path with free space");
+  return 0;
+}
+
+int run_sweep(const SweepArgs& a) {
+  if (a.space.empty())
+    throw core::InputError({"", 0, 0, "SPACE"}, "no space file given",
+                           "dojosim sweep SPACE.yaml --db RESULTS.sqlite (or --export csv --db RESULTS.sqlite)");
+  if (!a.out.empty())
+    throw core::InputError({"", 0, 0, "--out"}, "--out goes with --export", "dojosim sweep --export csv --db X --out FILE");
+  if (a.threads < 0)
+    throw core::InputError({"", 0, 0, "--threads"}, fmt::format("--threads {} is negative", a.threads),
+                           "a number of threads (0 = all cores)");
+  std::optional<explore::Space> space;
+  std::optional<explore::Store> store;
+  ProgressLine progress;
+  explore::RunOptions opt;
+  opt.threads = a.threads;
+  opt.on_progress = [&progress](const explore::Progress& p) { progress.update(p); };
+  const auto sum = explore::run_sweep(
+      [&]() {
+        space.emplace(explore::load_space(a.space));
+        store.emplace(a.db, a.resume ? explore::Store::Mode::resume : explore::Store::Mode::create);
+        store->begin(*space, "dojosim " DOJOSIM_VERSION);
+        return explore::SweepJob{&*space, &*store};
+      },
+      opt);
+  progress.end();
+  if (!sum.writer) return 0;  // an MPI worker rank: rank 0 reports
+  const auto counts = store->status_counts();
+  std::string by_status;
+  for (const auto& [k, n] : counts) by_status += fmt::format("{}{} {}", by_status.empty() ? "" : ", ", n, k);
+  const double rate = sum.wall_s > 0 ? static_cast<double>(sum.evaluated) / sum.wall_s : 0.0;
+  fmt::print("sweep: {} of {} points in {}: {}\n", store->count(), sum.total, a.db, by_status);
+  fmt::print("this run: {} evaluated{} in {:.2f} s ({:.0f} points/s) on {}\n", sum.evaluated,
+             sum.resumed > 0 ? fmt::format(", {} already stored", sum.resumed) : "", sum.wall_s, rate,
+             sum.ranks > 1 ? fmt::format("{} MPI ranks (1 writer, {} workers x {} threads)", sum.ranks, sum.ranks - 1, sum.threads)
+                           : fmt::format("{} thread{}", sum.threads, sum.threads == 1 ? "" : "s"));
+  if (sum.error > 0)
+    std::cerr << fmt::format("warning: {} points failed with an internal error (status 'error'; see the error column)\n",
+                             sum.error);
+  return 0;
+}
+
+}  // namespace
+
+void add_sweep(CLI::App& app, Action& action) {
+  const std::string mpi = explore::mpi_built()
+                              ? "Distributed: mpirun -np N dojosim sweep ... (rank 0 writes the database)."
+                              : "This dojosim was built without MPI: sweeps run on local threads only.";
+  auto* cmd = app.add_subcommand(
+      "sweep", fmt::format("Evaluate a design space (SPACE.yaml) into SQLite; resumable. {} See docs/sweep.md.", mpi));
+  static SweepArgs args;
+  cmd->add_option("space", args.space, "SPACE.yaml: systems, models, set: keys to vary, strategy, sampling");
+  cmd->add_option("--db", args.db, "SQLite database of results (created, or continued with --resume)")->required();
+  cmd->add_flag("--resume", args.resume, "continue the sweep in --db: skip the points already stored");
+  cmd->add_option("--threads", args.threads, "evaluation threads (default: all cores; under mpirun: 1 per rank)");
+  cmd->add_option("--export", args.export_format, "write the database as a table instead of sweeping: csv")
+      ->check(CLI::IsMember({"csv"}));
+  cmd->add_option("--out", args.out, "with --export: output file (default: stdout)");
+  cmd->callback([&action]() {
+    action = []() -> int { return args.export_format.empty() ? run_sweep(args) : export_db(args); };
+  });
+}
+
+}  // namespace dojosim::cli

@@ -1,0 +1,208 @@
+// One point of a sweep -> its result row. The only place a sweep touches the engine:
+// swap the strategy choice here (e.g. for the cost/energy search) and every runner
+// follows.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <deque>
+#include <map>
+
+#include "dojosim/core/errors.hpp"
+#include "dojosim/core/units.hpp"
+#include "dojosim/economics/cost.hpp"
+#include "dojosim/economics/params.hpp"
+#include "dojosim/economics/power.hpp"
+#include "dojosim/engine/engine.hpp"
+#include "dojosim/explore/sweep.hpp"
+#include "dojosim/report/result.hpp"
+
+namespace dojosim::explore {
+
+std::string_view status_name(Status s) {
+  switch (s) {
+    case Status::ok: return "ok";
+    case Status::infeasible: return "infeasible";
+    case Status::invalid: return "invalid";
+    case Status::error: return "error";
+  }
+  return "error";
+}
+
+nlohmann::ordered_json PointResult::to_json() const {
+  nlohmann::ordered_json j;
+  j["id"] = id;
+  j["status"] = std::string(status_name(status));
+  j["error"] = error;
+  j["note"] = note;
+  j["strategy"] = strategy;
+  j["devices"] = devices;
+  j["has_metrics"] = has_metrics;
+  j["step_time_s"] = step_time_s;
+  j["tokens_per_s"] = tokens_per_s;
+  j["mfu"] = mfu;
+  j["memory_per_device_bytes"] = memory_per_device_bytes;
+  j["fits"] = fits;
+  j["energy_j_per_step"] = energy_j_per_step;
+  j["cost_usd_per_step"] = cost_usd_per_step;
+  j["result"] = result_json;
+  return j;
+}
+
+PointResult PointResult::from_json(const nlohmann::json& j) {
+  try {
+    PointResult r;
+    r.id = j.at("id").get<long long>();
+    const auto st = j.at("status").get<std::string>();
+    bool known = false;
+    for (Status s : {Status::ok, Status::infeasible, Status::invalid, Status::error})
+      if (status_name(s) == st) {
+        r.status = s;
+        known = true;
+      }
+    if (!known) throw std::runtime_error(fmt::format("unknown status '{}' in a result message", st));
+    r.error = j.at("error").get<std::string>();
+    r.note = j.at("note").get<std::string>();
+    r.strategy = j.at("strategy").get<std::string>();
+    r.devices = j.at("devices").get<long long>();
+    r.has_metrics = j.at("has_metrics").get<bool>();
+    r.step_time_s = j.at("step_time_s").get<double>();
+    r.tokens_per_s = j.at("tokens_per_s").get<double>();
+    r.mfu = j.at("mfu").get<double>();
+    r.memory_per_device_bytes = j.at("memory_per_device_bytes").get<double>();
+    r.fits = j.at("fits").get<bool>();
+    r.energy_j_per_step = j.at("energy_j_per_step").get<double>();
+    r.cost_usd_per_step = j.at("cost_usd_per_step").get<double>();
+    r.result_json = j.at("result").get<std::string>();
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(fmt::format("malformed result message: {}", e.what()));
+  }
+}
+
+namespace {
+
+// Loaded systems and models, per thread: consecutive points usually share them.
+struct Cache {
+  struct Entry {
+    std::string key;
+    hardware::System sys;
+  };
+  std::deque<Entry> systems;
+  std::map<std::string, workload::Transformer> models;
+
+  const hardware::System& system(const std::string& spec, const std::vector<std::string>& overrides) {
+    std::string key = spec;
+    for (const auto& o : overrides) key += "\n" + o;
+    for (const auto& e : systems)
+      if (e.key == key) return e.sys;
+    if (systems.size() >= 16) systems.pop_front();
+    systems.push_back(Entry{key, hardware::load_system(spec, overrides)});
+    return systems.back().sys;
+  }
+  const workload::Transformer& model(const std::string& spec) {
+    auto it = models.find(spec);
+    if (it == models.end()) it = models.emplace(spec, workload::load_model(spec)).first;
+    return it->second;
+  }
+};
+
+thread_local Cache tl_cache;
+
+// Energy and cost of one step: the same mapping of the engine's breakdown onto the power
+// model's phases as `dojosim run` (apps/dojosim/economics_bridge.cpp), with the sweep's
+// economics assumptions. tests/e2e checks that a sweep row equals `run --format json`.
+report::Economics step_economics(const hardware::System& sys, const engine::Result& r,
+                                 const economics::EconomicsParams& params) {
+  economics::Activity a{};
+  const auto& b = r.breakdown;
+  a.step_time_s = r.step_time;
+  a.compute_s = b.compute;
+  a.memory_bound_s = b.memory_stream + b.optimizer;
+  a.communication_s = b.exposed_comm();
+  a.idle_s = std::max(0.0, r.step_time - a.compute_s - a.memory_bound_s - a.communication_s);
+  const double peak = sys.device.peak_for(r.strategy.precision) * static_cast<double>(r.devices);
+  a.utilisation = b.compute > 0 ? std::clamp(r.hardware_flops_per_step / (peak * b.compute), 0.0, 1.0) : 0.0;
+  a.overlapped_communication_s = std::min(r.hidden_comm, a.compute_s + a.memory_bound_s);
+  const auto e = economics::evaluate_step(sys, a, r.model_flops_per_step, params);
+  report::Economics out;
+  out.present = true;
+  out.energy_j_per_step = e.energy_j_per_step();
+  out.power_w = e.power_w();
+  out.cost_usd_per_step = e.cost_usd_per_step();
+  return out;
+}
+
+// The strategy of a point: a given SPEC completed like `dojosim run` does, or "best".
+engine::Result choose(const engine::Context& ctx, const Point& p, const workload::Transformer& m,
+                      const hardware::System& sys) {
+  parallel::Strategy s = p.strategy == "best" ? parallel::parse_strategy("") : parallel::parse_strategy(p.strategy);
+  s.precision = hardware::parse_precision(p.precision);
+  s.seq = ctx.seq;
+  const auto& g = s.given;
+  const bool complete = g.tp && g.pp && g.dp && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute && (g.cp || s.cp == 1);
+  if (!complete) return engine::resolve(ctx, s);  // fastest feasible for the keys left out
+  parallel::check_strategy(s, m, sys);
+  return engine::evaluate(ctx, s);
+}
+
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return s;
+}
+
+}  // namespace
+
+PointResult evaluate_point(const Point& p) {
+  PointResult out;
+  out.id = p.id;
+  try {
+    std::vector<std::string> sys_overrides, econ_overrides;
+    for (const auto& [k, v] : p.set) {
+      const std::string a = k + "=" + v;
+      (economics::is_economics_key(a) ? econ_overrides : sys_overrides).push_back(a);
+    }
+    const auto& sys = tl_cache.system(p.system, sys_overrides);
+    const auto& m = tl_cache.model(p.model);
+    const auto params = economics::parse_params(econ_overrides, {}, "set");
+    const long long seq = p.seq > 0 ? p.seq : std::min<long long>(m.max_seq, 2048);
+    const engine::Context ctx{&sys, &m, seq};
+    const engine::Result r = choose(ctx, p, m, sys);
+    const auto econ = step_economics(sys, r, params);
+    out.strategy = r.strategy.spec();
+    out.devices = r.devices;
+    out.has_metrics = true;
+    out.step_time_s = r.step_time;
+    out.tokens_per_s = r.tokens_per_s();
+    out.mfu = r.mfu;
+    out.memory_per_device_bytes = r.memory.per_device();
+    out.fits = r.memory.fits;
+    out.energy_j_per_step = econ.energy_j_per_step;
+    out.cost_usd_per_step = econ.cost_usd_per_step;
+    out.result_json = report::result_json(r, sys, econ).dump();
+    if (r.memory.fits) {
+      out.status = Status::ok;
+    } else {
+      out.status = Status::infeasible;
+      out.error = fmt::format("does not fit in device memory: {} per device, capacity {}",
+                              core::format_quantity(r.memory.per_device(), core::Dim::bytes),
+                              core::format_quantity(r.memory.capacity, core::Dim::bytes));
+    }
+    if (p.strategy == "best" && p.objective != "time")
+      out.note = fmt::format("objective {}: the strategy is the fastest feasible one (engine::resolve); "
+                             "a {}-optimal search is not wired into sweeps yet",
+                             p.objective, p.objective);
+  } catch (const core::Infeasible& e) {
+    out.status = Status::infeasible;
+    out.error = one_line(e.what());
+  } catch (const core::Error& e) {  // InputError, Unsupported: this combination is not valid
+    out.status = Status::invalid;
+    out.error = one_line(e.what());
+  } catch (const std::exception& e) {
+    out.status = Status::error;
+    out.error = one_line(fmt::format("internal error: {}", e.what()));
+  }
+  if (!out.has_metrics) out.result_json.clear();
+  return out;
+}
+
+}  // namespace dojosim::explore

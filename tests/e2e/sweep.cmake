@@ -1,0 +1,27 @@
+# dojosim sweep end to end (docs/sweep.md): a small space, results equal to `dojosim run`,
+# kill -9 and --resume (12,000 points), thread-count independence, MPI equivalence
+# (2-4 ranks; skipped without mpirun), the progress line, and bad space files.
+set(SWEEP_SPACES ${CMAKE_CURRENT_SOURCE_DIR}/sweep_spaces)
+set(SWEEP_WORK ${CMAKE_CURRENT_BINARY_DIR}/sweep_work)
+foreach(mode basic matches_run kill_resume threads mpi progress)
+  add_test(NAME e2e.sweep_${mode}
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/sweep_test.py ${mode} $<TARGET_FILE:dojosim>
+                   ${SWEEP_SPACES} ${SWEEP_WORK}/${mode})
+  set_tests_properties(e2e.sweep_${mode} PROPERTIES LABELS e2e TIMEOUT 300 SKIP_RETURN_CODE 77)
+endforeach()
+
+set(NEVER_DB ${SWEEP_WORK}/never-created.sqlite)
+cli_test(sweep_bad_key 2 "bad_key.yaml:2:1: key 'sytems'.*\\n.*\\n.*did you mean 'systems'" sweep ${SWEEP_SPACES}/bad_key.yaml --db ${NEVER_DB})
+cli_test(sweep_bad_value 2 "bad_value.yaml:5:37: key 'set.levels.node.bandwidth\\[1\\]'.*'GB' is a size in bytes, not a bandwidth" sweep ${SWEEP_SPACES}/bad_value.yaml --db ${NEVER_DB})
+cli_test(sweep_bad_set_key 2 "(?s)bad_set_key.yaml:5:3: key 'set.levels.node.bandwith'.*did you mean 'bandwidth'" sweep ${SWEEP_SPACES}/bad_set_key.yaml --db ${NEVER_DB})
+cli_test(sweep_bad_range 2 "bad_range.yaml:5:[0-9]+: key 'set.device.memory.sram.capacity.from': a log range needs both ends greater than zero" sweep ${SWEEP_SPACES}/bad_range.yaml --db ${NEVER_DB})
+cli_test(sweep_bad_range_key 2 "(?s)bad_range_key.yaml:5:[0-9]+: key 'set.device.memory.sram.capacity.scael': unknown key.*did you mean 'scale'" sweep ${SWEEP_SPACES}/bad_range_key.yaml --db ${NEVER_DB})
+cli_test(sweep_bad_model 2 "(?s)bad_model.yaml:3:21: key 'models\\[1\\]'.*did you mean 'llama3-70b'" sweep ${SWEEP_SPACES}/bad_model.yaml --db ${NEVER_DB})
+cli_test(sweep_bad_strategy 2 "(?s)bad_strategy.yaml:4:18: key 'strategy\\[1\\]'.*did you mean 'pp'" sweep ${SWEEP_SPACES}/bad_strategy.yaml --db ${NEVER_DB})
+cli_test(sweep_bad_yaml 2 "bad_yaml.yaml:[0-9]+:[0-9]+: malformed" sweep ${SWEEP_SPACES}/bad_yaml.yaml --db ${NEVER_DB})
+cli_test(sweep_missing_space 2 "no_such.yaml: .*cannot open" sweep ${SWEEP_SPACES}/no_such.yaml --db ${NEVER_DB})
+cli_test(sweep_no_space 2 "no space file given" sweep --db ${NEVER_DB})
+cli_test(sweep_export_missing_db 2 "no such sweep database" sweep --export csv --db ${NEVER_DB})
+cli_test(sweep_export_not_a_db 2 "not a sweep database" sweep --export csv --db ${SWEEP_SPACES}/bad_key.yaml)
+cli_test(sweep_export_format 2 "csv" sweep --export xml --db ${NEVER_DB})
+cli_test(sweep_help_mpi 0 "(mpirun -np N dojosim sweep|built without MPI)" sweep --help)

@@ -1,0 +1,158 @@
+// The SQLite store of a sweep: schema, commits, resume rules and a deterministic export.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "dojosim/core/errors.hpp"
+#include "dojosim/explore/store.hpp"
+#include "dojosim/explore/sweep.hpp"
+
+using namespace dojosim;
+using explore::Store;
+
+namespace {
+const char* kSpace = R"(
+systems: [dgx-h100:nodes=2]
+models: [llama3-8b]
+set:
+  device.price: [$20000, $30000, $40000, $50000]
+)";
+
+struct TempDb {
+  std::filesystem::path path;
+  explicit TempDb(const std::string& name) {
+    path = std::filesystem::temp_directory_path() / ("dojosim_test_" + std::to_string(::getpid()) + "_" + name);
+    clean();
+  }
+  ~TempDb() { clean(); }
+  void clean() const {
+    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + s);
+  }
+  [[nodiscard]] std::string str() const { return path.string(); }
+};
+
+std::string csv(const std::string& db) {
+  const Store s(db, Store::Mode::read);
+  std::ostringstream o;
+  s.export_csv(o);
+  return o.str();
+}
+}  // namespace
+
+TEST(SweepStore, WritesTheDocumentedSchema) {
+  const TempDb db("schema.sqlite");
+  const auto space = explore::parse_space(kSpace, "space.yaml");
+  {
+    Store s(db.str(), Store::Mode::create);
+    s.begin(space, "dojosim test");
+    const auto p = explore::point_at(space, 0);
+    s.add(p, explore::evaluate_point(p));
+    s.commit();
+  }
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(db.str().c_str(), &h), SQLITE_OK);
+  auto one = [h](const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(h, sql, -1, &st, nullptr), SQLITE_OK) << sql << ": " << sqlite3_errmsg(h);
+    std::string v;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != nullptr)
+      v = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+  };
+  EXPECT_EQ(one("PRAGMA user_version"), "1");
+  EXPECT_EQ(one("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(one("SELECT version FROM schema_version"), "1");
+  EXPECT_EQ(one("SELECT total_points FROM sweep"), "4");
+  EXPECT_EQ(one("SELECT space_hash FROM sweep"), space.hash());
+  EXPECT_EQ(one("SELECT status FROM points WHERE point_id = 0"), "ok");
+  EXPECT_EQ(one("SELECT overrides FROM points WHERE point_id = 0"), "device.price=$20000");
+  EXPECT_EQ(one("SELECT json_extract(inputs, '$.set.\"device.price\"') FROM points"), "$20000");
+  EXPECT_EQ(one("SELECT json_extract(result, '$.step_time_s') = step_time_s FROM points"), "1");
+  for (const char* col : {"system", "model", "overrides", "strategy_input", "objective", "seq", "precision", "inputs",
+                          "status", "error", "note", "strategy", "devices", "step_time_s", "tokens_per_s", "mfu",
+                          "memory_per_device_bytes", "fits", "energy_j_per_step", "cost_usd_per_step", "result"})
+    EXPECT_EQ(one(("SELECT count(*) FROM pragma_table_info('points') WHERE name = '" + std::string(col) + "'").c_str()), "1")
+        << col;
+  for (const char* idx : {"points_system", "points_model", "points_overrides", "points_status"})
+    EXPECT_EQ(one(("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '" + std::string(idx) + "'").c_str()),
+              "1")
+        << idx;
+  sqlite3_close(h);
+}
+
+TEST(SweepStore, OnlyCommittedPointsSurviveAndResumeSkipsThem) {
+  const TempDb db("resume.sqlite");
+  const auto space = explore::parse_space(kSpace, "space.yaml");
+  {
+    Store s(db.str(), Store::Mode::create);
+    s.begin(space, "dojosim test");
+    for (long long id : {2, 0}) {
+      const auto p = explore::point_at(space, id);
+      s.add(p, explore::evaluate_point(p));
+    }
+    s.commit();
+    EXPECT_EQ(s.pending(), 0);
+  }
+  {
+    Store s(db.str(), Store::Mode::resume);
+    s.begin(space, "dojosim test");
+    EXPECT_EQ(s.count(), 2);
+    EXPECT_EQ(s.finished(4), (std::vector<bool>{true, false, true, false}));
+    const auto counts = s.status_counts();
+    EXPECT_EQ(counts.front(), (std::pair<std::string, long long>{"ok", 2}));
+  }
+  // A sweep file cannot be started again, nor resumed with another space.
+  EXPECT_THROW(Store(db.str(), Store::Mode::create), core::InputError);
+  std::string other = kSpace;
+  other.replace(other.find("$50000"), 6, "$60000");
+  Store s(db.str(), Store::Mode::resume);
+  try {
+    s.begin(explore::parse_space(other, "other.yaml"), "dojosim test");
+    FAIL() << "resume with another space was accepted";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("another space"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SweepStore, ExportIsOrderedByPointIdWhateverTheWriteOrder) {
+  const TempDb a("a.sqlite"), b("b.sqlite");
+  const auto space = explore::parse_space(kSpace, "space.yaml");
+  for (const auto& [db, order] : {std::pair{&a, std::vector<long long>{0, 1, 2, 3}}, std::pair{&b, std::vector<long long>{3, 1, 0, 2}}}) {
+    Store s(db->str(), Store::Mode::create);
+    s.begin(space, "dojosim test");
+    for (long long id : order) {
+      const auto p = explore::point_at(space, id);
+      s.add(p, explore::evaluate_point(p));
+      s.commit();
+    }
+  }
+  const std::string ca = csv(a.str());
+  EXPECT_EQ(ca, csv(b.str()));
+  std::istringstream in(ca);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line.rfind("point_id,system,model,device.price,strategy_input,objective,seq,precision,status,strategy,devices,"
+                       "step_time_s,tokens_per_s,mfu,memory_per_device_bytes,fits,energy_j_per_step,cost_usd_per_step,note,error",
+                       0),
+            0U);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(std::getline(in, line));
+    EXPECT_EQ(line.substr(0, line.find(',')), std::to_string(i));
+    EXPECT_NE(line.find(",ok,"), std::string::npos) << line;
+  }
+  EXPECT_FALSE(std::getline(in, line));
+}
+
+TEST(SweepStore, RejectsFilesThatAreNotSweeps) {
+  const TempDb db("other.sqlite");
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(db.str().c_str(), &h), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(h, "CREATE TABLE t(x)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(h);
+  EXPECT_THROW(Store(db.str(), Store::Mode::resume), core::InputError);
+  EXPECT_THROW(Store(db.str() + ".missing", Store::Mode::read), core::InputError);
+}
