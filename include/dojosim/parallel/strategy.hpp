@@ -6,6 +6,7 @@
 // with the reason when a fully resolved strategy is invalid for a model and system.
 #pragma once
 
+#include <array>
 #include <string>
 
 #include "dojosim/hardware/system.hpp"
@@ -32,6 +33,12 @@ struct Strategy {
   long long seq = 0;           // sequence length (0 = model's default for training, 2048 cap)
   Residency weights = Residency::automatic;  // Dojo only
   int attention = 0;           // 0 = the device's calibrated kernel, 1 = flash, 2 = unfused
+  // Placement order of the groups on the devices, innermost first (`placement=tp-cp-pp-dp`,
+  // the default): the first kind takes consecutive devices (on Dojo, a compact
+  // sub-rectangle of a tile), each next kind is strided by the product of the ones before
+  // it. EP groups sit inside DP. docs/dojo.md#placement.
+  enum class Kind : unsigned char { tp, cp, pp, dp };
+  std::array<Kind, 4> order{Kind::tp, Kind::cp, Kind::pp, Kind::dp};
   // Which keys the user gave (the rest are chosen by the resolver).
   struct Given {
     bool tp = false, pp = false, dp = false, cp = false, ep = false, vp = false, mbs = false, gbs = false,
@@ -41,6 +48,12 @@ struct Strategy {
   [[nodiscard]] long long devices() const { return 1LL * tp * pp * dp * cp; }
   [[nodiscard]] long long microbatches() const { return gbs / (1LL * dp * mbs); }
   [[nodiscard]] std::string spec() const;  // "tp=8,pp=1,..." fully resolved
+  [[nodiscard]] int degree(Kind k) const;
+  // Devices between neighbouring members of a group of this kind (product of the degrees
+  // of the kinds placed inside it).
+  [[nodiscard]] long long stride(Kind k) const;
+  [[nodiscard]] bool default_order() const;
+  [[nodiscard]] std::string placement() const;  // "tp-cp-pp-dp"
 };
 
 // Parses "tp=8,pp=2,sp=true,recompute=selective". Unknown keys and bad values are
