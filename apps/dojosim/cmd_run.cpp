@@ -1,11 +1,13 @@
 #include <fmt/format.h>
 
+#include <fstream>
 #include <iostream>
 
 #include "commands.hpp"
 #include "dojosim/core/errors.hpp"
 #include "dojosim/engine/engine.hpp"
 #include "dojosim/report/result.hpp"
+#include "dojosim/report/svg.hpp"
 #include "economics_bridge.hpp"
 
 namespace dojosim::cli {
@@ -27,7 +29,7 @@ engine::Result plan(const hardware::System& sys, const workload::Transformer& m,
 
 void add_run(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("run", "Predict one training step: time, MFU, breakdown, memory");
-  static std::string system, model, spec, format = "text", precision = "bf16";
+  static std::string system, model, spec, format = "text", precision = "bf16", svg, svg_collective;
   static long long seq = 0;
   static std::vector<std::string> sets;
   cmd->add_option("--system", system, "preset, SYS:param=value, or YAML file")->required();
@@ -37,11 +39,21 @@ void add_run(CLI::App& app, Action& action) {
   cmd->add_option("--precision", precision, "bf16 | fp16 | fp8 | cfp8");
   cmd->add_option("--set", sets, "override a system key: KEY=VALUE");
   cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--svg", svg, "write a picture of the Dojo mesh (a tile, or one tray) with each link coloured by utilisation over the step");
+  cmd->add_option("--svg-collective", svg_collective, "with --svg: draw one call of this group's collective instead (tp|cp|ep|pp|dp)");
   cmd->callback([&action]() {
     action = []() -> int {
+      if (!svg_collective.empty() && svg.empty())
+        throw core::InputError({"--svg-collective", 0, 0, ""}, "--svg-collective needs --svg FILE", "--svg picture.svg --svg-collective tp");
       const auto sys = hardware::load_system(system, sets);
       const auto m = workload::load_model(model);
       const auto r = plan(sys, m, spec, seq, precision);
+      if (!svg.empty()) {
+        const std::string picture = report::mesh_svg(r, sys, m.name, svg_collective);
+        std::ofstream out(svg, std::ios::binary);
+        if (!out || !(out << picture) || !out.flush())
+          throw core::InputError({svg, 0, 0, ""}, fmt::format("cannot write '{}'", svg), "a writable file path");
+      }
       const auto econ = economics_for(sys, r);
       if (format == "json") std::cout << report::result_json(r, sys, econ).dump(2) << "\n";
       else std::cout << report::result_text(r, sys, m, econ);

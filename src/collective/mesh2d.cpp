@@ -264,8 +264,8 @@ Members place(int mesh_rows, int mesh_cols, int k, int spacing) {
   }
   best.rows = bR;
   best.cols = bC;
-  best.row_spacing = std::max(1, mesh_rows / bR);
-  best.col_spacing = std::max(1, mesh_cols / bC);
+  best.row_spacing = bR > 1 ? std::max(1, mesh_rows / bR) : 1;
+  best.col_spacing = bC > 1 ? std::max(1, mesh_cols / bC) : 1;
   best.share_h = best.share_v = spacing;
   best.irregular = true;
   return best;
