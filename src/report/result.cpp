@@ -196,8 +196,12 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
     if (!any) o += "communication (per group: collective per call; each level's path, algorithm, placement)\n";
     any = true;
     const auto& t = g.comm->traffic[0];
-    o += fmt::format("  {:<3} {} of {} x {:.4g}/step, {:.4g} s each: {}\n", g.name, collective::op_name(t.op),
-                     format_quantity(t.bytes, Dim::bytes), t.calls, g.comm->cost.time, comm_text(*g.comm, sys));
+    const auto& t2 = g.comm->traffic[1];
+    const std::string also = t2.op == collective::Op::none ? std::string()
+                                                           : fmt::format(" (and {} of {} x {:.4g})", collective::op_name(t2.op),
+                                                                         format_quantity(t2.bytes, Dim::bytes), t2.calls);
+    o += fmt::format("  {:<3} {} of {} x {:.4g}/step, {:.4g} s each{}: {}\n", g.name, collective::op_name(t.op),
+                     format_quantity(t.bytes, Dim::bytes), t.calls, g.comm->cost.time, also, comm_text(*g.comm, sys));
   }
   const auto& M = r.memory;
   o += fmt::format("memory per device: {} of {} ({})\n", format_quantity(M.per_device(), Dim::bytes),

@@ -2,13 +2,32 @@
 // accounting, lower bounds, algorithm crossover, mesh vs torus, placement and the Z-plane.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
+#include <new>
 #include <set>
 #include <utility>
 #include <vector>
 
 #include "dojosim/collective/collective.hpp"
 #include "dojosim/collective/mesh2d.hpp"
+
+// Counts heap allocations, to check that the search hot path never allocates.
+namespace {
+std::atomic<long> g_allocations{0};
+}
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+// GCC cannot see that these pair with the replacement operator new above.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 using namespace dojosim;
 using collective::Algo;
@@ -309,4 +328,25 @@ TEST(Mesh, GpuLevelsAreNotMeshes) {
   EXPECT_EQ(c.hop[1].path, collective::Path::switched);
   EXPECT_FALSE(g.hop[0].is_mesh());
   EXPECT_EQ(g.hop[0].z_bandwidth, 0.0);
+}
+
+TEST(Mesh, PlacementAndCostsDoNotAllocate) {
+  const auto sys = hardware::load_system("dojo-exapod");
+  const long before = g_allocations.load();
+  double sink = 0;
+  for (int rep = 0; rep < 100; ++rep)
+    for (long long stride : {1LL, 4LL, 25LL, 150LL, 300LL})
+      for (int size : {2, 4, 6, 10, 25, 120}) {
+        if (stride * size > sys.device_count()) continue;
+        const auto g = collective::place_group(sys, size, stride);
+        sink += collective::all_reduce(g, 1e6).time + collective::reduce_scatter(g, 1e8).time +
+                collective::all_gather(g, 1e4).time + collective::all_to_all(g, 1e6).time + collective::send_recv(g, 1e5).time;
+        sink += mesh::injection_bound(g.hop[0].mesh, g.hop[0].members, Op::all_reduce, 1e6) +
+                mesh::bisection_bound(g.hop[0].mesh, g.hop[0].members, Op::all_to_all, 1e6);
+      }
+  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_GT(sink, 0.0);
+  // The counter does count: the link-load accounting (for pictures) allocates.
+  mesh::LinkLoads l(5, 5);
+  EXPECT_GT(g_allocations.load() - before, 0);
 }
