@@ -104,6 +104,7 @@ Group place_group(const hardware::System& sys, int size, long long stride) {
       if (i >= 1 && sys.dip.count > 0) {
         h.z_bandwidth = sys.dip.ethernet_bandwidth * sys.dip.count / static_cast<double>(sys.device_count());
         h.z_latency = sys.dip.ethernet_latency;
+        h.zplane = h.z_bandwidth > ring_links(L.topology) * h.bandwidth;
       }
     } else {
       // Direct links between neighbouring instances are shared by all devices of an
@@ -113,6 +114,7 @@ Group place_group(const hardware::System& sys, int size, long long stride) {
       if (i >= 1 && sys.dip.count > 0) {
         h.z_bandwidth = sys.dip.ethernet_bandwidth * sys.dip.count / static_cast<double>(sys.device_count());
         h.z_latency = sys.dip.ethernet_latency;
+        h.zplane = h.z_bandwidth > h.bandwidth;
       }
     }
     g.hop[static_cast<std::size_t>(g.hops++)] = h;

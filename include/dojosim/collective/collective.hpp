@@ -45,6 +45,10 @@ struct Hop {
   mesh::Members members{};
   // Dojo beyond the tile: the Z-plane alternative, B/s per member and s per message (0 = none).
   double z_bandwidth = 0, z_latency = 0;
+  // Kept for callers written before the per-message choice: the Z-plane has more
+  // bandwidth per member than a ring on this hop's links (its old meaning). The path a
+  // collective actually took is Cost::hop[i].path.
+  bool zplane = false;
   [[nodiscard]] bool is_mesh() const { return topology == hardware::Topology::mesh2d; }
 };
 
