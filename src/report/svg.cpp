@@ -66,7 +66,11 @@ std::string colour(double u) {
   return "#a50026";
 }
 
-std::string pct(double u) { return fmt::format("{:.1f}%", 100.0 * u); }
+std::string pct(double u) {
+  const double p = 100.0 * u;
+  if (p == 0 || p >= 0.1) return fmt::format("{:.1f}%", p);
+  return p >= 0.001 ? fmt::format("{:.3f}%", p) : "<0.001%";
+}
 
 struct Named {
   const char* name;
