@@ -27,6 +27,7 @@ nlohmann::ordered_json strategy_json(const parallel::Strategy& s) {
   j["recompute"] = std::string(parallel::recompute_name(s.recompute));
   j["precision"] = std::string(hardware::precision_name(s.precision));
   j["seq"] = s.seq;
+  j["placement"] = s.placement();
   return j;
 }
 
