@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <fstream>
 #include <iostream>
 
 #include "commands.hpp"
@@ -7,6 +8,7 @@
 #include "dojosim/engine/engine.hpp"
 #include "dojosim/report/result.hpp"
 #include "dojosim/workload/workload.hpp"
+#include "dojosim/report/svg.hpp"
 #include "economics_bridge.hpp"
 
 namespace dojosim::cli {
@@ -45,7 +47,7 @@ engine::Result plan_vision(const hardware::System& sys, const workload::Network&
 
 void add_run(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("run", "Predict one training step: time, MFU, breakdown, memory");
-  static std::string system, model, spec, format = "text", precision = "bf16";
+  static std::string system, model, spec, format = "text", precision = "bf16", svg, svg_collective;
   static long long seq = 0;
   static std::vector<std::string> sets;
   cmd->add_option("--system", system, "preset, SYS:param=value, or YAML file")->required();
@@ -55,13 +57,23 @@ void add_run(CLI::App& app, Action& action) {
   cmd->add_option("--precision", precision, "bf16 | fp16 | fp8 | cfp8");
   cmd->add_option("--set", sets, "override a system key (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
   cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--svg", svg, "write a picture of the Dojo mesh (a tile, or one tray) with each link coloured by utilisation over the step");
+  cmd->add_option("--svg-collective", svg_collective, "with --svg: draw one call of this group's collective instead (tp|cp|ep|pp|dp)");
   cmd->callback([&action]() {
     action = []() -> int {
+      if (!svg_collective.empty() && svg.empty())
+        throw core::InputError({"--svg-collective", 0, 0, ""}, "--svg-collective needs --svg FILE", "--svg picture.svg --svg-collective tp");
       const auto split = split_sets(sets);
       const auto sys = hardware::load_system(system, split.system);
       const auto econ_params = economics::parse_params(split.economics, {}, "--set");
       const auto w = workload::load_workload(model);
       const auto r = w.vision() ? plan_vision(sys, w.network, spec, seq, precision) : plan(sys, w.transformer, spec, seq, precision);
+      if (!svg.empty()) {
+        const std::string picture = report::mesh_svg(r, sys, w.name(), svg_collective);
+        std::ofstream out(svg, std::ios::binary);
+        if (!out || !(out << picture) || !out.flush())
+          throw core::InputError({svg, 0, 0, ""}, fmt::format("cannot write '{}'", svg), "a writable file path");
+      }
       const auto econ = economics_for(sys, r, econ_params);
       if (format == "json") std::cout << report::result_json(r, sys, econ).dump(2) << "\n";
       else std::cout << report::result_text(r, sys, w.name(), econ);

@@ -13,13 +13,40 @@ const char* algo_name(Algo a) {
     case Algo::ring: return "ring";
     case Algo::halving_doubling: return "halving-doubling";
     case Algo::tree: return "tree";
+    case Algo::snake_ring: return "snake-ring";
+    case Algo::dimwise: return "dimension-wise";
+    case Algo::direct: return "direct";
+  }
+  return "none";
+}
+
+const char* path_name(Path p) {
+  switch (p) {
+    case Path::none: return "none";
+    case Path::switched: return "switch";
+    case Path::ring: return "ring";
+    case Path::torus: return "torus";
+    case Path::mesh: return "mesh";
+    case Path::zplane: return "zplane";
+  }
+  return "none";
+}
+
+const char* op_name(Op o) {
+  switch (o) {
+    case Op::none: return "none";
+    case Op::all_reduce: return "all-reduce";
+    case Op::reduce_scatter: return "reduce-scatter";
+    case Op::all_gather: return "all-gather";
+    case Op::all_to_all: return "all-to-all";
+    case Op::send_recv: return "send-recv";
   }
   return "none";
 }
 
 namespace {
 // Links a ring embedded in this topology can drive per member (both directions of a
-// bidirectional ring; one ring per torus dimension).
+// bidirectional ring; one ring per torus dimension). Mesh levels are priced by mesh2d.
 double ring_links(Topology t) {
   switch (t) {
     case Topology::switched: case Topology::fat_tree: return 1.0;
@@ -28,6 +55,15 @@ double ring_links(Topology t) {
     case Topology::torus3d: return 6.0;
   }
   return 1.0;
+}
+Path path_of(Topology t) {
+  switch (t) {
+    case Topology::switched: case Topology::fat_tree: return Path::switched;
+    case Topology::ring: return Path::ring;
+    case Topology::mesh2d: return Path::mesh;
+    case Topology::torus2d: case Topology::torus3d: return Path::torus;
+  }
+  return Path::switched;
 }
 bool pow2(int k) { return k > 0 && (k & (k - 1)) == 0; }
 }  // namespace
@@ -50,22 +86,35 @@ Group place_group(const hardware::System& sys, int size, long long stride) {
     h.latency = L.latency;
     h.bus_efficiency = L.bus_efficiency;
     h.half_bytes = L.half_efficiency_bytes;
+    h.topology = L.topology;
     if (L.topology == Topology::switched || L.topology == Topology::fat_tree) {
       // Every device has its own port (NVLink, a NIC per GPU): no sharing between members.
       h.bandwidth = L.bandwidth / (L.topology == Topology::fat_tree ? L.oversubscription : 1.0);
+    } else if (L.topology == Topology::mesh2d) {
+      // Links between neighbouring children are shared by all devices of a child (every
+      // group of this kind communicates at the same time); the k members occupy a
+      // sub-rectangle, spaced by the inner groups when each child holds one member.
+      const long long child = i == 0 ? 1 : sys.devices_per(i - 1);
+      h.bandwidth = L.bandwidth / static_cast<double>(child);
+      h.mesh = mesh::Mesh2D{L.dims[0], L.dims[1], h.bandwidth, L.latency, false};
+      const long long spacing = stride >= child ? stride / child : 1;
+      h.members = mesh::place(L.dims[0], L.dims[1], h.k, static_cast<int>(std::min<long long>(spacing, 1 << 20)));
+      // Dojo: beyond the tile, the Z-plane (TTPoE between DIPs, each DIP's Ethernet shared
+      // by the D1s it serves) is an alternative path, chosen per message when faster.
+      if (i >= 1 && sys.dip.count > 0) {
+        h.z_bandwidth = sys.dip.ethernet_bandwidth * sys.dip.count / static_cast<double>(sys.device_count());
+        h.z_latency = sys.dip.ethernet_latency;
+        h.zplane = h.z_bandwidth > ring_links(L.topology) * h.bandwidth;
+      }
     } else {
       // Direct links between neighbouring instances are shared by all devices of an
       // instance (every group of this kind communicates at the same time).
       const double devices_below = i == 0 ? 1.0 : static_cast<double>(sys.devices_per(i - 1));
       h.bandwidth = ring_links(L.topology) * L.bandwidth / devices_below;
-      // Dojo: beyond the tile, the Z-plane (TTPoE between DIPs) is an alternative path.
       if (i >= 1 && sys.dip.count > 0) {
-        const double z = sys.dip.ethernet_bandwidth * sys.dip.count / static_cast<double>(sys.device_count());
-        if (z > h.bandwidth) {
-          h.bandwidth = z;
-          h.latency = sys.dip.ethernet_latency;
-          h.zplane = true;
-        }
+        h.z_bandwidth = sys.dip.ethernet_bandwidth * sys.dip.count / static_cast<double>(sys.device_count());
+        h.z_latency = sys.dip.ethernet_latency;
+        h.zplane = h.z_bandwidth > h.bandwidth;
       }
     }
     g.hop[static_cast<std::size_t>(g.hops++)] = h;
@@ -89,30 +138,72 @@ double ar_tree(const Hop& h, double bytes) {
   return 2.0 * bytes / (h.bandwidth * efficiency(h, bytes)) + 2.0 * std::ceil(std::log2(static_cast<double>(h.k))) * h.latency;
 }
 
-Cost hop_cost(const Hop& h, double bytes, bool all_reduce, Algo force) {
+// Switched, fat-tree, ring and torus levels (and the Z-plane, a switch).
+HopChoice switch_hop(const Hop& h, double bytes, bool all_reduce, Algo force) {
   const double mult = all_reduce ? 2.0 : 1.0;
-  Cost best{mult * rs_ring(h, bytes), Algo::ring};
+  HopChoice best{Algo::ring, path_of(h.topology), 0, mult * rs_ring(h, bytes)};
   if (force == Algo::ring) return best;
   if (pow2(h.k) && (force == Algo::none || force == Algo::halving_doubling)) {
     const double t = mult * rs_hd(h, bytes);
-    if (force == Algo::halving_doubling || t < best.time) best = {t, Algo::halving_doubling};
+    if (force == Algo::halving_doubling || t < best.time) best = {Algo::halving_doubling, best.path, 0, t};
   }
   if (all_reduce && (force == Algo::none || force == Algo::tree)) {
     const double t = ar_tree(h, bytes);
-    if (force == Algo::tree || t < best.time) best = {t, Algo::tree};
+    if (force == Algo::tree || t < best.time) best = {Algo::tree, best.path, 0, t};
   }
   return best;
 }
 
-Cost hierarchical(const Group& g, double bytes, bool all_reduce, Algo force) {
+Hop zplane_of(const Hop& h) {
+  Hop z = h;
+  z.topology = Topology::switched;
+  z.bandwidth = h.z_bandwidth;
+  z.latency = h.z_latency;
+  return z;
+}
+
+// The Z-plane replaces the hop's fabric for this message when it is faster.
+HopChoice with_zplane(const Hop& h, HopChoice c, HopChoice z) {
+  if (h.z_bandwidth > 0 && z.time < c.time) {
+    z.path = Path::zplane;
+    z.mesh_hops = 0;
+    return z;
+  }
+  return c;
+}
+
+HopChoice reduce_hop(const Hop& h, double bytes, Op op, Algo force) {
+  const bool ar = op == Op::all_reduce;
+  if (!h.is_mesh()) {
+    const HopChoice c = switch_hop(h, bytes, ar, force);
+    return h.z_bandwidth > 0 ? with_zplane(h, c, switch_hop(zplane_of(h), bytes, ar, Algo::none)) : c;
+  }
+  const mesh::Efficiency eff{h.bus_efficiency, h.half_bytes};
+  const mesh::MeshCost m = force == Algo::snake_ring ? mesh::ring(h.mesh, h.members, op, bytes, eff)
+                           : force == Algo::dimwise   ? mesh::dimwise(h.mesh, h.members, op, bytes, eff)
+                                                      : mesh::best(h.mesh, h.members, op, bytes, eff);
+  const HopChoice c{m.algo, Path::mesh, m.hops_per_step, m.time};
+  return h.z_bandwidth > 0 ? with_zplane(h, c, switch_hop(zplane_of(h), bytes, ar, Algo::none)) : c;
+}
+
+void record(Cost& total, double& worst, int i, const HopChoice& c) {
+  total.time += c.time;
+  total.hop[static_cast<std::size_t>(i)] = c;
+  total.hops = i + 1;
+  if (c.time > worst) {
+    worst = c.time;
+    total.algo = c.algo;
+    total.path = c.path;
+  }
+}
+
+Cost hierarchical(const Group& g, double bytes, Op op, Algo force) {
   Cost total;
   double worst = -1;
   double shard = bytes;
   for (int i = 0; i < g.hops; ++i) {
     const Hop& h = g.hop[static_cast<std::size_t>(i)];
-    const Cost c = hop_cost(h, shard, all_reduce, force);
-    total.time += c.time;
-    if (c.time > worst) { worst = c.time; total.algo = c.algo; }
+    record(total, worst, i, reduce_hop(h, shard, op, force));
     shard /= h.k;
   }
   return total;
@@ -121,24 +212,48 @@ Cost hierarchical(const Group& g, double bytes, bool all_reduce, Algo force) {
 
 Cost all_reduce(const Group& g, double bytes, Algo force) {
   if (g.trivial() || bytes <= 0) return {};
-  return hierarchical(g, bytes, true, force);
+  return hierarchical(g, bytes, Op::all_reduce, force);
 }
 Cost reduce_scatter(const Group& g, double bytes, Algo force) {
   if (g.trivial() || bytes <= 0) return {};
-  return hierarchical(g, bytes, false, force);
+  return hierarchical(g, bytes, Op::reduce_scatter, force);
 }
-Cost all_gather(const Group& g, double bytes, Algo force) { return reduce_scatter(g, bytes, force); }
+Cost all_gather(const Group& g, double bytes, Algo force) {
+  if (g.trivial() || bytes <= 0) return {};
+  return hierarchical(g, bytes, Op::all_gather, force);
+}
+
+namespace {
+// Bytes leaving an instance of the level below hop i, per member, in an all-to-all.
+double a2a_leaving(const Group& g, double bytes, int i, double* inside_out) {
+  double inside = 1;
+  for (int j = 0; j <= i; ++j) inside *= g.hop[static_cast<std::size_t>(j)].k;
+  const Hop& h = g.hop[static_cast<std::size_t>(i)];
+  if (inside_out) *inside_out = inside;
+  return bytes * (1.0 - static_cast<double>(inside / h.k) / inside);
+}
+}  // namespace
 
 Cost all_to_all(const Group& g, double bytes) {
   if (g.trivial() || bytes <= 0) return {};
-  Cost c{0, Algo::none};
-  double inside = 1;
+  Cost c;
+  double worst = -1;
   for (int i = 0; i < g.hops; ++i) {
     const Hop& h = g.hop[static_cast<std::size_t>(i)];
-    inside *= h.k;
     // Data leaving the instance of the level below this hop.
-    const double leaving = bytes * (1.0 - static_cast<double>(inside / h.k) / inside);
-    c.time += leaving / (h.bandwidth * efficiency(h, bytes / g.size)) + (h.k - 1) * h.latency;
+    const double leaving = a2a_leaving(g, bytes, i, nullptr);
+    const double t_switch = leaving / (h.bandwidth * efficiency(h, bytes / g.size)) + (h.k - 1) * h.latency;
+    HopChoice hc{Algo::direct, path_of(h.topology), 0, t_switch};
+    if (h.is_mesh()) {
+      const mesh::MeshCost m = mesh::all_to_all(h.mesh, h.members, hop_bytes(g, Op::all_to_all, bytes, i),
+                                                mesh::Efficiency{h.bus_efficiency, h.half_bytes});
+      hc = {Algo::direct, Path::mesh, m.hops_per_step, m.time};
+    }
+    if (h.z_bandwidth > 0) {
+      const double tz = leaving / (h.z_bandwidth * efficiency(h, bytes / g.size)) + (h.k - 1) * h.z_latency;
+      hc = with_zplane(h, hc, HopChoice{Algo::direct, Path::zplane, 0, tz});
+    }
+    record(c, worst, i, hc);
   }
   return c;
 }
@@ -147,12 +262,58 @@ Cost send_recv(const Group& g, double bytes) {
   if (g.trivial() || bytes <= 0) return {};
   // Some neighbours sit inside an instance, some across the outermost level the group
   // spans; a pipeline runs at the pace of its slowest boundary.
+  Cost c;
   double worst = 0;
   for (int i = 0; i < g.hops; ++i) {
     const Hop& h = g.hop[static_cast<std::size_t>(i)];
-    worst = std::max(worst, bytes / (h.bandwidth * efficiency(h, bytes)) + h.latency);
+    HopChoice hc{Algo::direct, path_of(h.topology), 0, bytes / (h.bandwidth * efficiency(h, bytes)) + h.latency};
+    if (h.is_mesh()) {
+      const mesh::MeshCost m = mesh::send_recv(h.mesh, h.members, bytes, mesh::Efficiency{h.bus_efficiency, h.half_bytes});
+      hc = {Algo::direct, Path::mesh, m.hops_per_step, m.time};
+    }
+    if (h.z_bandwidth > 0)
+      hc = with_zplane(h, hc, HopChoice{Algo::direct, Path::zplane, 0, bytes / (h.z_bandwidth * efficiency(h, bytes)) + h.z_latency});
+    c.hop[static_cast<std::size_t>(i)] = hc;
+    c.hops = i + 1;
+    if (hc.time > worst || i == 0) {
+      worst = std::max(worst, hc.time);
+      c.algo = hc.algo;
+      c.path = hc.path;
+    }
   }
-  return {worst, Algo::none};
+  c.time = worst;
+  return c;
+}
+
+Cost collective(Op op, const Group& g, double bytes) {
+  switch (op) {
+    case Op::all_reduce: return all_reduce(g, bytes);
+    case Op::reduce_scatter: return reduce_scatter(g, bytes);
+    case Op::all_gather: return all_gather(g, bytes);
+    case Op::all_to_all: return all_to_all(g, bytes);
+    case Op::send_recv: return send_recv(g, bytes);
+    case Op::none: break;
+  }
+  return {};
+}
+
+double hop_bytes(const Group& g, Op op, double bytes, int i) {
+  if (i < 0 || i >= g.hops) return 0;
+  switch (op) {
+    case Op::all_reduce: case Op::reduce_scatter: case Op::all_gather: {
+      double shard = bytes;
+      for (int j = 0; j < i; ++j) shard /= g.hop[static_cast<std::size_t>(j)].k;
+      return shard;
+    }
+    case Op::all_to_all: {
+      // What a member sends across this hop, as an all-to-all among the hop's k children.
+      const int k = g.hop[static_cast<std::size_t>(i)].k;
+      return k > 1 ? a2a_leaving(g, bytes, i, nullptr) * k / (k - 1.0) : 0.0;
+    }
+    case Op::send_recv: return bytes;
+    case Op::none: break;
+  }
+  return 0;
 }
 
 }  // namespace dojosim::collective

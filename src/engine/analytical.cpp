@@ -72,8 +72,9 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   d.tn = dv.eff.tile_n;
   const double gemm_bytes = fp8 ? 1.0 : 2.0;
 
-  // --- placement of groups: TP innermost, then CP, EP (inside DP), PP, DP outermost ---
-  const long long st_tp = 1, st_cp = s.tp, st_pp = 1LL * s.tp * s.cp, st_dp = 1LL * s.tp * s.cp * s.pp;
+  // --- placement of groups: innermost first in s.order (default TP, CP, PP, DP), EP inside DP ---
+  using K = Strategy::Kind;
+  const long long st_tp = s.stride(K::tp), st_cp = s.stride(K::cp), st_pp = s.stride(K::pp), st_dp = s.stride(K::dp);
   const auto g_tp = collective::place_group(sys, s.tp, st_tp);
   const auto g_cp = collective::place_group(sys, s.cp, st_cp);
   const auto g_pp = collective::place_group(sys, s.pp, st_pp);
@@ -110,7 +111,10 @@ Result evaluate(const Context& ctx, const Strategy& s) {
       ff += 2.0 * routed * h * mats * f / tp + 2.0 * tok * h * static_cast<double>(m.experts);
       act_width = routed / tok * f / tp;
       // Dispatch and combine all-to-all, forward and backward (docs/model.md#ep).
-      if (s.ep > 1) L.ep = 4.0 * collective::all_to_all(g_ep, routed * h * e / tp).time;
+      if (s.ep > 1) {
+        r.comm.ep = {g_ep, collective::all_to_all(g_ep, routed * h * e / tp), {{{collective::Op::all_to_all, routed * h * e / tp, 0.0}}}};
+        L.ep = 4.0 * r.comm.ep.cost.time;
+      }
     }
     // Attention core. FlashAttention: causal, the local query chunk against the whole
     // sequence, fused (no s^2 tensor in memory). Unfused (Megatron-LM 2021-22): batched
@@ -163,9 +167,12 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     // direction of activations [tok, h] (Megatron-LM; Korthikanti et al. 2022).
     if (s.tp > 1) {
       const double act = tok * h * 2.0;
-      collective::Cost c = s.sp ? collective::Cost{collective::all_gather(g_tp, act).time + collective::reduce_scatter(g_tp, act).time,
-                                                   collective::all_gather(g_tp, act).algo}
+      const collective::Cost ag = s.sp ? collective::all_gather(g_tp, act) : collective::Cost{};
+      collective::Cost c = s.sp ? collective::Cost{ag.time + collective::reduce_scatter(g_tp, act).time, ag.algo}
                                 : collective::all_reduce(g_tp, act);
+      using collective::Op;
+      r.comm.tp = s.sp ? GroupComm{g_tp, ag, {{{Op::all_gather, act, 0.0}, {Op::reduce_scatter, act, 0.0}}}}
+                       : GroupComm{g_tp, c, {{{Op::all_reduce, act, 0.0}}}};
       const double exposed = 1.0 - dv.eff.tp_comm_overlap;
       L.tp_fwd = 2.0 * c.time * exposed;
       L.tp_bwd = 2.0 * c.time * exposed;
@@ -175,7 +182,8 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     // compute; dK,dV travel back in the backward pass. Only the excess is exposed.
     if (s.cp > 1) {
       const double kv_chunk = 2.0 * b * (seq / cp) * kv / tp * 2.0;
-      const double hop = collective::send_recv(g_cp, kv_chunk).time;
+      r.comm.cp = {g_cp, collective::send_recv(g_cp, kv_chunk), {{{collective::Op::send_recv, kv_chunk, 0.0}}}};
+      const double hop = r.comm.cp.cost.time;
       const double fwd_exposed = std::max(0.0, (cp - 1) * hop - ta);
       const double bwd_exposed = std::max(0.0, 2.0 * (cp - 1) * hop - ta_bwd);
       L.cp = fwd_exposed + bwd_exposed;
@@ -212,8 +220,10 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   // boundary. With TP, each rank sends only its 1/tp slice and the receiver all-gathers it
   // over the fast intra-node links (scatter/gather optimisation, Narayanan et al. 2021 §4.1).
   double p2p = 0;
-  if (s.pp > 1)
-    p2p = collective::send_recv(g_pp, tok * h * 2.0 / tp).time + (s.tp > 1 && !s.sp ? collective::all_gather(g_tp, tok * h * 2.0).time : 0.0);
+  if (s.pp > 1) {
+    r.comm.pp = {g_pp, collective::send_recv(g_pp, tok * h * 2.0 / tp), {{{collective::Op::send_recv, tok * h * 2.0 / tp, 0.0}}}};
+    p2p = r.comm.pp.cost.time + (s.tp > 1 && !s.sp ? collective::all_gather(g_tp, tok * h * 2.0).time : 0.0);
+  }
   const double pp_comm_per_mb = s.pp > 1 ? 2.0 * s.vp * p2p : 0.0;
 
   // 1F1B / interleaved schedule: m steady-state slots of the slowest stage plus a fill and
@@ -269,7 +279,11 @@ Result evaluate(const Context& ctx, const Strategy& s) {
       t_ag = 0;
     }
     r.dp_algo = c.algo;
-    r.dp_zplane = g_dp.hops > 0 && g_dp.hop[static_cast<std::size_t>(g_dp.hops - 1)].zplane;
+    using collective::Op;
+    const double gathers = s.zero == 3 ? 2.0 * mb * (s.recompute == Recompute::full ? 1.5 : 1.0) : 1.0;
+    r.comm.dp = {g_dp, c, {{{s.zero == 0 ? Op::all_reduce : Op::reduce_scatter, grads, s.zero == 3 ? mb : 1.0},
+                            {s.zero == 0 ? Op::none : Op::all_gather, params16, gathers}}}};
+    for (int i = 0; i < c.hops; ++i) r.dp_zplane = r.dp_zplane || c.hop[static_cast<std::size_t>(i)].path == collective::Path::zplane;
     // Gradient reduction overlaps the last micro-batch's backward (bucketed, Megatron
     // --overlap-grad-reduce); the parameter all-gather overlaps the next forward.
     const double window_b = lay_n * L.bwd * (lay_n > 1 ? (lay_n - 1) / lay_n : 0.0);
@@ -281,6 +295,13 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     dp_hidden += (t_rs - rs_exposed) + (t_ag - ag_exposed);
   }
   r.breakdown.dp_comm = dp_exposed;
+  // Calls per step of the per-layer collectives (link-load pictures): TP 2 forward (twice
+  // with full recompute) and 2 backward per layer, CP (cp-1) forward and 2(cp-1) backward
+  // hops, EP 4 all-to-alls, PP one exchange each way per chunk boundary.
+  for (auto& t : r.comm.tp.traffic) t.calls = mb * lay_n * (2.0 * (s.recompute == Recompute::full ? 2.0 : 1.0) + 2.0);
+  r.comm.cp.traffic[0].calls = mb * lay_n * 3.0 * (cp - 1.0);
+  r.comm.ep.traffic[0].calls = mb * lay_n * 4.0;
+  r.comm.pp.traffic[0].calls = 2.0 * s.vp * mb;
   r.hidden_comm = dp_hidden;
 
   // --- optimizer step: Adam, memory-bound over the local shard ---

@@ -26,6 +26,7 @@ std::string Strategy::spec() const {
   std::string s = fmt::format("tp={},pp={},dp={},cp={},ep={},vp={},mbs={},gbs={},sp={},zero={},recompute={}", tp, pp, dp, cp,
                               ep, vp, mbs, gbs, sp ? "true" : "false", zero, recompute_name(recompute));
   if (spatial > 1) s += fmt::format(",spatial={}", spatial);
+  if (!default_order()) s += ",placement=" + placement();
   return s;
 }
 
@@ -40,10 +41,50 @@ std::string Strategy::options() const {
   return o;
 }
 
+namespace {
+const char* kind_name(Strategy::Kind k) {
+  switch (k) {
+    case Strategy::Kind::tp: return "tp";
+    case Strategy::Kind::cp: return "cp";
+    case Strategy::Kind::pp: return "pp";
+    case Strategy::Kind::dp: return "dp";
+  }
+  return "tp";
+}
+}  // namespace
+
+int Strategy::degree(Kind k) const {
+  switch (k) {
+    case Kind::tp: return tp;
+    case Kind::cp: return cp;
+    case Kind::pp: return pp;
+    case Kind::dp: return dp;
+  }
+  return 1;
+}
+
+long long Strategy::stride(Kind k) const {
+  long long s = 1;
+  for (Kind o : order) {
+    if (o == k) break;
+    s *= degree(o);
+  }
+  return s;
+}
+
+bool Strategy::default_order() const {
+  return order == std::array<Kind, 4>{Kind::tp, Kind::cp, Kind::pp, Kind::dp};
+}
+
+std::string Strategy::placement() const {
+  return fmt::format("{}-{}-{}-{}", kind_name(order[0]), kind_name(order[1]), kind_name(order[2]), kind_name(order[3]));
+}
+
 Strategy parse_strategy(const std::string& spec) {
   Strategy s;
   static const std::vector<std::string> keys{"tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gbs", "sp", "zero", "recompute",
-                                             "overlap_dp", "overlap_zero3", "weights", "attention", "spatial"};
+                                             "overlap_dp", "overlap_zero3", "weights", "attention", "spatial",
+                                             "placement"};
   for (const auto& raw : core::split(spec, ',')) {
     const std::string item = core::trim(raw);
     if (item.empty()) continue;
@@ -90,6 +131,28 @@ Strategy parse_strategy(const std::string& spec) {
       if (val == "flash") s.attention = 1;
       else if (val == "unfused") s.attention = 2;
       else throw InputError(where, fmt::format("attention={} is not a kernel", val), "flash or unfused", core::did_you_mean(val, kinds));
+    } else if (key == "placement") {
+      // placement=tp-cp-pp-dp: the four kinds, innermost first ('-', '/' or '.' between).
+      std::string v = val;
+      for (char& ch : v)
+        if (ch == '/' || ch == '.') ch = '-';
+      const auto parts = core::split(v, '-');
+      std::array<Strategy::Kind, 4> o{};
+      bool seen[4] = {false, false, false, false};
+      const std::vector<std::string> names{"tp", "cp", "pp", "dp"};
+      const std::string expected = "the four kinds tp, cp, pp, dp innermost first, e.g. placement=tp-cp-pp-dp";
+      if (parts.size() != 4) throw InputError(where, fmt::format("placement={} does not name tp, cp, pp and dp once each", val), expected);
+      for (std::size_t i = 0; i < 4; ++i) {
+        const std::string part = core::trim(parts[i]);
+        const auto it = std::find(names.begin(), names.end(), part);
+        if (it == names.end())
+          throw InputError(where, fmt::format("placement: '{}' is not a group kind", part), expected, core::did_you_mean(part, names));
+        const auto idx = static_cast<std::size_t>(it - names.begin());
+        if (seen[idx]) throw InputError(where, fmt::format("placement: '{}' appears twice", part), expected);
+        seen[idx] = true;
+        o[i] = static_cast<Strategy::Kind>(idx);
+      }
+      s.order = o;
     } else if (key == "weights") {
       const std::vector<std::string> modes{"auto", "sram", "dip"};
       if (val == "auto") s.weights = Residency::automatic;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <string_view>
+#include <algorithm>
+#include <array>
 
 #include "dojosim/core/units.hpp"
 
@@ -27,8 +29,93 @@ nlohmann::ordered_json strategy_json(const parallel::Strategy& s) {
   j["precision"] = std::string(hardware::precision_name(s.precision));
   j["seq"] = s.seq;
   j["spatial"] = s.spatial;
+  j["placement"] = s.placement();
   return j;
 }
+
+namespace {
+
+struct NamedComm {
+  const char* name;
+  const engine::GroupComm* comm;
+};
+std::array<NamedComm, 5> groups_of(const engine::Result& r) {
+  return {{{"tp", &r.comm.tp}, {"cp", &r.comm.cp}, {"ep", &r.comm.ep}, {"pp", &r.comm.pp}, {"dp", &r.comm.dp}}};
+}
+
+std::string child_name(const hardware::System& sys, int level) {
+  return level == 0 ? sys.device.name : sys.levels[static_cast<std::size_t>(level - 1)].name;
+}
+
+// Largest mesh hop count per algorithm step over the levels that used the mesh.
+int mesh_hops(const collective::Cost& c) {
+  int h = 0;
+  for (int i = 0; i < c.hops; ++i)
+    if (c.hop[static_cast<std::size_t>(i)].path == collective::Path::mesh) h = std::max(h, c.hop[static_cast<std::size_t>(i)].mesh_hops);
+  return h;
+}
+
+nlohmann::ordered_json comm_json(const engine::GroupComm& gc, const hardware::System& sys) {
+  nlohmann::ordered_json j;
+  const auto& c = gc.cost;
+  const auto& t = gc.traffic[0];
+  j["op"] = collective::op_name(t.op);
+  j["members"] = gc.group.size;
+  j["bytes_per_call"] = t.bytes;
+  j["calls_per_step"] = t.calls;
+  j["time_per_call_s"] = c.time;
+  j["path"] = collective::path_name(c.path);
+  j["algorithm"] = collective::algo_name(c.algo);
+  if (mesh_hops(c) > 0) j["hops_per_step"] = mesh_hops(c);
+  auto& levels = j["levels"];
+  levels = nlohmann::ordered_json::array();
+  for (int i = 0; i < gc.group.hops && i < c.hops; ++i) {
+    const auto& h = gc.group.hop[static_cast<std::size_t>(i)];
+    const auto& ch = c.hop[static_cast<std::size_t>(i)];
+    nlohmann::ordered_json l;
+    l["level"] = sys.levels[static_cast<std::size_t>(h.level)].name;
+    l["fan_in"] = h.k;
+    l["path"] = collective::path_name(ch.path);
+    l["algorithm"] = collective::algo_name(ch.algo);
+    l["time_s"] = ch.time;
+    if (h.is_mesh()) {
+      const auto& m = h.members;
+      l["shape"] = fmt::format("{}x{}", m.rows, m.cols);
+      l["of"] = child_name(sys, h.level);
+      l["spacing"] = {m.row_spacing, m.col_spacing};
+      l["links_shared_by"] = {{"horizontal", m.share_h}, {"vertical", m.share_v}};
+      l["irregular"] = m.irregular;
+      if (ch.path == collective::Path::mesh) l["hops_per_step"] = ch.mesh_hops;
+    }
+    levels.push_back(l);
+  }
+  return j;
+}
+
+std::string comm_text(const engine::GroupComm& gc, const hardware::System& sys) {
+  std::string o;
+  const auto& c = gc.cost;
+  for (int i = 0; i < gc.group.hops && i < c.hops; ++i) {
+    const auto& h = gc.group.hop[static_cast<std::size_t>(i)];
+    const auto& ch = c.hop[static_cast<std::size_t>(i)];
+    if (!o.empty()) o += "; ";
+    o += fmt::format("{} {} {}", sys.levels[static_cast<std::size_t>(h.level)].name, collective::path_name(ch.path),
+                     collective::algo_name(ch.algo));
+    if (h.is_mesh()) {
+      const auto& m = h.members;
+      o += fmt::format(" {}x{} {}s", m.rows, m.cols, child_name(sys, h.level));
+      if (m.row_spacing > 1 || m.col_spacing > 1) o += fmt::format(" spaced {}x{}", m.row_spacing, m.col_spacing);
+      if (ch.path == collective::Path::mesh) o += fmt::format(", {} hop{}/step", ch.mesh_hops, ch.mesh_hops == 1 ? "" : "s");
+      if (m.share_h > 1 || m.share_v > 1) o += fmt::format(", links shared by {}x{}", m.share_h, m.share_v);
+      if (m.irregular) o += " (irregular)";
+    } else {
+      o += fmt::format(" k={}", h.k);
+    }
+  }
+  return o;
+}
+
+}  // namespace
 
 nlohmann::ordered_json result_json(const engine::Result& r, const hardware::System& sys, const Economics& econ) {
   nlohmann::ordered_json j;
@@ -73,6 +160,10 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
   j["hidden_comm_s"] = r.hidden_comm;
   j["collectives"] = {{"tp", collective::algo_name(r.tp_algo)}, {"dp", collective::algo_name(r.dp_algo)},
                       {"dp_path", r.dp_zplane ? "zplane" : "fabric"}};
+  auto& comm = j["communication"];
+  comm = nlohmann::ordered_json::object();
+  for (const auto& g : groups_of(r))
+    if (g.comm->active()) comm[g.name] = comm_json(*g.comm, sys);
   if (econ.present) {
     j["energy_j_per_step"] = econ.energy_j_per_step;
     j["power_w"] = econ.power_w;
@@ -122,6 +213,19 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
   if (r.halo_bytes > 0)
     o += fmt::format("  (halo exchange: {} received per device per step)\n", format_quantity(r.halo_bytes, Dim::bytes));
   if (r.hidden_comm > 0) o += fmt::format("  (hidden under compute: {:.4g} s of DP communication)\n", r.hidden_comm);
+  bool any = false;
+  for (const auto& g : groups_of(r)) {
+    if (!g.comm->active()) continue;
+    if (!any) o += "communication (per group: collective per call; each level's path, algorithm, placement)\n";
+    any = true;
+    const auto& t = g.comm->traffic[0];
+    const auto& t2 = g.comm->traffic[1];
+    const std::string also = t2.op == collective::Op::none ? std::string()
+                                                           : fmt::format(" (and {} of {} x {:.4g})", collective::op_name(t2.op),
+                                                                         format_quantity(t2.bytes, Dim::bytes), t2.calls);
+    o += fmt::format("  {:<3} {} of {} x {:.4g}/step, {:.4g} s each{}: {}\n", g.name, collective::op_name(t.op),
+                     format_quantity(t.bytes, Dim::bytes), t.calls, g.comm->cost.time, also, comm_text(*g.comm, sys));
+  }
   const auto& M = r.memory;
   o += fmt::format("memory per device: {} of {} ({})\n", format_quantity(M.per_device(), Dim::bytes),
                    format_quantity(M.capacity, Dim::bytes),

@@ -1,39 +1,55 @@
 // Collective communication priced on the levels of a system that a group spans.
 //
 // A Group is a set of `size` devices placed `stride` devices apart (TP innermost, then
-// CP, EP, PP, DP outward). `place_group` finds, for each topology level the group
-// crosses, the fan-in k (members per instance of that level divided by members per
-// instance of the level below), the bandwidth each member gets there, the latency per
-// step, and the bus-efficiency curve. Collectives are hierarchical: a reduce-scatter
-// inside the innermost level, then across the next level on the shards, and so on
-// (all-gather in reverse); at each hop the cheapest algorithm among ring,
-// halving-doubling (power-of-two k) and double binary tree is used.
+// CP, EP, PP, DP outward by default; see parallel::Strategy::stride). `place_group` finds,
+// for each topology level the group crosses, the fan-in k (members per instance of that
+// level divided by members per instance of the level below), the bandwidth each member
+// gets there, the latency per step, and the bus-efficiency curve. Collectives are
+// hierarchical: a reduce-scatter inside the innermost level, then across the next level
+// on the shards, and so on (all-gather in reverse).
 //
-// Closed forms at one level with fan-in p, bandwidth B, latency a, efficiency 1:
+// Switched, fat-tree, ring and torus levels: at each hop the cheapest of ring,
+// halving-doubling (power-of-two k) and double binary tree. Closed forms at one level
+// with fan-in p, bandwidth B, latency a, efficiency 1:
 //   ring all-reduce      2 (p-1)/p * S/B + 2 (p-1) a
 //   halving-doubling     2 (p-1)/p * S/B + 2 log2(p) a
 //   double binary tree   2 S/B + 2 ceil(log2 p) a     (NCCL's tree; wins on latency)
 //   reduce-scatter / all-gather: half of the ring all-reduce.
-// Contract: every function is pure and allocation-free (hot path of search).
+// 2D-mesh levels (Dojo): the k members occupy a sub-rectangle of the level's mesh
+// (Hop::members) and are priced by collective/mesh2d.hpp (snake ring or dimension-wise,
+// the faster for the message size). Beyond the tile, the Dojo Z-plane (TTPoE between
+// DIPs, priced as a switch) replaces the mesh for a message whenever it is faster.
+//
+// Contract: every function here is pure and allocation-free (hot path of search).
 #pragma once
 
 #include <array>
 
+#include "dojosim/collective/algo.hpp"
+#include "dojosim/collective/mesh2d.hpp"
 #include "dojosim/hardware/system.hpp"
 
 namespace dojosim::collective {
 
-enum class Algo { none, ring, halving_doubling, tree };
-const char* algo_name(Algo a);
-enum class Path { mesh, zplane };
-
 struct Hop {
   int level = 0;         // index into System::levels
   int k = 1;             // fan-in at this level
-  double bandwidth = 0;  // B/s per member per direction (effective, algorithm-independent)
-  double latency = 0;    // s per algorithm step
+  double bandwidth = 0;  // B/s per member per direction (effective, algorithm-independent);
+                         // mesh levels: per link per direction, shared by a child's devices
+  double latency = 0;    // s per algorithm step (mesh levels: per hop)
   double bus_efficiency = 1, half_bytes = 0;
-  bool zplane = false;   // Dojo: this hop uses the TTPoE Z-plane instead of the mesh
+  hardware::Topology topology = hardware::Topology::switched;
+  // Mesh levels: the level's grid of children (link bandwidth already divided among the
+  // devices of a child) and the sub-rectangle the group's k members occupy in it.
+  mesh::Mesh2D mesh{};
+  mesh::Members members{};
+  // Dojo beyond the tile: the Z-plane alternative, B/s per member and s per message (0 = none).
+  double z_bandwidth = 0, z_latency = 0;
+  // Kept for callers written before the per-message choice: the Z-plane has more
+  // bandwidth per member than a ring on this hop's links (its old meaning). The path a
+  // collective actually took is Cost::hop[i].path.
+  bool zplane = false;
+  [[nodiscard]] bool is_mesh() const { return topology == hardware::Topology::mesh2d; }
 };
 
 struct Group {
@@ -46,9 +62,20 @@ struct Group {
 // Places a group of `size` members `stride` devices apart, starting at device 0.
 Group place_group(const hardware::System& sys, int size, long long stride);
 
+// What one hop of a collective used.
+struct HopChoice {
+  Algo algo = Algo::none;
+  Path path = Path::none;
+  int mesh_hops = 0;  // mesh: hops of the longest message of one step
+  double time = 0;    // s spent at this hop
+};
+
 struct Cost {
   double time = 0;
   Algo algo = Algo::none;  // algorithm of the most expensive hop
+  Path path = Path::none;  // path of the most expensive hop
+  int hops = 0;            // entries of `hop` in use (one per Group hop)
+  std::array<HopChoice, 8> hop{};
 };
 
 // S is the full buffer size in bytes on each member (before reduce-scatter / after all-gather).
@@ -59,6 +86,12 @@ Cost all_gather(const Group& g, double bytes, Algo force = Algo::none);
 Cost all_to_all(const Group& g, double bytes);
 // Point-to-point between neighbours of the group (pipeline stages).
 Cost send_recv(const Group& g, double bytes);
+// Dispatch by operation (Op::none costs nothing).
+Cost collective(Op op, const Group& g, double bytes);
+
+// Bytes per member that hop `i` of a hierarchical `op` on `bytes` works on (the shard
+// left by the hops inside it).
+double hop_bytes(const Group& g, Op op, double bytes, int i);
 
 // Achieved fraction of bandwidth for a message of `bytes` at a hop.
 inline double efficiency(const Hop& h, double bytes) {

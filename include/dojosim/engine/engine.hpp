@@ -7,6 +7,7 @@
 // user left out with the fastest feasible values. Formulas: docs/model.md.
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,25 @@ struct Placement {
   [[nodiscard]] bool streams() const { return stream_bytes + host_bytes > 0; }
 };
 
+// What one kind of parallel group (tp, cp, ep, pp, dp) communicated in a step: where its
+// members sit (the Group: levels, fan-in, mesh sub-rectangles), the cost of its main
+// collective with the path and algorithm of each level, and its traffic per step (for
+// link-load pictures). Filled by the engine; reports only format it.
+struct GroupComm {
+  struct Traffic {
+    collective::Op op = collective::Op::none;
+    double bytes = 0;  // per member per call (the buffer of collective::collective)
+    double calls = 0;  // per step
+  };
+  collective::Group group;
+  collective::Cost cost;  // of traffic[0], one call
+  std::array<Traffic, 2> traffic{};
+  [[nodiscard]] bool active() const { return !group.trivial() && traffic[0].op != collective::Op::none; }
+};
+struct Communication {
+  GroupComm tp, cp, ep, pp, dp;
+};
+
 struct Result {
   parallel::Strategy strategy;
   double step_time = 0;
@@ -68,6 +88,7 @@ struct Result {
   double hidden_comm = 0;  // communication overlapped with compute
   collective::Algo dp_algo = collective::Algo::none, tp_algo = collective::Algo::none;
   bool dp_zplane = false;
+  Communication comm;  // per group: placement, path and algorithm (docs/dojo.md#placement)
   std::vector<std::string> notes;  // choices and caveats, for the report
   // What tokens_per_step counts: "tokens" (transformers), "images" or "clips" (vision:
   // tokens_per_step is then samples per step).

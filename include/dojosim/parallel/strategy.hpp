@@ -6,6 +6,7 @@
 // with the reason when a fully resolved strategy is invalid for a model and system.
 #pragma once
 
+#include <array>
 #include <string>
 
 #include "dojosim/hardware/system.hpp"
@@ -36,6 +37,12 @@ struct Strategy {
   // Vision: feature maps split along their rows over `spatial` neighbouring devices, with
   // halo exchange (1 = no split; must be 1 for transformers).
   int spatial = 1;
+  // Placement order of the groups on the devices, innermost first (`placement=tp-cp-pp-dp`,
+  // the default): the first kind takes consecutive devices (on Dojo, a compact
+  // sub-rectangle of a tile), each next kind is strided by the product of the ones before
+  // it. EP groups sit inside DP. docs/dojo.md#placement.
+  enum class Kind : unsigned char { tp, cp, pp, dp };
+  std::array<Kind, 4> order{Kind::tp, Kind::cp, Kind::pp, Kind::dp};
   // Which keys the user gave (the rest are chosen by the resolver).
   struct Given {
     bool tp = false, pp = false, dp = false, cp = false, ep = false, vp = false, mbs = false, gbs = false,
@@ -47,6 +54,12 @@ struct Strategy {
   [[nodiscard]] std::string spec() const;  // "tp=8,pp=1,..." fully resolved (",spatial=N" when N > 1)
   // The options that differ from their defaults (",overlap_dp=false,weights=dip"), or "".
   [[nodiscard]] std::string options() const;
+  [[nodiscard]] int degree(Kind k) const;
+  // Devices between neighbouring members of a group of this kind (product of the degrees
+  // of the kinds placed inside it).
+  [[nodiscard]] long long stride(Kind k) const;
+  [[nodiscard]] bool default_order() const;
+  [[nodiscard]] std::string placement() const;  // "tp-cp-pp-dp"
 };
 
 // Parses "tp=8,pp=2,sp=true,recompute=selective". Unknown keys and bad values are
