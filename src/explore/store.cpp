@@ -122,6 +122,19 @@ Store::Store(const std::string& path, Mode mode) : path_(path), st_(std::make_un
     throw InputError(Location{path, 0, 0, ""}, fmt::format("cannot open the database: {}", msg),
                      "a writable path for a new file, or an existing sweep database");
   }
+  // The destructor does not run when the constructor throws: close the handle here.
+  try {
+    init(mode);
+  } catch (...) {
+    st_.reset();
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+void Store::init(Mode mode) {
+  const std::string& path = path_;
   sqlite3_busy_timeout(db_, 10000);
   // Is this a sweep database? An empty file or a fresh one has no tables (user_version 0).
   int version = -1;
@@ -181,7 +194,7 @@ Store::~Store() {
       sqlite3_free(err);
     }
     st_.reset();
-    sqlite3_close(db_);
+    sqlite3_close_v2(db_);
   }
 }
 

@@ -74,6 +74,7 @@ class Store {
   [[nodiscard]] const std::string& path() const { return path_; }
 
  private:
+  void init(Mode mode);  // everything after opening the file (the constructor closes it on failure)
   void exec(const char* sql) const;
   std::string path_;
   sqlite3* db_ = nullptr;
