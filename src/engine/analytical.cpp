@@ -72,9 +72,14 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   d.tn = dv.eff.tile_n;
   const double gemm_bytes = fp8 ? 1.0 : 2.0;
 
-  // --- placement of groups: innermost first in s.order (default TP, CP, PP, DP), EP inside DP ---
+  // --- placement of groups: innermost first in the given order, else the system's
+  // convention (GPU: Megatron-Core's tp-cp-dp-pp; Dojo: tp-cp-pp-dp); EP inside DP ---
   using K = Strategy::Kind;
-  const long long st_tp = s.stride(K::tp), st_cp = s.stride(K::cp), st_pp = s.stride(K::pp), st_dp = s.stride(K::dp);
+  Strategy placed = s;
+  placed.order = s.effective_order(sys.is_dojo());
+  r.strategy.order = placed.order;
+  const long long st_tp = placed.stride(K::tp), st_cp = placed.stride(K::cp), st_pp = placed.stride(K::pp),
+                  st_dp = placed.stride(K::dp);
   const auto g_tp = collective::place_group(sys, s.tp, st_tp);
   const auto g_cp = collective::place_group(sys, s.cp, st_cp);
   const auto g_pp = collective::place_group(sys, s.pp, st_pp);

@@ -73,7 +73,12 @@ long long Strategy::stride(Kind k) const {
 }
 
 bool Strategy::default_order() const {
-  return order == std::array<Kind, 4>{Kind::tp, Kind::cp, Kind::pp, Kind::dp};
+  return !order_given;
+}
+
+std::array<Strategy::Kind, 4> Strategy::effective_order(bool dojo) const {
+  if (order_given) return order;
+  return dojo ? std::array<Kind, 4>{Kind::tp, Kind::cp, Kind::pp, Kind::dp} : std::array<Kind, 4>{Kind::tp, Kind::cp, Kind::dp, Kind::pp};
 }
 
 std::string Strategy::placement() const {
@@ -153,6 +158,7 @@ Strategy parse_strategy(const std::string& spec) {
         o[i] = static_cast<Strategy::Kind>(idx);
       }
       s.order = o;
+      s.order_given = true;
     } else if (key == "weights") {
       const std::vector<std::string> modes{"auto", "sram", "dip"};
       if (val == "auto") s.weights = Residency::automatic;

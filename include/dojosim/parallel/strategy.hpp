@@ -37,12 +37,15 @@ struct Strategy {
   // Vision: feature maps split along their rows over `spatial` neighbouring devices, with
   // halo exchange (1 = no split; must be 1 for transformers).
   int spatial = 1;
-  // Placement order of the groups on the devices, innermost first (`placement=tp-cp-pp-dp`,
-  // the default): the first kind takes consecutive devices (on Dojo, a compact
-  // sub-rectangle of a tile), each next kind is strided by the product of the ones before
-  // it. EP groups sit inside DP. docs/dojo.md#placement.
+  // Placement order of the groups on the devices, innermost first (`placement=tp-cp-dp-pp`):
+  // the first kind takes consecutive devices (on Dojo, a compact sub-rectangle of a tile),
+  // each next kind is strided by the product of the ones before it; EP groups sit inside
+  // DP. When not given (`order_given` false) the engine uses the system's convention:
+  // Megatron-Core's tp-cp-(ep)-dp-pp on GPU clusters and TPUs, tp-cp-pp-dp on Dojo (TP on a
+  // tile, PP across tiles, DP across trays and cabinets). docs/dojo.md#placement.
   enum class Kind : unsigned char { tp, cp, pp, dp };
   std::array<Kind, 4> order{Kind::tp, Kind::cp, Kind::pp, Kind::dp};
+  bool order_given = false;
   // Which keys the user gave (the rest are chosen by the resolver).
   struct Given {
     bool tp = false, pp = false, dp = false, cp = false, ep = false, vp = false, mbs = false, gbs = false,
@@ -58,7 +61,9 @@ struct Strategy {
   // Devices between neighbouring members of a group of this kind (product of the degrees
   // of the kinds placed inside it).
   [[nodiscard]] long long stride(Kind k) const;
-  [[nodiscard]] bool default_order() const;
+  [[nodiscard]] bool default_order() const;  // true unless the user gave a placement
+  // The order the engine uses on a system: the given one, else the system's convention.
+  [[nodiscard]] std::array<Kind, 4> effective_order(bool dojo) const;
   [[nodiscard]] std::string placement() const;  // "tp-cp-pp-dp"
 };
 
