@@ -13,7 +13,9 @@
 #include "dojosim/economics/params.hpp"
 #include "dojosim/economics/power.hpp"
 #include "dojosim/engine/engine.hpp"
+#include "dojosim/explore/search.hpp"
 #include "dojosim/explore/sweep.hpp"
+#include "dojosim/workload/workload.hpp"
 #include "dojosim/report/result.hpp"
 
 namespace dojosim::explore {
@@ -88,7 +90,7 @@ struct Cache {
     hardware::System sys;
   };
   std::deque<Entry> systems;
-  std::map<std::string, workload::Transformer> models;
+  std::map<std::string, workload::Workload> models;
 
   const hardware::System& system(const std::string& spec, const std::vector<std::string>& overrides) {
     std::string key = spec;
@@ -99,49 +101,41 @@ struct Cache {
     systems.push_back(Entry{key, hardware::load_system(spec, overrides)});
     return systems.back().sys;
   }
-  const workload::Transformer& model(const std::string& spec) {
+  const workload::Workload& model(const std::string& spec) {
     auto it = models.find(spec);
-    if (it == models.end()) it = models.emplace(spec, workload::load_model(spec)).first;
+    if (it == models.end()) it = models.emplace(spec, workload::load_workload(spec)).first;
     return it->second;
   }
 };
 
 thread_local Cache tl_cache;
 
-// Energy and cost of one step: the same mapping of the engine's breakdown onto the power
-// model's phases as `dojosim run` (apps/dojosim/economics_bridge.cpp), with the sweep's
-// economics assumptions. tests/e2e checks that a sweep row equals `run --format json`.
-report::Economics step_economics(const hardware::System& sys, const engine::Result& r,
-                                 const economics::EconomicsParams& params) {
-  economics::Activity a{};
-  const auto& b = r.breakdown;
-  a.step_time_s = r.step_time;
-  a.compute_s = b.compute;
-  a.memory_bound_s = b.memory_stream + b.optimizer;
-  a.communication_s = b.exposed_comm();
-  a.idle_s = std::max(0.0, r.step_time - a.compute_s - a.memory_bound_s - a.communication_s);
-  const double peak = sys.device.peak_for(r.strategy.precision) * static_cast<double>(r.devices);
-  a.utilisation = b.compute > 0 ? std::clamp(r.hardware_flops_per_step / (peak * b.compute), 0.0, 1.0) : 0.0;
-  a.overlapped_communication_s = std::min(r.hidden_comm, a.compute_s + a.memory_bound_s);
-  const auto e = economics::evaluate_step(sys, a, r.model_flops_per_step, params);
-  report::Economics out;
-  out.present = true;
-  out.energy_j_per_step = e.energy_j_per_step();
-  out.power_w = e.power_w();
-  out.cost_usd_per_step = e.cost_usd_per_step();
-  return out;
-}
-
-// The strategy of a point: a given SPEC completed like `dojosim run` does, or "best".
-engine::Result choose(const engine::Context& ctx, const Point& p, const workload::Transformer& m,
-                      const hardware::System& sys) {
-  parallel::Strategy s = p.strategy == "best" ? parallel::parse_strategy("") : parallel::parse_strategy(p.strategy);
+// The strategy of a point: a given SPEC completed like `dojosim run` does; "best" is
+// `run`'s fastest feasible plan for the time objective, and the cost- or energy-optimal
+// plan of `dojosim search` for those objectives.
+engine::Result choose(const engine::Context& ctx, const Point& p, const workload::Workload& w, const hardware::System& sys,
+                      const economics::EconomicsParams& params) {
+  const bool best = p.strategy == "best";
+  parallel::Strategy s = best ? parallel::parse_strategy("") : parallel::parse_strategy(p.strategy);
   s.precision = hardware::parse_precision(p.precision);
   s.seq = ctx.seq;
+  if (best && p.objective != "time") {
+    SearchOptions opt;
+    opt.objective = parse_objective(p.objective);
+    opt.top = 1;
+    opt.threads = 1;  // sweeps parallelise over points
+    opt.econ = params;
+    return search(ctx, s, opt).ranked.front().result;
+  }
   const auto& g = s.given;
+  if (w.vision()) {
+    if (!(g.dp && g.mbs && g.gbs && g.zero && g.recompute && g.spatial)) return engine::resolve(ctx, s);
+    parallel::check_strategy(s, w.network, sys);
+    return engine::evaluate(ctx, s);
+  }
   const bool complete = g.tp && g.pp && g.dp && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute && (g.cp || s.cp == 1);
   if (!complete) return engine::resolve(ctx, s);  // fastest feasible for the keys left out
-  parallel::check_strategy(s, m, sys);
+  parallel::check_strategy(s, w.transformer, sys);
   return engine::evaluate(ctx, s);
 }
 
@@ -162,12 +156,14 @@ PointResult evaluate_point(const Point& p) {
       (economics::is_economics_key(a) ? econ_overrides : sys_overrides).push_back(a);
     }
     const auto& sys = tl_cache.system(p.system, sys_overrides);
-    const auto& m = tl_cache.model(p.model);
+    const auto& w = tl_cache.model(p.model);
     const auto params = economics::parse_params(econ_overrides, {}, "set");
-    const long long seq = p.seq > 0 ? p.seq : std::min<long long>(m.max_seq, 2048);
-    const engine::Context ctx{&sys, &m, seq};
-    const engine::Result r = choose(ctx, p, m, sys);
-    const auto econ = step_economics(sys, r, params);
+    if (w.vision() && p.seq > 0)
+      throw core::InputError({"seq", 0, 0, "seq"}, fmt::format("seq does not apply to {}, a vision network", w.name()), "no seq");
+    const long long seq = w.vision() ? 0 : p.seq > 0 ? p.seq : std::min<long long>(w.transformer.max_seq, 2048);
+    const engine::Context ctx = w.vision() ? engine::Context{&sys, nullptr, 0, &w.network} : engine::Context{&sys, &w.transformer, seq};
+    const engine::Result r = choose(ctx, p, w, sys, params);
+    const auto econ = Pricer(sys, params).summary(r);
     out.strategy = r.strategy.spec();
     out.devices = r.devices;
     out.has_metrics = true;
@@ -188,9 +184,7 @@ PointResult evaluate_point(const Point& p) {
                               core::format_quantity(r.memory.capacity, core::Dim::bytes));
     }
     if (p.strategy == "best" && p.objective != "time")
-      out.note = fmt::format("objective {}: the strategy is the fastest feasible one (engine::resolve); "
-                             "a {}-optimal search is not wired into sweeps yet",
-                             p.objective, p.objective);
+      out.note = fmt::format("objective {}: the strategy is the {}-optimal plan of dojosim search", p.objective, p.objective);
   } catch (const core::Infeasible& e) {
     out.status = Status::infeasible;
     out.error = one_line(e.what());

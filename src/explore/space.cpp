@@ -10,6 +10,7 @@
 #include "dojosim/core/text.hpp"
 #include "dojosim/economics/params.hpp"
 #include "dojosim/explore/sweep.hpp"
+#include "dojosim/workload/workload.hpp"
 #include "dojosim/hardware/system.hpp"
 #include "dojosim/parallel/strategy.hpp"
 #include "dojosim/workload/transformer.hpp"
@@ -372,9 +373,9 @@ Space parse_space(const std::string& text, const std::string& file) {
     }
     s.systems.push_back(core::trim(it.text));
   }
-  for (const auto& it : scalar_list(r, "models", true, "a list of models: zoo names (gpt3-175b), config.json or YAML files")) {
+  for (const auto& it : scalar_list(r, "models", true, "a list of models: zoo names (gpt3-175b, resnet50, tesla-video:cameras=8), config.json, ONNX or YAML files")) {
     try {
-      (void)workload::load_model(it.text);
+      (void)workload::load_workload(it.text);
     } catch (const core::Error& e) {
       relocate(e, it.where, fmt::format("model '{}'", it.text));
     }

@@ -25,3 +25,6 @@ cli_test(sweep_export_missing_db 2 "no such sweep database" sweep --export csv -
 cli_test(sweep_export_not_a_db 2 "not a sweep database" sweep --export csv --db ${SWEEP_SPACES}/bad_key.yaml)
 cli_test(sweep_export_format 2 "csv" sweep --export xml --db ${NEVER_DB})
 cli_test(sweep_help_mpi 0 "(mpirun -np N dojosim sweep|built without MPI)" sweep --help)
+add_test(NAME e2e.sweep_objective COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/sweep_objective.sh $<TARGET_FILE:dojosim>
+         ${SWEEP_SPACES}/objective.yaml ${SWEEP_WORK}/objective)
+set_tests_properties(e2e.sweep_objective PROPERTIES LABELS e2e TIMEOUT 120)
