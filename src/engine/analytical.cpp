@@ -64,6 +64,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   d.peak_gemm = dv.peak_for(s.precision);
   d.peak_vec = dv.peak_for(Precision::bf16);
   d.gemm_eff = dv.eff.gemm_max[static_cast<std::size_t>(s.precision)];
+  d.k_half = dv.eff.gemm_k_half[static_cast<std::size_t>(s.precision)];
   d.attn_eff = dv.eff.gemm_max[static_cast<std::size_t>(Precision::bf16)] * dv.eff.attention_efficiency;
   d.bw = dv.memory_bandwidth() * dv.eff.memory_efficiency;
   d.overhead = dv.eff.kernel_overhead;

@@ -20,6 +20,7 @@ constexpr double kWorkspaceGpu = 2.0e9;     // CUDA context, NCCL and cuBLAS wor
 struct Dev {
   double peak_gemm, peak_vec, gemm_eff, attn_eff, bw, overhead;
   int units, tm, tn;
+  double k_half = 0;  // GEMM size curve: efficiency x K / (K + k_half)
 };
 
 // Compute-bound time of `batch` identical GEMMs (M x N x K each) in one kernel, with wave
@@ -29,7 +30,8 @@ inline double gemm_compute_time(const Dev& d, double M, double N, double K, doub
   const double tiles = std::ceil(M / d.tm) * std::ceil(N / d.tn) * batch;
   const double waves = std::ceil(tiles / d.units);
   const double q = tiles / (waves * d.units);
-  return flops / (d.peak_gemm * d.gemm_eff * q);
+  const double size = d.k_half > 0 ? K / (K + d.k_half) : 1.0;
+  return flops / (d.peak_gemm * d.gemm_eff * q * size);
 }
 
 // --- compute: GEMM time with wave quantisation (docs/model.md#gemm) ---

@@ -138,6 +138,11 @@ Efficiency read_efficiency(const Reader& r) {
       e.gemm_max[i] = g->number(kPrecisionNames[i], 0.0, Bounds{0.0, 1.0, true});
     g->finish();
   }
+  if (auto g = r.optional_map("gemm_k_half")) {
+    for (std::size_t i = 0; i < kPrecisionNames.size(); ++i)
+      e.gemm_k_half[i] = g->number(kPrecisionNames[i], 0.0, Bounds{0.0, 1e6, true});
+    g->finish();
+  }
   e.tile_m = static_cast<int>(r.integer("tile_m", 128, 1, 4096));
   e.tile_n = static_cast<int>(r.integer("tile_n", 128, 1, 4096));
   e.memory_efficiency = r.number("memory_efficiency", 0.8, Bounds{0.01, 1.0});
@@ -357,6 +362,8 @@ YAML::Node system_to_yaml(const System& s) {
   YAML::Node eff;
   for (std::size_t i = 0; i < kPrecisions; ++i)
     if (s.device.peak[i] > 0) eff["gemm_max"][kPrecisionNames[i]] = s.device.eff.gemm_max[i];
+  for (std::size_t i = 0; i < kPrecisions; ++i)
+    if (s.device.peak[i] > 0 && s.device.eff.gemm_k_half[i] > 0) eff["gemm_k_half"][kPrecisionNames[i]] = s.device.eff.gemm_k_half[i];
   eff["tile_m"] = s.device.eff.tile_m;
   eff["tile_n"] = s.device.eff.tile_n;
   eff["memory_efficiency"] = s.device.eff.memory_efficiency;
@@ -456,6 +463,7 @@ void register_hardware(core::Registry& r) {
   r.add({"topology", "torus3d", "3D torus (TPU v4/v5p slices).", with({{"dims", "list", "", "", "x, y, z"}})});
   r.add({"efficiency", "device", "Per-device calibration of achieved vs. peak throughput (device.efficiency).",
          {{"gemm_max.<precision>", "float", "", "bf16 value", "achieved fraction of peak for large GEMMs"},
+          {"gemm_k_half.<precision>", "float", "", "0", "reduction depth K at which GEMM efficiency halves (size curve K/(K+k_half); 0 = none)"},
           {"tile_m", "int", "", "128", "GEMM output tile rows (wave quantisation)"},
           {"tile_n", "int", "", "128", "GEMM output tile columns"},
           {"memory_efficiency", "float", "", "0.8", "achieved fraction of memory bandwidth for streaming ops"},

@@ -37,6 +37,9 @@ struct MemoryTier {
 // + kernel_overhead; memory-bound op time = bytes / (bw * memory_efficiency) + overhead.
 struct Efficiency {
   std::array<double, kPrecisions> gemm_max{};  // achieved fraction of peak for large GEMMs
+  // GEMM size curve: efficiency x K / (K + gemm_k_half[prec]) for reduction depth K (0 = none).
+  // From published GEMM sweeps (docs/validation.md#gemm-size-curve).
+  std::array<double, kPrecisions> gemm_k_half{};
   int tile_m = 128, tile_n = 128;              // output tile of the GEMM kernels (wave quantisation)
   double memory_efficiency = 0.8;              // achieved fraction of memory bandwidth
   double kernel_overhead = 4e-6;               // s per kernel (launch + tail)
