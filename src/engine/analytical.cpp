@@ -89,6 +89,14 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   const auto g_dp = collective::place_group(sys, static_cast<int>(1LL * s.dp * s.cp), s.cp > 1 ? st_cp : st_dp);
   const auto g_ep = collective::place_group(sys, s.ep, st_dp);
 
+  // Fraction of each stage's layers that full recompute recomputes: all of them, or
+  // `recompute_layers` of them (Megatron-LM's --recompute-method block
+  // --recompute-num-layers N); the other layers keep their activations.
+  const double stage_layers_est = s.pp == 1 ? static_cast<double>(m.layers) : std::ceil(static_cast<double>(m.layers) / pp);
+  const double phi = s.recompute != Recompute::full ? 0.0
+                     : s.recompute_layers > 0 ? std::min(1.0, s.recompute_layers / stage_layers_est)
+                                              : 1.0;
+
   // --- per-layer costs (docs/model.md#layer) ---
   const double tok = b * seq / cp;                 // tokens per micro-batch on this device
   const double tok_sp = s.sp ? tok / tp : tok;     // tokens held outside TP regions
@@ -163,8 +171,8 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     L.flops_fwd = ff + attn_flops;
     L.attn_core_fwd = ta;
     if (s.recompute == Recompute::full) {
-      L.recompute = L.fwd;
-      L.flops_recompute = L.flops_fwd;
+      L.recompute = phi * L.fwd;
+      L.flops_recompute = phi * L.flops_fwd;
     } else if (s.recompute == Recompute::selective) {
       L.recompute = ta;
       L.flops_recompute = attn_flops;
@@ -204,7 +212,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   const double layers_max = accounted ? static_cast<double>((m.layers + 2) / s.pp) : std::ceil(static_cast<double>(m.layers) / pp);
   const double layers_first = accounted ? layers_max - 1 : layers_max;
   const double layers_last = accounted ? layers_max - 1 : std::floor(static_cast<double>(m.layers) / pp);
-  const double layer_total = L.fwd + L.bwd + L.recompute + L.tp_fwd * (s.recompute == Recompute::full ? 2.0 : 1.0) + L.tp_bwd + L.cp + L.ep;
+  const double layer_total = L.fwd + L.bwd + L.recompute + L.tp_fwd * (1.0 + phi) + L.tp_bwd + L.cp + L.ep;
   // Embedding (first stage) and LM head + loss (last stage).
   const double vocab_local = static_cast<double>(m.vocab) / tp;
   const double head_f = gemm_time(d, tok, vocab_local, h, gemm_bytes) + mem_time(d, 3.0 * tok * vocab_local * 4.0);
@@ -243,7 +251,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   const double extra = s.pp == 1 ? first_extra + last_extra : slowest == 0 ? first_extra : slowest == 1 ? last_extra : 0.0;
   const bool has_head = s.pp == 1 || slowest == 1;
   r.breakdown.compute = mb * (lay_n * (L.fwd + L.bwd + L.recompute) + extra - (has_head && s.pp > 1 ? head_comm : 0.0));
-  r.breakdown.tp_comm = mb * (lay_n * (L.tp_fwd * (s.recompute == Recompute::full ? 2.0 : 1.0) + L.tp_bwd) + (has_head ? head_comm : 0.0));
+  r.breakdown.tp_comm = mb * (lay_n * (L.tp_fwd * (1.0 + phi) + L.tp_bwd) + (has_head ? head_comm : 0.0));
   r.breakdown.cp_comm = mb * lay_n * L.cp;
   r.breakdown.ep_comm = mb * lay_n * L.ep;
   r.breakdown.pp_comm = mb * pp_comm_per_mb;
@@ -275,7 +283,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
       // ZeRO-3 / FSDP: gather each layer's weights for forward and backward, reduce-scatter
       // its gradients; prefetched under the previous layer's compute.
       c = collective::reduce_scatter(g_dp, grads);
-      const double gathers = 2.0 * collective::all_gather(g_dp, params16).time * (s.recompute == Recompute::full ? 1.5 : 1.0);
+      const double gathers = 2.0 * collective::all_gather(g_dp, params16).time * (1.0 + 0.5 * phi);
       const double per_mb = gathers + c.time;
       const double window = r.breakdown.compute;
       const double total = per_mb * mb;
@@ -286,7 +294,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     }
     r.dp_algo = c.algo;
     using collective::Op;
-    const double gathers = s.zero == 3 ? 2.0 * mb * (s.recompute == Recompute::full ? 1.5 : 1.0) : 1.0;
+    const double gathers = s.zero == 3 ? 2.0 * mb * (1.0 + 0.5 * phi) : 1.0;
     r.comm.dp = {g_dp, c, {{{s.zero == 0 ? Op::all_reduce : Op::reduce_scatter, grads, s.zero == 3 ? mb : 1.0},
                             {s.zero == 0 ? Op::none : Op::all_gather, params16, gathers}}}};
     for (int i = 0; i < c.hops; ++i) r.dp_zplane = r.dp_zplane || c.hop[static_cast<std::size_t>(i)].path == collective::Path::zplane;
@@ -304,7 +312,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   // Calls per step of the per-layer collectives (link-load pictures): TP 2 forward (twice
   // with full recompute) and 2 backward per layer, CP (cp-1) forward and 2(cp-1) backward
   // hops, EP 4 all-to-alls, PP one exchange each way per chunk boundary.
-  for (auto& t : r.comm.tp.traffic) t.calls = mb * lay_n * (2.0 * (s.recompute == Recompute::full ? 2.0 : 1.0) + 2.0);
+  for (auto& t : r.comm.tp.traffic) t.calls = mb * lay_n * (2.0 * (1.0 + phi) + 2.0);
   r.comm.cp.traffic[0].calls = mb * lay_n * 3.0 * (cp - 1.0);
   r.comm.ep.traffic[0].calls = mb * lay_n * 4.0;
   r.comm.pp.traffic[0].calls = 2.0 * s.vp * mb;
@@ -339,16 +347,17 @@ Result evaluate(const Context& ctx, const Strategy& s) {
                             2.0 * act_out * (1.0 - gi);  // Q,K,V, attn out (out-proj input), MLP inner (FC2 input)
     // Scores kept without FlashAttention: softmax output, and with dropout its mask and output.
     const double attn_scores = (m.dropout ? 5.0 : 2.0) * static_cast<double>(m.heads) * (seq / cp) / h;
-    double per_layer;
     const double e_scale = e / 2.0;
-    if (s.recompute == Recompute::full) {
-      per_layer = 2.0 * sbh / (s.sp ? tp : 1.0);
-    } else {
-      per_layer = sbh * (sharded / (s.sp ? tp : 1.0) + tp_local / tp) * e_scale;
-      // Attention scores are kept only without recompute; selective recompute drops them.
-      const bool flash_mem = s.attention == 1 || (s.attention == 0 && dv.eff.flash_attention);
-      if (s.recompute == Recompute::none && !flash_mem) per_layer += sbh * attn_scores / tp * e_scale;
-    }
+    // Kept per layer: everything (none), everything but the attention scores (selective),
+    // or only the layer input (full); partial full recompute mixes full and none.
+    const bool flash_mem = s.attention == 1 || (s.attention == 0 && dv.eff.flash_attention);
+    const double kept = sbh * (sharded / (s.sp ? tp : 1.0) + tp_local / tp) * e_scale;
+    const double scores = flash_mem ? 0.0 : sbh * attn_scores / tp * e_scale;
+    const double input_only = 2.0 * sbh / (s.sp ? tp : 1.0);
+    double per_layer;
+    if (s.recompute == Recompute::full) per_layer = phi * input_only + (1.0 - phi) * (kept + scores);
+    else if (s.recompute == Recompute::selective) per_layer = kept;
+    else per_layer = kept + scores;
     // In-flight micro-batches on the first stage: pp for 1F1B; interleaving adds
     // (pp-1)/(pp*vp) (Korthikanti et al. 2022, section 4.2.3).
     const double inflight = std::min(mb, pp) * (s.vp > 1 ? 1.0 + (pp - 1.0) / (pp * s.vp) : 1.0);
@@ -366,7 +375,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   if (sys.is_dojo() && !M.fits && sys.dip.count > 0) {
     Placement& P = r.placement;
     // Traffic per step for each kind if streamed, and the bytes it would occupy.
-    const double passes_w = (s.recompute == Recompute::full ? 3.0 : 2.0) * mb;
+    const double passes_w = (2.0 + phi) * mb;
     detail::StateKind kinds[4] = {
         {M.activations, 2.0 * M.activations / std::max(1.0, std::min(mb, pp)) * mb, &P.activations, false, false},
         {M.weights, passes_w * M.weights, &P.weights, s.weights == parallel::Residency::dip, s.weights == parallel::Residency::sram},

@@ -261,6 +261,30 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
                 const Result r = evaluate(ctx, s);
                 if (r.memory.fits) ++counts.feasible;
                 visit(r, index);
+                // Full recompute fits: the fewest layers per stage that must be recomputed
+                // for the plan to fit (Megatron's block method) is one more candidate,
+                // found by bisection (memory falls as more layers are recomputed).
+                const long long per_stage = (m.layers + s.pp - 1) / s.pp;
+                if (!g.recompute && s.recompute == Recompute::full && s.recompute_layers == 0 && r.memory.fits && per_stage > 1) {
+                  long long lo = 1, hi = per_stage;  // hi: known to fit (all layers)
+                  Result fit = r;
+                  while (lo < hi) {
+                    const long long mid = (lo + hi) / 2;
+                    Strategy t = s;
+                    t.recompute_layers = static_cast<int>(mid);
+                    ++counts.enumerated;
+                    ++counts.evaluated;
+                    Result rt = evaluate(ctx, t);
+                    if (rt.memory.fits) {
+                      ++counts.feasible;
+                      hi = mid;
+                      fit = std::move(rt);
+                    } else {
+                      lo = mid + 1;
+                    }
+                  }
+                  if (hi < per_stage) visit(fit, index | (1LL << 19));
+                }
               }
 }
 

@@ -26,6 +26,7 @@ std::string Strategy::spec() const {
   std::string s = fmt::format("tp={},pp={},dp={},cp={},ep={},vp={},mbs={},gbs={},sp={},zero={},recompute={}", tp, pp, dp, cp,
                               ep, vp, mbs, gbs, sp ? "true" : "false", zero, recompute_name(recompute));
   if (spatial > 1) s += fmt::format(",spatial={}", spatial);
+  if (recompute == Recompute::full && recompute_layers > 0) s += fmt::format(",recompute_layers={}", recompute_layers);
   if (!default_order()) s += ",placement=" + placement();
   return s;
 }
@@ -89,7 +90,7 @@ Strategy parse_strategy(const std::string& spec) {
   Strategy s;
   static const std::vector<std::string> keys{"tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gbs", "sp", "zero", "recompute",
                                              "overlap_dp", "overlap_zero3", "weights", "attention", "spatial",
-                                             "placement"};
+                                             "placement", "recompute_layers"};
   for (const auto& raw : core::split(spec, ',')) {
     const std::string item = core::trim(raw);
     if (item.empty()) continue;
@@ -122,6 +123,7 @@ Strategy parse_strategy(const std::string& spec) {
     else if (key == "sp") { s.sp = boolean(); s.given.sp = true; }
     else if (key == "zero") { s.zero = static_cast<int>(integer(0, 3)); s.given.zero = true; }
     else if (key == "spatial") { s.spatial = static_cast<int>(integer(1, 1 << 20)); s.given.spatial = true; }
+    else if (key == "recompute_layers") s.recompute_layers = static_cast<int>(integer(0, 1 << 20));
     else if (key == "overlap_dp") s.overlap_dp = boolean();
     else if (key == "overlap_zero3") s.overlap_zero3 = boolean();
     else if (key == "recompute") {
@@ -187,6 +189,9 @@ std::string strategy_problem(const Strategy& s, const workload::Transformer& m, 
     return fmt::format("interleaved schedule: layers ({}), or layers + 2 with the embedding and loss counted as layers, "
                        "must divide evenly into pp*vp = {} chunks", m.layers, s.pp * s.vp);
   if (s.vp > 1 && s.pp == 1) return "vp > 1 needs pipeline parallelism (pp > 1)";
+  if (s.recompute_layers > 0 && s.recompute != Recompute::full)
+    return fmt::format("recompute_layers={} needs recompute=full (it sets how many layers per stage are fully recomputed)",
+                       s.recompute_layers);
   if (s.gbs <= 0) return "gbs must be given or chosen";
   if (s.gbs % (1LL * s.dp * s.mbs) != 0)
     return fmt::format("gbs={} is not divisible by dp*mbs = {}*{} = {}", s.gbs, s.dp, s.mbs, 1LL * s.dp * s.mbs);

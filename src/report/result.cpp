@@ -26,6 +26,7 @@ nlohmann::ordered_json strategy_json(const parallel::Strategy& s) {
   j["sp"] = s.sp;
   j["zero"] = s.zero;
   j["recompute"] = std::string(parallel::recompute_name(s.recompute));
+  j["recompute_layers"] = s.recompute_layers;  // with full: layers per stage recomputed (0 = all)
   j["precision"] = std::string(hardware::precision_name(s.precision));
   j["seq"] = s.seq;
   j["spatial"] = s.spatial;

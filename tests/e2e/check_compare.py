@@ -27,7 +27,8 @@ by = {c["system"]: c for c in cmp}
 runs = {}
 for name in systems:
     s = by[name]["strategy"]
-    spec = ",".join(f"{k}={str(s[k]).lower()}" for k in ["tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gbs", "sp", "zero", "recompute"])
+    spec = ",".join(f"{k}={str(s[k]).lower()}" for k in ["tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gbs", "sp", "zero", "recompute",
+                                                          "recompute_layers"])
     runs[name] = run(["run", "--system", name, "--model", "llama2-7b", "--parallel", spec, "--format", "json"])
 
 fails = []

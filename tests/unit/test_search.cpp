@@ -39,11 +39,13 @@ TEST(Search, BestEqualsExhaustiveRunCalls) {
           for (const char* sp : {"false", "true"})
             for (int zero : {0, 1, 2, 3})
               for (const char* rc : {"none", "selective", "full"})
+                for (int rl = 0; rl <= 32; ++rl)
                 for (const char* odp : {"true", "false"}) {
                   const int dp = 16 / (tp * pp);
                   if (tp * pp > 16 || 16 % (tp * pp) != 0) continue;
-                  auto s = partial(fmt::format("tp={},pp={},dp={},vp={},mbs={},sp={},zero={},recompute={},overlap_dp={}", tp, pp, dp,
-                                               vp, mbs, sp, zero, rc, odp));
+                  if (rl > 0 && (std::string(rc) != "full" || rl >= (32 + pp - 1) / pp)) continue;  // partial full recompute
+                  auto s = partial(fmt::format("tp={},pp={},dp={},vp={},mbs={},sp={},zero={},recompute={},overlap_dp={},recompute_layers={}",
+                                               tp, pp, dp, vp, mbs, sp, zero, rc, odp, rl));
                   const long long unit = 1LL * dp * mbs * (vp > 1 ? pp : 1);
                   if (unit > 64) continue;
                   s.gbs = 64 / unit * unit;

@@ -28,6 +28,7 @@ struct Strategy {
   bool sp = false;
   int zero = 0;
   Recompute recompute = Recompute::none;
+  int recompute_layers = 0;    // with recompute=full: layers per stage recomputed (0 = all)
   hardware::Precision precision = hardware::Precision::bf16;
   bool overlap_dp = true;      // overlap DP gradient reduction with backward
   bool overlap_zero3 = true;   // prefetch ZeRO-3 parameter gathers under compute
