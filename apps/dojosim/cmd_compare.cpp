@@ -4,17 +4,24 @@
 //
 // Definitions (docs/dojo.md#compare):
 //   time_to_train = tokens / tokens_per_s;  energy, cost = per-step figures x steps
-//   equivalent_devices          = tokens_per_s(S) / (tokens_per_s(ref) / devices(ref))
+//   equivalent_devices          = devices N of the reference, resized (its outermost level)
+//                                 with its best plan at each size, with tokens_per_s = that of S
+//                                 (explore/equivalence.hpp); null when no size reaches it
+//   equivalent_devices_linear   = tokens_per_s(S) / (tokens_per_s(ref) / devices(ref))
 //   equivalent_devices_by_cost  = cost_per_s(S)   / (cost_per_s(ref)   / devices(ref))
 //   equivalent_devices_by_peak  = peak_bf16(S)    /  peak_bf16(one ref device)
-// The reference's per-device throughput is taken at the size given on the command line.
+// The linear figure takes the reference's per-device throughput at the size given.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <iostream>
+#include <map>
+#include <utility>
 
 #include "commands.hpp"
 #include "dojosim/core/errors.hpp"
 #include "dojosim/core/units.hpp"
+#include "dojosim/explore/equivalence.hpp"
 #include "dojosim/explore/search.hpp"
 #include "dojosim/report/result.hpp"
 #include "dojosim/workload/workload.hpp"
@@ -43,8 +50,47 @@ struct Entry {
   economics::StepEconomics econ;
   economics::Cost run;
   double steps = 0;
+  explore::Equivalence solved;  // reference devices matching this system's throughput
 };
 }  // namespace
+
+ReferenceSizer::ReferenceSizer(std::string spec, std::vector<std::string> sets, const workload::Workload& w,
+                               const parallel::Strategy& partial, long long seq)
+    : spec_(std::move(spec)), sets_(std::move(sets)), w_(&w), partial_(partial), seq_(seq) {
+  const auto sys = hardware::load_system(spec_, sets_);
+  if (!sys.levels.empty()) {
+    outer_ = sys.levels.back().name;
+    per_instance_ = sys.levels.size() >= 2 ? sys.devices_per(static_cast<int>(sys.levels.size()) - 2) : 1;
+  }
+}
+
+double ReferenceSizer::throughput(long long instances) {
+  auto it = memo_.find(instances);
+  if (it != memo_.end()) return it->second;
+  double v = 0;
+  try {
+    auto sets = sets_;
+    sets.push_back(fmt::format("levels.{}.size={}", outer_, instances));
+    const auto sys = hardware::load_system(spec_, sets);
+    parallel::Strategy p = partial_;
+    const engine::Context ctx = model_context(sys, *w_, p, seq_);
+    explore::SearchOptions opt;
+    opt.top = 1;
+    v = explore::search(ctx, p, opt).ranked.front().result.tokens_per_s();
+  } catch (const core::Error&) {
+    v = 0;  // cannot run at this size (does not fit, no valid plan)
+  }
+  memo_.emplace(instances, v);
+  return v;
+}
+
+explore::Equivalence ReferenceSizer::solve(double target, double tput_per_device) {
+  if (outer_.empty() || !(tput_per_device > 0)) return {};
+  const double start = std::ceil(target / tput_per_device / static_cast<double>(per_instance_));
+  const long long k0 = std::max<long long>(1, static_cast<long long>(start));
+  const long long cap = std::max<long long>(1, std::min<long long>(k0 * 64, 1000000 / per_instance_));
+  return explore::solve_equivalence([this](long long k) { return throughput(k); }, per_instance_, target, k0, cap);
+}
 
 void add_compare(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("compare", "One model on several systems: speed, a training run's time, energy and cost, "
@@ -78,7 +124,7 @@ void add_compare(CLI::App& app, Action& action) {
       partial.precision = hardware::parse_precision(precision);
       std::vector<Entry> entries;
       for (const auto& s : systems) {
-        Entry e{s, hardware::load_system(s, split.system), {}, {}, {}, 0};
+        Entry e{s, hardware::load_system(s, split.system), {}, {}, {}, 0, {}};
         const engine::Context ctx = model_context(e.sys, w, partial, seq);
         explore::SearchOptions opt;
         opt.top = 1;
@@ -108,6 +154,17 @@ void add_compare(CLI::App& app, Action& action) {
       const double ref_rate = R.econ.rate.total_usd_per_s / ref_n;
       const double ref_peak = R.sys.device.peak_for(hardware::Precision::bf16);
       auto equiv = [&](const Entry& e) { return e.best.result.tokens_per_s() / ref_tput; };
+      // Solved: resize the reference (its outermost level) until it matches each system's
+      // throughput with its own best plan for the same target batch.
+      const auto& levels = R.sys.levels;
+      ReferenceSizer sizer(R.spec, split.system, w, partial, seq);
+      for (auto& e : entries)
+        if (&e != &R) e.solved = sizer.solve(e.best.result.tokens_per_s(), ref_tput);
+      auto solved_text = [&](const Entry& e) -> std::string {
+        if (&e == &R) return fmt::format("{}", R.best.result.devices);
+        if (e.solved.solved) return fmt::format("{:.0f}", e.solved.devices);
+        return fmt::format("none (max {:.3g}/s at {})", e.solved.best_throughput, e.solved.best_devices);
+      };
       auto equiv_cost = [&](const Entry& e) { return ref_rate > 0 ? e.econ.rate.total_usd_per_s / ref_rate : 0.0; };
       auto equiv_peak = [&](const Entry& e) { return e.sys.peak(hardware::Precision::bf16) / ref_peak; };
       if (format == "json") {
@@ -124,7 +181,12 @@ void add_compare(CLI::App& app, Action& action) {
           j["cost_usd"] = e.run.total_usd;
           j["usd_per_pflop_day"] = e.run.usd_per_pflop_day;
           j["reference"] = R.spec;
-          j["equivalent_devices"] = equiv(e);
+          if (&e == &R) j["equivalent_devices"] = static_cast<double>(R.best.result.devices);
+          else if (e.solved.solved) j["equivalent_devices"] = e.solved.devices;
+          else j["equivalent_devices"] = nullptr;  // the reference cannot reach this throughput at this batch
+          j["equivalent_devices_linear"] = equiv(e);
+          if (&e != &R && e.solved.solved)
+            j["equivalent_devices_bracket"] = {e.solved.low * sizer.per_instance(), e.solved.high * sizer.per_instance()};
           j["equivalent_devices_by_cost"] = equiv_cost(e);
           j["equivalent_devices_by_peak"] = equiv_peak(e);
           list.push_back(std::move(j));
@@ -166,12 +228,14 @@ void add_compare(CLI::App& app, Action& action) {
       row("$ per PFLOP-day", [](const Entry& e) { return fmt::format("${:.4g}", e.run.usd_per_pflop_day); });
       const std::string dev = R.sys.device.name;
       fmt::print("worth, in {} devices:\n", dev);
-      row("  by throughput", [&](const Entry& e) { return fmt::format("{:.0f}", equiv(e)); });
+      row("  by throughput (resized)", [&](const Entry& e) { return solved_text(e); });
+      row("  by throughput (linear)", [&](const Entry& e) { return fmt::format("{:.0f}", equiv(e)); });
       row("  by cost per hour", [&](const Entry& e) { return fmt::format("{:.0f}", equiv_cost(e)); });
       row("  by peak BF16 (naive)", [&](const Entry& e) { return fmt::format("{:.0f}", equiv_peak(e)); });
-      fmt::print("\nworth: how many {} devices, at the per-device throughput and cost of {}, give the same throughput or cost the "
-                 "same per hour; the naive figure divides peak BF16 alone.\n",
-                 dev, R.spec);
+      fmt::print("\nworth: how many {} devices give the same throughput — resized: {} grown or shrunk (its {} level) with its "
+                 "best plan at each size for the same target batch; linear: at the per-device throughput of {} as given — "
+                 "or cost the same per hour; the naive figure divides peak BF16 alone.\n",
+                 dev, R.spec, levels.empty() ? std::string("outermost") : levels.back().name, R.spec);
       return 0;
     };
   });

@@ -7,6 +7,8 @@
 
 #include "dojosim/core/units.hpp"
 #include "dojosim/report/result.hpp"
+#include "commands.hpp"
+#include "dojosim/workload/workload.hpp"
 #include "economics_bridge.hpp"
 
 namespace dojosim::cli {
@@ -48,8 +50,17 @@ int run_default_scenario() {
                                            tier_name(rd.placement.optimizer), tier_name(rd.placement.activations)), "HBM");
   row("power", core::format_quantity(ed.power_w, Dim::watts), core::format_quantity(eg.power_w, Dim::watts));
   row("cost per step", fmt::format("${:.2f}", ed.cost_usd_per_step), fmt::format("${:.2f}", eg.cost_usd_per_step));
-  const double equiv = static_cast<double>(rg.devices) * rd.tokens_per_s() / rg.tokens_per_s();
-  fmt::print("\nA100-equivalents of one ExaPOD: {:.0f} by throughput on this workload, {:.0f} by peak BF16 alone.\n", equiv,
+  const double linear = static_cast<double>(rg.devices) * rd.tokens_per_s() / rg.tokens_per_s();
+  // Resized: the A100 cluster grown or shrunk until, with its own best plan for the same
+  // target batch, it matches the ExaPOD's tokens/s (as `dojosim compare` does).
+  const auto w = workload::load_workload("gpt3-175b");
+  parallel::Strategy partial = parallel::parse_strategy(spec);
+  partial.seq = 2048;
+  ReferenceSizer sizer(fmt::format("dgx-a100:nodes={}", nodes), {}, w, partial, 2048);
+  const auto solved = sizer.solve(rd.tokens_per_s(), rg.tokens_per_s() / static_cast<double>(rg.devices));
+  fmt::print("\nA100-equivalents of one ExaPOD on this workload: {} by throughput (the A100 cluster resized, its best plan at "
+             "each size), {:.0f} extrapolating per-A100 throughput at equal peak, {:.0f} by peak BF16 alone.\n",
+             solved.solved ? fmt::format("{:.0f}", solved.devices) : std::string("no A100 cluster size"), linear,
              peak / a100_one.device.peak_for(hardware::Precision::bf16));
   fmt::print("Dojo figures beyond the published ones are assumptions (docs/dojo.md); run `dojosim run --help` to explore.\n");
   return 0;

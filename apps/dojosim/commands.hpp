@@ -46,3 +46,33 @@ namespace dojosim::cli {
 engine::Context model_context(const hardware::System& sys, const workload::Workload& w, parallel::Strategy& partial, long long seq);
 
 }  // namespace dojosim::cli
+
+#include <map>
+
+#include "dojosim/explore/equivalence.hpp"
+
+namespace dojosim::cli {
+// How many devices of a reference system (`spec` with `sets`) match a throughput: the
+// reference is resized along its outermost level and, at each size, runs its best plan
+// (dojosim search, time objective) for the same partial strategy and target batch.
+class ReferenceSizer final {
+ public:
+  ReferenceSizer(std::string spec, std::vector<std::string> sets, const workload::Workload& w,
+                 const parallel::Strategy& partial, long long seq);
+  // `tput_per_device`: the reference's throughput per device at its given size (start guess).
+  explore::Equivalence solve(double target, double tput_per_device);
+  [[nodiscard]] long long per_instance() const { return per_instance_; }
+
+ private:
+  double throughput(long long instances);
+  std::string spec_;
+  std::vector<std::string> sets_;
+  const workload::Workload* w_;
+  parallel::Strategy partial_;
+  long long seq_;
+  std::string outer_;
+  long long per_instance_ = 1;
+  std::map<long long, double> memo_;
+};
+
+}  // namespace dojosim::cli

@@ -52,14 +52,30 @@ for name in systems:
     close(f"{name} time to train", c["time_to_train_s"], steps * r["step_time_s"])
     close(f"{name} energy", c["energy_j"], steps * r["energy_j_per_step"])
     close(f"{name} cost", c["cost_usd"], steps * r["cost_usd_per_step"])
-    close(f"{name} A100-equivalents by throughput", c["equivalent_devices"], tps / ref_tokens_per_s_per_gpu)
+    close(f"{name} A100-equivalents by throughput (linear)", c["equivalent_devices_linear"], tps / ref_tokens_per_s_per_gpu)
     close(f"{name} A100-equivalents by cost", c["equivalent_devices_by_cost"],
           r["cost_usd_per_step"] / r["step_time_s"] / ref_usd_per_s_per_gpu)
 # Peak alone: 25 D1 x 362 TFLOP/s over one A100's 312 TFLOP/s.
 close("tile A100-equivalents by peak", by["dojo-tile"]["equivalent_devices_by_peak"], 25 * 362 / 312)
 close("A100 node equivalents by peak", by["dgx-a100:nodes=1"]["equivalent_devices_by_peak"], 8.0)
+# Resized: the A100 cluster at the two bracketing sizes, each with its best plan (search),
+# and linear interpolation between them.
+tile = by["dojo-tile"]
+lo, hi = tile["equivalent_devices_bracket"]
+
+
+def search_tps(devices):
+    out = run(["search", "--system", f"dgx-a100:nodes={devices // 8}", "--model", "llama2-7b", "--top", "1", "--format", "json"])
+    return out["ranked"][0]["result"]["tokens_per_s"]
+
+
+t_lo, t_hi = search_tps(lo), search_tps(hi)
+target = tile["tokens_per_s"]
+if not (t_lo < target <= t_hi):
+    fails.append(f"bracket [{lo}, {hi}] does not bracket {target}: {t_lo}, {t_hi}")
+close("tile A100-equivalents by throughput (resized)", tile["equivalent_devices"], lo + (hi - lo) * (target - t_lo) / (t_hi - t_lo))
 if fails:
     print("\n".join(fails))
     sys.exit(1)
 print("compare reproduces the hand-worked example:",
-      f"tile = {by['dojo-tile']['equivalent_devices']:.1f} A100 by throughput, {25 * 362 / 312:.2f} by peak")
+      f"tile = {tile['equivalent_devices']:.1f} A100 resized, {tile['equivalent_devices_linear']:.1f} linear, {25 * 362 / 312:.2f} by peak")

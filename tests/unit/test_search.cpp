@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "dojosim/core/errors.hpp"
+#include "dojosim/explore/equivalence.hpp"
 #include "dojosim/explore/search.hpp"
 
 using namespace dojosim;
@@ -150,4 +151,22 @@ TEST(Search, ErrorsAreTyped) {
   const auto m = workload::load_model("llama3-8b");
   EXPECT_THROW(explore::search(engine::Context{&sys, &m, 2048}, partial("tp=3"), {}), core::InputError);
   EXPECT_THROW(explore::parse_objective("tme"), core::InputError);
+}
+
+// Devices-equivalent by resizing: exact on a closed-form throughput curve, and "none"
+// when the reference plateaus below the target (a batch too small for more devices).
+TEST(Equivalence, SolvesByBisectionAndInterpolation) {
+  auto t = [](long long k) { return 100.0 * static_cast<double>(std::min<long long>(k, 50)); };
+  const auto e = explore::solve_equivalence(t, 8, 2350.0, 5, 1000);
+  ASSERT_TRUE(e.solved);
+  EXPECT_EQ(e.low, 23);
+  EXPECT_EQ(e.high, 24);
+  EXPECT_DOUBLE_EQ(e.devices, 8 * 23.5);
+  EXPECT_LT(e.probes, 20);
+  const auto down = explore::solve_equivalence(t, 8, 150.0, 40, 1000);  // bracket found going down
+  ASSERT_TRUE(down.solved);
+  EXPECT_DOUBLE_EQ(down.devices, 8 * 1.5);
+  const auto none = explore::solve_equivalence(t, 8, 6000.0, 5, 1000);
+  EXPECT_FALSE(none.solved);
+  EXPECT_DOUBLE_EQ(none.best_throughput, 5000.0);
 }

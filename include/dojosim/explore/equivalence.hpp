@@ -1,0 +1,28 @@
+// How many devices of a reference system give a target throughput, solved by resizing the
+// reference (its outermost level) rather than extrapolating its per-device throughput:
+// strong scaling, batch limits and fabric effects at the answer's size are all included.
+//
+// Contract: `throughput_at(k)` is the reference's throughput with k instances of its
+// outermost level (0 when it cannot run at that size); it is assumed non-decreasing in k
+// for the bisection, and is called at most a few dozen times (memoised). The answer
+// interpolates linearly between the two bracketing sizes, so it is a device count, not a
+// multiple of the instance size.
+#pragma once
+
+#include <functional>
+
+namespace dojosim::explore {
+
+struct Equivalence {
+  bool solved = false;
+  double devices = 0;          // reference devices matching the target (interpolated)
+  long long low = 0, high = 0; // bracketing instance counts: t(low) < target <= t(high)
+  double best_throughput = 0;  // when unsolved: the most the reference reached ...
+  long long best_devices = 0;  // ... and at how many devices
+  int probes = 0;              // evaluations of throughput_at
+};
+
+Equivalence solve_equivalence(const std::function<double(long long)>& throughput_at, long long devices_per_instance,
+                              double target, long long start, long long max_instances);
+
+}  // namespace dojosim::explore

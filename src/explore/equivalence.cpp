@@ -1,0 +1,65 @@
+#include "dojosim/explore/equivalence.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace dojosim::explore {
+
+Equivalence solve_equivalence(const std::function<double(long long)>& throughput_at, long long devices_per_instance,
+                              double target, long long start, long long max_instances) {
+  Equivalence e;
+  std::map<long long, double> memo;
+  auto t = [&](long long k) {
+    auto it = memo.find(k);
+    if (it != memo.end()) return it->second;
+    ++e.probes;
+    const double v = throughput_at(k);
+    memo.emplace(k, v);
+    if (v > e.best_throughput) {
+      e.best_throughput = v;
+      e.best_devices = k * devices_per_instance;
+    }
+    return v;
+  };
+  if (!(target > 0) || max_instances < 1) return e;
+  long long k = std::clamp<long long>(start, 1, max_instances);
+  // Bracket: hi with t(hi) >= target, lo < hi with t(lo) < target (lo = 0 means none).
+  long long hi = k, lo = 0;
+  if (t(k) >= target) {
+    while (hi > 1) {
+      const long long down = std::max<long long>(1, hi / 2);
+      if (t(down) >= target) hi = down;
+      else {
+        lo = down;
+        break;
+      }
+    }
+  } else {
+    lo = k;
+    hi = 0;
+    for (long long up = std::min(max_instances, k * 2); ; up = std::min(max_instances, up * 2)) {
+      if (t(up) >= target) {
+        hi = up;
+        break;
+      }
+      lo = up;
+      if (up == max_instances) break;
+    }
+    if (hi == 0) return e;  // not reachable: best_throughput says how close
+  }
+  while (hi - lo > 1) {
+    const long long mid = lo + (hi - lo) / 2;
+    if (t(mid) >= target) hi = mid;
+    else lo = mid;
+  }
+  e.solved = true;
+  e.low = lo;
+  e.high = hi;
+  const double t_hi = t(hi);
+  const double t_lo = lo > 0 ? t(lo) : 0.0;
+  const double frac = t_hi > t_lo ? (target - t_lo) / (t_hi - t_lo) : 1.0;
+  e.devices = static_cast<double>(devices_per_instance) * (static_cast<double>(lo) + std::clamp(frac, 0.0, 1.0) * static_cast<double>(hi - lo));
+  return e;
+}
+
+}  // namespace dojosim::explore
