@@ -30,8 +30,10 @@ asan: bootstrap build/asan/build.ninja
 	@cmake --build --preset asan -j $(JOBS)
 	@ctest --preset asan -j $(JOBS)
 
-bench: release
-	@for b in build/release/bench/bench_*; do $$b; done
+# Google Benchmark targets, from the optimised developer build (the ci preset).
+bench: bootstrap build/ci/build.ninja
+	@cmake --build --preset ci -j $(JOBS) --target bench_numerics bench_engine
+	@for b in build/ci/bench/bench_*; do $$b; done
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.hpp')
