@@ -39,7 +39,7 @@ TEST(VisionOps, ConvShapesFlopsAndParamsClosedForm) {
   Network n;
   NetworkBuilder b(n);
   // 7x7 stride-2 pad-3 stem of ResNet: 224 -> 112, 2 * 112^2 * 64 * 3*49 FLOPs.
-  const auto& stem = b.conv("stem", 1, 3, 224, 224, 64, 7, 7, 2, 3, 3, 1, false);
+  const auto stem = b.conv("stem", 1, 3, 224, 224, 64, 7, 7, 2, 3, 3, 1, false);
   EXPECT_EQ(stem.h_out, 112);
   EXPECT_EQ(stem.w_out, 112);
   EXPECT_DOUBLE_EQ(stem.flops, 2.0 * 112 * 112 * 64 * 3 * 49);
@@ -50,7 +50,7 @@ TEST(VisionOps, ConvShapesFlopsAndParamsClosedForm) {
   EXPECT_EQ(stem.halo_rows, 5);
   EXPECT_EQ(stem.halo_side_rows, 3);
   // Grouped 3x3: g = 4 groups of 16 -> 16; K = 16*9, N = 16, 4 GEMMs; bias adds Cout.
-  const auto& grp = b.conv("grp", 2, 64, 30, 40, 64, 3, 3, 1, 1, 1, 4, true);
+  const auto grp = b.conv("grp", 2, 64, 30, 40, 64, 3, 3, 1, 1, 1, 4, true);
   EXPECT_EQ(grp.h_out, 30);
   EXPECT_DOUBLE_EQ(grp.k, 144.0);
   EXPECT_DOUBLE_EQ(grp.n, 16.0);
@@ -58,7 +58,7 @@ TEST(VisionOps, ConvShapesFlopsAndParamsClosedForm) {
   EXPECT_DOUBLE_EQ(grp.params, 64.0 * 16 * 9 + 64);
   EXPECT_EQ(grp.halo_rows, 2);
   // Depthwise 3x3 stride 2: 9 MACs per output, 9*C params; 1x1 conv has no halo.
-  const auto& dw = b.conv("dw", 1, 32, 15, 20, 32, 3, 3, 2, 1, 1, 32, false);
+  const auto dw = b.conv("dw", 1, 32, 15, 20, 32, 3, 3, 2, 1, 1, 32, false);
   EXPECT_EQ(dw.h_out, 8);
   EXPECT_EQ(dw.w_out, 10);
   EXPECT_DOUBLE_EQ(dw.flops, 2.0 * 8 * 10 * 32 * 9);
@@ -71,19 +71,19 @@ TEST(VisionOps, ConvShapesFlopsAndParamsClosedForm) {
 TEST(VisionOps, AttentionPoolNormClosedForms) {
   Network n;
   NetworkBuilder b(n);
-  const auto& a = b.attention("a", 1, 197, 197, 16, 64);
+  const auto a = b.attention("a", 1, 197, 197, 16, 64);
   EXPECT_DOUBLE_EQ(a.flops, 4.0 * 197 * 197 * 16 * 64);  // QK^T and AV, no causal mask
   EXPECT_DOUBLE_EQ(a.gather_elems, 2.0 * 197 * 16 * 64);
-  const auto& p = b.pool("p", "MaxPool", 1, 64, 112, 112, 3, 2, 1, true);
+  const auto p = b.pool("p", "MaxPool", 1, 64, 112, 112, 3, 2, 1, true);
   EXPECT_EQ(p.h_out, 56);
   EXPECT_DOUBLE_EQ(p.fwd_elems, 64.0 * 112 * 112 + 64.0 * 56 * 56);
-  const auto& bn = b.batch_norm("bn", 1, 64, 56, 56);
+  const auto bn = b.batch_norm("bn", 1, 64, 56, 56);
   EXPECT_DOUBLE_EQ(bn.params, 128.0);
   EXPECT_DOUBLE_EQ(bn.fwd_elems, 3.0 * 64 * 56 * 56);
   EXPECT_DOUBLE_EQ(bn.flops, 0.0);  // memory-bound: priced by bytes, not FLOPs
-  const auto& ln = b.layer_norm("ln", 1, 197, 1024);
+  const auto ln = b.layer_norm("ln", 1, 197, 1024);
   EXPECT_DOUBLE_EQ(ln.params, 2048.0);
-  const auto& l = b.linear("l", 1, 197, 1024, 4096, true);
+  const auto l = b.linear("l", 1, 197, 1024, 4096, true);
   EXPECT_DOUBLE_EQ(l.flops, 2.0 * 197 * 1024 * 4096);
   EXPECT_DOUBLE_EQ(l.params, 1024.0 * 4096 + 4096);
 }
