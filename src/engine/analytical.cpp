@@ -60,17 +60,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   const double e = s.precision == Precision::cfp8 ? 1.0 : 2.0;  // bytes per stored activation element
   const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
 
-  Dev d{};
-  d.peak_gemm = dv.peak_for(s.precision);
-  d.peak_vec = dv.peak_for(Precision::bf16);
-  d.gemm_eff = dv.eff.gemm_max[static_cast<std::size_t>(s.precision)];
-  d.k_half = dv.eff.gemm_k_half[static_cast<std::size_t>(s.precision)];
-  d.attn_eff = dv.eff.gemm_max[static_cast<std::size_t>(Precision::bf16)] * dv.eff.attention_efficiency;
-  d.bw = dv.memory_bandwidth() * dv.eff.memory_efficiency;
-  d.overhead = dv.eff.kernel_overhead;
-  d.units = dv.compute_units;
-  d.tm = dv.eff.tile_m;
-  d.tn = dv.eff.tile_n;
+  const Dev d = make_dev(dv, s.precision);
   const double gemm_bytes = fp8 ? 1.0 : 2.0;
 
   // --- placement of groups: innermost first in the given order, else the system's

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dojosim/hardware/system.hpp"
+
 namespace dojosim::engine::detail {
 
 // Gradient buffer and reduction dtype: fp32 with plain data parallelism (Megatron-LM's
@@ -22,6 +24,24 @@ struct Dev {
   int units, tm, tn;
   double k_half = 0;  // GEMM size curve: efficiency x K / (K + k_half)
 };
+
+// The device's calibrated throughputs for GEMMs at precision `p` (attention and vector
+// work at BF16).
+inline Dev make_dev(const hardware::Device& dv, hardware::Precision p) {
+  using hardware::Precision;
+  Dev d{};
+  d.peak_gemm = dv.peak_for(p);
+  d.peak_vec = dv.peak_for(Precision::bf16);
+  d.gemm_eff = dv.eff.gemm_max[static_cast<std::size_t>(p)];
+  d.k_half = dv.eff.gemm_k_half[static_cast<std::size_t>(p)];
+  d.attn_eff = dv.eff.gemm_max[static_cast<std::size_t>(Precision::bf16)] * dv.eff.attention_efficiency;
+  d.bw = dv.memory_bandwidth() * dv.eff.memory_efficiency;
+  d.overhead = dv.eff.kernel_overhead;
+  d.units = dv.compute_units;
+  d.tm = dv.eff.tile_m;
+  d.tn = dv.eff.tile_n;
+  return d;
+}
 
 // Compute-bound time of `batch` identical GEMMs (M x N x K each) in one kernel, with wave
 // quantisation over the device's compute units (docs/model.md#gemm).

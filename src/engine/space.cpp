@@ -34,6 +34,26 @@ std::vector<int> pow2_upto(long long cap) {
 constexpr int kMbs[] = {1, 2, 4, 8};
 constexpr int kVp[] = {2, 3, 4, 6, 8};
 constexpr Recompute kRecompute[] = {Recompute::none, Recompute::selective, Recompute::full};
+
+// One candidate: validity, the memory prune, then evaluation; counts each outcome.
+// Returns true (and sets `r`) when the candidate was evaluated.
+template <class Model>
+bool try_candidate(const Context& ctx, const Model& m, const Strategy& s, bool memory_pruned, SpaceCounts& counts, Result& r) {
+  const std::string why = parallel::strategy_problem(s, m, *ctx.sys);
+  if (!why.empty()) {
+    ++counts.invalid;
+    counts.last_problem = why;
+    return false;
+  }
+  if (memory_pruned) {
+    ++counts.pruned_memory;
+    return false;
+  }
+  ++counts.evaluated;
+  r = evaluate(ctx, s);
+  if (r.memory.fits) ++counts.feasible;
+  return true;
+}
 }  // namespace
 
 long long target_gbs(const Context& ctx, const Strategy& partial) {
@@ -167,20 +187,8 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
           }
           s.gbs = g.gbs ? target / unit * unit : default_gbs(*ctx.net, unit);
         }
-        const std::string why = parallel::strategy_problem(s, *ctx.net, sys);
-        if (!why.empty()) {
-          ++counts.invalid;
-          counts.last_problem = why;
-          continue;
-        }
-        if (memory_pruned) {
-          ++counts.pruned_memory;
-          continue;
-        }
-        ++counts.evaluated;
-        const Result r = evaluate(ctx, s);
-        if (r.memory.fits) ++counts.feasible;
-        visit(r, index);
+        Result r;
+        if (try_candidate(ctx, *ctx.net, s, memory_pruned, counts, r)) visit(r, index);
       }
       if (g.mbs) break;
     }
@@ -247,19 +255,8 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
                   }
                   s.gbs = target / unit * unit;
                 }
-                const std::string why = parallel::strategy_problem(s, m, sys);
-                if (!why.empty()) {
-                  ++counts.invalid;
-                  counts.last_problem = why;
-                  continue;
-                }
-                if (memory_pruned) {
-                  ++counts.pruned_memory;
-                  continue;
-                }
-                ++counts.evaluated;
-                const Result r = evaluate(ctx, s);
-                if (r.memory.fits) ++counts.feasible;
+                Result r;
+                if (!try_candidate(ctx, m, s, memory_pruned, counts, r)) continue;
                 visit(r, index);
                 // Full recompute fits: the fewest layers per stage that must be recomputed
                 // for the plan to fit (Megatron's block method) is one more candidate,

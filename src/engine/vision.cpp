@@ -77,17 +77,7 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
   const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
   const double gemm_bytes = fp8 ? 1.0 : 2.0;
 
-  Dev d{};
-  d.peak_gemm = dv.peak_for(s.precision);
-  d.peak_vec = dv.peak_for(Precision::bf16);
-  d.gemm_eff = dv.eff.gemm_max[static_cast<std::size_t>(s.precision)];
-  d.k_half = dv.eff.gemm_k_half[static_cast<std::size_t>(s.precision)];
-  d.attn_eff = dv.eff.gemm_max[static_cast<std::size_t>(Precision::bf16)] * dv.eff.attention_efficiency;
-  d.bw = dv.memory_bandwidth() * dv.eff.memory_efficiency;
-  d.overhead = dv.eff.kernel_overhead;
-  d.units = dv.compute_units;
-  d.tm = dv.eff.tile_m;
-  d.tn = dv.eff.tile_n;
+  const Dev d = make_dev(dv, s.precision);
   // Depthwise convolutions run on the vector (FP32) units, not the matrix units.
   const double peak_simd = dv.peak_for(Precision::fp32) > 0 ? dv.peak_for(Precision::fp32) : d.peak_vec / 16.0;
   const double slice = std::min(kConvSliceGpu, static_cast<double>(dv.eff.tile_n));
