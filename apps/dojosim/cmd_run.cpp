@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "dojosim/core/errors.hpp"
 #include "dojosim/engine/engine.hpp"
+#include "dojosim/engine/event.hpp"
 #include "dojosim/report/result.hpp"
 #include "dojosim/workload/workload.hpp"
 #include "dojosim/report/svg.hpp"
@@ -47,7 +48,8 @@ engine::Result plan_vision(const hardware::System& sys, const workload::Network&
 
 void add_run(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("run", "Predict one training step: time, MFU, breakdown, memory");
-  static std::string system, model, spec, format = "text", precision = "bf16", svg, svg_collective;
+  static std::string system, model, spec, format = "text", precision = "bf16", svg, svg_collective, engine_name = "analytical",
+                     trace;
   static long long seq = 0;
   static std::vector<std::string> sets;
   cmd->add_option("--system", system, "preset, SYS:param=value, or YAML file")->required();
@@ -59,6 +61,9 @@ void add_run(CLI::App& app, Action& action) {
   cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("--svg", svg, "write a picture of the Dojo mesh (a tile, or one tray) with each link coloured by utilisation over the step");
   cmd->add_option("--svg-collective", svg_collective, "with --svg: draw one call of this group's collective instead (tp|cp|ep|pp|dp)");
+  cmd->add_option("--engine", engine_name, "analytical (closed-form pipeline) | event (the schedule simulated pass by pass)")
+      ->check(CLI::IsMember({"analytical", "event"}));
+  cmd->add_option("--trace", trace, "write the simulated pipeline timeline as a Chrome/Perfetto trace (JSON; ui.perfetto.dev)");
   cmd->callback([&action]() {
     action = []() -> int {
       if (!svg_collective.empty() && svg.empty())
@@ -67,7 +72,22 @@ void add_run(CLI::App& app, Action& action) {
       const auto sys = hardware::load_system(system, split.system);
       const auto econ_params = economics::parse_params(split.economics, {}, "--set");
       const auto w = workload::load_workload(model);
-      const auto r = w.vision() ? plan_vision(sys, w.network, spec, seq, precision) : plan(sys, w.transformer, spec, seq, precision);
+      auto r = w.vision() ? plan_vision(sys, w.network, spec, seq, precision) : plan(sys, w.transformer, spec, seq, precision);
+      if (engine_name == "event" || !trace.empty()) {
+        if (w.vision())
+          throw core::Unsupported({"--engine", 0, 0, "engine"}, "the event engine simulates transformer pipelines; vision networks run data parallel",
+                                  "--engine analytical, without --trace");
+        engine::Timeline timeline;
+        const engine::Context ctx{&sys, &w.transformer, r.strategy.seq};
+        const auto ev = engine::simulate_pipeline(ctx, r, trace.empty() ? nullptr : &timeline);
+        if (engine_name == "event") r = ev;
+        if (!trace.empty()) {
+          std::ofstream out(trace, std::ios::binary);
+          if (!out || !(out << engine::trace_json(timeline, fmt::format("{} on {}: {}", w.name(), sys.name, ev.strategy.spec())) << "\n") ||
+              !out.flush())
+            throw core::InputError({trace, 0, 0, ""}, fmt::format("cannot write '{}'", trace), "a writable file path");
+        }
+      }
       if (!svg.empty()) {
         const std::string picture = report::mesh_svg(r, sys, w.name(), svg_collective);
         std::ofstream out(svg, std::ios::binary);

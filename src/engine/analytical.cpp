@@ -381,6 +381,16 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   }
 
   r.step_time = r.breakdown.total();
+  {
+    PipelineTimes& P = r.pipeline;
+    P.layer_fwd = L.fwd + L.tp_fwd;
+    P.layer_bwd = layer_total - P.layer_fwd;
+    P.embed = first_extra;
+    P.head_fwd = head_f + 0.5 * head_comm;
+    P.head_bwd = head_b + 0.5 * head_comm;
+    P.p2p = p2p;
+    P.tail = r.breakdown.dp_comm + r.breakdown.optimizer + r.breakdown.memory_stream;
+  }
   r.tokens_per_step = static_cast<double>(s.gbs) * seq;
   r.model_flops_per_step = m.training_flops_per_token(ctx.seq) * r.tokens_per_step;
   const double rec_ratio = L.flops_fwd > 0 ? L.flops_recompute / L.flops_fwd : 0.0;

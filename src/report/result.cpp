@@ -134,6 +134,7 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
   j["hfu"] = r.hfu;
   j["devices"] = r.devices;
   j["strategy"] = strategy_json(r.strategy);
+  j["engine"] = r.engine;
   auto& mem = j["memory"];
   mem["per_device_bytes"] = r.memory.per_device();
   mem["capacity_bytes"] = r.memory.capacity;

@@ -74,6 +74,15 @@ struct Communication {
   GroupComm tp, cp, ep, pp, dp;
 };
 
+// Per micro-batch times the event engine schedules (filled by the analytical engine).
+struct PipelineTimes {
+  double layer_fwd = 0, layer_bwd = 0;  // one layer: forward (+ exposed TP), backward (+ recompute, TP, CP, EP)
+  double embed = 0;                     // first virtual stage: embedding, forward + backward
+  double head_fwd = 0, head_bwd = 0;    // last virtual stage: LM head and loss
+  double p2p = 0;                       // one activation (or gradient) send between stages
+  double tail = 0;                      // after the pipeline: exposed DP, optimizer, memory streaming
+};
+
 struct Result {
   parallel::Strategy strategy;
   double step_time = 0;
@@ -90,6 +99,8 @@ struct Result {
   bool dp_zplane = false;
   Communication comm;  // per group: placement, path and algorithm (docs/dojo.md#placement)
   std::vector<std::string> notes;  // choices and caveats, for the report
+  PipelineTimes pipeline;          // inputs of the event engine (engine/event.hpp)
+  const char* engine = "analytical";
   // What tokens_per_step counts: "tokens" (transformers), "images" or "clips" (vision:
   // tokens_per_step is then samples per step).
   const char* sample_unit = "tokens";
