@@ -20,6 +20,7 @@
 
 #include "commands.hpp"
 #include "dojosim/core/errors.hpp"
+#include "dojosim/core/text.hpp"
 #include "dojosim/core/units.hpp"
 #include "dojosim/explore/equivalence.hpp"
 #include "dojosim/explore/search.hpp"
@@ -58,10 +59,19 @@ ReferenceSizer::ReferenceSizer(std::string spec, std::vector<std::string> sets, 
                                const parallel::Strategy& partial, long long seq)
     : spec_(std::move(spec)), sets_(std::move(sets)), w_(&w), partial_(partial), seq_(seq) {
   const auto sys = hardware::load_system(spec_, sets_);
-  if (!sys.levels.empty()) {
-    outer_ = sys.levels.back().name;
-    per_instance_ = sys.levels.size() >= 2 ? sys.devices_per(static_cast<int>(sys.levels.size()) - 2) : 1;
-  }
+  if (sys.levels.size() < 2) return;
+  per_instance_ = sys.devices_per(static_cast<int>(sys.levels.size()) - 2);
+  // Resize through the preset's own size parameter (it also scales what goes with the
+  // size, e.g. dojo-exapod's DIPs); systems without one are not resized.
+  const auto parts = core::split(spec_, ':');
+  base_ = core::trim(parts[0]);
+  size_param_ = hardware::preset_size_parameter(base_, sys.levels.back().name);
+  if (size_param_.empty()) return;
+  for (std::size_t i = 1; i < parts.size(); ++i)
+    for (const auto& a : core::split(parts[i], ',')) {
+      const std::string t = core::trim(a);
+      if (!t.empty() && core::trim(t.substr(0, t.find('='))) != size_param_) params_.push_back(t);
+    }
 }
 
 double ReferenceSizer::throughput(long long instances) {
@@ -69,23 +79,23 @@ double ReferenceSizer::throughput(long long instances) {
   if (it != memo_.end()) return it->second;
   double v = 0;
   try {
-    auto sets = sets_;
-    sets.push_back(fmt::format("levels.{}.size={}", outer_, instances));
-    const auto sys = hardware::load_system(spec_, sets);
+    auto params = params_;
+    params.push_back(fmt::format("{}={}", size_param_, instances));
+    const auto sys = hardware::load_system(base_ + ":" + core::join(params, ","), sets_);
     parallel::Strategy p = partial_;
     const engine::Context ctx = model_context(sys, *w_, p, seq_);
     explore::SearchOptions opt;
     opt.top = 1;
     v = explore::search(ctx, p, opt).ranked.front().result.tokens_per_s();
   } catch (const core::Error&) {
-    v = 0;  // cannot run at this size (does not fit, no valid plan)
+    v = 0;  // cannot run at this size (does not fit, no valid plan): never used to interpolate
   }
   memo_.emplace(instances, v);
   return v;
 }
 
 explore::Equivalence ReferenceSizer::solve(double target, double tput_per_device) {
-  if (outer_.empty() || !(tput_per_device > 0)) return {};
+  if (size_param_.empty() || !(tput_per_device > 0)) return {};
   const double start = std::ceil(target / tput_per_device / static_cast<double>(per_instance_));
   const long long k0 = std::max<long long>(1, static_cast<long long>(start));
   const long long cap = std::max<long long>(1, std::min<long long>(k0 * 64, 1000000 / per_instance_));
@@ -163,6 +173,7 @@ void add_compare(CLI::App& app, Action& action) {
       auto solved_text = [&](const Entry& e) -> std::string {
         if (&e == &R) return fmt::format("{}", R.best.result.devices);
         if (e.solved.solved) return fmt::format("{:.0f}", e.solved.devices);
+        if (!sizer.resizable()) return std::string("n/a (no size parameter)");
         return fmt::format("none (max {:.3g}/s at {})", e.solved.best_throughput, e.solved.best_devices);
       };
       auto equiv_cost = [&](const Entry& e) { return ref_rate > 0 ? e.econ.rate.total_usd_per_s / ref_rate : 0.0; };

@@ -96,14 +96,17 @@ void add_search(CLI::App& app, Action& action) {
                      x.strategy.spec(), x.strategy.options(), hardware::precision_name(x.strategy.precision));
         }
         const auto& b = best.breakdown;
-        fmt::print("\nbest: compute {:.4g} s, tp {:.4g}, pp {:.4g}, dp {:.4g}, cp {:.4g}, ep {:.4g}, bubble {:.4g}, optimizer {:.4g}, "
-                   "memory stream {:.4g} (seconds per step)\n",
-                   b.compute, b.tp_comm, b.pp_comm, b.dp_comm, b.cp_comm, b.ep_comm, b.bubble, b.optimizer, b.memory_stream);
+        fmt::print("\nbest: compute {:.4g} s, tp {:.4g}, pp {:.4g}, dp {:.4g}, cp {:.4g}, ep {:.4g}, spatial {:.4g}, bubble {:.4g}, "
+                   "optimizer {:.4g}, memory stream {:.4g} (seconds per step)\n",
+                   b.compute, b.tp_comm, b.pp_comm, b.dp_comm, b.cp_comm, b.ep_comm, b.spatial_comm, b.bubble, b.optimizer,
+                   b.memory_stream);
         fmt::print("why: {}\n", rep.reason);
         if (best.strategy.gbs != rep.target_gbs)
-          fmt::print("note: the best plan trains with a global batch of {} {}, rounded down from the target {} to a "
-                     "multiple of dp*mbs{}\n",
-                     best.strategy.gbs, w.vision() ? "samples" : "sequences", rep.target_gbs, best.strategy.vp > 1 ? "*pp" : "");
+          fmt::print("note: the best plan trains with a global batch of {} {}, {} the target {} {}\n", best.strategy.gbs,
+                     w.vision() ? "samples" : "sequences", best.strategy.gbs < rep.target_gbs ? "rounded down from" : "grown from",
+                     rep.target_gbs,
+                     best.strategy.gbs < rep.target_gbs ? fmt::format("to a multiple of dp*mbs{}", best.strategy.vp > 1 ? "*pp" : "")
+                                                        : std::string("to one sample per data-parallel replica"));
         if (w.vision()) fmt::print("(vision network: per-token figures are per sample — {})\n", best.sample_unit);
         std::cerr << fmt::format("searched in {:.3f} s ({:.0f} plans evaluated per second)\n", rep.seconds,
                                  rep.seconds > 0 ? static_cast<double>(c.evaluated) / rep.seconds : 0.0);

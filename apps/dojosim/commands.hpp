@@ -62,6 +62,8 @@ class ReferenceSizer final {
   // `tput_per_device`: the reference's throughput per device at its given size (start guess).
   explore::Equivalence solve(double target, double tput_per_device);
   [[nodiscard]] long long per_instance() const { return per_instance_; }
+  // False when the reference has no preset parameter that sets its outermost level.
+  [[nodiscard]] bool resizable() const { return !size_param_.empty(); }
 
  private:
   double throughput(long long instances);
@@ -70,7 +72,8 @@ class ReferenceSizer final {
   const workload::Workload* w_;
   parallel::Strategy partial_;
   long long seq_;
-  std::string outer_;
+  std::string base_, size_param_;
+  std::vector<std::string> params_;  // the spec's other preset parameters
   long long per_instance_ = 1;
   std::map<long long, double> memo_;
 };

@@ -76,15 +76,19 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   const auto g_pp = collective::place_group(sys, s.pp, st_pp);
   // Gradients reduce over DP and CP replicas together; with cp > 1 the group is placed
   // at the CP stride (an approximation: its members are not evenly strided).
-  const auto g_dp = collective::place_group(sys, static_cast<int>(1LL * s.dp * s.cp), s.cp > 1 ? st_cp : st_dp);
+  // When CP and DP are not neighbours in the order, the group is placed at the DP stride.
+  const auto pos = [&](K k) { return std::find(placed.order.begin(), placed.order.end(), k) - placed.order.begin(); };
+  const bool cp_dp_adjacent = pos(K::dp) == pos(K::cp) + 1;
+  const auto g_dp = collective::place_group(sys, static_cast<int>(1LL * s.dp * s.cp), s.cp > 1 && cp_dp_adjacent ? st_cp : st_dp);
   const auto g_ep = collective::place_group(sys, s.ep, st_dp);
 
-  // Fraction of each stage's layers that full recompute recomputes: all of them, or
-  // `recompute_layers` of them (Megatron-LM's --recompute-method block
-  // --recompute-num-layers N); the other layers keep their activations.
-  const double stage_layers_est = s.pp == 1 ? static_cast<double>(m.layers) : std::ceil(static_cast<double>(m.layers) / pp);
+  // Fraction of the layers that full recompute recomputes: all of them, or
+  // `recompute_layers` per model chunk (Megatron-LM's --recompute-method block
+  // --recompute-num-layers N, counted per virtual pipeline chunk); the other layers keep
+  // their activations.
+  const double chunk_layers = std::ceil(static_cast<double>(m.layers) / (pp * s.vp));
   const double phi = s.recompute != Recompute::full ? 0.0
-                     : s.recompute_layers > 0 ? std::min(1.0, s.recompute_layers / stage_layers_est)
+                     : s.recompute_layers > 0 ? std::min(1.0, s.recompute_layers / chunk_layers)
                                               : 1.0;
 
   // --- per-layer costs (docs/model.md#layer) ---

@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+
+#include "dojosim/core/errors.hpp"
 
 namespace dojosim::engine {
 
@@ -67,6 +70,11 @@ Result simulate_pipeline(const Context& ctx, const Result& a, Timeline* timeline
   const auto& P = a.pipeline;
   const int pp = s.pp, vp = s.vp;
   const long long m = std::max<long long>(1, s.microbatches());
+  if (2LL * pp * vp * m > kMaxPasses)
+    throw core::Unsupported({"--engine", 0, 0, "engine"},
+                            fmt::format("the event engine would simulate {} passes ({} micro-batches on {} x {} stages); the limit is {}",
+                                        2LL * pp * vp * m, m, pp, vp, kMaxPasses),
+                            "--engine analytical (the same schedule in closed form)");
   const long long layers = ctx.model != nullptr ? ctx.model->layers : 1;
   const auto per_v = layers_per_virtual_stage(layers, pp, vp);
   const int nv = pp * vp;
@@ -114,7 +122,8 @@ Result simulate_pipeline(const Context& ctx, const Result& a, Timeline* timeline
         progressed = true;
       }
     }
-    if (!progressed) break;  // cannot happen for Megatron's orders; guards a malformed plan
+    if (!progressed)  // cannot happen for Megatron's orders
+      throw std::logic_error(fmt::format("event engine: the schedule of {} deadlocked", s.spec()));
   }
   // Step = the pipeline + what follows it (exposed DP, optimizer, memory streaming).
   const auto& b = a.breakdown;

@@ -43,7 +43,9 @@ Result resolve(const Context& ctx, const Strategy& partial) {
   }
   if (counts.evaluated == 0 && counts.pruned_memory == 0)
     throw core::InputError(core::Location{"--parallel", 0, 0, ""},
-                           "no valid strategy completes the given keys: " + counts.last_problem, "keys that fit the model and system");
+                           "no valid strategy completes the given keys: " +
+                               (counts.last_problem.empty() ? no_split_reason(ctx, partial) : counts.last_problem),
+                           "keys that fit the model and system");
   if (!found) {
     if (counts.evaluated == 0)
       throw core::Infeasible(fmt::format("no strategy fits in memory on {} x {}: even the weights, gradients and optimizer "

@@ -1,6 +1,8 @@
 // Enumeration of the strategy space with pruning (contract in engine/space.hpp).
 #include "dojosim/engine/space.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace dojosim::engine {
@@ -61,6 +63,27 @@ long long target_gbs(const Context& ctx, const Strategy& partial) {
   return ctx.net != nullptr ? ctx.net->default_gbs : default_gbs(*ctx.model, ctx.seq);
 }
 
+std::string no_split_reason(const Context& ctx, const Strategy& partial) {
+  const auto& g = partial.given;
+  std::string given;
+  auto add = [&](bool on, const char* k, long long v) {
+    if (on) given += fmt::format("{}{}={}", given.empty() ? "" : ",", k, v);
+  };
+  add(g.tp, "tp", partial.tp);
+  add(g.cp, "cp", partial.cp);
+  add(g.pp, "pp", partial.pp);
+  add(g.dp, "dp", partial.dp);
+  add(g.ep, "ep", partial.ep);
+  add(g.spatial, "spatial", partial.spatial);
+  const long long n = ctx.sys->device_count();
+  if (ctx.net != nullptr)
+    return fmt::format("no split of the {} devices as dp x spatial matches {} (spatial must divide the devices, dp = devices / spatial)",
+                       n, given.empty() ? "the keys given" : given);
+  return fmt::format("no split of the {} devices matches {} (tp must be a power of two up to the node size dividing the heads, "
+                     "tp*cp*pp must divide the devices and dp = devices / (tp*cp*pp))",
+                     n, given.empty() ? "the keys given" : given);
+}
+
 double holdable_bytes(const hardware::System& sys) {
   const double n = static_cast<double>(sys.device_count());
   double b = sys.device.memory_capacity();
@@ -69,7 +92,7 @@ double holdable_bytes(const hardware::System& sys) {
 }
 
 double state_lower_bound(const Context& ctx, const Strategy& s) {
-  const double shard = static_cast<double>(s.dp) * s.cp;
+  const double shard = static_cast<double>(s.dp) * s.cp * s.spatial;  // ZeRO shards over DP, CP and spatial replicas
   const double params = ctx.net != nullptr ? ctx.net->params() : ctx.model->params();
   const double p = params / (static_cast<double>(s.tp) * s.pp * s.ep);
   const double weights = 2.0 / (s.zero == 3 ? shard : 1.0);
@@ -261,9 +284,9 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
                 // Full recompute fits: the fewest layers per stage that must be recomputed
                 // for the plan to fit (Megatron's block method) is one more candidate,
                 // found by bisection (memory falls as more layers are recomputed).
-                const long long per_stage = (m.layers + s.pp - 1) / s.pp;
-                if (!g.recompute && s.recompute == Recompute::full && s.recompute_layers == 0 && r.memory.fits && per_stage > 1) {
-                  long long lo = 1, hi = per_stage;  // hi: known to fit (all layers)
+                const long long per_chunk = (m.layers + 1LL * s.pp * s.vp - 1) / (1LL * s.pp * s.vp);
+                if (!g.recompute && s.recompute == Recompute::full && s.recompute_layers == 0 && r.memory.fits && per_chunk > 1) {
+                  long long lo = 1, hi = per_chunk;  // hi: known to fit (all layers)
                   Result fit = r;
                   while (lo < hi) {
                     const long long mid = (lo + hi) / 2;
@@ -280,7 +303,7 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
                       lo = mid + 1;
                     }
                   }
-                  if (hi < per_stage) visit(fit, index | (1LL << 19));
+                  if (hi < per_chunk) visit(fit, index | (1LL << 19));
                 }
               }
 }

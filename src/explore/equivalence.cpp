@@ -57,7 +57,8 @@ Equivalence solve_equivalence(const std::function<double(long long)>& throughput
   e.high = hi;
   const double t_hi = t(hi);
   const double t_lo = lo > 0 ? t(lo) : 0.0;
-  const double frac = t_hi > t_lo ? (target - t_lo) / (t_hi - t_lo) : 1.0;
+  // A size that could not run (throughput 0) is not interpolated from: the answer is then hi.
+  const double frac = t_lo > 0 && t_hi > t_lo ? (target - t_lo) / (t_hi - t_lo) : 1.0;
   e.devices = static_cast<double>(devices_per_instance) * (static_cast<double>(lo) + std::clamp(frac, 0.0, 1.0) * static_cast<double>(hi - lo));
   return e;
 }

@@ -73,6 +73,7 @@ std::string why_better(const Result& best, const Result& other) {
       {"a smaller pipeline bubble", a.bubble, b.bubble},
       {"a faster optimizer step", a.optimizer, b.optimizer},
       {"less exposed memory streaming", a.memory_stream, b.memory_stream},
+      {"less spatial (halo) communication", a.spatial_comm, b.spatial_comm},
   };
   // Compare per token: the two plans may have rounded the global batch differently.
   double gain = 0;
@@ -142,7 +143,8 @@ SearchReport search(const engine::Context& ctx, const Strategy& partial, const S
     engine::SpaceCounts serial;
     for (const auto& o : outers) engine::for_each_inner(ctx, o, partial, opt.space, serial, [](const Result&, long long) {});
     throw core::InputError(core::Location{"--parallel", 0, 0, ""},
-                           "no valid strategy completes the given keys: " + serial.last_problem,
+                           "no valid strategy completes the given keys: " +
+                               (serial.last_problem.empty() ? engine::no_split_reason(ctx, partial) : serial.last_problem),
                            "keys that fit the model and system (a given gbs is a target: it must be at least dp*mbs)");
   }
   if (all.items.empty())

@@ -131,6 +131,22 @@ void apply_param(core::Document& doc, const std::vector<PresetParam>& params, co
                    core::did_you_mean(key, names));
 }
 
+}  // namespace
+
+std::string preset_size_parameter(const std::string& preset, const std::string& level) {
+  const std::string text = preset_system_text(preset);
+  if (text.empty()) return "";
+  const auto doc = core::parse_yaml(text, fmt::format("<preset {}>", preset));
+  for (const auto& p : read_params(doc)) {
+    if (p.divide != 1 || p.multiply != 1 || p.paths.empty()) continue;
+    const std::string first = p.paths.front().substr(0, p.paths.front().find('*'));
+    if (first == "levels." + level + ".size") return p.name;
+  }
+  return "";
+}
+
+namespace {
+
 Efficiency read_efficiency(const Reader& r) {
   Efficiency e;
   if (auto g = r.optional_map("gemm_max")) {

@@ -189,6 +189,10 @@ std::string strategy_problem(const Strategy& s, const workload::Transformer& m, 
     return fmt::format("interleaved schedule: layers ({}), or layers + 2 with the embedding and loss counted as layers, "
                        "must divide evenly into pp*vp = {} chunks", m.layers, s.pp * s.vp);
   if (s.vp > 1 && s.pp == 1) return "vp > 1 needs pipeline parallelism (pp > 1)";
+  if (s.recompute_layers > 0 && s.recompute == Recompute::full &&
+      s.recompute_layers > (m.layers + 1LL * s.pp * s.vp - 1) / (1LL * s.pp * s.vp))
+    return fmt::format("recompute_layers={} exceeds the {} layers of a model chunk (layers / (pp*vp), rounded up)",
+                       s.recompute_layers, (m.layers + 1LL * s.pp * s.vp - 1) / (1LL * s.pp * s.vp));
   if (s.recompute_layers > 0 && s.recompute != Recompute::full)
     return fmt::format("recompute_layers={} needs recompute=full (it sets how many layers per stage are fully recomputed)",
                        s.recompute_layers);

@@ -24,3 +24,9 @@ cli_test(run_econ_typo 2 "did you mean 'electricity_usd_per_kwh'" run --system d
 cli_test(search_vision 0 "(?s)search: resnet50 on dgx-h100.*objective time per sample.*samples/s.*per-token figures are per sample" search --system dgx-h100 --model resnet50 --top 2)
 cli_test(compare_vision 0 "(?s)compare: tesla-video.*dp[0-9]+ spatial[0-9]+.*samples/s.*by throughput \\(resized\\) +[0-9]+ +4096" compare --system dojo-exapod --system dgx-a100:nodes=512 --model tesla-video)
 cli_test(compare_vision_seq 2 "--seq does not apply to resnet50" compare --system dojo-tile --system dgx-a100 --model resnet50 --seq 1024)
+# Review fixes: a reason when no split matches; spatial plans are not pruned; references
+# resize through their preset's size parameter (or say they cannot).
+cli_test(run_no_split_reason 2 "no split of the 8 devices matches dp=3" run --system dgx-h100:nodes=1 --model llama3-8b --parallel dp=3)
+cli_test(search_vision_spatial_fits 0 "(?s)1 +[0-9.]+ s.*spatial=8" search --system dgx-a100:nodes=1 --set device.memory.hbm.capacity=8GB --model vit-h14 --parallel spatial=8,zero=3 --top 1)
+cli_test(compare_reference_without_size 0 "by throughput \\(resized\\) +150 +n/a \\(no size parameter\\)" compare --system dojo-tray --system dgx-h100:nodes=32 --model llama3-8b --reference dojo-tray)
+cli_test(run_event_too_many_passes 2 "the limit is" run --system dgx-h100:nodes=2 --model llama3-8b --parallel tp=8,pp=2,dp=1,vp=1,mbs=1,gbs=68719476736,zero=0,recompute=none,sp=true,cp=1 --engine event)

@@ -22,7 +22,7 @@ namespace dojosim::engine {
 
 struct TraceEvent {
   std::string name;       // "F3.c1": forward of micro-batch 3, chunk 1
-  const char* category;   // "forward", "backward", "dp", "optimizer", "stream"
+  const char* category = "";  // "forward", "backward", "dp", "optimizer", "stream"
   int stage = 0;          // pipeline stage (a track in the trace)
   double start = 0, duration = 0;  // seconds
 };
@@ -34,7 +34,9 @@ struct Timeline {
 
 // Simulates the pipeline of a plan already evaluated by the analytical engine and returns
 // the result with step time and bubble from the simulation (engine = "event").
-// `timeline`, when given, receives every pass.
+// `timeline`, when given, receives every pass. Plans of more than kMaxPasses passes
+// (pp x vp x micro-batches x 2) are refused with core::Unsupported (exit 2).
+inline constexpr long long kMaxPasses = 20'000'000;
 Result simulate_pipeline(const Context& ctx, const Result& analytical, Timeline* timeline = nullptr);
 
 // Chrome trace-event JSON of a timeline (one track per pipeline stage).

@@ -43,6 +43,9 @@ struct SpaceCounts {
 // Target global batch when the user gave none (default_gbs), or the given one.
 long long target_gbs(const Context& ctx, const parallel::Strategy& partial);
 
+// Why no outer point exists for the given keys (for the error message), e.g. "tp=3 ...".
+std::string no_split_reason(const Context& ctx, const parallel::Strategy& partial);
+
 // Outer points of the space (tp, cp, pp, dp, ep, zero, precision set; the rest as given).
 std::vector<parallel::Strategy> outer_points(const Context& ctx, const parallel::Strategy& partial, const SpaceOptions& opt);
 

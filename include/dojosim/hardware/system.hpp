@@ -133,6 +133,9 @@ System load_system(const std::string& spec, const std::vector<std::string>& over
 // The fully resolved system as a YAML/JSON-ready tree (with sources and derived totals).
 YAML::Node system_to_yaml(const System& s);
 std::vector<std::string> preset_system_names();
+// The preset parameter that sets the size of level `level` alone (e.g. "nodes" for
+// dgx-h100's cluster, "cabinets" for dojo-exapod), or "" when the preset has none.
+std::string preset_size_parameter(const std::string& preset, const std::string& level);
 // The YAML text of a preset, or "" if there is none of that name.
 std::string preset_system_text(std::string_view name);
 
