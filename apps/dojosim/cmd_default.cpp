@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "dojosim/api/api.hpp"
 #include "dojosim/core/units.hpp"
 #include "dojosim/report/result.hpp"
 #include "commands.hpp"
@@ -21,9 +22,9 @@ int run_default_scenario() {
   const long long nodes = std::llround(peak / (a100_one.peak(hardware::Precision::bf16)));
   const auto gpu = hardware::load_system(fmt::format("dgx-a100:nodes={}", nodes));
   const std::string spec;  // everything chosen: the fastest feasible plan on each machine
-  const auto rd = plan(dojo, m, spec, 2048, "bf16");
-  const auto rg = plan(gpu, m, spec, 2048, "bf16");
-  const auto ed = economics_for(dojo, rd), eg = economics_for(gpu, rg);
+  const auto rd = api::plan(dojo, m, spec, 2048, "bf16");
+  const auto rg = api::plan(gpu, m, spec, 2048, "bf16");
+  const auto ed = api::economics_for(dojo, rd), eg = api::economics_for(gpu, rg);
   fmt::print("dojosim default scenario: does a Dojo ExaPOD beat an equal-peak DGX A100 cluster on GPT-3 175B?\n\n");
   fmt::print("{:<26} {:>22} {:>22}\n", "", dojo.name, fmt::format("dgx-a100:nodes={}", nodes));
   auto row = [](const char* name, const std::string& a, const std::string& b) { fmt::print("{:<26} {:>22} {:>22}\n", name, a, b); };
@@ -56,7 +57,7 @@ int run_default_scenario() {
   const auto w = workload::load_workload("gpt3-175b");
   parallel::Strategy partial = parallel::parse_strategy(spec);
   partial.seq = 2048;
-  ReferenceSizer sizer(fmt::format("dgx-a100:nodes={}", nodes), {}, w, partial, 2048);
+  api::ReferenceSizer sizer(fmt::format("dgx-a100:nodes={}", nodes), {}, w, partial, 2048);
   const auto solved = sizer.solve(rd.tokens_per_s(), rg.tokens_per_s() / static_cast<double>(rg.devices));
   fmt::print("\nA100-equivalents of one ExaPOD on this workload: {} by throughput (the A100 cluster resized, its best plan at "
              "each size), {:.0f} extrapolating per-A100 throughput at equal peak, {:.0f} by peak BF16 alone.\n",
