@@ -194,9 +194,8 @@ PYBIND11_MODULE(_dojosim, m) {
       }, py::arg("space"), py::arg("db"), py::arg("resume"), py::arg("threads"));
   m.def("sweep_rows", [](const std::string& db, const std::string& html) {
         return unlocked_json([&] {
-          Json rows = dojosim::api::sweep_rows(db);
-          if (!html.empty()) write_file(html, dojosim::report::sweep_html(rows, db));
-          return rows;
+          if (!html.empty()) write_file(html, dojosim::report::sweep_html(dojosim::api::sweep_report(db)));
+          return dojosim::api::sweep_rows(db);
         });
       }, py::arg("db"), py::arg("html"));
   m.attr("__version__") = DOJOSIM_VERSION;

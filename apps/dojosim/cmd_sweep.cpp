@@ -77,7 +77,7 @@ int export_db(const SweepArgs& a) {
   if (!a.space.empty())
     throw core::InputError({"", 0, 0, "--export"}, "--export reads a database; it takes no space file",
                            "dojosim sweep --export csv --db RESULTS.sqlite [--out FILE]");
-  if (!a.html.empty()) write_file(a.html, report::sweep_html(api::sweep_rows(a.db), a.db));
+  if (!a.html.empty()) write_file(a.html, report::sweep_html(api::sweep_report(a.db)));
   const std::string csv = api::sweep_csv(a.db);
   if (a.out.empty() || a.out == "-") {
     std::cout << csv;

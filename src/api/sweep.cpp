@@ -7,6 +7,7 @@
 
 #include "dojosim/api/api.hpp"
 #include "dojosim/core/errors.hpp"
+#include "dojosim/core/units.hpp"
 #include "dojosim/explore/store.hpp"
 
 namespace dojosim::api {
@@ -110,6 +111,73 @@ Json sweep_rows(const std::string& db) {
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+namespace {
+const char* unit_symbol(core::Dim d) {
+  switch (d) {
+    case core::Dim::count: return "";
+    case core::Dim::bytes: return "B";
+    case core::Dim::seconds: return "s";
+    case core::Dim::hertz: return "Hz";
+    case core::Dim::flops: return "FLOP";
+    case core::Dim::flop_rate: return "FLOP/s";
+    case core::Dim::byte_rate: return "B/s";
+    case core::Dim::watts: return "W";
+    case core::Dim::joules: return "J";
+    case core::Dim::usd: return "USD";
+  }
+  return "";
+}
+
+// The column's values as numbers of the first dimension that reads every one of them.
+std::optional<std::pair<core::Dim, Json>> numeric_column(const Json& rows, const std::string& key) {
+  using core::Dim;
+  for (const Dim d : {Dim::count, Dim::bytes, Dim::byte_rate, Dim::seconds, Dim::flop_rate, Dim::flops, Dim::watts,
+                      Dim::joules, Dim::usd, Dim::hertz}) {
+    Json values = Json::array();
+    bool all = true;
+    for (const auto& r : rows) {
+      const auto it = r.find(key);
+      if (it == r.end() || it->is_null()) {
+        values.push_back(nullptr);
+      } else if (it->is_number()) {
+        if (d != Dim::count) { all = false; break; }
+        values.push_back(*it);
+      } else {
+        try {
+          values.push_back(core::parse_quantity(it->get<std::string>(), d));
+        } catch (const core::Error&) {
+          all = false;
+          break;
+        }
+      }
+    }
+    if (all) return std::make_pair(d, std::move(values));
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+Json sweep_report(const std::string& db) {
+  const explore::Store store(db, explore::Store::Mode::read);
+  const auto info = store.info();
+  Json rows = sweep_rows(db);
+  Json params = Json::array();
+  auto keys = info.set_keys;
+  keys.push_back("seq");
+  for (const auto& k : keys) {
+    auto col = numeric_column(rows, k);
+    if (!col) continue;
+    const auto& v = col->second;
+    bool varies = false;
+    for (const auto& x : v)
+      if (!x.is_null() && x != v.front()) varies = true;
+    if (!varies) continue;
+    params.push_back({{"key", k}, {"unit", k == "seq" ? "tokens" : unit_symbol(col->first)}, {"values", v}});
+  }
+  return Json{{"name", info.space_name.empty() ? info.space_file : info.space_name}, {"db", db}, {"rows", std::move(rows)},
+              {"params", std::move(params)}};
 }
 
 }  // namespace dojosim::api

@@ -319,27 +319,41 @@ bars('cost', 'cost of the run (million USD)', C.map((e) => e.cost_usd / 1e6));
 
 // ---- sweep -------------------------------------------------------------------------------
 constexpr const char* kSweepJs = R"js(
-const rows = DATA.rows.filter((r) => r.status === 'ok');
-const params = DATA.params;
+const rows = DATA.rows;
 const groupKey = (r) => r.system + ' / ' + r.model;
-const groups = [...new Set(rows.map(groupKey))];
-params.forEach((p, pi) => {
-  const datasets = groups.map((g, gi) => ({label: g, backgroundColor: colour(gi), borderColor: colour(gi), showLine: false,
-    data: rows.filter((r) => groupKey(r) === g && typeof r[p] === 'number').map((r) => ({x: r[p], y: r.step_time_s}))}));
-  figure('param-' + pi, {type: 'scatter', data: {datasets: datasets},
-    options: {scales: {x: axis(p + (DATA.units[p] ? ' (' + DATA.units[p] + ')' : '')), y: axis('step time (s)', {beginAtZero: true})}}});
-});
-if (DATA.has_mfu) {
-  figure('mfu', {type: 'bar', data: {labels: groups, datasets: [{label: 'best MFU (%)', backgroundColor: groups.map((_, i) => colour(i)),
-      data: groups.map((g) => Math.max(...rows.filter((r) => groupKey(r) === g).map((r) => 100 * (r.mfu || 0))))}]},
-    options: {plugins: {legend: {display: false}}, scales: {x: axis('system / model'), y: axis('best MFU over the sweep (%)', {beginAtZero: true})}}});
+const groups = [...new Set(rows.filter((r) => r.status === 'ok').map(groupKey))];
+// An SI prefix for an axis whose values reach `max` (440000000 B -> MB).
+function scaleFor(max, unit) {
+  if (!unit || unit === 'tokens') return {div: 1, label: unit};
+  const prefixes = [[1e15, 'P'], [1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  for (const [f, p] of prefixes) if (max >= f) return {div: f, label: p + unit};
+  return {div: 1, label: unit};
 }
+DATA.params.forEach((p, pi) => {
+  const max = Math.max(...p.values.filter((v) => v !== null));
+  const sc = scaleFor(max, p.unit);
+  const datasets = groups.map((g, gi) => ({label: g, backgroundColor: colour(gi), borderColor: colour(gi), showLine: false,
+    pointRadius: 4,
+    data: rows.map((r, i) => ({r: r, v: p.values[i]})).filter((o) => o.r.status === 'ok' && groupKey(o.r) === g && o.v !== null)
+              .map((o) => ({x: o.v / sc.div, y: o.r.step_time_s, strategy: o.r.strategy}))}));
+  figure('param-' + pi, {type: 'scatter', data: {datasets: datasets},
+    options: {scales: {x: axis(p.key + (sc.label ? ' (' + sc.label + ')' : '')), y: axis('step time (s)', {beginAtZero: true})},
+              plugins: {tooltip: {callbacks: {label: (c) => c.raw.strategy + ': ' + fmt(c.raw.y) + ' s'}}}}});
+});
+if (DATA.params.length === 0) {
+  const datasets = groups.map((g, gi) => ({label: g, backgroundColor: colour(gi), showLine: false,
+    data: rows.filter((r) => r.status === 'ok' && groupKey(r) === g).map((r) => ({x: r.point_id, y: r.step_time_s}))}));
+  figure('points', {type: 'scatter', data: {datasets: datasets},
+    options: {scales: {x: axis('point of the sweep (id)'), y: axis('step time (s)', {beginAtZero: true})}}});
+}
+figure('mfu', {type: 'bar', data: {labels: groups, datasets: [{label: 'best MFU (%)', backgroundColor: groups.map((_, i) => colour(i)),
+    data: groups.map((g) => Math.max(...rows.filter((r) => r.status === 'ok' && groupKey(r) === g).map((r) => 100 * r.mfu)))}]},
+  options: {plugins: {legend: {display: false}}, scales: {x: axis('system / model'), y: axis('best MFU over the sweep (%)', {beginAtZero: true})}}});
 {
-  const counts = {};
-  for (const r of DATA.rows) counts[r.status] = (counts[r.status] || 0) + 1;
-  const st = Object.keys(counts);
-  figure('status', {type: 'bar', data: {labels: st, datasets: [{label: 'points', data: st.map((k) => counts[k]),
-      backgroundColor: st.map((_, i) => colour(i))}]},
+  const order = ['ok', 'infeasible', 'invalid', 'error'];
+  const counts = order.map((k) => rows.filter((r) => r.status === k).length);
+  figure('status', {type: 'bar', data: {labels: order, datasets: [{label: 'points', data: counts,
+      backgroundColor: order.map((_, i) => colour(i))}]},
     options: {plugins: {legend: {display: false}}, scales: {x: axis('status'), y: axis('points (count)', {beginAtZero: true})}}});
 }
 )js";
@@ -433,36 +447,25 @@ std::string compare_html(const Json& compare) {
   return page(fmt::format("dojosim compare: {}", model), systems, body, Json{{"compare", compare}}, kCompareJs);
 }
 
-std::string sweep_html(const Json& rows, const std::string& title) {
-  // The swept parameters: numeric columns (besides the results and the strategy) that
-  // take more than one value.
-  static const std::vector<std::string> kNotParams{"point_id", "step_time_s", "tokens_per_s", "mfu", "memory_per_device",
-                                                   "energy_j_per_step", "cost_usd_per_step", "devices", "power_w",
-                                                   "tokens_per_s_per_device", "hfu", "memory_bytes"};
-  std::vector<std::string> params;
-  Json units = Json::object();
-  bool has_mfu = false;
-  if (!rows.empty()) {
-    for (const auto& [k, v] : rows.front().items()) {
-      if (k == "mfu") has_mfu = true;
-      if (std::find(kNotParams.begin(), kNotParams.end(), k) != kNotParams.end()) continue;
-      bool numeric = true, varies = false;
-      for (const auto& r : rows) {
-        const auto it = r.find(k);
-        if (it == r.end() || !(it->is_number() || it->is_null())) { numeric = false; break; }
-        if (it->is_number() && *it != v) varies = true;
-      }
-      if (numeric && varies) params.push_back(k);
-    }
-  }
+std::string sweep_html(const Json& sweep) {
+  const auto& params = sweep.at("params");
+  const auto& rows = sweep.at("rows");
   std::string body;
-  for (std::size_t i = 0; i < params.size(); ++i)
-    body += figure_section(fmt::format("param-{}", i), fmt::format("Step time against {}", params[i]),
-                           "Each point is one feasible point of the sweep, coloured by system and model.");
-  if (has_mfu) body += figure_section("mfu", "Best MFU per system and model", "Highest model-FLOP utilisation over the sweep.");
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const auto key = params[i].at("key").get<std::string>();
+    body += figure_section(fmt::format("param-{}", i), fmt::format("Step time against {}", key),
+                           "Each point is one point of the sweep that ran (status ok), coloured by system and model; "
+                           "hover for its strategy.");
+  }
+  if (params.empty())
+    body += figure_section("points", "Step time of each point", "No swept key takes numeric values: points in sweep order.");
+  body += figure_section("mfu", "Best MFU per system and model", "Highest model-FLOP utilisation over the sweep's points that ran.");
   body += figure_section("status", "Points by status", "ok: ran; infeasible: does not fit; invalid: no valid plan; error: internal.");
-  Json data{{"rows", rows}, {"params", params}, {"units", units}, {"has_mfu", has_mfu}};
-  return page(fmt::format("dojosim sweep: {}", title), fmt::format("{} points", rows.size()), body, data, kSweepJs);
+  long long ok = 0;
+  for (const auto& r : rows) ok += r.value("status", std::string()) == "ok" ? 1 : 0;
+  return page(fmt::format("dojosim sweep: {}", sweep.value("name", std::string())),
+              fmt::format("{} points, {} ran; database {}", rows.size(), ok, sweep.value("db", std::string())), body, sweep,
+              kSweepJs);
 }
 
 }  // namespace dojosim::report

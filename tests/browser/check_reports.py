@@ -36,7 +36,7 @@ KINDS = {
                 ["time", "energy", "cost", "equivalent", "table"], 1900),
     "sweep": ([["sweep", SMALL_SPACE, "--db", "DB", "--threads", "2"],
                ["sweep", "--export", "csv", "--db", "DB", "--out", "CSV", "--html", "REPORT"]],
-              ["param-0", "mfu", "status"], 1300),
+              ["param-0", "mfu", "status"], 1500),
 }
 
 failures = []

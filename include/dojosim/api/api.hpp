@@ -191,5 +191,9 @@ SweepOutput sweep(const SweepArgs& a, const std::string& version);
 // numbers for numeric columns.
 std::string sweep_csv(const std::string& db);
 Json sweep_rows(const std::string& db);
+// What the sweep report plots: {"name", "db", "rows": sweep_rows, "params": [{"key", "unit",
+// "values"}]}: for each swept key (and seq when it varies) whose values all read as one
+// kind of quantity, each row's value in that quantity's base unit (null where absent).
+Json sweep_report(const std::string& db);
 
 }  // namespace dojosim::api

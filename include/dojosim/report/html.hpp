@@ -27,9 +27,9 @@ std::string run_html(const nlohmann::ordered_json& result, const std::string& mo
 std::string search_html(const nlohmann::ordered_json& search);
 // `compare`: time to train, energy, cost and devices-equivalent per system.
 std::string compare_html(const nlohmann::ordered_json& compare);
-// `sweep --export`: step time (and MFU) against each swept parameter, from the rows of
-// the result database (api::sweep_rows).
-std::string sweep_html(const nlohmann::ordered_json& rows, const std::string& title);
+// `sweep --export`: step time against each swept parameter, best MFU per system and model,
+// points by status; from api::sweep_report (the rows and the swept keys' numeric values).
+std::string sweep_html(const nlohmann::ordered_json& sweep);
 
 // The Dojo mesh picture (report/svg.hpp) for a result on a system with a 2D-mesh level,
 // else "" (GPU and TPU systems, vision plans without mesh traffic).
