@@ -170,6 +170,13 @@ Json show(const std::string& kind, const std::string& name, const std::vector<st
   return report::yaml_to_json(show_tree(kind, name, sets));
 }
 
+core::Registry registry() {
+  core::Registry r;
+  hardware::register_hardware(r);
+  economics::register_economics(r);
+  return r;
+}
+
 Json list(const std::string& what) {
   const std::vector<std::string> kinds{"systems", "models", "formats", "components"};
   Json out = Json::array();
@@ -197,9 +204,7 @@ Json list(const std::string& what) {
                      {"man_bits", i.man_bits}, {"min_bias", i.min_bias}, {"max_bias", i.max_bias},
                      {"default_bias", i.default_bias}, {"max_finite", numerics::Format(i.id).max_finite()}});
   } else if (what == "components") {
-    core::Registry reg;
-    hardware::register_hardware(reg);
-    economics::register_economics(reg);
+    const auto reg = registry();
     for (const auto& k : reg.kinds())
       for (const auto* c : reg.of_kind(k)) out.push_back({{"kind", k}, {"name", c->name}, {"help", c->help}});
   } else {

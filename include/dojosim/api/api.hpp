@@ -20,6 +20,7 @@
 #include <vector>
 #include <yaml-cpp/yaml.h>
 
+#include "dojosim/core/registry.hpp"
 #include "dojosim/engine/engine.hpp"
 #include "dojosim/engine/event.hpp"
 #include "dojosim/explore/equivalence.hpp"
@@ -166,6 +167,8 @@ struct ValidateOutput {
 ValidateOutput validate(const std::string& csv_path);
 
 // ---- show, list ------------------------------------------------------------------------
+// Every module's registered components (register_<module>(), one place, no static init).
+core::Registry registry();
 // The resolved description of a system or model (`kind` = system | model) as YAML.
 YAML::Node show_tree(const std::string& kind, const std::string& name, const std::vector<std::string>& sets = {});
 Json show(const std::string& kind, const std::string& name, const std::vector<std::string>& sets = {});
