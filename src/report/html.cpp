@@ -217,22 +217,27 @@ if (DATA.timeline) { // the event engine's schedule: one row per pipeline stage
 }
 if (DATA.mesh_svg) {
   markRendered('links');
-} else { // collective time per step by group, with the path and algorithm it takes
+} else { // busiest links: collective time per step on each level's links, by group
   const comm = R.communication || {};
-  const labels = [], time = [], volume = [];
+  const levels = [];
+  const perGroup = {};
   for (const [g, c] of Object.entries(comm)) {
-    labels.push(g.toUpperCase() + ' ' + c.op + ' (' + c.path + ', ' + c.algorithm + ', ' + c.members + ' members)');
-    time.push(c.time_per_call_s * c.calls_per_step);
-    volume.push(c.bytes_per_call * c.calls_per_step / 1e9);
+    perGroup[g] = {};
+    for (const l of (c.levels || [])) {
+      const name = l.level + ' links (' + l.path + ')';
+      if (!levels.includes(name)) levels.push(name);
+      perGroup[g][name] = (perGroup[g][name] || 0) + l.time_s * c.calls_per_step;
+    }
   }
-  if (labels.length === 0) { labels.push('no communication'); time.push(0); volume.push(0); }
-  figure('links', {type: 'bar', data: {labels: labels, datasets: [
-      {label: 'collective time per step (s)', data: time, backgroundColor: colour(0), xAxisID: 'x'},
-      {label: 'bytes per member per step (GB)', data: volume, backgroundColor: colour(1), xAxisID: 'x2'}]},
-    options: {indexAxis: 'y', scales: {x: axis('collective time per step (s)', {beginAtZero: true, position: 'bottom'}),
-                                       x2: axis('bytes per member per step (GB)', {beginAtZero: true, position: 'top',
-                                                                                   grid: {drawOnChartArea: false}}),
-                                       y: axis('group (path, algorithm)')}}});
+  const groups = Object.keys(perGroup);
+  const datasets = groups.map((g, i) => ({label: g.toUpperCase() + ' ' + comm[g].op + ' (' + comm[g].algorithm + ', ' +
+                                                  comm[g].members + ' members)',
+                                          backgroundColor: colour(i), data: levels.map((l) => perGroup[g][l] || 0)}));
+  if (levels.length === 0) { levels.push('no communication'); datasets.push({label: 'none', data: [0]}); }
+  figure('links', {type: 'bar', data: {labels: levels, datasets: datasets},
+    options: {indexAxis: 'y', scales: {x: axis('collective time per step on these links (s)', {stacked: true, beginAtZero: true}),
+                                       y: axis('level of the network', {stacked: true})},
+              plugins: {tooltip: {callbacks: {label: (c) => c.dataset.label + ': ' + fmt(c.raw) + ' s'}}}}});
 }
 )js";
 
@@ -404,9 +409,10 @@ std::string run_html(const Json& result, const std::string& model_name, const st
             "</div><p class=\"caption\">Each directed link coloured by bytes carried over the step divided by its bandwidth "
             "times the step time.</p></section>\n";
   } else {
-    body += figure_section("links", "Busiest links: collective traffic by group",
-                           "Time and bytes per step of each parallel group's collective, with the network path it takes "
-                           "(the busiest links are those of the group with the most time).");
+    body += figure_section("links", "Busiest links: collective time per step by network level",
+                           "Seconds per step each level's links spend in collectives (hidden under compute or not), "
+                           "stacked by the parallel group whose collective they carry; the longest bar is the busiest links.",
+                           false, true);
   }
   const std::string sys = result.value("system", std::string());
   return page(fmt::format("dojosim run: {} on {}", model_name, sys),

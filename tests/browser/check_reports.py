@@ -26,7 +26,7 @@ SMALL_SPACE = os.path.join(SOURCE, "tests", "e2e", "sweep_spaces", "small.yaml")
 KINDS = {
     "run": ([["run", "--system", "dgx-h100:nodes=16", "--model", "llama3-70b", "--parallel",
               "tp=8,pp=4,vp=2,mbs=1,gbs=32,sp=true,zero=1,recompute=selective", "--html", "REPORT"]],
-            ["summary", "breakdown", "memory", "timeline", "links"], 2500),
+            ["summary", "breakdown", "memory", "timeline", "links"], 2150),
     "run-dojo": ([["run", "--system", "dojo-tray", "--model", "llama3-8b", "--html", "REPORT"]],
                  ["summary", "breakdown", "memory", "timeline", "links"], 2900),
     "search": ([["search", "--system", "dgx-h100:nodes=16", "--model", "llama3-70b", "--top", "20", "--html", "REPORT"]],

@@ -261,3 +261,20 @@ def test_html_from_python(tmp_path):
     assert "Chart.js v" in text  # the library is inlined
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)  # nothing fetched from a network
     assert 'data-figure="timeline"' in text
+
+
+def test_cli_html_options(tmp_path):
+    out = tmp_path / "search.html"
+    cli("search", "--system", "dgx-h100:nodes=4", "--model", "llama3-8b", "--top", "3", "--html", str(out))
+    text = out.read_text()
+    assert text.count('data-figure="scatter"') == 1 and text.count('data-figure="plans"') == 1
+    # the report embeds the same JSON the CLI prints
+    data = json.loads(re.search(r"const DATA = (.*?);\n", text).group(1).replace("<\\/", "</"))
+    assert data["search"] == cli_json("search", "--system", "dgx-h100:nodes=4", "--model", "llama3-8b", "--top", "3")
+    # --html goes with --export on sweep
+    space = os.path.join(SOURCE, "tests", "e2e", "sweep_spaces", "small.yaml")
+    p = cli("sweep", space, "--db", str(tmp_path / "x.sqlite"), "--html", str(tmp_path / "x.html"), check=False)
+    assert p.returncode == 2 and "--html goes with --export" in p.stderr
+    # an unwritable report path is bad input, located at the path
+    p = cli("run", "--system", "dgx-h100", "--model", "llama3-8b", "--html", "/nonexistent-dir/r.html", check=False)
+    assert p.returncode == 2 and "/nonexistent-dir/r.html" in p.stderr
