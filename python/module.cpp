@@ -71,6 +71,7 @@ py::object run(const std::string& system, const std::string& model, const std::s
     static_cast<dojosim::api::ModelArgs&>(a) = model_args(system, model, parallel, seq, precision, sets, stack);
     a.engine = engine;
     a.timeline = !html.empty();
+    a.timeline_optional = true;
     const auto out = dojosim::api::run(a);
     j = out.json();
     if (!html.empty())

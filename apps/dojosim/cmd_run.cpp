@@ -34,8 +34,8 @@ void add_run(CLI::App& app, Action& action) {
     action = []() -> int {
       if (!svg_collective.empty() && svg.empty())
         throw core::InputError({"--svg-collective", 0, 0, ""}, "--svg-collective needs --svg FILE", "--svg picture.svg --svg-collective tp");
-      if (!trace.empty()) args.timeline = true;
-      if (!html.empty()) args.timeline = true;
+      args.timeline = !trace.empty() || !html.empty();
+      args.timeline_optional = trace.empty();  // a report without the schedule rather than no report
       const auto out = api::run(args);
       if (!trace.empty()) {
         if (!out.has_timeline)

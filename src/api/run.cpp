@@ -96,10 +96,15 @@ RunOutput run(const RunArgs& a) {
                                 "the event engine simulates transformer pipelines; vision networks run data parallel",
                                 "--engine analytical, without --trace");
     } else {
-      const engine::Context ctx{&sys, &w.transformer, out.result.strategy.seq};
-      const auto ev = engine::simulate_pipeline(ctx, out.result, a.timeline ? &out.timeline : nullptr);
-      out.has_timeline = a.timeline;
-      if (a.engine == "event") out.result = ev;
+      const auto& st = out.result.strategy;
+      const long long micro = st.dp * st.mbs > 0 ? st.gbs / (st.dp * st.mbs) : 0;
+      const bool keep = a.timeline && !(a.timeline_optional && 2 * st.pp * st.vp * micro > kReportMaxPasses);
+      if (keep || a.engine == "event") {
+        const engine::Context ctx{&sys, &w.transformer, st.seq};
+        const auto ev = engine::simulate_pipeline(ctx, out.result, keep ? &out.timeline : nullptr);
+        out.has_timeline = keep;
+        if (a.engine == "event") out.result = ev;
+      }
     }
   }
   out.econ = economics_for(sys, out.result, econ_params);

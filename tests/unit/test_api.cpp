@@ -129,3 +129,18 @@ TEST(Html, SweepReportHasOneFigurePerParameter) {
   const std::string none = report::sweep_html({{"name", "x"}, {"db", "x.sqlite"}, {"rows", rows}, {"params", nlohmann::ordered_json::array()}});
   EXPECT_EQ(count(none, "data-figure=\"points\""), 1);
 }
+
+// A report asks for the schedule only when it is cheap; --trace and --engine event always get it.
+TEST(Api, ReportTimelineIsSkippedForLongSchedules) {
+  api::RunArgs a;
+  a.system = "dgx-h100:nodes=16";
+  a.model = "llama3-70b";
+  a.parallel = "tp=8,pp=16,dp=1,vp=5,mbs=1,gbs=16384";  // 2 x 16 x 5 x 16384 passes
+  a.timeline = true;
+  a.timeline_optional = true;
+  const auto skipped = api::run(a);
+  EXPECT_FALSE(skipped.has_timeline);
+  EXPECT_STREQ(skipped.result.engine, "analytical");
+  a.parallel = "tp=8,pp=16,dp=1,vp=5,mbs=1,gbs=64";
+  EXPECT_TRUE(api::run(a).has_timeline);
+}

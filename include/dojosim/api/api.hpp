@@ -71,7 +71,11 @@ report::Economics economics_for(const hardware::System& sys, const engine::Resul
 struct RunArgs : ModelArgs {
   std::string engine = "analytical";  // analytical | event
   bool timeline = false;              // simulate the schedule and keep its timeline (--trace, --html)
+  // For a report only: no timeline (rather than an error or a long simulation) for vision
+  // networks and for schedules of more than kReportMaxPasses passes.
+  bool timeline_optional = false;
 };
+inline constexpr long long kReportMaxPasses = 200'000;
 struct RunOutput {
   hardware::System sys;
   std::string model_name;
