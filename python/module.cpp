@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -19,14 +20,19 @@ using dojosim::api::Json;
 
 namespace {
 
-// JSON -> Python objects: dicts keep the JSON's key order.
+// JSON -> Python objects, as json.loads would read the CLI's output: dicts keep the key
+// order; NaN and infinities (which nlohmann::json prints as null) become None.
 py::object to_py(const Json& j) {
   switch (j.type()) {
     case Json::value_t::null: return py::none();
     case Json::value_t::boolean: return py::bool_(j.get<bool>());
     case Json::value_t::number_integer: return py::int_(j.get<long long>());
     case Json::value_t::number_unsigned: return py::int_(j.get<unsigned long long>());
-    case Json::value_t::number_float: return py::float_(j.get<double>());
+    case Json::value_t::number_float: {
+      const double v = j.get<double>();
+      if (!std::isfinite(v)) return py::none();  // as the CLI prints them: null
+      return py::float_(v);
+    }
     case Json::value_t::string: return py::str(j.get_ref<const std::string&>());
     case Json::value_t::array: {
       py::list l;
