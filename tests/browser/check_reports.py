@@ -56,7 +56,7 @@ def chromium():
 
 
 def browser(exe, profile, *args):
-    cmd = [exe, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--hide-scrollbars",
+    cmd = [exe, "--headless", "--disable-gpu", "--no-sandbox", "--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars",
            f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0",
            *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
