@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "commands.hpp"
@@ -35,12 +36,15 @@ std::vector<std::string> csv_fields(const std::string& line) {
 const std::vector<std::string> kColumns{"id", "model", "layers", "hidden", "ffn", "heads", "kv_heads", "seq_len", "vocab",
                                         "gated_mlp", "system", "devices", "tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gbs",
                                         "sp", "zero", "recompute", "precision", "step_time_s", "source"};
+// Optional columns: `stack` (DESIGN.md 4.5; empty = --stack, else the system's default).
+const std::vector<std::string> kOptionalColumns{"stack"};
 }  // namespace
 
 void add_validate(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("validate", "Compare predicted with measured step times (CSV of DESIGN.md 4.4)");
-  static std::string file, format = "text";
+  static std::string file, format = "text", stack_name;
   cmd->add_option("cases", file, "CSV file")->required();
+  cmd->add_option("--stack", stack_name, "software stack of rows whose `stack` column is empty (default: each system's)");
   cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
   cmd->callback([&action]() {
     action = []() -> int {
@@ -52,6 +56,8 @@ void add_validate(CLI::App& app, Action& action) {
       double sum_abs = 0, max_abs = 0;
       int counted = 0, failed = 0;
       std::string text;
+      struct Group { int n = 0; double sum = 0, max = 0; };
+      std::map<std::string, Group> groups;  // by (system, stack): what each calibration covers
       while (std::getline(in, line)) {
         ++lineno;
         if (core::trim(line).empty()) continue;
@@ -63,10 +69,12 @@ void add_validate(CLI::App& app, Action& action) {
             if (std::find(header.begin(), header.end(), c) == header.end())
               throw core::InputError({file, lineno, 1, c}, fmt::format("missing column '{}'", c), "the header of DESIGN.md 4.4",
                                      core::did_you_mean(c, header));
+          auto known = kColumns;
+          known.insert(known.end(), kOptionalColumns.begin(), kOptionalColumns.end());
           for (const auto& h : header)
-            if (std::find(kColumns.begin(), kColumns.end(), h) == kColumns.end())
+            if (std::find(known.begin(), known.end(), h) == known.end())
               throw core::InputError({file, lineno, 1, h}, fmt::format("unknown column '{}'", h), "the columns of DESIGN.md 4.4",
-                                     core::did_you_mean(h, kColumns));
+                                     core::did_you_mean(h, known));
           continue;
         }
         if (f.size() != header.size())
@@ -113,7 +121,10 @@ void add_validate(CLI::App& app, Action& action) {
           parallel::Strategy s = parallel::parse_strategy(spec);
           s.precision = hardware::parse_precision(col("precision").empty() ? "bf16" : col("precision"));
           s.seq = m.max_seq;
+          const auto stack = stack_for(sys, col("stack").empty() ? stack_name : col("stack"), {});
           engine::Context ctx{&sys, &m, s.seq};
+          ctx.use(stack);
+          c["stack"] = stack.name;
           engine::Result r;
           const auto& g = s.given;
           if (g.tp && g.pp && g.dp && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute) {
@@ -131,7 +142,12 @@ void add_validate(CLI::App& app, Action& action) {
           sum_abs += std::fabs(err);
           max_abs = std::max(max_abs, std::fabs(err));
           ++counted;
-          text += fmt::format("{:<22} {:>10.3f} {:>10.3f} {:>+8.1f}%  {}\n", col("id"), r.step_time, measured, err, r.strategy.spec());
+          auto& grp = groups[fmt::format("{} / {}", col("system"), stack.name)];
+          grp.n += 1;
+          grp.sum += std::fabs(err);
+          grp.max = std::max(grp.max, std::fabs(err));
+          text += fmt::format("{:<22} {:>10.3f} {:>10.3f} {:>+8.1f}%  {:<14} {}\n", col("id"), r.step_time, measured, err, stack.name,
+                              r.strategy.spec());
         } catch (const core::Error& e) {
           c["error"] = e.message();
           ++failed;
@@ -148,12 +164,17 @@ void add_validate(CLI::App& app, Action& action) {
         j["mape"] = mape;
         j["max_abs_error_pct"] = failed > 0 ? nullptr : nlohmann::ordered_json(max_abs);
         j["failed"] = failed;
+        auto& by = j["by_system_stack"];
+        by = nlohmann::ordered_json::object();
+        for (const auto& [key, g] : groups) by[key] = {{"cases", g.n}, {"mape", g.sum / g.n}, {"max_abs_error_pct", g.max}};
         std::cout << j.dump(2) << "\n";
       } else {
-        std::cout << fmt::format("{:<22} {:>10} {:>10} {:>9}  {}\n", "case", "predicted", "measured", "error", "strategy");
+        std::cout << fmt::format("{:<22} {:>10} {:>10} {:>9}  {:<14} {}\n", "case", "predicted", "measured", "error", "stack", "strategy");
         std::cout << text;
         std::cout << fmt::format("mean absolute error {:.2f}% over {} cases; max {:.2f}%; {} failed\n", mape, counted,
                                  failed > 0 ? 0.0 : max_abs, failed);
+        for (const auto& [key, g] : groups)
+          std::cout << fmt::format("  {:<32} {:>3} cases: mean {:.2f}%, max {:.2f}%\n", key, g.n, g.sum / g.n, g.max);
       }
       return 0;
     };
