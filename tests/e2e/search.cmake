@@ -42,3 +42,6 @@ cli_test(list_stacks 0 "(?s)megatron-2021.*megatron-core.*deepspeed.*fsdp.*maxte
 cli_test(show_stack 0 "(?s)name: megatron-2021.*kernel: unfused" show stack megatron-2021)
 cli_test(run_partial_rack 0 "llama3-70b on gb200-nvl72 \\(512 x" run --system gb200-nvl72:devices=512 --model llama3-70b)
 cli_test(run_zero3_comm_bound 0 "ZeRO-3 is communication-bound" run --system dgx-a100:devices=1536 --model gpt3-175b --parallel tp=1,pp=1,dp=1536,mbs=1,gbs=1536,zero=3,recompute=full)
+# docs/dojo.md quotes the verdict under each stack: the script's rows must be in it verbatim.
+add_test(NAME e2e.docs_stack_verdicts COMMAND sh -c "/usr/bin/python3 ${PROJECT_SOURCE_DIR}/scripts/stack_verdicts.py $<TARGET_FILE:dojosim> > ${CMAKE_CURRENT_BINARY_DIR}/verdicts.md && grep -c '^|' ${CMAKE_CURRENT_BINARY_DIR}/verdicts.md | grep -qx 6 && while IFS= read -r row; do grep -qF \"$row\" ${PROJECT_SOURCE_DIR}/docs/dojo.md || { echo \"docs/dojo.md lacks: $row\"; exit 1; }; done < ${CMAKE_CURRENT_BINARY_DIR}/verdicts.md")
+set_tests_properties(e2e.docs_stack_verdicts PROPERTIES LABELS e2e TIMEOUT 300)
