@@ -45,3 +45,6 @@ cli_test(run_zero3_comm_bound 0 "ZeRO-3 is communication-bound" run --system dgx
 # docs/dojo.md quotes the verdict under each stack: the script's rows must be in it verbatim.
 add_test(NAME e2e.docs_stack_verdicts COMMAND sh -c "/usr/bin/python3 ${PROJECT_SOURCE_DIR}/scripts/stack_verdicts.py $<TARGET_FILE:dojosim> > ${CMAKE_CURRENT_BINARY_DIR}/verdicts.md && grep -c '^|' ${CMAKE_CURRENT_BINARY_DIR}/verdicts.md | grep -qx 6 && while IFS= read -r row; do grep -qF \"$row\" ${PROJECT_SOURCE_DIR}/docs/dojo.md || { echo \"docs/dojo.md lacks: $row\"; exit 1; }; done < ${CMAKE_CURRENT_BINARY_DIR}/verdicts.md")
 set_tests_properties(e2e.docs_stack_verdicts PROPERTIES LABELS e2e TIMEOUT 300)
+add_test(NAME e2e.stack_paths COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/check_stack_paths.py $<TARGET_FILE:dojosim>
+         ${PROJECT_SOURCE_DIR}/tests/data ${CMAKE_CURRENT_SOURCE_DIR}/sweep_spaces ${CMAKE_CURRENT_BINARY_DIR}/stack_work)
+set_tests_properties(e2e.stack_paths PROPERTIES LABELS e2e TIMEOUT 300)
