@@ -205,8 +205,10 @@ void add_compare(CLI::App& app, Action& action) {
         std::cout << list.dump(2) << "\n";
         return 0;
       }
-      fmt::print("compare: {} ({:.4g} B parameters), a training run of {:.4g} {}; reference: {}\n\n", w.name(), w.params() / 1e9,
+      fmt::print("compare: {} ({:.4g} B parameters), a training run of {:.4g} {}; reference: {}\n", w.name(), w.params() / 1e9,
                  run_tokens, w.vision() ? "samples" : "tokens", R.spec);
+      fmt::print("costs exclude development (NRE: design, masks, packaging, software); for a whole programme see "
+                 "`dojosim build-vs-buy`\n\n");
       std::string line = fmt::format("{:<28}", "");
       for (const auto& e : entries) line += fmt::format(" {:>24}", e.spec);
       fmt::print("{}\n", line);
