@@ -323,9 +323,9 @@ std::string to_text(const BuildVsBuyReport& r) {
   auto line = [&o](const std::string& s) { o += s + "\n"; };
   const auto& p = r.params;
   const auto& best = r.gpus.at(static_cast<std::size_t>(r.best));
-  line(fmt::format("build-vs-buy: {} on {} (custom) vs the GPUs on sale in {:.4g}", r.model, r.custom.spec,
+  line(fmt::format("build-vs-buy: {} on {} (custom) vs the GPUs on sale in {:.6g}", r.model, r.custom.spec,
                    r.schedule.comparison_year));
-  line(fmt::format("schedule: design from {:.4g}, first unit {:.4g}, last unit {:.4g}; each unit works {:.4g} years",
+  line(fmt::format("schedule: design from {:.6g}, first unit {:.6g}, last unit {:.6g}; each unit works {:.4g} years",
                    r.schedule.design_start, r.schedule.first_unit, r.schedule.last_unit, p.program_life_years));
   line(fmt::format("NRE {}: chip design {}, masks {} x {}, packaging {}, system {}, software {:.4g} engineer-years x {}",
                    usd(r.nre.total.value()), usd(r.nre.chip_design.value()), p.tapeouts, usd(r.nre.masks.value() / std::max(1, p.tapeouts)),
@@ -345,7 +345,7 @@ std::string to_text(const BuildVsBuyReport& r) {
   line(fmt::format("{:<30} {:>8} {:>8} {:>12} {:>7} {:>14} {:>10} {:>14} {:>12}", "option", "on sale", "price", "$/device-h",
                    "MFU", "$/PFLOP-day", "units", "cost over life", "break-even"));
   auto opt_line = [&](const Option& x, const std::string& label) {
-    line(fmt::format("{:<30} {:>8.4g} {:>8} {:>12.4g} {:>6.1f}% {:>14.4g} {:>10.4g} {:>14} {:>12}", label, x.year,
+    line(fmt::format("{:<30} {:>8.6g} {:>8} {:>12.4g} {:>6.1f}% {:>14.4g} {:>10.4g} {:>14} {:>12}", label, x.year,
                      x.kind == "buy" || x.kind == "rent" ? fmt::format("x{:.3f}", x.price_factor) : std::string("-"),
                      x.usd_per_device_hour, 100 * x.mfu, x.usd_per_pflop_day, x.units, usd(x.cost_over_life_usd),
                      x.kind == "buy" || x.kind == "rent" ? units_text(x.break_even_units) : std::string("-")));
@@ -402,7 +402,7 @@ std::string to_svg(const BuildVsBuyReport& r) {
       "font-size=\"12\">\n",
       left + width + 120, height, left + width + 120, height);
   s += fmt::format("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-  s += fmt::format("<text x=\"10\" y=\"22\" font-size=\"15\">build-vs-buy: {} — $ per delivered PFLOP-day, {:.4g} units, GPUs of {:.4g}</text>\n",
+  s += fmt::format("<text x=\"10\" y=\"22\" font-size=\"15\">build-vs-buy: {} — $ per delivered PFLOP-day, {:.4g} units, GPUs of {:.6g}</text>\n",
                    xml(r.model), r.fleet_units, r.schedule.comparison_year);
   s += fmt::format("<text x=\"10\" y=\"42\">break-even fleet: {} units; delay that erases the advantage: {}</text>\n",
                    units_text(r.break_even_units),
