@@ -28,15 +28,22 @@ struct Measured {
   economics::StepEconomics econ;
 };
 
-Measured measure(std::string name, const std::string& spec, double year, const BuildVsBuyRequest& req) {
+// GPUs are bought at their price: the wafer-level costing keys describe the custom machine.
+EconomicsParams bought(EconomicsParams p) {
+  p.wafer_cost_usd = 0;
+  p.test_cost_per_die_usd = 0;
+  return p;
+}
+
+Measured measure(std::string name, const std::string& spec, double year, const BuildVsBuyRequest& req, bool custom) {
   Measured m{std::move(name), spec, year, hardware::load_system(spec, req.system_sets), {}, {}};
   parallel::Strategy p = req.partial;
   const engine::Context ctx = req.context(m.sys, p);
   SearchOptions opt;
   opt.top = 1;
-  opt.econ = req.params;
+  opt.econ = custom ? req.params : bought(req.params);
   m.result = search(ctx, p, opt).ranked.front().result;
-  m.econ = Pricer(m.sys, req.params).price(m.result);
+  m.econ = Pricer(m.sys, opt.econ).price(m.result);
   return m;
 }
 
@@ -102,8 +109,8 @@ Scenario evaluate(const Measured& custom, const std::vector<Measured>& gpus, con
       continue;
     }
     const double factor = economics::gpu_price_factor(p, g.year, s.schedule.comparison_year);
-    const UnitEconomics gu = unit_of(g, p, factor);
-    Option buy = base_option(g, gu, economics::capital_cost(g.sys, p).total_usd * factor);
+    const UnitEconomics gu = unit_of(g, bought(p), factor);
+    Option buy = base_option(g, gu, economics::capital_cost(g.sys, bought(p)).total_usd * factor);
     buy.kind = "buy";
     buy.price_factor = factor;
     buy.units = fleet_flops / gu.delivered.value();
@@ -167,10 +174,10 @@ BuildVsBuyReport build_vs_buy(const BuildVsBuyRequest& req) {
   BuildVsBuyReport r;
   r.params = p;
   r.model = req.workload->name();
-  const Measured custom = measure(req.custom, req.custom, p.ready_year, req);
+  const Measured custom = measure(req.custom, req.custom, p.ready_year, req, true);
   r.work_unit = custom.result.sample_unit;
   std::vector<Measured> gpus;
-  for (const auto& e : req.roadmap) gpus.push_back(measure(e.name, e.spec, e.year, req));
+  for (const auto& e : req.roadmap) gpus.push_back(measure(e.name, e.spec, e.year, req, false));
 
   const double f_custom = delivered(custom).value();
   r.used_s = economics::used_seconds(p);
