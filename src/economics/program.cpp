@@ -89,7 +89,7 @@ RoadmapEntry parse_roadmap_entry(std::string_view text, std::string_view option)
                            "e.g. dgx-h100:nodes=128@2023");
   RoadmapEntry e;
   e.spec = core::trim(text.substr(0, at));
-  e.name = e.spec;
+  e.name = e.spec.substr(0, e.spec.find(':'));  // the preset (or file) name; the spec is shown beside it
   e.source = "--gpu";
   const std::string year = core::trim(text.substr(at + 1));
   try {

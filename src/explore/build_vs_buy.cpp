@@ -177,7 +177,13 @@ BuildVsBuyReport build_vs_buy(const BuildVsBuyRequest& req) {
   const Measured custom = measure(req.custom, req.custom, p.ready_year, req, true);
   r.work_unit = custom.result.sample_unit;
   std::vector<Measured> gpus;
-  for (const auto& e : req.roadmap) gpus.push_back(measure(e.name, e.spec, e.year, req, false));
+  for (const auto& e : req.roadmap) {
+    try {
+      gpus.push_back(measure(e.name, e.spec, e.year, req, false));
+    } catch (const core::Infeasible& err) {  // the workload does not fit this GPU system: say so, go on
+      r.cannot_run.push_back(fmt::format("{} ({})", e.name, err.message()));
+    }
+  }
 
   const double f_custom = delivered(custom).value();
   r.used_s = economics::used_seconds(p);
@@ -303,6 +309,7 @@ nlohmann::ordered_json to_json(const BuildVsBuyReport& r) {
   for (const auto& o : r.gpus) list.push_back(option_json(o));
   j["gpus"] = list;
   j["not_yet_on_sale"] = r.not_yet;
+  j["cannot_run"] = r.cannot_run;
   j["best_gpu"] = r.gpus.at(static_cast<std::size_t>(r.best)).name + " " + r.gpus.at(static_cast<std::size_t>(r.best)).kind;
   j["best_gpu_usd_per_pflop_day"] = r.gpus.at(static_cast<std::size_t>(r.best)).usd_per_pflop_day;
   j["advantage_usd_per_pflop_day"] = r.advantage_usd_per_pflop_day;
@@ -361,6 +368,7 @@ std::string to_text(const BuildVsBuyReport& r) {
   opt_line(r.custom_unit, fmt::format("{} (no NRE)", r.custom.spec));
   for (const auto& g : r.gpus) opt_line(g, fmt::format("{} {} ({})", g.name, g.kind, g.spec));
   if (!r.not_yet.empty()) line(fmt::format("not yet on sale: {}", fmt::join(r.not_yet, ", ")));
+  if (!r.cannot_run.empty()) line(fmt::format("cannot run the workload: {}", fmt::join(r.cannot_run, "; ")));
   line("");
   line(fmt::format("cheapest GPU option: {} {} at ${:.4g} per PFLOP-day; the custom programme: ${:.4g} ({} by ${:.4g})", best.name,
                    best.kind, best.usd_per_pflop_day, r.custom.usd_per_pflop_day,

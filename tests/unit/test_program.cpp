@@ -108,6 +108,7 @@ TEST(Program, RoadmapIsInLaunchOrderAndParses) {
   for (std::size_t i = 1; i < r.size(); ++i) EXPECT_LE(r[i - 1].year, r[i].year);
   const auto e = parse_roadmap_entry("dgx-h100:nodes=64@2023.5");
   EXPECT_EQ(e.spec, "dgx-h100:nodes=64");
+  EXPECT_EQ(e.name, "dgx-h100");
   EXPECT_DOUBLE_EQ(e.year, 2023.5);
   for (const char* bad : {"dgx-h100", "dgx-h100@20x3", "@2023", "dgx-h100@1800"}) {
     try {

@@ -83,6 +83,7 @@ struct BuildVsBuyReport {
   Option custom, custom_unit;
   std::vector<Option> gpus;          // on sale at the comparison year: buy and rent for each
   std::vector<std::string> not_yet;  // roadmap entries launched after it
+  std::vector<std::string> cannot_run;  // roadmap entries on which the workload does not fit, with why
   int best = -1;                     // index into gpus of the cheapest
   double advantage_usd_per_pflop_day = 0;  // best GPU minus custom (> 0: the custom machine wins)
   std::optional<double> break_even_units;  // against the best GPU option
