@@ -401,6 +401,49 @@ std::string to_text(const BuildVsBuyReport& r) {
   return o;
 }
 
+namespace {
+// The programme's $ per PFLOP-day against fleet size (log scale) with the cheapest GPU
+// option as a line: where they cross is the break-even fleet.
+std::string fleet_panel(const BuildVsBuyReport& r, int top, int h) {
+  const int left = 80, w = 640;
+  const auto& best = r.gpus.at(static_cast<std::size_t>(r.best));
+  const double g = best.usd_per_pflop_day;
+  const economics::UnitEconomics u{r.custom_unit.usd_per_s_per_unit, core::FlopRate(r.custom.delivered_flops_per_unit)};
+  const core::Usd nre(r.nre_with_delay);
+  const double anchor = r.break_even_units && *r.break_even_units > 0 ? std::max(r.fleet_units, *r.break_even_units) : r.fleet_units;
+  const double lo = std::min(r.fleet_units, anchor) / 4, hi = anchor * 4;
+  const double ymax = 3 * std::max(g, r.custom_unit.usd_per_pflop_day);
+  auto x_of = [&](double n) { return left + w * std::log(n / lo) / std::log(hi / lo); };
+  auto y_of = [&](double v) { return top + h - h * std::min(v, ymax) / ymax; };
+  std::string s = fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"13\">programme $ per PFLOP-day vs fleet ({} units, log scale)</text>\n",
+                              left, top - 10, xml(r.custom.spec));
+  s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n", left, top, w, h);
+  std::string pts;
+  for (int i = 0; i <= 80; ++i) {
+    const double n = lo * std::pow(hi / lo, i / 80.0);
+    pts += fmt::format("{:.2f},{:.2f} ", x_of(n), y_of(economics::program_usd_per_pflop_day(nre, n, u, r.used_s)));
+  }
+  s += fmt::format("<polyline class=\"custom\" points=\"{}\" fill=\"none\" stroke=\"#c0392b\" stroke-width=\"2\"/>\n", pts);
+  s += fmt::format("<line class=\"gpu\" x1=\"{}\" y1=\"{:.2f}\" x2=\"{}\" y2=\"{:.2f}\" stroke=\"#2e86c1\" stroke-width=\"2\" "
+                   "stroke-dasharray=\"6 4\"/>\n", left, y_of(g), left + w, y_of(g));
+  s += fmt::format("<text x=\"{}\" y=\"{:.2f}\" fill=\"#2e86c1\">{} {} ${:.4g}</text>\n", left + w + 4, y_of(g) + 4, xml(best.name),
+                   best.kind, g);
+  s += fmt::format("<line x1=\"{0:.2f}\" y1=\"{1}\" x2=\"{0:.2f}\" y2=\"{2}\" stroke=\"#333\"/>\n", x_of(r.fleet_units), top, top + h);
+  s += fmt::format("<text x=\"{:.2f}\" y=\"{}\">fleet {:.4g}</text>\n", x_of(r.fleet_units) + 3, top + 14, r.fleet_units);
+  if (r.break_even_units && *r.break_even_units > 0) {
+    s += fmt::format("<line x1=\"{0:.2f}\" y1=\"{1}\" x2=\"{0:.2f}\" y2=\"{2}\" stroke=\"#333\" stroke-dasharray=\"3 3\"/>\n",
+                     x_of(*r.break_even_units), top, top + h);
+    s += fmt::format("<text x=\"{:.2f}\" y=\"{}\">break-even {:.4g}</text>\n", x_of(*r.break_even_units) + 3, top + 30,
+                     *r.break_even_units);
+  }
+  s += fmt::format("<text x=\"{}\" y=\"{}\">{:.3g}</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{:.3g} units</text>\n", left,
+                   top + h + 16, lo, left + w, top + h + 16, hi);
+  s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">${:.4g}</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">$0</text>\n",
+                   left - 4, top + 10, ymax, left - 4, top + h);
+  return s;
+}
+}  // namespace
+
 std::string to_svg(const BuildVsBuyReport& r) {
   // Horizontal bars: $ per delivered PFLOP-day of each option, the custom programme first.
   std::vector<std::pair<std::string, double>> bars;
@@ -411,11 +454,13 @@ std::string to_svg(const BuildVsBuyReport& r) {
   for (const auto& b : bars) vmax = std::max(vmax, b.second);
   if (!(vmax > 0)) vmax = 1;
   const int left = 220, width = 460, bar_h = 22, gap = 8, top = 60;
-  const int height = top + static_cast<int>(bars.size()) * (bar_h + gap) + 50;
+  const int bars_end = top + static_cast<int>(bars.size()) * (bar_h + gap);
+  const int plot_top = bars_end + 50, plot_h = 200;
+  const int height = plot_top + plot_h + 50;
   std::string s = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" font-family=\"sans-serif\" "
       "font-size=\"12\">\n",
-      left + width + 120, height, left + width + 120, height);
+      left + width + 160, height, left + width + 160, height);
   s += fmt::format("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
   s += fmt::format("<text x=\"10\" y=\"22\" font-size=\"15\">build-vs-buy: {} — $ per delivered PFLOP-day, {:.4g} units, GPUs of {:.6g}</text>\n",
                    xml(r.model), r.fleet_units, r.schedule.comparison_year);
@@ -431,6 +476,7 @@ std::string to_svg(const BuildVsBuyReport& r) {
     s += fmt::format("<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\"/>\n", left, y, w, bar_h, colour);
     s += fmt::format("<text x=\"{:.2f}\" y=\"{}\">${:.4g}</text>\n", left + w + 6, y + 15, bars[i].second);
   }
+  s += fleet_panel(r, plot_top, plot_h);
   s += "</svg>\n";
   return s;
 }
