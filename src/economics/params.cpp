@@ -265,7 +265,7 @@ const std::vector<Entry>& table() {
     e.push_back(number("gpu_price_scale", &EconomicsParams::gpu_price_scale, 0.01, 100, "", "1", "-",
                        "multiplies every GPU system's capital"));
     e.push_back(number("gpu_rent_premium", &EconomicsParams::gpu_rent_premium, 0.1, 100, "", "2",
-                       "assumption (H100: ~$2.2/h, inside N9's $1.65-6.88)", "rent over owned cost per GPU-hour"));
+                       "assumption (H100 in 2024: $2.04/h, inside N9's $1.65-6.88)", "rent over owned cost per GPU-hour"));
     return e;
   }();
   return t;

@@ -159,6 +159,44 @@ std::string xml(const std::string& t) {
 }
 std::string units_text(const std::optional<double>& u) { return u ? fmt::format("{:.4g}", *u) : std::string("never"); }
 
+// Months of extra slip until the custom machine is no cheaper than the best GPU option of
+// its (later) comparison year; none when it is not cheaper to begin with or stays cheaper
+// through the horizon.
+std::optional<double> delay_erasing_months(const Measured& custom, const std::vector<Measured>& gpus,
+                                           const EconomicsParams& p, double units, double advantage, double horizon) {
+  if (!(advantage > 0)) return std::nullopt;
+  for (int m = 1; m <= static_cast<int>(horizon); ++m) {
+    const Scenario s = evaluate(custom, gpus, p, units, m);
+    if (s.custom.usd_per_pflop_day >= best_gpu(s)) return m;
+  }
+  return std::nullopt;
+}
+
+// One assumption at a time to a low and a high value.
+std::vector<SensitivityRow> sensitivity(const Measured& custom, const std::vector<Measured>& gpus, const EconomicsParams& p,
+                                        double units, double nre, bool has_tile) {
+  std::vector<SensitivityRow> rows;
+  auto row = [&](std::string name, std::string low, std::string high, const std::function<void(EconomicsParams&, bool)>& set) {
+    SensitivityRow sr{std::move(name), std::move(low), std::move(high), 0, 0, 0, 0, {}, {}};
+    for (bool hi : {false, true}) {
+      EconomicsParams q = p;
+      set(q, hi);
+      const Scenario s = evaluate(custom, gpus, q, units, 0);
+      (hi ? sr.custom_high : sr.custom_low) = s.custom.usd_per_pflop_day;
+      (hi ? sr.gpu_high : sr.gpu_low) = best_gpu(s);
+      (hi ? sr.break_even_high : sr.break_even_low) = s.break_even;
+    }
+    rows.push_back(std::move(sr));
+  };
+  row("NRE", usd(nre * 0.5), usd(nre * 2), [](EconomicsParams& q, bool hi) { q.nre_scale *= hi ? 2.0 : 0.5; });
+  if (has_tile) row("tile yield", "40%", "100%", [](EconomicsParams& q, bool hi) { q.tile_yield = hi ? 1.0 : 0.4; });
+  row("unit price", "x0.5", "x2", [](EconomicsParams& q, bool hi) { q.unit_price_scale *= hi ? 2.0 : 0.5; });
+  row("GPU price trend", "0%/year", "20%/year",
+      [](EconomicsParams& q, bool hi) { q.gpu_price_decline_per_year = hi ? 0.2 : 0.0; });
+  row("GPU price", "x0.5", "x2", [](EconomicsParams& q, bool hi) { q.gpu_price_scale *= hi ? 2.0 : 0.5; });
+  return rows;
+}
+
 }  // namespace
 
 BuildVsBuyReport build_vs_buy(const BuildVsBuyRequest& req) {
@@ -218,44 +256,14 @@ BuildVsBuyReport build_vs_buy(const BuildVsBuyRequest& req) {
   r.break_even_units = base.break_even;
   r.advantage_usd_per_pflop_day = best_gpu(base) - base.custom.usd_per_pflop_day;
 
-  // Months of extra slip until the custom machine is no cheaper than the best GPU option of
-  // its (later) comparison year; none when it is not cheaper to begin with.
-  if (r.advantage_usd_per_pflop_day > 0) {
-    for (int m = 1; m <= static_cast<int>(r.delay_horizon_months); ++m) {
-      const Scenario s = evaluate(custom, gpus, p, r.fleet_units, m);
-      if (s.custom.usd_per_pflop_day >= best_gpu(s)) {
-        r.delay_erasing_months = m;
-        break;
-      }
-    }
-  }
+  r.delay_erasing_months = delay_erasing_months(custom, gpus, p, r.fleet_units, r.advantage_usd_per_pflop_day,
+                                                r.delay_horizon_months);
   for (int m = 0; m <= 60; m += 6) {
     const Scenario s = evaluate(custom, gpus, p, r.fleet_units, m);
-    r.delay_curve.push_back({static_cast<double>(m), s.custom.usd_per_pflop_day, best_gpu(s),
-                             s.gpus[static_cast<std::size_t>(s.best)].name + " " + s.gpus[static_cast<std::size_t>(s.best)].kind});
+    const auto& b = s.gpus[static_cast<std::size_t>(s.best)];
+    r.delay_curve.push_back({static_cast<double>(m), s.custom.usd_per_pflop_day, best_gpu(s), b.name + " " + b.kind});
   }
-
-  // Sensitivity: one assumption at a time to a low and a high value.
-  auto row = [&](std::string name, std::string low, std::string high, const std::function<void(EconomicsParams&, bool)>& set) {
-    SensitivityRow sr{std::move(name), std::move(low), std::move(high), 0, 0, 0, 0, {}, {}};
-    for (bool hi : {false, true}) {
-      EconomicsParams q = p;
-      set(q, hi);
-      const Scenario s = evaluate(custom, gpus, q, r.fleet_units, 0);
-      (hi ? sr.custom_high : sr.custom_low) = s.custom.usd_per_pflop_day;
-      (hi ? sr.gpu_high : sr.gpu_low) = best_gpu(s);
-      (hi ? sr.break_even_high : sr.break_even_low) = s.break_even;
-    }
-    r.sensitivity.push_back(std::move(sr));
-  };
-  row("NRE", usd(r.nre.total.value() * 0.5), usd(r.nre.total.value() * 2),
-      [](EconomicsParams& q, bool hi) { q.nre_scale *= hi ? 2.0 : 0.5; });
-  if (r.has_tile)
-    row("tile yield", "40%", "100%", [](EconomicsParams& q, bool hi) { q.tile_yield = hi ? 1.0 : 0.4; });
-  row("unit price", "x0.5", "x2", [](EconomicsParams& q, bool hi) { q.unit_price_scale *= hi ? 2.0 : 0.5; });
-  row("GPU price trend", "0%/year", "20%/year",
-      [](EconomicsParams& q, bool hi) { q.gpu_price_decline_per_year = hi ? 0.2 : 0.0; });
-  row("GPU price", "x0.5", "x2", [](EconomicsParams& q, bool hi) { q.gpu_price_scale *= hi ? 2.0 : 0.5; });
+  r.sensitivity = sensitivity(custom, gpus, p, r.fleet_units, r.nre.total.value(), r.has_tile);
   return r;
 }
 
