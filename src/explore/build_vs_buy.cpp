@@ -222,6 +222,9 @@ BuildVsBuyReport build_vs_buy(const BuildVsBuyRequest& req) {
       r.cannot_run.push_back(fmt::format("{} ({})", e.name, err.message()));
     }
   }
+  if (gpus.empty())
+    throw core::Infeasible(fmt::format("{} runs on none of the GPU systems given: {}", r.model, fmt::join(r.cannot_run, "; ")),
+                           "give larger systems with --gpu SYSTEM@YEAR");
 
   const double f_custom = delivered(custom).value();
   r.used_s = economics::used_seconds(p);

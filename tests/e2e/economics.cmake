@@ -39,3 +39,4 @@ set_tests_properties(e2e.bvb_laws PROPERTIES LABELS e2e TIMEOUT 300)
 add_test(NAME e2e.bvb_docs_figures COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/check_docs_figures.py $<TARGET_FILE:dojosim>
          ${PROJECT_SOURCE_DIR}/docs/economics.md)
 set_tests_properties(e2e.bvb_docs_figures PROPERTIES LABELS e2e TIMEOUT 300)
+cli_test(bvb_gpu_too_small 3 "gpt3-175b runs on none of the GPU systems given: dgx-h100" build-vs-buy --model gpt3-175b --fleet 1 --gpu dgx-h100:nodes=1@2023)
