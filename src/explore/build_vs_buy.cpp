@@ -312,6 +312,7 @@ nlohmann::ordered_json to_json(const BuildVsBuyReport& r) {
                {"levels_usd", r.unit_capital.levels_usd}, {"dips_usd", r.unit_capital.dips_usd},
                {"devices_usd", r.unit_capital.devices_usd}, {"tile_yield", r.tile_yield},
                {"good_die_usd", r.good_die_usd}, {"good_tile_usd", r.good_tile_usd}};
+  for (const auto& [level, cost] : r.unit_capital.per_level) j["unit"]["per_level_usd"][level] = cost;
   j["fleet"] = {{"units", r.fleet_units}, {"delivered_flops", r.fleet_delivered_flops},
                 {"work_per_year", r.work_per_year}, {"used_s_per_unit", r.used_s}};
   j["custom_program"] = option_json(r.custom);
@@ -364,6 +365,13 @@ std::string to_text(const BuildVsBuyReport& r) {
     unit += fmt::format(" (good die {}, good tile {} at tile yield {:.1f}%)", usd(r.good_die_usd), usd(r.good_tile_usd),
                         100 * r.tile_yield);
   line(unit);
+  std::vector<std::string> parts;
+  if (r.unit_capital.devices_usd > 0) parts.push_back(fmt::format("devices {}", usd(r.unit_capital.devices_usd)));
+  if (r.unit_capital.tiles_usd > 0) parts.push_back(fmt::format("tiles {}", usd(r.unit_capital.tiles_usd)));
+  for (const auto& [level, cost] : r.unit_capital.per_level)  // the tile entry repeats tiles_usd
+    if (cost > 0 && level.rfind("tile (", 0) != 0) parts.push_back(fmt::format("{}s {}", level, usd(cost)));
+  if (r.unit_capital.dips_usd > 0) parts.push_back(fmt::format("DIPs {}", usd(r.unit_capital.dips_usd)));
+  line(fmt::format("unit capital before unit_price_scale: {}", fmt::join(parts, ", ")));
   line(fmt::format("fleet: {:.4g} units, {} delivered, {:.4g} {} a year", r.fleet_units,
                    core::format_quantity(r.fleet_delivered_flops, core::Dim::flop_rate), r.work_per_year, r.work_unit));
   line("");
