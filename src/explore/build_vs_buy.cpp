@@ -375,10 +375,10 @@ std::string to_text(const BuildVsBuyReport& r) {
   line(fmt::format("fleet: {:.4g} units, {} delivered, {:.4g} {} a year", r.fleet_units,
                    core::format_quantity(r.fleet_delivered_flops, core::Dim::flop_rate), r.work_per_year, r.work_unit));
   line("");
-  line(fmt::format("{:<30} {:>8} {:>8} {:>12} {:>7} {:>14} {:>10} {:>14} {:>12}", "option", "on sale", "price", "$/device-h",
+  line(fmt::format("{:<34} {:>8} {:>8} {:>12} {:>7} {:>14} {:>10} {:>14} {:>12}", "option", "on sale", "price", "$/device-h",
                    "MFU", "$/PFLOP-day", "units", "cost over life", "break-even"));
   auto opt_line = [&](const Option& x, const std::string& label) {
-    line(fmt::format("{:<30} {:>8.6g} {:>8} {:>12.4g} {:>6.1f}% {:>14.4g} {:>10.4g} {:>14} {:>12}", label, x.year,
+    line(fmt::format("{:<34} {:>8.6g} {:>8} {:>12.4g} {:>6.1f}% {:>14.4g} {:>10.4g} {:>14} {:>12}", label, x.year,
                      x.kind == "buy" || x.kind == "rent" ? fmt::format("x{:.3f}", x.price_factor) : std::string("-"),
                      x.usd_per_device_hour, 100 * x.mfu, x.usd_per_pflop_day, x.units, usd(x.cost_over_life_usd),
                      x.kind == "buy" || x.kind == "rent" ? units_text(x.break_even_units) : std::string("-")));
