@@ -223,9 +223,11 @@ void add_compare(CLI::App& app, Action& action) {
       fmt::print("compare: {} ({:.4g} B parameters), a training run of {:.4g} {}; reference: {}\n", w.name(), w.params() / 1e9,
                  run_tokens, w.vision() ? "samples" : "tokens", R.spec);
       if (same_stack)
-        fmt::print("software: every system on the {} stack{} (--stack NAME for another, or one per system)\n\n", entries[0].stack.name,
+        fmt::print("software: every system on the {} stack{} (--stack NAME for another, or one per system)\n", entries[0].stack.name,
                    stack_names.empty() ? " (the reference's default)" : "");
-      else fmt::print("software: the stacks differ between systems (as asked with --stack): the comparison mixes software\n\n");
+      else fmt::print("software: the stacks differ between systems (as asked with --stack): the comparison mixes software\n");
+      fmt::print("costs exclude development (NRE: design, masks, packaging, software); for a whole programme see "
+                 "`dojosim build-vs-buy`\n\n");
       std::string line = fmt::format("{:<28}", "");
       for (const auto& e : entries) line += fmt::format(" {:>24}", e.spec);
       fmt::print("{}\n", line);
