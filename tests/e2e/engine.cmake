@@ -26,3 +26,7 @@ cli_test(run_event_vision 2 "event engine simulates transformer pipelines" run -
 cli_test(run_bad_engine 2 "engine" run --system dgx-h100 --model llama3-8b --engine evnt)
 add_test(NAME e2e.run_trace COMMAND sh -c "$<TARGET_FILE:dojosim> run --system dgx-h100:nodes=16 --model llama3-70b --parallel tp=8,pp=4,vp=5,mbs=1,gbs=64,sp=true,zero=1,recompute=selective --trace ${CMAKE_CURRENT_BINARY_DIR}/trace.json >/dev/null && /usr/bin/python3 -c \"import json,sys; d=json.load(open(sys.argv[1])); x=[e for e in d['traceEvents'] if e['ph']=='X' and e['cat'] in ('forward','backward')]; assert len(x) == 2*16*4*5, len(x); assert all(e['dur'] >= 0 for e in x); print('ok', len(x))\" ${CMAKE_CURRENT_BINARY_DIR}/trace.json")
 set_tests_properties(e2e.run_trace PROPERTIES LABELS e2e TIMEOUT 120)
+# Golden outputs (issue 13): refactors keep run, search, compare and validate byte-identical
+# (tests/golden/cases.txt; scripts/golden.py --update in a commit that changes behaviour).
+add_test(NAME e2e.golden COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/scripts/golden.py $<TARGET_FILE:dojosim>)
+set_tests_properties(e2e.golden PROPERTIES LABELS e2e TIMEOUT 300)
