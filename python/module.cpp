@@ -105,7 +105,7 @@ py::object search(const std::string& system, const std::string& model, const std
 }
 
 py::object compare(const std::vector<std::string>& systems, const std::string& model, const std::string& parallel, long long seq,
-                   const std::string& precision, const std::vector<std::string>& sets, const std::string& stack, double tokens,
+                   const std::string& precision, const std::vector<std::string>& sets, const std::vector<std::string>& stacks, double tokens,
                    const std::string& reference, const std::string& html) {
   Json j;
   {
@@ -117,7 +117,7 @@ py::object compare(const std::vector<std::string>& systems, const std::string& m
     a.seq = seq;
     a.precision = precision;
     a.sets = sets;
-    a.stack = stack;
+    a.stacks = stacks;
     a.tokens = tokens;
     a.reference = reference;
     j = dojosim::api::compare(a).json();
@@ -187,18 +187,19 @@ PYBIND11_MODULE(_dojosim, m) {
         py::arg("sets"), py::arg("stack"), py::arg("objective"), py::arg("top"), py::arg("threads"), py::arg("html"));
   m.def("compare", &compare, py::arg("systems"), py::arg("model"), py::arg("parallel"), py::arg("seq"), py::arg("precision"),
         py::arg("sets"), py::arg("stack"), py::arg("tokens"), py::arg("reference"), py::arg("html"));
-  m.def("validate", [](const std::string& path) { return unlocked_json([&] { return dojosim::api::validate(path).json; }); },
-        py::arg("path"));
+  m.def("validate", [](const std::string& path, const std::string& stack) {
+        return unlocked_json([&] { return dojosim::api::validate(path, stack).json; });
+      }, py::arg("path"), py::arg("stack"));
   m.def("show", [](const std::string& kind, const std::string& name, const std::vector<std::string>& sets) {
         return unlocked_json([&] { return dojosim::api::show(kind, name, sets); });
       }, py::arg("kind"), py::arg("name"), py::arg("sets"));
   m.def("list", [](const std::string& what) { return unlocked_json([&] { return dojosim::api::list(what); }); }, py::arg("what"));
-  m.def("sweep", [](const std::string& space, const std::string& db, bool resume, int threads) {
+  m.def("sweep", [](const std::string& space, const std::string& db, const std::string& stack, bool resume, int threads) {
         return unlocked_json([&] {
-          dojosim::api::SweepArgs a{space, db, resume, threads, {}};
+          dojosim::api::SweepArgs a{space, db, stack, resume, threads, {}};
           return dojosim::api::sweep(a, DOJOSIM_VERSION).json();
         });
-      }, py::arg("space"), py::arg("db"), py::arg("resume"), py::arg("threads"));
+      }, py::arg("space"), py::arg("db"), py::arg("stack"), py::arg("resume"), py::arg("threads"));
   m.def("sweep_rows", [](const std::string& db, const std::string& html) {
         return unlocked_json([&] {
           if (!html.empty()) write_file(html, dojosim::report::sweep_html(dojosim::api::sweep_report(db)));

@@ -40,6 +40,8 @@ void add_compare(CLI::App& app, Action& action) {
   cmd->add_option("--reference", args.reference, "system whose devices the others are counted in (default: the first non-Dojo system)");
   cmd->add_option("--seq", args.seq, "sequence length (default: min(model max, 2048))");
   cmd->add_option("--precision", args.precision, "bf16 | fp16 | fp8 | cfp8");
+  cmd->add_option("--stack", args.stacks, "software stack of every system (one name), or one per --system in order "
+                                          "(default: the reference system's default stack on every system)");
   cmd->add_option("--set", args.sets, "override a key of every system (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
   cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("--html", html, "write a self-contained HTML report (time, energy, cost, devices-equivalent charts)");
@@ -60,8 +62,14 @@ void add_compare(CLI::App& app, Action& action) {
         if (!out.ref_resizable) return std::string("n/a (no size parameter)");
         return fmt::format("none (max {:.3g}/s at {})", e.solved.best_throughput, e.solved.best_devices);
       };
-      fmt::print("compare: {} ({:.4g} B parameters), a training run of {:.4g} {}; reference: {}\n\n", out.model_name, out.model_params / 1e9,
+      fmt::print("compare: {} ({:.4g} B parameters), a training run of {:.4g} {}; reference: {}\n", out.model_name, out.model_params / 1e9,
                  out.run_tokens, out.vision ? "samples" : "tokens", R.spec);
+      if (out.same_stack)
+        fmt::print("software: every system on the {} stack{} (--stack NAME for another, or one per system)\n", entries[0].stack.name,
+                   out.stack_named ? "" : " (the reference's default)");
+      else fmt::print("software: the stacks differ between systems (as asked with --stack): the comparison mixes software\n");
+      fmt::print("costs exclude development (NRE: design, masks, packaging, software); for a whole programme see "
+                 "`dojosim build-vs-buy`\n\n");
       std::string line = fmt::format("{:<28}", "");
       for (const auto& e : entries) line += fmt::format(" {:>24}", e.spec);
       fmt::print("{}\n", line);
@@ -73,6 +81,7 @@ void add_compare(CLI::App& app, Action& action) {
       using core::Dim;
       using core::format_quantity;
       row("devices", [](const api::CompareEntry& e) { return fmt::format("{} x {}", e.best.result.devices, e.sys.device.name); });
+      row("stack", [](const api::CompareEntry& e) { return e.stack.name; });
       row("peak BF16", [](const api::CompareEntry& e) { return format_quantity(e.sys.peak(hardware::Precision::bf16), Dim::flop_rate); });
       row("strategy", [&](const api::CompareEntry& e) {
         const auto& s = e.best.result.strategy;

@@ -13,7 +13,7 @@ void add_list(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("list", "List presets: systems, models, formats, or registered components");
   static std::string what;
   static std::string format = "text";
-  cmd->add_option("what", what, "systems | models | formats | components")->required();
+  cmd->add_option("what", what, "systems | models | stacks | formats | components")->required();
   cmd->add_option("--format", format, "text | json | markdown (components only)")
       ->check(CLI::IsMember({"text", "json", "markdown"}));
   cmd->callback([&action]() {
@@ -35,6 +35,8 @@ void add_list(CLI::App& app, Action& action) {
           else
             fmt::print("{:<14} {:>8.2f} B params  {}\n", name, params / 1e9, m["source"].get<std::string>());
         }
+      } else if (what == "stacks") {
+        for (const auto& st : items) fmt::print("{:<14} {}\n", st["name"].get<std::string>(), st["description"].get<std::string>());
       } else if (what == "formats") {
         print_formats();
       } else if (format == "markdown") {

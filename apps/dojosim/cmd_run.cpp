@@ -22,6 +22,8 @@ void add_run(CLI::App& app, Action& action) {
   cmd->add_option("--parallel", args.parallel, "tp=,pp=,dp=,cp=,ep=,vp=,mbs=,gbs=,sp=,zero=,recompute=,spatial= (missing keys are chosen)");
   cmd->add_option("--seq", args.seq, "sequence length (default: min(model max, 2048))");
   cmd->add_option("--precision", args.precision, "bf16 | fp16 | fp8 | cfp8");
+  cmd->add_option("--stack", args.stack, "software stack: megatron-2021, megatron-core, deepspeed, fsdp, maxtext, dojo, or a YAML "
+                                         "file (default: the system's; dojosim list stacks)");
   cmd->add_option("--set", args.sets, "override a system key (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
   cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("--svg", svg, "write a picture of the Dojo mesh (a tile, or one tray) with each link coloured by utilisation over the step");

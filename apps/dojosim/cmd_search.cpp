@@ -35,6 +35,7 @@ void add_search(CLI::App& app, Action& action) {
   cmd->add_option("--threads", args.threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
   cmd->add_option("--seq", args.seq, "sequence length (default: min(model max, 2048))");
   cmd->add_option("--precision", args.precision, "bf16 | fp16 | fp8 | cfp8 | any (search every precision the device has)");
+  cmd->add_option("--stack", args.stack, "software stack (dojosim list stacks; default: the system's) or a YAML file");
   cmd->add_option("--set", args.sets, "override a system key (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
   cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("--html", html, "write a self-contained HTML report (top plans: step time against memory)");

@@ -11,7 +11,7 @@ void add_show(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("show", "Print the fully resolved description of a system or model, with sources");
   static std::string kind, name, format = "yaml";
   static std::vector<std::string> sets;
-  cmd->add_option("kind", kind, "system | model")->required();
+  cmd->add_option("kind", kind, "system | model | stack")->required();
   cmd->add_option("name", name, "preset name, SYS:param=value, or a file")->required();
   cmd->add_option("--format", format, "yaml | json")->check(CLI::IsMember({"yaml", "json"}));
   cmd->add_option("--set", sets, "override KEY=VALUE (systems)");

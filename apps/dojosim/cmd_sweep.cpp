@@ -68,7 +68,7 @@ class ProgressLine {
 };
 
 struct SweepArgs {
-  std::string space, db, export_format, out, html;
+  std::string space, db, export_format, out, html, stack;
   bool resume = false;
   int threads = 0;
 };
@@ -97,7 +97,7 @@ int run_sweep(const SweepArgs& a) {
   if (!a.html.empty())
     throw core::InputError({"", 0, 0, "--html"}, "--html goes with --export", "dojosim sweep --export csv --db X --html report.html");
   ProgressLine progress;
-  api::SweepArgs args{a.space, a.db, a.resume, a.threads, [&progress](const explore::Progress& p) { progress.update(p); }};
+  api::SweepArgs args{a.space, a.db, a.stack, a.resume, a.threads, [&progress](const explore::Progress& p) { progress.update(p); }};
   const auto res = api::sweep(args, DOJOSIM_VERSION);
   progress.end();
   const auto& sum = res.summary;
@@ -132,6 +132,7 @@ void add_sweep(CLI::App& app, Action& action) {
   cmd->add_option("--export", args.export_format, "write the database as a table instead of sweeping: csv")
       ->check(CLI::IsMember({"csv"}));
   cmd->add_option("--out", args.out, "with --export: output file (default: stdout)");
+  cmd->add_option("--stack", args.stack, "software stack of every point (replaces the space's `stack:`; default: each system's)");
   cmd->add_option("--html", args.html, "with --export: also write a self-contained HTML report (plots over the swept parameters)");
   cmd->callback([&action]() {
     action = []() -> int { return args.export_format.empty() ? run_sweep(args) : export_db(args); };

@@ -10,19 +10,21 @@ namespace dojosim::cli {
 
 void add_validate(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("validate", "Compare predicted with measured step times (CSV of DESIGN.md 4.4)");
-  static std::string file, format = "text";
+  static std::string file, format = "text", stack_name;
   cmd->add_option("cases", file, "CSV file")->required();
+  cmd->add_option("--stack", stack_name, "software stack of rows whose `stack` column is empty (default: each system's)");
   cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
   cmd->callback([&action]() {
     action = []() -> int {
-      const auto v = api::validate(file);
+      const auto v = api::validate(file, stack_name);
       if (format == "json") {
         std::cout << v.json.dump(2) << "\n";
       } else {
-        std::cout << fmt::format("{:<22} {:>10} {:>10} {:>9}  {}\n", "case", "predicted", "measured", "error", "strategy");
+        std::cout << fmt::format("{:<22} {:>10} {:>10} {:>9}  {:<14} {}\n", "case", "predicted", "measured", "error", "stack", "strategy");
         std::cout << v.text;
         std::cout << fmt::format("mean absolute error {:.2f}% over {} cases; max {:.2f}%; {} failed\n", v.mape, v.counted,
                                  v.failed > 0 ? 0.0 : v.max_abs, v.failed);
+        std::cout << v.groups;
       }
       return 0;
     };

@@ -71,21 +71,25 @@ def search(system, model, parallel=None, *, objective="time", top=5, threads=0, 
 
 def compare(systems, model, parallel=None, *, tokens=0, reference=None, seq=0, precision="bf16", set=None, stack=None,
             html=None):
-    """One model on several systems: ``dojosim compare --format json`` (a list, one entry per system)."""
+    """One model on several systems: ``dojosim compare --format json`` (a list, one entry per system).
+    ``stack``: one name for every system, or a list with one per system (default: the reference's default)."""
     if isinstance(systems, str):
         systems = [systems]
+    stacks = [] if stack is None else [stack] if isinstance(stack, str) else [str(s) for s in stack]
     return _dojosim.compare([str(s) for s in systems], model, _spec(parallel), int(seq), precision, _sets(set),
-                            _stack(stack), float(tokens), "" if reference is None else str(reference), _path(html))
+                            stacks, float(tokens), "" if reference is None else str(reference), _path(html))
 
 
-def validate(path):
-    """Predicted against measured step times: ``dojosim validate CASES.csv --format json``."""
-    return _dojosim.validate(str(path))
+def validate(path, *, stack=None):
+    """Predicted against measured step times: ``dojosim validate CASES.csv --format json``.
+    ``stack``: the stack of rows whose ``stack`` column is empty (default: each system's)."""
+    return _dojosim.validate(str(path), _stack(stack))
 
 
-def sweep(space, db, *, resume=False, threads=0):
-    """Evaluates a design space (SPACE.yaml) into the SQLite database ``db``; returns a summary."""
-    return _dojosim.sweep(str(space), str(db), bool(resume), int(threads))
+def sweep(space, db, *, resume=False, threads=0, stack=None):
+    """Evaluates a design space (SPACE.yaml) into the SQLite database ``db``; returns a summary.
+    ``stack`` replaces the space's ``stack:`` (default: each system's)."""
+    return _dojosim.sweep(str(space), str(db), _stack(stack), bool(resume), int(threads))
 
 
 def sweep_results(db, *, html=None):

@@ -13,6 +13,7 @@
 // The linear figure takes the reference's per-device throughput at the size given.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -24,8 +25,8 @@
 namespace dojosim::api {
 
 ReferenceSizer::ReferenceSizer(std::string spec, std::vector<std::string> sets, const workload::Workload& w,
-                               const parallel::Strategy& partial, long long seq)
-    : spec_(std::move(spec)), sets_(std::move(sets)), w_(&w), partial_(partial), seq_(seq) {
+                               const parallel::Strategy& partial, long long seq, parallel::Stack stack)
+    : spec_(std::move(spec)), sets_(std::move(sets)), w_(&w), partial_(partial), seq_(seq), stack_(std::move(stack)) {
   const auto sys = hardware::load_system(spec_, sets_);
   if (sys.levels.size() < 2) return;
   per_instance_ = sys.devices_per(static_cast<int>(sys.levels.size()) - 2);
@@ -51,7 +52,7 @@ double ReferenceSizer::throughput(long long instances) {
     params.push_back(fmt::format("{}={}", size_param_, instances));
     const auto sys = hardware::load_system(base_ + ":" + core::join(params, ","), sets_);
     parallel::Strategy p = partial_;
-    const engine::Context ctx = model_context(sys, *w_, p, seq_);
+    const engine::Context ctx = model_context(sys, *w_, p, seq_, stack_);
     explore::SearchOptions opt;
     opt.top = 1;
     v = explore::search(ctx, p, opt).ranked.front().result.tokens_per_s();
@@ -71,7 +72,6 @@ explore::Equivalence ReferenceSizer::solve(double target, double tput_per_device
 }
 
 CompareOutput compare(const CompareArgs& a) {
-  check_stack(a.stack);
   if (a.systems.size() < 2)
     throw core::InputError({"--system", 0, 0, "system"}, "compare needs at least two systems", "--system A --system B");
   const auto split = split_sets(a.sets);
@@ -89,18 +89,7 @@ CompareOutput compare(const CompareArgs& a) {
   parallel::Strategy partial = parallel::parse_strategy(a.parallel);
   partial.precision = hardware::parse_precision(a.precision);
   auto& entries = out.entries;
-  for (const auto& s : a.systems) {
-    CompareEntry e{s, hardware::load_system(s, split.system), {}, {}, {}, 0, {}, 0, 0, 0};
-    const engine::Context ctx = model_context(e.sys, w, partial, a.seq);
-    explore::SearchOptions opt;
-    opt.top = 1;
-    opt.econ = econ_params;
-    e.best = explore::search(ctx, partial, opt).ranked.front();
-    e.econ = explore::Pricer(e.sys, econ_params).price(e.best.result);
-    e.steps = out.run_tokens / e.best.result.tokens_per_step;
-    e.run = economics::training_run(e.econ, e.steps);
-    entries.push_back(std::move(e));
-  }
+  for (const auto& s : a.systems) entries.push_back(CompareEntry{s, hardware::load_system(s, split.system), {}, {}, {}, {}, 0, {}, 0, 0, 0});
   // The reference: named, else the first non-Dojo system, else the last one.
   out.ref = entries.size() - 1;
   if (!a.reference.empty()) {
@@ -121,6 +110,28 @@ CompareOutput compare(const CompareArgs& a) {
         break;
       }
   }
+  // Fair by default: every system on the same stack (the reference's default) unless
+  // --stack names one per system (DESIGN.md 3, 4.5).
+  const auto& names = a.stacks;
+  if (names.size() > 1 && names.size() != entries.size())
+    throw core::InputError({"--stack", 0, 0, "stack"}, fmt::format("{} --stack values for {} systems", names.size(), entries.size()),
+                           "one stack for every system, or one per --system in the same order");
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const std::string name = names.empty() ? parallel::default_stack_name(entries[out.ref].sys) : names.size() == 1 ? names[0] : names[i];
+    entries[i].stack = stack_for(entries[i].sys, name, split.stack);
+  }
+  out.stack_named = !names.empty();
+  out.same_stack = std::all_of(entries.begin(), entries.end(), [&](const CompareEntry& e) { return e.stack.name == entries[0].stack.name; });
+  for (auto& e : entries) {
+    const engine::Context ctx = model_context(e.sys, w, partial, a.seq, e.stack);
+    explore::SearchOptions opt;
+    opt.top = 1;
+    opt.econ = econ_params;
+    e.best = explore::search(ctx, partial, opt).ranked.front();
+    e.econ = explore::Pricer(e.sys, econ_params).price(e.best.result);
+    e.steps = out.run_tokens / e.best.result.tokens_per_step;
+    e.run = economics::training_run(e.econ, e.steps);
+  }
   const auto& R = entries[out.ref];
   const double ref_n = static_cast<double>(R.best.result.devices);
   const double ref_tput = R.best.result.tokens_per_s() / ref_n;
@@ -128,7 +139,7 @@ CompareOutput compare(const CompareArgs& a) {
   const double ref_peak = R.sys.device.peak_for(hardware::Precision::bf16);
   // Solved: resize the reference (its outermost level) until it matches each system's
   // throughput with its own best plan for the same target batch.
-  ReferenceSizer sizer(R.spec, split.system, w, partial, a.seq);
+  ReferenceSizer sizer(R.spec, split.system, w, partial, a.seq, R.stack);
   out.ref_resizable = sizer.resizable();
   out.ref_per_instance = sizer.per_instance();
   for (std::size_t i = 0; i < entries.size(); ++i) {

@@ -16,58 +16,46 @@ namespace dojosim::api {
 
 SplitSets split_sets(const std::vector<std::string>& sets) {
   SplitSets out;
-  for (const auto& s : sets) (economics::is_economics_key(s) ? out.economics : out.system).push_back(s);
+  for (const auto& s : sets) {
+    if (s.starts_with("stack.")) out.stack.push_back(s.substr(6));
+    else (economics::is_economics_key(s) ? out.economics : out.system).push_back(s);
+  }
   return out;
 }
 
-void check_stack(const std::string& stack) {
-  if (!stack.empty())
-    throw core::InputError({"--stack", 0, 0, "stack"}, fmt::format("stack not supported yet ('{}')", stack),
-                           "no stack (software stacks are not modelled in this build)");
+parallel::Stack stack_for(const hardware::System& sys, const std::string& name, const std::vector<std::string>& overrides) {
+  return parallel::load_stack(name.empty() ? parallel::default_stack_name(sys) : name, overrides);
 }
 
-engine::Context model_context(const hardware::System& sys, const workload::Workload& w, parallel::Strategy& partial, long long seq) {
+engine::Context model_context(const hardware::System& sys, const workload::Workload& w, parallel::Strategy& partial, long long seq,
+                              const parallel::Stack& stack) {
+  engine::Context ctx;
+  ctx.sys = &sys;
   if (w.vision()) {
     if (seq > 0)
       throw core::InputError({"--seq", 0, 0, "seq"}, fmt::format("--seq does not apply to {}, a vision network", w.name()),
                              "no --seq (the input size is part of the network)");
     partial.seq = 0;
-    return engine::Context{&sys, nullptr, 0, &w.network};
+    ctx.seq = 0;
+    ctx.net = &w.network;
+  } else {
+    partial.seq = seq > 0 ? seq : std::min<long long>(w.transformer.max_seq, 2048);
+    if (partial.seq < 1 || partial.seq > (1LL << 24))
+      throw core::InputError({"--seq", 0, 0, "seq"}, fmt::format("sequence length {} out of range", partial.seq), "1 to 16M tokens");
+    ctx.model = &w.transformer;
+    ctx.seq = partial.seq;
   }
-  partial.seq = seq > 0 ? seq : std::min<long long>(w.transformer.max_seq, 2048);
-  if (partial.seq < 1 || partial.seq > (1LL << 24))
-    throw core::InputError({"--seq", 0, 0, "seq"}, fmt::format("sequence length {} out of range", partial.seq), "1 to 16M tokens");
-  return engine::Context{&sys, &w.transformer, partial.seq};
+  ctx.use(stack);
+  return ctx;
 }
 
-engine::Result plan(const hardware::System& sys, const workload::Transformer& m, const std::string& spec, long long seq,
-                    const std::string& precision) {
-  parallel::Strategy s = parallel::parse_strategy(spec);
-  s.precision = hardware::parse_precision(precision);
-  s.seq = seq > 0 ? seq : std::min<long long>(m.max_seq, 2048);
-  if (s.seq < 1 || s.seq > (1LL << 24))
-    throw core::InputError({"--seq", 0, 0, "seq"}, fmt::format("sequence length {} out of range", s.seq), "1 to 16M tokens");
-  engine::Context ctx{&sys, &m, s.seq};
+engine::Result plan(const engine::Context& ctx, const parallel::Strategy& s) {
   const auto& g = s.given;
-  const bool complete = g.tp && g.pp && g.dp && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute && (g.cp || s.cp == 1);
+  const bool complete = ctx.net != nullptr ? g.dp && g.mbs && g.gbs && g.zero && g.recompute && g.spatial
+                                           : g.tp && g.pp && g.dp && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute && (g.cp || s.cp == 1);
   if (!complete) return engine::resolve(ctx, s);
-  parallel::check_strategy(s, m, sys);
-  return engine::evaluate(ctx, s);
-}
-
-engine::Result plan_vision(const hardware::System& sys, const workload::Network& n, const std::string& spec, long long seq,
-                           const std::string& precision) {
-  if (seq > 0)
-    throw core::InputError({"--seq", 0, 0, "seq"}, fmt::format("--seq does not apply to {}, a vision network", n.name),
-                           "no --seq (the input size is part of the network)");
-  parallel::Strategy s = parallel::parse_strategy(spec);
-  s.precision = hardware::parse_precision(precision);
-  s.seq = 0;
-  engine::Context ctx{&sys, nullptr, 0, &n};
-  const auto& g = s.given;
-  const bool complete = g.dp && g.mbs && g.gbs && g.zero && g.recompute && g.spatial;
-  if (!complete) return engine::resolve(ctx, s);
-  parallel::check_strategy(s, n, sys);
+  if (ctx.net != nullptr) parallel::check_strategy(s, *ctx.net, *ctx.sys);
+  else parallel::check_strategy(s, *ctx.model, *ctx.sys);
   return engine::evaluate(ctx, s);
 }
 
@@ -76,19 +64,21 @@ report::Economics economics_for(const hardware::System& sys, const engine::Resul
 }
 
 RunOutput run(const RunArgs& a) {
-  check_stack(a.stack);
   if (a.engine != "analytical" && a.engine != "event")
     throw core::InputError({"--engine", 0, 0, "engine"}, fmt::format("unknown engine '{}'", a.engine), "analytical | event",
                            core::did_you_mean(a.engine, {"analytical", "event"}));
   const auto split = split_sets(a.sets);
-  RunOutput out{hardware::load_system(a.system, split.system), {}, false, {}, {}, false, {}};
+  RunOutput out{hardware::load_system(a.system, split.system), {}, {}, false, {}, {}, false, {}};
   const auto econ_params = economics::parse_params(split.economics, {}, "--set");
   const auto w = workload::load_workload(a.model);
   out.model_name = w.name();
   out.vision = w.vision();
   const auto& sys = out.sys;
-  out.result = w.vision() ? plan_vision(sys, w.network, a.parallel, a.seq, a.precision)
-                          : plan(sys, w.transformer, a.parallel, a.seq, a.precision);
+  out.stack = stack_for(sys, a.stack, split.stack);
+  parallel::Strategy partial = parallel::parse_strategy(a.parallel);
+  partial.precision = hardware::parse_precision(a.precision);
+  const engine::Context ctx = model_context(sys, w, partial, a.seq, out.stack);
+  out.result = plan(ctx, partial);
   if (a.engine == "event" || a.timeline) {
     if (w.vision()) {
       if (a.engine == "event")
@@ -100,7 +90,6 @@ RunOutput run(const RunArgs& a) {
       const long long micro = st.dp * st.mbs > 0 ? st.gbs / (st.dp * st.mbs) : 0;
       const bool keep = a.timeline && !(a.timeline_optional && 2 * st.pp * st.vp * micro > kReportMaxPasses);
       if (keep || a.engine == "event") {
-        const engine::Context ctx{&sys, &w.transformer, st.seq};
         const auto ev = engine::simulate_pipeline(ctx, out.result, keep ? &out.timeline : nullptr);
         out.has_timeline = keep;
         if (a.engine == "event") out.result = ev;
@@ -112,13 +101,12 @@ RunOutput run(const RunArgs& a) {
 }
 
 SearchOutput search(const SearchArgs& a) {
-  check_stack(a.stack);
   if (a.top < 1 || a.top > 1000)
     throw core::InputError({"--top", 0, 0, "top"}, fmt::format("--top {} is out of range", a.top), "1 to 1000");
   if (a.threads < 0 || a.threads > 1024)
     throw core::InputError({"--threads", 0, 0, "threads"}, fmt::format("--threads {} is out of range", a.threads), "0 to 1024");
   const auto split = split_sets(a.sets);
-  SearchOutput out{hardware::load_system(a.system, split.system), {}, false, explore::Objective::time, {}};
+  SearchOutput out{hardware::load_system(a.system, split.system), {}, {}, false, explore::Objective::time, {}};
   const auto w = workload::load_workload(a.model);
   out.model_name = w.name();
   out.vision = w.vision();
@@ -131,7 +119,8 @@ SearchOutput search(const SearchArgs& a) {
   parallel::Strategy partial = parallel::parse_strategy(a.parallel);
   if (a.precision == "any") opt.space.precisions = true;
   else partial.precision = hardware::parse_precision(a.precision);
-  const engine::Context ctx = model_context(out.sys, w, partial, a.seq);
+  out.stack = stack_for(out.sys, a.stack, split.stack);
+  const engine::Context ctx = model_context(out.sys, w, partial, a.seq, out.stack);
   out.report = explore::search(ctx, partial, opt);
   return out;
 }
@@ -167,8 +156,9 @@ YAML::Node show_tree(const std::string& kind, const std::string& name, const std
     if (!sets.empty()) throw core::InputError({"", 0, 0, "--set"}, "--set applies to systems only", "no --set with show model");
     return workload::workload_to_yaml(workload::load_workload(name));
   }
-  throw core::InputError({"", 0, 0, "show"}, fmt::format("cannot show '{}'", kind), "system or model",
-                         core::did_you_mean(kind, {"system", "model"}));
+  if (kind == "stack") return parallel::stack_to_yaml(parallel::load_stack(name, sets));
+  throw core::InputError({"", 0, 0, "show"}, fmt::format("cannot show '{}'", kind), "system, model or stack",
+                         core::did_you_mean(kind, {"system", "model", "stack"}));
 }
 
 Json show(const std::string& kind, const std::string& name, const std::vector<std::string>& sets) {
@@ -178,12 +168,13 @@ Json show(const std::string& kind, const std::string& name, const std::vector<st
 core::Registry registry() {
   core::Registry r;
   hardware::register_hardware(r);
+  parallel::register_stacks(r);
   economics::register_economics(r);
   return r;
 }
 
 Json list(const std::string& what) {
-  const std::vector<std::string> kinds{"systems", "models", "formats", "components"};
+  const std::vector<std::string> kinds{"systems", "models", "stacks", "formats", "components"};
   Json out = Json::array();
   if (what == "systems") {
     for (const auto& n : hardware::preset_system_names()) {
@@ -202,6 +193,11 @@ Json list(const std::string& what) {
         e["source"] = w.transformer.source;
       }
       out.push_back(std::move(e));
+    }
+  } else if (what == "stacks") {
+    for (const auto& n : parallel::preset_stack_names()) {
+      const auto st = parallel::load_stack(n);
+      out.push_back({{"name", n}, {"description", st.description}});
     }
   } else if (what == "formats") {
     for (const auto& i : numerics::format_infos())

@@ -29,6 +29,10 @@ SweepOutput sweep(const SweepArgs& a, const std::string& version) {
   out.summary = explore::run_sweep(
       [&]() {
         space.emplace(explore::load_space(a.space));
+        if (!a.stack.empty()) {  // --stack replaces the file's `stack:`
+          (void)parallel::load_stack(a.stack);
+          space->stack = a.stack;
+        }
         store.emplace(a.db, a.resume ? explore::Store::Mode::resume : explore::Store::Mode::create);
         store->begin(*space, "dojosim " + version);
         return explore::SweepJob{&*space, &*store};

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <sstream>
 
 #include "dojosim/api/api.hpp"
@@ -34,9 +35,11 @@ std::vector<std::string> csv_fields(const std::string& line) {
 const std::vector<std::string> kColumns{"id", "model", "layers", "hidden", "ffn", "heads", "kv_heads", "seq_len", "vocab",
                                         "gated_mlp", "system", "devices", "tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gbs",
                                         "sp", "zero", "recompute", "precision", "step_time_s", "source"};
+// Optional columns: `stack` (DESIGN.md 4.5; empty = --stack, else the system's default).
+const std::vector<std::string> kOptionalColumns{"stack"};
 }  // namespace
 
-ValidateOutput validate(const std::string& file) {
+ValidateOutput validate(const std::string& file, const std::string& stack_name) {
   std::istringstream in(core::read_text_file(file));
   std::string line;
   int lineno = 0;
@@ -45,6 +48,11 @@ ValidateOutput validate(const std::string& file) {
   double sum_abs = 0, max_abs = 0;
   int counted = 0, failed = 0;
   std::string text;
+  struct Group {
+    int n = 0;
+    double sum = 0, max = 0;
+  };
+  std::map<std::string, Group> groups;  // by (system, stack): what each calibration covers
   while (std::getline(in, line)) {
     ++lineno;
     if (core::trim(line).empty()) continue;
@@ -56,10 +64,12 @@ ValidateOutput validate(const std::string& file) {
         if (std::find(header.begin(), header.end(), c) == header.end())
           throw core::InputError({file, lineno, 1, c}, fmt::format("missing column '{}'", c), "the header of DESIGN.md 4.4",
                                  core::did_you_mean(c, header));
+      auto known = kColumns;
+      known.insert(known.end(), kOptionalColumns.begin(), kOptionalColumns.end());
       for (const auto& h : header)
-        if (std::find(kColumns.begin(), kColumns.end(), h) == kColumns.end())
+        if (std::find(known.begin(), known.end(), h) == known.end())
           throw core::InputError({file, lineno, 1, h}, fmt::format("unknown column '{}'", h), "the columns of DESIGN.md 4.4",
-                                 core::did_you_mean(h, kColumns));
+                                 core::did_you_mean(h, known));
       continue;
     }
     if (f.size() != header.size())
@@ -106,7 +116,10 @@ ValidateOutput validate(const std::string& file) {
       parallel::Strategy s = parallel::parse_strategy(spec);
       s.precision = hardware::parse_precision(col("precision").empty() ? "bf16" : col("precision"));
       s.seq = m.max_seq;
+      const auto stack = stack_for(sys, col("stack").empty() ? stack_name : col("stack"), {});
       engine::Context ctx{&sys, &m, s.seq};
+      ctx.use(stack);
+      c["stack"] = stack.name;
       engine::Result r;
       const auto& g = s.given;
       if (g.tp && g.pp && g.dp && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute) {
@@ -124,7 +137,12 @@ ValidateOutput validate(const std::string& file) {
       sum_abs += std::fabs(err);
       max_abs = std::max(max_abs, std::fabs(err));
       ++counted;
-      text += fmt::format("{:<22} {:>10.3f} {:>10.3f} {:>+8.1f}%  {}\n", col("id"), r.step_time, measured, err, r.strategy.spec());
+      auto& grp = groups[fmt::format("{} / {}", col("system"), stack.name)];
+      grp.n += 1;
+      grp.sum += std::fabs(err);
+      grp.max = std::max(grp.max, std::fabs(err));
+      text += fmt::format("{:<22} {:>10.3f} {:>10.3f} {:>+8.1f}%  {:<14} {}\n", col("id"), r.step_time, measured, err, stack.name,
+                          r.strategy.spec());
     } catch (const core::Error& e) {
       c["error"] = e.message();
       ++failed;
@@ -140,6 +158,10 @@ ValidateOutput validate(const std::string& file) {
   out.json["mape"] = mape;
   out.json["max_abs_error_pct"] = failed > 0 ? nullptr : Json(max_abs);
   out.json["failed"] = failed;
+  auto& by = out.json["by_system_stack"];
+  by = Json::object();
+  for (const auto& [key, g] : groups) by[key] = {{"cases", g.n}, {"mape", g.sum / g.n}, {"max_abs_error_pct", g.max}};
+  for (const auto& [key, g] : groups) out.groups += fmt::format("  {:<32} {:>3} cases: mean {:.2f}%, max {:.2f}%\n", key, g.n, g.sum / g.n, g.max);
   out.text = std::move(text);
   out.mape = mape;
   out.max_abs = max_abs;

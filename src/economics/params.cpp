@@ -226,6 +226,46 @@ const std::vector<Entry>& table() {
                   "integration cost per tile attempt (carrier wafer, I/O dies, VRM, cooling)"},
                  [](EconomicsParams& p, const std::string& v, const Location& l) { p.integration_cost_usd = read_usd(v, l); },
                  [](const EconomicsParams& p) { return opt(p.integration_cost_usd); }});
+    // Program (build-vs-buy).
+    e.push_back(usd("nre_chip_design_usd", &EconomicsParams::nre_chip_design_usd, "USD", "200e6",
+                    "assumption (S4: a 7 nm SoC costs $120-420 M to design)", "chip design and verification"));
+    e.push_back(usd("mask_set_usd", &EconomicsParams::mask_set_usd, "USD", "15e6", "assumption (S3: > $10 M at 7 nm)",
+                    "one mask set of the chip's process node"));
+    e.push_back({{"tapeouts", "int", "", "2", "assumption", "mask sets bought over the programme (first silicon, respins)"},
+                 [](EconomicsParams& p, const std::string& v, const Location& l) {
+                   const double d = read_number(v, l, 0, 100);
+                   if (d != std::floor(d)) throw InputError(l, fmt::format("'{}' is not a whole number", v), "an integer");
+                   p.tapeouts = static_cast<int>(d);
+                 },
+                 [](const EconomicsParams& p) { return std::to_string(p.tapeouts); }});
+    e.push_back(usd("nre_packaging_usd", &EconomicsParams::nre_packaging_usd, "USD", "100e6", "assumption",
+                    "wafer-scale packaging development (InFO_SoW tile, VRM, cooling)"));
+    e.push_back(usd("nre_system_design_usd", &EconomicsParams::nre_system_design_usd, "USD", "150e6", "assumption",
+                    "system design: trays, cabinets, DIPs, power, cooling, network"));
+    e.push_back(number("software_engineer_years", &EconomicsParams::software_engineer_years, 0, 1e6, "year", "600",
+                       "assumption", "compiler, kernels, runtime and tooling, in engineer-years"));
+    e.push_back(usd("usd_per_engineer_year", &EconomicsParams::usd_per_engineer_year, "USD/year", "400e3", "assumption",
+                    "fully loaded cost of one engineer-year"));
+    e.push_back(number("nre_scale", &EconomicsParams::nre_scale, 0, 100, "", "1", "-",
+                       "multiplies the whole non-recurring engineering cost"));
+    e.push_back(number("program_start_year", &EconomicsParams::program_start_year, 1990, 2100, "year", "2019",
+                       "T14 (Dojo first mentioned 2019)", "design start of the custom machine"));
+    e.push_back(number("ready_year", &EconomicsParams::ready_year, 1990, 2100, "year", "2023.5",
+                       "T14 (production start July 2023)", "first units of the custom machine ready (fractional years)"));
+    e.push_back(number("ramp_years", &EconomicsParams::ramp_years, 0, 20, "year", "1",
+                       "T13 (U: ~4 EFLOPS deployed by Aug 2024)", "time from the first to the last unit"));
+    e.push_back(number("delay_months", &EconomicsParams::delay_months, 0, 240, "month", "0", "-",
+                       "slip of ready_year (the team is paid meanwhile; later, newer GPUs)"));
+    e.push_back(number("program_life_years", &EconomicsParams::program_life_years, 0.1, 50, "year", "4", "assumption",
+                       "years each unit of the fleet does paid-for work"));
+    e.push_back(number("unit_price_scale", &EconomicsParams::unit_price_scale, 0, 100, "", "1", "-",
+                       "multiplies the custom machine's capital per unit"));
+    e.push_back(fraction("gpu_price_decline_per_year", &EconomicsParams::gpu_price_decline_per_year, "0.065",
+                         "D from N9 (A100 $15k in 2020, $8-15k in 2026)", "yearly fall of a GPU system's price after its launch"));
+    e.push_back(number("gpu_price_scale", &EconomicsParams::gpu_price_scale, 0.01, 100, "", "1", "-",
+                       "multiplies every GPU system's capital"));
+    e.push_back(number("gpu_rent_premium", &EconomicsParams::gpu_rent_premium, 0.1, 100, "", "2",
+                       "assumption (H100 in 2024: $2.04/h, inside N9's $1.65-6.88)", "rent over owned cost per GPU-hour"));
     return e;
   }();
   return t;

@@ -152,6 +152,7 @@ const R = DATA.result;
     ['system', R.system + ' (' + R.devices + ' devices)'],
     ['strategy', 'tp ' + s.tp + ', pp ' + s.pp + ', dp ' + s.dp + ', cp ' + s.cp + ', ep ' + s.ep + ', vp ' + s.vp +
        ', mbs ' + s.mbs + ', gbs ' + s.gbs + ', zero ' + s.zero + ', recompute ' + s.recompute + ', ' + s.precision],
+    ['software stack', R.stack || 'n/a'],
     ['engine', R.engine],
     ['step time', fmt(R.step_time_s) + ' s'],
     ['throughput', fmt(R.tokens_per_s) + ' tokens/s (' + fmt(R.tokens_per_s_per_device) + ' per device)'],
@@ -313,7 +314,7 @@ bars('cost', 'cost of the run (million USD)', C.map((e) => e.cost_usd / 1e6));
     const s = e.strategy;
     const cells = [e.system, e.devices, fmt(e.step_time_s), fmt(e.tokens_per_s), fmt(100 * e.mfu, 3), fmt(e.time_to_train_s / 86400),
                    fmt(e.energy_j / 3.6e9), fmt(e.cost_usd / 1e6), e.equivalent_devices === null ? 'none' : fmt(e.equivalent_devices),
-                   'tp' + s.tp + ' pp' + s.pp + ' dp' + s.dp + ' mbs' + s.mbs + ' ' + s.precision];
+                   'tp' + s.tp + ' pp' + s.pp + ' dp' + s.dp + ' mbs' + s.mbs + ' ' + s.precision + (e.stack ? ', ' + e.stack : '')];
     const tr = document.createElement('tr');
     cells.forEach((v, i) => { const td = document.createElement('td'); td.textContent = v; if (i > 0 && i < 9) td.className = 'num'; tr.appendChild(td); });
     tb.appendChild(tr);

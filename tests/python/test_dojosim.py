@@ -99,7 +99,7 @@ def test_show_and_list_match_cli():
     assert dojosim.show("model", "llama3-70b") == cli_json("show", "model", "llama3-70b")
     assert dojosim.show("system", "dojo-tray", set={"device.memory.sram.capacity": "2 GB"}) == \
         cli_json("show", "system", "dojo-tray", "--set", "device.memory.sram.capacity=2 GB")
-    for what in ("systems", "models", "formats", "components"):
+    for what in ("systems", "models", "stacks", "formats", "components"):
         assert dojosim.list(what) == cli_json("list", what)
     names = [s["name"] for s in dojosim.list("systems")]
     assert "dojo-exapod" in names and "dgx-h100" in names
@@ -161,9 +161,23 @@ def test_unsupported_is_an_input_error():
     assert "vision" in str(e.value)
 
 
-def test_stack_is_accepted_and_refused_until_wired():
-    with pytest.raises(dojosim.InputError, match="stack not supported yet"):
-        dojosim.run(system="dgx-h100", model="llama3-8b", stack="megatron")
+def test_stack_matches_cli():
+    got = dojosim.run(system="dgx-h100:nodes=4", model="llama3-8b", stack="megatron-2021")
+    assert got == cli_json("run", "--system", "dgx-h100:nodes=4", "--model", "llama3-8b", "--stack", "megatron-2021")
+    assert got != dojosim.run(system="dgx-h100:nodes=4", model="llama3-8b", stack="fsdp")
+    c = dojosim.compare(["dojo-tray", "dgx-h100:nodes=4"], "llama3-8b", stack=["dojo", "megatron-core"])
+    assert c == cli_json("compare", "--system", "dojo-tray", "--system", "dgx-h100:nodes=4", "--model", "llama3-8b",
+                         "--stack", "dojo", "--stack", "megatron-core")
+    names = [s["name"] for s in dojosim.list("stacks")]
+    assert "megatron-core" in names and "fsdp" in names
+    assert dojosim.show("stack", "fsdp") == cli_json("show", "stack", "fsdp")
+
+
+def test_unknown_stack_is_input_error():
+    code, stderr = first_line_of_error(["run", "--system", "dgx-h100", "--model", "llama3-8b", "--stack", "megatorn"])
+    with pytest.raises(dojosim.InputError) as e:
+        dojosim.run(system="dgx-h100", model="llama3-8b", stack="megatorn")
+    assert code == 2 and str(e.value) == stderr
 
 
 def test_type_errors_stay_python():

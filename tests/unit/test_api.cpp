@@ -30,7 +30,10 @@ TEST(Api, RunIsTheEngine) {
   const auto m = workload::load_model("llama3-8b");
   auto s = parallel::parse_strategy(a.parallel);
   s.seq = 2048;
-  const auto direct = engine::evaluate(engine::Context{&sys, &m, 2048}, s);
+  engine::Context ctx{&sys, &m, 2048};
+  const auto stack = parallel::load_stack(parallel::default_stack_name(sys));
+  ctx.use(stack);
+  const auto direct = engine::evaluate(ctx, s);
   EXPECT_EQ(out.result.step_time, direct.step_time);
   EXPECT_EQ(out.json()["step_time_s"].get<double>(), direct.step_time);
   EXPECT_FALSE(out.has_timeline);
@@ -53,28 +56,24 @@ TEST(Api, TimelineOnlyWhenAskedAndNotForVision) {
   EXPECT_THROW(api::run(a), core::Unsupported);
 }
 
-TEST(Api, StackIsRefusedUntilModelled) {
+TEST(Api, StackIsTheSystemsDefaultUnlessNamed) {
   api::RunArgs a;
-  a.system = "dgx-h100";
+  a.system = "dgx-h100:nodes=2";
   a.model = "llama3-8b";
-  a.stack = "megatron";
-  try {
-    api::run(a);
-    FAIL() << "no error";
-  } catch (const core::InputError& e) {
-    EXPECT_NE(e.message().find("stack not supported yet"), std::string::npos);
-  }
-  api::SearchArgs s;
-  s.system = "dgx-h100";
-  s.model = "llama3-8b";
-  s.stack = "nemo";
-  EXPECT_THROW(api::search(s), core::InputError);
+  const auto def = api::run(a);
+  EXPECT_EQ(def.stack.name, parallel::default_stack_name(def.sys));
+  a.stack = "megatron-2021";
+  EXPECT_EQ(api::run(a).stack.name, "megatron-2021");
+  a.stack = "megatorn";
+  EXPECT_THROW(api::run(a), core::InputError);
 }
 
 TEST(Api, SplitSets) {
-  const auto s = api::split_sets({"levels.node.bandwidth=450 GB/s", "economics.electricity_usd_per_kwh=0.1"});
+  const auto s = api::split_sets({"levels.node.bandwidth=450 GB/s", "economics.electricity_usd_per_kwh=0.1", "stack.overlap.tp=0.3"});
   ASSERT_EQ(s.system.size(), 1u);
   ASSERT_EQ(s.economics.size(), 1u);
+  ASSERT_EQ(s.stack.size(), 1u);
+  EXPECT_EQ(s.stack[0], "overlap.tp=0.3");
   EXPECT_EQ(s.economics[0], "economics.electricity_usd_per_kwh=0.1");
 }
 

@@ -28,6 +28,7 @@
 #include "dojosim/explore/search.hpp"
 #include "dojosim/explore/sweep.hpp"
 #include "dojosim/hardware/system.hpp"
+#include "dojosim/parallel/stack.hpp"
 #include "dojosim/report/result.hpp"
 #include "dojosim/workload/workload.hpp"
 
@@ -42,28 +43,28 @@ struct ModelArgs {
   long long seq = 0;               // 0 = min(model max, 2048)
   std::string precision = "bf16";
   std::vector<std::string> sets;   // KEY=VALUE, or economics.KEY=VALUE
-  std::string stack;               // software stack (not wired yet: non-empty is an InputError)
+  std::string stack;               // software stack (--stack; default: the system's)
 };
 
-// `--set` assignments split into system keys and economics parameters ("economics.KEY=V").
+// `--set` assignments split into system keys, economics parameters ("economics.KEY=V")
+// and software-stack keys ("stack.KEY=V", the prefix removed).
 struct SplitSets {
-  std::vector<std::string> system, economics;
+  std::vector<std::string> system, economics, stack;
 };
 SplitSets split_sets(const std::vector<std::string>& sets);
 
-// Refuses a software stack until the engine models them (the CLI has no --stack yet).
-void check_stack(const std::string& stack);
+// The stack a command runs on a system: `name` (--stack) or else the system's default.
+parallel::Stack stack_for(const hardware::System& sys, const std::string& name, const std::vector<std::string>& overrides);
 
 // The engine context for a loaded model: sets partial.seq for transformers (default
 // min(max_seq, 2048); `seq` out of range is an InputError) and rejects `seq` for vision.
-engine::Context model_context(const hardware::System& sys, const workload::Workload& w, parallel::Strategy& partial, long long seq);
+// `stack` is kept by the caller for the context's lifetime.
+engine::Context model_context(const hardware::System& sys, const workload::Workload& w, parallel::Strategy& partial, long long seq,
+                              const parallel::Stack& stack);
 
-// One plan for a transformer: evaluated when every key is given, else resolved.
-engine::Result plan(const hardware::System& sys, const workload::Transformer& m, const std::string& spec, long long seq,
-                    const std::string& precision);
-// Vision networks: no sequence length; dp, spatial, mbs, gbs, zero and recompute.
-engine::Result plan_vision(const hardware::System& sys, const workload::Network& n, const std::string& spec, long long seq,
-                           const std::string& precision);
+// The plan `run` prints: evaluated when every key is given, else completed by the one
+// resolver (engine::resolve, the space and ranking of `search`).
+engine::Result plan(const engine::Context& ctx, const parallel::Strategy& s);
 // Energy and cost per step of a result.
 report::Economics economics_for(const hardware::System& sys, const engine::Result& r, const economics::EconomicsParams& p = {});
 
@@ -78,6 +79,7 @@ struct RunArgs : ModelArgs {
 inline constexpr long long kReportMaxPasses = 200'000;
 struct RunOutput {
   hardware::System sys;
+  parallel::Stack stack;
   std::string model_name;
   bool vision = false;
   engine::Result result;
@@ -96,6 +98,7 @@ struct SearchArgs : ModelArgs {
 };
 struct SearchOutput {
   hardware::System sys;
+  parallel::Stack stack;
   std::string model_name;
   bool vision = false;
   explore::Objective objective = explore::Objective::time;
@@ -107,7 +110,8 @@ SearchOutput search(const SearchArgs& a);
 // ---- compare ---------------------------------------------------------------------------
 struct CompareArgs {
   std::vector<std::string> systems;  // two or more
-  std::string model, parallel, precision = "bf16", reference, stack;
+  std::string model, parallel, precision = "bf16", reference;
+  std::vector<std::string> stacks;   // one for every system, or one per system (default: the reference's default)
   long long seq = 0;
   double tokens = 0;                 // 0 = 20 per parameter (vision: 90 ImageNet epochs)
   std::vector<std::string> sets;
@@ -115,6 +119,7 @@ struct CompareArgs {
 struct CompareEntry {
   std::string spec;
   hardware::System sys;
+  parallel::Stack stack;
   explore::Ranked best;
   economics::StepEconomics econ;
   economics::Cost run;
@@ -130,6 +135,8 @@ struct CompareOutput {
   std::size_t ref = 0;              // index of the reference in entries
   bool ref_resizable = false;
   long long ref_per_instance = 1;
+  bool same_stack = true;           // every system on one stack
+  bool stack_named = false;         // --stack given
   std::vector<CompareEntry> entries;
   [[nodiscard]] Json json() const;
 };
@@ -141,7 +148,7 @@ CompareOutput compare(const CompareArgs& a);
 class ReferenceSizer final {
  public:
   ReferenceSizer(std::string spec, std::vector<std::string> sets, const workload::Workload& w,
-                 const parallel::Strategy& partial, long long seq);
+                 const parallel::Strategy& partial, long long seq, parallel::Stack stack);
   // `tput_per_device`: the reference's throughput per device at its given size (start guess).
   explore::Equivalence solve(double target, double tput_per_device);
   [[nodiscard]] long long per_instance() const { return per_instance_; }
@@ -155,6 +162,7 @@ class ReferenceSizer final {
   const workload::Workload* w_;
   parallel::Strategy partial_;
   long long seq_;
+  parallel::Stack stack_;
   std::string base_, size_param_;
   std::vector<std::string> params_;  // the spec's other preset parameters
   long long per_instance_ = 1;
@@ -164,24 +172,27 @@ class ReferenceSizer final {
 // ---- validate --------------------------------------------------------------------------
 struct ValidateOutput {
   Json json;         // cases, mape, max_abs_error_pct, failed
-  std::string text;  // the CLI's table rows
+  std::string text;    // the CLI's table rows
+  std::string groups;  // the CLI's lines per (system, stack)
   double mape = 0, max_abs = 0;
   int counted = 0, failed = 0;
 };
-ValidateOutput validate(const std::string& csv_path);
+// `stack`: the stack of rows whose `stack` column is empty (default: each system's).
+ValidateOutput validate(const std::string& csv_path, const std::string& stack = {});
 
 // ---- show, list ------------------------------------------------------------------------
 // Every module's registered components (register_<module>(), one place, no static init).
 core::Registry registry();
-// The resolved description of a system or model (`kind` = system | model) as YAML.
+// The resolved description of a system, model or stack (`kind`) as YAML.
 YAML::Node show_tree(const std::string& kind, const std::string& name, const std::vector<std::string>& sets = {});
 Json show(const std::string& kind, const std::string& name, const std::vector<std::string>& sets = {});
-// systems | models | formats | components, as a list of objects.
+// systems | models | stacks | formats | components, as a list of objects.
 Json list(const std::string& what);
 
 // ---- sweep -----------------------------------------------------------------------------
 struct SweepArgs {
   std::string space, db;
+  std::string stack;  // replaces the space's `stack:` (default: each system's)
   bool resume = false;
   int threads = 0;
   std::function<void(const explore::Progress&)> on_progress;

@@ -66,6 +66,26 @@ struct EconomicsParams {
   double wafer_diameter_mm = 300;
   double test_cost_per_die_usd = 0;     // known-good-die test, when costing bottom-up from the wafer
   std::optional<double> integration_cost_usd;  // per tile attempt; default: the tile level's price
+
+  // --- Program: building a custom machine vs buying GPUs (docs/economics.md section 7,
+  // economics/program.hpp). Dollar figures are for the whole programme.
+  double nre_chip_design_usd = 200e6;       // chip design and verification (7 nm SoC: $120-420 M, S4)
+  double mask_set_usd = 15e6;               // one N7 mask set (> $10 M at 7 nm, S3)
+  int tapeouts = 2;                         // mask sets bought (first silicon + one respin)
+  double nre_packaging_usd = 100e6;         // wafer-scale packaging development (InFO_SoW)
+  double nre_system_design_usd = 150e6;     // trays, cabinets, DIPs, power, cooling, TTPoE
+  double software_engineer_years = 600;     // compiler, kernels, runtime, tooling
+  double usd_per_engineer_year = 400e3;     // fully loaded
+  double nre_scale = 1;                     // multiplies the whole NRE (sensitivity)
+  double program_start_year = 2019;         // design start (T14: first mentioned 2019)
+  double ready_year = 2023.5;               // first units in production (T14: July 2023)
+  double ramp_years = 1;                    // first to last unit
+  double delay_months = 0;                  // slip of ready_year
+  double program_life_years = 4;            // years each unit does paid-for work
+  double unit_price_scale = 1;              // multiplies the custom machine's capital
+  double gpu_price_decline_per_year = 0.065;  // a GPU's price falls this fraction a year after launch
+  double gpu_price_scale = 1;               // multiplies every GPU system's capital
+  double gpu_rent_premium = 2;              // rent / owned cost (capital, power, facility) per GPU-hour
 };
 
 // One documented parameter: name, kind, unit, default (as text), source ("T6", "N9",
