@@ -126,10 +126,9 @@ Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& 
 Plan make_plan(const Context& ctx, const Strategy& s) {
   const auto& sys = *ctx.sys;
   const auto& m = *ctx.model;
-  Plan p;
-  p.strategy = s;
-  p.sw = ctx.software();
-  p.groups = place_groups(sys, s);
+  // Members initialised in place from their builders (no copy of the placed groups: they
+  // are the largest part of a Plan, and this runs in the search loop).
+  Plan p{.strategy = s, .sw = ctx.software(), .groups = place_groups(sys, s), .split = {}, .params = {}, .memory = {}, .placement = {}};
   p.strategy.order = p.groups.order;
   p.split = split_stages(m.layers, s.pp);
   p.phi = recompute_fraction(m, s);
