@@ -21,7 +21,7 @@ build: release
 run: release
 	@$(DOJOSIM)
 
-# Builds with warnings as errors and runs every test (unit, scenario, CLI end to end).
+# Builds with warnings as errors and runs every test (unit, golden scenarios in tests/golden, CLI end to end).
 check: bootstrap build/ci/build.ninja
 	@cmake --build --preset ci -j $(JOBS)
 	@ctest --preset ci -j $(JOBS)

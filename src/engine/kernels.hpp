@@ -19,6 +19,14 @@ constexpr double kAdamStateBytes = 8.0;   // fp32 first and second moments
 constexpr double kOptimizerTraffic = 38.0;  // bytes moved per parameter by one Adam step (docs/model.md#optimizer)
 constexpr double kFlashBackwardRatio = 2.5; // FlashAttention backward / forward FLOPs (5 vs 2 matmuls)
 constexpr double kWorkspaceGpu = 2.0e9;     // CUDA context, NCCL and cuBLAS workspaces (assumption)
+constexpr double kDojoReservedSram = 0.05;  // share of D1 SRAM kept for code, stacks and buffers (assumption)
+// Unfused attention (Megatron-LM 2021-22): bytes moved per s x s score element. Forward:
+// scale-mask-softmax reads the scores and writes the probabilities (2 + 2), dropout reads
+// them and writes its output and a 1-byte mask (2 + 2 + 1). Backward: dropout reads the
+// gradient and the mask and writes (2 + 1 + 2); softmax reads the gradient and the
+// probabilities and writes (2 + 2 + 2).
+constexpr double kUnfusedScoreBytesFwd = 9.0;
+constexpr double kUnfusedScoreBytesBwd = 11.0;
 
 struct Dev {
   double peak_gemm, peak_vec, gemm_eff, attn_eff, bw, overhead;

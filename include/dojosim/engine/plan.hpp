@@ -1,0 +1,80 @@
+// A Plan: what a strategy means on a system for a transformer, before anything is priced.
+//
+//   Strategy --make_plan--> Plan --price (analytical engine)--> Result --report
+//
+// A Plan is built once from (System, Workload, Stack, Strategy): where each parallel
+// group sits (its members and the levels it spans), how the layers split over pipeline
+// stages, the parameters a device holds, what full recompute recomputes, and memory per
+// device by kind and — on Dojo — by tier (SRAM, DIP HBM, host DRAM). Engines price a
+// Plan; they do not place, split or account memory themselves, and reports read the Plan's
+// numbers through the Result, never recomputing them. Each step is a function of its own
+// with a test (tests/unit/test_plan.cpp). Formulas: docs/model.md.
+//
+// Contract: make_plan is pure and allocation-free (hot path of search and sweeps).
+#pragma once
+
+#include "dojosim/engine/engine.hpp"
+
+namespace dojosim::engine {
+
+// Where the groups of a strategy sit: innermost first in the strategy's order, else the
+// system's convention (GPU: Megatron-Core's tp-cp-dp-pp; Dojo: tp-cp-pp-dp); EP inside DP.
+// Gradients reduce over DP and CP replicas together: the dp group has dp*cp members,
+// placed at the CP stride when CP and DP are neighbours in the order (an approximation:
+// its members are not evenly strided), else at the DP stride (docs/dojo.md#placement).
+struct PlacedGroups {
+  collective::Group tp, cp, pp, dp, ep;
+  std::array<parallel::Strategy::Kind, 4> order{};
+};
+PlacedGroups place_groups(const hardware::System& sys, const parallel::Strategy& s);
+
+// Layers per pipeline stage. Uneven splits: when layers + 2 divide evenly, the embedding
+// and the loss count as one layer each and the first and last stages take one layer fewer
+// (Megatron-LM's account_for_embedding/loss_in_pipeline_split, as Llama 3 405B's 126
+// layers on 16 stages); otherwise the first stages take the remainder.
+struct StageSplit {
+  bool accounted = false;  // embedding and loss counted as layers
+  double first = 0;        // layers on the first stage
+  double last = 0;         // layers on the last stage
+  double max = 0;          // layers on the fullest stage (a middle one when accounted)
+};
+StageSplit split_stages(long long layers, int pp);
+
+// Fraction of the layers that full recompute recomputes: all of them, or
+// `recompute_layers` per model chunk (Megatron-LM's --recompute-method block
+// --recompute-num-layers N, counted per virtual pipeline chunk); 0 without full recompute.
+double recompute_fraction(const workload::Transformer& m, const parallel::Strategy& s);
+
+// Parameters one device holds: per layer (TP- and EP-sharded) and on the fullest stage
+// (with the embedding or head; both on a single stage unless tied).
+struct DeviceParams {
+  double layer = 0, stage = 0;
+};
+DeviceParams device_params(const workload::Transformer& m, const parallel::Strategy& s, const StageSplit& split);
+
+// Memory per device by kind (Korthikanti et al. 2022, generalised to GQA, gated MLPs, FP8
+// and partial recompute; docs/model.md#memory), before Dojo's tiers.
+Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& m, const parallel::Strategy& s,
+                      const parallel::Software& sw, const StageSplit& split, const DeviceParams& params, double phi, long long seq);
+
+struct Plan {
+  parallel::Strategy strategy;  // as given, with its placement order resolved
+  parallel::Software sw;        // the stack bound to the device
+  PlacedGroups groups;
+  StageSplit split;
+  DeviceParams params;
+  double phi = 0;           // recompute_fraction
+  double microbatches = 0;  // per pipeline, per step
+  double shards = 1;        // ZeRO shards: dp * cp
+  Memory memory;            // per device; on Dojo with offload, host and fits from the tiers
+  Placement placement;      // Dojo: which tier holds each kind, bytes streamed per step
+  double stream_time = 0;   // Dojo: streaming seconds per step, before overlap with compute
+};
+// Transformers (ctx.model); vision networks are planned and priced by engine/vision.cpp.
+Plan make_plan(const Context& ctx, const parallel::Strategy& s);
+
+// The analytical engine: the step time of a Plan (engine/analytical.cpp). evaluate(ctx, s)
+// is price(ctx, make_plan(ctx, s)) for transformers.
+Result price(const Context& ctx, const Plan& plan);
+
+}  // namespace dojosim::engine

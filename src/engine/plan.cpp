@@ -1,0 +1,158 @@
+// Building a Plan (contract in engine/plan.hpp; formulas in docs/model.md).
+#include "dojosim/engine/plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels.hpp"
+#include "tiers.hpp"
+
+namespace dojosim::engine {
+
+using hardware::Precision;
+using parallel::Recompute;
+using parallel::Strategy;
+using namespace detail;
+
+PlacedGroups place_groups(const hardware::System& sys, const Strategy& s) {
+  using K = Strategy::Kind;
+  Strategy placed = s;
+  placed.order = s.effective_order(sys.is_dojo());
+  PlacedGroups g;
+  g.order = placed.order;
+  const long long st_tp = placed.stride(K::tp), st_cp = placed.stride(K::cp), st_pp = placed.stride(K::pp),
+                  st_dp = placed.stride(K::dp);
+  g.tp = collective::place_group(sys, s.tp, st_tp);
+  g.cp = collective::place_group(sys, s.cp, st_cp);
+  g.pp = collective::place_group(sys, s.pp, st_pp);
+  const auto pos = [&](K k) { return std::find(placed.order.begin(), placed.order.end(), k) - placed.order.begin(); };
+  const bool cp_dp_adjacent = pos(K::dp) == pos(K::cp) + 1;
+  g.dp = collective::place_group(sys, static_cast<int>(1LL * s.dp * s.cp), s.cp > 1 && cp_dp_adjacent ? st_cp : st_dp);
+  g.ep = collective::place_group(sys, s.ep, st_dp);
+  return g;
+}
+
+StageSplit split_stages(long long layers, int pp) {
+  StageSplit sp;
+  const double p = pp;
+  sp.accounted = pp > 1 && layers % pp != 0 && (layers + 2) % pp == 0;
+  sp.max = sp.accounted ? static_cast<double>((layers + 2) / pp) : std::ceil(static_cast<double>(layers) / p);
+  sp.first = sp.accounted ? sp.max - 1 : sp.max;
+  sp.last = sp.accounted ? sp.max - 1 : std::floor(static_cast<double>(layers) / p);
+  return sp;
+}
+
+double recompute_fraction(const workload::Transformer& m, const Strategy& s) {
+  if (s.recompute != Recompute::full) return 0.0;
+  const double chunk_layers = std::ceil(static_cast<double>(m.layers) / (static_cast<double>(s.pp) * s.vp));
+  return s.recompute_layers > 0 ? std::min(1.0, s.recompute_layers / chunk_layers) : 1.0;
+}
+
+DeviceParams device_params(const workload::Transformer& m, const Strategy& s, const StageSplit& split) {
+  const double tp = s.tp, ep = s.ep, h = static_cast<double>(m.hidden);
+  DeviceParams p;
+  p.layer = m.attention_params_per_layer() / tp + m.norm_params_per_layer() +
+            (m.moe() ? (m.mlp_params_per_layer() - h * static_cast<double>(m.experts)) / (tp * ep) + h * static_cast<double>(m.experts)
+                     : m.mlp_params_per_layer() / tp);
+  p.stage = split.max * p.layer +
+            std::max(m.embedding_params() / tp, m.head_params() / tp) * (s.pp == 1 && !m.tied_embeddings ? 2.0 : 1.0);
+  return p;
+}
+
+Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& m, const Strategy& s,
+                      const parallel::Software& sw, const StageSplit& split, const DeviceParams& params, double phi, long long seq_len) {
+  const auto& dv = sys.device;
+  const double tp = s.tp, cp = s.cp, pp = s.pp, b = s.mbs, seq = static_cast<double>(seq_len);
+  const double h = static_cast<double>(m.hidden);
+  const double q = static_cast<double>(m.q_dim()), kv = static_cast<double>(m.kv_dim());
+  const double e = s.precision == Precision::cfp8 ? 1.0 : 2.0;  // bytes per stored activation element
+  const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
+  const double mb = static_cast<double>(s.microbatches());
+  const double dpz = static_cast<double>(s.dp) * cp;  // optimizer state shards over DP and CP replicas
+  const double stage_params = params.stage, layer_params = params.layer;
+  Memory M;
+  // ZeRO-3 holds the layer being computed plus the prefetched ones, unsharded.
+  M.weights = stage_params * 2.0 / (s.zero == 3 ? dpz : 1.0) +
+              (s.zero == 3 ? (1.0 + std::max(1, sw.zero3_prefetch)) * layer_params * 2.0 : 0.0);
+  if (fp8) M.weights += stage_params * 1.0 / (s.zero == 3 ? dpz : 1.0);  // 8-bit copies of GEMM weights
+  M.gradients = stage_params * grad_bytes(s.zero) / (s.zero >= 2 ? dpz : 1.0);
+  M.optimizer = stage_params * (kMasterBytes + kAdamStateBytes) / (s.zero >= 1 ? dpz : 1.0);
+  // Activation bytes per layer per micro-batch (sbh units: s*b*h elements of 2 bytes).
+  const double sbh = b * (seq / cp) * h;
+  const double ratio_kv = kv / h, ratio_q = q / h;
+  const double f_local = m.moe() ? static_cast<double>(m.expert_ffn) * static_cast<double>(m.experts_per_token + m.shared_experts)
+                                 : static_cast<double>(m.ffn);
+  const double mlp_inner = f_local / h * (m.gated_mlp ? 3.0 : 2.0);  // up (+gate) outputs and activation output, in units of sbh
+  // Norm inputs (2 x 2 sbh) and the QKV input, out-proj input, MLP input that SP shards.
+  // FP8 (Transformer Engine) keeps the inputs of its FP8 GEMMs for backward in 8 bits:
+  // the QKV, output-projection, FC1 and FC2 inputs take 1 byte per element, not 2.
+  const double gi = s.precision == Precision::fp8 ? 0.5 : 1.0;
+  // Dropout (GPT-2/3, Megatron's default 0.1) keeps a 1-byte mask after attention and
+  // after the MLP; models trained without dropout (Llama, Mistral, Qwen) keep none.
+  const double masks = m.dropout ? 2.0 : 0.0;
+  const double act_out = f_local / h;  // FC2 input (the activation output), in elements of sbh
+  const double sharded = 4.0 + 2.0 * gi + 2.0 * gi + masks;  // LN inputs, QKV input, MLP input, dropout masks
+  const double tp_local = 2.0 * (ratio_q + 2.0 * ratio_kv) + 2.0 * ratio_q * gi + 2.0 * mlp_inner -
+                          2.0 * act_out * (1.0 - gi);  // Q,K,V, attn out (out-proj input), MLP inner (FC2 input)
+  // Scores kept without FlashAttention: softmax output, and with dropout its mask and output.
+  const double attn_scores = (m.dropout ? 5.0 : 2.0) * static_cast<double>(m.heads) * (seq / cp) / h;
+  const double e_scale = e / 2.0;
+  // Kept per layer: everything (none), everything but the attention scores (selective),
+  // or only the layer input (full); partial full recompute mixes full and none.
+  const bool flash_mem = s.attention == 1 || (s.attention == 0 && sw.flash_attention);
+  const double kept = sbh * (sharded / (s.sp ? tp : 1.0) + tp_local / tp) * e_scale;
+  const double scores = flash_mem ? 0.0 : sbh * attn_scores / tp * e_scale;
+  const double input_only = 2.0 * sbh / (s.sp ? tp : 1.0);
+  double per_layer;
+  if (s.recompute == Recompute::full) per_layer = phi * input_only + (1.0 - phi) * (kept + scores);
+  else if (s.recompute == Recompute::selective) per_layer = kept;
+  else per_layer = kept + scores;
+  // In-flight micro-batches on the first stage: pp for 1F1B; interleaving adds
+  // (pp-1)/(pp*vp) (Korthikanti et al. 2022, section 4.2.3).
+  const double inflight = std::min(mb, pp) * (s.vp > 1 ? 1.0 + (pp - 1.0) / (pp * s.vp) : 1.0);
+  M.activations = per_layer * split.max * inflight;
+  // Logits and loss (fp32) on the last stage for one micro-batch.
+  const double tok = b * seq / cp;
+  const double logits = tok * static_cast<double>(m.vocab) / tp * 4.0 * 2.0;
+  M.activations = std::max(M.activations, per_layer * split.last + logits);
+  // Dojo: a share of SRAM for code, stacks and buffers (assumption, docs/dojo.md); GPUs:
+  // CUDA context, NCCL and cuBLAS workspaces.
+  M.other = sys.is_dojo() ? kDojoReservedSram * dv.memory_capacity() : kWorkspaceGpu;
+  M.capacity = dv.memory_capacity();
+  M.fits = M.per_device() <= M.capacity;
+  return M;
+}
+
+Plan make_plan(const Context& ctx, const Strategy& s) {
+  const auto& sys = *ctx.sys;
+  const auto& m = *ctx.model;
+  // Members initialised in place from their builders (no copy of the placed groups: they
+  // are the largest part of a Plan, and this runs in the search loop).
+  Plan p{.strategy = s, .sw = ctx.software(), .groups = place_groups(sys, s), .split = {}, .params = {}, .memory = {}, .placement = {}};
+  p.strategy.order = p.groups.order;
+  p.split = split_stages(m.layers, s.pp);
+  p.phi = recompute_fraction(m, s);
+  p.params = device_params(m, s, p.split);
+  p.microbatches = static_cast<double>(s.microbatches());
+  p.shards = static_cast<double>(s.dp) * s.cp;
+  p.memory = memory_by_kind(sys, m, s, p.sw, p.split, p.params, p.phi, ctx.seq);
+  // Dojo: SRAM-resident, or streamed from DIP HBM or from the host DRAM behind the DIPs
+  // (docs/dojo.md#memory-tiers). Traffic per step of each kind if streamed: activations
+  // written and read once per micro-batch, weights read every pass (forward, backward and
+  // recompute), gradients read and written every micro-batch, optimizer state once.
+  Memory& M = p.memory;
+  if (sys.is_dojo() && !M.fits && sys.dip.count > 0) {
+    const double mb = p.microbatches, pp = s.pp;
+    Placement& P = p.placement;
+    const double passes_w = (2.0 + p.phi) * mb;
+    StateKind kinds[4] = {
+        {M.activations, 2.0 * M.activations / std::max(1.0, std::min(mb, pp)) * mb, &P.activations, false, false},
+        {M.weights, passes_w * M.weights, &P.weights, s.weights == parallel::Residency::dip, s.weights == parallel::Residency::sram},
+        {M.gradients, 2.0 * mb * M.gradients, &P.gradients, false, false},
+        {M.optimizer, 2.0 * M.optimizer, &P.optimizer, false, false}};
+    p.stream_time = place_in_tiers(sys, sys.device_count(), kinds, M, P);
+  }
+  return p;
+}
+
+}  // namespace dojosim::engine

@@ -1,0 +1,150 @@
+// Plan construction (engine/plan.hpp), each step alone: group placement, the stage split,
+// what a device holds, memory by kind and by Dojo tier, and the allocation-free promise.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "dojosim/engine/plan.hpp"
+#include "dojosim/workload/workload.hpp"
+
+namespace {
+std::atomic<long> g_allocations{0};
+}
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
+
+using namespace dojosim;
+
+namespace {
+parallel::Strategy strategy(const std::string& spec, long long seq = 2048) {
+  auto s = parallel::parse_strategy(spec);
+  s.seq = seq;
+  return s;
+}
+}  // namespace
+
+// Megatron-Core's order on GPUs: TP inside a node, then CP, DP, PP outward.
+TEST(Plan, GroupsSitWhereTheOrderPutsThem) {
+  const auto sys = hardware::load_system("dgx-h100:nodes=16");  // 128 GPUs, 8 per node
+  const auto g = engine::place_groups(sys, strategy("tp=8,pp=4,dp=4"));
+  ASSERT_EQ(g.tp.hops, 1);
+  EXPECT_EQ(g.tp.hop[0].level, 0);  // NVLink
+  EXPECT_EQ(g.tp.hop[0].k, 8);
+  ASSERT_EQ(g.dp.hops, 1);  // dp strided by tp=8: one member per node
+  EXPECT_EQ(g.dp.hop[0].level, 1);
+  EXPECT_EQ(g.dp.hop[0].k, 4);
+  EXPECT_EQ(g.pp.hop[0].level, 1);
+  EXPECT_EQ(g.pp.size, 4);
+  // tp=2, dp=4: the DP group fits inside a node (stride 2, 4 members) and never uses a NIC.
+  const auto in_node = engine::place_groups(sys, strategy("tp=2,pp=16,dp=4"));
+  ASSERT_EQ(in_node.dp.hops, 1);
+  EXPECT_EQ(in_node.dp.hop[0].level, 0);
+  // Context parallelism joins DP in the gradient reduction: dp*cp members.
+  EXPECT_EQ(engine::place_groups(sys, strategy("tp=8,cp=2,pp=2,dp=4")).dp.size, 8);
+}
+
+// Even splits, remainders to the first stages, and Megatron's embedding/loss accounting.
+TEST(Plan, StageSplit) {
+  auto sp = engine::split_stages(96, 8);
+  EXPECT_FALSE(sp.accounted);
+  EXPECT_EQ(sp.first, 12);
+  EXPECT_EQ(sp.last, 12);
+  EXPECT_EQ(sp.max, 12);
+  sp = engine::split_stages(126, 16);  // Llama 3.1 405B: (126 + 2) / 16 = 8, ends take 7
+  EXPECT_TRUE(sp.accounted);
+  EXPECT_EQ(sp.max, 8);
+  EXPECT_EQ(sp.first, 7);
+  EXPECT_EQ(sp.last, 7);
+  EXPECT_EQ(sp.first + sp.last + 14 * sp.max, 126);
+  sp = engine::split_stages(80, 3);  // neither: 27, 27, 26
+  EXPECT_FALSE(sp.accounted);
+  EXPECT_EQ(sp.max, 27);
+  EXPECT_EQ(sp.last, 26);
+}
+
+// What a device holds falls exactly with the sharding that applies to it.
+TEST(Plan, ParametersAndMemoryByKind) {
+  const auto sys = hardware::load_system("dgx-h100:nodes=16");
+  const auto m = workload::load_model("llama3-70b");
+  const auto stack = parallel::load_stack("megatron-core");
+  engine::Context ctx{&sys, &m, 2048};
+  ctx.use(stack);
+  const auto z1 = engine::make_plan(ctx, strategy("tp=8,pp=4,dp=4,vp=1,mbs=1,gbs=256,sp=true,zero=1,recompute=selective"));
+  const auto z0 = engine::make_plan(ctx, strategy("tp=8,pp=4,dp=4,vp=1,mbs=1,gbs=256,sp=true,zero=0,recompute=selective"));
+  const auto z3 = engine::make_plan(ctx, strategy("tp=8,pp=4,dp=4,vp=1,mbs=1,gbs=256,sp=true,zero=3,recompute=selective"));
+  EXPECT_DOUBLE_EQ(z1.params.stage, z0.params.stage);
+  EXPECT_NEAR(z1.memory.optimizer * 4, z0.memory.optimizer, 1e-6 * z0.memory.optimizer);  // 12 B/param over dp=4
+  EXPECT_LT(z3.memory.weights, z1.memory.weights);
+  EXPECT_DOUBLE_EQ(z1.memory.activations, z0.memory.activations);
+  EXPECT_TRUE(z1.memory.fits);
+  // Full recompute keeps less than selective, which keeps less than none.
+  const auto full = engine::make_plan(ctx, strategy("tp=8,pp=4,dp=4,vp=1,mbs=1,gbs=256,sp=true,zero=1,recompute=full"));
+  const auto none = engine::make_plan(ctx, strategy("tp=8,pp=4,dp=4,vp=1,mbs=1,gbs=256,sp=true,zero=1,recompute=none"));
+  EXPECT_LT(full.memory.activations, z1.memory.activations);
+  EXPECT_LE(z1.memory.activations, none.memory.activations);
+  EXPECT_DOUBLE_EQ(full.phi, 1.0);
+  EXPECT_DOUBLE_EQ(z1.phi, 0.0);
+}
+
+// Dojo: state beyond SRAM goes to DIP HBM, then host DRAM; the plan says where and how much
+// streams, and what it holds in each tier adds up to the state it has.
+TEST(Plan, DojoMemoryByTier) {
+  const auto tile = hardware::load_system("dojo-tile");
+  const auto m = workload::load_model("llama3-8b");
+  const auto stack = parallel::load_stack("dojo");
+  engine::Context ctx{&tile, &m, 2048};
+  ctx.use(stack);
+  const auto p = engine::make_plan(ctx, strategy("tp=1,pp=5,dp=5,vp=1,mbs=1,gbs=50,sp=false,zero=3,recompute=full"));
+  const auto& M = p.memory;
+  EXPECT_GT(M.per_device(), M.capacity);  // 8B parameters do not fit 25 x 440 MB
+  EXPECT_TRUE(p.placement.streams());
+  EXPECT_GT(p.stream_time, 0);
+  EXPECT_GT(M.offload + M.host, 0);
+  EXPECT_LE(M.offload, M.offload_capacity * (1 + 1e-12));
+  // Kinds not in SRAM are exactly what the DIPs and the host hold.
+  double off_sram = 0;
+  const std::pair<engine::Tier, double> kinds[] = {{p.placement.weights, M.weights}, {p.placement.gradients, M.gradients},
+                                                   {p.placement.optimizer, M.optimizer}, {p.placement.activations, M.activations}};
+  for (const auto& [tier, bytes] : kinds)
+    if (tier != engine::Tier::sram) off_sram += bytes;
+  EXPECT_NEAR(off_sram, M.offload + M.host, 1e-6 * off_sram);
+  // On a GPU nothing is tiered.
+  const auto gpu = hardware::load_system("dgx-h100:nodes=1");
+  engine::Context g{&gpu, &m, 2048};
+  g.use(stack);
+  const auto q = engine::make_plan(g, strategy("tp=1,pp=1,dp=8,vp=1,mbs=1,gbs=64,sp=false,zero=1,recompute=none"));
+  EXPECT_FALSE(q.placement.streams());
+  EXPECT_EQ(q.stream_time, 0);
+}
+
+// Evaluate is make_plan then price; building and pricing a plan never allocates unless
+// the stack name is too long for the small-string buffer.
+TEST(Plan, EvaluateIsPlanThenPriceAndAllocationFree) {
+  const auto sys = hardware::load_system("dgx-a100:nodes=128");
+  const auto m = workload::load_model("gpt3-175b");
+  const auto stack = parallel::load_stack("megatron-core");
+  engine::Context ctx{&sys, &m, 2048};
+  ctx.use(stack);
+  const auto s = strategy("tp=8,pp=8,dp=16,vp=4,mbs=1,gbs=1536,sp=true,zero=1,recompute=selective");
+  const auto a = engine::evaluate(ctx, s);
+  const auto b = engine::price(ctx, engine::make_plan(ctx, s));
+  EXPECT_EQ(a.step_time, b.step_time);
+  EXPECT_EQ(a.memory.per_device(), b.memory.per_device());
+  const long before = g_allocations.load();
+  for (int i = 0; i < 100; ++i) {
+    const auto p = engine::make_plan(ctx, s);
+    const auto r = engine::price(ctx, p);
+    ASSERT_GT(r.step_time, 0);
+  }
+  EXPECT_EQ(g_allocations.load() - before, 0);
+}
