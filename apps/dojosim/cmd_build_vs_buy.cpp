@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "dojosim/api/api.hpp"
 #include "dojosim/core/errors.hpp"
 #include "dojosim/explore/build_vs_buy.hpp"
 #include "dojosim/workload/workload.hpp"
@@ -37,7 +38,7 @@ void add_build_vs_buy(CLI::App& app, Action& action) {
   cmd->add_option("--svg", svg, "write a bar chart of $ per delivered PFLOP-day of every option");
   cmd->callback([&action]() {
     action = []() -> int {
-      const auto split = split_sets(sets);
+      const auto split = api::split_sets(sets);
       const auto w = workload::load_workload(model);
       explore::BuildVsBuyRequest req;
       req.custom = custom;
@@ -47,7 +48,7 @@ void add_build_vs_buy(CLI::App& app, Action& action) {
       req.partial = parallel::parse_strategy(spec);
       req.partial.precision = hardware::parse_precision(precision);
       const auto stack = parallel::load_stack(stack_name, split.stack);  // one stack for every machine: a fair comparison
-      req.context = [&w, &stack](const hardware::System& s, parallel::Strategy& p) { return model_context(s, w, p, seq, stack); };
+      req.context = [&w, &stack](const hardware::System& s, parallel::Strategy& p) { return api::model_context(s, w, p, seq, stack); };
       if (!gpus.empty()) {
         req.roadmap.clear();
         for (const auto& g : gpus) req.roadmap.push_back(economics::parse_roadmap_entry(g, "--gpu"));

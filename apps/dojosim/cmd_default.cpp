@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "dojosim/api/api.hpp"
 #include "dojosim/core/units.hpp"
 #include "dojosim/report/result.hpp"
 #include "commands.hpp"
@@ -23,9 +24,9 @@ int run_default_scenario() {
   // Fair: both machines on the same software stack, the reference's default (DESIGN.md 3).
   const auto stack = parallel::load_stack(parallel::default_stack_name(gpu));
   parallel::Strategy partial = parallel::parse_strategy("");  // everything chosen: the fastest feasible plan
-  const auto rd = plan(model_context(dojo, w, partial, 2048, stack), partial);
-  const auto rg = plan(model_context(gpu, w, partial, 2048, stack), partial);
-  const auto ed = economics_for(dojo, rd), eg = economics_for(gpu, rg);
+  const auto rd = api::plan(api::model_context(dojo, w, partial, 2048, stack), partial);
+  const auto rg = api::plan(api::model_context(gpu, w, partial, 2048, stack), partial);
+  const auto ed = api::economics_for(dojo, rd), eg = api::economics_for(gpu, rg);
   fmt::print("dojosim default scenario: does a Dojo ExaPOD beat an equal-peak DGX A100 cluster on GPT-3 175B?\n");
   fmt::print("Assumption: both run the same software stack, {} ({}); docs/dojo.md gives the verdict under each stack.\n\n",
              stack.name, stack.description);
@@ -57,7 +58,7 @@ int run_default_scenario() {
   const double linear = static_cast<double>(rg.devices) * rd.tokens_per_s() / rg.tokens_per_s();
   // Resized: the A100 cluster grown or shrunk until, with its own best plan for the same
   // target batch, it matches the ExaPOD's tokens/s (as `dojosim compare` does).
-  ReferenceSizer sizer(fmt::format("dgx-a100:nodes={}", nodes), {}, w, partial, 2048, stack);
+  api::ReferenceSizer sizer(fmt::format("dgx-a100:nodes={}", nodes), {}, w, partial, 2048, stack);
   const auto solved = sizer.solve(rd.tokens_per_s(), rg.tokens_per_s() / static_cast<double>(rg.devices));
   fmt::print("\nA100-equivalents of one ExaPOD on this workload: {} by throughput (the A100 cluster resized, its best plan at "
              "each size), {:.0f} extrapolating per-A100 throughput at equal peak, {:.0f} by peak BF16 alone.\n",

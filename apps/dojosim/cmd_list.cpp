@@ -1,14 +1,10 @@
+// dojosim list: presets and registered components (api::list), as text or JSON.
 #include <fmt/format.h>
 
 #include <iostream>
 
 #include "commands.hpp"
-#include "dojosim/core/errors.hpp"
-#include "dojosim/core/registry.hpp"
-#include "dojosim/core/text.hpp"
-#include "dojosim/hardware/system.hpp"
-#include "dojosim/parallel/stack.hpp"
-#include "dojosim/workload/workload.hpp"
+#include "dojosim/api/api.hpp"
 #include "registry_all.hpp"
 
 namespace dojosim::cli {
@@ -18,42 +14,36 @@ void add_list(CLI::App& app, Action& action) {
   static std::string what;
   static std::string format = "text";
   cmd->add_option("what", what, "systems | models | stacks | formats | components")->required();
-  cmd->add_option("--format", format, "text | markdown (components only)");
+  cmd->add_option("--format", format, "text | json | markdown (components only)")
+      ->check(CLI::IsMember({"text", "json", "markdown"}));
   cmd->callback([&action]() {
     action = []() -> int {
-      const std::vector<std::string> kinds{"systems", "models", "stacks", "formats", "components"};
-      if (what == "systems") {
-        for (const auto& n : hardware::preset_system_names()) {
-          const auto s = hardware::load_system(n);
-          fmt::print("{:<14} {:>6} x {:<16} {}\n", n, s.device_count(), s.device.name, s.description);
-        }
+      const auto items = api::list(what);  // throws for an unknown kind
+      if (format == "json") {
+        std::cout << items.dump(2) << "\n";
+      } else if (what == "systems") {
+        for (const auto& s : items)
+          fmt::print("{:<14} {:>6} x {:<16} {}\n", s["name"].get<std::string>(), s["devices"].get<long long>(),
+                     s["device"].get<std::string>(), s["description"].get<std::string>());
       } else if (what == "models") {
-        for (const auto& n : workload::zoo_model_names()) {
-          const auto w = workload::load_workload(n);
-          if (w.vision())
-            fmt::print("{:<14} {:>8.2f} B params  vision: {:.4g} GFLOP per {} forward; {}\n", n, w.params() / 1e9,
-                       w.network.forward_flops() / 1e9, w.network.sample, w.network.source);
+        for (const auto& m : items) {
+          const auto name = m["name"].get<std::string>();
+          const double params = m["params"].get<double>();
+          if (m["kind"] == "vision")
+            fmt::print("{:<14} {:>8.2f} B params  vision: {:.4g} GFLOP per {} forward; {}\n", name, params / 1e9,
+                       m["forward_flops_per_sample"].get<double>() / 1e9, m["sample"].get<std::string>(), m["source"].get<std::string>());
           else
-            fmt::print("{:<14} {:>8.2f} B params  {}\n", n, w.params() / 1e9, w.transformer.source);
+            fmt::print("{:<14} {:>8.2f} B params  {}\n", name, params / 1e9, m["source"].get<std::string>());
         }
       } else if (what == "stacks") {
-        for (const auto& n : parallel::preset_stack_names()) {
-          const auto st = parallel::load_stack(n);
-          fmt::print("{:<14} {}\n", n, st.description);
-        }
+        for (const auto& st : items) fmt::print("{:<14} {}\n", st["name"].get<std::string>(), st["description"].get<std::string>());
       } else if (what == "formats") {
         print_formats();
-      } else if (what == "components") {
-        const auto reg = build_registry();
-        if (format == "markdown") {
-          std::cout << reg.markdown();
-        } else {
-          for (const auto& k : reg.kinds())
-            for (const auto* c : reg.of_kind(k)) fmt::print("{:<18} {:<22} {}\n", k, c->name, c->help);
-        }
+      } else if (format == "markdown") {
+        std::cout << build_registry().markdown();
       } else {
-        throw core::InputError({"", 0, 0, "list"}, fmt::format("cannot list '{}'", what), "one of: " + core::join(kinds, ", "),
-                               core::did_you_mean(what, kinds));
+        for (const auto& c : items)
+          fmt::print("{:<18} {:<22} {}\n", c["kind"].get<std::string>(), c["name"].get<std::string>(), c["help"].get<std::string>());
       }
       return 0;
     };

@@ -1,76 +1,57 @@
+// dojosim run: one training step predicted (api::run), printed as text or JSON, with
+// optional pictures: the Dojo mesh (--svg), a Perfetto trace (--trace), an HTML report.
 #include <fmt/format.h>
 
-#include <fstream>
 #include <iostream>
 
 #include "commands.hpp"
+#include "dojosim/api/api.hpp"
 #include "dojosim/core/errors.hpp"
-#include "dojosim/engine/engine.hpp"
-#include "dojosim/engine/event.hpp"
+#include "dojosim/report/html.hpp"
 #include "dojosim/report/result.hpp"
-#include "dojosim/workload/workload.hpp"
 #include "dojosim/report/svg.hpp"
-#include "economics_bridge.hpp"
 
 namespace dojosim::cli {
 
 void add_run(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("run", "Predict one training step: time, MFU, breakdown, memory");
-  static std::string system, model, spec, format = "text", precision = "bf16", svg, svg_collective, engine_name = "analytical",
-                     trace, stack_name;
-  static long long seq = 0;
-  static std::vector<std::string> sets;
-  cmd->add_option("--system", system, "preset, SYS:param=value, or YAML file")->required();
-  cmd->add_option("--model", model, "zoo name (tesla-video:cameras=8,...), config.json, ONNX or YAML file")->required();
-  cmd->add_option("--parallel", spec, "tp=,pp=,dp=,cp=,ep=,vp=,mbs=,gbs=,sp=,zero=,recompute=,spatial= (missing keys are chosen)");
-  cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))");
-  cmd->add_option("--precision", precision, "bf16 | fp16 | fp8 | cfp8");
-  cmd->add_option("--stack", stack_name, "software stack: megatron-2021, megatron-core, deepspeed, fsdp, maxtext, dojo, or a YAML "
+  static api::RunArgs args;
+  static std::string format = "text", svg, svg_collective, trace, html;
+  cmd->add_option("--system", args.system, "preset, SYS:param=value, or YAML file")->required();
+  cmd->add_option("--model", args.model, "zoo name (tesla-video:cameras=8,...), config.json, ONNX or YAML file")->required();
+  cmd->add_option("--parallel", args.parallel, "tp=,pp=,dp=,cp=,ep=,vp=,mbs=,gbs=,sp=,zero=,recompute=,spatial= (missing keys are chosen)");
+  cmd->add_option("--seq", args.seq, "sequence length (default: min(model max, 2048))");
+  cmd->add_option("--precision", args.precision, "bf16 | fp16 | fp8 | cfp8");
+  cmd->add_option("--stack", args.stack, "software stack: megatron-2021, megatron-core, deepspeed, fsdp, maxtext, dojo, or a YAML "
                                          "file (default: the system's; dojosim list stacks)");
-  cmd->add_option("--set", sets, "override a system key (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
+  cmd->add_option("--set", args.sets, "override a system key (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
   cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("--svg", svg, "write a picture of the Dojo mesh (a tile, or one tray) with each link coloured by utilisation over the step");
   cmd->add_option("--svg-collective", svg_collective, "with --svg: draw one call of this group's collective instead (tp|cp|ep|pp|dp)");
-  cmd->add_option("--engine", engine_name, "analytical (closed-form pipeline) | event (the schedule simulated pass by pass)")
+  cmd->add_option("--engine", args.engine, "analytical (closed-form pipeline) | event (the schedule simulated pass by pass)")
       ->check(CLI::IsMember({"analytical", "event"}));
   cmd->add_option("--trace", trace, "write the simulated pipeline timeline as a Chrome/Perfetto trace (JSON; ui.perfetto.dev)");
+  cmd->add_option("--html", html, "write a self-contained HTML report (step time, memory, schedule, links)");
   cmd->callback([&action]() {
     action = []() -> int {
       if (!svg_collective.empty() && svg.empty())
         throw core::InputError({"--svg-collective", 0, 0, ""}, "--svg-collective needs --svg FILE", "--svg picture.svg --svg-collective tp");
-      const auto split = split_sets(sets);
-      const auto sys = hardware::load_system(system, split.system);
-      const auto econ_params = economics::parse_params(split.economics, {}, "--set");
-      const auto w = workload::load_workload(model);
-      const auto stack = stack_for(sys, stack_name, split.stack);
-      parallel::Strategy partial = parallel::parse_strategy(spec);
-      partial.precision = hardware::parse_precision(precision);
-      const engine::Context ctx = model_context(sys, w, partial, seq, stack);
-      auto r = plan(ctx, partial);
-      if (engine_name == "event" || !trace.empty()) {
-        if (w.vision())
+      args.timeline = !trace.empty() || !html.empty();
+      args.timeline_optional = trace.empty();  // a report without the schedule rather than no report
+      const auto out = api::run(args);
+      if (!trace.empty()) {
+        if (!out.has_timeline)
           throw core::Unsupported({"--engine", 0, 0, "engine"}, "the event engine simulates transformer pipelines; vision networks run data parallel",
                                   "--engine analytical, without --trace");
-        engine::Timeline timeline;
-        const auto ev = engine::simulate_pipeline(ctx, r, trace.empty() ? nullptr : &timeline);
-        if (engine_name == "event") r = ev;
-        if (!trace.empty()) {
-          std::ofstream out(trace, std::ios::binary);
-          if (!out || !(out << engine::trace_json(timeline, fmt::format("{} on {}: {}", w.name(), sys.name, ev.strategy.spec())) << "\n") ||
-              !out.flush())
-            throw core::InputError({trace, 0, 0, ""}, fmt::format("cannot write '{}'", trace), "a writable file path");
-        }
+        write_file(trace, engine::trace_json(out.timeline, fmt::format("{} on {}: {}", out.model_name, out.sys.name,
+                                                                       out.result.strategy.spec())) + "\n");
       }
-      if (!svg.empty()) {
-        const std::string picture = report::mesh_svg(r, sys, w.name(), svg_collective);
-        std::ofstream out(svg, std::ios::binary);
-        if (!out || !(out << picture) || !out.flush())
-          throw core::InputError({svg, 0, 0, ""}, fmt::format("cannot write '{}'", svg), "a writable file path");
-      }
-      const auto econ = economics_for(sys, r, econ_params);
-      if (format == "json") std::cout << report::result_json(r, sys, econ).dump(2) << "\n";
-      else std::cout << report::result_text(r, sys, w.name(), econ);
-      if (!r.memory.fits) {
+      if (!svg.empty()) write_file(svg, report::mesh_svg(out.result, out.sys, out.model_name, svg_collective));
+      if (!html.empty()) write_file(html, report::run_html(out.json(), out.model_name, report::mesh_svg_if_dojo(out.result, out.sys, out.model_name),
+                                                         out.has_timeline ? &out.timeline : nullptr));
+      if (format == "json") std::cout << out.json().dump(2) << "\n";
+      else std::cout << report::result_text(out.result, out.sys, out.model_name, out.econ);
+      if (!out.result.memory.fits) {
         std::cerr << "infeasible: the plan does not fit in device memory (breakdown above)\n";
         return 3;
       }

@@ -6,10 +6,8 @@
 #include "commands.hpp"
 #include "dojosim/core/errors.hpp"
 #include "dojosim/core/units.hpp"
-#include "dojosim/explore/search.hpp"
-#include "dojosim/report/result.hpp"
-#include "dojosim/workload/workload.hpp"
-#include "economics_bridge.hpp"
+#include "dojosim/api/api.hpp"
+#include "dojosim/report/html.hpp"
 
 namespace dojosim::cli {
 
@@ -27,68 +25,39 @@ std::string group_digits(long long v) {
 
 void add_search(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("search", "Rank every valid strategy for a model on a system (time, cost or energy)");
-  static std::string system, model, spec, format = "text", precision = "bf16", objective = "time", stack_name;
-  static long long seq = 0;
-  static int top = 5, threads = 0;
-  static std::vector<std::string> sets;
-  cmd->add_option("--system", system, "preset, SYS:param=value, or YAML file")->required();
-  cmd->add_option("--model", model, "zoo name (tesla-video:cameras=8,...), config.json, ONNX or YAML file")->required();
-  cmd->add_option("--parallel", spec, "keys to hold fixed (tp=8,zero=1,...); gbs is the target global batch");
-  cmd->add_option("--objective", objective, "time | cost | energy (per token)");
-  cmd->add_option("--top", top, "plans to print")->check(CLI::Range(1, 1000));
-  cmd->add_option("--threads", threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
-  cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))");
-  cmd->add_option("--precision", precision, "bf16 | fp16 | fp8 | cfp8 | any (search every precision the device has)");
-  cmd->add_option("--stack", stack_name, "software stack (dojosim list stacks; default: the system's) or a YAML file");
-  cmd->add_option("--set", sets, "override a system key (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
+  static api::SearchArgs args;
+  static std::string format = "text", html;
+  cmd->add_option("--system", args.system, "preset, SYS:param=value, or YAML file")->required();
+  cmd->add_option("--model", args.model, "zoo name (tesla-video:cameras=8,...), config.json, ONNX or YAML file")->required();
+  cmd->add_option("--parallel", args.parallel, "keys to hold fixed (tp=8,zero=1,...); gbs is the target global batch");
+  cmd->add_option("--objective", args.objective, "time | cost | energy (per token)");
+  cmd->add_option("--top", args.top, "plans to print")->check(CLI::Range(1, 1000));
+  cmd->add_option("--threads", args.threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--seq", args.seq, "sequence length (default: min(model max, 2048))");
+  cmd->add_option("--precision", args.precision, "bf16 | fp16 | fp8 | cfp8 | any (search every precision the device has)");
+  cmd->add_option("--stack", args.stack, "software stack (dojosim list stacks; default: the system's) or a YAML file");
+  cmd->add_option("--set", args.sets, "override a system key (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
   cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--html", html, "write a self-contained HTML report (top plans: step time against memory)");
   cmd->callback([&action]() {
     action = []() -> int {
-      const auto split = split_sets(sets);
-      const auto sys = hardware::load_system(system, split.system);
-      const auto w = workload::load_workload(model);
-      explore::SearchOptions opt;
-      opt.objective = explore::parse_objective(objective);
-      opt.top = top;
-      opt.threads = threads;
-      opt.econ = economics::parse_params(split.economics, {}, "--set");
-      parallel::Strategy partial = parallel::parse_strategy(spec);
-      if (precision == "any") opt.space.precisions = true;
-      else partial.precision = hardware::parse_precision(precision);
-      const auto stack = stack_for(sys, stack_name, split.stack);
-      const engine::Context ctx = model_context(sys, w, partial, seq, stack);
-      const auto rep = explore::search(ctx, partial, opt);
+      const auto out = api::search(args);
+      const auto& rep = out.report;
+      const auto& sys = out.sys;
+      const bool vision = out.vision;
       const auto& c = rep.counts;
       const auto& best = rep.ranked.front().result;
+      if (!html.empty()) write_file(html, report::search_html(out.json()));
       if (format == "json") {
-        nlohmann::ordered_json j;
-        j["system"] = sys.name;
-        j["model"] = w.name();
-        j["objective"] = std::string(explore::objective_name(opt.objective));
-        j["target_gbs"] = rep.target_gbs;
-        j["gbs_rounded"] = best.strategy.gbs != rep.target_gbs;
-        j["counts"] = {{"enumerated", c.enumerated}, {"pruned", c.invalid + c.pruned_memory}, {"invalid", c.invalid},
-                       {"pruned_memory", c.pruned_memory}, {"evaluated", c.evaluated}, {"feasible", c.feasible}};
-        j["reason"] = rep.reason;
-        auto& ranked = j["ranked"];
-        ranked = nlohmann::ordered_json::array();
-        int rank = 1;
-        for (const auto& r : rep.ranked) {
-          nlohmann::ordered_json e;
-          e["rank"] = rank++;
-          e["objective_per_token"] = r.objective;
-          e["result"] = report::result_json(r.result, sys, r.econ);
-          ranked.push_back(std::move(e));
-        }
-        std::cout << j.dump(2) << "\n";
+        std::cout << out.json().dump(2) << "\n";
       } else {
-        fmt::print("search: {} on {} ({} x {}), objective {} per {}, target global batch {}\n", w.name(), sys.name,
-                   sys.device_count(), sys.device.name, explore::objective_name(opt.objective), w.vision() ? "sample" : "token",
+        fmt::print("search: {} on {} ({} x {}), objective {} per {}, target global batch {}\n", out.model_name, sys.name,
+                   sys.device_count(), sys.device.name, explore::objective_name(out.objective), vision ? "sample" : "token",
                    rep.target_gbs);
         fmt::print("space: {} plans enumerated, {} pruned ({} invalid, {} by memory before evaluation), {} evaluated, {} fit\n\n",
                    group_digits(c.enumerated), group_digits(c.invalid + c.pruned_memory), group_digits(c.invalid),
                    group_digits(c.pruned_memory), group_digits(c.evaluated), group_digits(c.feasible));
-        fmt::print("{:>4}  {:>10}  {:>11}  {:>6}  {:>10}  {:>10}  {}\n", "rank", "step time", w.vision() ? "samples/s" : "tokens/s", "MFU", "mem/device",
+        fmt::print("{:>4}  {:>10}  {:>11}  {:>6}  {:>10}  {:>10}  {}\n", "rank", "step time", vision ? "samples/s" : "tokens/s", "MFU", "mem/device",
                    "$/step", "strategy");
         int rank = 1;
         for (const auto& r : rep.ranked) {
@@ -105,11 +74,11 @@ void add_search(CLI::App& app, Action& action) {
         fmt::print("why: {}\n", rep.reason);
         if (best.strategy.gbs != rep.target_gbs)
           fmt::print("note: the best plan trains with a global batch of {} {}, {} the target {} {}\n", best.strategy.gbs,
-                     w.vision() ? "samples" : "sequences", best.strategy.gbs < rep.target_gbs ? "rounded down from" : "grown from",
+                     vision ? "samples" : "sequences", best.strategy.gbs < rep.target_gbs ? "rounded down from" : "grown from",
                      rep.target_gbs,
                      best.strategy.gbs < rep.target_gbs ? fmt::format("to a multiple of dp*mbs{}", best.strategy.vp > 1 ? "*pp" : "")
                                                         : std::string("to one sample per data-parallel replica"));
-        if (w.vision()) fmt::print("(vision network: per-token figures are per sample — {})\n", best.sample_unit);
+        if (vision) fmt::print("(vision network: per-token figures are per sample — {})\n", best.sample_unit);
         std::cerr << fmt::format("searched in {:.3f} s ({:.0f} plans evaluated per second)\n", rep.seconds,
                                  rep.seconds > 0 ? static_cast<double>(c.evaluated) / rep.seconds : 0.0);
       }

@@ -1,14 +1,9 @@
-#include <fmt/format.h>
-
+// dojosim show: the fully resolved description of a system or model (api::show_tree).
 #include <iostream>
 
 #include "commands.hpp"
-#include "dojosim/core/errors.hpp"
-#include "dojosim/core/text.hpp"
-#include "dojosim/hardware/system.hpp"
-#include "dojosim/parallel/stack.hpp"
+#include "dojosim/api/api.hpp"
 #include "dojosim/report/tree.hpp"
-#include "dojosim/workload/workload.hpp"
 
 namespace dojosim::cli {
 
@@ -22,18 +17,7 @@ void add_show(CLI::App& app, Action& action) {
   cmd->add_option("--set", sets, "override KEY=VALUE (systems)");
   cmd->callback([&action]() {
     action = []() -> int {
-      YAML::Node tree;
-      if (kind == "system") {
-        tree = hardware::system_to_yaml(hardware::load_system(name, sets));
-      } else if (kind == "model") {
-        if (!sets.empty()) throw core::InputError({"", 0, 0, "--set"}, "--set applies to systems only", "no --set with show model");
-        tree = workload::workload_to_yaml(workload::load_workload(name));
-      } else if (kind == "stack") {
-        tree = parallel::stack_to_yaml(parallel::load_stack(name, sets));
-      } else {
-        throw core::InputError({"", 0, 0, "show"}, fmt::format("cannot show '{}'", kind), "system, model or stack",
-                               core::did_you_mean(kind, {"system", "model", "stack"}));
-      }
+      const YAML::Node tree = api::show_tree(kind, name, sets);
       if (format == "json") std::cout << report::yaml_to_json(tree).dump(2) << "\n";
       else std::cout << report::yaml_text(tree);
       return 0;

@@ -10,13 +10,12 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <optional>
 
 #include "commands.hpp"
-#include "dojosim/parallel/stack.hpp"
 #include "dojosim/core/errors.hpp"
-#include "dojosim/explore/store.hpp"
+#include "dojosim/api/api.hpp"
 #include "dojosim/explore/sweep.hpp"
+#include "dojosim/report/html.hpp"
 
 #ifndef DOJOSIM_VERSION
 #define DOJOSIM_VERSION "unknown"
@@ -69,7 +68,7 @@ class ProgressLine {
 };
 
 struct SweepArgs {
-  std::string space, db, export_format, out, stack;
+  std::string space, db, export_format, out, html, stack;
   bool resume = false;
   int threads = 0;
 };
@@ -78,53 +77,35 @@ int export_db(const SweepArgs& a) {
   if (!a.space.empty())
     throw core::InputError({"", 0, 0, "--export"}, "--export reads a database; it takes no space file",
                            "dojosim sweep --export csv --db RESULTS.sqlite [--out FILE]");
-  const explore::Store store(a.db, explore::Store::Mode::read);
+  if (!a.html.empty()) write_file(a.html, report::sweep_html(api::sweep_report(a.db)));
+  const std::string csv = api::sweep_csv(a.db);
   if (a.out.empty() || a.out == "-") {
-    store.export_csv(std::cout);
+    std::cout << csv;
     return 0;
   }
   std::ofstream out(a.out, std::ios::binary);
   if (!out) throw core::InputError({a.out, 0, 0, "--out"}, "cannot write the file", "a writable path");
-  store.export_csv(out);
+  out << csv;
   out.close();
   if (!out) throw core::InputError({a.out, 0, 0, "--out"}, "writing the file failed", "a writable path with free space");
   return 0;
 }
 
 int run_sweep(const SweepArgs& a) {
-  if (a.space.empty())
-    throw core::InputError({"", 0, 0, "SPACE"}, "no space file given",
-                           "dojosim sweep SPACE.yaml --db RESULTS.sqlite (or --export csv --db RESULTS.sqlite)");
   if (!a.out.empty())
     throw core::InputError({"", 0, 0, "--out"}, "--out goes with --export", "dojosim sweep --export csv --db X --out FILE");
-  if (a.threads < 0)
-    throw core::InputError({"", 0, 0, "--threads"}, fmt::format("--threads {} is negative", a.threads),
-                           "a number of threads (0 = all cores)");
-  std::optional<explore::Space> space;
-  std::optional<explore::Store> store;
+  if (!a.html.empty())
+    throw core::InputError({"", 0, 0, "--html"}, "--html goes with --export", "dojosim sweep --export csv --db X --html report.html");
   ProgressLine progress;
-  explore::RunOptions opt;
-  opt.threads = a.threads;
-  opt.on_progress = [&progress](const explore::Progress& p) { progress.update(p); };
-  const auto sum = explore::run_sweep(
-      [&]() {
-        space.emplace(explore::load_space(a.space));
-        if (!a.stack.empty()) {  // --stack replaces the file's `stack:`
-          (void)parallel::load_stack(a.stack);
-          space->stack = a.stack;
-        }
-        store.emplace(a.db, a.resume ? explore::Store::Mode::resume : explore::Store::Mode::create);
-        store->begin(*space, "dojosim " DOJOSIM_VERSION);
-        return explore::SweepJob{&*space, &*store};
-      },
-      opt);
+  api::SweepArgs args{a.space, a.db, a.stack, a.resume, a.threads, [&progress](const explore::Progress& p) { progress.update(p); }};
+  const auto res = api::sweep(args, DOJOSIM_VERSION);
   progress.end();
+  const auto& sum = res.summary;
   if (!sum.writer) return 0;  // an MPI worker rank: rank 0 reports
-  const auto counts = store->status_counts();
   std::string by_status;
-  for (const auto& [k, n] : counts) by_status += fmt::format("{}{} {}", by_status.empty() ? "" : ", ", n, k);
+  for (const auto& [k, n] : res.by_status) by_status += fmt::format("{}{} {}", by_status.empty() ? "" : ", ", n, k);
   const double rate = sum.wall_s > 0 ? static_cast<double>(sum.evaluated) / sum.wall_s : 0.0;
-  fmt::print("sweep: {} of {} points in {}: {}\n", store->count(), sum.total, a.db, by_status);
+  fmt::print("sweep: {} of {} points in {}: {}\n", res.stored, sum.total, a.db, by_status);
   fmt::print("this run: {} evaluated{} in {:.2f} s ({:.0f} points/s) on {}\n", sum.evaluated,
              sum.resumed > 0 ? fmt::format(", {} already stored", sum.resumed) : "", sum.wall_s, rate,
              sum.ranks > 1 ? fmt::format("{} MPI ranks (1 writer, {} workers x {} threads)", sum.ranks, sum.ranks - 1, sum.threads)
@@ -152,6 +133,7 @@ void add_sweep(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"csv"}));
   cmd->add_option("--out", args.out, "with --export: output file (default: stdout)");
   cmd->add_option("--stack", args.stack, "software stack of every point (replaces the space's `stack:`; default: each system's)");
+  cmd->add_option("--html", args.html, "with --export: also write a self-contained HTML report (plots over the swept parameters)");
   cmd->callback([&action]() {
     action = []() -> int { return args.export_format.empty() ? run_sweep(args) : export_db(args); };
   });

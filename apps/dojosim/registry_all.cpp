@@ -2,20 +2,12 @@
 
 #include <fmt/format.h>
 
-#include "dojosim/economics/params.hpp"
-#include "dojosim/hardware/system.hpp"
-#include "dojosim/parallel/stack.hpp"
+#include "dojosim/api/api.hpp"
 #include "dojosim/numerics/format.hpp"
 
 namespace dojosim::cli {
 
-core::Registry build_registry() {
-  core::Registry r;
-  hardware::register_hardware(r);
-  parallel::register_stacks(r);
-  economics::register_economics(r);
-  return r;
-}
+core::Registry build_registry() { return api::registry(); }
 
 void print_formats() {
   fmt::print("{:<14} {:>4}  {:<7} {:<18} {}\n", "format", "bits", "layout", "bias", "max finite (default bias)");

@@ -1,0 +1,217 @@
+// The use-cases behind the commands, as library calls: the CLI (apps/dojosim) and the
+// Python module (python/) call these same functions, so both print and return the same
+// JSON (DESIGN.md 4.3, 4.6).
+//
+// Each takes the command's arguments as a plain struct (the CLI's option names, without
+// dashes), does all the work, and returns an output struct holding what the engine
+// produced plus `json()`, the command's `--format json` document. Text rendering stays in
+// the CLI; HTML rendering is report/html.hpp, fed from these outputs.
+//
+// Contract: errors are the typed core::Error family (InputError, Unsupported, Infeasible)
+// with their locations; no function prints, exits or touches global state, so they may run
+// on any thread (the Python module calls them with the GIL released).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+#include <yaml-cpp/yaml.h>
+
+#include "dojosim/core/registry.hpp"
+#include "dojosim/engine/engine.hpp"
+#include "dojosim/engine/event.hpp"
+#include "dojosim/explore/equivalence.hpp"
+#include "dojosim/explore/pricing.hpp"
+#include "dojosim/explore/search.hpp"
+#include "dojosim/explore/sweep.hpp"
+#include "dojosim/hardware/system.hpp"
+#include "dojosim/parallel/stack.hpp"
+#include "dojosim/report/result.hpp"
+#include "dojosim/workload/workload.hpp"
+
+namespace dojosim::api {
+
+using Json = nlohmann::ordered_json;
+
+// The arguments every model-on-a-system command shares (`--system`, `--model`, ...).
+struct ModelArgs {
+  std::string system, model;
+  std::string parallel;            // "tp=8,pp=2,..." (missing keys are chosen)
+  long long seq = 0;               // 0 = min(model max, 2048)
+  std::string precision = "bf16";
+  std::vector<std::string> sets;   // KEY=VALUE, or economics.KEY=VALUE
+  std::string stack;               // software stack (--stack; default: the system's)
+};
+
+// `--set` assignments split into system keys, economics parameters ("economics.KEY=V")
+// and software-stack keys ("stack.KEY=V", the prefix removed).
+struct SplitSets {
+  std::vector<std::string> system, economics, stack;
+};
+SplitSets split_sets(const std::vector<std::string>& sets);
+
+// The stack a command runs on a system: `name` (--stack) or else the system's default.
+parallel::Stack stack_for(const hardware::System& sys, const std::string& name, const std::vector<std::string>& overrides);
+
+// The engine context for a loaded model: sets partial.seq for transformers (default
+// min(max_seq, 2048); `seq` out of range is an InputError) and rejects `seq` for vision.
+// `stack` is kept by the caller for the context's lifetime.
+engine::Context model_context(const hardware::System& sys, const workload::Workload& w, parallel::Strategy& partial, long long seq,
+                              const parallel::Stack& stack);
+
+// The plan `run` prints: evaluated when every key is given, else completed by the one
+// resolver (engine::resolve, the space and ranking of `search`).
+engine::Result plan(const engine::Context& ctx, const parallel::Strategy& s);
+// Energy and cost per step of a result.
+report::Economics economics_for(const hardware::System& sys, const engine::Result& r, const economics::EconomicsParams& p = {});
+
+// ---- run -------------------------------------------------------------------------------
+struct RunArgs : ModelArgs {
+  std::string engine = "analytical";  // analytical | event
+  bool timeline = false;              // simulate the schedule and keep its timeline (--trace, --html)
+  // For a report only: no timeline (rather than an error or a long simulation) for vision
+  // networks and for schedules of more than kReportMaxPasses passes.
+  bool timeline_optional = false;
+};
+inline constexpr long long kReportMaxPasses = 200'000;
+struct RunOutput {
+  hardware::System sys;
+  parallel::Stack stack;
+  std::string model_name;
+  bool vision = false;
+  engine::Result result;
+  report::Economics econ;
+  bool has_timeline = false;
+  engine::Timeline timeline;  // the event engine's schedule, when has_timeline
+  [[nodiscard]] Json json() const { return report::result_json(result, sys, econ); }
+};
+RunOutput run(const RunArgs& a);
+
+// ---- search ----------------------------------------------------------------------------
+struct SearchArgs : ModelArgs {
+  std::string objective = "time";  // time | cost | energy
+  int top = 5;                     // 1 to 1000
+  int threads = 0;                 // 0 = all cores
+};
+struct SearchOutput {
+  hardware::System sys;
+  parallel::Stack stack;
+  std::string model_name;
+  bool vision = false;
+  explore::Objective objective = explore::Objective::time;
+  explore::SearchReport report;
+  [[nodiscard]] Json json() const;
+};
+SearchOutput search(const SearchArgs& a);
+
+// ---- compare ---------------------------------------------------------------------------
+struct CompareArgs {
+  std::vector<std::string> systems;  // two or more
+  std::string model, parallel, precision = "bf16", reference;
+  std::vector<std::string> stacks;   // one for every system, or one per system (default: the reference's default)
+  long long seq = 0;
+  double tokens = 0;                 // 0 = 20 per parameter (vision: 90 ImageNet epochs)
+  std::vector<std::string> sets;
+};
+struct CompareEntry {
+  std::string spec;
+  hardware::System sys;
+  parallel::Stack stack;
+  explore::Ranked best;
+  economics::StepEconomics econ;
+  economics::Cost run;
+  double steps = 0;
+  explore::Equivalence solved;  // reference devices matching this system's throughput
+  double equiv_linear = 0, equiv_cost = 0, equiv_peak = 0;
+};
+struct CompareOutput {
+  std::string model_name;
+  double model_params = 0;
+  bool vision = false;
+  double run_tokens = 0;
+  std::size_t ref = 0;              // index of the reference in entries
+  bool ref_resizable = false;
+  long long ref_per_instance = 1;
+  bool same_stack = true;           // every system on one stack
+  bool stack_named = false;         // --stack given
+  std::vector<CompareEntry> entries;
+  [[nodiscard]] Json json() const;
+};
+CompareOutput compare(const CompareArgs& a);
+
+// How many devices of a reference system (`spec` with `sets`) match a throughput: the
+// reference is resized along its outermost level and, at each size, runs its best plan
+// (dojosim search, time objective) for the same partial strategy and target batch.
+class ReferenceSizer final {
+ public:
+  ReferenceSizer(std::string spec, std::vector<std::string> sets, const workload::Workload& w,
+                 const parallel::Strategy& partial, long long seq, parallel::Stack stack);
+  // `tput_per_device`: the reference's throughput per device at its given size (start guess).
+  explore::Equivalence solve(double target, double tput_per_device);
+  [[nodiscard]] long long per_instance() const { return per_instance_; }
+  // False when the reference has no preset parameter that sets its outermost level.
+  [[nodiscard]] bool resizable() const { return !size_param_.empty(); }
+
+ private:
+  double throughput(long long instances);
+  std::string spec_;
+  std::vector<std::string> sets_;
+  const workload::Workload* w_;
+  parallel::Strategy partial_;
+  long long seq_;
+  parallel::Stack stack_;
+  std::string base_, size_param_;
+  std::vector<std::string> params_;  // the spec's other preset parameters
+  long long per_instance_ = 1;
+  std::map<long long, double> memo_;
+};
+
+// ---- validate --------------------------------------------------------------------------
+struct ValidateOutput {
+  Json json;         // cases, mape, max_abs_error_pct, failed
+  std::string text;    // the CLI's table rows
+  std::string groups;  // the CLI's lines per (system, stack)
+  double mape = 0, max_abs = 0;
+  int counted = 0, failed = 0;
+};
+// `stack`: the stack of rows whose `stack` column is empty (default: each system's).
+ValidateOutput validate(const std::string& csv_path, const std::string& stack = {});
+
+// ---- show, list ------------------------------------------------------------------------
+// Every module's registered components (register_<module>(), one place, no static init).
+core::Registry registry();
+// The resolved description of a system, model or stack (`kind`) as YAML.
+YAML::Node show_tree(const std::string& kind, const std::string& name, const std::vector<std::string>& sets = {});
+Json show(const std::string& kind, const std::string& name, const std::vector<std::string>& sets = {});
+// systems | models | stacks | formats | components, as a list of objects.
+Json list(const std::string& what);
+
+// ---- sweep -----------------------------------------------------------------------------
+struct SweepArgs {
+  std::string space, db;
+  std::string stack;  // replaces the space's `stack:` (default: each system's)
+  bool resume = false;
+  int threads = 0;
+  std::function<void(const explore::Progress&)> on_progress;
+};
+struct SweepOutput {
+  explore::RunSummary summary;
+  long long stored = 0;
+  std::vector<std::pair<std::string, long long>> by_status;
+  [[nodiscard]] Json json() const;
+};
+// Evaluates a design space into SQLite (MPI when launched by mpirun and built with it).
+SweepOutput sweep(const SweepArgs& a, const std::string& version);
+// The sweep database as CSV text (docs/sweep.md), and as a list of row objects with
+// numbers for numeric columns.
+std::string sweep_csv(const std::string& db);
+Json sweep_rows(const std::string& db);
+// What the sweep report plots: {"name", "db", "rows": sweep_rows, "params": [{"key", "unit",
+// "values"}]}: for each swept key (and seq when it varies) whose values all read as one
+// kind of quantity, each row's value in that quantity's base unit (null where absent).
+Json sweep_report(const std::string& db);
+
+}  // namespace dojosim::api

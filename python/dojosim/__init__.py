@@ -1,0 +1,130 @@
+"""dojosim: a simulator and planner of large-scale neural-network training, Tesla Dojo included.
+
+Each function takes the CLI command's options as keywords and returns the command's
+``--format json`` document as Python objects (docs/python.md)::
+
+    import dojosim
+    r = dojosim.run(system="dgx-h100:nodes=16", model="llama3-70b", parallel={"tp": 8, "pp": 2})
+
+Bad input raises :class:`InputError` (or its subclass :class:`Unsupported`); valid input
+that cannot run raises :class:`Infeasible`. Both carry the CLI's located message and the
+attributes ``message``, ``expected``, ``suggestion``, ``file``, ``line``, ``column``,
+``key_path`` and ``exit_code``. The computation runs with the GIL released.
+"""
+
+import builtins as _builtins
+
+from . import _dojosim
+from ._dojosim import Error, InputError, Unsupported, Infeasible, __version__
+
+__all__ = ["run", "search", "compare", "validate", "sweep", "sweep_results", "show", "list", "to_dataframe",
+           "Error", "InputError", "Unsupported", "Infeasible", "__version__"]
+
+
+def _value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _spec(parallel):
+    """{"tp": 8, "sp": True} or "tp=8,sp=true" -> "tp=8,sp=true"."""
+    if parallel is None:
+        return ""
+    if isinstance(parallel, str):
+        return parallel
+    if isinstance(parallel, dict):
+        return ",".join(f"{k}={_value(v)}" for k, v in parallel.items())
+    raise TypeError(f"parallel: expected a dict or a 'tp=8,...' string, got {type(parallel).__name__}")
+
+
+def _sets(sets):
+    """{"levels.node.bandwidth": "450 GB/s"}, ["KEY=VALUE", ...] or "KEY=VALUE" -> list of "KEY=VALUE"."""
+    if sets is None:
+        return []
+    if isinstance(sets, str):
+        return [sets]
+    if isinstance(sets, dict):
+        return [f"{k}={_value(v)}" for k, v in sets.items()]
+    return [str(s) for s in sets]
+
+
+def _stack(stack):
+    return "" if stack is None else str(stack)
+
+
+def _path(p):
+    return "" if p is None else str(p)
+
+
+def run(system, model, parallel=None, *, seq=0, precision="bf16", set=None, stack=None, engine="analytical", html=None):
+    """One training step predicted: ``dojosim run --format json``. ``html``: also write the HTML report."""
+    return _dojosim.run(system, model, _spec(parallel), int(seq), precision, _sets(set), _stack(stack), engine, _path(html))
+
+
+def search(system, model, parallel=None, *, objective="time", top=5, threads=0, seq=0, precision="bf16", set=None,
+           stack=None, html=None):
+    """Every valid strategy ranked: ``dojosim search --format json`` (the plans are in ``["ranked"]``)."""
+    return _dojosim.search(system, model, _spec(parallel), int(seq), precision, _sets(set), _stack(stack), objective,
+                           int(top), int(threads), _path(html))
+
+
+def compare(systems, model, parallel=None, *, tokens=0, reference=None, seq=0, precision="bf16", set=None, stack=None,
+            html=None):
+    """One model on several systems: ``dojosim compare --format json`` (a list, one entry per system).
+    ``stack``: one name for every system, or a list with one per system (default: the reference's default)."""
+    if isinstance(systems, str):
+        systems = [systems]
+    stacks = [] if stack is None else [stack] if isinstance(stack, str) else [str(s) for s in stack]
+    return _dojosim.compare([str(s) for s in systems], model, _spec(parallel), int(seq), precision, _sets(set),
+                            stacks, float(tokens), "" if reference is None else str(reference), _path(html))
+
+
+def validate(path, *, stack=None):
+    """Predicted against measured step times: ``dojosim validate CASES.csv --format json``.
+    ``stack``: the stack of rows whose ``stack`` column is empty (default: each system's)."""
+    return _dojosim.validate(str(path), _stack(stack))
+
+
+def sweep(space, db, *, resume=False, threads=0, stack=None):
+    """Evaluates a design space (SPACE.yaml) into the SQLite database ``db``; returns a summary.
+    ``stack`` replaces the space's ``stack:`` (default: each system's)."""
+    return _dojosim.sweep(str(space), str(db), _stack(stack), bool(resume), int(threads))
+
+
+def sweep_results(db, *, html=None):
+    """The rows of a sweep database (``dojosim sweep --export csv``), numbers as numbers."""
+    return _dojosim.sweep_rows(str(db), _path(html))
+
+
+def show(kind, name, *, set=None):
+    """The resolved description of a system or model: ``dojosim show KIND NAME --format json``."""
+    return _dojosim.show(kind, name, _sets(set))
+
+
+def list(what):  # noqa: A001 - mirrors the CLI's `dojosim list`
+    """Presets and components: ``dojosim list WHAT --format json`` (systems, models, formats, components)."""
+    return _dojosim.list(what)
+
+
+def to_dataframe(result):
+    """A pandas DataFrame of any result: one row per run, ranked plan, compared system,
+    validation case or sweep point; nested keys become dotted columns (``breakdown_s.compute``)."""
+    try:
+        import pandas as pd
+    except ImportError as e:  # pragma: no cover - pandas is installed by scripts/bootstrap
+        raise ImportError("dojosim.to_dataframe needs pandas (Debian: python3-pandas)") from e
+    if isinstance(result, dict) and "ranked" in result:  # search
+        rows = []
+        for p in result["ranked"]:
+            row = {"rank": p["rank"], "objective_per_token": p["objective_per_token"], "model": result["model"]}
+            row.update(p["result"])
+            rows.append(row)
+        return pd.json_normalize(rows)
+    if isinstance(result, dict) and "cases" in result:  # validate
+        return pd.json_normalize(result["cases"])
+    if isinstance(result, dict):  # run, show, a sweep summary
+        return pd.json_normalize([result])
+    if isinstance(result, (_builtins.list, tuple)):  # compare, list, sweep_results
+        return pd.json_normalize(_builtins.list(result))
+    raise TypeError(f"to_dataframe: expected a dojosim result (dict or list), got {type(result).__name__}")

@@ -1,0 +1,218 @@
+// api: run and search, the shared pieces (sets, seq, stack), show and list.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "dojosim/api/api.hpp"
+#include "dojosim/core/errors.hpp"
+#include "dojosim/core/registry.hpp"
+#include "dojosim/core/text.hpp"
+#include "dojosim/economics/params.hpp"
+#include "dojosim/explore/pricing.hpp"
+#include "dojosim/numerics/format.hpp"
+#include "dojosim/report/tree.hpp"
+
+namespace dojosim::api {
+
+SplitSets split_sets(const std::vector<std::string>& sets) {
+  SplitSets out;
+  for (const auto& s : sets) {
+    if (s.starts_with("stack.")) out.stack.push_back(s.substr(6));
+    else (economics::is_economics_key(s) ? out.economics : out.system).push_back(s);
+  }
+  return out;
+}
+
+parallel::Stack stack_for(const hardware::System& sys, const std::string& name, const std::vector<std::string>& overrides) {
+  return parallel::load_stack(name.empty() ? parallel::default_stack_name(sys) : name, overrides);
+}
+
+engine::Context model_context(const hardware::System& sys, const workload::Workload& w, parallel::Strategy& partial, long long seq,
+                              const parallel::Stack& stack) {
+  engine::Context ctx;
+  ctx.sys = &sys;
+  if (w.vision()) {
+    if (seq > 0)
+      throw core::InputError({"--seq", 0, 0, "seq"}, fmt::format("--seq does not apply to {}, a vision network", w.name()),
+                             "no --seq (the input size is part of the network)");
+    partial.seq = 0;
+    ctx.seq = 0;
+    ctx.net = &w.network;
+  } else {
+    partial.seq = seq > 0 ? seq : std::min<long long>(w.transformer.max_seq, 2048);
+    if (partial.seq < 1 || partial.seq > (1LL << 24))
+      throw core::InputError({"--seq", 0, 0, "seq"}, fmt::format("sequence length {} out of range", partial.seq), "1 to 16M tokens");
+    ctx.model = &w.transformer;
+    ctx.seq = partial.seq;
+  }
+  ctx.use(stack);
+  return ctx;
+}
+
+engine::Result plan(const engine::Context& ctx, const parallel::Strategy& s) {
+  const auto& g = s.given;
+  const bool complete = ctx.net != nullptr ? g.dp && g.mbs && g.gbs && g.zero && g.recompute && g.spatial
+                                           : g.tp && g.pp && g.dp && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute && (g.cp || s.cp == 1);
+  if (!complete) return engine::resolve(ctx, s);
+  if (ctx.net != nullptr) parallel::check_strategy(s, *ctx.net, *ctx.sys);
+  else parallel::check_strategy(s, *ctx.model, *ctx.sys);
+  return engine::evaluate(ctx, s);
+}
+
+report::Economics economics_for(const hardware::System& sys, const engine::Result& r, const economics::EconomicsParams& p) {
+  return explore::Pricer(sys, p).summary(r);
+}
+
+RunOutput run(const RunArgs& a) {
+  if (a.engine != "analytical" && a.engine != "event")
+    throw core::InputError({"--engine", 0, 0, "engine"}, fmt::format("unknown engine '{}'", a.engine), "analytical | event",
+                           core::did_you_mean(a.engine, {"analytical", "event"}));
+  const auto split = split_sets(a.sets);
+  RunOutput out{hardware::load_system(a.system, split.system), {}, {}, false, {}, {}, false, {}};
+  const auto econ_params = economics::parse_params(split.economics, {}, "--set");
+  const auto w = workload::load_workload(a.model);
+  out.model_name = w.name();
+  out.vision = w.vision();
+  const auto& sys = out.sys;
+  out.stack = stack_for(sys, a.stack, split.stack);
+  parallel::Strategy partial = parallel::parse_strategy(a.parallel);
+  partial.precision = hardware::parse_precision(a.precision);
+  const engine::Context ctx = model_context(sys, w, partial, a.seq, out.stack);
+  out.result = plan(ctx, partial);
+  if (a.engine == "event" || a.timeline) {
+    if (w.vision()) {
+      if (a.engine == "event")
+        throw core::Unsupported({"--engine", 0, 0, "engine"},
+                                "the event engine simulates transformer pipelines; vision networks run data parallel",
+                                "--engine analytical, without --trace");
+    } else {
+      const auto& st = out.result.strategy;
+      const long long micro = st.dp * st.mbs > 0 ? st.gbs / (st.dp * st.mbs) : 0;
+      const bool keep = a.timeline && !(a.timeline_optional && 2 * st.pp * st.vp * micro > kReportMaxPasses);
+      if (keep || a.engine == "event") {
+        const auto ev = engine::simulate_pipeline(ctx, out.result, keep ? &out.timeline : nullptr);
+        out.has_timeline = keep;
+        if (a.engine == "event") out.result = ev;
+      }
+    }
+  }
+  out.econ = economics_for(sys, out.result, econ_params);
+  return out;
+}
+
+SearchOutput search(const SearchArgs& a) {
+  if (a.top < 1 || a.top > 1000)
+    throw core::InputError({"--top", 0, 0, "top"}, fmt::format("--top {} is out of range", a.top), "1 to 1000");
+  if (a.threads < 0 || a.threads > 1024)
+    throw core::InputError({"--threads", 0, 0, "threads"}, fmt::format("--threads {} is out of range", a.threads), "0 to 1024");
+  const auto split = split_sets(a.sets);
+  SearchOutput out{hardware::load_system(a.system, split.system), {}, {}, false, explore::Objective::time, {}};
+  const auto w = workload::load_workload(a.model);
+  out.model_name = w.name();
+  out.vision = w.vision();
+  explore::SearchOptions opt;
+  opt.objective = explore::parse_objective(a.objective);
+  out.objective = opt.objective;
+  opt.top = a.top;
+  opt.threads = a.threads;
+  opt.econ = economics::parse_params(split.economics, {}, "--set");
+  parallel::Strategy partial = parallel::parse_strategy(a.parallel);
+  if (a.precision == "any") opt.space.precisions = true;
+  else partial.precision = hardware::parse_precision(a.precision);
+  out.stack = stack_for(out.sys, a.stack, split.stack);
+  const engine::Context ctx = model_context(out.sys, w, partial, a.seq, out.stack);
+  out.report = explore::search(ctx, partial, opt);
+  return out;
+}
+
+Json SearchOutput::json() const {
+  const auto& c = report.counts;
+  const auto& best = report.ranked.front().result;
+  Json j;
+  j["system"] = sys.name;
+  j["model"] = model_name;
+  j["objective"] = std::string(explore::objective_name(objective));
+  j["target_gbs"] = report.target_gbs;
+  j["gbs_rounded"] = best.strategy.gbs != report.target_gbs;
+  j["counts"] = {{"enumerated", c.enumerated}, {"pruned", c.invalid + c.pruned_memory}, {"invalid", c.invalid},
+                 {"pruned_memory", c.pruned_memory}, {"evaluated", c.evaluated}, {"feasible", c.feasible}};
+  j["reason"] = report.reason;
+  auto& ranked = j["ranked"];
+  ranked = Json::array();
+  int rank = 1;
+  for (const auto& r : report.ranked) {
+    Json e;
+    e["rank"] = rank++;
+    e["objective_per_token"] = r.objective;
+    e["result"] = report::result_json(r.result, sys, r.econ);
+    ranked.push_back(std::move(e));
+  }
+  return j;
+}
+
+YAML::Node show_tree(const std::string& kind, const std::string& name, const std::vector<std::string>& sets) {
+  if (kind == "system") return hardware::system_to_yaml(hardware::load_system(name, sets));
+  if (kind == "model") {
+    if (!sets.empty()) throw core::InputError({"", 0, 0, "--set"}, "--set applies to systems only", "no --set with show model");
+    return workload::workload_to_yaml(workload::load_workload(name));
+  }
+  if (kind == "stack") return parallel::stack_to_yaml(parallel::load_stack(name, sets));
+  throw core::InputError({"", 0, 0, "show"}, fmt::format("cannot show '{}'", kind), "system, model or stack",
+                         core::did_you_mean(kind, {"system", "model", "stack"}));
+}
+
+Json show(const std::string& kind, const std::string& name, const std::vector<std::string>& sets) {
+  return report::yaml_to_json(show_tree(kind, name, sets));
+}
+
+core::Registry registry() {
+  core::Registry r;
+  hardware::register_hardware(r);
+  parallel::register_stacks(r);
+  economics::register_economics(r);
+  return r;
+}
+
+Json list(const std::string& what) {
+  const std::vector<std::string> kinds{"systems", "models", "stacks", "formats", "components"};
+  Json out = Json::array();
+  if (what == "systems") {
+    for (const auto& n : hardware::preset_system_names()) {
+      const auto s = hardware::load_system(n);
+      out.push_back({{"name", n}, {"devices", s.device_count()}, {"device", s.device.name}, {"description", s.description}});
+    }
+  } else if (what == "models") {
+    for (const auto& n : workload::zoo_model_names()) {
+      const auto w = workload::load_workload(n);
+      Json e{{"name", n}, {"params", w.params()}, {"kind", w.vision() ? "vision" : "transformer"}};
+      if (w.vision()) {
+        e["forward_flops_per_sample"] = w.network.forward_flops();
+        e["sample"] = w.network.sample;
+        e["source"] = w.network.source;
+      } else {
+        e["source"] = w.transformer.source;
+      }
+      out.push_back(std::move(e));
+    }
+  } else if (what == "stacks") {
+    for (const auto& n : parallel::preset_stack_names()) {
+      const auto st = parallel::load_stack(n);
+      out.push_back({{"name", n}, {"description", st.description}});
+    }
+  } else if (what == "formats") {
+    for (const auto& i : numerics::format_infos())
+      out.push_back({{"name", i.name}, {"bits", i.bits}, {"sign_bits", i.sign_bits}, {"exp_bits", i.exp_bits},
+                     {"man_bits", i.man_bits}, {"min_bias", i.min_bias}, {"max_bias", i.max_bias},
+                     {"default_bias", i.default_bias}, {"max_finite", numerics::Format(i.id).max_finite()}});
+  } else if (what == "components") {
+    const auto reg = registry();
+    for (const auto& k : reg.kinds())
+      for (const auto* c : reg.of_kind(k)) out.push_back({{"kind", k}, {"name", c->name}, {"help", c->help}});
+  } else {
+    throw core::InputError({"", 0, 0, "list"}, fmt::format("cannot list '{}'", what), "one of: " + core::join(kinds, ", "),
+                           core::did_you_mean(what, kinds));
+  }
+  return out;
+}
+
+}  // namespace dojosim::api

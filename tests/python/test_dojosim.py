@@ -1,0 +1,294 @@
+"""The Python module against the CLI: the same JSON for the same arguments, the same
+errors as typed exceptions, the GIL released while computing, sweeps into SQLite.
+
+Run by ctest (tests/python/CMakeLists.txt) with Debian's /usr/bin/python3 -m pytest; the
+environment names the CLI (DOJOSIM_CLI) and the test data (DOJOSIM_SOURCE_DIR), and
+PYTHONPATH points at the build tree's package. pandas is a bootstrap package: its absence
+fails the DataFrame test rather than skipping it.
+"""
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import threading
+import time
+
+import pytest
+
+import dojosim
+
+CLI = os.environ["DOJOSIM_CLI"]
+SOURCE = os.environ["DOJOSIM_SOURCE_DIR"]
+
+
+def cli(*args, check=True):
+    p = subprocess.run([CLI, *args], capture_output=True, text=True)
+    if check and p.returncode != 0:
+        raise AssertionError(f"dojosim {' '.join(args)} exited {p.returncode}: {p.stderr}")
+    return p
+
+
+def cli_json(*args):
+    return json.loads(cli(*args, "--format", "json").stdout)
+
+
+# ---- equality with the CLI's JSON -------------------------------------------------------
+
+RUN_CASES = [
+    # (CLI arguments, Python keywords)
+    (["--system", "dgx-h100:nodes=4", "--model", "llama3-8b"], dict(system="dgx-h100:nodes=4", model="llama3-8b")),
+    (["--system", "dgx-h100:nodes=16", "--model", "llama3-70b", "--parallel",
+      "tp=8,pp=4,vp=5,mbs=1,gbs=64,sp=true,zero=1,recompute=selective", "--seq", "4096"],
+     dict(system="dgx-h100:nodes=16", model="llama3-70b", seq=4096,
+          parallel={"tp": 8, "pp": 4, "vp": 5, "mbs": 1, "gbs": 64, "sp": True, "zero": 1, "recompute": "selective"})),
+    (["--system", "dgx-h100:nodes=2", "--model", "llama3-8b", "--set", "levels.node.bandwidth=450 GB/s",
+      "--precision", "fp8", "--parallel", "tp=4"],
+     dict(system="dgx-h100:nodes=2", model="llama3-8b", set={"levels.node.bandwidth": "450 GB/s"}, precision="fp8",
+          parallel="tp=4")),
+    (["--system", "dojo-tray", "--model", "llama3-8b"], dict(system="dojo-tray", model="llama3-8b")),
+    (["--system", "dojo-tile", "--model", "resnet50"], dict(system="dojo-tile", model="resnet50")),
+    (["--system", "dgx-h100:nodes=16", "--model", "llama3-70b", "--parallel", "tp=8,pp=4,vp=5", "--engine", "event"],
+     dict(system="dgx-h100:nodes=16", model="llama3-70b", parallel={"tp": 8, "pp": 4, "vp": 5}, engine="event")),
+]
+
+
+@pytest.mark.parametrize("args,kwargs", RUN_CASES, ids=[" ".join(a) for a, _ in RUN_CASES])
+def test_run_matches_cli(args, kwargs):
+    got = dojosim.run(**kwargs)
+    assert got == cli_json("run", *args)
+    assert got["step_time_s"] > 0
+
+
+def test_run_keeps_key_order():
+    got = dojosim.run(system="dgx-h100:nodes=4", model="llama3-8b")
+    assert list(got) == list(cli_json("run", "--system", "dgx-h100:nodes=4", "--model", "llama3-8b"))
+
+
+def test_search_matches_cli_and_is_ranked():
+    got = dojosim.search(system="dgx-h100:nodes=16", model="llama3-70b", top=8)
+    want = cli_json("search", "--system", "dgx-h100:nodes=16", "--model", "llama3-70b", "--top", "8")
+    assert got == want
+    ranked = got["ranked"]
+    assert [p["rank"] for p in ranked] == list(range(1, 9))
+    times = [p["objective_per_token"] for p in ranked]
+    assert times == sorted(times)
+    # search's best for the time objective is run's choice
+    best = dojosim.run(system="dgx-h100:nodes=16", model="llama3-70b")
+    assert ranked[0]["result"]["step_time_s"] == pytest.approx(best["step_time_s"], rel=1e-12)
+
+
+def test_search_objective_cost_matches_cli():
+    got = dojosim.search(system="dojo-tray", model="llama3-8b", objective="cost", top=3, threads=1)
+    assert got == cli_json("search", "--system", "dojo-tray", "--model", "llama3-8b", "--objective", "cost", "--top", "3")
+    assert got["objective"] == "cost"
+
+
+def test_compare_matches_cli():
+    got = dojosim.compare(["dojo-exapod", "dgx-h100:nodes=16"], "llama3-8b", tokens=1e12)
+    want = cli_json("compare", "--system", "dojo-exapod", "--system", "dgx-h100:nodes=16", "--model", "llama3-8b",
+                    "--tokens", "1e12")
+    assert got == want
+    assert [e["system"] for e in got] == ["dojo-exapod", "dgx-h100:nodes=16"]
+    assert got[1]["equivalent_devices"] == got[1]["devices"]  # the reference counts as itself
+
+
+def test_show_and_list_match_cli():
+    assert dojosim.show("system", "dgx-h100:nodes=2") == cli_json("show", "system", "dgx-h100:nodes=2")
+    assert dojosim.show("model", "llama3-70b") == cli_json("show", "model", "llama3-70b")
+    assert dojosim.show("system", "dojo-tray", set={"device.memory.sram.capacity": "2 GB"}) == \
+        cli_json("show", "system", "dojo-tray", "--set", "device.memory.sram.capacity=2 GB")
+    for what in ("systems", "models", "stacks", "formats", "components"):
+        assert dojosim.list(what) == cli_json("list", what)
+    names = [s["name"] for s in dojosim.list("systems")]
+    assert "dojo-exapod" in names and "dgx-h100" in names
+
+
+def test_validate_matches_cli():
+    path = os.path.join(SOURCE, "tests", "data", "validate_small.csv")
+    got = dojosim.validate(path)
+    assert got == cli_json("validate", path)
+    assert got["failed"] == 1
+    assert [c["id"] for c in got["cases"]] == ["SC21-T1-01", "SC21-T1-02", "SC21-T1-03", "BAD-TP"]
+    assert "error" in got["cases"][3]
+
+
+# ---- errors -----------------------------------------------------------------------------
+
+def first_line_of_error(args):
+    p = cli(*args, check=False)
+    return p.returncode, p.stderr.strip()
+
+
+def test_input_error_carries_the_cli_message():
+    code, stderr = first_line_of_error(["run", "--system", "dgx-h100", "--model", "lama3-8b"])
+    with pytest.raises(dojosim.InputError) as e:
+        dojosim.run(system="dgx-h100", model="lama3-8b")
+    assert code == 2 and e.value.exit_code == 2
+    assert str(e.value) == stderr
+    assert "llama3-8b" in e.value.suggestion
+    assert isinstance(e.value, dojosim.Error)
+
+
+def test_input_error_is_located():
+    bad = os.path.join(SOURCE, "tests", "e2e", "sweep_spaces", "bad_value.yaml")
+    with pytest.raises(dojosim.InputError) as e:
+        dojosim.sweep(bad, "/nonexistent-dir/never.sqlite")
+    assert e.value.file.endswith("bad_value.yaml")
+    assert e.value.line > 0
+
+
+def test_bad_parallel_key_is_input_error():
+    with pytest.raises(dojosim.InputError) as e:
+        dojosim.run(system="dgx-h100", model="llama3-8b", parallel={"tq": 2})
+    assert "tp" in str(e.value)
+
+
+def test_infeasible():
+    code, stderr = first_line_of_error(["search", "--system", "dojo-d1", "--model", "llama3.1-405b"])
+    with pytest.raises(dojosim.Infeasible) as e:
+        dojosim.search(system="dojo-d1", model="llama3.1-405b")
+    assert code == 3 and e.value.exit_code == 3
+    assert str(e.value) == stderr
+    assert not isinstance(e.value, dojosim.InputError)
+
+
+def test_unsupported_is_an_input_error():
+    with pytest.raises(dojosim.Unsupported) as e:
+        dojosim.run(system="dojo-tile", model="resnet50", engine="event")
+    assert isinstance(e.value, dojosim.InputError)
+    assert "vision" in str(e.value)
+
+
+def test_stack_matches_cli():
+    got = dojosim.run(system="dgx-h100:nodes=4", model="llama3-8b", stack="megatron-2021")
+    assert got == cli_json("run", "--system", "dgx-h100:nodes=4", "--model", "llama3-8b", "--stack", "megatron-2021")
+    assert got != dojosim.run(system="dgx-h100:nodes=4", model="llama3-8b", stack="fsdp")
+    c = dojosim.compare(["dojo-tray", "dgx-h100:nodes=4"], "llama3-8b", stack=["dojo", "megatron-core"])
+    assert c == cli_json("compare", "--system", "dojo-tray", "--system", "dgx-h100:nodes=4", "--model", "llama3-8b",
+                         "--stack", "dojo", "--stack", "megatron-core")
+    names = [s["name"] for s in dojosim.list("stacks")]
+    assert "megatron-core" in names and "fsdp" in names
+    assert dojosim.show("stack", "fsdp") == cli_json("show", "stack", "fsdp")
+
+
+def test_unknown_stack_is_input_error():
+    code, stderr = first_line_of_error(["run", "--system", "dgx-h100", "--model", "llama3-8b", "--stack", "megatorn"])
+    with pytest.raises(dojosim.InputError) as e:
+        dojosim.run(system="dgx-h100", model="llama3-8b", stack="megatorn")
+    assert code == 2 and str(e.value) == stderr
+
+
+def test_type_errors_stay_python():
+    with pytest.raises(TypeError):
+        dojosim.run(system="dgx-h100", model="llama3-8b", parallel=8)
+
+
+# ---- the GIL ------------------------------------------------------------------------------
+
+def test_gil_released_while_computing():
+    done = threading.Event()
+
+    def work():
+        for _ in range(20):
+            dojosim.search(system="dgx-h100:nodes=64", model="llama3.1-405b", threads=1)
+        done.set()
+
+    t = threading.Thread(target=work)
+    start = time.perf_counter()
+    t.start()
+    spins = 0
+    while not done.is_set():
+        spins += 1
+    t.join()
+    elapsed = time.perf_counter() - start
+    # Holding the GIL would leave this thread stalled for the whole computation (a few
+    # switches at most); released, it spins freely the whole time.
+    assert elapsed > 0.2
+    assert spins > 10000, (spins, elapsed)
+
+
+# ---- sweeps into SQLite -------------------------------------------------------------------
+
+def test_sweep_into_sqlite(tmp_path):
+    space = os.path.join(SOURCE, "tests", "e2e", "sweep_spaces", "small.yaml")
+    db = tmp_path / "small.sqlite"
+    summary = dojosim.sweep(space, db, threads=2)
+    assert summary["total"] == 36 and summary["stored"] == 36
+    assert summary["ok"] + summary["infeasible"] + summary["invalid"] + summary["error"] == 36
+    assert summary["invalid"] > 0 and summary["infeasible"] > 0 and summary["ok"] > 0
+    # read back with Python's own sqlite3
+    con = sqlite3.connect(db)
+    tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
+    assert tables
+    counts = {}
+    for table in tables:
+        cols = [r[1] for r in con.execute(f"pragma table_info({table})")]
+        if "status" in cols:
+            counts = dict(con.execute(f"select status, count(*) from {table} group by status"))
+    con.close()
+    assert counts == {k: n for k, n in summary["by_status"].items() if n > 0}
+    # the rows equal the CLI's CSV export
+    rows = dojosim.sweep_results(db)
+    assert len(rows) == 36
+    csv = cli("sweep", "--export", "csv", "--db", str(db)).stdout.splitlines()
+    assert len(csv) == 37
+    header = csv[0].split(",")
+    assert list(rows[0].keys()) == header
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert ok and all(r["step_time_s"] > 0 for r in ok)
+    # resuming a finished sweep evaluates nothing
+    again = dojosim.sweep(space, db, resume=True)
+    assert again["evaluated"] == 0 and again["resumed"] == 36
+    # creating over an existing sweep is an input error (the CLI suggests --resume)
+    with pytest.raises(dojosim.InputError, match="resume"):
+        dojosim.sweep(space, db)
+
+
+# ---- DataFrames and HTML --------------------------------------------------------------------
+
+def test_to_dataframe():
+    import pandas as pd  # a bootstrap package: missing is a failure
+
+    s = dojosim.search(system="dgx-h100:nodes=16", model="llama3-70b", top=4)
+    df = dojosim.to_dataframe(s)
+    assert isinstance(df, pd.DataFrame)
+    assert len(df) == 4
+    assert list(df["rank"]) == [1, 2, 3, 4]
+    assert df["step_time_s"].iloc[0] == s["ranked"][0]["result"]["step_time_s"]
+    assert "strategy.tp" in df.columns and "breakdown_s.compute" in df.columns
+    c = dojosim.to_dataframe(dojosim.compare(["dojo-exapod", "dgx-h100:nodes=16"], "llama3-8b"))
+    assert list(c["system"]) == ["dojo-exapod", "dgx-h100:nodes=16"]
+    assert (c["cost_usd"] > 0).all()
+    r = dojosim.to_dataframe(dojosim.run(system="dgx-h100:nodes=4", model="llama3-8b"))
+    assert len(r) == 1 and r["mfu"].iloc[0] > 0
+    with pytest.raises(TypeError):
+        dojosim.to_dataframe(3)
+
+
+def test_html_from_python(tmp_path):
+    out = tmp_path / "run.html"
+    dojosim.run(system="dgx-h100:nodes=4", model="llama3-8b", html=out)
+    text = out.read_text()
+    assert text.startswith("<!DOCTYPE html>")
+    assert "Chart.js v" in text  # the library is inlined
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)  # nothing fetched from a network
+    assert 'data-figure="timeline"' in text
+
+
+def test_cli_html_options(tmp_path):
+    out = tmp_path / "search.html"
+    cli("search", "--system", "dgx-h100:nodes=4", "--model", "llama3-8b", "--top", "3", "--html", str(out))
+    text = out.read_text()
+    assert text.count('data-figure="scatter"') == 1 and text.count('data-figure="plans"') == 1
+    # the report embeds the same JSON the CLI prints
+    data = json.loads(re.search(r"const DATA = (.*?);\n", text).group(1).replace("<\\/", "</"))
+    assert data["search"] == cli_json("search", "--system", "dgx-h100:nodes=4", "--model", "llama3-8b", "--top", "3")
+    # --html goes with --export on sweep
+    space = os.path.join(SOURCE, "tests", "e2e", "sweep_spaces", "small.yaml")
+    p = cli("sweep", space, "--db", str(tmp_path / "x.sqlite"), "--html", str(tmp_path / "x.html"), check=False)
+    assert p.returncode == 2 and "--html goes with --export" in p.stderr
+    # an unwritable report path is bad input, located at the path
+    p = cli("run", "--system", "dgx-h100", "--model", "llama3-8b", "--html", "/nonexistent-dir/r.html", check=False)
+    assert p.returncode == 2 and "/nonexistent-dir/r.html" in p.stderr

@@ -1,0 +1,2 @@
+# api module: the commands' use-cases and the HTML reports they feed.
+dojosim_unit_test(test_api SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api.cpp DEPS dojosim::api)

@@ -1,0 +1,145 @@
+// The api layer (src/api) and the HTML reports it feeds (src/report/html.cpp): the
+// commands' use-cases agree with the engine called directly, and the reports keep their
+// contract (every figure announced, nothing fetched, data cannot close the script).
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "dojosim/api/api.hpp"
+#include "dojosim/core/errors.hpp"
+#include "dojosim/report/html.hpp"
+
+using namespace dojosim;
+
+namespace {
+int count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+}  // namespace
+
+// api::run with every key given is engine::evaluate; with keys missing it is resolve.
+TEST(Api, RunIsTheEngine) {
+  api::RunArgs a;
+  a.system = "dgx-h100:nodes=2";
+  a.model = "llama3-8b";
+  a.parallel = "tp=2,pp=1,dp=8,cp=1,vp=1,mbs=1,gbs=64,sp=false,zero=1,recompute=none";
+  const auto out = api::run(a);
+  const auto sys = hardware::load_system("dgx-h100:nodes=2");
+  const auto m = workload::load_model("llama3-8b");
+  auto s = parallel::parse_strategy(a.parallel);
+  s.seq = 2048;
+  engine::Context ctx{&sys, &m, 2048};
+  const auto stack = parallel::load_stack(parallel::default_stack_name(sys));
+  ctx.use(stack);
+  const auto direct = engine::evaluate(ctx, s);
+  EXPECT_EQ(out.result.step_time, direct.step_time);
+  EXPECT_EQ(out.json()["step_time_s"].get<double>(), direct.step_time);
+  EXPECT_FALSE(out.has_timeline);
+}
+
+TEST(Api, TimelineOnlyWhenAskedAndNotForVision) {
+  api::RunArgs a;
+  a.system = "dgx-h100:nodes=4";
+  a.model = "llama3-70b";
+  a.parallel = "tp=8,pp=4";
+  a.timeline = true;
+  const auto out = api::run(a);
+  ASSERT_TRUE(out.has_timeline);
+  EXPECT_FALSE(out.timeline.events.empty());
+  EXPECT_STREQ(out.result.engine, "analytical");  // the timeline alone does not switch engines
+  a.model = "resnet50";
+  a.parallel.clear();
+  EXPECT_FALSE(api::run(a).has_timeline);
+  a.engine = "event";
+  EXPECT_THROW(api::run(a), core::Unsupported);
+}
+
+TEST(Api, StackIsTheSystemsDefaultUnlessNamed) {
+  api::RunArgs a;
+  a.system = "dgx-h100:nodes=2";
+  a.model = "llama3-8b";
+  const auto def = api::run(a);
+  EXPECT_EQ(def.stack.name, parallel::default_stack_name(def.sys));
+  a.stack = "megatron-2021";
+  EXPECT_EQ(api::run(a).stack.name, "megatron-2021");
+  a.stack = "megatorn";
+  EXPECT_THROW(api::run(a), core::InputError);
+}
+
+TEST(Api, SplitSets) {
+  const auto s = api::split_sets({"levels.node.bandwidth=450 GB/s", "economics.electricity_usd_per_kwh=0.1", "stack.overlap.tp=0.3"});
+  ASSERT_EQ(s.system.size(), 1u);
+  ASSERT_EQ(s.economics.size(), 1u);
+  ASSERT_EQ(s.stack.size(), 1u);
+  EXPECT_EQ(s.stack[0], "overlap.tp=0.3");
+  EXPECT_EQ(s.economics[0], "economics.electricity_usd_per_kwh=0.1");
+}
+
+TEST(Api, ListRejectsUnknownKindsWithASuggestion) {
+  try {
+    api::list("sytems");
+    FAIL() << "no error";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(e.suggestion().find("systems"), std::string::npos);
+  }
+  EXPECT_GE(api::list("systems").size(), 10u);
+}
+
+TEST(Html, RunReportAnnouncesEveryFigureAndFetchesNothing) {
+  api::RunArgs a;
+  a.system = "dgx-h100:nodes=4";
+  a.model = "llama3-70b";
+  a.parallel = "tp=8,pp=4";
+  a.timeline = true;
+  const auto out = api::run(a);
+  const std::string html = report::run_html(out.json(), out.model_name, "", &out.timeline);
+  for (const char* f : {"summary", "breakdown", "memory", "timeline", "links"})
+    EXPECT_EQ(count(html, std::string("data-figure=\"") + f + "\""), 1) << f;
+  EXPECT_EQ(count(html, "Chart.js v3"), 1);  // the library, inlined once
+  EXPECT_FALSE(std::regex_search(html, std::regex(R"((src|href)\s*=\s*["']?(https?:)?//)")));
+  // Without a timeline there is no schedule figure.
+  const std::string plain = report::run_html(out.json(), out.model_name, "", nullptr);
+  EXPECT_EQ(count(plain, "data-figure=\"timeline\""), 0);
+}
+
+// Text from the inputs (names, notes) cannot end the script element holding the data.
+TEST(Html, DataCannotCloseTheScript) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::array();
+  j.push_back({{"system", "</script><script>alert(1)</script>"}, {"model", "m"}});
+  const std::string html = report::compare_html(j);
+  EXPECT_EQ(html.find("</script><script>alert"), std::string::npos);
+  EXPECT_NE(html.find("<\\/script><script>alert"), std::string::npos);
+  // The title is escaped as text.
+  EXPECT_EQ(count(html, "<title>dojosim compare: m</title>"), 1);
+}
+
+TEST(Html, SweepReportHasOneFigurePerParameter) {
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  for (int i = 0; i < 3; ++i)
+    rows.push_back({{"point_id", i}, {"system", "s"}, {"model", "m"}, {"status", "ok"}, {"step_time_s", 1.0 + i}, {"mfu", 0.5}});
+  nlohmann::ordered_json params = nlohmann::ordered_json::array();
+  params.push_back({{"key", "a"}, {"unit", "B"}, {"values", {1e9, 2e9, 3e9}}});
+  params.push_back({{"key", "b"}, {"unit", ""}, {"values", {1, 2, 3}}});
+  const std::string html = report::sweep_html({{"name", "x"}, {"db", "x.sqlite"}, {"rows", rows}, {"params", params}});
+  EXPECT_EQ(count(html, "data-figure=\"param-"), 2);
+  EXPECT_EQ(count(html, "data-figure=\"points\""), 0);
+  const std::string none = report::sweep_html({{"name", "x"}, {"db", "x.sqlite"}, {"rows", rows}, {"params", nlohmann::ordered_json::array()}});
+  EXPECT_EQ(count(none, "data-figure=\"points\""), 1);
+}
+
+// A report asks for the schedule only when it is cheap; --trace and --engine event always get it.
+TEST(Api, ReportTimelineIsSkippedForLongSchedules) {
+  api::RunArgs a;
+  a.system = "dgx-h100:nodes=16";
+  a.model = "llama3-70b";
+  a.parallel = "tp=8,pp=16,dp=1,vp=5,mbs=1,gbs=16384";  // 2 x 16 x 5 x 16384 passes
+  a.timeline = true;
+  a.timeline_optional = true;
+  const auto skipped = api::run(a);
+  EXPECT_FALSE(skipped.has_timeline);
+  EXPECT_STREQ(skipped.result.engine, "analytical");
+  a.parallel = "tp=8,pp=16,dp=1,vp=5,mbs=1,gbs=64";
+  EXPECT_TRUE(api::run(a).has_timeline);
+}
