@@ -18,6 +18,7 @@
 #include <map>
 #include <utility>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "dojosim/core/errors.hpp"
 #include "dojosim/core/text.hpp"
@@ -87,8 +88,17 @@ double ReferenceSizer::throughput(long long instances) {
     explore::SearchOptions opt;
     opt.top = 1;
     v = explore::search(ctx, p, opt).ranked.front().result.tokens_per_s();
-  } catch (const core::Error&) {
-    v = 0;  // cannot run at this size (does not fit, no valid plan): never used to interpolate
+  } catch (const core::Infeasible& e) {
+    v = 0;  // cannot run at this size (does not fit): never used to interpolate
+    why_ = fmt::format("{} x {}: {}", instances, size_param_, e.message());
+  } catch (const core::InputError& e) {
+    // Past the size parameter's own range: this size does not exist, so it cannot match.
+    // Any other input error is the user's (a --set key, a --parallel value): never a number.
+    if (e.location().key_path != size_param_)
+      throw core::InputError(e.location(), fmt::format("sizing the reference {} to {}={}: {}", base_, size_param_, instances, e.message()),
+                             e.expected(), e.suggestion());
+    v = 0;
+    why_ = fmt::format("{}={}: {}", size_param_, instances, e.message());
   }
   memo_.emplace(instances, v);
   return v;
@@ -112,12 +122,13 @@ void add_compare(CLI::App& app, Action& action) {
   cmd->add_option("--system", systems, "two or more systems (preset, SYS:param=value, or YAML)")->required();
   cmd->add_option("--model", model, "zoo name (tesla-video:cameras=8,...), config.json, ONNX or YAML file")->required();
   cmd->add_option("--parallel", spec, "keys held fixed on every system; gbs is the target global batch (default: the model's)");
-  cmd->add_option("--tokens", tokens, "tokens (vision: samples) of the training run (default: 20 per parameter; vision: 90 ImageNet epochs)");
+  cmd->add_option("--tokens", tokens, "tokens (vision: samples) of the training run (default: 20 per parameter; vision: 90 ImageNet epochs)")
+      ->check(checks::number(0, 1e18, "tokens of the training run, e.g. 300e9", true));
   cmd->add_option("--reference", reference, "system whose devices the others are counted in (default: the first non-Dojo system)");
-  cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))");
+  cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))")->check(checks::whole(1, 1LL << 24, "a sequence length in tokens"));
   cmd->add_option("--precision", precision, "bf16 | fp16 | fp8 | cfp8");
   cmd->add_option("--set", sets, "override a key of every system (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
-  cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--format", format, "text | json")->check(checks::one_of({"text", "json"}));
   cmd->callback([&action]() {
     action = []() -> int {
       if (systems.size() < 2)
@@ -174,6 +185,7 @@ void add_compare(CLI::App& app, Action& action) {
         if (&e == &R) return fmt::format("{}", R.best.result.devices);
         if (e.solved.solved) return fmt::format("{:.0f}", e.solved.devices);
         if (!sizer.resizable()) return std::string("n/a (no size parameter)");
+        if (!(e.solved.best_throughput > 0)) return fmt::format("none ({})", sizer.why());
         return fmt::format("none (max {:.3g}/s at {})", e.solved.best_throughput, e.solved.best_devices);
       };
       auto equiv_cost = [&](const Entry& e) { return ref_rate > 0 ? e.econ.rate.total_usd_per_s / ref_rate : 0.0; };
@@ -194,7 +206,10 @@ void add_compare(CLI::App& app, Action& action) {
           j["reference"] = R.spec;
           if (&e == &R) j["equivalent_devices"] = static_cast<double>(R.best.result.devices);
           else if (e.solved.solved) j["equivalent_devices"] = e.solved.devices;
-          else j["equivalent_devices"] = nullptr;  // the reference cannot reach this throughput at this batch
+          else {
+            j["equivalent_devices"] = nullptr;  // the reference cannot reach this throughput at this batch
+            if (sizer.resizable() && !(e.solved.best_throughput > 0)) j["equivalent_devices_why"] = sizer.why();
+          }
           j["equivalent_devices_linear"] = equiv(e);
           if (&e != &R && e.solved.solved)
             j["equivalent_devices_bracket"] = {e.solved.low * sizer.per_instance(), e.solved.high * sizer.per_instance()};

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "dojosim/core/errors.hpp"
 #include "dojosim/core/registry.hpp"
@@ -16,8 +17,8 @@ void add_list(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("list", "List presets: systems, models, formats, or registered components");
   static std::string what;
   static std::string format = "text";
-  cmd->add_option("what", what, "systems | models | formats | components")->required();
-  cmd->add_option("--format", format, "text | markdown (components only)");
+  cmd->add_option("what", what, "systems | models | formats | components")->required()->check(checks::one_of({"systems", "models", "formats", "components"}));
+  cmd->add_option("--format", format, "text | markdown (components only)")->check(checks::one_of({"text", "markdown"}));
   cmd->callback([&action]() {
     action = []() -> int {
       const std::vector<std::string> kinds{"systems", "models", "formats", "components"};

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "dojosim/core/errors.hpp"
 #include "dojosim/engine/engine.hpp"
@@ -55,15 +56,18 @@ void add_run(CLI::App& app, Action& action) {
   cmd->add_option("--system", system, "preset, SYS:param=value, or YAML file")->required();
   cmd->add_option("--model", model, "zoo name (tesla-video:cameras=8,...), config.json, ONNX or YAML file")->required();
   cmd->add_option("--parallel", spec, "tp=,pp=,dp=,cp=,ep=,vp=,mbs=,gbs=,sp=,zero=,recompute=,spatial= (missing keys are chosen)");
-  cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))");
+  cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))")->check(checks::whole(1, 1LL << 24, "a sequence length in tokens"));
   cmd->add_option("--precision", precision, "bf16 | fp16 | fp8 | cfp8");
   cmd->add_option("--set", sets, "override a system key (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
-  cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
-  cmd->add_option("--svg", svg, "write a picture of the Dojo mesh (a tile, or one tray) with each link coloured by utilisation over the step");
-  cmd->add_option("--svg-collective", svg_collective, "with --svg: draw one call of this group's collective instead (tp|cp|ep|pp|dp)");
+  cmd->add_option("--format", format, "text | json")->check(checks::one_of({"text", "json"}));
+  cmd->add_option("--svg", svg, "write a picture of the Dojo mesh (a tile, or one tray) with each link coloured by utilisation over the step")
+      ->check(checks::nonempty("a file path"));
+  cmd->add_option("--svg-collective", svg_collective, "with --svg: draw one call of this group's collective instead (tp|cp|ep|pp|dp)")
+      ->check(checks::one_of({"tp", "cp", "ep", "pp", "dp"}));
   cmd->add_option("--engine", engine_name, "analytical (closed-form pipeline) | event (the schedule simulated pass by pass)")
-      ->check(CLI::IsMember({"analytical", "event"}));
-  cmd->add_option("--trace", trace, "write the simulated pipeline timeline as a Chrome/Perfetto trace (JSON; ui.perfetto.dev)");
+      ->check(checks::one_of({"analytical", "event"}));
+  cmd->add_option("--trace", trace, "write the simulated pipeline timeline as a Chrome/Perfetto trace (JSON; ui.perfetto.dev)")
+      ->check(checks::nonempty("a file path"));
   cmd->callback([&action]() {
     action = []() -> int {
       if (!svg_collective.empty() && svg.empty())

@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "dojosim/core/errors.hpp"
 #include "dojosim/core/units.hpp"
@@ -34,13 +35,13 @@ void add_search(CLI::App& app, Action& action) {
   cmd->add_option("--system", system, "preset, SYS:param=value, or YAML file")->required();
   cmd->add_option("--model", model, "zoo name (tesla-video:cameras=8,...), config.json, ONNX or YAML file")->required();
   cmd->add_option("--parallel", spec, "keys to hold fixed (tp=8,zero=1,...); gbs is the target global batch");
-  cmd->add_option("--objective", objective, "time | cost | energy (per token)");
-  cmd->add_option("--top", top, "plans to print")->check(CLI::Range(1, 1000));
-  cmd->add_option("--threads", threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
-  cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))");
+  cmd->add_option("--objective", objective, "time | cost | energy (per token)")->check(checks::one_of({"time", "cost", "energy"}));
+  cmd->add_option("--top", top, "plans to print")->check(checks::whole(1, 1000, "the number of plans to print"));
+  cmd->add_option("--threads", threads, "worker threads (0 = all cores)")->check(checks::whole(0, 1024, "worker threads (0 = all cores)"));
+  cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))")->check(checks::whole(1, 1LL << 24, "a sequence length in tokens"));
   cmd->add_option("--precision", precision, "bf16 | fp16 | fp8 | cfp8 | any (search every precision the device has)");
   cmd->add_option("--set", sets, "override a system key (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
-  cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--format", format, "text | json")->check(checks::one_of({"text", "json"}));
   cmd->callback([&action]() {
     action = []() -> int {
       const auto split = split_sets(sets);

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "dojosim/core/errors.hpp"
 #include "dojosim/core/text.hpp"
@@ -15,9 +16,9 @@ void add_show(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("show", "Print the fully resolved description of a system or model, with sources");
   static std::string kind, name, format = "yaml";
   static std::vector<std::string> sets;
-  cmd->add_option("kind", kind, "system | model")->required();
+  cmd->add_option("kind", kind, "system | model")->required()->check(checks::one_of({"system", "model"}));
   cmd->add_option("name", name, "preset name, SYS:param=value, or a file")->required();
-  cmd->add_option("--format", format, "yaml | json")->check(CLI::IsMember({"yaml", "json"}));
+  cmd->add_option("--format", format, "yaml | json")->check(checks::one_of({"yaml", "json"}));
   cmd->add_option("--set", sets, "override KEY=VALUE (systems)");
   cmd->callback([&action]() {
     action = []() -> int {

@@ -64,6 +64,8 @@ class ReferenceSizer final {
   [[nodiscard]] long long per_instance() const { return per_instance_; }
   // False when the reference has no preset parameter that sets its outermost level.
   [[nodiscard]] bool resizable() const { return !size_param_.empty(); }
+  // Why the last size that could not run did not (empty when every size ran).
+  [[nodiscard]] const std::string& why() const { return why_; }
 
  private:
   double throughput(long long instances);
@@ -76,6 +78,7 @@ class ReferenceSizer final {
   std::vector<std::string> params_;  // the spec's other preset parameters
   long long per_instance_ = 1;
   std::map<long long, double> memo_;
+  std::string why_;
 };
 
 }  // namespace dojosim::cli
