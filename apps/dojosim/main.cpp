@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
     // never the argument library's own wording alone.
     std::string what = e.what();
     if (!what.empty() && what[0] == '-') what = "option " + what;
+    else if (dynamic_cast<const CLI::ValidationError*>(&e) != nullptr) what = "argument " + what;
     std::string help = "dojosim --help";
     for (const auto* sub : app.get_subcommands()) {
       help = fmt::format("dojosim {} --help", sub->get_name());

@@ -31,7 +31,7 @@ cli_test(opt_sweep_threads 2 "error: option --threads: -2 is out of range" sweep
 cli_test(opt_sweep_export 2 "error: option --export: 'xml' is not a valid value" sweep --export xml --db x.sqlite)
 cli_test(opt_sweep_db_empty 2 "error: option --db: the value is empty" sweep ${PROJECT_SOURCE_DIR}/configs/sweeps/sram-per-d1.yaml --db "")
 cli_test(opt_validate_format 2 "error: option --format: 'csv' is not a valid value" validate ${DATA}/validation/one_ok.csv --format csv)
-cli_test(opt_show_kind 2 "(?s)error: option kind: 'sytem' is not a valid value.*did you mean 'system'" show sytem dgx-h100)
+cli_test(opt_show_kind 2 "(?s)error: argument kind: 'sytem' is not a valid value.*did you mean 'system'" show sytem dgx-h100)
 cli_test(opt_show_format 2 "error: option --format: 'toml' is not a valid value" show system dgx-h100 --format toml)
 cli_test(opt_list_format 2 "error: option --format: 'html' is not a valid value" list components --format html)
 cli_test(opt_numerics_block 2 "error: option --block: 0 is out of range" numerics quantize bf16 ${DATA}/numerics/float64.npy --block 0)
