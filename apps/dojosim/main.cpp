@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
     // House style (DESIGN.md 4.1): "error: option --seq: ... / expected: ..." and exit 2,
     // never the argument library's own wording alone.
     std::string what = e.what();
+    if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) != nullptr && what.find(" missing") != std::string::npos)
+      what = what.substr(0, what.find(':')) + ": the value is missing";  // `--trace ""`: CLI11 reads no value
     if (!what.empty() && what[0] == '-') what = "option " + what;
     else if (dynamic_cast<const CLI::ValidationError*>(&e) != nullptr) what = "argument " + what;
     std::string help = "dojosim --help";
