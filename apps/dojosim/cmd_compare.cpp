@@ -217,7 +217,7 @@ void add_compare(CLI::App& app, Action& action) {
           j["equivalent_devices_by_peak"] = equiv_peak(e);
           list.push_back(std::move(j));
         }
-        std::cout << list.dump(2) << "\n";
+        std::cout << list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return 0;
       }
       fmt::print("compare: {} ({:.4g} B parameters), a training run of {:.4g} {}; reference: {}\n\n", w.name(), w.params() / 1e9,

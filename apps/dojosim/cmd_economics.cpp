@@ -133,7 +133,7 @@ int run_yield(const YieldArgs& a) {
     nlohmann::ordered_json params;
     for (const auto& [k, v] : economics::describe(p)) params[k] = v;
     j["params"] = params;
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;
   }
 

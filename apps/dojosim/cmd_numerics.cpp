@@ -73,7 +73,7 @@ void print_table(const numerics::Format& f, bool json) {
       codes.push_back(std::move(e));
     }
     j["codes"] = std::move(codes);
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return;
   }
   fmt::print("format: {} ({})\nbias: {}\ndenormal scale: {} (0.m x 2^{})\n", f.name(), f.info().description, f.bias(),
@@ -164,7 +164,7 @@ void add_numerics(CLI::App& app, Action& action) {
         j["underflow_fraction"] = r.underflow_fraction;
         j["nonfinite_count"] = r.count - r.finite_count;
         j["flags"] = numerics::flags_to_string(r.flags);
-        std::cout << j.dump(2) << "\n";
+        std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       } else {
         fmt::print("file: {} ({}, shape [{}], {} elements)\n", file, arr.descr, core::join(dims, ", "), r.count);
         fmt::print("format: {}  rounding: {}{}  denormal: {}\n", numerics::info(id).name, numerics::rounding_name(o.rounding),

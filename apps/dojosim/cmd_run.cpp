@@ -99,7 +99,7 @@ void add_run(CLI::App& app, Action& action) {
           throw core::InputError({svg, 0, 0, ""}, fmt::format("cannot write '{}'", svg), "a writable file path");
       }
       const auto econ = economics_for(sys, r, econ_params);
-      if (format == "json") std::cout << report::result_json(r, sys, econ).dump(2) << "\n";
+      if (format == "json") std::cout << report::result_json(r, sys, econ).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       else std::cout << report::result_text(r, sys, w.name(), econ);
       if (!r.memory.fits) {
         std::cerr << "infeasible: the plan does not fit in device memory (breakdown above)\n";

@@ -79,7 +79,7 @@ void add_search(CLI::App& app, Action& action) {
           e["result"] = report::result_json(r.result, sys, r.econ);
           ranked.push_back(std::move(e));
         }
-        std::cout << j.dump(2) << "\n";
+        std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       } else {
         fmt::print("search: {} on {} ({} x {}), objective {} per {}, target global batch {}\n", w.name(), sys.name,
                    sys.device_count(), sys.device.name, explore::objective_name(opt.objective), w.vision() ? "sample" : "token",

@@ -32,7 +32,7 @@ void add_show(CLI::App& app, Action& action) {
         throw core::InputError({"", 0, 0, "show"}, fmt::format("cannot show '{}'", kind), "system or model",
                                core::did_you_mean(kind, {"system", "model"}));
       }
-      if (format == "json") std::cout << report::yaml_to_json(tree).dump(2) << "\n";
+      if (format == "json") std::cout << report::yaml_to_json(tree).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       else std::cout << report::yaml_text(tree);
       return 0;
     };

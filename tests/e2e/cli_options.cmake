@@ -45,3 +45,6 @@ cli_test(validate_bad_recompute 2 "error: [^\\n]*bad_recompute.csv:2:94: key 're
 cli_test(validate_failed_case 3 "(?s)unknown-system +- +3.530 +FAILED.*max [0-9]+\\.[0-9]+%; 1 failed.*1 of 2 cases could not be evaluated" validate ${DATA}/validation/one_failed.csv)
 add_test(NAME e2e.validate_failed_case_stats COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/check_validate_stats.py $<TARGET_FILE:dojosim> ${DATA}/validation)
 set_tests_properties(e2e.validate_failed_case_stats PROPERTIES LABELS e2e TIMEOUT 120)
+# Found by fuzz/fuzz_validation_csv: invalid UTF-8 in a field made the JSON writer throw
+# (internal error, exit 1); the case is now reported (U+FFFD in its id), exit 0.
+cli_test(validate_invalid_utf8_json 0 "(?s)\"id\": \"S\\xef\\xbf\\xbd.*\"failed\": 0" validate ${PROJECT_SOURCE_DIR}/fuzz/regressions/validation_csv/invalid_utf8_id.csv --format json)

@@ -49,3 +49,16 @@ TEST(FuzzRegressions, EveryModelYamlReproducerIsATypedError) {
     }
   }
 }
+
+// fuzz_hf_config: "143e32768" threw nlohmann's out_of_range.406 (not a parse_error) out of
+// load_workload; now an InputError naming the file.
+TEST(FuzzRegressions, HfConfigNumberOverflow) {
+  const auto path = (kRegressions / "hf_config" / "number_overflow.json").string();
+  try {
+    (void)workload::load_workload(path);
+    FAIL() << "accepted a number beyond double range";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("number_overflow.json"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("malformed JSON"), std::string::npos) << e.what();
+  }
+}
