@@ -1,5 +1,5 @@
 # dojosim front door. `make run` and `make check` do all set-up on a fresh Debian 12 machine.
-.PHONY: all bootstrap build release run check asan bench clean format fuzz
+.PHONY: all bootstrap build release run check asan bench clean format fuzz docs
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DOJOSIM := build/release/apps/dojosim/dojosim
@@ -42,6 +42,11 @@ asan: bootstrap build/asan/build.ninja
 bench: bootstrap build/ci/build.ninja
 	@cmake --build --preset ci -j $(JOBS) --target bench_numerics bench_engine
 	@for b in build/ci/bench/bench_*; do $$b; done
+
+# Regenerates the figures the docs quote (blocks marked <!-- figures:NAME -->); e2e.docs_figures
+# fails when they no longer match the binary.
+docs: release
+	@scripts/docs_figures.py $(DOJOSIM) --write
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.hpp')
