@@ -20,7 +20,9 @@ void BM_Evaluate(benchmark::State& state, const char* system, const char* model,
   auto s = parallel::parse_strategy(spec);
   s.seq = 2048;
   parallel::check_strategy(s, m, sys);
-  const engine::Context ctx{&sys, &m, 2048};
+  const auto stack = parallel::load_stack(parallel::default_stack_name(sys));
+  engine::Context ctx{&sys, &m, 2048};
+  ctx.use(stack);
   for (auto _ : state) {
     auto r = engine::evaluate(ctx, s);
     benchmark::DoNotOptimize(r.step_time);
@@ -37,7 +39,9 @@ void BM_Search(benchmark::State& state, const char* system, const char* model, c
   const auto m = workload::load_model(model);
   auto partial = parallel::parse_strategy(spec);
   partial.seq = seq;
-  const engine::Context ctx{&sys, &m, seq};
+  const auto stack = parallel::load_stack(parallel::default_stack_name(sys));
+  engine::Context ctx{&sys, &m, seq};
+  ctx.use(stack);
   explore::SearchOptions opt;
   opt.threads = threads;
   long long evaluated = 0, enumerated = 0;

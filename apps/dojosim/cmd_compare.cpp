@@ -13,6 +13,7 @@
 // The linear figure takes the reference's per-device throughput at the size given.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <map>
@@ -48,6 +49,7 @@ std::string duration(double s) {
 struct Entry {
   std::string spec;
   hardware::System sys;
+  parallel::Stack stack;
   explore::Ranked best;
   economics::StepEconomics econ;
   economics::Cost run;
@@ -57,8 +59,8 @@ struct Entry {
 }  // namespace
 
 ReferenceSizer::ReferenceSizer(std::string spec, std::vector<std::string> sets, const workload::Workload& w,
-                               const parallel::Strategy& partial, long long seq)
-    : spec_(std::move(spec)), sets_(std::move(sets)), w_(&w), partial_(partial), seq_(seq) {
+                               const parallel::Strategy& partial, long long seq, parallel::Stack stack)
+    : spec_(std::move(spec)), sets_(std::move(sets)), w_(&w), partial_(partial), seq_(seq), stack_(std::move(stack)) {
   const auto sys = hardware::load_system(spec_, sets_);
   if (sys.levels.size() < 2) return;
   per_instance_ = sys.devices_per(static_cast<int>(sys.levels.size()) - 2);
@@ -84,7 +86,7 @@ double ReferenceSizer::throughput(long long instances) {
     params.push_back(fmt::format("{}={}", size_param_, instances));
     const auto sys = hardware::load_system(base_ + ":" + core::join(params, ","), sets_);
     parallel::Strategy p = partial_;
-    const engine::Context ctx = model_context(sys, *w_, p, seq_);
+    const engine::Context ctx = model_context(sys, *w_, p, seq_, stack_);
     explore::SearchOptions opt;
     opt.top = 1;
     v = explore::search(ctx, p, opt).ranked.front().result.tokens_per_s();
@@ -115,7 +117,7 @@ explore::Equivalence ReferenceSizer::solve(double target, double tput_per_device
 void add_compare(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("compare", "One model on several systems: speed, a training run's time, energy and cost, "
                                             "and devices-equivalent");
-  static std::vector<std::string> systems, sets;
+  static std::vector<std::string> systems, sets, stack_names;
   static std::string model, spec, format = "text", precision = "bf16", reference;
   static long long seq = 0;
   static double tokens = 0;
@@ -127,6 +129,8 @@ void add_compare(CLI::App& app, Action& action) {
   cmd->add_option("--reference", reference, "system whose devices the others are counted in (default: the first non-Dojo system)");
   cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))")->check(checks::whole(1, 1LL << 24, "a sequence length in tokens"));
   cmd->add_option("--precision", precision, "bf16 | fp16 | fp8 | cfp8");
+  cmd->add_option("--stack", stack_names, "software stack of every system (one name), or one per --system in order "
+                                          "(default: the reference system's default stack on every system)");
   cmd->add_option("--set", sets, "override a key of every system (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
   cmd->add_option("--format", format, "text | json")->check(checks::one_of({"text", "json"}));
   cmd->callback([&action]() {
@@ -144,18 +148,7 @@ void add_compare(CLI::App& app, Action& action) {
       parallel::Strategy partial = parallel::parse_strategy(spec);
       partial.precision = hardware::parse_precision(precision);
       std::vector<Entry> entries;
-      for (const auto& s : systems) {
-        Entry e{s, hardware::load_system(s, split.system), {}, {}, {}, 0, {}};
-        const engine::Context ctx = model_context(e.sys, w, partial, seq);
-        explore::SearchOptions opt;
-        opt.top = 1;
-        opt.econ = econ_params;
-        e.best = explore::search(ctx, partial, opt).ranked.front();
-        e.econ = explore::Pricer(e.sys, econ_params).price(e.best.result);
-        e.steps = run_tokens / e.best.result.tokens_per_step;
-        e.run = economics::training_run(e.econ, e.steps);
-        entries.push_back(std::move(e));
-      }
+      for (const auto& s : systems) entries.push_back(Entry{s, hardware::load_system(s, split.system), {}, {}, {}, {}, 0, {}});
       // The reference: named, else the first non-Dojo system, else the last one.
       std::size_t ref = entries.size() - 1;
       if (!reference.empty()) {
@@ -169,6 +162,28 @@ void add_compare(CLI::App& app, Action& action) {
         for (std::size_t i = 0; i < entries.size(); ++i)
           if (!entries[i].sys.is_dojo()) { ref = i; break; }
       }
+      // Fair by default: every system on the same stack (the reference's default) unless
+      // --stack names one per system (DESIGN.md 3, 4.5).
+      if (stack_names.size() > 1 && stack_names.size() != entries.size())
+        throw core::InputError({"--stack", 0, 0, "stack"},
+                               fmt::format("{} --stack values for {} systems", stack_names.size(), entries.size()),
+                               "one stack for every system, or one per --system in the same order");
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        const std::string name = stack_names.empty() ? parallel::default_stack_name(entries[ref].sys)
+                                 : stack_names.size() == 1 ? stack_names[0] : stack_names[i];
+        entries[i].stack = stack_for(entries[i].sys, name, split.stack);
+      }
+      const bool same_stack = std::all_of(entries.begin(), entries.end(), [&](const Entry& e) { return e.stack.name == entries[0].stack.name; });
+      for (auto& e : entries) {
+        const engine::Context ctx = model_context(e.sys, w, partial, seq, e.stack);
+        explore::SearchOptions opt;
+        opt.top = 1;
+        opt.econ = econ_params;
+        e.best = explore::search(ctx, partial, opt).ranked.front();
+        e.econ = explore::Pricer(e.sys, econ_params).price(e.best.result);
+        e.steps = run_tokens / e.best.result.tokens_per_step;
+        e.run = economics::training_run(e.econ, e.steps);
+      }
       const auto& R = entries[ref];
       const double ref_n = static_cast<double>(R.best.result.devices);
       const double ref_tput = R.best.result.tokens_per_s() / ref_n;
@@ -178,7 +193,7 @@ void add_compare(CLI::App& app, Action& action) {
       // Solved: resize the reference (its outermost level) until it matches each system's
       // throughput with its own best plan for the same target batch.
       const auto& levels = R.sys.levels;
-      ReferenceSizer sizer(R.spec, split.system, w, partial, seq);
+      ReferenceSizer sizer(R.spec, split.system, w, partial, seq, R.stack);
       for (auto& e : entries)
         if (&e != &R) e.solved = sizer.solve(e.best.result.tokens_per_s(), ref_tput);
       auto solved_text = [&](const Entry& e) -> std::string {
@@ -220,8 +235,12 @@ void add_compare(CLI::App& app, Action& action) {
         std::cout << list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return 0;
       }
-      fmt::print("compare: {} ({:.4g} B parameters), a training run of {:.4g} {}; reference: {}\n\n", w.name(), w.params() / 1e9,
+      fmt::print("compare: {} ({:.4g} B parameters), a training run of {:.4g} {}; reference: {}\n", w.name(), w.params() / 1e9,
                  run_tokens, w.vision() ? "samples" : "tokens", R.spec);
+      if (same_stack)
+        fmt::print("software: every system on the {} stack{} (--stack NAME for another, or one per system)\n\n", entries[0].stack.name,
+                   stack_names.empty() ? " (the reference's default)" : "");
+      else fmt::print("software: the stacks differ between systems (as asked with --stack): the comparison mixes software\n\n");
       std::string line = fmt::format("{:<28}", "");
       for (const auto& e : entries) line += fmt::format(" {:>24}", e.spec);
       fmt::print("{}\n", line);
@@ -233,6 +252,7 @@ void add_compare(CLI::App& app, Action& action) {
       using core::Dim;
       using core::format_quantity;
       row("devices", [](const Entry& e) { return fmt::format("{} x {}", e.best.result.devices, e.sys.device.name); });
+      row("stack", [](const Entry& e) { return e.stack.name; });
       row("peak BF16", [](const Entry& e) { return format_quantity(e.sys.peak(hardware::Precision::bf16), Dim::flop_rate); });
       row("strategy", [&](const Entry& e) {
         const auto& s = e.best.result.strategy;

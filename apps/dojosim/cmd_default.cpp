@@ -14,17 +14,21 @@
 namespace dojosim::cli {
 
 int run_default_scenario() {
-  const auto m = workload::load_model("gpt3-175b");
+  const auto w = workload::load_workload("gpt3-175b");
   const auto dojo = hardware::load_system("dojo-exapod");
   const auto a100_one = hardware::load_system("dgx-a100");
   const double peak = dojo.peak(hardware::Precision::bf16);
   const long long nodes = std::llround(peak / (a100_one.peak(hardware::Precision::bf16)));
   const auto gpu = hardware::load_system(fmt::format("dgx-a100:nodes={}", nodes));
-  const std::string spec;  // everything chosen: the fastest feasible plan on each machine
-  const auto rd = plan(dojo, m, spec, 2048, "bf16");
-  const auto rg = plan(gpu, m, spec, 2048, "bf16");
+  // Fair: both machines on the same software stack, the reference's default (DESIGN.md 3).
+  const auto stack = parallel::load_stack(parallel::default_stack_name(gpu));
+  parallel::Strategy partial = parallel::parse_strategy("");  // everything chosen: the fastest feasible plan
+  const auto rd = plan(model_context(dojo, w, partial, 2048, stack), partial);
+  const auto rg = plan(model_context(gpu, w, partial, 2048, stack), partial);
   const auto ed = economics_for(dojo, rd), eg = economics_for(gpu, rg);
-  fmt::print("dojosim default scenario: does a Dojo ExaPOD beat an equal-peak DGX A100 cluster on GPT-3 175B?\n\n");
+  fmt::print("dojosim default scenario: does a Dojo ExaPOD beat an equal-peak DGX A100 cluster on GPT-3 175B?\n");
+  fmt::print("Assumption: both run the same software stack, {} ({}); docs/dojo.md gives the verdict under each stack.\n\n",
+             stack.name, stack.description);
   fmt::print("{:<26} {:>22} {:>22}\n", "", dojo.name, fmt::format("dgx-a100:nodes={}", nodes));
   auto row = [](const char* name, const std::string& a, const std::string& b) { fmt::print("{:<26} {:>22} {:>22}\n", name, a, b); };
   using core::Dim;
@@ -53,10 +57,7 @@ int run_default_scenario() {
   const double linear = static_cast<double>(rg.devices) * rd.tokens_per_s() / rg.tokens_per_s();
   // Resized: the A100 cluster grown or shrunk until, with its own best plan for the same
   // target batch, it matches the ExaPOD's tokens/s (as `dojosim compare` does).
-  const auto w = workload::load_workload("gpt3-175b");
-  parallel::Strategy partial = parallel::parse_strategy(spec);
-  partial.seq = 2048;
-  ReferenceSizer sizer(fmt::format("dgx-a100:nodes={}", nodes), {}, w, partial, 2048);
+  ReferenceSizer sizer(fmt::format("dgx-a100:nodes={}", nodes), {}, w, partial, 2048, stack);
   const auto solved = sizer.solve(rd.tokens_per_s(), rg.tokens_per_s() / static_cast<double>(rg.devices));
   fmt::print("\nA100-equivalents of one ExaPOD on this workload: {} by throughput (the A100 cluster resized, its best plan at "
              "each size), {:.0f} extrapolating per-A100 throughput at equal peak, {:.0f} by peak BF16 alone.\n",

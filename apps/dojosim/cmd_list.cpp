@@ -8,6 +8,7 @@
 #include "dojosim/core/registry.hpp"
 #include "dojosim/core/text.hpp"
 #include "dojosim/hardware/system.hpp"
+#include "dojosim/parallel/stack.hpp"
 #include "dojosim/workload/workload.hpp"
 #include "registry_all.hpp"
 
@@ -17,11 +18,13 @@ void add_list(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("list", "List presets: systems, models, formats, or registered components");
   static std::string what;
   static std::string format = "text";
-  cmd->add_option("what", what, "systems | models | formats | components")->required()->check(checks::one_of({"systems", "models", "formats", "components"}));
+  cmd->add_option("what", what, "systems | models | stacks | formats | components")
+      ->required()
+      ->check(checks::one_of({"systems", "models", "stacks", "formats", "components"}));
   cmd->add_option("--format", format, "text | markdown (components only)")->check(checks::one_of({"text", "markdown"}));
   cmd->callback([&action]() {
     action = []() -> int {
-      const std::vector<std::string> kinds{"systems", "models", "formats", "components"};
+      const std::vector<std::string> kinds{"systems", "models", "stacks", "formats", "components"};
       if (what == "systems") {
         for (const auto& n : hardware::preset_system_names()) {
           const auto s = hardware::load_system(n);
@@ -35,6 +38,11 @@ void add_list(CLI::App& app, Action& action) {
                        w.network.forward_flops() / 1e9, w.network.sample, w.network.source);
           else
             fmt::print("{:<14} {:>8.2f} B params  {}\n", n, w.params() / 1e9, w.transformer.source);
+        }
+      } else if (what == "stacks") {
+        for (const auto& n : parallel::preset_stack_names()) {
+          const auto st = parallel::load_stack(n);
+          fmt::print("{:<14} {}\n", n, st.description);
         }
       } else if (what == "formats") {
         print_formats();

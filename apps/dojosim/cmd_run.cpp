@@ -15,42 +15,10 @@
 
 namespace dojosim::cli {
 
-engine::Result plan(const hardware::System& sys, const workload::Transformer& m, const std::string& spec, long long seq,
-                    const std::string& precision) {
-  parallel::Strategy s = parallel::parse_strategy(spec);
-  s.precision = hardware::parse_precision(precision);
-  s.seq = seq > 0 ? seq : std::min<long long>(m.max_seq, 2048);
-  if (s.seq < 1 || s.seq > (1LL << 24))
-    throw core::InputError({"--seq", 0, 0, "seq"}, fmt::format("sequence length {} out of range", s.seq), "1 to 16M tokens");
-  engine::Context ctx{&sys, &m, s.seq};
-  const auto& g = s.given;
-  const bool complete = g.tp && g.pp && g.dp && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute && (g.cp || s.cp == 1);
-  if (!complete) return engine::resolve(ctx, s);
-  parallel::check_strategy(s, m, sys);
-  return engine::evaluate(ctx, s);
-}
-
-// Vision networks: no sequence length; dp, spatial, mbs, gbs, zero and recompute.
-engine::Result plan_vision(const hardware::System& sys, const workload::Network& n, const std::string& spec, long long seq,
-                           const std::string& precision) {
-  if (seq > 0)
-    throw core::InputError({"--seq", 0, 0, "seq"}, fmt::format("--seq does not apply to {}, a vision network", n.name),
-                           "no --seq (the input size is part of the network)");
-  parallel::Strategy s = parallel::parse_strategy(spec);
-  s.precision = hardware::parse_precision(precision);
-  s.seq = 0;
-  engine::Context ctx{&sys, nullptr, 0, &n};
-  const auto& g = s.given;
-  const bool complete = g.dp && g.mbs && g.gbs && g.zero && g.recompute && g.spatial;
-  if (!complete) return engine::resolve(ctx, s);
-  parallel::check_strategy(s, n, sys);
-  return engine::evaluate(ctx, s);
-}
-
 void add_run(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("run", "Predict one training step: time, MFU, breakdown, memory");
   static std::string system, model, spec, format = "text", precision = "bf16", svg, svg_collective, engine_name = "analytical",
-                     trace;
+                     trace, stack_name;
   static long long seq = 0;
   static std::vector<std::string> sets;
   cmd->add_option("--system", system, "preset, SYS:param=value, or YAML file")->required();
@@ -58,6 +26,8 @@ void add_run(CLI::App& app, Action& action) {
   cmd->add_option("--parallel", spec, "tp=,pp=,dp=,cp=,ep=,vp=,mbs=,gbs=,sp=,zero=,recompute=,spatial= (missing keys are chosen)");
   cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))")->check(checks::whole(1, 1LL << 24, "a sequence length in tokens"));
   cmd->add_option("--precision", precision, "bf16 | fp16 | fp8 | cfp8");
+  cmd->add_option("--stack", stack_name, "software stack: megatron-2021, megatron-core, deepspeed, fsdp, maxtext, dojo, or a YAML "
+                                         "file (default: the system's; dojosim list stacks)");
   cmd->add_option("--set", sets, "override a system key (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
   cmd->add_option("--format", format, "text | json")->check(checks::one_of({"text", "json"}));
   cmd->add_option("--svg", svg, "write a picture of the Dojo mesh (a tile, or one tray) with each link coloured by utilisation over the step")
@@ -76,13 +46,16 @@ void add_run(CLI::App& app, Action& action) {
       const auto sys = hardware::load_system(system, split.system);
       const auto econ_params = economics::parse_params(split.economics, {}, "--set");
       const auto w = workload::load_workload(model);
-      auto r = w.vision() ? plan_vision(sys, w.network, spec, seq, precision) : plan(sys, w.transformer, spec, seq, precision);
+      const auto stack = stack_for(sys, stack_name, split.stack);
+      parallel::Strategy partial = parallel::parse_strategy(spec);
+      partial.precision = hardware::parse_precision(precision);
+      const engine::Context ctx = model_context(sys, w, partial, seq, stack);
+      auto r = plan(ctx, partial);
       if (engine_name == "event" || !trace.empty()) {
         if (w.vision())
           throw core::Unsupported({"--engine", 0, 0, "engine"}, "the event engine simulates transformer pipelines; vision networks run data parallel",
                                   "--engine analytical, without --trace");
         engine::Timeline timeline;
-        const engine::Context ctx{&sys, &w.transformer, r.strategy.seq};
         const auto ev = engine::simulate_pipeline(ctx, r, trace.empty() ? nullptr : &timeline);
         if (engine_name == "event") r = ev;
         if (!trace.empty()) {

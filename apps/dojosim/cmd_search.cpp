@@ -28,7 +28,7 @@ std::string group_digits(long long v) {
 
 void add_search(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("search", "Rank every valid strategy for a model on a system (time, cost or energy)");
-  static std::string system, model, spec, format = "text", precision = "bf16", objective = "time";
+  static std::string system, model, spec, format = "text", precision = "bf16", objective = "time", stack_name;
   static long long seq = 0;
   static int top = 5, threads = 0;
   static std::vector<std::string> sets;
@@ -40,6 +40,7 @@ void add_search(CLI::App& app, Action& action) {
   cmd->add_option("--threads", threads, "worker threads (0 = all cores)")->check(checks::whole(0, 1024, "worker threads (0 = all cores)"));
   cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))")->check(checks::whole(1, 1LL << 24, "a sequence length in tokens"));
   cmd->add_option("--precision", precision, "bf16 | fp16 | fp8 | cfp8 | any (search every precision the device has)");
+  cmd->add_option("--stack", stack_name, "software stack (dojosim list stacks; default: the system's) or a YAML file");
   cmd->add_option("--set", sets, "override a system key (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
   cmd->add_option("--format", format, "text | json")->check(checks::one_of({"text", "json"}));
   cmd->callback([&action]() {
@@ -55,7 +56,8 @@ void add_search(CLI::App& app, Action& action) {
       parallel::Strategy partial = parallel::parse_strategy(spec);
       if (precision == "any") opt.space.precisions = true;
       else partial.precision = hardware::parse_precision(precision);
-      const engine::Context ctx = model_context(sys, w, partial, seq);
+      const auto stack = stack_for(sys, stack_name, split.stack);
+      const engine::Context ctx = model_context(sys, w, partial, seq, stack);
       const auto rep = explore::search(ctx, partial, opt);
       const auto& c = rep.counts;
       const auto& best = rep.ranked.front().result;

@@ -14,6 +14,7 @@
 
 #include "cli_checks.hpp"
 #include "commands.hpp"
+#include "dojosim/parallel/stack.hpp"
 #include "dojosim/core/errors.hpp"
 #include "dojosim/explore/store.hpp"
 #include "dojosim/explore/sweep.hpp"
@@ -69,7 +70,7 @@ class ProgressLine {
 };
 
 struct SweepArgs {
-  std::string space, db, export_format, out;
+  std::string space, db, export_format, out, stack;
   bool resume = false;
   int threads = 0;
 };
@@ -109,6 +110,10 @@ int run_sweep(const SweepArgs& a) {
   const auto sum = explore::run_sweep(
       [&]() {
         space.emplace(explore::load_space(a.space));
+        if (!a.stack.empty()) {  // --stack replaces the file's `stack:`
+          (void)parallel::load_stack(a.stack);
+          space->stack = a.stack;
+        }
         store.emplace(a.db, a.resume ? explore::Store::Mode::resume : explore::Store::Mode::create);
         store->begin(*space, "dojosim " DOJOSIM_VERSION);
         return explore::SweepJob{&*space, &*store};
@@ -154,6 +159,7 @@ void add_sweep(CLI::App& app, Action& action) {
   cmd->add_option("--export", args.export_format, "write the database as a table instead of sweeping: csv")
       ->check(checks::one_of({"csv"}));
   cmd->add_option("--out", args.out, "with --export: output file (default: stdout)");
+  cmd->add_option("--stack", args.stack, "software stack of every point (replaces the space's `stack:`; default: each system's)");
   cmd->callback([&action]() {
     action = []() -> int { return args.export_format.empty() ? run_sweep(args) : export_db(args); };
   });

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "cli_checks.hpp"
@@ -45,12 +46,15 @@ Fields csv_fields(const std::string& line) {
 const std::vector<std::string> kColumns{"id", "model", "layers", "hidden", "ffn", "heads", "kv_heads", "seq_len", "vocab",
                                         "gated_mlp", "system", "devices", "tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gbs",
                                         "sp", "zero", "recompute", "precision", "step_time_s", "source"};
+// Optional columns: `stack` (DESIGN.md 4.5; empty = --stack, else the system's default).
+const std::vector<std::string> kOptionalColumns{"stack"};
 }  // namespace
 
 void add_validate(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("validate", "Compare predicted with measured step times (CSV of DESIGN.md 4.4)");
-  static std::string file, format = "text";
+  static std::string file, format = "text", stack_name;
   cmd->add_option("cases", file, "CSV file")->required();
+  cmd->add_option("--stack", stack_name, "software stack of rows whose `stack` column is empty (default: each system's)");
   cmd->add_option("--format", format, "text | json")->check(checks::one_of({"text", "json"}));
   cmd->callback([&action]() {
     action = []() -> int {
@@ -62,6 +66,8 @@ void add_validate(CLI::App& app, Action& action) {
       double sum_abs = 0, max_abs = 0;
       int counted = 0, failed = 0;
       std::string text;
+      struct Group { int n = 0; double sum = 0, max = 0; };
+      std::map<std::string, Group> groups;  // by (system, stack): what each calibration covers
       while (std::getline(in, line)) {
         ++lineno;
         if (core::trim(line).empty()) continue;
@@ -74,10 +80,12 @@ void add_validate(CLI::App& app, Action& action) {
             if (std::find(header.begin(), header.end(), c) == header.end())
               throw core::InputError({file, lineno, 1, c}, fmt::format("missing column '{}'", c), "the header of DESIGN.md 4.4",
                                      core::did_you_mean(c, header));
+          auto known = kColumns;
+          known.insert(known.end(), kOptionalColumns.begin(), kOptionalColumns.end());
           for (std::size_t i = 0; i < header.size(); ++i)
-            if (std::find(kColumns.begin(), kColumns.end(), header[i]) == kColumns.end())
+            if (std::find(known.begin(), known.end(), header[i]) == known.end())
               throw core::InputError({file, lineno, fl.columns[i], header[i]}, fmt::format("unknown column '{}'", header[i]),
-                                     "the columns of DESIGN.md 4.4", core::did_you_mean(header[i], kColumns));
+                                     "the columns of DESIGN.md 4.4", core::did_you_mean(header[i], known));
           continue;
         }
         if (f.size() != header.size())
@@ -87,7 +95,10 @@ void add_validate(CLI::App& app, Action& action) {
           for (std::size_t i = 0; i < header.size(); ++i) if (header[i] == name) return i;
           return 0;
         };
-        auto col = [&](const std::string& name) -> std::string { return core::trim(f[index(name)]); };
+        auto col = [&](const std::string& name) -> std::string {
+          for (std::size_t i = 0; i < header.size(); ++i) if (header[i] == name) return core::trim(f[i]);
+          return "";  // an optional column left out
+        };
         auto where = [&](const std::string& name) -> core::Location { return {file, lineno, fl.columns[index(name)], name}; };
         // A malformed field is a bad CSV (exit 2, located); a well-formed case that cannot
         // be evaluated (unknown system, does not fit) is a failed case (exit 3).
@@ -153,7 +164,10 @@ void add_validate(CLI::App& app, Action& action) {
           m.validate({file, lineno, 0, ""});
           const auto sys = hardware::load_system(fmt::format("{}:devices={}", col("system"), devices));
           s.seq = m.max_seq;
+          const auto stack = stack_for(sys, col("stack").empty() ? stack_name : col("stack"), {});
           engine::Context ctx{&sys, &m, s.seq};
+          ctx.use(stack);
+          c["stack"] = stack.name;
           engine::Result r;
           const auto& g = s.given;
           if (g.tp && g.pp && g.dp && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute) {
@@ -172,7 +186,12 @@ void add_validate(CLI::App& app, Action& action) {
           sum_abs += std::fabs(err);
           max_abs = std::max(max_abs, std::fabs(err));
           ++counted;
-          text += fmt::format("{:<22} {:>10.3f} {:>10.3f} {:>+8.1f}%  {}\n", col("id"), r.step_time, measured, err, r.strategy.spec());
+          auto& grp = groups[fmt::format("{} / {}", col("system"), stack.name)];
+          grp.n += 1;
+          grp.sum += std::fabs(err);
+          grp.max = std::max(grp.max, std::fabs(err));
+          text += fmt::format("{:<22} {:>10.3f} {:>10.3f} {:>+8.1f}%  {:<14} {}\n", col("id"), r.step_time, measured, err, stack.name,
+                              r.strategy.spec());
         } catch (const core::Error& e) {
           c["error"] = e.message();
           ++failed;
@@ -189,14 +208,19 @@ void add_validate(CLI::App& app, Action& action) {
         j["max_abs_error_pct"] = max_abs;  // over the evaluated cases, like mape
         j["evaluated"] = counted;
         j["failed"] = failed;
+        auto& by = j["by_system_stack"];
+        by = nlohmann::ordered_json::object();
+        for (const auto& [key, g] : groups) by[key] = {{"cases", g.n}, {"mape", g.sum / g.n}, {"max_abs_error_pct", g.max}};
         // Invalid UTF-8 in a CSV field (found by fuzz/fuzz_validation_csv) is replaced, not an
         // internal error.
         std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
       } else {
-        std::cout << fmt::format("{:<22} {:>10} {:>10} {:>9}  {}\n", "case", "predicted", "measured", "error", "strategy");
+        std::cout << fmt::format("{:<22} {:>10} {:>10} {:>9}  {:<14} {}\n", "case", "predicted", "measured", "error", "stack", "strategy");
         std::cout << text;
         std::cout << fmt::format("mean absolute error {:.2f}% over {} evaluated cases; max {:.2f}%; {} failed\n", mape, counted,
                                  max_abs, failed);
+        for (const auto& [key, g] : groups)
+          std::cout << fmt::format("  {:<32} {:>3} cases: mean {:.2f}%, max {:.2f}%\n", key, g.n, g.sum / g.n, g.max);
       }
       if (failed > 0) {
         std::cerr << fmt::format("infeasible: {} of {} cases could not be evaluated (see their error)\n", failed, failed + counted);

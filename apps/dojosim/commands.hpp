@@ -29,9 +29,10 @@ struct SystemArgs {
   std::vector<std::string> set;
 };
 
-// `--set` assignments split into system keys and economics parameters ("economics.KEY=V").
+// `--set` assignments split into system keys, economics parameters ("economics.KEY=V")
+// and software-stack keys ("stack.KEY=V", the prefix removed).
 struct SplitSets {
-  std::vector<std::string> system, economics;
+  std::vector<std::string> system, economics, stack;
 };
 SplitSets split_sets(const std::vector<std::string>& sets);
 
@@ -43,7 +44,11 @@ SplitSets split_sets(const std::vector<std::string>& sets);
 namespace dojosim::cli {
 // The engine context for a loaded model: sets partial.seq for transformers (default
 // min(max_seq, 2048); --seq out of range is an InputError) and rejects --seq for vision.
-engine::Context model_context(const hardware::System& sys, const workload::Workload& w, parallel::Strategy& partial, long long seq);
+// `stack` is kept by the caller for the context's lifetime.
+engine::Context model_context(const hardware::System& sys, const workload::Workload& w, parallel::Strategy& partial, long long seq,
+                              const parallel::Stack& stack);
+// The stack a command runs on a system: `name` (--stack) or else the system's default.
+parallel::Stack stack_for(const hardware::System& sys, const std::string& name, const std::vector<std::string>& overrides);
 
 }  // namespace dojosim::cli
 
@@ -58,7 +63,7 @@ namespace dojosim::cli {
 class ReferenceSizer final {
  public:
   ReferenceSizer(std::string spec, std::vector<std::string> sets, const workload::Workload& w,
-                 const parallel::Strategy& partial, long long seq);
+                 const parallel::Strategy& partial, long long seq, parallel::Stack stack);
   // `tput_per_device`: the reference's throughput per device at its given size (start guess).
   explore::Equivalence solve(double target, double tput_per_device);
   [[nodiscard]] long long per_instance() const { return per_instance_; }
@@ -74,6 +79,7 @@ class ReferenceSizer final {
   const workload::Workload* w_;
   parallel::Strategy partial_;
   long long seq_;
+  parallel::Stack stack_;
   std::string base_, size_param_;
   std::vector<std::string> params_;  // the spec's other preset parameters
   long long per_instance_ = 1;

@@ -7,7 +7,8 @@
 namespace dojosim::cli {
 report::Economics economics_for(const hardware::System& sys, const engine::Result& r,
                                 const economics::EconomicsParams& p = {});
-engine::Result plan(const hardware::System& sys, const workload::Transformer& m, const std::string& spec, long long seq,
-                    const std::string& precision);
+// The plan `run` prints: evaluated when every key is given, else completed by the one
+// resolver (engine::resolve, the space and ranking of `search`).
+engine::Result plan(const engine::Context& ctx, const parallel::Strategy& s);
 int run_default_scenario();
 }  // namespace dojosim::cli

@@ -4,6 +4,7 @@
 
 #include "dojosim/economics/params.hpp"
 #include "dojosim/hardware/system.hpp"
+#include "dojosim/parallel/stack.hpp"
 #include "dojosim/numerics/format.hpp"
 
 namespace dojosim::cli {
@@ -11,6 +12,7 @@ namespace dojosim::cli {
 core::Registry build_registry() {
   core::Registry r;
   hardware::register_hardware(r);
+  parallel::register_stacks(r);
   economics::register_economics(r);
   return r;
 }

@@ -82,7 +82,7 @@ Group place_group(const hardware::System& sys, int size, long long stride) {
     const auto& L = sys.levels[static_cast<std::size_t>(i)];
     Hop h;
     h.level = i;
-    h.k = static_cast<int>(members / below);
+    h.k = static_cast<int>((members + below - 1) / below);  // a partly used last instance still takes a step
     h.latency = L.latency;
     h.bus_efficiency = L.bus_efficiency;
     h.half_bytes = L.half_efficiency_bytes;

@@ -29,6 +29,29 @@ struct LayerCost {
   double attn_core_fwd = 0;
 };
 
+// One pass (forward or backward) of `layers` identical layers under ZeRO-3: per layer a
+// parameter gather `gather` before its compute `compute` and a gradient reduce-scatter
+// `scatter` after it, on one communication stream. Prefetched (the next layer's gather
+// issued while this layer computes), the two streams form a two-stage pipeline:
+//   T = gather + (layers-1) * max(gather + scatter, compute) + compute + scatter
+// Without prefetch every gather waits for the previous layer: T = layers * (gather +
+// compute + scatter). Deeper prefetch changes nothing while layers are identical.
+struct Zero3Pass {
+  double exposed = 0;  // T minus the compute
+  double comm = 0;     // communication time of the pass
+  bool comm_bound = false;
+};
+Zero3Pass zero3_pass(double layers, double gather, double scatter, double compute, bool prefetch) {
+  Zero3Pass p;
+  layers = std::max(1.0, layers);
+  p.comm = layers * (gather + scatter);
+  const double t = prefetch ? gather + std::max(0.0, layers - 1.0) * std::max(gather + scatter, compute) + compute + scatter
+                            : layers * (gather + compute + scatter);
+  p.exposed = std::clamp(t - layers * compute, 0.0, p.comm);
+  p.comm_bound = gather + scatter > compute;
+  return p;
+}
+
 }  // namespace
 
 const char* tier_name(Tier t) {
@@ -60,7 +83,9 @@ Result evaluate(const Context& ctx, const Strategy& s) {
   const double e = s.precision == Precision::cfp8 ? 1.0 : 2.0;  // bytes per stored activation element
   const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
 
-  const Dev d = make_dev(dv, s.precision);
+  const parallel::Software sw = ctx.software();
+  const Dev d = make_dev(dv, sw, s.precision);
+  if (ctx.stack != nullptr) r.stack = ctx.stack->name;
   const double gemm_bytes = fp8 ? 1.0 : 2.0;
 
   // --- placement of groups: innermost first in the given order, else the system's
@@ -128,7 +153,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     // sequence, fused (no s^2 tensor in memory). Unfused (Megatron-LM 2021-22): batched
     // GEMMs over the full s x s scores plus a fused scale-mask-softmax and dropout that
     // stream the scores through HBM (docs/model.md#attention).
-    const bool flash = s.attention == 1 || (s.attention == 0 && dv.eff.flash_attention);
+    const bool flash = s.attention == 1 || (s.attention == 0 && sw.flash_attention);
     const double heads_local = static_cast<double>(m.heads) / tp;
     const double sq = seq / cp;
     double attn_flops, ta, ta_bwd;
@@ -142,8 +167,8 @@ Result evaluate(const Context& ctx, const Strategy& s) {
       const double gq = gemm_time(d, b * heads_local * sq, seq, hd, 2.0);   // Q K^T
       const double gv = gemm_time(d, b * heads_local * sq, hd, seq, 2.0);   // softmax(.) V
       const double E = b * heads_local * sq * seq;                         // score elements
-      ta = (gq + gv) / dv.eff.attention_efficiency + mem_time(d, 9.0 * E);  // softmax r/w, dropout r/w + mask
-      ta_bwd = 2.0 * (gq + gv) / dv.eff.attention_efficiency + mem_time(d, 11.0 * E);
+      ta = (gq + gv) / sw.attention_efficiency + mem_time(d, 9.0 * E);  // softmax r/w, dropout r/w + mask
+      ta_bwd = 2.0 * (gq + gv) / sw.attention_efficiency + mem_time(d, 11.0 * E);
     }
     // Memory-bound element-wise work: 2 norms, 2 residual adds, the MLP activation.
     const double elem_bytes = (4.0 + 6.0) * tok_sp * h * 2.0 + (m.gated_mlp ? 3.0 : 2.0) * tok * act_width * 2.0;
@@ -156,7 +181,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     // backward each GEMM's output gradient is cast and transposed for dgrad and wgrad.
     // Each cast-transpose reads 2 bytes and writes 1 + 1 per element.
     double cast_f = 0, cast_b = 0;
-    if (s.precision == Precision::fp8) {
+    if (s.precision == Precision::fp8 && sw.fp8_cast_kernels) {
       cast_f = mem_time(d, 4.0 * tok * q / tp);
       cast_b = mem_time(d, 4.0 * tok * ((q + 2 * kv) / tp + h + (mats - 1) * act_width + h)) + 3 * d.overhead;
     }
@@ -181,7 +206,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
       using collective::Op;
       r.comm.tp = s.sp ? GroupComm{g_tp, ag, {{{Op::all_gather, act, 0.0}, {Op::reduce_scatter, act, 0.0}}}}
                        : GroupComm{g_tp, c, {{{Op::all_reduce, act, 0.0}}}};
-      const double exposed = 1.0 - dv.eff.tp_comm_overlap;
+      const double exposed = 1.0 - sw.tp_overlap;
       L.tp_fwd = 2.0 * c.time * exposed;
       L.tp_bwd = 2.0 * c.time * exposed;
       r.tp_algo = c.algo;
@@ -192,8 +217,9 @@ Result evaluate(const Context& ctx, const Strategy& s) {
       const double kv_chunk = 2.0 * b * (seq / cp) * kv / tp * 2.0;
       r.comm.cp = {g_cp, collective::send_recv(g_cp, kv_chunk), {{{collective::Op::send_recv, kv_chunk, 0.0}}}};
       const double hop = r.comm.cp.cost.time;
-      const double fwd_exposed = std::max(0.0, (cp - 1) * hop - ta);
-      const double bwd_exposed = std::max(0.0, 2.0 * (cp - 1) * hop - ta_bwd);
+      // Stacks that do not overlap the ring (overlap.cp false) expose all of it.
+      const double fwd_exposed = std::max(0.0, (cp - 1) * hop - (sw.cp_overlap ? ta : 0.0));
+      const double bwd_exposed = std::max(0.0, 2.0 * (cp - 1) * hop - (sw.cp_overlap ? ta_bwd : 0.0));
       L.cp = fwd_exposed + bwd_exposed;
     }
   }
@@ -232,7 +258,8 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     r.comm.pp = {g_pp, collective::send_recv(g_pp, tok * h * 2.0 / tp), {{{collective::Op::send_recv, tok * h * 2.0 / tp, 0.0}}}};
     p2p = r.comm.pp.cost.time + (s.tp > 1 && !s.sp ? collective::all_gather(g_tp, tok * h * 2.0).time : 0.0);
   }
-  const double pp_comm_per_mb = s.pp > 1 ? 2.0 * s.vp * p2p : 0.0;
+  // The stack hides a fraction of it under compute (overlap.pp).
+  const double pp_comm_per_mb = s.pp > 1 ? 2.0 * s.vp * p2p * (1.0 - sw.pp_overlap) : 0.0;
 
   // 1F1B / interleaved schedule: m steady-state slots of the slowest stage plus a fill and
   // drain of (pp-1)/vp stage-times (Narayanan et al. 2021). Stages differ only by the
@@ -274,21 +301,28 @@ Result evaluate(const Context& ctx, const Strategy& s) {
       t_rs = c.time;
       t_ag = collective::all_gather(g_dp, params16).time;
     } else {
-      // ZeRO-3 / FSDP: gather each layer's weights for forward and backward, reduce-scatter
-      // its gradients; prefetched under the previous layer's compute.
+      // ZeRO-3 / FSDP (docs/model.md#zero3): per layer (module), an all-gather of its
+      // parameters before its forward and again before its backward (which also serves
+      // full recompute), and a reduce-scatter of its gradients after its backward, every
+      // micro-batch. Each is priced with its algorithm's latency over the group's levels.
       c = collective::reduce_scatter(g_dp, grads);
-      const double gathers = 2.0 * collective::all_gather(g_dp, params16).time * (1.0 + 0.5 * phi);
-      const double per_mb = gathers + c.time;
-      const double window = r.breakdown.compute;
-      const double total = per_mb * mb;
-      dp_exposed += s.overlap_zero3 ? std::max(0.0, total - window) : total;
-      dp_hidden += total - (s.overlap_zero3 ? std::max(0.0, total - window) : total);
+      const double unit = stage_params / std::max(1.0, lay_n);  // parameters per gathered unit (layers share the embedding)
+      const double g1 = collective::all_gather(g_dp, unit * 2.0).time;
+      const double r1 = collective::reduce_scatter(g_dp, unit * grad_bytes(3)).time;
+      const double c_f = L.fwd + L.tp_fwd;
+      const double c_b = layer_total - c_f;
+      const bool prefetch = s.overlap_zero3 && sw.zero3_prefetch > 0;
+      const Zero3Pass f = zero3_pass(lay_n, g1, 0.0, c_f, prefetch);
+      const Zero3Pass bw = zero3_pass(lay_n, g1, r1, c_b, prefetch);
+      dp_exposed += mb * (f.exposed + bw.exposed);
+      dp_hidden += mb * std::max(0.0, f.comm + bw.comm - f.exposed - bw.exposed);
+      r.zero3_comm_bound = f.comm_bound || bw.comm_bound;
       t_rs = 0;
       t_ag = 0;
     }
     r.dp_algo = c.algo;
     using collective::Op;
-    const double gathers = s.zero == 3 ? 2.0 * mb * (1.0 + 0.5 * phi) : 1.0;
+    const double gathers = s.zero == 3 ? 2.0 * mb : 1.0;
     r.comm.dp = {g_dp, c, {{{s.zero == 0 ? Op::all_reduce : Op::reduce_scatter, grads, s.zero == 3 ? mb : 1.0},
                             {s.zero == 0 ? Op::none : Op::all_gather, params16, gathers}}}};
     for (int i = 0; i < c.hops; ++i) r.dp_zplane = r.dp_zplane || c.hop[static_cast<std::size_t>(i)].path == collective::Path::zplane;
@@ -296,7 +330,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     // --overlap-grad-reduce); the parameter all-gather overlaps the next forward.
     const double window_b = lay_n * L.bwd * (lay_n > 1 ? (lay_n - 1) / lay_n : 0.0);
     const double window_f = lay_n * L.fwd * (lay_n > 1 ? (lay_n - 1) / lay_n : 0.0);
-    const bool overlap = s.overlap_dp && dv.eff.dp_comm_overlap;
+    const bool overlap = s.overlap_dp && sw.dp_overlap;
     const double rs_exposed = overlap ? std::max(0.0, t_rs - window_b) : t_rs;
     const double ag_exposed = overlap ? std::max(0.0, t_ag - window_f) : t_ag;
     dp_exposed += rs_exposed + ag_exposed;
@@ -318,7 +352,9 @@ Result evaluate(const Context& ctx, const Strategy& s) {
 
   // --- memory per device (Korthikanti et al. 2022, generalised to GQA and gated MLPs) ---
   Memory& M = r.memory;
-  M.weights = stage_params * 2.0 / (s.zero == 3 ? dpz : 1.0) + (s.zero == 3 ? 2.0 * layer_params * 2.0 : 0.0);
+  // ZeRO-3 holds the layer being computed plus the prefetched ones, unsharded.
+  M.weights = stage_params * 2.0 / (s.zero == 3 ? dpz : 1.0) +
+              (s.zero == 3 ? (1.0 + std::max(1, sw.zero3_prefetch)) * layer_params * 2.0 : 0.0);
   if (fp8) M.weights += stage_params * 1.0 / (s.zero == 3 ? dpz : 1.0);  // 8-bit copies of GEMM weights
   M.gradients = stage_params * grad_bytes(s.zero) / (s.zero >= 2 ? dpz : 1.0);
   M.optimizer = stage_params * (kMasterBytes + kAdamStateBytes) / (s.zero >= 1 ? dpz : 1.0);
@@ -344,7 +380,7 @@ Result evaluate(const Context& ctx, const Strategy& s) {
     const double e_scale = e / 2.0;
     // Kept per layer: everything (none), everything but the attention scores (selective),
     // or only the layer input (full); partial full recompute mixes full and none.
-    const bool flash_mem = s.attention == 1 || (s.attention == 0 && dv.eff.flash_attention);
+    const bool flash_mem = s.attention == 1 || (s.attention == 0 && sw.flash_attention);
     const double kept = sbh * (sharded / (s.sp ? tp : 1.0) + tp_local / tp) * e_scale;
     const double scores = flash_mem ? 0.0 : sbh * attn_scores / tp * e_scale;
     const double input_only = 2.0 * sbh / (s.sp ? tp : 1.0);

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "dojosim/hardware/system.hpp"
+#include "dojosim/parallel/stack.hpp"
 
 namespace dojosim::engine::detail {
 
@@ -25,18 +26,19 @@ struct Dev {
   double k_half = 0;  // GEMM size curve: efficiency x K / (K + k_half)
 };
 
-// The device's calibrated throughputs for GEMMs at precision `p` (attention and vector
-// work at BF16).
-inline Dev make_dev(const hardware::Device& dv, hardware::Precision p) {
+// The device's achieved throughputs under a software stack for GEMMs at precision `p`
+// (attention and vector work at BF16): hardware rates, the stack's (device, stack) GEMM
+// efficiency, attention efficiency and kernel overhead.
+inline Dev make_dev(const hardware::Device& dv, const parallel::Software& sw, hardware::Precision p) {
   using hardware::Precision;
   Dev d{};
   d.peak_gemm = dv.peak_for(p);
   d.peak_vec = dv.peak_for(Precision::bf16);
-  d.gemm_eff = dv.eff.gemm_max[static_cast<std::size_t>(p)];
+  d.gemm_eff = sw.gemm_max[static_cast<std::size_t>(p)];
   d.k_half = dv.eff.gemm_k_half[static_cast<std::size_t>(p)];
-  d.attn_eff = dv.eff.gemm_max[static_cast<std::size_t>(Precision::bf16)] * dv.eff.attention_efficiency;
+  d.attn_eff = sw.gemm_max[static_cast<std::size_t>(Precision::bf16)] * sw.attention_efficiency;
   d.bw = dv.memory_bandwidth() * dv.eff.memory_efficiency;
-  d.overhead = dv.eff.kernel_overhead;
+  d.overhead = sw.kernel_overhead;
   d.units = dv.compute_units;
   d.tm = dv.eff.tile_m;
   d.tn = dv.eff.tile_n;

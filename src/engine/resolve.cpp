@@ -1,7 +1,9 @@
 // Completing a partial strategy: every key the user left out is chosen as the value that
-// gives the fastest feasible plan (the way a tuned run would be configured). "Fastest" is
-// the least time per token, so plans whose global batch was rounded differently compare
-// fairly. The space and its pruning are engine/space.hpp, shared with `dojosim search`.
+// gives the fastest feasible plan (the way a tuned run would be configured). This is the
+// one resolver of dojosim: the space (engine/space.hpp, with the overlap switches and
+// Dojo's weight residency, kResolveSpace), the ranking (least time per token, ties to the
+// first in enumeration order) and the workloads (transformers and vision networks) are
+// the ones `dojosim search` uses, so `run` and `search` agree by construction.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -18,11 +20,11 @@ using parallel::Strategy;
 double time_per_token(const Result& r) { return r.tokens_per_step > 0 ? r.step_time / r.tokens_per_step : 1e300; }
 
 Result resolve(const Context& ctx, const Strategy& partial) {
-  if (ctx.net != nullptr) return resolve_vision(ctx, partial);
+  if (ctx.net != nullptr) check_vision_keys(ctx, partial);
   const auto& sys = *ctx.sys;
   const long long n = sys.device_count();
   const auto& g = partial.given;
-  SpaceOptions opt;
+  const SpaceOptions opt = kResolveSpace;
   SpaceCounts counts;
   Result best;
   bool found = false;
@@ -64,22 +66,26 @@ Result resolve(const Context& ctx, const Strategy& partial) {
   auto& notes = best.notes;
   const auto& s = best.strategy;
   std::vector<std::string> chosen;
-  if (!g.tp) chosen.push_back(fmt::format("tp={}", s.tp));
-  if (!g.pp) chosen.push_back(fmt::format("pp={}", s.pp));
+  const bool vision = ctx.net != nullptr;
+  if (!vision && !g.tp) chosen.push_back(fmt::format("tp={}", s.tp));
+  if (!vision && !g.pp) chosen.push_back(fmt::format("pp={}", s.pp));
   if (!g.dp) chosen.push_back(fmt::format("dp={}", s.dp));
-  if (!g.cp) chosen.push_back(fmt::format("cp={}", s.cp));
+  if (vision && !g.spatial) chosen.push_back(fmt::format("spatial={}", s.spatial));
+  if (!vision && !g.cp) chosen.push_back(fmt::format("cp={}", s.cp));
   if (!g.ep && s.ep > 1) chosen.push_back(fmt::format("ep={}", s.ep));
-  if (!g.vp) chosen.push_back(fmt::format("vp={}", s.vp));
+  if (!vision && !g.vp) chosen.push_back(fmt::format("vp={}", s.vp));
   if (!g.mbs) chosen.push_back(fmt::format("mbs={}", s.mbs));
   if (!g.gbs) chosen.push_back(fmt::format("gbs={}", s.gbs));
-  if (!g.sp) chosen.push_back(fmt::format("sp={}", s.sp ? "true" : "false"));
+  if (!vision && !g.sp) chosen.push_back(fmt::format("sp={}", s.sp ? "true" : "false"));
   if (!g.zero) chosen.push_back(fmt::format("zero={}", s.zero));
   if (!g.recompute) chosen.push_back(fmt::format("recompute={}", parallel::recompute_name(s.recompute)));
   if (!chosen.empty()) {
     std::string joined;
     for (const auto& c : chosen) joined += (joined.empty() ? "" : ",") + c;
-    notes.push_back("chosen (fastest feasible): " + joined);
+    notes.push_back(std::string(vision ? "chosen (fastest feasible, per sample): " : "chosen (fastest feasible): ") + joined);
   }
+  const std::string opts = s.options();
+  if (!opts.empty()) notes.push_back("options chosen: " + opts.substr(1));
   return best;
 }
 

@@ -69,6 +69,7 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
   const auto& net = *ctx.net;
   const auto& dv = sys.device;
   Result r;
+  if (ctx.stack != nullptr) r.stack = ctx.stack->name;
   r.strategy = s;
   r.devices = sys.device_count();
   r.sample_unit = net.sample == "clip" ? "clips" : (net.sample == "image" ? "images" : "samples");
@@ -77,14 +78,14 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
   const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
   const double gemm_bytes = fp8 ? 1.0 : 2.0;
 
-  const Dev d = make_dev(dv, s.precision);
+  const parallel::Software sw = ctx.software();
+  const Dev d = make_dev(dv, sw, s.precision);
   // Depthwise convolutions run on the vector (FP32) units, not the matrix units.
   const double peak_simd = dv.peak_for(Precision::fp32) > 0 ? dv.peak_for(Precision::fp32) : d.peak_vec / 16.0;
   const double slice = std::min(kConvSliceGpu, static_cast<double>(dv.eff.tile_n));
-  // Vision attention uses a fused kernel (FlashAttention, Dao et al. 2022; xformers) on
-  // every device unless `attention=unfused` is asked for: a device's `attention_kernel`
-  // calibration describes the LLM software stack it was validated with (docs/model.md).
-  const bool flash = s.attention != 2;
+  // Attention: the stack's kernel (fused FlashAttention, Dao et al. 2022, on every modern
+  // stack), unless the strategy asks for one (docs/model.md#stacks).
+  const bool flash = s.attention == 1 || (s.attention == 0 && sw.flash_attention);
   const int sp = s.spatial;
   Groups groups{&sys, {}};
   const collective::Group g_dp = collective::place_group(sys, static_cast<int>(1LL * s.dp * sp), 1);
@@ -126,8 +127,8 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
         } else {
           const double gq = gemm_time(d, q, o.kv_len, o.head_dim, 2.0), gv = gemm_time(d, q, o.head_dim, o.kv_len, 2.0);
           const double E = q * o.kv_len;
-          tf = (gq + gv) / dv.eff.attention_efficiency + mem_time(d, 9.0 * E);
-          tb = 2.0 * (gq + gv) / dv.eff.attention_efficiency + mem_time(d, 11.0 * E);
+          tf = (gq + gv) / sw.attention_efficiency + mem_time(d, 9.0 * E);
+          tb = 2.0 * (gq + gv) / sw.attention_efficiency + mem_time(d, 11.0 * E);
         }
         break;
       }
@@ -213,7 +214,7 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
   double dp_exposed = 0, dp_hidden = 0;
   if (s.dp * sp > 1) {
     const double grads = P * grad_bytes(s.zero), params16 = P * 2.0;
-    const bool overlap = s.overlap_dp;
+    const bool overlap = s.overlap_dp && sw.dp_overlap;
     collective::Cost c;
     double t_rs = 0, t_ag = 0, t_last = 0;
     if (s.zero == 0) {
@@ -235,7 +236,7 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
       // cannot hide: one bucket each.
       const double edge = collective::all_gather(g_dp, std::min(params16, kDdpBucketBytes)).time +
                           collective::reduce_scatter(g_dp, std::min(grads, kDdpBucketBytes)).time;
-      const double exposed = s.overlap_zero3 ? std::min(total, std::max(edge, total - r.breakdown.compute)) : total;
+      const double exposed = s.overlap_zero3 && sw.zero3_prefetch > 0 ? std::min(total, std::max(edge, total - r.breakdown.compute)) : total;
       dp_exposed += exposed;
       dp_hidden += total - exposed;
     }
@@ -293,11 +294,8 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
   return r;
 }
 
-Result resolve_vision(const Context& ctx, const Strategy& partial) {
-  const auto& sys = *ctx.sys;
+void check_vision_keys(const Context& ctx, const Strategy& partial) {
   const auto& net = *ctx.net;
-  const long long n = sys.device_count();
-  const auto& g = partial.given;
   // Keys that do not exist for vision networks: a clear error, not an empty search.
   const std::pair<const char*, int> fixed[] = {{"tp", partial.tp}, {"pp", partial.pp}, {"cp", partial.cp}, {"ep", partial.ep}, {"vp", partial.vp}};
   for (const auto& [key, v] : fixed)
@@ -310,90 +308,6 @@ Result resolve_vision(const Context& ctx, const Strategy& partial) {
   if (partial.sp)
     throw core::InputError(core::Location{"--parallel", 0, 0, "sp"}, "sp=true (sequence parallelism) applies to transformers",
                            "dp, spatial, mbs, gbs, zero and recompute", "use spatial=N to split feature maps");
-  const long long rows = parallel::max_spatial(net);
-  std::vector<int> spatials;
-  if (g.spatial) spatials = {partial.spatial};
-  else if (g.dp) {
-    if (partial.dp > 0 && n % partial.dp == 0) spatials = {static_cast<int>(n / partial.dp)};
-  } else {
-    for (long long i = 1; i <= n && i <= rows; ++i)
-      if (n % i == 0) spatials.push_back(static_cast<int>(i));
-  }
-  std::vector<int> mbss;
-  if (g.mbs) mbss = {partial.mbs};
-  else for (int m = 1; m <= 1024; m *= 2) mbss.push_back(m);
-  const std::vector<int> zeros = g.zero ? std::vector<int>{partial.zero} : std::vector<int>{0, 1, 2, 3};
-  const std::vector<Recompute> rcs = g.recompute ? std::vector<Recompute>{partial.recompute}
-                                                 : std::vector<Recompute>{Recompute::none, Recompute::selective, Recompute::full};
-  Result best, smallest;
-  bool found = false, any_valid = false;
-  double best_per_sample = 0, smallest_over = 1e300;
-  std::string last_problem = spatials.empty() ? fmt::format("dp={} does not divide the {} devices", partial.dp, n) : "";
-  for (int spatial : spatials) {
-    if (spatial < 1 || n % spatial != 0) {
-      last_problem = fmt::format("spatial={} does not divide the {} devices", spatial, n);
-      continue;
-    }
-    const long long dp = n / spatial;
-    for (int mbs : mbss) {
-      const long long unit = dp * mbs;
-      if (!g.gbs && mbs > 1 && unit > net.default_gbs) break;  // a larger micro-batch only grows the batch
-      for (int zero : zeros)
-        for (Recompute rc : rcs) {
-          Strategy s = partial;
-          s.spatial = spatial;
-          s.dp = static_cast<int>(dp);
-          s.mbs = mbs;
-          s.zero = zero;
-          s.recompute = rc;
-          if (!g.gbs) s.gbs = default_gbs(net, unit);
-          const std::string why = parallel::strategy_problem(s, net, sys);
-          if (!why.empty()) {
-            last_problem = why;
-            continue;
-          }
-          any_valid = true;
-          Result r = evaluate_vision(ctx, s);
-          if (!r.memory.fits) {
-            const double over = r.memory.per_device() - r.memory.capacity - r.memory.offload_capacity;
-            if (over < smallest_over) {
-              smallest_over = over;
-              smallest = r;
-            }
-            continue;
-          }
-          // Fastest = most samples per second (candidates may differ in global batch).
-          const double per_sample = r.step_time / static_cast<double>(s.gbs);
-          if (!found || per_sample < best_per_sample * (1 - 1e-9)) {
-            best = r;
-            best_per_sample = per_sample;
-            found = true;
-          }
-        }
-    }
-  }
-  if (!any_valid)
-    throw core::InputError(core::Location{"--parallel", 0, 0, ""}, "no valid strategy completes the given keys: " + last_problem,
-                           "keys that fit the network and system");
-  if (!found) {
-    const auto& M = smallest.memory;
-    throw core::Infeasible(
-        fmt::format("no strategy fits in memory on {} x {}: the closest ({}) needs {:.2f} GB per device, {:.2f} GB available", n,
-                    sys.device.name, smallest.strategy.spec(), M.per_device() / 1e9, M.capacity / 1e9),
-        fmt::format("weights {:.2f} GB, gradients {:.2f} GB, optimizer {:.2f} GB, activations {:.2f} GB, other {:.2f} GB; "
-                    "try more devices, spatial partitioning or a smaller input",
-                    M.weights / 1e9, M.gradients / 1e9, M.optimizer / 1e9, M.activations / 1e9, M.other / 1e9));
-  }
-  const auto& s = best.strategy;
-  std::vector<std::string> chosen;
-  if (!g.dp) chosen.push_back(fmt::format("dp={}", s.dp));
-  if (!g.spatial) chosen.push_back(fmt::format("spatial={}", s.spatial));
-  if (!g.mbs) chosen.push_back(fmt::format("mbs={}", s.mbs));
-  if (!g.gbs) chosen.push_back(fmt::format("gbs={}", s.gbs));
-  if (!g.zero) chosen.push_back(fmt::format("zero={}", s.zero));
-  if (!g.recompute) chosen.push_back(fmt::format("recompute={}", parallel::recompute_name(s.recompute)));
-  if (!chosen.empty()) best.notes.push_back("chosen (fastest feasible, per sample): " + core::join(chosen, ","));
-  return best;
 }
 
 }  // namespace dojosim::engine

@@ -7,6 +7,8 @@
 namespace dojosim::engine {
 
 Result evaluate_vision(const Context& ctx, const parallel::Strategy& s);
-Result resolve_vision(const Context& ctx, const parallel::Strategy& partial);
+// Rejects keys that do not exist for vision networks (tp, pp, cp, ep, vp, sp) with a
+// clear InputError; the space and ranking are the common ones (engine/space.hpp).
+void check_vision_keys(const Context& ctx, const parallel::Strategy& partial);
 
 }  // namespace dojosim::engine

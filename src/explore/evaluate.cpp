@@ -91,6 +91,7 @@ struct Cache {
   };
   std::deque<Entry> systems;
   std::map<std::string, workload::Workload> models;
+  std::map<std::string, parallel::Stack> stacks;  // node-stable: contexts keep pointers into it
 
   const hardware::System& system(const std::string& spec, const std::vector<std::string>& overrides) {
     std::string key = spec;
@@ -100,6 +101,11 @@ struct Cache {
     if (systems.size() >= 16) systems.pop_front();
     systems.push_back(Entry{key, hardware::load_system(spec, overrides)});
     return systems.back().sys;
+  }
+  const parallel::Stack& stack(const std::string& name) {
+    auto it = stacks.find(name);
+    if (it == stacks.end()) it = stacks.emplace(name, parallel::load_stack(name)).first;
+    return it->second;
   }
   const workload::Workload& model(const std::string& spec) {
     auto it = models.find(spec);
@@ -161,7 +167,8 @@ PointResult evaluate_point(const Point& p) {
     if (w.vision() && p.seq > 0)
       throw core::InputError({"seq", 0, 0, "seq"}, fmt::format("seq does not apply to {}, a vision network", w.name()), "no seq");
     const long long seq = w.vision() ? 0 : p.seq > 0 ? p.seq : std::min<long long>(w.transformer.max_seq, 2048);
-    const engine::Context ctx = w.vision() ? engine::Context{&sys, nullptr, 0, &w.network} : engine::Context{&sys, &w.transformer, seq};
+    engine::Context ctx = w.vision() ? engine::Context{&sys, nullptr, 0, &w.network} : engine::Context{&sys, &w.transformer, seq};
+    ctx.use(tl_cache.stack(p.stack.empty() ? parallel::default_stack_name(sys) : p.stack));
     const engine::Result r = choose(ctx, p, w, sys, params);
     const auto econ = Pricer(sys, params).summary(r);
     out.strategy = r.strategy.spec();

@@ -10,6 +10,7 @@
 #include "dojosim/core/text.hpp"
 #include "dojosim/economics/params.hpp"
 #include "dojosim/explore/sweep.hpp"
+#include "dojosim/parallel/stack.hpp"
 #include "dojosim/workload/workload.hpp"
 #include "dojosim/hardware/system.hpp"
 #include "dojosim/parallel/strategy.hpp"
@@ -157,6 +158,7 @@ nlohmann::ordered_json Space::canonical() const {
   j["objective"] = objective;
   j["seqs"] = seqs;
   j["precisions"] = precisions;
+  if (!stack.empty()) j["stack"] = stack;  // absent for the default, so older stores keep their hash
   if (sampling == Sampling::random) j["sampling"] = {{"random", samples}, {"seed", seed}};
   else j["sampling"] = "cartesian";
   return j;
@@ -414,6 +416,14 @@ Space parse_space(const std::string& text, const std::string& file) {
     }
   }
   if (s.precisions.empty()) s.precisions.emplace_back("bf16");
+  s.stack = r.string("stack", "");
+  if (!s.stack.empty()) {
+    try {
+      (void)parallel::load_stack(s.stack);
+    } catch (const core::Error& e) {
+      relocate(e, r.location("stack"), "stack");
+    }
+  }
 
   if (r.has("sampling")) {
     const YAML::Node& root = r.node();
@@ -479,6 +489,7 @@ nlohmann::ordered_json Point::inputs_json() const {
   j["objective"] = objective;
   j["seq"] = seq;
   j["precision"] = precision;
+  if (!stack.empty()) j["stack"] = stack;
   return j;
 }
 
@@ -496,6 +507,7 @@ nlohmann::ordered_json Point::to_json() const {
   j["objective"] = objective;
   j["seq"] = seq;
   j["precision"] = precision;
+  if (!stack.empty()) j["stack"] = stack;
   return j;
 }
 
@@ -510,6 +522,7 @@ Point Point::from_json(const nlohmann::json& j) {
     p.objective = j.at("objective").get<std::string>();
     p.seq = j.at("seq").get<long long>();
     p.precision = j.at("precision").get<std::string>();
+    if (j.contains("stack")) p.stack = j.at("stack").get<std::string>();
     return p;
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(fmt::format("malformed point message: {}", e.what()));
@@ -520,6 +533,7 @@ Point point_at(const Space& s, long long id) {
   Point p;
   p.id = id;
   p.objective = s.objective;
+  p.stack = s.stack;
   if (s.sampling == Sampling::cartesian) {
     // Mixed radix, last axis fastest: systems, set axes, models, strategies, seqs, precisions.
     long long rest = id;

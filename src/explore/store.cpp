@@ -87,11 +87,39 @@ std::string column_text(sqlite3_stmt* st, int i) {
   return t != nullptr ? std::string(reinterpret_cast<const char*>(t)) : std::string();
 }
 
+// One prepared statement, finalized when it leaves scope — on every path, exceptions
+// included. `prepare` throws through sql_fail; `try_prepare` reports failure to the caller.
+class Statement final {
+ public:
+  Statement() = default;
+  Statement(sqlite3* db, const char* sql, const std::string& what) {
+    if (!try_prepare(db, sql)) sql_fail(db, what);
+  }
+  ~Statement() { sqlite3_finalize(st_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  bool try_prepare(sqlite3* db, const char* sql) {
+    sqlite3_finalize(st_);
+    st_ = nullptr;
+    return sqlite3_prepare_v2(db, sql, -1, &st_, nullptr) == SQLITE_OK;
+  }
+  [[nodiscard]] sqlite3_stmt* get() const { return st_; }
+  int step() const { return sqlite3_step(st_); }
+
+ private:
+  sqlite3_stmt* st_ = nullptr;
+};
+
+// The first column of the first row of a one-value query (0 when there is no row).
+long long scalar_int64(sqlite3* db, const char* sql, const std::string& what) {
+  const Statement st(db, sql, what);
+  return st.step() == SQLITE_ROW ? sqlite3_column_int64(st.get(), 0) : 0;
+}
+
 }  // namespace
 
 struct Store::Statements {
-  sqlite3_stmt* insert = nullptr;
-  ~Statements() { sqlite3_finalize(insert); }
+  Statement insert;
 };
 
 void Store::exec(const char* sql) const {
@@ -140,23 +168,15 @@ void Store::init(Mode mode) {
   int version = -1;
   long long tables = 0;
   {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &st, nullptr) != SQLITE_OK) {
-      const std::string msg = sqlite3_errmsg(db_);
-      sqlite3_finalize(st);
-      throw InputError(Location{path, 0, 0, ""}, fmt::format("not a sweep database: {}", msg),
+    Statement st;
+    auto not_ours = [&]() {
+      throw InputError(Location{path, 0, 0, ""}, fmt::format("not a sweep database: {}", sqlite3_errmsg(db_)),
                        "a SQLite file written by dojosim sweep", "give --db a new file name");
-    }
-    if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    if (sqlite3_prepare_v2(db_, "SELECT count(*) FROM sqlite_master", -1, &st, nullptr) != SQLITE_OK) {
-      const std::string msg = sqlite3_errmsg(db_);
-      sqlite3_finalize(st);
-      throw InputError(Location{path, 0, 0, ""}, fmt::format("not a sweep database: {}", msg),
-                       "a SQLite file written by dojosim sweep", "give --db a new file name");
-    }
-    if (sqlite3_step(st) == SQLITE_ROW) tables = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    };
+    if (!st.try_prepare(db_, "PRAGMA user_version")) not_ours();
+    if (st.step() == SQLITE_ROW) version = sqlite3_column_int(st.get(), 0);
+    if (!st.try_prepare(db_, "SELECT count(*) FROM sqlite_master")) not_ours();
+    if (st.step() == SQLITE_ROW) tables = sqlite3_column_int64(st.get(), 0);
   }
   const bool fresh = version == 0 && tables == 0;
   if (!fresh && version != kSchemaVersion)
@@ -182,7 +202,7 @@ void Store::init(Mode mode) {
                      fmt::format("the database already holds a sweep ({} points stored)", count()),
                      "a new database file", fmt::format("add --resume to continue that sweep, or give --db a new file name"));
   }
-  if (sqlite3_prepare_v2(db_, kInsert, -1, &st_->insert, nullptr) != SQLITE_OK) sql_fail(db_, "prepare insert");
+  if (!st_->insert.try_prepare(db_, kInsert)) sql_fail(db_, "prepare insert");
 }
 
 Store::~Store() {
@@ -198,24 +218,16 @@ Store::~Store() {
   }
 }
 
-bool Store::has_sweep() const {
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT count(*) FROM sweep", -1, &st, nullptr) != SQLITE_OK) sql_fail(db_, "read sweep");
-  long long n = 0;
-  if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  return n > 0;
-}
+bool Store::has_sweep() const { return scalar_int64(db_, "SELECT count(*) FROM sweep", "read sweep") > 0; }
 
 SweepInfo Store::info() const {
   SweepInfo i;
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT space_hash, space_file, space_name, space_json, total_points, set_keys, dojosim_version, "
-                         "created FROM sweep WHERE id = 1",
-                         -1, &st, nullptr) != SQLITE_OK)
-    sql_fail(db_, "read sweep");
-  if (sqlite3_step(st) == SQLITE_ROW) {
+  const Statement stmt(db_,
+                       "SELECT space_hash, space_file, space_name, space_json, total_points, set_keys, dojosim_version, "
+                       "created FROM sweep WHERE id = 1",
+                       "read sweep");
+  sqlite3_stmt* st = stmt.get();
+  if (stmt.step() == SQLITE_ROW) {
     i.space_hash = column_text(st, 0);
     i.space_file = column_text(st, 1);
     i.space_name = column_text(st, 2);
@@ -224,13 +236,11 @@ SweepInfo Store::info() const {
     try {
       i.set_keys = nlohmann::json::parse(column_text(st, 5)).get<std::vector<std::string>>();
     } catch (const nlohmann::json::exception&) {
-      sqlite3_finalize(st);
       throw std::runtime_error(fmt::format("{}: malformed sweep.set_keys", path_));
     }
     i.dojosim_version = column_text(st, 6);
     i.created = column_text(st, 7);
   }
-  sqlite3_finalize(st);
   return i;
 }
 
@@ -246,12 +256,11 @@ void Store::begin(const Space& space, const std::string& dojosim_version) {
                        "give --db a new file name to start a sweep of the changed space");
     return;
   }
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_,
-                         "INSERT INTO sweep(id, space_hash, space_file, space_name, space_json, total_points, set_keys,"
-                         " dojosim_version, created) VALUES(1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                         -1, &st, nullptr) != SQLITE_OK)
-    sql_fail(db_, "prepare sweep");
+  const Statement stmt(db_,
+                       "INSERT INTO sweep(id, space_hash, space_file, space_name, space_json, total_points, set_keys,"
+                       " dojosim_version, created) VALUES(1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                       "prepare sweep");
+  sqlite3_stmt* st = stmt.get();
   const std::string canonical = space.canonical().dump();
   const std::string keys = nlohmann::json(space.set_keys()).dump();
   const std::string created = utc_now();
@@ -263,46 +272,32 @@ void Store::begin(const Space& space, const std::string& dojosim_version) {
   sqlite3_bind_text(st, 6, keys.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 7, dojosim_version.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 8, created.c_str(), -1, SQLITE_TRANSIENT);
-  const int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) sql_fail(db_, "write sweep");
+  if (stmt.step() != SQLITE_DONE) sql_fail(db_, "write sweep");
 }
 
 std::vector<bool> Store::finished(long long total_points) const {
   std::vector<bool> done(static_cast<std::size_t>(total_points), false);
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT point_id FROM points", -1, &st, nullptr) != SQLITE_OK) sql_fail(db_, "read points");
+  const Statement st(db_, "SELECT point_id FROM points", "read points");
   int rc = 0;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const long long id = sqlite3_column_int64(st, 0);
+  while ((rc = st.step()) == SQLITE_ROW) {
+    const long long id = sqlite3_column_int64(st.get(), 0);
     if (id >= 0 && id < total_points) done[static_cast<std::size_t>(id)] = true;
   }
-  sqlite3_finalize(st);
   if (rc != SQLITE_DONE) sql_fail(db_, "read points");
   return done;
 }
 
-long long Store::count() const {
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT count(*) FROM points", -1, &st, nullptr) != SQLITE_OK) sql_fail(db_, "count points");
-  long long n = 0;
-  if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  return n;
-}
+long long Store::count() const { return scalar_int64(db_, "SELECT count(*) FROM points", "count points"); }
 
 std::vector<std::pair<std::string, long long>> Store::status_counts() const {
   std::vector<std::pair<std::string, long long>> out;
   for (Status s : {Status::ok, Status::infeasible, Status::invalid, Status::error}) out.emplace_back(status_name(s), 0);
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT status, count(*) FROM points GROUP BY status", -1, &st, nullptr) != SQLITE_OK)
-    sql_fail(db_, "count points");
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    const std::string name = column_text(st, 0);
+  const Statement st(db_, "SELECT status, count(*) FROM points GROUP BY status", "count points");
+  while (st.step() == SQLITE_ROW) {
+    const std::string name = column_text(st.get(), 0);
     for (auto& [k, n] : out)
-      if (k == name) n = sqlite3_column_int64(st, 1);
+      if (k == name) n = sqlite3_column_int64(st.get(), 1);
   }
-  sqlite3_finalize(st);
   return out;
 }
 
@@ -311,7 +306,7 @@ void Store::add(const Point& p, const PointResult& r) {
     exec("BEGIN IMMEDIATE");
     in_txn_ = true;
   }
-  sqlite3_stmt* st = st_->insert;
+  sqlite3_stmt* st = st_->insert.get();
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   const std::string overrides = p.overrides();
@@ -387,13 +382,12 @@ void Store::export_csv(std::ostream& out) const {
   header += ",strategy_input,objective,seq,precision,status,strategy,devices,step_time_s,tokens_per_s,mfu,"
             "memory_per_device_bytes,fits,energy_j_per_step,cost_usd_per_step,note,error\n";
   out << header;
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT point_id, system, model, inputs, strategy_input, objective, seq, precision, status, strategy,"
-                         " devices, step_time_s, tokens_per_s, mfu, memory_per_device_bytes, fits, energy_j_per_step,"
-                         " cost_usd_per_step, note, error FROM points ORDER BY point_id",
-                         -1, &st, nullptr) != SQLITE_OK)
-    sql_fail(db_, "read points");
+  const Statement stmt(db_,
+                       "SELECT point_id, system, model, inputs, strategy_input, objective, seq, precision, status, strategy,"
+                       " devices, step_time_s, tokens_per_s, mfu, memory_per_device_bytes, fits, energy_j_per_step,"
+                       " cost_usd_per_step, note, error FROM points ORDER BY point_id",
+                       "read points");
+  sqlite3_stmt* st = stmt.get();
   int rc = 0;
   std::string line;
   // Appends one cell (avoids `"," + std::string&&`, which trips GCC 12's -Wrestrict).
@@ -401,7 +395,7 @@ void Store::export_csv(std::ostream& out) const {
     line += ',';
     line += v;
   };
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = stmt.step()) == SQLITE_ROW) {
     line = csv_int(st, 0);
     cell(csv_field(column_text(st, 1)));
     cell(csv_field(column_text(st, 2)));
@@ -410,7 +404,6 @@ void Store::export_csv(std::ostream& out) const {
       inputs = nlohmann::json::parse(column_text(st, 3));
     } catch (const nlohmann::json::exception&) {
       const std::string id = csv_int(st, 0);
-      sqlite3_finalize(st);
       throw std::runtime_error(fmt::format("{}: malformed inputs of point {}", path_, id));
     }
     const nlohmann::json set = inputs.contains("set") ? inputs["set"] : nlohmann::json::object();
@@ -430,7 +423,6 @@ void Store::export_csv(std::ostream& out) const {
     line += '\n';
     out << line;
   }
-  sqlite3_finalize(st);
   if (rc != SQLITE_DONE) sql_fail(db_, "read points");
 }
 

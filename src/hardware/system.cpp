@@ -49,7 +49,10 @@ long long System::devices_per(int level) const {
   for (int i = 0; i <= level && i < static_cast<int>(levels.size()); ++i) n *= levels[static_cast<std::size_t>(i)].size;
   return n;
 }
-long long System::device_count() const { return devices_per(static_cast<int>(levels.size()) - 1); }
+long long System::device_count() const {
+  const long long all = devices_per(static_cast<int>(levels.size()) - 1);
+  return devices_used > 0 ? std::min(all, devices_used) : all;
+}
 
 int System::tiles() const {
   if (!is_dojo()) return 0;
@@ -115,15 +118,16 @@ void apply_param(core::Document& doc, const std::vector<PresetParam>& params, co
       throw InputError(Location{origin, 0, 0, key}, fmt::format("'{}' must be a whole number >= 1, got '{}'", key, val),
                        "a positive whole number");
     const auto n = static_cast<long long>(d);
-    if (n % p.divide != 0)
-      throw InputError(Location{origin, 0, 0, key}, fmt::format("'{}={}' is not a multiple of {}", key, n, p.divide),
-                       fmt::format("a multiple of {}", p.divide), fmt::format("try {}={}", key, (n / p.divide + 1) * p.divide));
+    // A count that does not fill the outer unit (devices=512 on 72-GPU racks): enough
+    // units to hold it, the last one partly used (System::devices_used).
+    const long long units = (n + p.divide - 1) / p.divide;
     for (const auto& path : p.paths) {
       // "a.b*40" sets a.b to 40 times the parameter.
       const auto star = path.find('*');
       const long long mult = star == std::string::npos ? p.multiply : std::stoll(path.substr(star + 1));
-      core::set_path(doc, path.substr(0, star), std::to_string(n / p.divide * mult), origin);
+      core::set_path(doc, path.substr(0, star), std::to_string(units * mult), origin);
     }
+    if (n % p.divide != 0) doc.root["devices_used"] = n;
     return;
   }
   throw InputError(Location{origin, 0, 0, key}, fmt::format("'{}' has no parameter '{}'", preset, key),
@@ -162,11 +166,12 @@ Efficiency read_efficiency(const Reader& r) {
   e.tile_m = static_cast<int>(r.integer("tile_m", 128, 1, 4096));
   e.tile_n = static_cast<int>(r.integer("tile_n", 128, 1, 4096));
   e.memory_efficiency = r.number("memory_efficiency", 0.8, Bounds{0.01, 1.0});
-  e.kernel_overhead = r.quantity("kernel_overhead", Dim::seconds, 4e-6, Bounds{0.0, 1e-2, true});
-  e.attention_efficiency = r.number("attention_efficiency", 0.6, Bounds{0.01, 1.0});
-  e.flash_attention = r.choice("attention_kernel", {"flash", "unfused"}, "flash") == "flash";
-  e.tp_comm_overlap = r.number("tp_comm_overlap", 0.0, Bounds{0.0, 1.0, true});
-  e.dp_comm_overlap = r.boolean("dp_comm_overlap", true);
+  // Software choices moved to stacks: say where they went instead of "unknown key".
+  for (const char* k : {"kernel_overhead", "attention_efficiency", "attention_kernel", "tp_comm_overlap", "dp_comm_overlap"})
+    if (r.has(k))
+      r.fail(k, fmt::format("'{}' is a software setting: it belongs to a stack, not to the device", k),
+             "hardware efficiencies only (gemm_max, gemm_k_half, tile_m, tile_n, memory_efficiency)",
+             "set it in a stack file (configs/stacks/*.yaml, docs/model.md#stacks) and pass --stack");
   r.finish();
   return e;
 }
@@ -282,6 +287,10 @@ System read_system(const std::shared_ptr<const core::Document>& doc) {
     d->finish();
   }
   s.pue = r.number("pue", 1.0, Bounds{1.0, 3.0});
+  s.stack = r.string("stack", "megatron-core");
+  const long long all = s.device_count();
+  s.devices_used = r.integer("devices_used", 0, 0, all);
+  if (s.devices_used == all) s.devices_used = 0;
   r.finish();
   return s;
 }
@@ -383,11 +392,6 @@ YAML::Node system_to_yaml(const System& s) {
   eff["tile_m"] = s.device.eff.tile_m;
   eff["tile_n"] = s.device.eff.tile_n;
   eff["memory_efficiency"] = s.device.eff.memory_efficiency;
-  eff["kernel_overhead"] = core::format_quantity(s.device.eff.kernel_overhead, Dim::seconds);
-  eff["attention_efficiency"] = s.device.eff.attention_efficiency;
-  eff["attention_kernel"] = s.device.eff.flash_attention ? "flash" : "unfused";
-  eff["tp_comm_overlap"] = s.device.eff.tp_comm_overlap;
-  eff["dp_comm_overlap"] = s.device.eff.dp_comm_overlap;
   dev["efficiency"] = eff;
   if (s.device.core_rows > 0) {
     dev["core_mesh"]["rows"] = s.device.core_rows;
@@ -437,8 +441,11 @@ YAML::Node system_to_yaml(const System& s) {
     root["dip"] = d;
   }
   root["pue"] = fig(s.pue, Dim::count, s, "pue");
+  root["stack"] = s.stack;
   YAML::Node t;
   t["devices"] = s.device_count();
+  if (s.devices_used > 0) t["devices_note"] = fmt::format("{} of the {} places the levels hold: the last {} partly used", s.devices_used,
+                                                          s.devices_per(static_cast<int>(s.levels.size()) - 1), s.levels.size() >= 2 ? s.levels[s.levels.size() - 2].name : s.levels.back().name);
   if (s.tiles() > 0) t["tiles"] = s.tiles();
   for (std::size_t i = 0; i < kPrecisions; ++i)
     if (s.device.peak[i] > 0)
@@ -482,12 +489,7 @@ void register_hardware(core::Registry& r) {
           {"gemm_k_half.<precision>", "float", "", "0", "reduction depth K at which GEMM efficiency halves (size curve K/(K+k_half); 0 = none)"},
           {"tile_m", "int", "", "128", "GEMM output tile rows (wave quantisation)"},
           {"tile_n", "int", "", "128", "GEMM output tile columns"},
-          {"memory_efficiency", "float", "", "0.8", "achieved fraction of memory bandwidth for streaming ops"},
-          {"kernel_overhead", "time", "s", "4 us", "fixed time per kernel (launch, tail)"},
-          {"attention_efficiency", "float", "", "0.6", "fused-attention throughput as a fraction of the GEMM maximum"},
-          {"dp_comm_overlap", "bool", "", "true", "the calibrated stack overlaps DP gradient reduction with backward"},
-          {"tp_comm_overlap", "float", "", "0", "fraction of TP communication hidden under GEMMs by the calibrated software stack"},
-          {"attention_kernel", "string", "", "flash", "flash (FlashAttention) or unfused (batched GEMMs + fused softmax, Megatron-LM 2021-22)"}}});
+          {"memory_efficiency", "float", "", "0.8", "achieved fraction of memory bandwidth for streaming ops"}}});
 }
 
 }  // namespace dojosim::hardware

@@ -135,6 +135,7 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
   j["devices"] = r.devices;
   j["strategy"] = strategy_json(r.strategy);
   j["engine"] = r.engine;
+  j["stack"] = r.stack;
   auto& mem = j["memory"];
   mem["per_device_bytes"] = r.memory.per_device();
   mem["capacity_bytes"] = r.memory.capacity;
@@ -192,7 +193,10 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
   o += fmt::format("{} on {} ({} x {})\n", model_name, sys.name, r.devices, sys.device.name);
   if (vision) o += fmt::format("strategy   {} precision={}\n", s.spec(), hardware::precision_name(s.precision));
   else o += fmt::format("strategy   {} precision={} seq={}\n", s.spec(), hardware::precision_name(s.precision), s.seq);
+  if (!r.stack.empty()) o += fmt::format("stack      {} (software: dojosim show stack {})\n", r.stack, r.stack);
   for (const auto& n : r.notes) o += fmt::format("           {}\n", n);
+  if (r.zero3_comm_bound)
+    o += "           ZeRO-3 is communication-bound here: each layer's parameter gathers and gradient reductions outlast its compute\n";
   o += fmt::format("step time  {:.4g} s    {}/s {:.4g}  ({:.4g} per device)\n", r.step_time, r.sample_unit, r.tokens_per_s(),
                    r.tokens_per_s() / static_cast<double>(r.devices));
   o += fmt::format("MFU        {:.1f}%    HFU {:.1f}%\n", 100 * r.mfu, 100 * r.hfu);

@@ -29,7 +29,10 @@ for name in systems:
     s = by[name]["strategy"]
     spec = ",".join(f"{k}={str(s[k]).lower()}" for k in ["tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gbs", "sp", "zero", "recompute",
                                                           "recompute_layers"])
-    runs[name] = run(["run", "--system", name, "--model", "llama2-7b", "--parallel", spec, "--format", "json"])
+    # Each system on the stack compare ran it on (every system on the reference's default).
+    assert by[name]["stack"] == by[systems[1]]["stack"], (name, by[name]["stack"])
+    runs[name] = run(["run", "--system", name, "--model", "llama2-7b", "--parallel", spec, "--stack", by[name]["stack"],
+                      "--format", "json"])
 
 fails = []
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dojosim/collective/collective.hpp"
+#include "dojosim/parallel/stack.hpp"
 #include "dojosim/parallel/strategy.hpp"
 #include "dojosim/workload/network.hpp"
 
@@ -97,10 +98,12 @@ struct Result {
   double hidden_comm = 0;  // communication overlapped with compute
   collective::Algo dp_algo = collective::Algo::none, tp_algo = collective::Algo::none;
   bool dp_zplane = false;
+  bool zero3_comm_bound = false;  // ZeRO-3: a layer's gathers and reductions outlast its compute
   Communication comm;  // per group: placement, path and algorithm (docs/dojo.md#placement)
   std::vector<std::string> notes;  // choices and caveats, for the report
   PipelineTimes pipeline;          // inputs of the event engine (engine/event.hpp)
   const char* engine = "analytical";
+  std::string stack;  // the software stack priced (Context::stack's name; "" = neutral defaults)
   // What tokens_per_step counts: "tokens" (transformers), "images" or "clips" (vision:
   // tokens_per_step is then samples per step).
   const char* sample_unit = "tokens";
@@ -115,6 +118,16 @@ struct Context {
   const workload::Transformer* model = nullptr;
   long long seq = 2048;
   const workload::Network* net = nullptr;  // vision: evaluated by src/engine/vision.cpp
+  // The software stack bound to the system's device (parallel::bind). Unset (`stack` null):
+  // the stack-neutral defaults (parallel::neutral_software), for bare unit-test contexts.
+  const parallel::Stack* stack = nullptr;
+  parallel::Software sw{};
+  // Binds `s` (kept by the caller for the context's lifetime) to the system's device.
+  void use(const parallel::Stack& s) {
+    stack = &s;
+    sw = parallel::bind(s, sys->device);
+  }
+  [[nodiscard]] parallel::Software software() const { return stack != nullptr ? sw : parallel::neutral_software(sys->device); }
 };
 
 // Evaluates a fully resolved, valid strategy (check with parallel::strategy_problem first).

@@ -30,6 +30,10 @@ struct SpaceOptions {
   bool residency = false;      // Dojo: also try weights forced to SRAM or to DIP HBM
 };
 
+// The space `resolve` (run) walks: search's, with a given gbs taken exactly (search takes
+// it as a target to round down to).
+inline constexpr SpaceOptions kResolveSpace{false, false, true, true};
+
 struct SpaceCounts {
   long long enumerated = 0;     // candidates in the space (after fixing the given keys)
   long long invalid = 0;        // rejected by divisibility / validity rules

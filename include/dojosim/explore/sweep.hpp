@@ -72,6 +72,7 @@ struct Space {
   std::vector<std::string> strategies;  // "best" or a SPEC ("tp=8,pp=4,...")
   std::vector<long long> seqs;          // 0 = the model's default (min(max_seq, 2048))
   std::vector<std::string> precisions;
+  std::string stack;  // software stack of every point ("" = each system's default; --stack)
   std::string objective = "time";       // time | cost | energy (for "best")
   Sampling sampling = Sampling::cartesian;
   long long samples = 0;                // random: number of points
@@ -104,6 +105,7 @@ struct Point {
   std::string objective = "time";
   long long seq = 0;
   std::string precision = "bf16";
+  std::string stack;  // "" = the system's default stack
 
   // "key=value;key=value" in axis order ("" when nothing is set).
   [[nodiscard]] std::string overrides() const;

@@ -32,9 +32,11 @@ struct MemoryTier {
   double bandwidth = 0;  // B/s
 };
 
-// Calibration of achieved vs. peak throughput for one device (docs/model.md,
-// docs/validation.md). GEMM time = FLOPs / (peak * gemm_max[prec] * wave_quantisation)
-// + kernel_overhead; memory-bound op time = bytes / (bw * memory_efficiency) + overhead.
+// What the silicon reaches on its own, measured at component level (GEMM sweeps, memory
+// streaming; docs/validation.md#gemm-size-curve). GEMM time = FLOPs / (peak * gemm_max[prec]
+// * wave_quantisation * size_curve); memory-bound op time = bytes / (bw * memory_efficiency).
+// What the software decides (attention kernel, overlap, launch overheads, efficiencies
+// calibrated for a (device, stack) pair) is a Stack: include/dojosim/parallel/stack.hpp.
 struct Efficiency {
   std::array<double, kPrecisions> gemm_max{};  // achieved fraction of peak for large GEMMs
   // GEMM size curve: efficiency x K / (K + gemm_k_half[prec]) for reduction depth K (0 = none).
@@ -42,18 +44,6 @@ struct Efficiency {
   std::array<double, kPrecisions> gemm_k_half{};
   int tile_m = 128, tile_n = 128;              // output tile of the GEMM kernels (wave quantisation)
   double memory_efficiency = 0.8;              // achieved fraction of memory bandwidth
-  double kernel_overhead = 4e-6;               // s per kernel (launch + tail)
-  double attention_efficiency = 0.6;           // fused attention achieved fraction of GEMM max
-  // Attention kernel of the software stack the calibration was measured with:
-  // true = FlashAttention (fused, causal blocks skipped, no s^2 tensors in memory),
-  // false = Megatron-LM's batched GEMMs + fused softmax (full s^2 scores in HBM).
-  bool flash_attention = true;
-  // Fraction of tensor-parallel communication the calibrated stack hides under GEMMs
-  // (Transformer Engine userbuffers overlap on H100; 0 for Megatron-LM 2021-22).
-  double tp_comm_overlap = 0.0;
-  // Whether the calibrated stack overlaps DP gradient reduction with backward (Megatron-LM
-  // --overlap-grad-reduce, 2023+; NeMo). Megatron-LM 2021-22 reduced after the backward.
-  bool dp_comm_overlap = true;
 };
 
 struct Device {
@@ -114,6 +104,11 @@ struct System {
   std::vector<Level> levels;  // innermost first
   Dip dip;
   double pue = 1.0;
+  std::string stack = "megatron-core";
+  // Devices in use when they do not fill the outermost level ("dgx-h100:devices=12": two
+  // nodes, the second half used); 0 = every device the levels hold. Placement fills
+  // devices in order, so only the last instance of the outermost level is partial.
+  long long devices_used = 0;  // the software stack it runs when none is named (DESIGN.md 4.5)
   core::Provenance provenance;
   std::vector<std::string> assumptions;
 

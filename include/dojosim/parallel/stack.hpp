@@ -1,0 +1,98 @@
+// Software stacks: what the training software decides, kept apart from the machine.
+//
+// A device preset holds what the silicon and the wiring are (peak rates, memory, links,
+// the GEMM efficiency a vendor library reaches on large shapes). A Stack holds what the
+// software decides on top of it (DESIGN.md 4.5): the attention kernel, which
+// communication overlaps what, how ZeRO-3 / FSDP gathers and prefetches, kernel launch
+// overheads, and the efficiencies calibrated for particular (device, stack) pairs.
+// Comparisons between machines run them on the same stack unless the user says
+// otherwise.
+//
+//   configs/stacks/NAME.yaml  --load_stack-->  Stack  --bind(device)-->  Software
+//                                             (every device)            (one device: the
+//                                                                        numbers engines read)
+//
+// Contract: `bind` is the only way engines see a stack; a Software value is plain data,
+// copied into engine::Context once per (system, stack) and read on the hot path without
+// allocation. Every field of a stack file is read by the engine (docs/model.md#stacks);
+// an unknown key is an InputError with a suggestion.
+#pragma once
+
+#include <array>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dojosim/core/config.hpp"
+#include "dojosim/core/registry.hpp"
+#include "dojosim/hardware/system.hpp"
+
+namespace dojosim::parallel {
+
+// Per-(device, stack) calibration: what this stack achieves on one device. Zero (or
+// negative for overheads) means "not set here": the stack-wide or device value applies.
+struct DeviceTuning {
+  std::array<double, hardware::kPrecisions> gemm_max{};  // achieved fraction of peak for large GEMMs
+  double kernel_overhead = -1;                           // s per kernel
+  double attention_efficiency = 0;                       // fused attention, fraction of GEMM max
+  double tp_overlap = -1;                                // fraction of TP communication hidden
+};
+
+struct Stack {
+  std::string name;
+  std::string description;
+  bool assumption = false;  // the stack itself is assumed (Dojo's), not documented
+  // Attention: FlashAttention-style fused kernel (causal blocks skipped, no s^2 tensors in
+  // memory) or Megatron-LM 2021's batched GEMMs with a fused softmax over s^2 scores.
+  bool flash_attention = true;
+  double attention_efficiency = 0.6;  // fused attention achieved fraction of the GEMM max
+  double kernel_overhead = 4e-6;      // s per kernel launch and tail
+  // Overlap of communication with compute.
+  double tp_overlap = 0.0;  // fraction of tensor-parallel communication hidden under GEMMs
+  bool dp_overlap = true;   // DP gradient reduce-scatter under backward, parameter gather under forward
+  double pp_overlap = 0.0;  // fraction of pipeline send/recv hidden under compute
+  bool cp_overlap = true;   // ring-attention K/V exchange under the attention compute
+  // ZeRO-3 / FSDP: parameters gathered per layer (module) in forward and again in
+  // backward, gradients reduce-scattered per layer; `zero3_prefetch` layers gathered ahead
+  // (0 = each gather waits for the previous layer to finish).
+  int zero3_prefetch = 1;
+  // FP8 recipe: cast/transpose kernels priced as separate memory-bound passes (Transformer
+  // Engine), or fused into the GEMM epilogues (0 passes).
+  bool fp8_cast_kernels = true;
+  std::map<std::string, DeviceTuning> devices;  // keyed by Device::name
+  core::Provenance provenance;
+};
+
+// A stack bound to one device: the numbers the engines read. Plain data (no allocation).
+struct Software {
+  bool flash_attention = true;
+  double attention_efficiency = 0.6;
+  double kernel_overhead = 4e-6;
+  double tp_overlap = 0.0;
+  bool dp_overlap = true;
+  double pp_overlap = 0.0;
+  bool cp_overlap = true;
+  int zero3_prefetch = 1;
+  bool fp8_cast_kernels = true;
+  std::array<double, hardware::kPrecisions> gemm_max{};  // the device's, or the stack's tuning for it
+  bool tuned = false;  // the stack has a (device, stack) calibration entry for this device
+};
+
+// The stack-neutral binding used when no stack is named (unit tests, bare contexts):
+// the device's own GEMM efficiencies with the Stack defaults above.
+Software bind(const Stack& stack, const hardware::Device& device);
+Software neutral_software(const hardware::Device& device);
+
+// Loads a stack: a name from configs/stacks (embedded at build time) or a path to a YAML
+// file, then applies overrides ("overlap.tp=0.3"). InputError (exit 2) on any problem.
+Stack load_stack(const std::string& spec, const std::vector<std::string>& overrides = {});
+std::vector<std::string> preset_stack_names();
+std::string preset_stack_text(std::string_view name);
+// The stack a system runs when none is named: the system's `stack:` key.
+const std::string& default_stack_name(const hardware::System& sys);
+// The resolved stack as a YAML/JSON-ready tree (with sources).
+YAML::Node stack_to_yaml(const Stack& s);
+
+void register_stacks(core::Registry& r);
+
+}  // namespace dojosim::parallel

@@ -1,0 +1,212 @@
+// Software stacks (contract in parallel/stack.hpp; the model in docs/model.md#stacks).
+#include "dojosim/parallel/stack.hpp"
+
+#include <fmt/format.h>
+
+#include "dojosim/core/text.hpp"
+#include "stack_presets.hpp"
+
+namespace dojosim::parallel {
+
+using core::Bounds;
+using core::Dim;
+using core::InputError;
+using core::Location;
+using core::Reader;
+
+namespace {
+
+// Defaults of every stack key, written once: the reader's defaults and the registry's
+// documentation both come from this value.
+const Stack kDefaults{};
+
+DeviceTuning read_tuning(const Reader& r) {
+  DeviceTuning t;
+  if (auto g = r.optional_map("gemm_max")) {
+    const auto& names = hardware::precision_names();
+    for (std::size_t i = 0; i < names.size(); ++i) t.gemm_max[i] = g->number(names[i], 0.0, Bounds{0.0, 1.0, true});
+    g->finish();
+  }
+  t.kernel_overhead = r.quantity("kernel_overhead", Dim::seconds, -1.0, Bounds{-1.0, 1e-2, true});
+  t.attention_efficiency = r.number("attention_efficiency", 0.0, Bounds{0.0, 1.0, true});
+  t.tp_overlap = r.number("tp_overlap", -1.0, Bounds{-1.0, 1.0, true});
+  r.finish();
+  return t;
+}
+
+Stack read_stack(const std::shared_ptr<const core::Document>& doc) {
+  Stack s;
+  Reader r(doc, doc->root, "", &s.provenance);
+  s.name = r.string("name");
+  s.description = r.string("description", "");
+  s.assumption = r.boolean("assumption", false);
+  if (auto a = r.optional_map("attention")) {
+    s.flash_attention = a->choice("kernel", {"flash", "unfused"}, kDefaults.flash_attention ? "flash" : "unfused") == "flash";
+    s.attention_efficiency = a->number("efficiency", kDefaults.attention_efficiency, Bounds{0.01, 1.0});
+    a->finish();
+  }
+  s.kernel_overhead = r.quantity("kernel_overhead", Dim::seconds, kDefaults.kernel_overhead, Bounds{0.0, 1e-2, true});
+  if (auto o = r.optional_map("overlap")) {
+    s.tp_overlap = o->number("tp", kDefaults.tp_overlap, Bounds{0.0, 1.0, true});
+    s.dp_overlap = o->boolean("dp", kDefaults.dp_overlap);
+    s.pp_overlap = o->number("pp", kDefaults.pp_overlap, Bounds{0.0, 1.0, true});
+    s.cp_overlap = o->boolean("cp", kDefaults.cp_overlap);
+    o->finish();
+  }
+  if (auto z = r.optional_map("zero3")) {
+    s.zero3_prefetch = static_cast<int>(z->integer("prefetch", kDefaults.zero3_prefetch, 0, 64));
+    z->finish();
+  }
+  if (auto f = r.optional_map("fp8")) {
+    s.fp8_cast_kernels = f->boolean("cast_kernels", kDefaults.fp8_cast_kernels);
+    f->finish();
+  }
+  if (auto d = r.optional_map("devices")) {
+    for (const auto& key : d->keys()) s.devices.emplace(key, read_tuning(d->map(key)));
+    d->finish();
+  }
+  r.finish();
+  return s;
+}
+
+// The tuning entry for a device: the longest key that is a prefix of its name ("h100"
+// matches "h100-sxm"), or null.
+const DeviceTuning* tuning_for(const Stack& s, const std::string& device) {
+  const DeviceTuning* best = nullptr;
+  std::size_t len = 0;
+  for (const auto& [key, t] : s.devices)
+    if (device.starts_with(key) && key.size() >= len) {
+      best = &t;
+      len = key.size();
+    }
+  return best;
+}
+
+}  // namespace
+
+Software bind(const Stack& stack, const hardware::Device& device) {
+  Software w;
+  w.flash_attention = stack.flash_attention;
+  w.attention_efficiency = stack.attention_efficiency;
+  w.kernel_overhead = stack.kernel_overhead;
+  w.tp_overlap = stack.tp_overlap;
+  w.dp_overlap = stack.dp_overlap;
+  w.pp_overlap = stack.pp_overlap;
+  w.cp_overlap = stack.cp_overlap;
+  w.zero3_prefetch = stack.zero3_prefetch;
+  w.fp8_cast_kernels = stack.fp8_cast_kernels;
+  w.gemm_max = device.eff.gemm_max;
+  if (const DeviceTuning* t = tuning_for(stack, device.name)) {
+    w.tuned = true;
+    // A precision the entry leaves out keeps the device's ratio to BF16 under the tuned BF16.
+    const auto bf = static_cast<std::size_t>(hardware::Precision::bf16);
+    const double bf_tuned = t->gemm_max[bf];
+    for (std::size_t i = 0; i < w.gemm_max.size(); ++i) {
+      if (t->gemm_max[i] > 0) w.gemm_max[i] = t->gemm_max[i];
+      else if (bf_tuned > 0 && device.eff.gemm_max[bf] > 0) w.gemm_max[i] = device.eff.gemm_max[i] * bf_tuned / device.eff.gemm_max[bf];
+    }
+    if (t->kernel_overhead >= 0) w.kernel_overhead = t->kernel_overhead;
+    if (t->attention_efficiency > 0) w.attention_efficiency = t->attention_efficiency;
+    if (t->tp_overlap >= 0) w.tp_overlap = t->tp_overlap;
+  }
+  return w;
+}
+
+Software neutral_software(const hardware::Device& device) { return bind(kDefaults, device); }
+
+std::vector<std::string> preset_stack_names() {
+  std::vector<std::string> names;
+  for (const auto& p : detail::stack_presets()) names.emplace_back(p.name);
+  return names;
+}
+
+std::string preset_stack_text(std::string_view name) {
+  for (const auto& p : detail::stack_presets())
+    if (p.name == name) return std::string(p.text);
+  return {};
+}
+
+Stack load_stack(const std::string& spec, const std::vector<std::string>& overrides) {
+  const std::string name = core::trim(spec);
+  if (name.empty()) throw InputError(Location{"--stack", 0, 0, "stack"}, "empty stack name", "a stack name (dojosim list stacks) or a YAML file");
+  const bool is_file = name.find('/') != std::string::npos || name.ends_with(".yaml") || name.ends_with(".yml");
+  core::Document doc;
+  if (is_file) {
+    doc = core::load_yaml_file(name);
+  } else {
+    const std::string text = preset_stack_text(name);
+    if (text.empty()) {
+      const auto names = preset_stack_names();
+      throw InputError(Location{"--stack", 0, 0, "stack"}, fmt::format("unknown stack '{}'", name),
+                       "a stack name or a path to a YAML file; stacks: " + core::join(names, ", "), core::did_you_mean(name, names));
+    }
+    doc = core::parse_yaml(text, fmt::format("<stack {}>", name));
+  }
+  if (!doc.root.IsMap()) throw InputError(Location{doc.file, 1, 1, ""}, "a stack file must be a YAML map", "name:, attention:, overlap:, ...");
+  for (const auto& o : overrides) core::apply_override(doc, o, "--set stack." + o);
+  auto shared = std::make_shared<const core::Document>(std::move(doc));
+  try {
+    return read_stack(shared);
+  } catch (const YAML::Exception& e) {
+    throw InputError(Location{shared->file, e.mark.line + 1, e.mark.column + 1, ""}, fmt::format("cannot read stack: {}", e.msg));
+  }
+}
+
+const std::string& default_stack_name(const hardware::System& sys) { return sys.stack; }
+
+YAML::Node stack_to_yaml(const Stack& s) {
+  YAML::Node n;
+  n["name"] = s.name;
+  if (!s.description.empty()) n["description"] = s.description;
+  if (s.assumption) n["assumption"] = true;
+  n["attention"]["kernel"] = s.flash_attention ? "flash" : "unfused";
+  n["attention"]["efficiency"] = s.attention_efficiency;
+  n["kernel_overhead"] = core::format_quantity(s.kernel_overhead, Dim::seconds);
+  n["overlap"]["tp"] = s.tp_overlap;
+  n["overlap"]["dp"] = s.dp_overlap;
+  n["overlap"]["pp"] = s.pp_overlap;
+  n["overlap"]["cp"] = s.cp_overlap;
+  n["zero3"]["prefetch"] = s.zero3_prefetch;
+  n["fp8"]["cast_kernels"] = s.fp8_cast_kernels;
+  for (const auto& [key, t] : s.devices) {
+    YAML::Node d;
+    const auto& names = hardware::precision_names();
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (t.gemm_max[i] > 0) d["gemm_max"][names[i]] = t.gemm_max[i];
+    if (t.kernel_overhead >= 0) d["kernel_overhead"] = core::format_quantity(t.kernel_overhead, Dim::seconds);
+    if (t.attention_efficiency > 0) d["attention_efficiency"] = t.attention_efficiency;
+    if (t.tp_overlap >= 0) d["tp_overlap"] = t.tp_overlap;
+    n["devices"][key] = d;
+  }
+  for (const auto& [path, src] : s.provenance.source) n["sources"][path] = src;
+  return n;
+}
+
+void register_stacks(core::Registry& r) {
+  const Stack& d = kDefaults;
+  r.add({"stack", "file",
+         "A software stack (configs/stacks/NAME.yaml, --stack NAME): what the software decides on top of the hardware "
+         "(docs/model.md#stacks).",
+         {{"name", "string", "", "", "the stack's name"},
+          {"assumption", "bool", "", d.assumption ? "true" : "false", "the stack itself is assumed, not documented"},
+          {"attention.kernel", "string", "", d.flash_attention ? "flash" : "unfused",
+           "flash (fused, causal blocks skipped, no s^2 tensors) or unfused (batched GEMMs + fused softmax)"},
+          {"attention.efficiency", "float", "", fmt::format("{}", d.attention_efficiency), "fused attention throughput as a fraction of the GEMM maximum"},
+          {"kernel_overhead", "time", "s", core::format_quantity(d.kernel_overhead, Dim::seconds), "fixed time per kernel (launch, tail)"},
+          {"overlap.tp", "float", "", fmt::format("{}", d.tp_overlap), "fraction of tensor-parallel communication hidden under GEMMs"},
+          {"overlap.dp", "bool", "", d.dp_overlap ? "true" : "false", "DP gradient reduce-scatter under backward and parameter gather under forward"},
+          {"overlap.pp", "float", "", fmt::format("{}", d.pp_overlap), "fraction of pipeline send/recv hidden under compute"},
+          {"overlap.cp", "bool", "", d.cp_overlap ? "true" : "false", "ring-attention K/V exchange hidden under the attention compute"},
+          {"zero3.prefetch", "int", "", fmt::format("{}", d.zero3_prefetch), "ZeRO-3/FSDP: layers whose parameters are gathered ahead (0 = none)"},
+          {"fp8.cast_kernels", "bool", "", d.fp8_cast_kernels ? "true" : "false", "FP8 cast/transpose priced as separate memory-bound kernels"},
+          {"devices.<prefix>.gemm_max.<precision>", "float", "", "device's", "(device, stack) calibration: achieved fraction of peak for large GEMMs"},
+          {"devices.<prefix>.kernel_overhead", "time", "s", "stack's", "(device, stack) kernel overhead"},
+          {"devices.<prefix>.attention_efficiency", "float", "", "stack's", "(device, stack) attention efficiency"},
+          {"devices.<prefix>.tp_overlap", "float", "", "stack's", "(device, stack) TP overlap"}}});
+  for (const auto& name : preset_stack_names()) {
+    const Stack s = load_stack(name);
+    r.add({"stack-preset", s.name, s.description, {}});
+  }
+}
+
+}  // namespace dojosim::parallel

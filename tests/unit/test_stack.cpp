@@ -1,0 +1,213 @@
+// Software stacks (parallel/stack.hpp), the one resolver (run == search), ZeRO-3 as it
+// runs, and partial outer units. Each test states a law of the model, not an output.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "dojosim/core/errors.hpp"
+#include "dojosim/explore/search.hpp"
+#include "dojosim/parallel/stack.hpp"
+#include "dojosim/workload/workload.hpp"
+
+using namespace dojosim;
+
+namespace {
+parallel::Strategy partial(const std::string& spec, long long seq = 2048) {
+  auto s = parallel::parse_strategy(spec);
+  s.seq = seq;
+  return s;
+}
+engine::Context context(const hardware::System& sys, const workload::Workload& w, const parallel::Stack& st, long long seq = 2048) {
+  engine::Context c;
+  c.sys = &sys;
+  if (w.vision()) {
+    c.net = &w.network;
+    c.seq = 0;
+  } else {
+    c.model = &w.transformer;
+    c.seq = seq;
+  }
+  c.use(st);
+  return c;
+}
+}  // namespace
+
+TEST(Stack, EveryPresetLoadsAndNamesItself) {
+  const auto names = parallel::preset_stack_names();
+  for (const char* required : {"megatron-2021", "megatron-core", "deepspeed", "fsdp", "maxtext", "dojo"})
+    EXPECT_NE(std::find(names.begin(), names.end(), required), names.end()) << required;
+  for (const auto& n : names) EXPECT_EQ(parallel::load_stack(n).name, n);
+  EXPECT_TRUE(parallel::load_stack("dojo").assumption);
+  EXPECT_FALSE(parallel::load_stack("megatron-core").assumption);
+}
+
+TEST(Stack, TyposAndUnknownNamesAreInputErrors) {
+  try {
+    (void)parallel::load_stack("megatron-cor");
+    FAIL() << "no error";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("megatron-core"), std::string::npos) << e.what();
+  }
+  try {
+    (void)parallel::load_stack("megatron-core", {"overlap.tpp=0.3"});
+    FAIL() << "no error";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("tp"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW((void)parallel::load_stack("megatron-core", {"overlap.tp=1.5"}), core::InputError);
+}
+
+// A software setting in a device preset is refused with a pointer to stacks.
+TEST(Stack, SoftwareKeysAreNotHardware) {
+  try {
+    (void)hardware::load_system("dgx-h100", {"device.efficiency.memory_efficiency=0.8"});
+  } catch (...) {
+    FAIL() << "hardware keys stay settable";
+  }
+  const std::string text = hardware::preset_system_text("dgx-h100");
+  auto patched = text;
+  patched.replace(patched.find("    tile_m:"), 0, "    tp_comm_overlap: 0.5\n");
+  const std::string path = ::testing::TempDir() + "/soft.yaml";
+  FILE* f = std::fopen(path.c_str(), "w");
+  std::fputs(patched.c_str(), f);
+  std::fclose(f);
+  try {
+    (void)hardware::load_system(path);
+    FAIL() << "no error";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("stack"), std::string::npos) << e.what();
+  }
+}
+
+// (device, stack) tuning: the longest matching prefix of the device name wins; other
+// devices keep the device's own GEMM efficiency.
+TEST(Stack, BindUsesTheDeviceTuningOrTheDevice) {
+  const auto h100 = hardware::load_system("dgx-h100");
+  const auto a100 = hardware::load_system("dgx-a100");
+  const auto d1 = hardware::load_system("dojo-tile");
+  const auto mc = parallel::load_stack("megatron-core");
+  const auto m21 = parallel::load_stack("megatron-2021");
+  const auto bf = static_cast<std::size_t>(hardware::Precision::bf16);
+  const auto fp8 = static_cast<std::size_t>(hardware::Precision::fp8);
+  const auto w = parallel::bind(mc, h100.device);
+  EXPECT_TRUE(w.tuned);
+  EXPECT_DOUBLE_EQ(w.gemm_max[bf], mc.devices.at("h100").gemm_max[bf]);
+  EXPECT_DOUBLE_EQ(w.gemm_max[fp8], mc.devices.at("h100").gemm_max[fp8]);
+  EXPECT_DOUBLE_EQ(parallel::bind(m21, a100.device).gemm_max[bf], m21.devices.at("a100").gemm_max[bf]);
+  EXPECT_DOUBLE_EQ(parallel::bind(mc, d1.device).gemm_max[bf], d1.device.eff.gemm_max[bf]);
+  EXPECT_DOUBLE_EQ(parallel::bind(mc, d1.device).kernel_overhead, mc.devices.at("d1").kernel_overhead);
+  EXPECT_FALSE(parallel::bind(m21, a100.device).flash_attention);
+  EXPECT_TRUE(parallel::bind(mc, a100.device).flash_attention);
+}
+
+// What a stack decides changes the prediction in the direction its mechanism says.
+TEST(Stack, MechanismsMoveTheStepTimeTheRightWay) {
+  const auto sys = hardware::load_system("dgx-a100:nodes=8");
+  const auto w = workload::load_workload("gpt3-175b");
+  const auto s = partial("tp=8,pp=8,dp=1,vp=1,mbs=1,gbs=64,sp=false,zero=0,recompute=selective");
+  const auto base = parallel::load_stack("megatron-core");
+  auto time = [&](const parallel::Stack& st) { return engine::evaluate(context(sys, w, st), s).step_time; };
+  const double t0 = time(base);
+  auto no_tp = base;
+  no_tp.tp_overlap = 0;
+  EXPECT_GT(time(no_tp), t0);  // TP communication no longer hidden
+  auto unfused = base;
+  unfused.flash_attention = false;
+  EXPECT_GT(time(unfused), t0);  // s^2 scores through HBM
+  auto pp = base;
+  pp.pp_overlap = 1.0;
+  EXPECT_LT(time(pp), t0);  // pipeline sends hidden
+  const auto r = engine::evaluate(context(sys, w, base), s);
+  EXPECT_EQ(r.stack, "megatron-core");
+}
+
+// ZeRO-3 as it runs: per-layer gathers every micro-batch. With the global batch fixed,
+// more data parallelism halves compute per device but not the gathers (each device still
+// receives every layer's parameters), so the step time stops falling once they dominate.
+TEST(Zero3, StepTimeStopsFallingWhenCommunicationBound) {
+  const auto w = workload::load_workload("gpt3-175b");
+  const auto st = parallel::load_stack("megatron-core");
+  std::vector<double> t, compute, comm;
+  for (int n : {768, 1536, 3072}) {
+    const auto sys = hardware::load_system(fmt::format("dgx-a100:devices={}", n));
+    const auto s = partial(fmt::format("tp=1,pp=1,dp={},vp=1,mbs=1,gbs=3072,sp=false,zero=3,recompute=full", n));
+    const auto r = engine::evaluate(context(sys, w, st), s);
+    t.push_back(r.step_time);
+    compute.push_back(r.breakdown.compute);
+    comm.push_back(r.breakdown.dp_comm);
+    if (n == 3072) {
+      EXPECT_TRUE(r.zero3_comm_bound);
+      EXPECT_GT(r.breakdown.dp_comm, r.breakdown.compute);
+    }
+  }
+  EXPECT_NEAR(compute[1] / compute[0], 0.5, 0.02);
+  EXPECT_NEAR(compute[2] / compute[1], 0.5, 0.02);
+  EXPECT_GT(comm[2], comm[1]);                // less compute to hide under
+  EXPECT_GT(t[2] / t[1], t[1] / t[0]);        // each doubling gains less than the one before
+  EXPECT_GT(t[2] / t[1], 0.7);                // far from the 0.5 that free communication would give
+  // Without prefetch every gather waits: slower than with it.
+  auto none = st;
+  none.zero3_prefetch = 0;
+  const auto sys = hardware::load_system("dgx-a100:devices=768");
+  const auto s = partial("tp=1,pp=1,dp=768,vp=1,mbs=1,gbs=1536,sp=false,zero=3,recompute=full");
+  EXPECT_GT(engine::evaluate(context(sys, w, none), s).step_time, engine::evaluate(context(sys, w, st), s).step_time);
+}
+
+// One resolver: `run`'s completion of a partial strategy is `search`'s best plan, over
+// many systems and models, Dojo residency and vision networks included.
+TEST(OneResolver, RunEqualsSearchTop1) {
+  workload::Workload gpt2s = workload::load_workload("llama3-8b");
+  auto& m = gpt2s.transformer;  // the 6-layer, 384-wide GPT-2
+  m.name = "gpt2-6x384";
+  m.layers = 6;
+  m.hidden = 384;
+  m.ffn = 1536;
+  m.heads = 6;
+  m.kv_heads = 6;
+  m.head_dim = 64;
+  m.vocab = 50257;
+  m.gated_mlp = false;
+  m.rmsnorm = false;
+  m.learned_positions = true;
+  m.tied_embeddings = true;
+  m.max_seq = 1024;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"dgx-h100:nodes=2", "llama3-8b"}, {"dgx-a100:nodes=4", "gpt3-13b"}, {"dojo-tile", ""},
+      {"dojo-tray", "llama3-8b"},        {"tpu-v4:cubes=1", "llama3-8b"}, {"gb200-nvl72:devices=144", "llama3-70b"},
+      {"dgx-h100", "resnet50"},          {"dojo-tile", "tesla-video"},    {"dgx-b200:nodes=4", "mixtral-8x7b"}};
+  for (const auto& [sysname, model] : cases) {
+    const auto sys = hardware::load_system(sysname);
+    const auto w = model.empty() ? gpt2s : workload::load_workload(model);
+    const auto st = parallel::load_stack(parallel::default_stack_name(sys));
+    const auto ctx = context(sys, w, st, w.vision() ? 0 : std::min<long long>(w.transformer.max_seq, 2048));
+    const auto p = partial("", ctx.seq);
+    const auto run = engine::resolve(ctx, p);
+    explore::SearchOptions opt;
+    opt.top = 1;
+    opt.threads = 1;
+    const auto best = explore::search(ctx, p, opt).ranked.front().result;
+    EXPECT_EQ(run.strategy.spec() + run.strategy.options(), best.strategy.spec() + best.strategy.options()) << sysname << " " << model;
+    EXPECT_DOUBLE_EQ(run.step_time, best.step_time) << sysname << " " << model;
+  }
+}
+
+// Partial outer units: a device count that does not fill the last node or rack runs on
+// the devices asked for, and priced groups never span more than the units that hold them.
+TEST(PartialUnits, DeviceCountsThatDoNotFillTheOuterUnit) {
+  const auto gb = hardware::load_system("gb200-nvl72:devices=512");
+  EXPECT_EQ(gb.device_count(), 512);
+  EXPECT_EQ(gb.levels.back().size, 8);  // 7 full racks and one with 8 of its 72 GPUs
+  const auto h = hardware::load_system("dgx-h100:devices=12");
+  EXPECT_EQ(h.device_count(), 12);
+  EXPECT_DOUBLE_EQ(h.peak(hardware::Precision::bf16), 12 * h.device.peak_for(hardware::Precision::bf16));
+  const auto full = hardware::load_system("dgx-h100:devices=16");
+  EXPECT_EQ(full.devices_used, 0);
+  const auto g = collective::place_group(gb, 64, 8);  // DP of tp=8 groups: 9 per rack, over 8 racks
+  ASSERT_EQ(g.hops, 2);
+  EXPECT_EQ(g.hop[0].k * g.hop[1].k >= 64, true);
+  const auto w = workload::load_workload("llama3-70b");
+  const auto st = parallel::load_stack("megatron-core");
+  const auto r = engine::resolve(context(gb, w, st), partial(""));
+  EXPECT_EQ(r.devices, 512);
+  EXPECT_EQ(r.strategy.devices(), 512);
+}
