@@ -98,7 +98,8 @@ elif what == "search":
     # Every ranked plan, run on its own with every key given, gives the same step time.
     for p in ranked:
         st = p["strategy"]
-        spec = ",".join(f"{k}={str(st[k]).lower()}" for k in ("tp", "pp", "dp", "cp", "vp", "mbs", "gbs", "sp", "zero", "recompute"))
+        spec = ",".join(f"{k}={str(st[k]).lower()}" for k in ("tp", "pp", "dp", "cp", "vp", "mbs", "gbs", "sp", "zero", "recompute",
+                                                               "recompute_layers", "placement"))
         j = run_laws("dgx-h100:nodes=4", "llama3-8b", spec, st["seq"])
         close(f"search plan {spec} vs run", j["step_time_s"], p["step_time_s"], 1e-9)
     # The best plan is at least as fast as a hand-picked plain data-parallel plan.
