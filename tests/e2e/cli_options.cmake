@@ -48,3 +48,11 @@ set_tests_properties(e2e.validate_failed_case_stats PROPERTIES LABELS e2e TIMEOU
 # Found by fuzz/fuzz_validation_csv: invalid UTF-8 in a field made the JSON writer throw
 # (internal error, exit 1); the case is now reported (U+FFFD in its id), exit 0.
 cli_test(validate_invalid_utf8_json 0 "(?s)\"id\": \"S[^\"]{1,40}T1-01\".*\"failed\": 0" validate ${PROJECT_SOURCE_DIR}/fuzz/regressions/validation_csv/invalid_utf8_id.csv --format json)
+# Options read as text and checked by their parsers: still exit 2 with the key and what was expected.
+cli_test(opt_yield_tile_yield 2 "(?s)tile_yield': cannot read 'abc' as a plain number.*expected: a number" yield --tile-yield abc)
+cli_test(opt_yield_mfu 2 "(?s)mfu': value '2' is out of range.*expected: a number in \\[0, 1\\]" yield --mfu 2)
+cli_test(opt_yield_spares 2 "(?s)spare_dies': value '-1' is out of range" yield --spares -1)
+cli_test(opt_numerics_bias 2 "(?s)key 'bias': 'x' is not an integer.*expected: an integer" numerics table bf16 --bias x)
+cli_test(opt_numerics_seed 2 "(?s)key 'seed': 'x' is not a seed.*expected: a non-negative integer" numerics quantize bf16 ${DATA}/numerics/float64.npy --seed x)
+cli_test(opt_run_stack 2 "(?s)--stack: key 'stack': unknown stack 'megatrn'.*expected: a stack name" ${RUN} --stack megatrn)
+cli_test(opt_sweep_out 2 "(?s)key '--out': --out goes with --export" sweep ${PROJECT_SOURCE_DIR}/configs/sweeps/sram-per-d1.yaml --db x.sqlite --out y)
