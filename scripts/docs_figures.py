@@ -7,8 +7,9 @@ markdown file and is rebuilt here from dojosim's JSON output:
   scripts/docs_figures.py DOJOSIM --write   # regenerate the blocks (make docs)
   scripts/docs_figures.py DOJOSIM --check   # exit 1 and a diff when a quoted figure is stale (e2e.docs_figures)
 
-Covered: docs/vision.md (the default-plan table and the ExaPOD-vs-A100 paragraph).
-Timings (docs/search.md) depend on the machine and are labelled as measured, not generated."""
+Covered: docs/vision.md (the default-plan table and the ExaPOD-vs-A100 paragraph) and
+docs/search.md (the sizes of the benchmarked search spaces). Timings depend on the machine
+and are labelled as measured, not generated."""
 import difflib, json, math, os, re, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -81,7 +82,20 @@ def vision_exapod(dojosim):
             f"{hi / by_peak:.2g}× {'more' if hi > by_peak else 'less'} per peak FLOP\non this network.")
 
 
-BLOCKS = {"docs/vision.md": {"vision-table": vision_table, "vision-exapod": vision_exapod}}
+def search_spaces(dojosim):
+    rows = ["| space | plans enumerated | evaluated after pruning | feasible |", "|---|---|---|---|"]
+    for label, args in (
+            ("Megatron-Turing NLG 530B on 5,128 A100 (`dgx-a100:nodes=641`), gbs ≤ 2520",
+             ["--system", "dgx-a100:nodes=641", "--model", "turing-nlg-530b", "--parallel", "gbs=2520"]),
+            ("Llama 3.1 405B on 16,384 H100 (`dgx-h100:nodes=2048`), seq 8192, gbs 2048",
+             ["--system", "dgx-h100:nodes=2048", "--model", "llama3.1-405b", "--seq", "8192", "--parallel", "gbs=2048"])):
+        c = run(dojosim, "search", *args, "--top", "1")["counts"]
+        rows.append(f"| {label} | {c['enumerated']:,} | {c['evaluated']:,} | {c['feasible']:,} |")
+    return "\n".join(rows)
+
+
+BLOCKS = {"docs/vision.md": {"vision-table": vision_table, "vision-exapod": vision_exapod},
+          "docs/search.md": {"search-spaces": search_spaces}}
 
 
 def main():
