@@ -1,5 +1,5 @@
 # dojosim front door. `make run` and `make check` do all set-up on a fresh Debian 12 machine.
-.PHONY: all bootstrap build release run check asan bench clean format
+.PHONY: all bootstrap build release run check asan bench clean format fuzz docs
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DOJOSIM := build/release/apps/dojosim/dojosim
@@ -22,9 +22,17 @@ run: release
 	@$(DOJOSIM)
 
 # Builds with warnings as errors and runs every test (unit, golden scenarios in tests/golden, CLI end to end).
+# Then a short coverage-guided pass of every fuzz target (clang, ASan + UBSan; docs/fuzzing.md).
 check: bootstrap build/ci/build.ninja
 	@cmake --build --preset ci -j $(JOBS)
 	@ctest --preset ci -j $(JOBS)
+	@scripts/fuzz --seconds $(FUZZ_CHECK_SECONDS) --jobs $(JOBS)
+
+# Every fuzz target, time-boxed (FUZZ_SECONDS each); `make fuzz FUZZ_SECONDS=3600` for long runs.
+FUZZ_SECONDS ?= 300
+FUZZ_CHECK_SECONDS ?= 6
+fuzz: bootstrap
+	@scripts/fuzz --seconds $(FUZZ_SECONDS) --jobs $(JOBS)
 
 asan: bootstrap build/asan/build.ninja
 	@cmake --build --preset asan -j $(JOBS)
@@ -34,6 +42,11 @@ asan: bootstrap build/asan/build.ninja
 bench: bootstrap build/ci/build.ninja
 	@cmake --build --preset ci -j $(JOBS) --target bench_numerics bench_engine
 	@for b in build/ci/bench/bench_*; do $$b; done
+
+# Regenerates the figures the docs quote (blocks marked <!-- figures:NAME -->); e2e.docs_figures
+# fails when they no longer match the binary.
+docs: release
+	@scripts/docs_figures.py $(DOJOSIM) --write
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "dojosim/api/api.hpp"
 #include "dojosim/core/units.hpp"
@@ -36,21 +37,23 @@ void add_compare(CLI::App& app, Action& action) {
   cmd->add_option("--system", args.systems, "two or more systems (preset, SYS:param=value, or YAML)")->required();
   cmd->add_option("--model", args.model, "zoo name (tesla-video:cameras=8,...), config.json, ONNX or YAML file")->required();
   cmd->add_option("--parallel", args.parallel, "keys held fixed on every system; gbs is the target global batch (default: the model's)");
-  cmd->add_option("--tokens", args.tokens, "tokens (vision: samples) of the training run (default: 20 per parameter; vision: 90 ImageNet epochs)");
+  cmd->add_option("--tokens", args.tokens, "tokens (vision: samples) of the training run (default: 20 per parameter; vision: 90 ImageNet epochs)")
+      ->check(checks::number(0, 1e18, "tokens of the training run, e.g. 300e9", true));
   cmd->add_option("--reference", args.reference, "system whose devices the others are counted in (default: the first non-Dojo system)");
-  cmd->add_option("--seq", args.seq, "sequence length (default: min(model max, 2048))");
+  cmd->add_option("--seq", args.seq, "sequence length (default: min(model max, 2048))")->check(checks::whole(1, 1LL << 24, "a sequence length in tokens"));
   cmd->add_option("--precision", args.precision, "bf16 | fp16 | fp8 | cfp8");
   cmd->add_option("--stack", args.stacks, "software stack of every system (one name), or one per --system in order "
                                           "(default: the reference system's default stack on every system)");
   cmd->add_option("--set", args.sets, "override a key of every system (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
-  cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
-  cmd->add_option("--html", html, "write a self-contained HTML report (time, energy, cost, devices-equivalent charts)");
+  cmd->add_option("--format", format, "text | json")->check(checks::one_of({"text", "json"}));
+  cmd->add_option("--html", html, "write a self-contained HTML report (time, energy, cost, devices-equivalent charts)")
+      ->check(checks::nonempty("a file path"));
   cmd->callback([&action]() {
     action = []() -> int {
       const auto out = api::compare(args);
       if (!html.empty()) write_file(html, report::compare_html(out.json()));
       if (format == "json") {
-        std::cout << out.json().dump(2) << "\n";
+        std::cout << out.json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return 0;
       }
       const auto& entries = out.entries;
@@ -60,6 +63,7 @@ void add_compare(CLI::App& app, Action& action) {
         if (&e == &R) return fmt::format("{}", R.best.result.devices);
         if (e.solved.solved) return fmt::format("{:.0f}", e.solved.devices);
         if (!out.ref_resizable) return std::string("n/a (no size parameter)");
+        if (!e.solved_why.empty()) return fmt::format("none ({})", e.solved_why);
         return fmt::format("none (max {:.3g}/s at {})", e.solved.best_throughput, e.solved.best_devices);
       };
       fmt::print("compare: {} ({:.4g} B parameters), a training run of {:.4g} {}; reference: {}\n", out.model_name, out.model_params / 1e9,

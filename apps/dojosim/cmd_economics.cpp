@@ -7,6 +7,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "dojosim/core/units.hpp"
 #include "dojosim/economics/cost.hpp"
@@ -132,7 +133,7 @@ int run_yield(const YieldArgs& a) {
     nlohmann::ordered_json params;
     for (const auto& [k, v] : economics::describe(p)) params[k] = v;
     j["params"] = params;
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;
   }
 
@@ -203,7 +204,7 @@ void add_economics(CLI::App& app, Action& action) {
   cmd->add_option("--mfu", args.mfu, "model FLOP/s over peak for $ per delivered PFLOP-day (default 0.4)");
   cmd->add_option("--wafer-cost", args.wafer_cost, "cost dies bottom-up from this wafer cost, e.g. $10000");
   cmd->add_option("--precision", args.precision, "precision of the peak (default bf16)");
-  cmd->add_option("--format", args.format, "text | json")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--format", args.format, "text | json")->check(checks::one_of({"text", "json"}));
   cmd->callback([&action]() { action = []() -> int { return run_yield(args); }; });
 }
 

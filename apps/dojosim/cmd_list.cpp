@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "dojosim/api/api.hpp"
 #include "registry_all.hpp"
@@ -13,14 +14,16 @@ void add_list(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("list", "List presets: systems, models, formats, or registered components");
   static std::string what;
   static std::string format = "text";
-  cmd->add_option("what", what, "systems | models | stacks | formats | components")->required();
+  cmd->add_option("what", what, "systems | models | stacks | formats | components")
+      ->required()
+      ->check(checks::one_of({"systems", "models", "stacks", "formats", "components"}));
   cmd->add_option("--format", format, "text | json | markdown (components only)")
-      ->check(CLI::IsMember({"text", "json", "markdown"}));
+      ->check(checks::one_of({"text", "json", "markdown"}));
   cmd->callback([&action]() {
     action = []() -> int {
       const auto items = api::list(what);  // throws for an unknown kind
       if (format == "json") {
-        std::cout << items.dump(2) << "\n";
+        std::cout << items.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       } else if (what == "systems") {
         for (const auto& s : items)
           fmt::print("{:<14} {:>6} x {:<16} {}\n", s["name"].get<std::string>(), s["devices"].get<long long>(),

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "dojosim/core/errors.hpp"
 #include "dojosim/core/text.hpp"
@@ -72,7 +73,7 @@ void print_table(const numerics::Format& f, bool json) {
       codes.push_back(std::move(e));
     }
     j["codes"] = std::move(codes);
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return;
   }
   fmt::print("format: {} ({})\nbias: {}\ndenormal scale: {} (0.m x 2^{})\n", f.name(), f.info().description, f.bias(),
@@ -97,7 +98,7 @@ void add_numerics(CLI::App& app, Action& action) {
       ->required();
   table->add_option("--bias", bias, "exponent bias (configurable formats: 0..63)");
   table->add_option("--denormal", denormal, "denormal scale of Dojo formats: ieee (2^(1-bias), default) | whitepaper (2^-bias)");
-  table->add_option("--format", out_format, "text | json")->check(CLI::IsMember({"text", "json"}));
+  table->add_option("--format", out_format, "text | json")->check(checks::one_of({"text", "json"}));
   table->callback([&action]() {
     action = []() -> int {
       print_table(make_format(format_name, bias, denormal), out_format == "json");
@@ -111,12 +112,13 @@ void add_numerics(CLI::App& app, Action& action) {
   quant->add_option("FORMAT", format_name, "number format")->required();
   quant->add_option("FILE", file, "a .npy file of float32 or float16, C order")->required();
   quant->add_option("--bias", qbias, "exponent bias, or auto (least error without overflow; default)");
-  quant->add_option("--block", block, "with --bias auto: choose a bias per block of this many elements");
+  quant->add_option("--block", block, "with --bias auto: choose a bias per block of this many elements")
+      ->check(checks::whole(1, 1LL << 40, "a block size in elements"));
   quant->add_option("--rounding", rounding, "rne | stochastic");
   quant->add_option("--seed", seed, "seed of stochastic rounding (reproducible)");
   quant->add_option("--denormal", denormal, "denormal scale of Dojo formats: ieee | whitepaper");
-  quant->add_option("--output", out_file, "write the dequantised tensor (float32 .npy)");
-  quant->add_option("--format", out_format, "text | json")->check(CLI::IsMember({"text", "json"}));
+  quant->add_option("--output", out_file, "write the dequantised tensor (float32 .npy)")->check(checks::nonempty("a file path"));
+  quant->add_option("--format", out_format, "text | json")->check(checks::one_of({"text", "json"}));
   quant->callback([&action]() {
     action = []() -> int {
       const auto id = numerics::parse_format(format_name);
@@ -162,7 +164,7 @@ void add_numerics(CLI::App& app, Action& action) {
         j["underflow_fraction"] = r.underflow_fraction;
         j["nonfinite_count"] = r.count - r.finite_count;
         j["flags"] = numerics::flags_to_string(r.flags);
-        std::cout << j.dump(2) << "\n";
+        std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       } else {
         fmt::print("file: {} ({}, shape [{}], {} elements)\n", file, arr.descr, core::join(dims, ", "), r.count);
         fmt::print("format: {}  rounding: {}{}  denormal: {}\n", numerics::info(id).name, numerics::rounding_name(o.rounding),

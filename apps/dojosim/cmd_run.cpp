@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "dojosim/api/api.hpp"
 #include "dojosim/core/errors.hpp"
@@ -20,18 +21,22 @@ void add_run(CLI::App& app, Action& action) {
   cmd->add_option("--system", args.system, "preset, SYS:param=value, or YAML file")->required();
   cmd->add_option("--model", args.model, "zoo name (tesla-video:cameras=8,...), config.json, ONNX or YAML file")->required();
   cmd->add_option("--parallel", args.parallel, "tp=,pp=,dp=,cp=,ep=,vp=,mbs=,gbs=,sp=,zero=,recompute=,spatial= (missing keys are chosen)");
-  cmd->add_option("--seq", args.seq, "sequence length (default: min(model max, 2048))");
+  cmd->add_option("--seq", args.seq, "sequence length (default: min(model max, 2048))")->check(checks::whole(1, 1LL << 24, "a sequence length in tokens"));
   cmd->add_option("--precision", args.precision, "bf16 | fp16 | fp8 | cfp8");
   cmd->add_option("--stack", args.stack, "software stack: megatron-2021, megatron-core, deepspeed, fsdp, maxtext, dojo, or a YAML "
                                          "file (default: the system's; dojosim list stacks)");
   cmd->add_option("--set", args.sets, "override a system key (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
-  cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
-  cmd->add_option("--svg", svg, "write a picture of the Dojo mesh (a tile, or one tray) with each link coloured by utilisation over the step");
-  cmd->add_option("--svg-collective", svg_collective, "with --svg: draw one call of this group's collective instead (tp|cp|ep|pp|dp)");
+  cmd->add_option("--format", format, "text | json")->check(checks::one_of({"text", "json"}));
+  cmd->add_option("--svg", svg, "write a picture of the Dojo mesh (a tile, or one tray) with each link coloured by utilisation over the step")
+      ->check(checks::nonempty("a file path"));
+  cmd->add_option("--svg-collective", svg_collective, "with --svg: draw one call of this group's collective instead (tp|cp|ep|pp|dp)")
+      ->check(checks::one_of({"tp", "cp", "ep", "pp", "dp"}));
   cmd->add_option("--engine", args.engine, "analytical (closed-form pipeline) | event (the schedule simulated pass by pass)")
-      ->check(CLI::IsMember({"analytical", "event"}));
-  cmd->add_option("--trace", trace, "write the simulated pipeline timeline as a Chrome/Perfetto trace (JSON; ui.perfetto.dev)");
-  cmd->add_option("--html", html, "write a self-contained HTML report (step time, memory, schedule, links)");
+      ->check(checks::one_of({"analytical", "event"}));
+  cmd->add_option("--trace", trace, "write the simulated pipeline timeline as a Chrome/Perfetto trace (JSON; ui.perfetto.dev)")
+      ->check(checks::nonempty("a file path"));
+  cmd->add_option("--html", html, "write a self-contained HTML report (step time, memory, schedule, links)")
+      ->check(checks::nonempty("a file path"));
   cmd->callback([&action]() {
     action = []() -> int {
       if (!svg_collective.empty() && svg.empty())
@@ -49,7 +54,7 @@ void add_run(CLI::App& app, Action& action) {
       if (!svg.empty()) write_file(svg, report::mesh_svg(out.result, out.sys, out.model_name, svg_collective));
       if (!html.empty()) write_file(html, report::run_html(out.json(), out.model_name, report::mesh_svg_if_dojo(out.result, out.sys, out.model_name),
                                                          out.has_timeline ? &out.timeline : nullptr));
-      if (format == "json") std::cout << out.json().dump(2) << "\n";
+      if (format == "json") std::cout << out.json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       else std::cout << report::result_text(out.result, out.sys, out.model_name, out.econ);
       if (!out.result.memory.fits) {
         std::cerr << "infeasible: the plan does not fit in device memory (breakdown above)\n";

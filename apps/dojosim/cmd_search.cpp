@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "dojosim/core/errors.hpp"
 #include "dojosim/core/units.hpp"
@@ -30,15 +31,16 @@ void add_search(CLI::App& app, Action& action) {
   cmd->add_option("--system", args.system, "preset, SYS:param=value, or YAML file")->required();
   cmd->add_option("--model", args.model, "zoo name (tesla-video:cameras=8,...), config.json, ONNX or YAML file")->required();
   cmd->add_option("--parallel", args.parallel, "keys to hold fixed (tp=8,zero=1,...); gbs is the target global batch");
-  cmd->add_option("--objective", args.objective, "time | cost | energy (per token)");
-  cmd->add_option("--top", args.top, "plans to print")->check(CLI::Range(1, 1000));
-  cmd->add_option("--threads", args.threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
-  cmd->add_option("--seq", args.seq, "sequence length (default: min(model max, 2048))");
+  cmd->add_option("--objective", args.objective, "time | cost | energy (per token)")->check(checks::one_of({"time", "cost", "energy"}));
+  cmd->add_option("--top", args.top, "plans to print")->check(checks::whole(1, 1000, "the number of plans to print"));
+  cmd->add_option("--threads", args.threads, "worker threads (0 = all cores)")->check(checks::whole(0, 1024, "worker threads (0 = all cores)"));
+  cmd->add_option("--seq", args.seq, "sequence length (default: min(model max, 2048))")->check(checks::whole(1, 1LL << 24, "a sequence length in tokens"));
   cmd->add_option("--precision", args.precision, "bf16 | fp16 | fp8 | cfp8 | any (search every precision the device has)");
   cmd->add_option("--stack", args.stack, "software stack (dojosim list stacks; default: the system's) or a YAML file");
   cmd->add_option("--set", args.sets, "override a system key (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
-  cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
-  cmd->add_option("--html", html, "write a self-contained HTML report (top plans: step time against memory)");
+  cmd->add_option("--format", format, "text | json")->check(checks::one_of({"text", "json"}));
+  cmd->add_option("--html", html, "write a self-contained HTML report (top plans: step time against memory)")
+      ->check(checks::nonempty("a file path"));
   cmd->callback([&action]() {
     action = []() -> int {
       const auto out = api::search(args);
@@ -49,7 +51,7 @@ void add_search(CLI::App& app, Action& action) {
       const auto& best = rep.ranked.front().result;
       if (!html.empty()) write_file(html, report::search_html(out.json()));
       if (format == "json") {
-        std::cout << out.json().dump(2) << "\n";
+        std::cout << out.json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       } else {
         fmt::print("search: {} on {} ({} x {}), objective {} per {}, target global batch {}\n", out.model_name, sys.name,
                    sys.device_count(), sys.device.name, explore::objective_name(out.objective), vision ? "sample" : "token",

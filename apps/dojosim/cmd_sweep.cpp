@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "dojosim/core/errors.hpp"
 #include "dojosim/api/api.hpp"
@@ -110,9 +111,13 @@ int run_sweep(const SweepArgs& a) {
              sum.resumed > 0 ? fmt::format(", {} already stored", sum.resumed) : "", sum.wall_s, rate,
              sum.ranks > 1 ? fmt::format("{} MPI ranks (1 writer, {} workers x {} threads)", sum.ranks, sum.ranks - 1, sum.threads)
                            : fmt::format("{} thread{}", sum.threads, sum.threads == 1 ? "" : "s"));
-  if (sum.error > 0)
-    std::cerr << fmt::format("warning: {} points failed with an internal error (status 'error'; see the error column)\n",
-                             sum.error);
+  if (sum.error > 0) {
+    // docs/sweep.md: exit 1 for internal errors; every point still has its row.
+    std::cerr << fmt::format("internal error: {} points failed with an internal error (status 'error'; see the error column "
+                             "of {}); please report it\n",
+                             sum.error, a.db);
+    return 1;
+  }
   return 0;
 }
 
@@ -126,11 +131,14 @@ void add_sweep(CLI::App& app, Action& action) {
       "sweep", fmt::format("Evaluate a design space (SPACE.yaml) into SQLite; resumable. {} See docs/sweep.md.", mpi));
   static SweepArgs args;
   cmd->add_option("space", args.space, "SPACE.yaml: systems, models, set: keys to vary, strategy, sampling");
-  cmd->add_option("--db", args.db, "SQLite database of results (created, or continued with --resume)")->required();
+  cmd->add_option("--db", args.db, "SQLite database of results (created, or continued with --resume)")
+      ->required()
+      ->check(checks::nonempty("a database file path"));
   cmd->add_flag("--resume", args.resume, "continue the sweep in --db: skip the points already stored");
-  cmd->add_option("--threads", args.threads, "evaluation threads (default: all cores; under mpirun: 1 per rank)");
+  cmd->add_option("--threads", args.threads, "evaluation threads (default: all cores; under mpirun: 1 per rank)")
+      ->check(checks::whole(0, 1024, "evaluation threads (0 = all cores)"));
   cmd->add_option("--export", args.export_format, "write the database as a table instead of sweeping: csv")
-      ->check(CLI::IsMember({"csv"}));
+      ->check(checks::one_of({"csv"}));
   cmd->add_option("--out", args.out, "with --export: output file (default: stdout)");
   cmd->add_option("--stack", args.stack, "software stack of every point (replaces the space's `stack:`; default: each system's)");
   cmd->add_option("--html", args.html, "with --export: also write a self-contained HTML report (plots over the swept parameters)");

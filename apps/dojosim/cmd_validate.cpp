@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "dojosim/api/api.hpp"
 
@@ -13,18 +14,22 @@ void add_validate(CLI::App& app, Action& action) {
   static std::string file, format = "text", stack_name;
   cmd->add_option("cases", file, "CSV file")->required();
   cmd->add_option("--stack", stack_name, "software stack of rows whose `stack` column is empty (default: each system's)");
-  cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--format", format, "text | json")->check(checks::one_of({"text", "json"}));
   cmd->callback([&action]() {
     action = []() -> int {
       const auto v = api::validate(file, stack_name);
       if (format == "json") {
-        std::cout << v.json.dump(2) << "\n";
+        std::cout << v.json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       } else {
         std::cout << fmt::format("{:<22} {:>10} {:>10} {:>9}  {:<14} {}\n", "case", "predicted", "measured", "error", "stack", "strategy");
         std::cout << v.text;
-        std::cout << fmt::format("mean absolute error {:.2f}% over {} cases; max {:.2f}%; {} failed\n", v.mape, v.counted,
-                                 v.failed > 0 ? 0.0 : v.max_abs, v.failed);
+        std::cout << fmt::format("mean absolute error {:.2f}% over {} evaluated cases; max {:.2f}%; {} failed\n", v.mape, v.counted,
+                                 v.max_abs, v.failed);
         std::cout << v.groups;
+      }
+      if (v.failed > 0) {
+        std::cerr << fmt::format("infeasible: {} of {} cases could not be evaluated (see their error)\n", v.failed, v.failed + v.counted);
+        return 3;
       }
       return 0;
     };

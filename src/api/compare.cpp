@@ -56,8 +56,17 @@ double ReferenceSizer::throughput(long long instances) {
     explore::SearchOptions opt;
     opt.top = 1;
     v = explore::search(ctx, p, opt).ranked.front().result.tokens_per_s();
-  } catch (const core::Error&) {
-    v = 0;  // cannot run at this size (does not fit, no valid plan): never used to interpolate
+  } catch (const core::Infeasible& e) {
+    v = 0;  // cannot run at this size (does not fit): never used to interpolate
+    why_ = fmt::format("{} x {}: {}", instances, size_param_, e.message());
+  } catch (const core::InputError& e) {
+    // Past the size parameter's own range: this size does not exist, so it cannot match.
+    // Any other input error is the user's (a --set key, a --parallel value): never a number.
+    if (e.location().key_path != size_param_)
+      throw core::InputError(e.location(), fmt::format("sizing the reference {} to {}={}: {}", base_, size_param_, instances, e.message()),
+                             e.expected(), e.suggestion());
+    v = 0;
+    why_ = fmt::format("{}={}: {}", size_param_, instances, e.message());
   }
   memo_.emplace(instances, v);
   return v;
@@ -89,7 +98,7 @@ CompareOutput compare(const CompareArgs& a) {
   parallel::Strategy partial = parallel::parse_strategy(a.parallel);
   partial.precision = hardware::parse_precision(a.precision);
   auto& entries = out.entries;
-  for (const auto& s : a.systems) entries.push_back(CompareEntry{s, hardware::load_system(s, split.system), {}, {}, {}, {}, 0, {}, 0, 0, 0});
+  for (const auto& s : a.systems) entries.push_back(CompareEntry{s, hardware::load_system(s, split.system), {}, {}, {}, {}, 0, {}, 0, 0, 0, {}});
   // The reference: named, else the first non-Dojo system, else the last one.
   out.ref = entries.size() - 1;
   if (!a.reference.empty()) {
@@ -144,7 +153,10 @@ CompareOutput compare(const CompareArgs& a) {
   out.ref_per_instance = sizer.per_instance();
   for (std::size_t i = 0; i < entries.size(); ++i) {
     auto& e = entries[i];
-    if (i != out.ref) e.solved = sizer.solve(e.best.result.tokens_per_s(), ref_tput);
+    if (i != out.ref) {
+      e.solved = sizer.solve(e.best.result.tokens_per_s(), ref_tput);
+      if (!e.solved.solved && !(e.solved.best_throughput > 0)) e.solved_why = sizer.why();
+    }
     e.equiv_linear = e.best.result.tokens_per_s() / ref_tput;
     e.equiv_cost = ref_rate > 0 ? e.econ.rate.total_usd_per_s / ref_rate : 0.0;
     e.equiv_peak = e.sys.peak(hardware::Precision::bf16) / ref_peak;
@@ -170,7 +182,10 @@ Json CompareOutput::json() const {
     j["reference"] = R.spec;
     if (i == ref) j["equivalent_devices"] = static_cast<double>(R.best.result.devices);
     else if (e.solved.solved) j["equivalent_devices"] = e.solved.devices;
-    else j["equivalent_devices"] = nullptr;  // the reference cannot reach this throughput at this batch
+    else {
+      j["equivalent_devices"] = nullptr;  // the reference cannot reach this throughput at this batch
+      if (ref_resizable && !e.solved_why.empty()) j["equivalent_devices_why"] = e.solved_why;
+    }
     j["equivalent_devices_linear"] = e.equiv_linear;
     if (i != ref && e.solved.solved) j["equivalent_devices_bracket"] = {e.solved.low * ref_per_instance, e.solved.high * ref_per_instance};
     j["equivalent_devices_by_cost"] = e.equiv_cost;

@@ -181,7 +181,7 @@ PointResult evaluate_point(const Point& p) {
     out.fits = r.memory.fits;
     out.energy_j_per_step = econ.energy_j_per_step;
     out.cost_usd_per_step = econ.cost_usd_per_step;
-    out.result_json = report::result_json(r, sys, econ).dump();
+    out.result_json = report::result_json(r, sys, econ).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (r.memory.fits) {
       out.status = Status::ok;
     } else {

@@ -144,7 +144,7 @@ RunSummary master(const Session& mpi, const SweepJob& job, const RunOptions& opt
       ++i;
       --remaining;
     }
-    send_text(w.dump(), source, kTagWork);
+    send_text(w.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), source, kTagWork);
   }
   if (failure) std::rethrow_exception(failure);
   writer.finish();
@@ -182,7 +182,7 @@ void worker(const RunOptions& opt) {
     nlohmann::ordered_json out;
     auto& rs = out["results"] = nlohmann::ordered_json::array();
     for (const auto& r : results) rs.push_back(r.to_json());
-    reply = out.dump();
+    reply = out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
 }
 

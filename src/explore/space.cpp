@@ -164,7 +164,7 @@ nlohmann::ordered_json Space::canonical() const {
   return j;
 }
 
-std::string Space::hash() const { return fmt::format("{:016x}", fnv1a(canonical().dump())); }
+std::string Space::hash() const { return fmt::format("{:016x}", fnv1a(canonical().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))); }
 
 std::vector<std::string> Space::set_keys() const {
   std::vector<std::string> k;

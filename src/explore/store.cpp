@@ -261,8 +261,8 @@ void Store::begin(const Space& space, const std::string& dojosim_version) {
                        " dojosim_version, created) VALUES(1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                        "prepare sweep");
   sqlite3_stmt* st = stmt.get();
-  const std::string canonical = space.canonical().dump();
-  const std::string keys = nlohmann::json(space.set_keys()).dump();
+  const std::string canonical = space.canonical().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string keys = nlohmann::json(space.set_keys()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const std::string created = utc_now();
   sqlite3_bind_text(st, 1, hash.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 2, space.file.c_str(), -1, SQLITE_TRANSIENT);
@@ -310,7 +310,7 @@ void Store::add(const Point& p, const PointResult& r) {
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   const std::string overrides = p.overrides();
-  const std::string inputs = p.inputs_json().dump();
+  const std::string inputs = p.inputs_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const auto status = std::string(status_name(r.status));
   auto text = [st](int i, const std::string& s) { sqlite3_bind_text(st, i, s.c_str(), static_cast<int>(s.size()), SQLITE_TRANSIENT); };
   sqlite3_bind_int64(st, 1, p.id);

@@ -28,7 +28,7 @@ Precision parse_precision(std::string_view s) {
   const std::string l = core::to_lower(s);
   for (std::size_t i = 0; i < kPrecisionNames.size(); ++i)
     if (kPrecisionNames[i] == l) return static_cast<Precision>(i);
-  throw InputError({}, fmt::format("unknown precision '{}'", s), "one of: " + core::join(kPrecisionNames, ", "),
+  throw InputError({"--precision", 0, 0, "precision"}, fmt::format("unknown precision '{}'", s), "one of: " + core::join(kPrecisionNames, ", "),
                    core::did_you_mean(l, kPrecisionNames));
 }
 

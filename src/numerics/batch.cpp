@@ -7,8 +7,8 @@
 #include "kernel.hpp"
 
 // Multi-versioning: the loops below are compiled for AVX-512, AVX2 and baseline x86-64 and
-// the best is chosen at load time (GCC/Clang ifunc). Elsewhere they are plain loops.
-#if defined(__x86_64__) && defined(__has_attribute) && !defined(__SANITIZE_ADDRESS__)
+// the best is chosen at load time (GCC/Clang ifunc). Elsewhere they are plain loops. Clang (the fuzz build) takes no clones of templates.
+#if defined(__x86_64__) && defined(__has_attribute) && !defined(__SANITIZE_ADDRESS__) && !defined(__clang__)
 #if __has_attribute(target_clones)
 #define DOJOSIM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif

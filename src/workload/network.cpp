@@ -130,9 +130,20 @@ void apply_parameters(core::Document& doc, const std::string& preset, const std:
   std::vector<std::pair<std::string, std::vector<std::string>>> declared;
   if (root["parameters"].IsDefined() && root["parameters"].IsMap())
     for (const auto& kv : root["parameters"]) {
+      // Found by fuzz/fuzz_model_yaml (fuzz/regressions/model_yaml): `sets` of a scalar.
+      const YAML::Node& v = kv.second;
+      const auto bad = [&](const YAML::Node& at) {
+        return InputError(Location{doc.file, at.Mark().line + 1, at.Mark().column + 1, "parameters." + kv.first.Scalar()},
+                          "a preset parameter must be a map with a list of key paths under 'sets'",
+                          "name: {sets: [config.key], help: ...}");
+      };
+      if (!v.IsMap() || !v["sets"].IsSequence()) throw bad(v);
       names.push_back(kv.first.Scalar());
       std::vector<std::string> paths;
-      for (const auto& s : kv.second["sets"]) paths.push_back(s.Scalar());
+      for (const auto& p : v["sets"]) {
+        if (!p.IsScalar()) throw bad(p);
+        paths.push_back(p.Scalar());
+      }
       declared.emplace_back(kv.first.Scalar(), paths);
     }
   for (const auto& a : params) {
@@ -192,7 +203,8 @@ bool zoo_is_vision(const std::string& name) {
   return family_of(core::parse_yaml(text, name)) == "vision";
 }
 
-Workload load_workload(const std::string& spec) {
+namespace {
+Workload load_workload_unchecked(const std::string& spec) {
   const std::string s = core::trim(spec);
   Workload w;
   if (s.empty()) throw InputError({}, "empty model name", "a zoo name (dojosim list models) or a file");
@@ -240,6 +252,18 @@ Workload load_workload(const std::string& spec) {
   w.network = network_from_yaml(core::Reader(shared, shared->root, ""));
   if (!params.empty()) w.network.name = s;
   return w;
+}
+}  // namespace
+
+Workload load_workload(const std::string& spec) {
+  try {
+    return load_workload_unchecked(spec);
+  } catch (const YAML::Exception& e) {
+    // Safety net: a structural surprise the typed readers did not anticipate is still bad
+    // input, located, never an internal error.
+    throw InputError(Location{core::trim(spec), e.mark.line + 1, e.mark.column + 1, ""},
+                     fmt::format("cannot read model: {}", e.msg), "a model file of docs/model.md");
+  }
 }
 
 YAML::Node network_to_yaml(const Network& n) {

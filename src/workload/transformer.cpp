@@ -161,6 +161,11 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
   } catch (const nlohmann::json::parse_error& e) {
     throw InputError(json_location(text, e.byte > 0 ? e.byte - 1 : 0, file, ""), fmt::format("malformed JSON: {}", e.what()),
                      "a Hugging Face config.json");
+  } catch (const nlohmann::json::exception& e) {
+    // Found by fuzz/fuzz_hf_config: a number beyond double range ("143e32768") is
+    // out_of_range.406, not a parse_error (fuzz/regressions/hf_config).
+    throw InputError(Location{file, 0, 0, ""}, fmt::format("malformed JSON: {}", e.what()), "a Hugging Face config.json",
+                     "numbers within the range of a double");
   }
   if (!j.is_object()) throw InputError(Location{file, 1, 1, ""}, "config.json must be a JSON object", "{\"model_type\": ...}");
   const Location where{file, 0, 0, ""};

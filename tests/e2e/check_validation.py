@@ -11,6 +11,9 @@ if out.returncode not in (0, 3):
     sys.exit(1)
 j = json.loads(out.stdout)
 bad = [c for c in j["cases"] if "error" in c]
+if out.returncode != (3 if bad else 0):  # DESIGN.md 4.4: 3 exactly when a case failed
+    print(f"exit {out.returncode} with {len(bad)} failed cases")
+    sys.exit(1)
 for c in j["cases"]:
     print(f'{c["id"]:<30} {c.get("stack", "?"):<14} {c.get("predicted_step_time_s", float("nan")):>9.3f} '
           f'{c["measured_step_time_s"]:>9.3f} {c.get("error_pct", float("nan")):+7.2f}%  {c.get("error", "")}')

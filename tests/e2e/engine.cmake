@@ -1,4 +1,7 @@
-cli_test(run_json 0 "\"breakdown_s\"" run --system dgx-h100:nodes=16 --model llama3-70b --parallel tp=8,pp=4,dp=4,vp=5,mbs=1,gbs=256,sp=true,zero=1,recompute=selective --format json)
+# Values, not shapes: throughput, MFU, model FLOPs, weights and optimizer bytes against their
+# definitions and 6N laws, and the event engine against the closed form (check_laws.py).
+add_test(NAME e2e.run_laws COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/check_laws.py $<TARGET_FILE:dojosim> run)
+set_tests_properties(e2e.run_laws PROPERTIES LABELS e2e TIMEOUT 300)
 cli_test(run_text 0 "(?s)step time.*MFU.*time breakdown.*memory per device" run --system dgx-a100:nodes=8 --model gpt3-175b --parallel tp=8,pp=8,gbs=64)
 cli_test(run_chosen 0 "chosen \\(fastest feasible\\)" run --system dgx-h100:nodes=2 --model llama3-8b)
 cli_test(run_invalid_tp 2 "invalid strategy: tp=3 does not divide" run --system dgx-h100:nodes=1 --set levels.node.size=15 --model llama3-8b --parallel tp=3,pp=1,dp=5,mbs=1,gbs=15,vp=1,sp=false,zero=0,recompute=none)

@@ -18,7 +18,7 @@ cli_test(numerics_npy_int32 2 "int32.npy: dtype '<i4' is not supported" numerics
 cli_test(numerics_npy_truncated 2 "truncated.npy: truncated data" numerics quantize cfloat8_1_4_3 ${DATA}/numerics/truncated.npy)
 cli_test(numerics_npy_missing 2 "no_such.npy: cannot open" numerics quantize cfloat8_1_4_3 ${DATA}/numerics/no_such.npy)
 cli_test(numerics_npy_not_npy 2 "not a .npy file" numerics quantize cfloat8_1_4_3 ${DATA}/bad_yaml.yaml)
-# quantize on files written by numpy (skipped, exit 77, where numpy is missing).
+# quantize on files written by numpy (python3-numpy, installed by scripts/bootstrap: required).
 add_test(NAME e2e.numerics_quantize_numpy
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/numerics_npy.sh $<TARGET_FILE:dojosim> ${CMAKE_CURRENT_BINARY_DIR}/numerics_npy)
-set_tests_properties(e2e.numerics_quantize_numpy PROPERTIES LABELS e2e TIMEOUT 120 SKIP_RETURN_CODE 77)
+set_tests_properties(e2e.numerics_quantize_numpy PROPERTIES LABELS e2e TIMEOUT 120)

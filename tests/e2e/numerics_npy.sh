@@ -2,12 +2,12 @@
 # Usage: numerics_npy.sh DOJOSIM WORKDIR
 # Writes .npy files with NumPy (float32 little-endian, float16 big-endian), runs
 # `dojosim numerics quantize` on them and checks the report; for fp16 the dequantised
-# tensor must equal NumPy's own float16 rounding bit for bit. Exits 77 (skip) without numpy.
+# tensor must equal NumPy's own float16 rounding bit for bit. Fails, naming the package, without numpy (scripts/bootstrap installs python3-numpy).
 set -eu
 dojosim=$1; work=$2
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
-if ! "$py" -c 'import numpy' 2>/dev/null; then echo "numpy not available: skipping"; exit 77; fi
+if ! "$py" -c 'import numpy' 2>/dev/null; then echo "numpy not available: install Debian package 'python3-numpy' (scripts/bootstrap)"; exit 1; fi
 mkdir -p "$work"
 "$py" - "$work" <<'PY'
 import sys, numpy as np

@@ -108,8 +108,11 @@ def test_show_and_list_match_cli():
 def test_validate_matches_cli():
     path = os.path.join(SOURCE, "tests", "data", "validate_small.csv")
     got = dojosim.validate(path)
-    assert got == cli_json("validate", path)
+    p = cli("validate", path, "--format", "json", check=False)
+    assert p.returncode == 3, p.stderr  # a case that cannot be evaluated: exit 3 (DESIGN.md 4.4)
+    assert got == json.loads(p.stdout)
     assert got["failed"] == 1
+    assert got["evaluated"] == 3 and isinstance(got["max_abs_error_pct"], float)
     assert [c["id"] for c in got["cases"]] == ["SC21-T1-01", "SC21-T1-02", "SC21-T1-03", "BAD-TP"]
     assert "error" in got["cases"][3]
 

@@ -43,7 +43,16 @@ TEST(Engine, OneF1BBubbleFraction) {
     const auto r = eval(sys, m, make(fmt::format("tp=8,pp=8,dp=1,vp={},mbs=1,gbs=64,sp=true,zero=0,recompute=selective", vp)));
     const double mb = 64;
     const double busy = r.breakdown.compute + r.breakdown.tp_comm + r.breakdown.pp_comm;
-    EXPECT_NEAR(r.breakdown.bubble / busy, 7.0 / (vp * mb), 0.02) << vp;
+    // The law holds exactly for uniform stages whose time is all compute and TP traffic.
+    // Two departures, both from the model: `busy` also holds the pipeline's p2p sends
+    // (pp_comm, 0.5-2.5% of busy here), which the bubble prices only partly; and the last
+    // stage carries the LM head (2hV = 1.26 GFLOP per token, about 1/3 of a layer's 24h^2 +
+    // 4hs = 3.7 GFLOP) on a chunk of 96/(8 vp) layers. The ratio may differ from the law by
+    // those shares (plus 0.5% for rounding of the per-stage times), not by the former +-74%.
+    const double law = 7.0 / (vp * mb);
+    const double p2p_share = r.breakdown.pp_comm / busy;
+    const double head_share = (1.0 / 3.0) / (96.0 / (8.0 * vp));
+    EXPECT_NEAR(r.breakdown.bubble / busy, law, law * (p2p_share + head_share + 0.005)) << vp;
   }
 }
 

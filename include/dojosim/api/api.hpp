@@ -126,6 +126,7 @@ struct CompareEntry {
   double steps = 0;
   explore::Equivalence solved;  // reference devices matching this system's throughput
   double equiv_linear = 0, equiv_cost = 0, equiv_peak = 0;
+  std::string solved_why;  // when no size matched and none could run: why (the last size's error)
 };
 struct CompareOutput {
   std::string model_name;
@@ -154,6 +155,8 @@ class ReferenceSizer final {
   [[nodiscard]] long long per_instance() const { return per_instance_; }
   // False when the reference has no preset parameter that sets its outermost level.
   [[nodiscard]] bool resizable() const { return !size_param_.empty(); }
+  // Why the last size that could not run did not (empty when every size ran).
+  [[nodiscard]] const std::string& why() const { return why_; }
 
  private:
   double throughput(long long instances);
@@ -167,6 +170,7 @@ class ReferenceSizer final {
   std::vector<std::string> params_;  // the spec's other preset parameters
   long long per_instance_ = 1;
   std::map<long long, double> memo_;
+  std::string why_;
 };
 
 // ---- validate --------------------------------------------------------------------------

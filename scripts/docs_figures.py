@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Figures quoted in the docs, regenerated from the binary (issue 16, point 5).
+
+Each generated block sits between `<!-- figures:NAME -->` and `<!-- /figures:NAME -->` in a
+markdown file and is rebuilt here from dojosim's JSON output:
+
+  scripts/docs_figures.py DOJOSIM --write   # regenerate the blocks (make docs)
+  scripts/docs_figures.py DOJOSIM --check   # exit 1 and a diff when a quoted figure is stale (e2e.docs_figures)
+
+Covered: docs/vision.md (the default-plan table and the ExaPOD-vs-A100 paragraph) and
+docs/search.md (the sizes of the benchmarked search spaces). Timings depend on the machine
+and are labelled as measured, not generated."""
+import difflib, json, math, os, re, subprocess, sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(dojosim, *args):
+    p = subprocess.run([dojosim, *args, "--format", "json"], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"dojosim {' '.join(args)} exited {p.returncode}: {p.stderr}")
+    return json.loads(p.stdout)
+
+
+def sig(x, n):
+    """x to n significant digits, thousands separated ("23,630", "5.24")."""
+    if x == 0: return "0"
+    digits = n - 1 - int(math.floor(math.log10(abs(x))))
+    v = round(x, digits)
+    return f"{v:,.{max(digits, 0)}f}"
+
+
+def rate(x):
+    return f"{sig(x / 1e6, 3)} M" if x >= 1e6 else sig(x, 4 if x >= 1000 else 3)
+
+
+def seconds(t):
+    return f"{sig(t * 1e3, 3)} ms" if t < 1 else f"{sig(t, 3)} s"
+
+
+def plan(s, j):
+    parts = [f"dp={s['dp']}"]
+    if s["spatial"] > 1: parts.append(f"spatial={s['spatial']}")
+    parts += [f"mbs={s['mbs']}", f"gbs={s['gbs']}", f"zero={s['zero']}"]
+    if s["recompute"] == "selective": parts.append("selective")
+    elif s["recompute"] == "full": parts.append("full recompute")
+    where = j["memory"].get("placement", {}).get("activations")
+    text = ", ".join(parts)
+    if where == "dip_hbm": text += "; activations streamed from DIPs"
+    elif where == "host_dram": text += "; activations in host DRAM"
+    return text
+
+
+def vision_table(dojosim):
+    rows = ["| model | system | devices | plan chosen | step time | samples/s | per device | MFU |",
+            "|---|---|---|---|---|---|---|---|"]
+    for model, unit in (("resnet50", "images"), ("tesla-video", "clips")):
+        for system in ("dgx-a100", "dgx-h100", "dojo-tile", "dojo-exapod"):
+            j = run(dojosim, "run", "--system", system, "--model", model)
+            rows.append(f"| {model} | {system} | {j['devices']} | {plan(j['strategy'], j)} | {seconds(j['step_time_s'])} | "
+                        f"{rate(j['samples_per_s'])} {unit}/s | {rate(j['samples_per_s'] / j['devices'])} | {100 * j['mfu']:.1f}% |")
+    return "\n".join(rows)
+
+
+def peak(dojosim, system):
+    v = run(dojosim, "show", "system", system)["device"]["peak"]["bf16"]
+    number, unit = (v["value"] if isinstance(v, dict) else v).split()
+    return float(number) * {"TFLOP/s": 1e12, "PFLOP/s": 1e15}[unit]
+
+
+def vision_exapod(dojosim):
+    exa = run(dojosim, "run", "--system", "dojo-exapod", "--model", "tesla-video")
+    node = run(dojosim, "run", "--system", "dgx-a100", "--model", "tesla-video")
+    big = run(dojosim, "run", "--system", "dgx-a100:nodes=512", "--model", "tesla-video")
+    per_node = node["samples_per_s"] / node["devices"]
+    per_big = big["samples_per_s"] / big["devices"]
+    lo, hi = sorted((exa["samples_per_s"] / per_node, exa["samples_per_s"] / per_big))
+    by_peak = exa["devices"] * peak(dojosim, "dojo-exapod") / peak(dojosim, "dgx-a100")
+    return (f"How many A100s is an ExaPOD worth on the video network? {rate(exa['samples_per_s'])} clips/s against "
+            f"{rate(per_node)} clips/s\nper A100 in a DGX node ({rate(per_big)} per A100 at 4,096 GPUs, `dgx-a100:nodes=512`): "
+            f"about {sig(lo, 2)}–{sig(hi, 2)}\nA100s, where equal BF16 peak would be {sig(by_peak, 3)} — the ExaPOD does about "
+            f"{hi / by_peak:.2g}× {'more' if hi > by_peak else 'less'} per peak FLOP\non this network.")
+
+
+def search_spaces(dojosim):
+    rows = ["| space | plans enumerated | evaluated after pruning | feasible |", "|---|---|---|---|"]
+    for label, args in (
+            ("Megatron-Turing NLG 530B on 5,128 A100 (`dgx-a100:nodes=641`), gbs ≤ 2520",
+             ["--system", "dgx-a100:nodes=641", "--model", "turing-nlg-530b", "--parallel", "gbs=2520"]),
+            ("Llama 3.1 405B on 16,384 H100 (`dgx-h100:nodes=2048`), seq 8192, gbs 2048",
+             ["--system", "dgx-h100:nodes=2048", "--model", "llama3.1-405b", "--seq", "8192", "--parallel", "gbs=2048"])):
+        c = run(dojosim, "search", *args, "--top", "1")["counts"]
+        rows.append(f"| {label} | {c['enumerated']:,} | {c['evaluated']:,} | {c['feasible']:,} |")
+    return "\n".join(rows)
+
+
+BLOCKS = {"docs/vision.md": {"vision-table": vision_table, "vision-exapod": vision_exapod},
+          "docs/search.md": {"search-spaces": search_spaces}}
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[2] not in ("--write", "--check"):
+        raise SystemExit(__doc__)
+    dojosim, mode = sys.argv[1], sys.argv[2]
+    stale = False
+    for rel, blocks in BLOCKS.items():
+        path = os.path.join(ROOT, rel)
+        text = open(path, encoding="utf-8").read()
+        new = text
+        for name, gen in blocks.items():
+            pat = re.compile(rf"(<!-- figures:{name} -->\n)(.*?)(\n<!-- /figures:{name} -->)", re.S)
+            if not pat.search(new):
+                raise SystemExit(f"{rel}: no <!-- figures:{name} --> block")
+            body = gen(dojosim)
+            new = pat.sub(lambda m: m.group(1) + body + m.group(3), new)
+        if new != text:
+            if mode == "--write":
+                open(path, "w", encoding="utf-8").write(new)
+                print(f"{rel}: figures regenerated")
+            else:
+                stale = True
+                sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), new.splitlines(True), rel, rel + " (binary)"))
+    if stale:
+        print("figures quoted in the docs no longer match the binary: run `make docs` and review the diff")
+    sys.exit(1 if stale else 0)
+
+
+main()
