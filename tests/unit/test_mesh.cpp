@@ -13,21 +13,7 @@
 #include "dojosim/collective/collective.hpp"
 #include "dojosim/collective/mesh2d.hpp"
 
-// Counts heap allocations, to check that the search hot path never allocates.
-namespace {
-std::atomic<long> g_allocations{0};
-}
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-// GCC cannot see that these pair with the replacement operator new above.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
+#include "alloc_counter.hpp"
 
 using namespace dojosim;
 using collective::Algo;
@@ -332,7 +318,7 @@ TEST(Mesh, GpuLevelsAreNotMeshes) {
 
 TEST(Mesh, PlacementAndCostsDoNotAllocate) {
   const auto sys = hardware::load_system("dojo-exapod");
-  const long before = g_allocations.load();
+  const long before = test_support::allocations();
   double sink = 0;
   for (int rep = 0; rep < 100; ++rep)
     for (long long stride : {1LL, 4LL, 25LL, 150LL, 300LL})
@@ -344,9 +330,9 @@ TEST(Mesh, PlacementAndCostsDoNotAllocate) {
         sink += mesh::injection_bound(g.hop[0].mesh, g.hop[0].members, Op::all_reduce, 1e6) +
                 mesh::bisection_bound(g.hop[0].mesh, g.hop[0].members, Op::all_to_all, 1e6);
       }
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(test_support::allocations() - before, 0);
   EXPECT_GT(sink, 0.0);
   // The counter does count: the link-load accounting (for pictures) allocates.
   mesh::LinkLoads l(5, 5);
-  EXPECT_GT(g_allocations.load() - before, 0);
+  EXPECT_GT(test_support::allocations() - before, 0);
 }

@@ -9,19 +9,7 @@
 #include "dojosim/engine/plan.hpp"
 #include "dojosim/workload/workload.hpp"
 
-namespace {
-std::atomic<long> g_allocations{0};
-}
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
+#include "alloc_counter.hpp"
 
 using namespace dojosim;
 
@@ -140,11 +128,11 @@ TEST(Plan, EvaluateIsPlanThenPriceAndAllocationFree) {
   const auto b = engine::price(ctx, engine::make_plan(ctx, s));
   EXPECT_EQ(a.step_time, b.step_time);
   EXPECT_EQ(a.memory.per_device(), b.memory.per_device());
-  const long before = g_allocations.load();
+  const long before = test_support::allocations();
   for (int i = 0; i < 100; ++i) {
     const auto p = engine::make_plan(ctx, s);
     const auto r = engine::price(ctx, p);
     ASSERT_GT(r.step_time, 0);
   }
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(test_support::allocations() - before, 0);
 }
