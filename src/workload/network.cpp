@@ -38,7 +38,14 @@ double Network::saved_elems() const {
 namespace {
 
 std::vector<long long> int_list(const core::Reader& r, const std::string& key, std::vector<long long> dflt, std::size_t size = 0) {
-  if (!r.has(key)) return dflt;
+  if (!r.has(key)) {
+    // A default whose length does not match its companion list (depths given, widths left
+    // to the default) would index past its end.
+    if (size > 0 && dflt.size() != size)
+      r.fail(key, fmt::format("'{}' is missing and its default has {} entries, not the {} needed", key, dflt.size(), size),
+             fmt::format("a list of {} whole numbers >= 1", size));
+    return dflt;
+  }
   r.ignore(key);
   const YAML::Node& n = r.node()[key];
   const std::string expected = size > 0 ? fmt::format("a list of {} whole numbers >= 1", size) : "a list of whole numbers >= 1";
