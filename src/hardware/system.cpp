@@ -1,4 +1,5 @@
 #include "dojosim/hardware/system.hpp"
+#include "dojosim/hardware/topology.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -249,6 +250,9 @@ Level read_level(const Reader& r, const std::string& name) {
   l.latency = r.quantity("latency", Dim::seconds, std::nullopt, Bounds{0.0, 1.0, true});
   l.oversubscription = r.number("oversubscription", 1.0, Bounds{1.0, 64.0});
   l.tiers = static_cast<int>(r.integer("tiers", 1, 1, 3));
+  // Assumption: 64-port leaf switches (InfiniBand NDR QM9700 class), half the ports down.
+  l.leaf_size = static_cast<int>(r.integer("leaf_size", 32, 1, 100000));
+  l.rail_optimised = r.boolean("rail_optimised", true);
   l.bus_efficiency = r.number("bus_efficiency", 0.9, Bounds{0.01, 1.0});
   l.half_efficiency_bytes = r.quantity("half_efficiency_bytes", Dim::bytes, 0.0, Bounds{0.0, 1e12, true});
   l.overhead_power = r.quantity("overhead_power", Dim::watts, 0.0, Bounds{0.0, 1e9, true});
@@ -418,6 +422,8 @@ YAML::Node system_to_yaml(const System& s) {
     if (l.topology == Topology::fat_tree) {
       n["tiers"] = l.tiers;
       n["oversubscription"] = l.oversubscription;
+      n["leaf_size"] = l.leaf_size;
+      n["rail_optimised"] = l.rail_optimised;
     }
     n["bus_efficiency"] = fig(l.bus_efficiency, Dim::count, s, p + "bus_efficiency");
     n["half_efficiency_bytes"] = fig(l.half_efficiency_bytes, Dim::bytes, s, p + "half_efficiency_bytes");
@@ -458,6 +464,13 @@ YAML::Node system_to_yaml(const System& s) {
   root["totals"] = t;
   if (!s.assumptions.empty())
     for (const auto& a : s.assumptions) root["assumptions"].push_back(a);
+  // The topology graph the event engine routes on (hardware/topology.hpp).
+  {
+    const Graph g(s);
+    YAML::Node lines;
+    for (const auto& line : g.summary()) lines.push_back(line);
+    root["graph"] = lines;
+  }
   return root;
 }
 
@@ -478,7 +491,9 @@ void register_hardware(core::Registry& r) {
   r.add({"topology", "switched", "Non-blocking switch (NVSwitch, one NVLink domain): every child reaches every other in one hop.", common});
   r.add({"topology", "fat_tree", "Two- or three-tier fat tree (InfiniBand, Ethernet) with optional oversubscription at the top tier.",
          with({{"tiers", "int", "", "1", "switch tiers (2 = leaf/spine, 3 = leaf/spine/core)"},
-               {"oversubscription", "float", "", "1", "bandwidth divisor for traffic crossing the top tier"}})});
+               {"oversubscription", "float", "", "1", "bandwidth divisor for traffic crossing the top tier"},
+               {"leaf_size", "int", "", "32", "children per leaf switch on each rail (rail-optimised) or devices per leaf; assumption: 64-port switches, half down"},
+               {"rail_optimised", "bool", "", "true", "device r of every child on rail r's leaf switches (topology graph)"}})});
   r.add({"topology", "ring", "Bidirectional ring of children.", common});
   r.add({"topology", "mesh2d", "Open 2D mesh (no wrap-around links): dimension-ordered routing, edge effects (Dojo tile, tray, cabinet).",
          with({{"dims", "list", "", "[size, 1]", "rows and columns; product equals size"}})});

@@ -77,6 +77,10 @@ struct Level {
   double latency = 0;             // s per message (switched) or per hop (mesh, torus, ring)
   double oversubscription = 1.0;  // fat tree: bandwidth divisor for traffic through the top tier
   int tiers = 1;                  // fat tree tiers (switch hops = 2*tiers - 1)
+  // Fat tree: children (rail-optimised) or devices per leaf switch, and whether device r of
+  // each child goes to rail r's leaf (topology graph only; hardware/topology.hpp).
+  int leaf_size = 32;
+  bool rail_optimised = true;
   double bus_efficiency = 0.9;    // achieved fraction of bandwidth for large messages
   double half_efficiency_bytes = 0;  // message size at which efficiency is half its maximum
   double overhead_power = 0;      // W per instance of this level beyond its devices (switches, hosts, VRMs)

@@ -1,0 +1,351 @@
+// Flows on the topology graph (contract in collective/flows.hpp; docs/model.md#flows).
+#include "dojosim/collective/flows.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace dojosim::collective::flow {
+
+using hardware::Graph;
+using hardware::Topology;
+
+// --- max-min fair rates -------------------------------------------------------------------
+
+Solver::Solver(const Graph& g)
+    : g_(&g), cap_(g.links().size(), 0.0), cnt_(g.links().size(), 0.0), mark_(g.links().size(), 0) {}
+
+void Solver::solve(const std::vector<const Phase*>& active, std::vector<double>& rate) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  rate.assign(active.size(), kInf);
+  touched_.clear();
+  open_.clear();
+  for (std::size_t p = 0; p < active.size(); ++p) {
+    for (const auto& c : active[p]->classes) {
+      if (c.load.empty()) continue;
+      open_.push_back({&c, p});
+      for (const auto& [l, n] : c.load) {
+        const auto lu = static_cast<std::size_t>(l);
+        if (mark_[lu] == 0) {
+          mark_[lu] = 1;
+          cap_[lu] = g_->link(l).bandwidth;
+          cnt_[lu] = 0;
+          touched_.push_back(l);
+        }
+        cnt_[lu] += n;
+      }
+    }
+  }
+  // Progressive filling: raise every open class's rate together until a link fills; the
+  // classes crossing it are frozen at that rate; repeat with what is left.
+  while (!open_.empty()) {
+    double s = kInf;
+    for (int l : touched_) {
+      const auto lu = static_cast<std::size_t>(l);
+      if (cnt_[lu] > 1e-9) s = std::min(s, std::max(0.0, cap_[lu]) / cnt_[lu]);
+    }
+    if (!(s < kInf)) break;
+    const double tol = s * (1.0 + 1e-9) + 1e-30;
+    next_.clear();
+    // Classes on a full link freeze at s and give back nothing more; subtracting each as it
+    // freezes leaves every other link's share unchanged or higher, so the test stays exact.
+    for (const auto& r : open_) {
+      bool full = false;
+      for (const auto& [l, n] : r.c->load) {
+        const auto lu = static_cast<std::size_t>(l);
+        if (cnt_[lu] > 1e-9 && std::max(0.0, cap_[lu]) / cnt_[lu] <= tol) {
+          full = true;
+          break;
+        }
+      }
+      if (!full) {
+        next_.push_back(r);
+        continue;
+      }
+      rate[r.phase] = std::min(rate[r.phase], s);
+      for (const auto& [l, n] : r.c->load) {
+        const auto lu = static_cast<std::size_t>(l);
+        cap_[lu] -= s * n;
+        cnt_[lu] -= n;
+      }
+    }
+    if (next_.size() == open_.size()) break;  // numerical safety: nothing froze
+    open_.swap(next_);
+  }
+  for (int l : touched_) mark_[static_cast<std::size_t>(l)] = 0;
+}
+
+// --- decomposition --------------------------------------------------------------------------
+
+namespace {
+
+// Accumulates the routes of one class's flows and compresses them into (link, count).
+struct ClassBuilder {
+  std::vector<int> links;
+  double latency = 0;
+  void add(const Graph& g, long long src, long long dst, bool zplane) {
+    if (src == dst) return;
+    const std::size_t before = links.size();
+    const double lat = zplane ? g.route_zplane(src, dst, links) : g.route(src, dst, links);
+    if (links.size() > before) latency = std::max(latency, lat);
+  }
+  FlowClass finish() {
+    std::sort(links.begin(), links.end());
+    FlowClass c;
+    c.latency = latency;
+    for (std::size_t i = 0; i < links.size();) {
+      std::size_t j = i;
+      while (j < links.size() && links[j] == links[i]) ++j;
+      c.load.emplace_back(links[i], static_cast<float>(j - i));
+      i = j;
+    }
+    links.clear();
+    return c;
+  }
+};
+
+// The device of member `i` of the instance at `base`.
+long long member(const Instances& in, long long base, long long i) { return base + i * in.stride; }
+
+// Members of hop h in each ring: for every instance and every combination of the other
+// hops' positions, the members differing only in hop h's position (ordered by position).
+// Calls f(ring) with the ring's devices.
+template <class F>
+void for_each_ring(const Group& g, const Instances& in, int h, F&& f) {
+  long long inner = 1;
+  for (int j = 0; j < h; ++j) inner *= g.hop[static_cast<std::size_t>(j)].k;
+  const int k = g.hop[static_cast<std::size_t>(h)].k;
+  std::vector<long long> ring;
+  ring.reserve(static_cast<std::size_t>(k));
+  const long long span = inner * k;
+  for (long long base : in.bases)
+    for (long long lo = 0; lo < inner; ++lo)
+      for (long long hi = 0; hi * span < in.size; ++hi) {
+        ring.clear();
+        for (int p = 0; p < k; ++p) {
+          const long long i = hi * span + p * inner + lo;
+          if (i < in.size) ring.push_back(member(in, base, i));
+        }
+        if (ring.size() > 1) f(ring);
+      }
+}
+
+bool bidirectional(const Hop& h, Path path) {
+  return path != Path::zplane && h.topology != Topology::switched && h.topology != Topology::fat_tree;
+}
+
+// Ring classes: for each position j, the flows j -> j+shift (mod ring size) of every ring.
+Phase ring_phase(const Graph& graph, const Group& g, const Instances& in, int h, int shift, bool zplane) {
+  const int k = g.hop[static_cast<std::size_t>(h)].k;
+  std::vector<ClassBuilder> cls(static_cast<std::size_t>(k));
+  for_each_ring(g, in, h, [&](const std::vector<long long>& ring) {
+    const auto n = static_cast<long long>(ring.size());
+    for (long long j = 0; j < n; ++j)
+      cls[static_cast<std::size_t>(j)].add(graph, ring[static_cast<std::size_t>(j)],
+                                           ring[static_cast<std::size_t>(((j + shift) % n + n) % n)], zplane);
+  });
+  Phase p;
+  for (auto& c : cls) {
+    FlowClass f = c.finish();
+    if (!f.load.empty()) p.classes.push_back(std::move(f));
+  }
+  return p;
+}
+
+// Halving-doubling exchange of round r: member j with member j xor 2^r.
+Phase exchange_phase(const Graph& graph, const Group& g, const Instances& in, int h, int r, bool zplane) {
+  const int k = g.hop[static_cast<std::size_t>(h)].k;
+  std::vector<ClassBuilder> cls(static_cast<std::size_t>(k));
+  for_each_ring(g, in, h, [&](const std::vector<long long>& ring) {
+    const auto n = static_cast<int>(ring.size());
+    for (int j = 0; j < n; ++j) {
+      const int partner = j ^ (1 << r);
+      if (partner < n) cls[static_cast<std::size_t>(j)].add(graph, ring[static_cast<std::size_t>(j)], ring[static_cast<std::size_t>(partner)], zplane);
+    }
+  });
+  Phase p;
+  for (auto& c : cls) {
+    FlowClass f = c.finish();
+    if (!f.load.empty()) p.classes.push_back(std::move(f));
+  }
+  return p;
+}
+
+double max_latency(const Phase& p, double floor) {
+  double l = 0;
+  for (const auto& c : p.classes) l = std::max(l, c.latency);
+  return l > 0 ? l : floor;
+}
+
+// One hop of a reduce-scatter, all-gather or all-reduce on `bytes` per member.
+void reduce_hop(const Graph& graph, const Group& g, const Instances& in, int h, const HopChoice& ch, Op op, double bytes,
+                std::vector<Phase>& out) {
+  const Hop& hop = g.hop[static_cast<std::size_t>(h)];
+  const double k = hop.k;
+  const bool zp = ch.path == Path::zplane;
+  const double a = zp ? hop.z_latency : hop.latency;
+  const double per_op = op == Op::all_reduce ? 2.0 : 1.0;
+  if (ch.algo == Algo::halving_doubling) {
+    const int rounds = static_cast<int>(std::lround(std::log2(k)));
+    std::vector<Phase> rs;
+    for (int r = 0; r < rounds; ++r) {
+      Phase p = exchange_phase(graph, g, in, h, r, zp);
+      p.bytes = bytes / std::pow(2.0, r + 1);
+      p.latency = max_latency(p, a);
+      p.efficiency = efficiency(hop, bytes / 2);
+      p.what = "halving-doubling";
+      rs.push_back(std::move(p));
+    }
+    if (op != Op::all_gather)
+      for (const auto& p : rs) out.push_back(p);
+    if (op != Op::reduce_scatter)
+      for (auto it = rs.rbegin(); it != rs.rend(); ++it) out.push_back(*it);
+    return;
+  }
+  const bool two = bidirectional(hop, ch.path);
+  const double dirs = two ? 2.0 : 1.0;
+  for (int d = 0; d < (two ? 2 : 1); ++d) {
+    Phase p = ring_phase(graph, g, in, h, d == 0 ? 1 : -1, zp);
+    if (ch.algo == Algo::tree) {
+      // NCCL's double binary tree: each member streams the whole buffer up (reduce) and
+      // down (broadcast) to a tree neighbour; carried here on the ring neighbours, with
+      // the tree's log-depth latency.
+      p.bytes = bytes / dirs;
+      p.rounds = 2;
+      p.latency = std::ceil(std::log2(k)) * std::max(a, max_latency(p, a));
+      p.efficiency = efficiency(hop, bytes);
+      p.what = "tree";
+    } else {
+      p.bytes = bytes / k / dirs;
+      p.rounds = per_op * (k - 1);
+      p.latency = max_latency(p, a);
+      p.efficiency = efficiency(hop, bytes / k);
+      p.what = ch.algo == Algo::snake_ring || ch.algo == Algo::dimwise ? "mesh ring" : "ring";
+    }
+    out.push_back(std::move(p));
+  }
+  // Two counter-rotating rings run at once: merge them into one phase.
+  if (two && out.size() >= 2) {
+    Phase b = std::move(out.back());
+    out.pop_back();
+    Phase& f = out.back();
+    for (auto& c : b.classes) f.classes.push_back(std::move(c));
+    f.latency = std::max(f.latency, b.latency);
+  }
+}
+
+}  // namespace
+
+std::vector<Phase> decompose(const Graph& graph, const Group& g, Op op, double bytes, const Instances& in) {
+  std::vector<Phase> out;
+  if (g.trivial() || bytes <= 0 || op == Op::none || in.bases.empty()) return out;
+  const Cost cost = collective(op, g, bytes);
+  if (op == Op::send_recv) {
+    // A ring shift (context parallel): every member sends to the next.
+    for (int h = 0; h < g.hops; ++h) {
+      const Hop& hop = g.hop[static_cast<std::size_t>(h)];
+      const bool zp = cost.hop[static_cast<std::size_t>(h)].path == Path::zplane;
+      Phase p = ring_phase(graph, g, in, h, 1, zp);
+      p.bytes = bytes;
+      p.latency = max_latency(p, zp ? hop.z_latency : hop.latency);
+      p.efficiency = efficiency(hop, bytes);
+      p.what = "send-recv";
+      if (!p.empty()) out.push_back(std::move(p));
+    }
+    // Neighbours at different hops exchange at once: one phase.
+    for (std::size_t i = 1; i < out.size(); ++i) {
+      for (auto& c : out[i].classes) out[0].classes.push_back(std::move(c));
+      out[0].latency = std::max(out[0].latency, out[i].latency);
+    }
+    out.resize(std::min<std::size_t>(out.size(), 1));
+    return out;
+  }
+  if (op == Op::all_to_all) {
+    for (int h = 0; h < g.hops; ++h) {
+      const Hop& hop = g.hop[static_cast<std::size_t>(h)];
+      const int k = hop.k;
+      const bool zp = cost.hop[static_cast<std::size_t>(h)].path == Path::zplane;
+      Phase p;
+      for (int o = 1; o < k; ++o) {
+        Phase s = ring_phase(graph, g, in, h, o, zp);
+        for (auto& c : s.classes) p.classes.push_back(std::move(c));
+      }
+      p.bytes = hop_bytes(g, Op::all_to_all, bytes, h) / k;
+      p.latency = (k - 1) * max_latency(p, zp ? hop.z_latency : hop.latency);
+      p.efficiency = efficiency(hop, bytes / g.size);
+      p.what = "all-to-all";
+      if (!p.empty()) out.push_back(std::move(p));
+    }
+    return out;
+  }
+  // Reduce-scatter inside out; all-gather outside in; all-reduce: both.
+  std::vector<Phase> rs, ag;
+  double shard = bytes;
+  for (int h = 0; h < g.hops; ++h) {
+    const HopChoice& ch = cost.hop[static_cast<std::size_t>(h)];
+    if (op == Op::all_reduce) {
+      // The closed form prices a hierarchical all-reduce hop by hop on the shard.
+      reduce_hop(graph, g, in, h, ch, Op::all_reduce, shard, rs);
+    } else {
+      reduce_hop(graph, g, in, h, ch, op, shard, op == Op::all_gather ? ag : rs);
+    }
+    shard /= g.hop[static_cast<std::size_t>(h)].k;
+  }
+  for (auto& p : rs)
+    if (!p.empty()) out.push_back(std::move(p));
+  for (auto it = ag.rbegin(); it != ag.rend(); ++it)
+    if (!it->empty()) out.push_back(std::move(*it));
+  return out;
+}
+
+Phase point_to_point(const Graph& graph, const Group& g, double bytes, const Instances& in, int from, int to) {
+  Phase p;
+  if (bytes <= 0 || from == to) return p;
+  const Cost cost = send_recv(g, bytes);
+  bool zp = false;
+  double a = 0, eff = 1;
+  for (int h = 0; h < g.hops; ++h) {
+    zp = zp || cost.hop[static_cast<std::size_t>(h)].path == Path::zplane;
+    a = std::max(a, g.hop[static_cast<std::size_t>(h)].latency);
+    eff = std::min(eff, efficiency(g.hop[static_cast<std::size_t>(h)], bytes));
+  }
+  ClassBuilder c;
+  for (long long base : in.bases) c.add(graph, member(in, base, from), member(in, base, to), zp);
+  FlowClass f = c.finish();
+  if (!f.load.empty()) p.classes.push_back(std::move(f));
+  p.bytes = bytes;
+  p.latency = max_latency(p, a);
+  p.efficiency = eff;
+  p.what = "send-recv";
+  return p;
+}
+
+Phase dip_stream(const Graph& graph, double bytes, const std::vector<long long>& devices, double latency) {
+  Phase p;
+  if (bytes <= 0 || graph.dips() == 0) return p;
+  ClassBuilder c;
+  for (long long d : devices) {
+    const double lat = graph.route_from_dip(graph.nearest_dip(d), d, c.links);
+    c.latency = std::max(c.latency, lat);
+  }
+  FlowClass f = c.finish();
+  if (!f.load.empty()) p.classes.push_back(std::move(f));
+  p.bytes = bytes;
+  p.latency = std::max(latency, p.classes.empty() ? 0.0 : p.classes[0].latency);
+  p.what = "DIP stream";
+  return p;
+}
+
+double uncontended_time(const Graph& graph, const std::vector<Phase>& phases) {
+  Solver s(graph);
+  std::vector<double> rate;
+  double t = 0;
+  for (const auto& p : phases) {
+    if (p.empty()) continue;
+    s.solve({&p}, rate);
+    t += p.fixed() + (std::isfinite(rate[0]) && rate[0] > 0 ? p.work() / rate[0] : 0.0);
+  }
+  return t;
+}
+
+}  // namespace dojosim::collective::flow
