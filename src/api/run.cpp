@@ -89,10 +89,15 @@ RunOutput run(const RunArgs& a) {
       const auto& st = out.result.strategy;
       const long long micro = st.dp * st.mbs > 0 ? st.gbs / (st.dp * st.mbs) : 0;
       const bool keep = a.timeline && !(a.timeline_optional && 2 * st.pp * st.vp * micro > kReportMaxPasses);
-      if (keep || a.engine == "event") {
-        const auto ev = engine::simulate_pipeline(ctx, out.result, keep ? &out.timeline : nullptr);
-        out.has_timeline = keep;
-        if (a.engine == "event") out.result = ev;
+      if (a.engine == "event") {
+        // The whole step on the topology graph: compute, every collective and stream, contention.
+        const hardware::Graph graph(sys);
+        const engine::Plan plan = engine::make_plan(ctx, out.result.strategy);
+        out.result = engine::simulate_step(ctx, plan, out.result, graph, a.timeline ? &out.timeline : nullptr);
+        out.has_timeline = a.timeline;
+      } else if (keep) {
+        engine::simulate_pipeline(ctx, out.result, &out.timeline);
+        out.has_timeline = true;
       }
     }
   }

@@ -378,6 +378,33 @@ Result price(const Context& ctx, const Plan& plan) {
     P.head_bwd = head_b + 0.5 * head_comm;
     P.p2p = p2p;
     P.tail = r.breakdown.dp_comm + r.breakdown.optimizer + r.breakdown.memory_stream;
+    P.compute_fwd = L.fwd;
+    P.compute_bwd = L.bwd + L.recompute;
+    P.attn_fwd = L.attn_core_fwd;
+    P.attn_bwd = L.attn_core_fwd * (sw.flash_attention ? kFlashBackwardRatio : 2.0);
+    P.head_compute_fwd = head_f;
+    P.head_compute_bwd = head_b;
+    P.head_comm = head_comm;
+    P.tp_calls_fwd = s.tp > 1 ? 2.0 : 0.0;
+    P.tp_calls_bwd = s.tp > 1 ? 2.0 * (1.0 + phi) : 0.0;
+    P.tp_exposed = 1.0 - sw.tp_overlap;
+    P.pp_exposed = 1.0 - sw.pp_overlap;
+    P.cp_overlap = sw.cp_overlap;
+    P.dp_overlap = s.overlap_dp && sw.dp_overlap;
+    P.zero3_prefetch = s.overlap_zero3 && sw.zero3_prefetch > 0;
+    P.p2p_gather = s.pp > 1 && s.tp > 1 && !s.sp ? collective::all_gather(g_tp, tok * h * 2.0).time : 0.0;
+    if (s.zero == 3) {
+      const double unit = stage_params / std::max(1.0, lay_n);
+      P.zero3_unit_bytes = unit * 2.0;
+      P.zero3_grad_bytes = unit * grad_bytes(3);
+    }
+    P.optimizer = r.breakdown.optimizer;
+    if (plan.placement.streams() || plan.stream_time > 0) {
+      const double passes = (2.0 + phi) * mb * std::max(1.0, lay_n);
+      P.stream_bytes_per_layer = plan.placement.stream_bytes / passes;
+      const double dip_time = plan.placement.stream_bandwidth > 0 ? plan.placement.stream_bytes / plan.placement.stream_bandwidth : 0.0;
+      P.host_time_per_layer = std::max(0.0, plan.stream_time - dip_time) / passes;
+    }
   }
   r.tokens_per_step = static_cast<double>(s.gbs) * seq;
   r.model_flops_per_step = m.training_flops_per_token(ctx.seq) * r.tokens_per_step;

@@ -9,16 +9,11 @@
 #include <stdexcept>
 
 #include "dojosim/core/errors.hpp"
+#include "schedule.hpp"
 
 namespace dojosim::engine {
 
-namespace {
-
-struct Pass {
-  bool forward;
-  int chunk;
-  long long mb;
-};
+namespace detail {
 
 // Megatron-LM's order of passes on `stage` (schedules.py: forward_backward_pipelining_*).
 std::vector<Pass> stage_order(int stage, int pp, int vp, long long m) {
@@ -61,7 +56,11 @@ std::vector<int> layers_per_virtual_stage(long long layers, int pp, int vp) {
   return out;
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::Pass;
+using detail::layers_per_virtual_stage;
+using detail::stage_order;
 
 Result simulate_pipeline(const Context& ctx, const Result& a, Timeline* timeline) {
   Result r = a;
@@ -155,11 +154,19 @@ std::string trace_json(const Timeline& t, const std::string& title) {
   int stages = 0;
   for (const auto& e : t.events) stages = std::max(stages, e.stage + 1);
   ev.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", 0}, {"args", {{"name", title}}}});
-  for (int st = 0; st < stages; ++st)
-    ev.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 0}, {"tid", st}, {"args", {{"name", fmt::format("stage {}", st)}}}});
+  stages = std::max(stages, static_cast<int>(t.tracks.size()));
+  for (int st = 0; st < stages; ++st) {
+    const std::string name = static_cast<std::size_t>(st) < t.tracks.size() ? t.tracks[static_cast<std::size_t>(st)] : fmt::format("stage {}", st);
+    ev.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 0}, {"tid", st}, {"args", {{"name", name}}}});
+  }
   for (const auto& e : t.events)
     ev.push_back({{"name", e.name}, {"cat", e.category}, {"ph", "X"}, {"pid", 0}, {"tid", e.stage},
                   {"ts", std::round(e.start * 1e9) / 1e3}, {"dur", std::round(e.duration * 1e9) / 1e3}});
+  // Counter tracks (link utilisation, 0..1), one sample per change.
+  for (const auto& c : t.counters)
+    for (const auto& [time, value] : c.samples)
+      ev.push_back({{"name", c.name}, {"ph", "C"}, {"pid", 0}, {"ts", std::round(time * 1e9) / 1e3},
+                    {"args", {{"utilisation", std::round(value * 1e6) / 1e6}}}});
   j["displayTimeUnit"] = "ms";
   j["otherData"] = {{"pipeline_s", t.pipeline}, {"generator", "dojosim event engine"}};
   return j.dump(1);

@@ -82,6 +82,28 @@ struct PipelineTimes {
   double head_fwd = 0, head_bwd = 0;    // last virtual stage: LM head and loss
   double p2p = 0;                       // one activation (or gradient) send between stages
   double tail = 0;                      // after the pipeline: exposed DP, optimizer, memory streaming
+  // The whole-step event engine (engine/step.cpp) schedules compute and prices every
+  // collective itself on the topology graph; it needs the compute alone and what the
+  // stack overlaps.
+  double compute_fwd = 0, compute_bwd = 0;  // one layer, one micro-batch: compute only (bwd with recompute)
+  double attn_fwd = 0, attn_bwd = 0;        // attention core of a layer: the window a CP ring hides under
+  double head_compute_fwd = 0, head_compute_bwd = 0, head_comm = 0;  // last stage: LM head, loss statistics
+  double tp_calls_fwd = 0, tp_calls_bwd = 0;  // TP collectives per layer per pass (with recompute)
+  double tp_exposed = 1, pp_exposed = 1;      // fraction the stack leaves exposed
+  bool cp_overlap = false, dp_overlap = false, zero3_prefetch = false;
+  double p2p_gather = 0;                    // TP all-gather after a pipeline receive (s)
+  double zero3_unit_bytes = 0, zero3_grad_bytes = 0;  // ZeRO-3: one layer's parameter gather and gradient reduction
+  double optimizer = 0;
+  double stream_bytes_per_layer = 0;        // Dojo: bytes streamed from DIP HBM per layer per pass
+  double host_time_per_layer = 0;           // Dojo: seconds per layer per pass from host DRAM (PCIe, not on the graph)
+};
+
+// A link of the topology graph and how busy a simulated step kept it (event engine).
+struct LinkUse {
+  std::string name;
+  double bandwidth = 0;    // B/s
+  double bytes = 0;        // moved over the step
+  double utilisation = 0;  // bytes / (bandwidth x step time)
 };
 
 struct Result {
@@ -107,6 +129,8 @@ struct Result {
   // What tokens_per_step counts: "tokens" (transformers), "images" or "clips" (vision:
   // tokens_per_step is then samples per step).
   const char* sample_unit = "tokens";
+  std::vector<LinkUse> busiest_links;  // event engine: the most utilised links of the step
+  double contention = 0;  // event engine: step time over the same schedule with every transfer alone on the graph, minus 1
   double halo_bytes = 0;  // vision: halo-exchange bytes received per device per step (forward + backward)
   [[nodiscard]] double tokens_per_s() const { return step_time > 0 ? tokens_per_step / step_time : 0; }
 };
