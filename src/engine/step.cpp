@@ -13,6 +13,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <unordered_map>
 #include <random>
 #include <stdexcept>
 
@@ -87,6 +88,8 @@ class Sim {
     int tokens = 0, msgs = 0;
     std::vector<double> compute_scale;  // per stage: jitter-free straggler factor
     std::vector<std::size_t> phase_off;  // first phase id of each template (stable cache keys)
+    // Phases that share a link (and so must be solved together), by phase id.
+    std::vector<std::vector<char>> meets;
   };
   static Built build(const Context& ctx, const Plan& plan, const Result& a, const hardware::Graph& g, const StepOptions& opt,
                      StepStats* stats);
@@ -106,7 +109,17 @@ class Sim {
   std::vector<Job> jobs_;
   std::vector<int> running_;  // job ids in flight
   bool dirty_ = true;
-  std::map<std::vector<std::size_t>, std::vector<double>> cache_;
+  struct KeyHash {
+    std::size_t operator()(const std::vector<std::size_t>& k) const noexcept {
+      std::size_t h = 1469598103934665603ULL;
+      for (std::size_t x : k) h = (h ^ x) * 1099511628211ULL;
+      return h;
+    }
+  };
+  std::unordered_map<std::vector<std::size_t>, std::vector<double>, KeyHash> cache_;
+  std::vector<int> ids_, comp_;
+  std::vector<std::size_t> stack_, ckey_;
+  std::vector<const Phase*> cact_;
   std::map<std::size_t, double> alone_rate_;
   std::vector<std::size_t> key_;
   std::vector<const Phase*> active_;
@@ -398,6 +411,28 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
   }
   b.phase_off.assign(b.tmpl.size() + 1, 0);
   for (std::size_t i = 0; i < b.tmpl.size(); ++i) b.phase_off[i + 1] = b.phase_off[i] + b.tmpl[i].phases.size();
+  {
+    // Which phases share a link: max-min rates of phases that share none are independent,
+    // so each connected group of phases in flight is solved (and cached) on its own.
+    const std::size_t np = b.phase_off.back();
+    b.meets.assign(np, std::vector<char>(np, 0));
+    std::vector<std::vector<int>> on_link(g.links().size());
+    for (std::size_t i = 0; i < b.tmpl.size(); ++i)
+      for (std::size_t p = 0; p < b.tmpl[i].phases.size(); ++p) {
+        const int id = static_cast<int>(b.phase_off[i] + p);
+        for (const auto& c : b.tmpl[i].phases[p].classes)
+          for (const auto& lc : c.load) {
+            auto& v = on_link[static_cast<std::size_t>(lc.first)];
+            if (v.empty() || v.back() != id) v.push_back(id);
+          }
+      }
+    for (const auto& v : on_link)
+      for (std::size_t x = 0; x < v.size(); ++x)
+        for (std::size_t y = x + 1; y < v.size(); ++y) {
+          b.meets[static_cast<std::size_t>(v[x])][static_cast<std::size_t>(v[y])] = 1;
+          b.meets[static_cast<std::size_t>(v[y])][static_cast<std::size_t>(v[x])] = 1;
+        }
+  }
   if (stats != nullptr) {
     stats->tasks = total_tasks;
     stats->ranks = pp;
@@ -409,7 +444,8 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
 void Sim::refresh_rates(const Built& b) {
   if (!dirty_) return;
   dirty_ = false;
-  std::vector<int> ids;
+  auto& ids = ids_;
+  ids.clear();
   for (int j : running_) {
     const Job& job = jobs_[static_cast<std::size_t>(j)];
     if (job.lat_left <= 0 && job.work_left > 0) ids.push_back(j);
@@ -443,15 +479,50 @@ void Sim::refresh_rates(const Built& b) {
       jobs_[static_cast<std::size_t>(ids[i])].rate = it->second;
     }
   } else {
-    auto it = cache_.find(key_);
-    if (it == cache_.end()) {
-      solver_.solve(active_, rate_);
-      it = cache_.emplace(key_, rate_).first;
-      ++solves;
-    } else {
-      ++hits;
+    // Connected groups of phases (sharing links, directly or through others), each solved
+    // and cached on its own.
+    const std::size_t n = ids.size();
+    auto& comp = comp_;
+    comp.assign(n, -1);
+    int ncomp = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (comp[i] >= 0) continue;
+      comp[i] = ncomp;
+      auto& stack = stack_;
+      stack.assign(1, i);
+      while (!stack.empty()) {
+        const std::size_t x = stack.back();
+        stack.pop_back();
+        for (std::size_t y = 0; y < n; ++y)
+          if (comp[y] < 0 && (key_[x] == key_[y] || b.meets[key_[x]][key_[y]])) {
+            comp[y] = ncomp;
+            stack.push_back(y);
+          }
+      }
+      ++ncomp;
     }
-    for (std::size_t i = 0; i < ids.size(); ++i) jobs_[static_cast<std::size_t>(ids[i])].rate = it->second[i];
+    auto& ckey = ckey_;
+    auto& cact = cact_;
+    for (int c = 0; c < ncomp; ++c) {
+      ckey.clear();
+      cact.clear();
+      for (std::size_t i = 0; i < n; ++i)
+        if (comp[i] == c) {
+          ckey.push_back(key_[i]);
+          cact.push_back(active_[i]);
+        }
+      auto it = cache_.find(ckey);
+      if (it == cache_.end()) {
+        solver_.solve(cact, rate_);
+        it = cache_.emplace(ckey, rate_).first;
+        ++solves;
+      } else {
+        ++hits;
+      }
+      std::size_t k = 0;
+      for (std::size_t i = 0; i < n; ++i)
+        if (comp[i] == c) jobs_[static_cast<std::size_t>(ids[i])].rate = it->second[k++];
+    }
   }
   if (!watch.empty()) {
     samples.resize(watch.size());
@@ -546,6 +617,7 @@ Result Sim::run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, d
   // Jobs that are queued but not started are kept in jobs_ as placeholders (done=false,
   // not running).
   long long guard = 0, stalls = 0;
+  std::vector<int> finished;
   while (true) {
     // 1. Run every free stage's program until it blocks.
     guard = 0;
@@ -699,7 +771,7 @@ Result Sim::run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, d
     if (dt > 0) stalls = 0;
     const double next = now_ + dt;
     // 3. Advance transfers.
-    std::vector<int> finished;
+    finished.clear();
     for (int id : running_) {
       Job& j = jobs_[static_cast<std::size_t>(id)];
       if (j.lat_left > 0) {
@@ -732,8 +804,7 @@ Result Sim::run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, d
     for (auto& bu : busy_until)
       if (bu > now_ && bu - now_ <= 1e-12 * now_) bu = now_;  // below the clock's resolution at this time
     if (!finished.empty()) {
-      running_.erase(std::remove_if(running_.begin(), running_.end(),
-                                    [&](int id) { return std::find(finished.begin(), finished.end(), id) != finished.end(); }),
+      running_.erase(std::remove_if(running_.begin(), running_.end(), [&](int id) { return jobs_[static_cast<std::size_t>(id)].phase >= b.tmpl[static_cast<std::size_t>(jobs_[static_cast<std::size_t>(id)].tmpl)].phases.size(); }),
                      running_.end());
       for (int id : finished) finish_job(id);
     }
