@@ -73,7 +73,9 @@ struct Job {
   bool done = false;
 };
 
-constexpr int kQueues = 4;  // 0: DP / ZeRO-3, 1: DIP streams, 2: overlapped TP, 3: CP ring
+constexpr int kQueues = 4;
+// A phase with nothing to move and no time of its own is skipped.
+bool skip(const Phase& p) { return p.empty() && p.fixed() <= 0; }  // 0: DP / ZeRO-3, 1: DIP streams, 2: overlapped TP, 3: CP ring
 
 class Sim {
  public:
@@ -178,7 +180,7 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
     return x;
   };
   const auto& C = a.comm;
-  const bool dojo_stream = P.stream_bytes_per_layer > 0 && g.dips() > 0;
+  const bool dojo_stream = (P.stream_bytes_per_layer > 0 && g.dips() > 0) || P.host_time_per_layer > 0;
   // Per stage templates.
   struct StageT {
     int tp = -1, cp = -1, ep = -1, dp_rs = -1, dp_ag = -1, z_ag = -1, z_rs = -1, pp_next = -1, pp_prev = -1, stream = -1;
@@ -216,7 +218,12 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
       std::vector<long long> devs;
       for (long long d = 0; d < N; ++d)
         if (stage_of(d) == st) devs.push_back(d);
-      t.stream = add({collective::flow::dip_stream(g, P.stream_bytes_per_layer, devs, 0.0)}, "DIP stream", kStream);
+      // DIP HBM over the graph, then the host DRAM share over PCIe (not on the graph: a
+      // latency-only phase of its transfer time).
+      Phase host;
+      host.latency = P.host_time_per_layer;
+      host.what = "host stream";
+      t.stream = add({collective::flow::dip_stream(g, P.stream_bytes_per_layer, devs, 0.0), host}, "DIP stream", kStream);
     }
   }
   if (pp > 1 && C.pp.active()) {
@@ -311,7 +318,6 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
             const int cur = s_next;
             s_next = l + 1 < n ? async(t.stream, 1) : -1;
             wait(cur, kStream);
-            fixed(P.host_time_per_layer, kStream);
           }
           if (!ag_tok.empty() && pass.mb == 0) wait(ag_tok[static_cast<std::size_t>(base + l)], kDp);
           if (t.cp >= 0 && P.cp_overlap) {
@@ -361,7 +367,6 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
             const int cur = s_next;
             s_next = l > 0 ? async(t.stream, 1) : -1;
             wait(cur, kStream);
-            fixed(P.host_time_per_layer * (1.0 + plan.phi), kStream);
           }
           if (t.cp >= 0 && P.cp_overlap) {
             const int tok = async(t.cp, 3, 1, 2.0 * (s.cp - 1.0));
@@ -545,7 +550,7 @@ void Sim::refresh_rates(const Built& b) {
 void Sim::start_job(const Built& b, Job j) {
   const auto& t = b.tmpl[static_cast<std::size_t>(j.tmpl)];
   // Skip empty phases.
-  while (j.phase < t.phases.size() && t.phases[j.phase].empty()) ++j.phase;
+  while (j.phase < t.phases.size() && skip(t.phases[j.phase])) ++j.phase;
   if (j.phase >= t.phases.size()) {
     j.done = true;
   } else {
@@ -790,7 +795,7 @@ Result Sim::run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, d
         // Next phase, or done.
         const auto& t = b.tmpl[static_cast<std::size_t>(j.tmpl)];
         do ++j.phase;
-        while (j.phase < t.phases.size() && t.phases[j.phase].empty());
+        while (j.phase < t.phases.size() && skip(t.phases[j.phase]));
         dirty_ = true;
         if (j.phase >= t.phases.size()) {
           finished.push_back(id);
@@ -873,6 +878,7 @@ Result simulate_step(const Context& ctx, const Plan& plan, const Result& analyti
     double t0 = 0;
     alone.run(built, nullptr, nullptr, &t0);
     r.contention = t0 > 0 ? r.step_time / t0 - 1.0 : 0.0;
+    if (std::abs(r.contention) < 5e-5) r.contention = 0.0;  // below the simulation's resolution
   }
   // Busiest links.
   std::vector<int> ids;
@@ -881,8 +887,29 @@ Result simulate_step(const Context& ctx, const Plan& plan, const Result& analyti
   auto util = [&](int l) { return bytes[static_cast<std::size_t>(l)] / (graph.link(l).bandwidth * std::max(r.step_time, 1e-30)); };
   std::stable_sort(ids.begin(), ids.end(), [&](int x, int y) { return util(x) > util(y); });
   r.busiest_links.clear();
-  for (std::size_t i = 0; i < ids.size() && static_cast<int>(i) < opt.busiest; ++i)
-    r.busiest_links.push_back({graph.link_name(ids[i]), graph.link(ids[i]).bandwidth, bytes[static_cast<std::size_t>(ids[i])], util(ids[i])});
+  // Symmetric links (every NVSwitch port of a TP group) carry the same load: list one of
+  // each (level, kind, utilisation) and count the rest.
+  std::vector<int> listed;
+  for (int id : ids) {
+    bool same = false;
+    for (std::size_t k = 0; k < listed.size(); ++k) {
+      const auto& a = graph.link(listed[k]);
+      const auto& c = graph.link(id);
+      if (a.level == c.level && a.kind == c.kind && std::abs(util(listed[k]) - util(id)) <= 1e-6 * util(id)) {
+        ++r.busiest_links[k].alike;
+        same = true;
+        break;
+      }
+    }
+    if (same) continue;
+    if (static_cast<int>(listed.size()) >= opt.busiest) {
+      if (util(id) < r.busiest_links.back().utilisation * (1 - 1e-6)) break;
+      continue;
+    }
+    listed.push_back(id);
+    r.busiest_links.push_back({graph.link_name(id), graph.link(id).bandwidth, bytes[static_cast<std::size_t>(id)], util(id), 0});
+  }
+  ids = listed;
   if (timeline != nullptr && !ids.empty()) {
     // Again, sampling the busiest links' utilisation at every change of rates (the
     // schedule is deterministic: the same run).
@@ -890,8 +917,31 @@ Result simulate_step(const Context& ctx, const Plan& plan, const Result& analyti
     for (std::size_t i = 0; i < ids.size() && static_cast<int>(i) < opt.busiest; ++i) again.watch.push_back(ids[i]);
     Timeline scratch;
     again.run(built, &scratch, nullptr, nullptr);
-    for (std::size_t w = 0; w < again.watch.size() && w < again.samples.size(); ++w)
-      timeline->counters.push_back({"utilisation " + graph.link_name(again.watch[w]), again.samples[w]});
+    // Time-weighted averages over kCounterBins equal bins of the step (a trace stays small).
+    constexpr int kCounterBins = 2000;
+    const double width = r.step_time / kCounterBins;
+    for (std::size_t w = 0; w < again.watch.size() && w < again.samples.size(); ++w) {
+      const auto& smp = again.samples[w];
+      std::vector<double> acc(kCounterBins, 0.0);
+      for (std::size_t i = 0; i < smp.size(); ++i) {
+        const double t0 = smp[i].first, t1 = i + 1 < smp.size() ? smp[i + 1].first : r.step_time;
+        for (double t = t0; t < t1 && width > 0;) {
+          const int bin = std::min(kCounterBins - 1, static_cast<int>(t / width));
+          const double edge = std::min(t1, (bin + 1) * width);
+          acc[static_cast<std::size_t>(bin)] += smp[i].second * std::max(0.0, edge - t);
+          if (edge <= t) break;
+          t = edge;
+        }
+      }
+      Timeline::Counter c{"utilisation " + graph.link_name(again.watch[w]), {}};
+      double last = -1;
+      for (int k = 0; k < kCounterBins; ++k) {
+        const double v = width > 0 ? acc[static_cast<std::size_t>(k)] / width : 0.0;
+        if (std::abs(v - last) > 1e-4) c.samples.emplace_back(k * width, v);
+        last = v;
+      }
+      timeline->counters.push_back(std::move(c));
+    }
   }
   r.notes.push_back(fmt::format("event engine: whole step simulated on the topology graph ({} links), {} ranks (one per stage) standing for {}; "
                                 "contention adds {:.1f}% over the same schedule with every transfer alone",

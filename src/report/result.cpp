@@ -176,6 +176,13 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
     j["power_w"] = nullptr;
     j["cost_usd_per_step"] = nullptr;
   }
+  if (!r.busiest_links.empty()) {
+    j["contention"] = r.contention;
+    auto& bl = j["busiest_links"];
+    bl = nlohmann::ordered_json::array();
+    for (const auto& l : r.busiest_links)
+      bl.push_back({{"link", l.name}, {"bandwidth", l.bandwidth}, {"bytes_per_step", l.bytes}, {"utilisation", l.utilisation}, {"alike", l.alike}});
+  }
   j["notes"] = r.notes;
   return j;
 }
@@ -231,6 +238,13 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
                                                                          format_quantity(t2.bytes, Dim::bytes), t2.calls);
     o += fmt::format("  {:<3} {} of {} x {:.4g}/step, {:.4g} s each{}: {}\n", g.name, collective::op_name(t.op),
                      format_quantity(t.bytes, Dim::bytes), t.calls, g.comm->cost.time, also, comm_text(*g.comm, sys));
+  }
+  if (!r.busiest_links.empty()) {
+    o += fmt::format("busiest links (event engine; contention adds {:.1f}% to the step)\n", 100.0 * r.contention);
+    for (const auto& l : r.busiest_links)
+      o += fmt::format("  {:5.1f}%  {} of {}  {}{}\n", 100.0 * l.utilisation, format_quantity(l.bytes, Dim::bytes),
+                       format_quantity(l.bandwidth, Dim::byte_rate), l.name,
+                       l.alike > 0 ? fmt::format(" (and {} like it)", l.alike) : std::string());
   }
   const auto& M = r.memory;
   o += fmt::format("memory per device: {} of {} ({})\n", format_quantity(M.per_device(), Dim::bytes),

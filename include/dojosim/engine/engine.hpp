@@ -104,6 +104,7 @@ struct LinkUse {
   double bandwidth = 0;    // B/s
   double bytes = 0;        // moved over the step
   double utilisation = 0;  // bytes / (bandwidth x step time)
+  long long alike = 0;     // further links of the same level and kind at the same utilisation (not listed)
 };
 
 struct Result {

@@ -1,0 +1,157 @@
+// The whole-step event engine (issue 14): agreement with the analytical engine where its
+// assumptions hold, contention where they do not, traces, determinism.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+#include "dojosim/collective/flows.hpp"
+#include "dojosim/engine/event.hpp"
+#include "dojosim/engine/plan.hpp"
+#include "dojosim/parallel/stack.hpp"
+
+using namespace dojosim;
+
+namespace {
+double rel(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-30); }
+
+struct Case {
+  hardware::System sys;
+  workload::Transformer model;
+  parallel::Stack stack;
+  parallel::Strategy s;
+  engine::Context ctx;
+  engine::Plan plan;
+  engine::Result a;
+  Case(const std::string& system, const std::string& model_name, const std::string& spec, long long seq = 2048,
+       std::vector<std::string> sets = {}, const std::string& stack_name = "")
+      : sys(hardware::load_system(system, sets)),
+        model(workload::load_model(model_name)),
+        stack(parallel::load_stack(stack_name.empty() ? parallel::default_stack_name(sys) : stack_name)) {
+    ctx = engine::Context{&sys, &model, seq};
+    ctx.use(stack);
+    parallel::Strategy partial = parallel::parse_strategy(spec);
+    partial.seq = seq;
+    a = engine::resolve(ctx, partial);
+    s = a.strategy;
+    plan = engine::make_plan(ctx, s);
+    a = engine::price(ctx, plan);
+  }
+  engine::Result step(engine::StepOptions opt = {}, engine::Timeline* tl = nullptr) const {
+    const hardware::Graph g(sys);
+    return engine::simulate_step(ctx, plan, a, g, tl, opt);
+  }
+};
+}  // namespace
+
+TEST(WholeStep, AgreesWithTheAnalyticalEngineOnUncontendedPlans) {
+  // Plans whose transfers never share a link at the same time: the two engines differ only
+  // in how they compose the schedule.
+  for (const char* spec : {"tp=1,pp=1,dp=8,zero=1,mbs=2,gbs=64", "tp=1,pp=1,dp=8,zero=3,mbs=2,gbs=64", "tp=2,pp=2,dp=2,zero=1,mbs=1,gbs=64",
+                           "tp=1,pp=4,dp=2,zero=1,mbs=1,gbs=64", "tp=2,pp=4,dp=1,vp=2,mbs=1,gbs=32"}) {
+    Case c("dgx-a100:nodes=1", "gpt3-13b", spec, 2048, {}, "megatron-2021");
+    const auto r = c.step();
+    EXPECT_STREQ(r.engine, "event");
+    EXPECT_LT(std::abs(r.contention), 0.005) << spec;
+    EXPECT_LT(rel(r.step_time, c.a.step_time), 0.03) << spec << ": event " << r.step_time << " s, analytical " << c.a.step_time << " s";
+  }
+}
+
+TEST(WholeStep, OversubscribedFatTreeSlowsDataParallelByTheFlowArithmetic) {
+  // 12 DGX A100 nodes, one per leaf (plain leaves of 8 GPUs), pure DP with ZeRO-1 and no
+  // overlap: the gradient reduce-scatter and parameter all-gather run alone at the end of
+  // the step. Across nodes, 8 rings (one per GPU index) each put one flow on every leaf
+  // uplink; at 4:1 the uplink carries 8 x 25 GB/s / 4, so each flow gets B/4 instead of B
+  // (its NIC). Only the cluster hop's bandwidth term changes:
+  //   delta = 2 (RS + AG) x 11 rounds x (S / 96 per flow) / eff x (4/B - 1/B).
+  const std::string spec = "tp=1,pp=1,dp=96,zero=1,mbs=1,gbs=96,overlap_dp=false";
+  const std::vector<std::string> common = {"levels.cluster.leaf_size=8", "levels.cluster.rail_optimised=false"};
+  auto with = [&](const char* o) {
+    auto v = common;
+    v.push_back(std::string("levels.cluster.oversubscription=") + o);
+    return v;
+  };
+  Case flat("dgx-a100:nodes=12", "gpt3-13b", spec, 2048, with("1"), "megatron-2021");
+  Case over("dgx-a100:nodes=12", "gpt3-13b", spec, 2048, with("4"), "megatron-2021");
+  engine::StepOptions opt;
+  opt.reference = false;
+  const double t1 = flat.step(opt).step_time, t4 = over.step(opt).step_time;
+  const auto& g = flat.plan.groups.dp;
+  ASSERT_EQ(g.hops, 2);
+  ASSERT_EQ(g.hop[1].k, 12);
+  const double B = flat.sys.levels[1].bandwidth;
+  const double layer_bytes = flat.plan.params.layer * 2.0;  // per-layer bucket: BF16 gradients / parameters
+  const double S = flat.plan.params.stage * 2.0;             // the whole stage, both collectives
+  const double eff = collective::efficiency(g.hop[1], layer_bytes / 8 / 12);
+  const double expected = 2.0 * 11.0 * (S / 96.0) / eff * (4.0 / B - 1.0 / B);
+  EXPECT_GT(t4, t1);
+  EXPECT_LT(rel(t4 - t1, expected), 0.01) << "slowdown " << t4 - t1 << " s, flow arithmetic " << expected << " s";
+}
+
+TEST(WholeStep, DojoStreamSharingLinksWithACollectiveIsSlowerThanAlone) {
+  // Weights streamed from DIP HBM to every D1 of a tray while TP and DP collectives run on
+  // the same mesh: contention makes the step slower than the same schedule with every
+  // transfer alone (the sum-free estimate).
+  Case c("dojo-tray", "gpt3-13b", "tp=5,pp=6,dp=5");
+  ASSERT_GT(c.a.pipeline.stream_bytes_per_layer, 0.0);
+  const auto r = c.step();
+  EXPECT_GT(r.contention, 0.001);
+  // And at the level of one round: a middle-tile D1's stream shares the tile edge with a
+  // ring over the tray's tiles and gets less than alone.
+  const hardware::Graph g(c.sys);
+  std::vector<long long> middle;
+  for (long long d = 0; d < 150; ++d)
+    if ((d / 25) % 3 == 1) middle.push_back(d);  // tiles 1 and 4: the middle column of the 2 x 3 tray
+  const auto stream = collective::flow::dip_stream(g, 1e6, middle, 0.0);
+  const auto grp = collective::place_group(c.sys, 6, 25);  // one D1 per tile, same position
+  collective::flow::Instances in;
+  in.stride = 25;
+  in.size = 6;
+  for (long long b = 0; b < 25; ++b) in.bases.push_back(b);
+  const auto ring = collective::flow::decompose(g, grp, collective::Op::all_reduce, 64e6, in);
+  ASSERT_FALSE(ring.empty());
+  collective::flow::Solver s(g);
+  std::vector<double> alone, shared;
+  s.solve({&stream}, alone);
+  s.solve({&stream, &ring[0]}, shared);
+  EXPECT_LT(shared[0], alone[0] * 0.999);
+}
+
+TEST(WholeStep, TraceHasTracksCountersAndIsDeterministic) {
+  Case c("dgx-a100:nodes=2", "gpt3-13b", "tp=2,pp=2,dp=4,zero=1,mbs=1,gbs=64");
+  engine::Timeline t1, t2;
+  const auto r1 = c.step({}, &t1);
+  const auto r2 = c.step({}, &t2);
+  const auto j1 = engine::trace_json(t1, "x"), j2 = engine::trace_json(t2, "x");
+  EXPECT_EQ(j1, j2);
+  EXPECT_EQ(r1.step_time, r2.step_time);
+  const auto j = nlohmann::json::parse(j1);
+  int counters = 0, complete = 0, names = 0;
+  for (const auto& e : j["traceEvents"]) {
+    counters += e["ph"] == "C";
+    complete += e["ph"] == "X";
+    names += e["ph"] == "M" && e["name"] == "thread_name";
+  }
+  EXPECT_GT(counters, 0);
+  EXPECT_GE(complete, 2 * 2 * 32);  // every pass of 32 micro-batches on 2 stages, plus transfers
+  EXPECT_EQ(names, 2 + 2 * 5);      // compute tracks and 5 communication tracks per stage
+  ASSERT_FALSE(r1.busiest_links.empty());
+  EXPECT_GT(r1.busiest_links[0].utilisation, 0.0);
+  EXPECT_LE(r1.busiest_links[0].utilisation, 1.0 + 1e-9);
+}
+
+TEST(WholeStep, StragglersAndJitterAreSeeded) {
+  Case c("dgx-a100:nodes=1", "gpt3-13b", "tp=2,pp=4,dp=1,mbs=1,gbs=32");
+  engine::StepOptions base, slow, jit1, jit2, jit3;
+  slow.straggler = 0.2;
+  jit1.jitter = jit2.jitter = jit3.jitter = 0.05;
+  jit3.seed = 7;
+  const double t0 = c.step(base).step_time;
+  // One stage computing 20% slower sets the pipeline's pace: the step grows by up to 20%
+  // of its compute (communication is unchanged).
+  const double ts = c.step(slow).step_time;
+  EXPECT_GT(ts, t0 * 1.05);
+  EXPECT_LT(ts, t0 * 1.2);
+  EXPECT_EQ(c.step(jit1).step_time, c.step(jit2).step_time);
+  EXPECT_NE(c.step(jit1).step_time, c.step(jit3).step_time);
+}
