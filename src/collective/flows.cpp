@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 namespace dojosim::collective::flow {
 
@@ -178,8 +179,12 @@ double max_latency(const Phase& p, double floor) {
 }
 
 // One hop of a reduce-scatter, all-gather or all-reduce on `bytes` per member.
+bool torus_dimwise(const Graph& graph, const Group& g, const Instances& in, int h, const HopChoice& ch, Op op, double bytes,
+                   std::vector<Phase>& out);
+
 void reduce_hop(const Graph& graph, const Group& g, const Instances& in, int h, const HopChoice& ch, Op op, double bytes,
                 std::vector<Phase>& out) {
+  if (torus_dimwise(graph, g, in, h, ch, op, bytes, out)) return;
   const Hop& hop = g.hop[static_cast<std::size_t>(h)];
   const double k = hop.k;
   const bool zp = ch.path == Path::zplane;
@@ -232,6 +237,79 @@ void reduce_hop(const Graph& graph, const Group& g, const Instances& in, int h, 
     for (auto& c : b.classes) f.classes.push_back(std::move(c));
     f.latency = std::max(f.latency, b.latency);
   }
+}
+
+// Torus levels (TPU): the closed form drives every link of the torus (ring_links: two per
+// dimension). Carried as dimension-wise bidirectional rings: the buffer is split into one
+// part per dimension; part p reduce-scatters along dimensions p, p+1, ... in turn, so at
+// every stage the parts use different dimensions' links at once (all-gather in reverse).
+bool torus_dimwise(const Graph& graph, const Group& g, const Instances& in, int h, const HopChoice& ch, Op op, double bytes,
+                   std::vector<Phase>& out) {
+  const Hop& hop = g.hop[static_cast<std::size_t>(h)];
+  if (ch.path == Path::zplane || (hop.topology != Topology::torus2d && hop.topology != Topology::torus3d) || graph.grid_dims() < 2)
+    return false;
+  // Lines: the members of each ring that differ in one grid coordinate only.
+  const int D = graph.grid_dims();
+  std::vector<std::vector<std::vector<long long>>> lines(static_cast<std::size_t>(D));  // per dimension
+  std::array<int, 3> extent{1, 1, 1};
+  for_each_ring(g, in, h, [&](const std::vector<long long>& ring) {
+    for (int e = 0; e < D; ++e) {
+      std::map<std::array<int, 3>, std::vector<long long>> by_rest;
+      for (long long d : ring) {
+        auto c = graph.grid_coord(d);
+        c[static_cast<std::size_t>(e)] = -1;
+        by_rest[c].push_back(d);
+      }
+      for (auto& [rest, v] : by_rest) {
+        std::sort(v.begin(), v.end(), [&](long long x, long long y) {
+          return graph.grid_coord(x)[static_cast<std::size_t>(e)] < graph.grid_coord(y)[static_cast<std::size_t>(e)];
+        });
+        extent[static_cast<std::size_t>(e)] = std::max(extent[static_cast<std::size_t>(e)], static_cast<int>(v.size()));
+        if (v.size() > 1) lines[static_cast<std::size_t>(e)].push_back(std::move(v));
+      }
+    }
+  });
+  std::vector<int> dims;
+  for (int e = 0; e < D; ++e)
+    if (extent[static_cast<std::size_t>(e)] > 1) dims.push_back(e);
+  if (dims.size() < 2) return false;
+  const auto nd = static_cast<int>(dims.size());
+  std::vector<Phase> rs;
+  double shard = bytes / nd;  // each part's buffer, before this stage
+  for (int j = 0; j < nd; ++j) {
+    Phase p;
+    int rounds = 1;
+    for (int part = 0; part < nd; ++part) {
+      const int e = dims[static_cast<std::size_t>((part + j) % nd)];
+      const int n = extent[static_cast<std::size_t>(e)];
+      rounds = std::max(rounds, n - 1);
+      std::vector<ClassBuilder> cls(static_cast<std::size_t>(2 * n));
+      for (const auto& line : lines[static_cast<std::size_t>(e)]) {
+        const auto m = static_cast<long long>(line.size());
+        for (long long q = 0; q < m; ++q) {
+          cls[static_cast<std::size_t>(q)].add(graph, line[static_cast<std::size_t>(q)], line[static_cast<std::size_t>((q + 1) % m)], false);
+          cls[static_cast<std::size_t>(n + q)].add(graph, line[static_cast<std::size_t>(q)], line[static_cast<std::size_t>((q + m - 1) % m)], false);
+        }
+      }
+      for (auto& c : cls) {
+        FlowClass f = c.finish();
+        if (!f.load.empty()) p.classes.push_back(std::move(f));
+      }
+    }
+    const int n0 = extent[static_cast<std::size_t>(dims[static_cast<std::size_t>(j % nd)])];
+    p.bytes = shard / n0 / 2.0;  // a ring chunk, half each way
+    p.rounds = rounds;
+    p.latency = max_latency(p, hop.latency);
+    p.efficiency = efficiency(hop, shard / n0);
+    p.what = "torus rings";
+    rs.push_back(std::move(p));
+    shard /= n0;
+  }
+  if (op != Op::all_gather)
+    for (const auto& p : rs) out.push_back(p);
+  if (op != Op::reduce_scatter)
+    for (auto it = rs.rbegin(); it != rs.rend(); ++it) out.push_back(*it);
+  return true;
 }
 
 }  // namespace

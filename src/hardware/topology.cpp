@@ -31,7 +31,7 @@ namespace {
 bool is_gridlike(Topology t) {
   return t == Topology::mesh2d || t == Topology::torus2d || t == Topology::torus3d || t == Topology::ring;
 }
-int grid_dims(const Level& l) {
+int level_grid_dims(const Level& l) {
   if (l.topology == Topology::ring) return 1;
   if (l.topology == Topology::torus3d) return 3;
   return 2;
@@ -72,7 +72,7 @@ Graph::Graph(const System& sys) : sys_(&sys) {
 
 void Graph::build_grid(const System& sys) {
   const Level& L0 = sys.levels[0];
-  grid_.dims = grid_dims(L0);
+  grid_.dims = level_grid_dims(L0);
   grid_.wrap = L0.topology != Topology::mesh2d && L0.size > 2;
   coord_.resize(static_cast<std::size_t>(devices_));
   // Composed extents: a level-i child spans ext[] devices of the grid in each dimension.
@@ -263,7 +263,7 @@ void Graph::build_rails(const System& sys, int level) {
   const Level& L = sys.levels[static_cast<std::size_t>(level)];
   auto& v = lv_[static_cast<std::size_t>(level)];
   const long long child = per_[static_cast<std::size_t>(level - 1)];
-  const int dims = grid_dims(L);
+  const int dims = level_grid_dims(L);
   v.child_dims = dims == 1 ? std::array<int, 3>{L.size, 1, 1} : L.dims;
   v.wrap = L.topology != Topology::mesh2d && L.size > 2;
   // Per device, per direction (+/- each dimension): the rail link to the neighbour child.

@@ -67,6 +67,12 @@ class Graph {
   double route_from_dip(int dip, long long dst, std::vector<int>& out) const;
   double route_zplane(long long src, long long dst, std::vector<int>& out) const;
   [[nodiscard]] bool has_zplane() const { return zswitch_ >= 0; }
+  // Grid coordinate of a device (meshes, tori, rings at level 0; Dojo's composed mesh), and
+  // the number of grid dimensions (0: no grid).
+  [[nodiscard]] std::array<int, 3> grid_coord(long long d) const {
+    return coord_.empty() ? std::array<int, 3>{0, 0, 0} : coord_[static_cast<std::size_t>(d)];
+  }
+  [[nodiscard]] int grid_dims() const { return grid_.dims; }
   // A readable name for a link: "gpu 3 -> node 0 switch", "D1 (4,9) -> D1 (5,9) [tile edge]".
   [[nodiscard]] std::string link_name(int id) const;
   // One line per kind of link: count, bandwidth (the `show system` summary).
