@@ -89,13 +89,25 @@ Group place_group(const hardware::System& sys, int size, long long stride) {
     h.topology = L.topology;
     if (L.topology == Topology::switched || L.topology == Topology::fat_tree) {
       // Every device has its own port (NVLink, a NIC per GPU): no sharing between members.
-      h.bandwidth = L.bandwidth / (L.topology == Topology::fat_tree ? L.oversubscription : 1.0);
+      // Fat tree: the oversubscribed top tier only when the group's members span more than
+      // a leaf (rail-optimised: leaf_size children on each rail; else leaf_size devices) or,
+      // with three tiers, more than a pod (leaf_size leaves) — as the topology graph routes.
+      double over = 1.0;
+      if (L.topology == Topology::fat_tree && L.tiers >= 2 && L.oversubscription > 1.0) {
+        const long long child = i == 0 ? 1 : sys.devices_per(i - 1);
+        const long long top = L.tiers >= 3 ? 1LL * L.leaf_size * L.leaf_size : L.leaf_size;
+        const long long span = L.rail_optimised ? (h.k - 1) * std::max<long long>(1, stride / child) + 1 : (1LL * size - 1) * stride + 1;
+        if (span > top) over = L.oversubscription;
+      }
+      h.bandwidth = L.bandwidth / over;
+      h.shared = over;
     } else if (L.topology == Topology::mesh2d) {
       // Links between neighbouring children are shared by all devices of a child (every
       // group of this kind communicates at the same time); the k members occupy a
       // sub-rectangle, spaced by the inner groups when each child holds one member.
       const long long child = i == 0 ? 1 : sys.devices_per(i - 1);
       h.bandwidth = L.bandwidth / static_cast<double>(child);
+      h.shared = static_cast<double>(child);
       h.mesh = mesh::Mesh2D{L.dims[0], L.dims[1], h.bandwidth, L.latency, false};
       const long long spacing = stride >= child ? stride / child : 1;
       h.members = mesh::place(L.dims[0], L.dims[1], h.k, static_cast<int>(std::min<long long>(spacing, 1 << 20)));
@@ -111,6 +123,7 @@ Group place_group(const hardware::System& sys, int size, long long stride) {
       // instance (every group of this kind communicates at the same time).
       const double devices_below = i == 0 ? 1.0 : static_cast<double>(sys.devices_per(i - 1));
       h.bandwidth = ring_links(L.topology) * L.bandwidth / devices_below;
+      h.shared = devices_below;
       if (i >= 1 && sys.dip.count > 0) {
         h.z_bandwidth = sys.dip.ethernet_bandwidth * sys.dip.count / static_cast<double>(sys.device_count());
         h.z_latency = sys.dip.ethernet_latency;

@@ -370,6 +370,25 @@ Result price(const Context& ctx, const Plan& plan) {
 
   r.step_time = r.breakdown.total();
   {
+    // Contention-bound (docs/model.md#contention): the most exposed group on shared links.
+    const auto& bd = r.breakdown;
+    const std::array<std::pair<const GroupComm*, std::pair<const char*, double>>, 5> groups{{
+        {&r.comm.tp, {"tp", bd.tp_comm}}, {&r.comm.cp, {"cp", bd.cp_comm}}, {&r.comm.ep, {"ep", bd.ep_comm}},
+        {&r.comm.pp, {"pp", bd.pp_comm}}, {&r.comm.dp, {"dp", bd.dp_comm}}}};
+    double worst = 0;
+    for (const auto& [gc, named] : groups) {
+      if (!gc->active() || r.step_time <= 0) continue;
+      double shared = 1;
+      for (int i = 0; i < gc->group.hops; ++i) shared = std::max(shared, gc->group.hop[static_cast<std::size_t>(i)].shared);
+      const double share = named.second / r.step_time;
+      if (shared > 1 && share > kContentionBoundShare && share > worst) {
+        worst = share;
+        r.contention_bound = true;
+        r.contention_group = named.first;
+      }
+    }
+  }
+  {
     PipelineTimes& P = r.pipeline;
     P.layer_fwd = L.fwd + L.tp_fwd;
     P.layer_bwd = layer_total - P.layer_fwd;

@@ -865,6 +865,18 @@ Result simulate_step(const Context& ctx, const Plan& plan, const Result& analyti
   if (ctx.model == nullptr)
     throw core::Unsupported({"--engine", 0, 0, "engine"}, "the whole-step event engine simulates transformers", "--engine analytical");
   if (stats != nullptr) *stats = StepStats{};
+  {
+    // Refuse before building: about six tasks per layer per pass on every stage.
+    const auto& st = plan.strategy;
+    const double passes = 2.0 * static_cast<double>(std::max<long long>(1, st.microbatches())) * st.vp * st.pp;
+    const double per_pass = 6.0 * (static_cast<double>(ctx.model->layers) / (1.0 * st.pp * st.vp) + 1.0) + 4.0;
+    if (passes * per_pass > static_cast<double>(kMaxStepTasks))
+      throw core::Unsupported({"--engine", 0, 0, "engine"},
+                              fmt::format("the whole-step event engine would simulate about {:.3g} tasks ({} micro-batches on {} x {} stages); "
+                                          "the limit is {}",
+                                          passes * per_pass, st.microbatches(), st.pp, st.vp, kMaxStepTasks),
+                              "--engine analytical (the same schedule in closed form), or a smaller global batch");
+  }
   const Sim::Built built = Sim::build(ctx, plan, analytical, graph, opt, stats);
   Sim sim(ctx, plan, analytical, graph, opt, false);
   std::vector<double> bytes;

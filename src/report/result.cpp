@@ -161,6 +161,7 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
                       {"memory_stream", b.memory_stream}, {"spatial_comm", b.spatial_comm}, {"exposed_comm", b.exposed_comm()}};
   if (vision) j["halo_bytes_per_step"] = r.halo_bytes;
   j["hidden_comm_s"] = r.hidden_comm;
+  j["contention_bound"] = r.contention_bound ? nlohmann::ordered_json(r.contention_group) : nlohmann::ordered_json(nullptr);
   j["collectives"] = {{"tp", collective::algo_name(r.tp_algo)}, {"dp", collective::algo_name(r.dp_algo)},
                       {"dp_path", r.dp_zplane ? "zplane" : "fabric"}};
   auto& comm = j["communication"];
@@ -202,6 +203,14 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
   else o += fmt::format("strategy   {} precision={} seq={}\n", s.spec(), hardware::precision_name(s.precision), s.seq);
   if (!r.stack.empty()) o += fmt::format("stack      {} (software: dojosim show stack {})\n", r.stack, r.stack);
   for (const auto& n : r.notes) o += fmt::format("           {}\n", n);
+  if (r.contention_bound)
+    o += fmt::format("           contention-bound: the {} group's exposed communication ({:.0f}% of the step) crosses links it shares with "
+                     "concurrent groups; the closed form splits them evenly (--engine event simulates the sharing)\n",
+                     r.contention_group, 100.0 * (std::string_view(r.contention_group) == "dp" ? r.breakdown.dp_comm
+                                                  : std::string_view(r.contention_group) == "pp" ? r.breakdown.pp_comm
+                                                  : std::string_view(r.contention_group) == "tp" ? r.breakdown.tp_comm
+                                                  : std::string_view(r.contention_group) == "cp" ? r.breakdown.cp_comm
+                                                                                                 : r.breakdown.ep_comm) / r.step_time);
   if (r.zero3_comm_bound)
     o += "           ZeRO-3 is communication-bound here: each layer's parameter gathers and gradient reductions outlast its compute\n";
   o += fmt::format("step time  {:.4g} s    {}/s {:.4g}  ({:.4g} per device)\n", r.step_time, r.sample_unit, r.tokens_per_s(),

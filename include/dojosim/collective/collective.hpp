@@ -38,6 +38,9 @@ struct Hop {
                          // mesh levels: per link per direction, shared by a child's devices
   double latency = 0;    // s per algorithm step (mesh levels: per hop)
   double bus_efficiency = 1, half_bytes = 0;
+  // Bandwidth divisor from sharing with concurrent groups: an oversubscribed fat-tree tier
+  // the group crosses, or a mesh / ring link shared by every device of a child (1: none).
+  double shared = 1;
   hardware::Topology topology = hardware::Topology::switched;
   // Mesh levels: the level's grid of children (link bandwidth already divided among the
   // devices of a child) and the sub-rectangle the group's k members occupy in it.

@@ -122,6 +122,12 @@ struct Result {
   collective::Algo dp_algo = collective::Algo::none, tp_algo = collective::Algo::none;
   bool dp_zplane = false;
   bool zero3_comm_bound = false;  // ZeRO-3: a layer's gathers and reductions outlast its compute
+  // A group whose links are shared with concurrent groups (an oversubscribed tier it
+  // crosses, mesh or ring links shared by a child's devices) exposes more than
+  // kContentionBoundShare of the step: the closed form's even split is then the answer's
+  // main uncertainty (`--engine event` simulates it). Which group: contention_group.
+  bool contention_bound = false;
+  const char* contention_group = "";
   Communication comm;  // per group: placement, path and algorithm (docs/dojo.md#placement)
   std::vector<std::string> notes;  // choices and caveats, for the report
   PipelineTimes pipeline;          // inputs of the event engine (engine/event.hpp)
@@ -154,6 +160,8 @@ struct Context {
   }
   [[nodiscard]] parallel::Software software() const { return stack != nullptr ? sw : parallel::neutral_software(sys->device); }
 };
+
+inline constexpr double kContentionBoundShare = 0.10;
 
 // Evaluates a fully resolved, valid strategy (check with parallel::strategy_problem first).
 Result evaluate(const Context& ctx, const parallel::Strategy& s);
