@@ -31,9 +31,9 @@ void add_run(CLI::App& app, Action& action) {
       ->check(checks::nonempty("a file path"));
   cmd->add_option("--svg-collective", svg_collective, "with --svg: draw one call of this group's collective instead (tp|cp|ep|pp|dp)")
       ->check(checks::one_of({"tp", "cp", "ep", "pp", "dp"}));
-  cmd->add_option("--engine", args.engine, "analytical (closed-form pipeline) | event (the schedule simulated pass by pass)")
+  cmd->add_option("--engine", args.engine, "analytical (closed form) | event (the whole step simulated on the topology graph: every layer, transfer and link, with contention)")
       ->check(checks::one_of({"analytical", "event"}));
-  cmd->add_option("--trace", trace, "write the simulated pipeline timeline as a Chrome/Perfetto trace (JSON; ui.perfetto.dev)")
+  cmd->add_option("--trace", trace, "write the simulated timeline as a Chrome/Perfetto trace (JSON; ui.perfetto.dev): passes, transfers and, with --engine event, link utilisation")
       ->check(checks::nonempty("a file path"));
   cmd->add_option("--html", html, "write a self-contained HTML report (step time, memory, schedule, links)")
       ->check(checks::nonempty("a file path"));

@@ -205,12 +205,14 @@ const R = DATA.result;
 }
 if (DATA.timeline) { // the event engine's schedule: one row per pipeline stage
   const t = DATA.timeline;
-  const cats = ['forward', 'backward', 'dp', 'optimizer', 'stream'];
-  const names = {forward: 'forward', backward: 'backward', dp: 'DP gradient sync', optimizer: 'optimizer', stream: 'memory streaming'};
-  const stages = Array.from({length: t.stages}, (_, i) => 'stage ' + i);
+  const cats = ['forward', 'backward', 'tp', 'cp', 'ep', 'pp', 'dp', 'optimizer', 'stream'];
+  const names = {forward: 'forward', backward: 'backward', tp: 'TP', cp: 'CP', ep: 'EP', pp: 'pipeline send', dp: 'DP / ZeRO-3',
+                 optimizer: 'optimizer', stream: 'memory streaming'};
+  const track = (i) => (t.tracks && t.tracks[i]) || 'stage ' + i;
+  const stages = Array.from({length: t.stages}, (_, i) => track(i));
   const datasets = cats.map((c, i) => ({label: names[c], backgroundColor: colour(i), grouped: false, barPercentage: 0.8,
     categoryPercentage: 1.0,
-    data: t.events.filter((e) => e[0] === c).map((e) => ({y: 'stage ' + e[1], x: [e[2], e[2] + e[3]], name: e[4]}))}))
+    data: t.events.filter((e) => e[0] === c).map((e) => ({y: track(e[1]), x: [e[2], e[2] + e[3]], name: e[4]}))}))
     .filter((d) => d.data.length > 0);
   figure('timeline', {type: 'bar', data: {labels: stages, datasets: datasets},
     options: {indexAxis: 'y', scales: {x: axis('time within the step (s)', {beginAtZero: true}), y: axis('pipeline stage')},
@@ -253,7 +255,7 @@ Json timeline_json(const engine::Timeline& t) {
     events.push_back(Json::array({e.category, e.stage, e.start, e.duration, e.name}));
   }
   for (const auto& e : t.events) stages = std::max(stages, e.stage + 1);
-  return Json{{"pipeline_s", t.pipeline}, {"stages", stages}, {"total_events", t.events.size()}, {"events", std::move(events)}};
+  return Json{{"pipeline_s", t.pipeline}, {"stages", stages}, {"tracks", t.tracks}, {"total_events", t.events.size()}, {"events", std::move(events)}};
 }
 
 // ---- search ------------------------------------------------------------------------------

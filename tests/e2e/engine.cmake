@@ -33,3 +33,12 @@ set_tests_properties(e2e.run_trace PROPERTIES LABELS e2e TIMEOUT 120)
 # (tests/golden/cases.txt; scripts/golden.py --update in a commit that changes behaviour).
 add_test(NAME e2e.golden COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/scripts/golden.py $<TARGET_FILE:dojosim>)
 set_tests_properties(e2e.golden PROPERTIES LABELS e2e TIMEOUT 300)
+# Issue 14: the whole-step event engine on every preset: step time, busiest links, a trace.
+add_test(NAME e2e.event_every_preset COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/check_event_presets.py $<TARGET_FILE:dojosim>
+         gpt3-13b ${DATA}/hf/gpt2-tiny.json ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(e2e.event_every_preset PROPERTIES LABELS e2e TIMEOUT 300)
+# The topology graph in `show system` (issue 14): ports, rail leaves and their spine uplinks;
+# Dojo's tile edges, DIP links and the Z-plane.
+cli_test(show_graph_dgx 0 "(?s)graph:.*2080 directed links.*cluster +leaf uplink +32 links x 1600 GB/s" show system dgx-h100:nodes=64)
+cli_test(show_graph_exapod 0 "(?s)graph:.*DIP link +800 links x 900 GB/s.*Z-plane +800 links.*tray +edge +1400 links x 1800 GB/s" show system dojo-exapod)
+cli_test(run_event_busiest 0 "(?s)busiest links \\(event engine; contention adds [0-9.]+% to the step\\).*node port\\] \\(and [0-9]+ like it\\)" run --system dgx-a100:nodes=4 --model gpt3-13b --parallel tp=8,pp=2,dp=2,mbs=1,gbs=64 --engine event)
