@@ -66,7 +66,36 @@ Path path_of(Topology t) {
   return Path::switched;
 }
 bool pow2(int k) { return k > 0 && (k & (k - 1)) == 0; }
+
+// The Z-plane as seen by one member: each DIP's Ethernet shared by the D1s it serves, as
+// delivered by the transport (window, loss) over the latency that includes reaching a
+// DIP at both ends (docs/model.md#ttpoe).
+void set_zplane(const hardware::System& sys, Hop& h) {
+  const auto& D = sys.dip;
+  const auto rate = hardware::transport_rate(hardware::transport_spec(D.transport), D.ethernet_bandwidth, D.ethernet_latency,
+                                             D.loss_rate, dip_reach_latency(sys));
+  h.z_bandwidth = rate.bandwidth * D.count / static_cast<double>(sys.device_count());
+  h.z_latency = rate.latency;
+}
 }  // namespace
+
+double dip_reach_latency(const hardware::System& sys) {
+  if (sys.dip.count <= 0 || sys.levels.empty()) return 0.0;
+  const auto& tile = sys.levels[0];
+  const bool tray = sys.levels.size() >= 2 && sys.levels[1].topology == Topology::mesh2d;
+  const int tc = std::max(1, tile.dims[1]);
+  const int cols = tc * (tray ? std::max(1, sys.levels[1].dims[1]) : 1);
+  const double edge_latency = tray ? sys.levels[1].latency : tile.latency;
+  double worst = 0;
+  for (int c = 0; c < cols; ++c) {
+    // Toward the nearer edge column; tile edges crossed on the way.
+    const bool left = c <= cols - 1 - c;
+    const int hops = left ? c : cols - 1 - c;
+    const int crossings = left ? c / tc : (cols - 1) / tc - c / tc;
+    worst = std::max(worst, (hops - crossings) * tile.latency + crossings * edge_latency);
+  }
+  return worst + tile.latency;  // the DIP link
+}
 
 Group place_group(const hardware::System& sys, int size, long long stride) {
   Group g;
@@ -114,8 +143,7 @@ Group place_group(const hardware::System& sys, int size, long long stride) {
       // Dojo: beyond the tile, the Z-plane (TTPoE between DIPs, each DIP's Ethernet shared
       // by the D1s it serves) is an alternative path, chosen per message when faster.
       if (i >= 1 && sys.dip.count > 0) {
-        h.z_bandwidth = sys.dip.ethernet_bandwidth * sys.dip.count / static_cast<double>(sys.device_count());
-        h.z_latency = sys.dip.ethernet_latency;
+        set_zplane(sys, h);
         h.zplane = h.z_bandwidth > ring_links(L.topology) * h.bandwidth;
       }
     } else {
@@ -125,8 +153,7 @@ Group place_group(const hardware::System& sys, int size, long long stride) {
       h.bandwidth = ring_links(L.topology) * L.bandwidth / devices_below;
       h.shared = devices_below;
       if (i >= 1 && sys.dip.count > 0) {
-        h.z_bandwidth = sys.dip.ethernet_bandwidth * sys.dip.count / static_cast<double>(sys.device_count());
-        h.z_latency = sys.dip.ethernet_latency;
+        set_zplane(sys, h);
         h.zplane = h.z_bandwidth > h.bandwidth;
       }
     }
@@ -175,28 +202,50 @@ Hop zplane_of(const Hop& h) {
   return z;
 }
 
-// The Z-plane replaces the hop's fabric for this message when it is faster.
-HopChoice with_zplane(const Hop& h, HopChoice c, HopChoice z) {
-  if (h.z_bandwidth > 0 && z.time < c.time) {
-    z.path = Path::zplane;
-    z.mesh_hops = 0;
-    return z;
+// The fabric and the Z-plane at once: a share x of the bytes over the Z-plane, the rest
+// over the fabric, the hop taking max(t_fabric((1-x) S), t_z(x S)). t_fabric falls and
+// t_z rises with x, so bisection finds the share that balances them; the split is kept
+// when it beats both whole paths (each path then pays its own latency terms).
+// `fabric(b)` and `zplane(b)` price b bytes on each path.
+template <class F, class Z>
+HopChoice split_zplane(const Hop& h, double bytes, F&& fabric, Z&& zplane) {
+  const HopChoice c = fabric(bytes);
+  if (!(h.z_bandwidth > 0)) return c;
+  HopChoice best = c;
+  HopChoice z = zplane(bytes);
+  z.path = Path::zplane;
+  z.mesh_hops = 0;
+  z.z_share = 1;
+  if (z.time < best.time) best = z;
+  double lo = 0, hi = 1;
+  for (int it = 0; it < 40; ++it) {
+    const double x = 0.5 * (lo + hi);
+    if (zplane(x * bytes).time < fabric((1 - x) * bytes).time) lo = x;
+    else hi = x;
   }
-  return c;
+  const double x = 0.5 * (lo + hi);
+  if (x > 0 && x < 1) {
+    HopChoice s = fabric((1 - x) * bytes);
+    s.time = std::max(s.time, zplane(x * bytes).time);
+    s.z_share = x;
+    if (s.time < best.time) best = s;
+  }
+  return best;
 }
 
 HopChoice reduce_hop(const Hop& h, double bytes, Op op, Algo force) {
   const bool ar = op == Op::all_reduce;
-  if (!h.is_mesh()) {
-    const HopChoice c = switch_hop(h, bytes, ar, force);
-    return h.z_bandwidth > 0 ? with_zplane(h, c, switch_hop(zplane_of(h), bytes, ar, Algo::none)) : c;
-  }
+  const Hop z = zplane_of(h);
+  auto on_z = [&](double b) { return switch_hop(z, b, ar, Algo::none); };
+  if (!h.is_mesh()) return split_zplane(h, bytes, [&](double b) { return switch_hop(h, b, ar, force); }, on_z);
   const mesh::Efficiency eff{h.bus_efficiency, h.half_bytes};
-  const mesh::MeshCost m = force == Algo::snake_ring ? mesh::ring(h.mesh, h.members, op, bytes, eff)
-                           : force == Algo::dimwise   ? mesh::dimwise(h.mesh, h.members, op, bytes, eff)
-                                                      : mesh::best(h.mesh, h.members, op, bytes, eff);
-  const HopChoice c{m.algo, Path::mesh, m.hops_per_step, m.time};
-  return h.z_bandwidth > 0 ? with_zplane(h, c, switch_hop(zplane_of(h), bytes, ar, Algo::none)) : c;
+  auto on_mesh = [&](double b) {
+    const mesh::MeshCost m = force == Algo::snake_ring ? mesh::ring(h.mesh, h.members, op, b, eff)
+                             : force == Algo::dimwise   ? mesh::dimwise(h.mesh, h.members, op, b, eff)
+                                                        : mesh::best(h.mesh, h.members, op, b, eff);
+    return HopChoice{m.algo, Path::mesh, m.hops_per_step, m.time};
+  };
+  return split_zplane(h, bytes, on_mesh, on_z);
 }
 
 void record(Cost& total, double& worst, int i, const HopChoice& c) {
@@ -255,18 +304,21 @@ Cost all_to_all(const Group& g, double bytes) {
     const Hop& h = g.hop[static_cast<std::size_t>(i)];
     // Data leaving the instance of the level below this hop.
     const double leaving = a2a_leaving(g, bytes, i, nullptr);
-    const double t_switch = leaving / (h.bandwidth * efficiency(h, bytes / g.size)) + (h.k - 1) * h.latency;
-    HopChoice hc{Algo::direct, path_of(h.topology), 0, t_switch};
-    if (h.is_mesh()) {
-      const mesh::MeshCost m = mesh::all_to_all(h.mesh, h.members, hop_bytes(g, Op::all_to_all, bytes, i),
-                                                mesh::Efficiency{h.bus_efficiency, h.half_bytes});
-      hc = {Algo::direct, Path::mesh, m.hops_per_step, m.time};
-    }
-    if (h.z_bandwidth > 0) {
-      const double tz = leaving / (h.z_bandwidth * efficiency(h, bytes / g.size)) + (h.k - 1) * h.z_latency;
-      hc = with_zplane(h, hc, HopChoice{Algo::direct, Path::zplane, 0, tz});
-    }
-    record(c, worst, i, hc);
+    // Share f of every member's data (f = bytes' / bytes) on a path.
+    const double eff_a2a = efficiency(h, bytes / g.size), sent = hop_bytes(g, Op::all_to_all, bytes, i);
+    auto on_fabric = [&](double b) {
+      const double f = bytes > 0 ? b / bytes : 0.0;
+      if (h.is_mesh()) {
+        const mesh::MeshCost m = mesh::all_to_all(h.mesh, h.members, f * sent, mesh::Efficiency{h.bus_efficiency, h.half_bytes});
+        return HopChoice{Algo::direct, Path::mesh, m.hops_per_step, m.time};
+      }
+      return HopChoice{Algo::direct, path_of(h.topology), 0, f * leaving / (h.bandwidth * eff_a2a) + (h.k - 1) * h.latency};
+    };
+    auto on_z = [&](double b) {
+      const double f = bytes > 0 ? b / bytes : 0.0;
+      return HopChoice{Algo::direct, Path::zplane, 0, f * leaving / (h.z_bandwidth * eff_a2a) + (h.k - 1) * h.z_latency};
+    };
+    record(c, worst, i, split_zplane(h, bytes, on_fabric, on_z));
   }
   return c;
 }
@@ -279,13 +331,16 @@ Cost send_recv(const Group& g, double bytes) {
   double worst = 0;
   for (int i = 0; i < g.hops; ++i) {
     const Hop& h = g.hop[static_cast<std::size_t>(i)];
-    HopChoice hc{Algo::direct, path_of(h.topology), 0, bytes / (h.bandwidth * efficiency(h, bytes)) + h.latency};
-    if (h.is_mesh()) {
-      const mesh::MeshCost m = mesh::send_recv(h.mesh, h.members, bytes, mesh::Efficiency{h.bus_efficiency, h.half_bytes});
-      hc = {Algo::direct, Path::mesh, m.hops_per_step, m.time};
-    }
-    if (h.z_bandwidth > 0)
-      hc = with_zplane(h, hc, HopChoice{Algo::direct, Path::zplane, 0, bytes / (h.z_bandwidth * efficiency(h, bytes)) + h.z_latency});
+    const double eff_p2p = efficiency(h, bytes);
+    auto on_fabric = [&](double b) {
+      if (h.is_mesh()) {
+        const mesh::MeshCost m = mesh::send_recv(h.mesh, h.members, b, mesh::Efficiency{h.bus_efficiency, h.half_bytes});
+        return HopChoice{Algo::direct, Path::mesh, m.hops_per_step, m.time};
+      }
+      return HopChoice{Algo::direct, path_of(h.topology), 0, b / (h.bandwidth * eff_p2p) + h.latency};
+    };
+    auto on_z = [&](double b) { return HopChoice{Algo::direct, Path::zplane, 0, b / (h.z_bandwidth * eff_p2p) + h.z_latency}; };
+    const HopChoice hc = split_zplane(h, bytes, on_fabric, on_z);
     c.hop[static_cast<std::size_t>(i)] = hc;
     c.hops = i + 1;
     if (hc.time > worst || i == 0) {

@@ -131,8 +131,8 @@ void for_each_ring(const Group& g, const Instances& in, int h, F&& f) {
       }
 }
 
-bool bidirectional(const Hop& h, Path path) {
-  return path != Path::zplane && h.topology != Topology::switched && h.topology != Topology::fat_tree;
+bool bidirectional(const Hop& h, bool zplane) {
+  return !zplane && h.topology != Topology::switched && h.topology != Topology::fat_tree;
 }
 
 // Ring classes: for each position j, the flows j -> j+shift (mod ring size) of every ring.
@@ -187,7 +187,7 @@ void reduce_hop(const Graph& graph, const Group& g, const Instances& in, int h, 
   if (torus_dimwise(graph, g, in, h, ch, op, bytes, out)) return;
   const Hop& hop = g.hop[static_cast<std::size_t>(h)];
   const double k = hop.k;
-  const bool zp = ch.path == Path::zplane;
+  const bool zp = mostly_zplane(ch);
   const double a = zp ? hop.z_latency : hop.latency;
   const double per_op = op == Op::all_reduce ? 2.0 : 1.0;
   if (ch.algo == Algo::halving_doubling) {
@@ -207,7 +207,7 @@ void reduce_hop(const Graph& graph, const Group& g, const Instances& in, int h, 
       for (auto it = rs.rbegin(); it != rs.rend(); ++it) out.push_back(*it);
     return;
   }
-  const bool two = bidirectional(hop, ch.path);
+  const bool two = bidirectional(hop, zp);
   const double dirs = two ? 2.0 : 1.0;
   for (int d = 0; d < (two ? 2 : 1); ++d) {
     Phase p = ring_phase(graph, g, in, h, d == 0 ? 1 : -1, zp);
@@ -246,7 +246,7 @@ void reduce_hop(const Graph& graph, const Group& g, const Instances& in, int h, 
 bool torus_dimwise(const Graph& graph, const Group& g, const Instances& in, int h, const HopChoice& ch, Op op, double bytes,
                    std::vector<Phase>& out) {
   const Hop& hop = g.hop[static_cast<std::size_t>(h)];
-  if (ch.path == Path::zplane || (hop.topology != Topology::torus2d && hop.topology != Topology::torus3d) || graph.grid_dims() < 2)
+  if (mostly_zplane(ch) || (hop.topology != Topology::torus2d && hop.topology != Topology::torus3d) || graph.grid_dims() < 2)
     return false;
   // Lines: the members of each ring that differ in one grid coordinate only.
   const int D = graph.grid_dims();
@@ -322,7 +322,7 @@ std::vector<Phase> decompose(const Graph& graph, const Group& g, Op op, double b
     // A ring shift (context parallel): every member sends to the next.
     for (int h = 0; h < g.hops; ++h) {
       const Hop& hop = g.hop[static_cast<std::size_t>(h)];
-      const bool zp = cost.hop[static_cast<std::size_t>(h)].path == Path::zplane;
+      const bool zp = mostly_zplane(cost.hop[static_cast<std::size_t>(h)]);
       Phase p = ring_phase(graph, g, in, h, 1, zp);
       p.bytes = bytes;
       p.latency = max_latency(p, zp ? hop.z_latency : hop.latency);
@@ -342,7 +342,7 @@ std::vector<Phase> decompose(const Graph& graph, const Group& g, Op op, double b
     for (int h = 0; h < g.hops; ++h) {
       const Hop& hop = g.hop[static_cast<std::size_t>(h)];
       const int k = hop.k;
-      const bool zp = cost.hop[static_cast<std::size_t>(h)].path == Path::zplane;
+      const bool zp = mostly_zplane(cost.hop[static_cast<std::size_t>(h)]);
       Phase p;
       for (int o = 1; o < k; ++o) {
         Phase s = ring_phase(graph, g, in, h, o, zp);
@@ -383,7 +383,7 @@ Phase point_to_point(const Graph& graph, const Group& g, double bytes, const Ins
   bool zp = false;
   double a = 0, eff = 1;
   for (int h = 0; h < g.hops; ++h) {
-    zp = zp || cost.hop[static_cast<std::size_t>(h)].path == Path::zplane;
+    zp = zp || mostly_zplane(cost.hop[static_cast<std::size_t>(h)]);
     a = std::max(a, g.hop[static_cast<std::size_t>(h)].latency);
     eff = std::min(eff, efficiency(g.hop[static_cast<std::size_t>(h)], bytes));
   }

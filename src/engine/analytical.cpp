@@ -224,7 +224,7 @@ void price_data_parallel(const Plan& plan, const LayerCost& L, double lay_n, dou
     const double gathers = s.zero == 3 ? 2.0 * mb : 1.0;
     r.comm.dp = {g_dp, c, {{{s.zero == 0 ? Op::all_reduce : Op::reduce_scatter, grads, s.zero == 3 ? mb : 1.0},
                             {s.zero == 0 ? Op::none : Op::all_gather, params16, gathers}}}};
-    for (int i = 0; i < c.hops; ++i) r.dp_zplane = r.dp_zplane || c.hop[static_cast<std::size_t>(i)].path == collective::Path::zplane;
+    for (int i = 0; i < c.hops; ++i) r.dp_zplane = r.dp_zplane || c.hop[static_cast<std::size_t>(i)].z_share > 0;
     // Gradient reduction overlaps the last micro-batch's backward (bucketed, Megatron
     // --overlap-grad-reduce); the parameter all-gather overlaps the next forward.
     const double window_b = lay_n * L.bwd * (lay_n > 1 ? (lay_n - 1) / lay_n : 0.0);

@@ -288,6 +288,8 @@ System read_system(const std::shared_ptr<const core::Document>& doc) {
     s.dip.host_link_bandwidth = d->quantity("host_link_bandwidth", Dim::byte_rate, 0.0, Bounds{0.0, 1e15, true});
     s.dip.power = d->quantity("power", Dim::watts, 0.0, Bounds{0.0, 1e5, true});
     s.dip.price = d->quantity("price", Dim::usd, 0.0, Bounds{0.0, 1e9, true});
+    s.dip.transport = parse_transport(d->choice("transport", transport_names(), std::string("ttpoe")));
+    s.dip.loss_rate = d->number("loss_rate", 0.0, Bounds{0.0, 0.5, true});
     d->finish();
   }
   s.pue = r.number("pue", 1.0, Bounds{1.0, 3.0});
@@ -444,6 +446,16 @@ YAML::Node system_to_yaml(const System& s) {
       d["host_memory"] = fig(s.dip.host_memory, Dim::bytes, s, "dip.host_memory");
       d["host_link_bandwidth"] = fig(s.dip.host_link_bandwidth, Dim::byte_rate, s, "dip.host_link_bandwidth");
     }
+    // The Z-plane transport and what it delivers per DIP link (hardware/transport.hpp).
+    const auto& tr = transport_spec(s.dip.transport);
+    const auto rate = transport_rate(tr, s.dip.ethernet_bandwidth, s.dip.ethernet_latency, s.dip.loss_rate);
+    d["transport"] = tr.name;
+    d["loss_rate"] = fig(s.dip.loss_rate, Dim::count, s, "dip.loss_rate");
+    YAML::Node z;
+    z["latency"] = core::format_quantity(rate.latency, Dim::seconds);
+    z["bandwidth"] = core::format_quantity(rate.bandwidth, Dim::byte_rate);
+    z["source"] = tr.source;
+    d["zplane_delivered"] = z;
     root["dip"] = d;
   }
   root["pue"] = fig(s.pue, Dim::count, s, "pue");

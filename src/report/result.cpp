@@ -79,6 +79,7 @@ nlohmann::ordered_json comm_json(const engine::GroupComm& gc, const hardware::Sy
     l["path"] = collective::path_name(ch.path);
     l["algorithm"] = collective::algo_name(ch.algo);
     l["time_s"] = ch.time;
+    if (ch.z_share > 0) l["zplane_share"] = ch.z_share;
     if (h.is_mesh()) {
       const auto& m = h.members;
       l["shape"] = fmt::format("{}x{}", m.rows, m.cols);
@@ -102,6 +103,7 @@ std::string comm_text(const engine::GroupComm& gc, const hardware::System& sys) 
     if (!o.empty()) o += "; ";
     o += fmt::format("{} {} {}", sys.levels[static_cast<std::size_t>(h.level)].name, collective::path_name(ch.path),
                      collective::algo_name(ch.algo));
+    if (ch.z_share > 0 && ch.z_share < 1) o += fmt::format(" + {:.0f}% on the Z-plane", 100.0 * ch.z_share);
     if (h.is_mesh()) {
       const auto& m = h.members;
       o += fmt::format(" {}x{} {}s", m.rows, m.cols, child_name(sys, h.level));

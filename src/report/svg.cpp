@@ -110,13 +110,13 @@ void accumulate(Loads& L, const hardware::System& sys, const char* name, const e
       const auto& h = gc.group.hop[static_cast<std::size_t>(i)];
       const auto& ch = c.hop[static_cast<std::size_t>(i)];
       const double b = collective::hop_bytes(gc.group, tr.op, tr.bytes, i);
-      if (ch.path == Path::zplane) {
-        L.zplane_per_device += calls * zplane_bytes(tr.op, b, h.k);
-      } else if (h.is_mesh() && h.level < drawn_levels) {
+      if (ch.z_share > 0) L.zplane_per_device += ch.z_share * calls * zplane_bytes(tr.op, b, h.k);
+      if (ch.path == Path::zplane) continue;
+      if (h.is_mesh() && h.level < drawn_levels) {
         auto& target = h.level == 0 ? L.tile : L.tray;
         // Above the tile, every device of a child instance runs its own copy over the same links.
         const double lanes = h.level == 0 ? 1.0 : static_cast<double>(sys.devices_per(h.level - 1));
-        mesh::add_all_groups(target, h.members, tr.op, ch.algo, b, calls * lanes);
+        mesh::add_all_groups(target, h.members, tr.op, ch.algo, (1.0 - ch.z_share) * b, calls * lanes);
       } else {
         L.beyond.push_back(fmt::format("{} {} at {}: {} via {} ({})", name, collective::op_name(tr.op),
                                        sys.levels[static_cast<std::size_t>(h.level)].name,

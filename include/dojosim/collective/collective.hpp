@@ -17,8 +17,11 @@
 //   reduce-scatter / all-gather: half of the ring all-reduce.
 // 2D-mesh levels (Dojo): the k members occupy a sub-rectangle of the level's mesh
 // (Hop::members) and are priced by collective/mesh2d.hpp (snake ring or dimension-wise,
-// the faster for the message size). Beyond the tile, the Dojo Z-plane (TTPoE between
-// DIPs, priced as a switch) replaces the mesh for a message whenever it is faster.
+// the faster for the message size). Beyond the tile, the Dojo Z-plane (Ethernet between
+// DIPs, priced as a switch under its transport, hardware/transport.hpp) carries a share
+// of each message at the same time as the mesh: the share that balances the two paths'
+// times, or all of it, or none, whichever is fastest. Reaching a DIP costs the mesh hops
+// from the farthest D1 of a tray to its nearest DIP, at each end (dip_reach_latency).
 //
 // Contract: every function here is pure and allocation-free (hot path of search).
 #pragma once
@@ -62,6 +65,12 @@ struct Group {
   [[nodiscard]] bool trivial() const { return size <= 1; }
 };
 
+// Dojo: one-way latency from the farthest D1 of a tray (of the tile when alone) to its
+// nearest DIP, which sit on the outer edges of the end tiles (first and last D1 column, as
+// hardware/topology.cpp places them): die-to-die hops at the tile level's latency, tile
+// edges crossed at the tray level's, and the DIP link (the tile level's). 0 without DIPs.
+double dip_reach_latency(const hardware::System& sys);
+
 // Places a group of `size` members `stride` devices apart, starting at device 0.
 Group place_group(const hardware::System& sys, int size, long long stride);
 
@@ -71,7 +80,13 @@ struct HopChoice {
   Path path = Path::none;
   int mesh_hops = 0;  // mesh: hops of the longest message of one step
   double time = 0;    // s spent at this hop
+  // Fraction of the hop's bytes carried by the Dojo Z-plane (1 when path == zplane; in
+  // (0, 1) when split with the fabric named by `path`).
+  double z_share = 0;
 };
+// True when the Z-plane carries most of the hop (the event engine routes such a hop
+// whole over the Z-plane, the others whole over the fabric).
+inline bool mostly_zplane(const HopChoice& c) { return c.z_share > 0.5; }
 
 struct Cost {
   double time = 0;

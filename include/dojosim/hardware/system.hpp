@@ -15,6 +15,7 @@
 
 #include "dojosim/core/config.hpp"
 #include "dojosim/core/registry.hpp"
+#include "dojosim/hardware/transport.hpp"
 
 namespace dojosim::hardware {
 
@@ -97,8 +98,11 @@ struct Dip {
   double ethernet_bandwidth = 0;  // B/s per DIP on the Z-plane (TTPoE)
   double ethernet_latency = 0;    // s, one-way over the switch
   double host_memory = 0;         // bytes of host DRAM reachable per DIP (the host's DRAM / DIPs it serves)
-  double host_link_bandwidth = 0; // B/s per DIP over PCIe to the host
+  double host_link_bandwidth = 0; // B/s per DIP over PCIe to the host (also the data ingest path)
   double power = 0, price = 0;    // per DIP
+  // The Z-plane's transport (hardware/transport.hpp) and its frame loss rate.
+  TransportKind transport = TransportKind::ttpoe;
+  double loss_rate = 0;
 };
 
 struct System {
