@@ -41,6 +41,10 @@ constexpr double kConvSliceGpu = 32.0;
 // VLDB): only the last bucket's reduction cannot overlap the backward.
 constexpr double kDdpBucketBytes = 25.0 * 1024.0 * 1024.0;
 constexpr double kStatBytes = 4.0;  // fp32 statistics and partial sums
+// Ingest: the hosts decode the camera streams and send 8-bit pixels (one byte per input
+// element) to the DIPs; normalisation to 16 bits happens on the D1s (assumption: the
+// cheapest format a host can send; Tesla said hosts feeding data limited Dojo, T8).
+constexpr double kIngestBytesPerElement = 1.0;
 
 double pad_util(double x, double slice) { return x <= 0 ? 1.0 : x / (std::ceil(x / slice) * slice); }
 
@@ -282,6 +286,18 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
     const double prologue = stream / std::max(1.0, passes_w * static_cast<double>(std::max<std::size_t>(1, saved_seq.size())));
     r.breakdown.memory_stream = std::max(prologue, stream - r.breakdown.compute);
     Pl.stream_hidden = stream - r.breakdown.memory_stream;
+  }
+
+  // --- data ingest: the step's samples from the hosts to the DIPs over PCIe, prefetched
+  // under the previous step (docs/model.md#ingest) ---
+  if (sys.dip.count > 0 && sys.dip.host_link_bandwidth > 0) {
+    double elems = 1;
+    for (long long dim : net.input) elems *= static_cast<double>(dim);
+    r.ingest_bytes = static_cast<double>(s.gbs) * elems * kIngestBytesPerElement;
+    r.ingest_time = r.ingest_bytes / (static_cast<double>(sys.dip.count) * sys.dip.host_link_bandwidth);
+    const double rest = r.breakdown.total();
+    r.breakdown.ingest = std::max(0.0, r.ingest_time - rest);
+    r.ingest_bound = r.breakdown.ingest > 0;
   }
 
   r.step_time = r.breakdown.total();

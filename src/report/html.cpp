@@ -174,7 +174,7 @@ const R = DATA.result;
 { // step-time breakdown: one stacked horizontal bar, one segment per component
   const names = {compute: 'compute', tp_comm: 'TP comm', cp_comm: 'CP comm', ep_comm: 'EP comm', pp_comm: 'PP comm',
                  dp_comm: 'DP comm', spatial_comm: 'spatial comm', bubble: 'pipeline bubble', optimizer: 'optimizer',
-                 memory_stream: 'memory streaming'};
+                 memory_stream: 'memory streaming', ingest: 'data ingest'};
   const datasets = [];
   for (const [k, label] of Object.entries(names)) {
     const v = R.breakdown_s[k];

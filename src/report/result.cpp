@@ -160,10 +160,17 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
   const auto& b = r.breakdown;
   j["breakdown_s"] = {{"compute", b.compute}, {"tp_comm", b.tp_comm}, {"cp_comm", b.cp_comm}, {"ep_comm", b.ep_comm},
                       {"pp_comm", b.pp_comm}, {"dp_comm", b.dp_comm}, {"bubble", b.bubble}, {"optimizer", b.optimizer},
-                      {"memory_stream", b.memory_stream}, {"spatial_comm", b.spatial_comm}, {"exposed_comm", b.exposed_comm()}};
+                      {"memory_stream", b.memory_stream}, {"spatial_comm", b.spatial_comm}, {"ingest", b.ingest}, {"exposed_comm", b.exposed_comm()}};
   if (vision) j["halo_bytes_per_step"] = r.halo_bytes;
   j["hidden_comm_s"] = r.hidden_comm;
   j["contention_bound"] = r.contention_bound ? nlohmann::ordered_json(r.contention_group) : nlohmann::ordered_json(nullptr);
+  j["ingest_bound"] = r.ingest_bound;
+  if (r.ingest_time > 0) j["ingest"] = {{"bytes_per_step", r.ingest_bytes}, {"time_s", r.ingest_time},
+                                        {"bandwidth", static_cast<double>(sys.dip.count) * sys.dip.host_link_bandwidth}};
+  if (sys.dip.count > 0) {
+    const auto& tr = hardware::transport_spec(sys.dip.transport);
+    j["zplane"] = {{"transport", tr.name}, {"loss_rate", sys.dip.loss_rate}};
+  }
   j["collectives"] = {{"tp", collective::algo_name(r.tp_algo)}, {"dp", collective::algo_name(r.dp_algo)},
                       {"dp_path", r.dp_zplane ? "zplane" : "fabric"}};
   auto& comm = j["communication"];
@@ -213,6 +220,11 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
                                                   : std::string_view(r.contention_group) == "tp" ? r.breakdown.tp_comm
                                                   : std::string_view(r.contention_group) == "cp" ? r.breakdown.cp_comm
                                                                                                  : r.breakdown.ep_comm) / r.step_time);
+  if (r.ingest_bound)
+    o += fmt::format("           ingest-bound: the hosts deliver a step's {} of input to the DIPs in {:.4g} s over PCIe ({} DIPs x {}), "
+                     "longer than the {:.4g} s the rest of the step takes\n",
+                     format_quantity(r.ingest_bytes, Dim::bytes), r.ingest_time, sys.dip.count,
+                     format_quantity(sys.dip.host_link_bandwidth, Dim::byte_rate), r.step_time - r.breakdown.ingest);
   if (r.zero3_comm_bound)
     o += "           ZeRO-3 is communication-bound here: each layer's parameter gathers and gradient reductions outlast its compute\n";
   o += fmt::format("step time  {:.4g} s    {}/s {:.4g}  ({:.4g} per device)\n", r.step_time, r.sample_unit, r.tokens_per_s(),
@@ -234,6 +246,7 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
   line("optimizer", b.optimizer);
   line("memory_stream", b.memory_stream);
   line("spatial_comm", b.spatial_comm);
+  line("ingest", b.ingest);
   if (r.halo_bytes > 0)
     o += fmt::format("  (halo exchange: {} received per device per step)\n", format_quantity(r.halo_bytes, Dim::bytes));
   if (r.hidden_comm > 0) o += fmt::format("  (hidden under compute: {:.4g} s of DP communication)\n", r.hidden_comm);

@@ -24,10 +24,13 @@ struct Breakdown {
   // Vision: halo exchange, key/value gathers and statistics reductions of spatially
   // partitioned feature maps (0 for transformers).
   double spatial_comm = 0;
+  // Dojo vision: the part of the host -> DIP data ingest that the rest of the step cannot
+  // hide (0 unless the plan is ingest-bound; docs/model.md#ingest).
+  double ingest = 0;
   // Sum of the exposed communication entries above (a subtotal, not an addend).
   [[nodiscard]] double exposed_comm() const { return tp_comm + cp_comm + ep_comm + pp_comm + dp_comm + spatial_comm; }
   [[nodiscard]] double total() const {
-    return compute + tp_comm + cp_comm + ep_comm + pp_comm + dp_comm + bubble + optimizer + memory_stream + spatial_comm;
+    return compute + tp_comm + cp_comm + ep_comm + pp_comm + dp_comm + bubble + optimizer + memory_stream + spatial_comm + ingest;
   }
 };
 
@@ -128,6 +131,11 @@ struct Result {
   // main uncertainty (`--engine event` simulates it). Which group: contention_group.
   bool contention_bound = false;
   const char* contention_group = "";
+  // Dojo vision: one step's input carried host -> DIP over PCIe (s; 0 when not modelled),
+  // and whether it outlasts the rest of the step (the host feed then sets the pace).
+  double ingest_time = 0;
+  double ingest_bytes = 0;  // input bytes per step
+  bool ingest_bound = false;
   Communication comm;  // per group: placement, path and algorithm (docs/dojo.md#placement)
   std::vector<std::string> notes;  // choices and caveats, for the report
   PipelineTimes pipeline;          // inputs of the event engine (engine/event.hpp)
