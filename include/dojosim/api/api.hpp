@@ -26,6 +26,7 @@
 #include "dojosim/explore/equivalence.hpp"
 #include "dojosim/explore/pricing.hpp"
 #include "dojosim/explore/search.hpp"
+#include "dojosim/explore/sensitivity.hpp"
 #include "dojosim/explore/sweep.hpp"
 #include "dojosim/hardware/system.hpp"
 #include "dojosim/parallel/stack.hpp"
@@ -172,6 +173,30 @@ class ReferenceSizer final {
   std::map<long long, double> memo_;
   std::string why_;
 };
+
+// ---- sensitivity -----------------------------------------------------------------------
+// How sure is "one ExaPOD in A100-equivalents": the verdict of the default scenario
+// (the Dojo system against a DGX A100 cluster of equal peak BF16, both on the reference's
+// default stack, each with its best plan) under every Dojo assumption of
+// explore::dojo_assumptions() at its low and high value (explore/sensitivity.hpp).
+// Metrics: [0] A100-equivalents by throughput (the reference resized, as `compare`);
+// [1] A100s that cost as much per hour; [2] their ratio, throughput per dollar relative
+// to the A100 cluster (> 1: Dojo gives more per dollar).
+struct SensitivityArgs {
+  std::string system = "dojo-exapod", model = "gpt3-175b";
+  std::string reference;           // default: dgx-a100 with nodes for equal peak BF16
+  std::string stack;               // default: the reference's default stack, on both
+  std::string precision = "bf16";
+  long long seq = 0;
+  std::vector<std::string> sets;   // applied to the Dojo system (and economics.KEY) in every variant
+};
+struct SensitivityOutput {
+  std::string system, reference, model, stack;
+  explore::Sensitivity s;
+  std::vector<std::string> metrics;  // names of the metrics, in order
+  [[nodiscard]] Json json() const;
+};
+SensitivityOutput sensitivity(const SensitivityArgs& a);
 
 // ---- validate --------------------------------------------------------------------------
 struct ValidateOutput {

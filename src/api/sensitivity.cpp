@@ -1,0 +1,115 @@
+// api: sensitivity — how far each Dojo assumption moves "one ExaPOD in A100-equivalents"
+// (contract in api.hpp; method in explore/sensitivity.hpp; docs/dojo.md leads with it).
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "dojosim/api/api.hpp"
+#include "dojosim/core/errors.hpp"
+#include "dojosim/core/text.hpp"
+#include "dojosim/economics/params.hpp"
+
+namespace dojosim::api {
+
+SensitivityOutput sensitivity(const SensitivityArgs& a) {
+  SensitivityOutput out;
+  const auto w = workload::load_workload(a.model);
+  const auto base_split = split_sets(a.sets);
+  const auto dojo = hardware::load_system(a.system, base_split.system);
+  if (!dojo.is_dojo())
+    throw core::InputError({"--system", 0, 0, "system"}, fmt::format("'{}' is not a Dojo system", a.system),
+                           "a Dojo preset or YAML (dojo-exapod, dojo-cabinet, ...): the assumptions table is Dojo's");
+  std::string ref_spec = a.reference;
+  if (ref_spec.empty()) {
+    const auto one = hardware::load_system("dgx-a100");
+    const long long nodes = std::max<long long>(1, std::llround(dojo.peak(hardware::Precision::bf16) / one.peak(hardware::Precision::bf16)));
+    ref_spec = fmt::format("dgx-a100:nodes={}", nodes);
+  }
+  const auto ref = hardware::load_system(ref_spec);
+  // Same software on both: the reference's default stack unless named (DESIGN.md 3).
+  const auto stack = stack_for(ref, a.stack.empty() ? parallel::default_stack_name(ref) : a.stack, base_split.stack);
+  parallel::Strategy partial = parallel::parse_strategy("");
+  partial.precision = hardware::parse_precision(a.precision);
+  // The reference once: its best plan, throughput and cost rate per device.
+  const auto ref_econ_params = economics::parse_params({}, {}, "--set");
+  parallel::Strategy rp = partial;
+  const engine::Context rctx = model_context(ref, w, rp, a.seq, stack);
+  explore::SearchOptions ropt;
+  ropt.top = 1;
+  const auto rbest = explore::search(rctx, rp, ropt).ranked.front();
+  const double ref_n = static_cast<double>(rbest.result.devices);
+  const double ref_tput = rbest.result.tokens_per_s() / ref_n;
+  const double ref_rate = explore::Pricer(ref, ref_econ_params).price(rbest.result).rate.total_usd_per_s / ref_n;
+  ReferenceSizer sizer(ref_spec, {}, w, partial, a.seq, stack);  // memoised across variants
+
+  auto evaluate = [&](const std::vector<std::string>& extra) {
+    auto sets = a.sets;
+    sets.insert(sets.end(), extra.begin(), extra.end());
+    const auto split = split_sets(sets);
+    const auto sys = hardware::load_system(a.system, split.system);
+    const auto econ = economics::parse_params(split.economics, {}, "--set");
+    parallel::Strategy p = partial;
+    const engine::Context ctx = model_context(sys, w, p, a.seq, stack);
+    explore::SearchOptions opt;
+    opt.top = 1;
+    opt.econ = econ;
+    const auto best = explore::search(ctx, p, opt).ranked.front();
+    const double rate = explore::Pricer(sys, econ).price(best.result).rate.total_usd_per_s;
+    const auto solved = sizer.solve(best.result.tokens_per_s(), ref_tput);
+    if (!solved.solved)
+      throw core::Infeasible(fmt::format("with {}: no size of {} matches the Dojo system's throughput ({})",
+                                         extra.empty() ? std::string("the preset") : core::join(extra, ", "), ref_spec, sizer.why()));
+    const double by_cost = rate / ref_rate;
+    return std::vector<double>{solved.devices, by_cost, solved.devices / by_cost};
+  };
+  out.s = explore::one_at_a_time(explore::dojo_assumptions(), evaluate);
+  out.system = a.system;
+  out.reference = ref_spec;
+  out.model = w.name();
+  out.stack = stack.name;
+  out.metrics = {"a100_equivalents", "a100_equivalents_by_cost", "throughput_per_dollar_vs_a100"};
+  return out;
+}
+
+Json SensitivityOutput::json() const {
+  Json j;
+  j["question"] = fmt::format("{} in {} devices by throughput ({}), same stack ({}) on both", system, reference, model, stack);
+  j["system"] = system;
+  j["reference"] = reference;
+  j["model"] = model;
+  j["stack"] = stack;
+  j["metrics"] = metrics;
+  auto metric_obj = [&](const std::vector<double>& v) {
+    Json o;
+    for (std::size_t m = 0; m < metrics.size() && m < v.size(); ++m) o[metrics[m]] = v[m];
+    return o;
+  };
+  j["base"] = metric_obj(s.base);
+  j["table_matches_preset"] = s.base_from_table == s.base;
+  auto rows = Json::array();
+  for (std::size_t i : s.ranked(0)) {
+    const auto& r = s.rows[i];
+    Json o;
+    o["assumption"] = r.a.label;
+    o["key"] = r.a.key;
+    o["low"] = r.a.low;
+    o["base"] = r.a.base.empty() ? Json("model") : Json(r.a.base);
+    o["high"] = r.a.high;
+    o["source"] = r.a.source;
+    o["at_low"] = metric_obj(r.low);
+    o["at_high"] = metric_obj(r.high);
+    o["swing"] = std::abs(r.high[0] - r.low[0]);
+    rows.push_back(std::move(o));
+  }
+  j["assumptions"] = rows;
+  Json range;
+  for (std::size_t m = 0; m < metrics.size() && m < s.corners.size(); ++m) {
+    const auto& c = s.corners[m];
+    range[metrics[m]] = {{"low", c.low}, {"base", s.base[m]}, {"high", c.high}, {"low_sets", c.low_sets}, {"high_sets", c.high_sets}};
+  }
+  j["range"] = range;
+  j["most_sensitive"] = s.rows.empty() ? Json(nullptr) : Json(s.rows[s.ranked(0).front()].a.label);
+  return j;
+}
+
+}  // namespace dojosim::api
