@@ -64,6 +64,16 @@ int run_default_scenario() {
              "each size), {:.0f} extrapolating per-A100 throughput at equal peak, {:.0f} by peak BF16 alone.\n",
              solved.solved ? fmt::format("{:.0f}", solved.devices) : std::string("no A100 cluster size"), linear,
              peak / a100_one.device.peak_for(hardware::Precision::bf16));
+  // How sure: every Dojo assumption at its low and high value (api::sensitivity, the same
+  // analysis as `dojosim sensitivity`).
+  const auto sens = api::sensitivity({});
+  const auto& c0 = sens.s.corners[0];
+  const auto& top = sens.s.rows[sens.s.ranked(0).front()];
+  fmt::print("How sure: the public facts allow {:.0f} to {:.0f} A100-equivalents (every Dojo assumption at its worst, then its best); "
+             "{} moves it most ({:.0f} to {:.0f} at {} to {}). Throughput per dollar: {:.2f}x the A100 cluster's ({:.2f}x to {:.2f}x). "
+             "`dojosim sensitivity` shows every assumption.\n",
+             c0.low, c0.high, top.a.label, top.low[0], top.high[0], top.a.low, top.a.high, sens.s.base[2], sens.s.corners[2].low,
+             sens.s.corners[2].high);
   fmt::print("Dojo figures beyond the published ones are assumptions (docs/dojo.md); run `dojosim run --help` to explore.\n");
   return 0;
 }

@@ -53,9 +53,9 @@ SensitivityOutput sensitivity(const SensitivityArgs& a) {
     explore::SearchOptions opt;
     opt.top = 1;
     opt.econ = econ;
-    const auto best = explore::search(ctx, p, opt).ranked.front();
-    const double rate = explore::Pricer(sys, econ).price(best.result).rate.total_usd_per_s;
-    const auto solved = sizer.solve(best.result.tokens_per_s(), ref_tput);
+    const engine::Result result = explore::search(ctx, p, opt).ranked.front().result;  // each variant its best plan
+    const double rate = explore::Pricer(sys, econ).price(result).rate.total_usd_per_s;
+    const auto solved = sizer.solve(result.tokens_per_s(), ref_tput);
     if (!solved.solved)
       throw core::Infeasible(fmt::format("with {}: no size of {} matches the Dojo system's throughput ({})",
                                          extra.empty() ? std::string("the preset") : core::join(extra, ", "), ref_spec, sizer.why()));

@@ -203,27 +203,26 @@ Hop zplane_of(const Hop& h) {
 }
 
 // The fabric and the Z-plane at once: a share x of the bytes over the Z-plane, the rest
-// over the fabric, the hop taking max(t_fabric((1-x) S), t_z(x S)). t_fabric falls and
-// t_z rises with x, so bisection finds the share that balances them; the split is kept
-// when it beats both whole paths (each path then pays its own latency terms).
+// over the fabric, the hop taking max(t_fabric((1-x) S), t_z(x S)). Each path's time is
+// close to affine in its bytes, t(b) = a + c b (latency terms plus bytes over bandwidth;
+// the efficiency curve bends it a little), fitted here at S and S/2; the share that
+// balances the two fits is x = (a_f + c_f S - a_z) / ((c_f + c_z) S), priced exactly. The
+// split is kept when it beats both whole paths (each path then pays its own latency).
 // `fabric(b)` and `zplane(b)` price b bytes on each path.
 template <class F, class Z>
 HopChoice split_zplane(const Hop& h, double bytes, F&& fabric, Z&& zplane) {
   const HopChoice c = fabric(bytes);
-  if (!(h.z_bandwidth > 0)) return c;
+  if (!(h.z_bandwidth > 0) || !(bytes > 0)) return c;
   HopChoice best = c;
   HopChoice z = zplane(bytes);
   z.path = Path::zplane;
   z.mesh_hops = 0;
   z.z_share = 1;
   if (z.time < best.time) best = z;
-  double lo = 0, hi = 1;
-  for (int it = 0; it < 40; ++it) {
-    const double x = 0.5 * (lo + hi);
-    if (zplane(x * bytes).time < fabric((1 - x) * bytes).time) lo = x;
-    else hi = x;
-  }
-  const double x = 0.5 * (lo + hi);
+  const double cf = 2.0 * (c.time - fabric(0.5 * bytes).time) / bytes, cz = 2.0 * (z.time - zplane(0.5 * bytes).time) / bytes;
+  const double af = c.time - cf * bytes, az = z.time - cz * bytes;
+  if (!(cf > 0) || !(cz > 0)) return best;
+  const double x = (af + cf * bytes - az) / ((cf + cz) * bytes);
   if (x > 0 && x < 1) {
     HopChoice s = fabric((1 - x) * bytes);
     s.time = std::max(s.time, zplane(x * bytes).time);
