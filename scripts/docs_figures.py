@@ -7,8 +7,9 @@ markdown file and is rebuilt here from dojosim's JSON output:
   scripts/docs_figures.py DOJOSIM --write   # regenerate the blocks (make docs)
   scripts/docs_figures.py DOJOSIM --check   # exit 1 and a diff when a quoted figure is stale (e2e.docs_figures)
 
-Covered: docs/vision.md (the default-plan table and the ExaPOD-vs-A100 paragraph) and
-docs/search.md (the sizes of the benchmarked search spaces). Timings depend on the machine
+Covered: docs/vision.md (the default-plan table and the ExaPOD-vs-A100 paragraph),
+docs/search.md (the sizes of the benchmarked search spaces) and docs/dojo.md (the verdict's
+sensitivity to every Dojo assumption). Timings depend on the machine
 and are labelled as measured, not generated."""
 import difflib, json, math, os, re, subprocess, sys
 
@@ -82,6 +83,26 @@ def vision_exapod(dojosim):
             f"{hi / by_peak:.2g}× {'more' if hi > by_peak else 'less'} per peak FLOP\non this network.")
 
 
+def dojo_sensitivity(dojosim):
+    j = run(dojosim, "sensitivity")
+    m = "a100_equivalents"
+    base, rng = j["base"][m], j["range"][m]
+    value = j["range"]["throughput_per_dollar_vs_a100"]
+    rows = [f"One ExaPOD training GPT-3 175B is worth **{sig(base, 3)} A100s** by throughput (an equal-peak DGX A100 "
+            f"cluster resized until it matches,\nboth on the {j['stack']} stack). The public facts allow "
+            f"**{sig(rng['low'], 3)} to {sig(rng['high'], 3)}** (every Dojo assumption at its\nworst, then its best, together). "
+            f"The assumption that moves it most: **{j['most_sensitive']}**. Throughput\nper dollar: "
+            f"{value['base']:.2f}× the A100 cluster's ({value['low']:.2f}× to {value['high']:.2f}×).",
+            "",
+            "| assumption | low | base | high | A100-equivalents at low .. high | per dollar at low .. high |",
+            "|---|---|---|---|---|---|"]
+    for r in j["assumptions"]:
+        rows.append(f"| {r['assumption']} (`{r['key']}`) | {r['low']} | {r['base']} | {r['high']} | "
+                    f"{sig(r['at_low'][m], 4)} .. {sig(r['at_high'][m], 4)} | "
+                    f"{r['at_low']['throughput_per_dollar_vs_a100']:.2f}× .. {r['at_high']['throughput_per_dollar_vs_a100']:.2f}× |")
+    return "\n".join(rows)
+
+
 def search_spaces(dojosim):
     rows = ["| space | plans enumerated | evaluated after pruning | feasible |", "|---|---|---|---|"]
     for label, args in (
@@ -95,7 +116,8 @@ def search_spaces(dojosim):
 
 
 BLOCKS = {"docs/vision.md": {"vision-table": vision_table, "vision-exapod": vision_exapod},
-          "docs/search.md": {"search-spaces": search_spaces}}
+          "docs/search.md": {"search-spaces": search_spaces},
+          "docs/dojo.md": {"dojo-sensitivity": dojo_sensitivity}}
 
 
 def main():

@@ -3,6 +3,7 @@
 // contract (every figure announced, nothing fetched, data cannot close the script).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <regex>
 
 #include "dojosim/api/api.hpp"
@@ -142,4 +143,41 @@ TEST(Api, ReportTimelineIsSkippedForLongSchedules) {
   EXPECT_STREQ(skipped.result.engine, "analytical");
   a.parallel = "tp=8,pp=16,dp=1,vp=5,mbs=1,gbs=64";
   EXPECT_TRUE(api::run(a).has_timeline);
+}
+
+// Sensitivity (issue 15.6): the assumptions table holds the preset's values, GEMM
+// efficiency moves the verdict the way throughput says, and the range brackets the base.
+TEST(Api, SensitivityOfTheExaPodVerdict) {
+  const auto out = api::sensitivity({});
+  const auto& s = out.s;
+  ASSERT_EQ(s.base.size(), 3u);
+  // Setting every row to its table base reproduces the preset's verdict: the table is in sync.
+  EXPECT_EQ(s.base_from_table, s.base);
+  // Higher GEMM efficiency, more A100-equivalents; lower, fewer (compute-bound step).
+  const auto& rows = s.rows;
+  const auto gemm = std::find_if(rows.begin(), rows.end(), [](const auto& r) { return r.a.key == "device.efficiency.gemm_max.bf16"; });
+  ASSERT_NE(gemm, rows.end());
+  EXPECT_LT(gemm->low[0], s.base[0]);
+  EXPECT_GT(gemm->high[0], s.base[0]);
+  // Prices move only the per-dollar figure, and cheaper is better per dollar.
+  const auto price = std::find_if(rows.begin(), rows.end(), [](const auto& r) { return r.a.key == "device.price"; });
+  ASSERT_NE(price, rows.end());
+  EXPECT_DOUBLE_EQ(price->low[0], s.base[0]);
+  EXPECT_GT(price->low[2], price->high[2]);
+  // The range brackets the base and every one-at-a-time answer of the headline metric.
+  for (const auto& r : rows) {
+    EXPECT_LE(s.corners[0].low, std::min(r.low[0], r.high[0]) + 1e-9) << r.a.key;
+    EXPECT_GE(s.corners[0].high, std::max(r.low[0], r.high[0]) - 1e-9) << r.a.key;
+  }
+  // JSON: ranked by swing, the most sensitive named, deterministic.
+  const auto j = out.json();
+  EXPECT_EQ(j["most_sensitive"], j["assumptions"][0]["assumption"]);
+  EXPECT_GE(j["assumptions"][0]["swing"].get<double>(), j["assumptions"][1]["swing"].get<double>());
+  EXPECT_TRUE(j["table_matches_preset"].get<bool>());
+  // Every row cites a source key or says assumption.
+  for (const auto& a : explore::dojo_assumptions())
+    EXPECT_TRUE(a.source.find("assumption") != std::string::npos || std::regex_search(a.source, std::regex("T[0-9]+"))) << a.key;
+  api::SensitivityArgs gpu;
+  gpu.system = "dgx-a100";
+  EXPECT_THROW(api::sensitivity(gpu), core::InputError);
 }

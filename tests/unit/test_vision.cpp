@@ -259,3 +259,27 @@ TEST(VisionEngine, VideoNetRunsOnGpuAndDojoSystems) {
     EXPECT_NEAR(r.breakdown.total(), r.step_time, 1e-12 * r.step_time) << name;
   }
 }
+
+// Ingest (issue 15.5): a light video network on a Dojo tray is fed by the hosts' PCIe
+// links slower than the D1s consume it, and the step says so.
+TEST(VisionIngest, ThinVideoNetOnATrayIsIngestBound) {
+  const auto sys = hardware::load_system("dojo-tray");
+  const auto n = net_of(std::string(DOJOSIM_TEST_DATA_DIR) + "/models/video-ingest.yaml");
+  const auto s = vision_strategy("dp=150,spatial=1,mbs=1,gbs=450,zero=0,recompute=selective");
+  const auto r = eval(sys, n, s);
+  // 450 clips x (8 frames x 8 cameras x 3 x 960 x 1280) bytes over 20 DIPs x 32 GB/s.
+  const double bytes = 450.0 * 8 * 8 * 3 * 960 * 1280;
+  EXPECT_DOUBLE_EQ(r.ingest_bytes, bytes);
+  EXPECT_DOUBLE_EQ(r.ingest_time, bytes / (20 * 32e9));
+  ASSERT_TRUE(r.ingest_bound);
+  // Prefetched under the rest of the step: only the excess adds, and the step is the ingest.
+  EXPECT_NEAR(r.step_time, r.ingest_time, 1e-12 * r.ingest_time);
+  EXPECT_NEAR(r.breakdown.ingest, r.ingest_time - (r.step_time - r.breakdown.ingest), 1e-12);
+  // Twice the PCIe bandwidth: no longer ingest-bound, nothing added.
+  const auto fast = hardware::load_system("dojo-tray", {"dip.host_link_bandwidth=64GB/s"});
+  const auto rf = eval(fast, n, s);
+  EXPECT_FALSE(rf.ingest_bound);
+  EXPECT_EQ(rf.breakdown.ingest, 0.0);
+  // GPUs: ingest not modelled (no DIPs).
+  EXPECT_EQ(eval(hardware::load_system("dgx-a100"), n, vision_strategy("dp=8,spatial=1,mbs=1,gbs=8,zero=0,recompute=selective")).ingest_time, 0.0);
+}

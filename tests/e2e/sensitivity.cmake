@@ -1,0 +1,16 @@
+# dojosim sensitivity (issue 15.6): the verdict under every Dojo assumption; bad input.
+add_test(NAME e2e.sensitivity COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/check_sensitivity.py $<TARGET_FILE:dojosim>)
+set_tests_properties(e2e.sensitivity PROPERTIES LABELS e2e TIMEOUT 300)
+cli_test(sensitivity_not_dojo 2 "'dgx-h100' is not a Dojo system" sensitivity --system dgx-h100)
+cli_test(sensitivity_bad_set 2 "did you mean" sensitivity --set dip.hbm_bandwith=1TB/s)
+cli_test(sensitivity_bad_format 2 "--format" sensitivity --format yaml)
+cli_test(sensitivity_bad_model 2 "did you mean 'gpt3-175b'" sensitivity --model gpt3-175)
+# Z-plane transport and ingest (issue 15.4, 15.5).
+cli_test(zplane_transport_show 0 "(?s)transport: ttpoe.*zplane_delivered" show system dojo-exapod)
+cli_test(zplane_transport_json 0 "(?s)\"zplane\": \\{[^}]*\"transport\": \"tcp\"[^}]*\"loss_rate\": 0.001" run --system dojo-exapod --model gpt3-175b --set dip.transport=tcp --set dip.loss_rate=1e-3 --format json)
+cli_test(zplane_split_text 0 "on the Z-plane" run --system dojo-exapod --model gpt3-175b)
+cli_test(zplane_bad_transport 2 "(?s)transport.*ttpoe" run --system dojo-exapod --model gpt3-175b --set dip.transport=udp)
+cli_test(zplane_bad_loss 2 "out of range" run --system dojo-exapod --model gpt3-175b --set dip.loss_rate=0.9)
+cli_test(ingest_bound_text 0 "ingest-bound: the hosts deliver" run --system dojo-tray --model ${DATA}/models/video-ingest.yaml)
+cli_test(ingest_bound_json 0 "(?s)\"ingest\": 0\\.0*[1-9].*\"ingest_bound\": true" run --system dojo-tray --model ${DATA}/models/video-ingest.yaml --format json)
+cli_test(ingest_not_bound_json 0 "\"ingest_bound\": false" run --system dojo-exapod --model tesla-video --format json)
