@@ -103,7 +103,6 @@ std::string comm_text(const engine::GroupComm& gc, const hardware::System& sys) 
     if (!o.empty()) o += "; ";
     o += fmt::format("{} {} {}", sys.levels[static_cast<std::size_t>(h.level)].name, collective::path_name(ch.path),
                      collective::algo_name(ch.algo));
-    if (ch.z_share > 0 && ch.z_share < 1) o += fmt::format(" + {:.0f}% on the Z-plane", 100.0 * ch.z_share);
     if (h.is_mesh()) {
       const auto& m = h.members;
       o += fmt::format(" {}x{} {}s", m.rows, m.cols, child_name(sys, h.level));
@@ -114,6 +113,7 @@ std::string comm_text(const engine::GroupComm& gc, const hardware::System& sys) 
     } else {
       o += fmt::format(" k={}", h.k);
     }
+    if (ch.z_share > 0 && ch.z_share < 1) o += fmt::format(", {:.0f}% of it on the Z-plane at once", 100.0 * ch.z_share);
   }
   return o;
 }
