@@ -1,9 +1,9 @@
 # dojosim sweep end to end (docs/sweep.md): a small space, results equal to `dojosim run`,
 # kill -9 and --resume (12,000 points), thread-count independence, MPI equivalence
-# (2-4 ranks; openmpi-bin is installed by scripts/bootstrap, so a missing mpirun fails), the progress line, and bad space files.
+# (2-4 ranks, and a worker rank killed mid-sweep then resumed; openmpi-bin is installed by scripts/bootstrap, so a missing mpirun fails), the progress line, and bad space files.
 set(SWEEP_SPACES ${CMAKE_CURRENT_SOURCE_DIR}/sweep_spaces)
 set(SWEEP_WORK ${CMAKE_CURRENT_BINARY_DIR}/sweep_work)
-foreach(mode basic matches_run kill_resume threads mpi progress)
+foreach(mode basic matches_run kill_resume threads mpi mpi_kill progress)
   add_test(NAME e2e.sweep_${mode}
            COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/sweep_test.py ${mode} $<TARGET_FILE:dojosim>
                    ${SWEEP_SPACES} ${SWEEP_WORK}/${mode})

@@ -2,7 +2,7 @@
 """End-to-end tests of `dojosim sweep` (docs/sweep.md).
 
 Usage: sweep_test.py MODE DOJOSIM SPACES_DIR WORK_DIR
-MODE: basic | matches_run | kill_resume | threads | mpi | progress
+MODE: basic | matches_run | kill_resume | threads | mpi | mpi_kill | progress
 Exit 0 = pass, 1 = fail, 77 = skipped (e.g. no mpirun).
 """
 import itertools
@@ -266,8 +266,8 @@ MPI_FLAGS = [
 ]
 
 
-def mpi():
-    """mpirun -np 2/3/4 dojosim sweep writes the same database as one process."""
+def mpi_setup():
+    """mpirun, the flags that launch local ranks here, and the environment for them."""
     mpirun = shutil.which("mpirun")
     if mpirun is None:
         # openmpi-bin is installed by scripts/bootstrap: its absence is a failure, not a skip.
@@ -282,15 +282,17 @@ def mpi():
     # by then, so they cannot be suppressed by name); dojosim's own leaks are checked by the
     # other sweep tests, which run the same code without MPI.
     env["ASAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS", ""), "detect_leaks=0"]))
-    flags = None
     for f in MPI_FLAGS:
         probe = subprocess.run([mpirun, *f, "-np", "2", "true"], capture_output=True, text=True, env=env, timeout=60)
         if probe.returncode == 0:
-            flags = f
-            break
-    if flags is None:
-        print(f"FAIL: mpirun cannot launch 2 local processes here: {probe.stderr[-400:]}")
-        sys.exit(1)
+            return mpirun, f, env
+    print(f"FAIL: mpirun cannot launch 2 local processes here: {probe.stderr[-400:]}")
+    sys.exit(1)
+
+
+def mpi():
+    """mpirun -np 2/3/4 dojosim sweep writes the same database as one process."""
+    mpirun, flags, env = mpi_setup()
     ref_db = db_path("mpi-ref.sqlite")
     sweep(space("mixed.yaml"), ref_db, "--threads", "1")
     ref = export(ref_db)
@@ -307,6 +309,76 @@ def mpi():
     r = subprocess.run([mpirun, *flags, "-np", "3", DOJOSIM, "sweep", space("bad_key.yaml"), "--db", db_path("mpi-bad.sqlite")],
                        capture_output=True, text=True, env=env, timeout=120)
     check(r.returncode == 2 and "did you mean 'systems'" in r.stderr, f"bad space under mpirun: {r.returncode} {r.stderr}")
+
+
+def rank_pid(parent_env_marker, rank):
+    """The pid of the dojosim process of MPI rank `rank` started by this test, or None."""
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/environ", "rb") as f:
+                environ = f.read().split(b"\0")
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                cmdline = f.read().split(b"\0")
+        except OSError:
+            continue
+        if (os.path.basename(cmdline[0]) == b"dojosim" and f"OMPI_COMM_WORLD_RANK={rank}".encode() in environ
+                and parent_env_marker.encode() in environ):
+            return int(d)
+    return None
+
+
+def mpi_kill():
+    """SIGKILL one worker rank of a running MPI sweep: mpirun stops with a non-zero status and
+    names the rank, the database stays intact with no duplicate point, and --resume under
+    mpirun completes it to exactly the single-process result."""
+    mpirun, flags, env = mpi_setup()
+    total = 12000
+    ref_db = db_path("mpi-kill-ref.sqlite")
+    sweep(space("fast12k.yaml"), ref_db, "--threads", "1")
+    ref = export(ref_db)
+    marker = f"DOJOSIM_SWEEP_TEST={os.getpid()}"
+    env = dict(env, DOJOSIM_SWEEP_TEST=str(os.getpid()))
+    db = db_path("mpi-kill.sqlite")
+    cmd = [mpirun, *flags, "-np", "3", DOJOSIM, "sweep", space("fast12k.yaml"), "--db", db]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    victim = None
+    deadline = time.time() + 120
+    while time.time() < deadline and p.poll() is None:
+        time.sleep(0.02)
+        if victim is None:
+            victim = rank_pid(marker, 2)
+        if victim is None or not os.path.exists(db):
+            continue
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+            n = con.execute("SELECT count(*) FROM points").fetchone()[0]
+            con.close()
+        except sqlite3.Error:
+            continue
+        if n > 0:  # the ranks are at work and points are committed: kill worker rank 2
+            break
+    check(p.poll() is None and victim is not None,
+          "the MPI sweep ended (or rank 2 was not found) before a worker could be killed")
+    os.kill(victim, signal.SIGKILL)
+    out, err = p.communicate(timeout=120)
+    check(p.returncode != 0, f"mpirun exited 0 after rank 2 was killed\n{out}\n{err}")
+    check("rank 2" in err and ("signal 9" in err or "Killed" in err),
+          f"mpirun does not report the killed rank:\n{err[-2000:]}")
+    con = sqlite3.connect(db)
+    check(con.execute("PRAGMA integrity_check").fetchone()[0] == "ok", "database corrupt after a rank was killed")
+    stored = con.execute("SELECT count(*) FROM points").fetchone()[0]
+    ids = [r[0] for r in con.execute("SELECT point_id FROM points")]
+    con.close()
+    check(len(set(ids)) == len(ids), "duplicate point ids after a rank was killed")
+    check(0 < stored < total, f"{stored} of {total} points stored when rank 2 was killed")
+    print(f"rank 2 killed: mpirun exited {p.returncode}, {stored} of {total} points committed")
+    r = subprocess.run([mpirun, *flags, "-np", "3", DOJOSIM, "sweep", space("fast12k.yaml"), "--db", db, "--resume"],
+                       capture_output=True, text=True, env=env, timeout=300)
+    check(r.returncode == 0, f"resume under mpirun exited {r.returncode}\n{r.stdout}\n{r.stderr}")
+    check(f"this run: {total - stored} evaluated, {stored} already stored" in r.stdout, f"resume summary: {r.stdout}")
+    check(export(db) == ref, "the resumed MPI sweep's export differs from the single-process run's")
 
 
 def progress():
@@ -344,7 +416,7 @@ def progress():
     check(r.stderr == "", f"progress written to a non-terminal stderr: {r.stderr!r}")
 
 
-{"basic": basic, "matches_run": matches_run, "kill_resume": kill_resume, "threads": threads, "mpi": mpi,
+{"basic": basic, "matches_run": matches_run, "kill_resume": kill_resume, "threads": threads, "mpi": mpi, "mpi_kill": mpi_kill,
  "progress": progress}[MODE]()
 shutil.rmtree(WORK, ignore_errors=True)
 print(f"{MODE}: pass")
