@@ -35,6 +35,9 @@ void add_run(CLI::App& app, Action& action) {
       ->check(checks::one_of({"analytical", "event"}));
   cmd->add_option("--trace", trace, "write the simulated timeline as a Chrome/Perfetto trace (JSON; ui.perfetto.dev): passes, transfers and, with --engine event, link utilisation")
       ->check(checks::nonempty("a file path"));
+  cmd->add_option("--chakra", args.chakra, "write the step of every rank as Chakra execution traces <PREFIX>.<rank>.et with "
+                                           "<PREFIX>.comm_groups.json (for ASTRA-sim or dojosim replay)")
+      ->check(checks::nonempty("a file prefix"));
   cmd->add_option("--html", html, "write a self-contained HTML report (step time, memory, schedule, links)")
       ->check(checks::nonempty("a file path"));
   cmd->callback([&action]() {
@@ -51,6 +54,10 @@ void add_run(CLI::App& app, Action& action) {
         write_file(trace, engine::trace_json(out.timeline, fmt::format("{} on {}: {}", out.model_name, out.sys.name,
                                                                        out.result.strategy.spec())) + "\n");
       }
+      if (out.chakra.ranks > 0)
+        std::cerr << fmt::format("wrote {} Chakra traces {}.0.et .. {}.{}.et ({} nodes, {} bytes) and {}.comm_groups.json ({} groups)\n",
+                                 out.chakra.ranks, args.chakra, args.chakra, out.chakra.ranks - 1, out.chakra.nodes, out.chakra.bytes,
+                                 args.chakra, out.chakra.groups);
       if (!svg.empty()) write_file(svg, report::mesh_svg(out.result, out.sys, out.model_name, svg_collective));
       if (!html.empty()) write_file(html, report::run_html(out.json(), out.model_name, report::mesh_svg_if_dojo(out.result, out.sys, out.model_name),
                                                          out.has_timeline ? &out.timeline : nullptr));

@@ -24,6 +24,7 @@ void add_compare(CLI::App& app, Action& action);     // cmd_compare.cpp
 void add_sweep(CLI::App& app, Action& action);       // cmd_sweep.cpp
 void add_build_vs_buy(CLI::App& app, Action& action);  // cmd_build_vs_buy.cpp
 void add_sensitivity(CLI::App& app, Action& action);   // cmd_sensitivity.cpp
+void add_replay(CLI::App& app, Action& action);        // cmd_replay.cpp
 
 // Writes `text` to `path` (InputError when it cannot be written).
 void write_file(const std::string& path, const std::string& text);

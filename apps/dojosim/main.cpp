@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   cli::add_sweep(app, action);
   cli::add_build_vs_buy(app, action);
   cli::add_sensitivity(app, action);
+  cli::add_replay(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

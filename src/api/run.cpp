@@ -68,7 +68,7 @@ RunOutput run(const RunArgs& a) {
     throw core::InputError({"--engine", 0, 0, "engine"}, fmt::format("unknown engine '{}'", a.engine), "analytical | event",
                            core::did_you_mean(a.engine, {"analytical", "event"}));
   const auto split = split_sets(a.sets);
-  RunOutput out{hardware::load_system(a.system, split.system), {}, {}, false, {}, {}, false, {}};
+  RunOutput out{hardware::load_system(a.system, split.system), {}, {}, false, {}, {}, false, {}, {}};
   const auto econ_params = economics::parse_params(split.economics, {}, "--set");
   const auto w = workload::load_workload(a.model);
   out.model_name = w.name();
@@ -79,6 +79,7 @@ RunOutput run(const RunArgs& a) {
   partial.precision = hardware::parse_precision(a.precision);
   const engine::Context ctx = model_context(sys, w, partial, a.seq, out.stack);
   out.result = plan(ctx, partial);
+  const engine::Result analytical = out.result;  // what both engines start from
   if (a.engine == "event" || a.timeline) {
     if (w.vision()) {
       if (a.engine == "event")
@@ -93,13 +94,23 @@ RunOutput run(const RunArgs& a) {
         // The whole step on the topology graph: compute, every collective and stream, contention.
         const hardware::Graph graph(sys);
         const engine::Plan plan = engine::make_plan(ctx, out.result.strategy);
-        out.result = engine::simulate_step(ctx, plan, out.result, graph, a.timeline ? &out.timeline : nullptr);
+        out.result = engine::simulate_step(ctx, plan, analytical, graph, a.timeline ? &out.timeline : nullptr);
         out.has_timeline = a.timeline;
       } else if (keep) {
         engine::simulate_pipeline(ctx, out.result, &out.timeline);
         out.has_timeline = true;
       }
     }
+  }
+  if (!a.chakra.empty()) {
+    if (w.vision())
+      throw core::Unsupported({"--chakra", 0, 0, "chakra"}, "Chakra export writes the whole-step program of a transformer plan; vision networks are not exported",
+                              "a transformer model, or run without --chakra");
+    if (!analytical.memory.fits)
+      throw core::Infeasible(fmt::format("the plan {} does not fit in device memory; no trace is written for it", analytical.strategy.spec()));
+    const hardware::Graph graph(sys);
+    const engine::Plan plan = engine::make_plan(ctx, out.result.strategy);
+    out.chakra = engine::export_chakra(ctx, plan, analytical, graph, a.chakra);
   }
   out.econ = economics_for(sys, out.result, econ_params);
   return out;

@@ -75,4 +75,11 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   return r;
 }
 
+std::string printable(std::string_view s) {
+  std::string o;
+  for (char ch : s.substr(0, 80)) o += (ch >= 32 && ch < 127) ? ch : '?';
+  if (s.size() > 80) o += "...";
+  return o.empty() ? "<unnamed>" : o;
+}
+
 }  // namespace dojosim::core

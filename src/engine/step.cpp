@@ -10,7 +10,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <unordered_map>
@@ -20,6 +24,7 @@
 #include "dojosim/collective/flows.hpp"
 #include "dojosim/core/errors.hpp"
 #include "dojosim/engine/event.hpp"
+#include "dojosim/workload/chakra.hpp"
 #include "kernels.hpp"
 #include "schedule.hpp"
 
@@ -44,6 +49,12 @@ struct Template {
   std::vector<Phase> phases;
   const char* name = "";
   int cat = kTp;
+  // What it is, for the Chakra export: the collectives in order (operation, bytes per
+  // member), the group ('t'p, 'c'p, 'e'p, 'd'p, 'p'p, 's'tream) and, for pipeline sends,
+  // the receiving stage.
+  std::vector<std::pair<Op, double>> ops;
+  char group = 0;
+  int to_stage = -1;
 };
 
 enum class K : unsigned char { compute, fixed, block, async, wait, send, recv };
@@ -165,14 +176,14 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
       if ((st < 0 || stage_of(d) == st) && (d / stride) % size == 0) in.bases.push_back(d);
     return in;
   };
-  auto add = [&](std::vector<Phase> ph, const char* name, int cat) {
+  auto add = [&](std::vector<Phase> ph, const char* name, int cat, std::vector<std::pair<Op, double>> ops = {}, char group = 0, int to = -1) {
     for (const auto& p : ph) {
       if (stats == nullptr) continue;
       stats->flow_classes += static_cast<long long>(p.classes.size());
       for (const auto& c : p.classes)
         for (const auto& [l, n] : c.load) stats->flows += static_cast<long long>(n) * (g.link(l).from < g.devices() ? 1 : 0);
     }
-    b.tmpl.push_back({std::move(ph), name, cat});
+    b.tmpl.push_back({std::move(ph), name, cat, std::move(ops), group, to});
     return static_cast<int>(b.tmpl.size()) - 1;
   };
   auto concat = [](std::vector<Phase> x, std::vector<Phase> y) {
@@ -192,26 +203,36 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
     if (s.tp > 1 && C.tp.active()) {
       auto in = instances(s.tp, st_tp, st);
       std::vector<Phase> ph;
+      std::vector<std::pair<Op, double>> ops;
       for (const auto& tr : C.tp.traffic)
-        if (tr.op != Op::none) ph = concat(std::move(ph), collective::flow::decompose(g, C.tp.group, tr.op, tr.bytes, in));
-      t.tp = add(std::move(ph), "tp", kTp);
+        if (tr.op != Op::none) {
+          ph = concat(std::move(ph), collective::flow::decompose(g, C.tp.group, tr.op, tr.bytes, in));
+          ops.emplace_back(tr.op, tr.bytes);
+        }
+      t.tp = add(std::move(ph), "tp", kTp, std::move(ops), 't');
     }
     if (s.cp > 1 && C.cp.active())
-      t.cp = add(collective::flow::decompose(g, C.cp.group, Op::send_recv, C.cp.traffic[0].bytes, instances(s.cp, st_cp, st)), "cp ring", kCp);
+      t.cp = add(collective::flow::decompose(g, C.cp.group, Op::send_recv, C.cp.traffic[0].bytes, instances(s.cp, st_cp, st)), "cp ring", kCp,
+                 {{Op::send_recv, C.cp.traffic[0].bytes}}, 'c');
     if (s.ep > 1 && C.ep.active())
       t.ep = add(collective::flow::decompose(g, C.ep.group, Op::all_to_all, C.ep.traffic[0].bytes, instances(s.ep, st_dp, st)), "ep all-to-all",
-                 kEp);
+                 kEp, {{Op::all_to_all, C.ep.traffic[0].bytes}}, 'e');
     if (s.dp * s.cp > 1) {
       const int size = s.dp * s.cp;
       auto in = instances(size, st_dpg, st);
       if (s.zero == 3) {
-        t.z_ag = add(collective::flow::decompose(g, C.dp.group, Op::all_gather, P.zero3_unit_bytes, in), "zero3 gather", kDp);
-        t.z_rs = add(collective::flow::decompose(g, C.dp.group, Op::reduce_scatter, P.zero3_grad_bytes, in), "zero3 reduce-scatter", kDp);
+        t.z_ag = add(collective::flow::decompose(g, C.dp.group, Op::all_gather, P.zero3_unit_bytes, in), "zero3 gather", kDp,
+                     {{Op::all_gather, P.zero3_unit_bytes}}, 'd');
+        t.z_rs = add(collective::flow::decompose(g, C.dp.group, Op::reduce_scatter, P.zero3_grad_bytes, in), "zero3 reduce-scatter", kDp,
+                     {{Op::reduce_scatter, P.zero3_grad_bytes}}, 'd');
       } else {
         t.dp_rs = add(collective::flow::decompose(g, C.dp.group, s.zero == 0 ? Op::all_reduce : Op::reduce_scatter,
                                                   layer_params * detail::grad_bytes(s.zero), in),
-                      s.zero == 0 ? "dp all-reduce" : "dp reduce-scatter", kDp);
-        if (s.zero > 0) t.dp_ag = add(collective::flow::decompose(g, C.dp.group, Op::all_gather, layer_params * 2.0, in), "dp all-gather", kDp);
+                      s.zero == 0 ? "dp all-reduce" : "dp reduce-scatter", kDp,
+                      {{s.zero == 0 ? Op::all_reduce : Op::reduce_scatter, layer_params * detail::grad_bytes(s.zero)}}, 'd');
+        if (s.zero > 0)
+          t.dp_ag = add(collective::flow::decompose(g, C.dp.group, Op::all_gather, layer_params * 2.0, in), "dp all-gather", kDp,
+                        {{Op::all_gather, layer_params * 2.0}}, 'd');
       }
     }
     if (dojo_stream) {
@@ -223,7 +244,8 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
       Phase host;
       host.latency = P.host_time_per_layer;
       host.what = "host stream";
-      t.stream = add({collective::flow::dip_stream(g, P.stream_bytes_per_layer, devs, 0.0), host}, "DIP stream", kStream);
+      t.stream = add({collective::flow::dip_stream(g, P.stream_bytes_per_layer, devs, 0.0), host}, "DIP stream", kStream,
+                     {{Op::none, P.stream_bytes_per_layer}}, 's');
     }
   }
   if (pp > 1 && C.pp.active()) {
@@ -232,9 +254,10 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
     const double bytes = C.pp.traffic[0].bytes;
     for (int st = 0; st < pp; ++st) {
       T[static_cast<std::size_t>(st)].pp_next =
-          add({collective::flow::point_to_point(g, C.pp.group, bytes, in, st, (st + 1) % pp)}, "pp send", kPp);
-      T[static_cast<std::size_t>(st)].pp_prev =
-          add({collective::flow::point_to_point(g, C.pp.group, bytes, in, st, (st + pp - 1) % pp)}, "pp send", kPp);
+          add({collective::flow::point_to_point(g, C.pp.group, bytes, in, st, (st + 1) % pp)}, "pp send", kPp, {{Op::send_recv, bytes}}, 'p',
+              (st + 1) % pp);
+      T[static_cast<std::size_t>(st)].pp_prev = add({collective::flow::point_to_point(g, C.pp.group, bytes, in, st, (st + pp - 1) % pp)},
+                                                    "pp send", kPp, {{Op::send_recv, bytes}}, 'p', (st + pp - 1) % pp);
     }
   }
   // Straggler: one stage, drawn from the seed, computes slower.
@@ -858,6 +881,166 @@ Result Sim::run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, d
   return r;
 }
 
+// The whole-step program of one rank as Chakra ET nodes (docs/model.md#chakra). The
+// rank's compute stream is a chain (each node depends on the one before); collectives the
+// stack overlaps hang off the chain where they are issued, one after another per queue,
+// and the node after a wait depends on them; pipeline messages are send/recv pairs
+// tagged by (virtual stage, micro-batch, direction).
+constexpr int kCpTag = 1 << 30;  // CP ring steps (pipeline messages use their message id)
+workload::chakra::Trace rank_trace(const Sim::Built& b, const Strategy& s, const hardware::Graph& g, long long d, long long m,
+                                   const std::function<std::string(char, long long)>& group_name,
+                                   const std::function<std::pair<long long, long long>(char)>& group_shape) {
+  namespace ck = workload::chakra;
+  using SK = Strategy::Kind;
+  const long long st_pp = s.stride(SK::pp);
+  const int pp = s.pp;
+  const int st = static_cast<int>((d / st_pp) % pp);
+  auto rank_of_stage = [&](int to) { return d + static_cast<long long>(to - st) * st_pp; };
+  ck::Trace tr;
+  tr.version = "0.0.4";
+  std::uint64_t next_id = 0;
+  std::vector<std::uint64_t> pending;  // waits: the next node depends on these
+  long long last = -1;
+  std::vector<long long> token_node(static_cast<std::size_t>(b.tokens), -1);
+  std::array<long long, kQueues> queue_last{};
+  queue_last.fill(-1);
+  auto deps_now = [&](ck::Node& n, bool take_pending) {
+    if (last >= 0) n.data_deps.push_back(static_cast<std::uint64_t>(last));
+    for (auto p : pending) n.data_deps.push_back(p);
+    if (take_pending) pending.clear();
+  };
+  auto emit = [&](ck::Node n) {
+    n.id = next_id++;
+    tr.nodes.push_back(std::move(n));
+    return static_cast<long long>(tr.nodes.back().id);
+  };
+  auto comp = [&](const std::string& name, double dur) {
+    ck::Node n;
+    n.name = name;
+    n.type = ck::NodeType::comp;
+    n.duration_micros = static_cast<std::uint64_t>(std::llround(dur * 1e6));
+    n.seconds = dur;
+    deps_now(n, true);
+    last = emit(std::move(n));
+  };
+  auto comm_type = [](Op op) {
+    switch (op) {
+      case Op::all_reduce: return ck::Comm::all_reduce;
+      case Op::all_gather: return ck::Comm::all_gather;
+      case Op::reduce_scatter: return ck::Comm::reduce_scatter;
+      case Op::all_to_all: return ck::Comm::all_to_all;
+      default: return ck::Comm::all_reduce;
+    }
+  };
+  // The nodes of one use of a template; returns the last node's id. `after`: extra dependency.
+  auto comm = [&](const Template& t, double scale, double repeat, long long after, bool chain) {
+    const long long reps = std::max(1LL, std::llround(repeat));
+    long long prev = -1;
+    for (long long r = 0; r < reps; ++r)
+      for (const auto& [op, bytes] : t.ops) {
+        ck::Node n;
+        n.name = t.name;
+        if (prev >= 0) {
+          n.data_deps.push_back(static_cast<std::uint64_t>(prev));
+        } else {
+          deps_now(n, chain);
+          if (after >= 0 && (last < 0 || after != last)) n.data_deps.push_back(static_cast<std::uint64_t>(after));
+        }
+        if (t.group == 's') {
+          n.type = ck::NodeType::mem_load;
+          n.tensor_size = static_cast<std::uint64_t>(std::llround(bytes * scale));
+          n.seconds = collective::flow::uncontended_time(g, t.phases) * scale;
+          n.duration_micros = static_cast<std::uint64_t>(std::llround(n.seconds * 1e6));
+        } else if (op == Op::send_recv) {
+          // A CP ring step: send the block to the next member of the CP group, receive one
+          // from the previous; a zero-time join waits for both.
+          const auto [size, stride] = group_shape('c');
+          const long long pos = (d / stride) % size, base = d - pos * stride;
+          ck::Node rv = n;
+          n.name = rv.name = fmt::format("{} {}", t.name, r);
+          n.type = ck::NodeType::send;
+          n.comm_src = rv.comm_dst = static_cast<int>(d);
+          n.comm_dst = static_cast<int>(base + ((pos + 1) % size) * stride);
+          rv.type = ck::NodeType::recv;
+          rv.comm_src = static_cast<int>(base + ((pos + size - 1) % size) * stride);
+          n.comm_size = rv.comm_size = std::llround(bytes * scale);
+          n.comm_tag = rv.comm_tag = kCpTag;
+          const long long a = emit(std::move(n)), c = emit(std::move(rv));
+          ck::Node join;
+          join.name = "cp step";
+          join.type = ck::NodeType::comp;
+          join.seconds = 0;
+          join.data_deps = {static_cast<std::uint64_t>(a), static_cast<std::uint64_t>(c)};
+          prev = emit(std::move(join));
+          continue;
+        } else {
+          n.type = ck::NodeType::coll;
+          n.comm_type = comm_type(op);
+          n.comm_size = std::llround(bytes * scale);
+        }
+        if (n.type == ck::NodeType::coll) n.pg_name = group_name(t.group, d);
+        prev = emit(std::move(n));
+      }
+    return prev;
+  };
+  for (const Task& t : b.prog[static_cast<std::size_t>(st)]) {
+    switch (t.kind) {
+      case K::compute:
+        if (t.dur > 0) comp(t.label >= 0 ? b.labels[static_cast<std::size_t>(t.label)] : cat_name(t.cat), t.dur);
+        break;
+      case K::fixed: comp(cat_name(t.cat), t.dur); break;
+      case K::block: {
+        const long long id = comm(b.tmpl[static_cast<std::size_t>(t.tmpl)], t.scale, t.repeat, -1, true);
+        if (id >= 0) last = id;
+        break;
+      }
+      case K::async: {
+        const auto q = static_cast<std::size_t>(t.queue);
+        const long long id = comm(b.tmpl[static_cast<std::size_t>(t.tmpl)], t.scale, t.repeat, queue_last[q], false);
+        queue_last[q] = id;
+        token_node[static_cast<std::size_t>(t.token)] = id;
+        break;
+      }
+      case K::wait:
+        if (token_node[static_cast<std::size_t>(t.token)] >= 0) pending.push_back(static_cast<std::uint64_t>(token_node[static_cast<std::size_t>(t.token)]));
+        break;
+      case K::send: {
+        if (t.tmpl < 0) break;
+        const Template& tm = b.tmpl[static_cast<std::size_t>(t.tmpl)];
+        ck::Node n;
+        n.name = fmt::format("pp send {}", t.msg);
+        n.type = ck::NodeType::send;
+        n.comm_size = std::llround(tm.ops.empty() ? 0.0 : tm.ops[0].second * t.scale);
+        n.comm_src = static_cast<int>(d);
+        n.comm_dst = static_cast<int>(rank_of_stage(tm.to_stage));
+        n.comm_tag = t.msg;
+        deps_now(n, t.dur > 0);
+        const long long id = emit(std::move(n));
+        if (t.dur > 0) last = id;  // the stack does not overlap the send: it blocks the stream
+        break;
+      }
+      case K::recv: {
+        ck::Node n;
+        const long long v = t.msg / 2 / m;
+        n.name = fmt::format("pp recv {}", t.msg);
+        n.type = ck::NodeType::recv;
+        n.comm_src = static_cast<int>(rank_of_stage(static_cast<int>(v % pp)));
+        n.comm_dst = static_cast<int>(d);
+        n.comm_tag = t.msg;
+        const Template* tm = nullptr;
+        for (const auto& x : b.tmpl)
+          if (x.group == 'p') tm = &x;
+        n.comm_size = tm != nullptr && !tm->ops.empty() ? std::llround(tm->ops[0].second) : 0;
+        deps_now(n, true);
+        last = emit(std::move(n));
+        break;
+      }
+    }
+  }
+  comp("end of step", 0.0);
+  return tr;
+}
+
 }  // namespace
 
 Result simulate_step(const Context& ctx, const Plan& plan, const Result& analytical, const hardware::Graph& graph, Timeline* timeline,
@@ -959,6 +1142,73 @@ Result simulate_step(const Context& ctx, const Plan& plan, const Result& analyti
                                 "contention adds {:.1f}% over the same schedule with every transfer alone",
                                 graph.links().size(), plan.strategy.pp, ranks_of(plan.strategy), 100.0 * r.contention));
   return r;
+}
+
+ChakraExportStats export_chakra(const Context& ctx, const Plan& plan, const Result& analytical, const hardware::Graph& graph,
+                                const std::string& prefix) {
+  if (ctx.model == nullptr)
+    throw core::Unsupported({"--chakra", 0, 0, "chakra"}, "the Chakra export writes transformer plans", "a transformer model");
+  const Strategy& s = plan.strategy;
+  const long long n = std::min<long long>(ranks_of(s), graph.devices());
+  if (n > kMaxChakraRanks)
+    throw core::Unsupported({"--chakra", 0, 0, "chakra"},
+                            fmt::format("the plan has {} ranks; the Chakra export writes at most {} files", n, kMaxChakraRanks),
+                            "export a smaller system with the same per-rank plan");
+  StepOptions opt;
+  opt.reference = false;
+  const Sim::Built built = Sim::build(ctx, plan, analytical, graph, opt, nullptr);
+  using SK = Strategy::Kind;
+  const auto& order = s.order;
+  const auto pos = [&](SK k) { return std::find(order.begin(), order.end(), k) - order.begin(); };
+  const bool cp_dp_adjacent = pos(SK::dp) == pos(SK::cp) + 1;
+  // Groups by (kind, first member): size and stride as the step engine places them.
+  auto shape = [&](char kind) -> std::pair<long long, long long> {
+    switch (kind) {
+      case 't': return {s.tp, s.stride(SK::tp)};
+      case 'c': return {s.cp, s.stride(SK::cp)};
+      case 'e': return {s.ep, s.stride(SK::dp)};
+      case 'd': return {1LL * s.dp * s.cp, s.cp > 1 && cp_dp_adjacent ? s.stride(SK::cp) : s.stride(SK::dp)};
+      default: return {1, 1};
+    }
+  };
+  workload::chakra::CommGroups groups;
+  std::map<std::pair<char, long long>, std::string> ids;
+  auto group_name = [&](char kind, long long d) {
+    const auto [size, stride] = shape(kind);
+    const long long base = d - ((d / stride) % size) * stride;
+    auto [it, fresh] = ids.emplace(std::make_pair(kind, base), std::to_string(ids.size() + 1));
+    if (fresh) {
+      auto& members = groups[it->second];
+      for (long long i = 0; i < size; ++i) members.push_back(static_cast<int>(base + i * stride));
+    }
+    return it->second;
+  };
+  ChakraExportStats st;
+  const long long m = std::max<long long>(1, s.microbatches());
+  for (long long d = 0; d < n; ++d) {
+    const auto tr = rank_trace(built, s, graph, d, m, group_name, shape);
+    const std::string bytes = workload::chakra::serialize(tr);
+    const std::string path = fmt::format("{}.{}.et", prefix, d);
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    if (!f) throw core::InputError({path, 0, 0, "--chakra"}, "cannot write Chakra trace", "a writable path prefix");
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!f) throw core::InputError({path, 0, 0, "--chakra"}, "cannot write Chakra trace (disk full?)", "a writable path prefix with space");
+    st.nodes += static_cast<long long>(tr.nodes.size());
+    st.bytes += static_cast<long long>(bytes.size());
+  }
+  st.ranks = static_cast<int>(n);
+  // A trace is the files up to the first missing rank: remove those an earlier, larger
+  // export left at this prefix, so that a replay reads exactly this step.
+  for (long long d = n;; ++d) {
+    std::error_code ec;
+    if (!std::filesystem::remove(fmt::format("{}.{}.et", prefix, d), ec)) break;
+  }
+  const std::string gpath = prefix + ".comm_groups.json";
+  std::ofstream gf(gpath, std::ios::trunc);
+  if (!gf) throw core::InputError({gpath, 0, 0, "--chakra"}, "cannot write the comm-group file", "a writable path prefix");
+  gf << workload::chakra::comm_groups_json(groups);
+  st.groups = static_cast<int>(groups.size());
+  return st;
 }
 
 }  // namespace dojosim::engine

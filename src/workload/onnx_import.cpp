@@ -38,13 +38,7 @@ namespace {
 constexpr double kMaxElems = 1e15;       // beyond any real tensor: a corrupt file
 constexpr long long kMaxDim = 1LL << 40;
 
-// Printable form of a name read from a file (random bytes must not garble the terminal).
-std::string printable(const std::string& s) {
-  std::string o;
-  for (char ch : s.substr(0, 80)) o += (ch >= 32 && ch < 127) ? ch : '?';
-  if (s.size() > 80) o += "...";
-  return o.empty() ? "<unnamed>" : o;
-}
+using core::printable;
 
 double elems(const Shape& s) {
   double e = 1;

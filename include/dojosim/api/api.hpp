@@ -22,6 +22,7 @@
 
 #include "dojosim/core/registry.hpp"
 #include "dojosim/engine/engine.hpp"
+#include "dojosim/engine/chakra.hpp"
 #include "dojosim/engine/event.hpp"
 #include "dojosim/explore/equivalence.hpp"
 #include "dojosim/explore/pricing.hpp"
@@ -76,6 +77,9 @@ struct RunArgs : ModelArgs {
   // For a report only: no timeline (rather than an error or a long simulation) for vision
   // networks and for schedules of more than kReportMaxPasses passes.
   bool timeline_optional = false;
+  // Chakra export (--chakra PREFIX): the whole step of every rank as `<prefix>.<rank>.et`
+  // plus `<prefix>.comm_groups.json` (transformers; docs/model.md#chakra).
+  std::string chakra;
 };
 inline constexpr long long kReportMaxPasses = 200'000;
 struct RunOutput {
@@ -87,9 +91,33 @@ struct RunOutput {
   report::Economics econ;
   bool has_timeline = false;
   engine::Timeline timeline;  // the event engine's schedule, when has_timeline
+  engine::ChakraExportStats chakra;  // what --chakra wrote (ranks = 0: nothing)
   [[nodiscard]] Json json() const { return report::result_json(result, sys, econ); }
 };
 RunOutput run(const RunArgs& a);
+
+// ---- replay ----------------------------------------------------------------------------
+// A Chakra execution trace (one .et file per rank: dojosim's own export, or a PyTorch run
+// converted by Chakra) priced on a system (engine/chakra.hpp).
+struct ReplayArgs {
+  std::string prefix;                // <prefix>.0.et, <prefix>.1.et, ...
+  std::string system;
+  std::vector<std::string> sets;     // system keys (KEY=VALUE)
+  std::string comm_groups;           // default: <prefix>.comm_groups.json when it exists
+  std::string precision = "bf16";    // for compute nodes priced by num_ops
+  int ranks = 0;                     // 0: up to the first missing rank file
+  bool timeline = false;             // keep the replayed timeline (--trace)
+};
+struct ReplayOutput {
+  hardware::System sys;
+  std::vector<std::string> files;
+  std::string comm_groups;           // the file read ("" = none)
+  engine::ReplayResult result;
+  bool has_timeline = false;
+  engine::Timeline timeline;
+  [[nodiscard]] Json json() const;
+};
+ReplayOutput replay(const ReplayArgs& a);
 
 // ---- search ----------------------------------------------------------------------------
 struct SearchArgs : ModelArgs {

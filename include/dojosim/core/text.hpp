@@ -17,6 +17,10 @@ std::string nearest(std::string_view word, const std::vector<std::string>& candi
 // " (did you mean 'x'?)" or "" — for appending to messages.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 
+// Printable form of a name read from a file: bytes outside printable ASCII become '?', at
+// most 80 characters (then "..."); "<unnamed>" when empty. Random bytes must not garble a terminal.
+std::string printable(std::string_view s);
+
 std::string to_lower(std::string_view s);
 std::string trim(std::string_view s);
 std::vector<std::string> split(std::string_view s, char sep);

@@ -80,4 +80,15 @@ inline constexpr long long kMaxStepTasks = 50'000'000;
 Result simulate_step(const Context& ctx, const Plan& plan, const Result& analytical, const hardware::Graph& graph,
                      Timeline* timeline = nullptr, const StepOptions& opt = {}, StepStats* stats = nullptr);
 
+// Chakra ET export (docs/model.md#chakra): the whole-step program of every rank — the same
+// tasks the whole-step engine simulates — as `<prefix>.<rank>.et`, with the process groups
+// in `<prefix>.comm_groups.json` (the layout ASTRA-sim reads). engine/chakra.hpp replays them.
+struct ChakraExportStats {
+  int ranks = 0, groups = 0;
+  long long nodes = 0, bytes = 0;
+};
+inline constexpr long long kMaxChakraRanks = 65536;
+ChakraExportStats export_chakra(const Context& ctx, const Plan& plan, const Result& analytical, const hardware::Graph& graph,
+                                const std::string& prefix);
+
 }  // namespace dojosim::engine
