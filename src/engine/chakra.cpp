@@ -353,9 +353,17 @@ ReplayResult Replay::run() {
     }
   if (tl_ != nullptr) tl_->pipeline = res_.step_time;
   res_.notes.push_back("transfers priced alone by the collective model of the system's levels (no link contention in the replay)");
-  std::size_t ctrl = 0;
+  std::size_t ctrl = 0, recorded = 0, by_ops = 0;
   for (const auto& t : ranks_)
-    for (const auto& node : t.nodes) ctrl += node.ctrl_deps.size();
+    for (const auto& node : t.nodes) {
+      ctrl += node.ctrl_deps.size();
+      if (node.type == ck::NodeType::comp) ++(node.seconds >= 0 || node.duration_micros > 0 ? recorded : by_ops);
+    }
+  if (recorded > 0)
+    res_.notes.push_back(fmt::format("{} compute nodes keep the durations the trace records (of the system it was traced or exported on); "
+                                     "communication is priced on this system", recorded));
+  if (by_ops > 0)
+    res_.notes.push_back(fmt::format("{} compute nodes without a duration priced from num_ops at this device's peak x large-GEMM efficiency", by_ops));
   if (ctrl > 0)
     res_.notes.push_back(fmt::format("{} control dependencies do not order the replay: nodes wait for their data dependencies only, "
                                      "as in ASTRA-sim's Chakra feeder", ctrl));

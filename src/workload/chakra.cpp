@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/stubs/logging.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -123,6 +124,7 @@ Trace parse(std::string_view bytes, const std::string& origin) {
   if (bytes.size() > static_cast<std::size_t>(INT32_MAX))
     throw InputError(Location{origin, 0, 0, ""}, "Chakra trace over 2 GiB", "one rank's .et file under 2 GiB");
   const int total = static_cast<int>(bytes.size());
+  const google::protobuf::LogSilencer quiet;  // a bad message is our InputError, not libprotobuf's log line
   google::protobuf::io::ArrayInputStream raw(bytes.data(), total);
   google::protobuf::io::CodedInputStream in(&raw);
   in.SetTotalBytesLimit(INT32_MAX);
