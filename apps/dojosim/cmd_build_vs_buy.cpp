@@ -7,7 +7,9 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
+#include "dojosim/report/html.hpp"
 #include "dojosim/api/api.hpp"
 #include "dojosim/core/errors.hpp"
 #include "dojosim/explore/build_vs_buy.hpp"
@@ -18,7 +20,7 @@ namespace dojosim::cli {
 void add_build_vs_buy(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("build-vs-buy", "A custom machine's whole programme (NRE, schedule, fleet) against buying or "
                                                  "renting the GPUs of its year, per delivered PFLOP-day");
-  static std::string custom = "dojo-exapod", model, spec, format = "text", precision = "bf16", svg, stack_name = "megatron-core";
+  static std::string custom = "dojo-exapod", model, spec, format = "text", precision = "bf16", svg, html, stack_name = "megatron-core";
   static std::vector<std::string> sets, gpus;
   static long long seq = 0;
   static double fleet = 0, tokens_per_year = 0, samples_per_year = 0;
@@ -36,6 +38,8 @@ void add_build_vs_buy(CLI::App& app, Action& action) {
   cmd->add_option("--set", sets, "override a key of every system (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
   cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("--svg", svg, "write a bar chart of $ per delivered PFLOP-day of every option");
+  cmd->add_option("--html", html, "write a self-contained HTML report (every option, the delay curve, the sensitivity table)")
+      ->check(checks::nonempty("a file path"));
   cmd->callback([&action]() {
     action = []() -> int {
       const auto split = api::split_sets(sets);
@@ -76,6 +80,7 @@ void add_build_vs_buy(CLI::App& app, Action& action) {
         if (!out) throw core::InputError({svg, 0, 0, "--svg"}, fmt::format("cannot write '{}'", svg), "a writable file path");
         out << explore::to_svg(report);
       }
+      if (!html.empty()) write_file(html, report::build_vs_buy_html(explore::to_json(report)));
       if (format == "json") std::cout << explore::to_json(report).dump(2) << "\n";
       else std::cout << explore::to_text(report);
       return 0;

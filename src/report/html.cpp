@@ -325,6 +325,39 @@ bars('cost', 'cost of the run (million USD)', C.map((e) => e.cost_usd / 1e6));
 }
 )js";
 
+// ---- build-vs-buy ------------------------------------------------------------------------
+constexpr const char* kBvbJs = R"js(
+const B = DATA.bvb;
+{
+  const opts = [B.custom_program, B.custom_unit].concat(B.gpus).filter((o) => o && o.usd_per_pflop_day !== null);
+  const label = (o) => o.kind === 'custom' ? o.name + ' (programme: NRE + units)'
+                     : o.kind === 'custom-unit' ? o.name + ' (units only, no NRE)' : o.name + ' ' + o.kind + ' (' + o.year + ')';
+  figure('options', {type: 'bar', data: {labels: opts.map(label), datasets: [{label: '$ per delivered PFLOP-day',
+      data: opts.map((o) => o.usd_per_pflop_day), backgroundColor: opts.map((o) => o.kind.startsWith('custom') ? colour(3) : colour(0))}]},
+    options: {indexAxis: 'y', plugins: {legend: {display: false}, tooltip: {callbacks: {label: (c) => '$' + fmt(c.raw) + ' per PFLOP-day'}}},
+              scales: {x: axis('US dollars per delivered PFLOP-day', {beginAtZero: true}), y: axis('option')}}});
+}
+{
+  const d = B.delay_curve;
+  figure('delay', {type: 'line', data: {labels: d.map((p) => p.months), datasets: [
+      {label: B.custom + ' (programme)', data: d.map((p) => p.custom_usd_per_pflop_day), borderColor: colour(3), backgroundColor: colour(3)},
+      {label: 'best GPU option that year', data: d.map((p) => p.best_gpu_usd_per_pflop_day), borderColor: colour(0), backgroundColor: colour(0)}]},
+    options: {plugins: {tooltip: {callbacks: {afterLabel: (c) => c.datasetIndex === 1 ? d[c.dataIndex].best_gpu : ''}}},
+              scales: {x: axis('delay of the custom machine (months)'), y: axis('US dollars per delivered PFLOP-day', {beginAtZero: true})}}});
+}
+{
+  const tb = document.querySelector('#sensitivity tbody');
+  for (const r of B.sensitivity) {
+    const cells = [r.parameter, r.low + ' .. ' + r.high, fmt(r.custom_low) + ' .. ' + fmt(r.custom_high),
+                   fmt(r.best_gpu_low) + ' .. ' + fmt(r.best_gpu_high), fmt(r.break_even_units_low) + ' .. ' + fmt(r.break_even_units_high)];
+    const tr = document.createElement('tr');
+    cells.forEach((v) => { const td = document.createElement('td'); td.textContent = v; tr.appendChild(td); });
+    tb.appendChild(tr);
+  }
+  markRendered('sensitivity');
+}
+)js";
+
 // ---- sweep -------------------------------------------------------------------------------
 constexpr const char* kSweepJs = R"js(
 const rows = DATA.rows;
@@ -475,6 +508,30 @@ std::string sweep_html(const Json& sweep) {
   return page(fmt::format("dojosim sweep: {}", sweep.value("name", std::string())),
               fmt::format("{} points, {} ran; database {}", rows.size(), ok, sweep.value("db", std::string())), body, sweep,
               kSweepJs);
+}
+
+std::string build_vs_buy_html(const Json& bvb) {
+  auto num = [&](const char* key) { return bvb.contains(key) && bvb[key].is_number() ? bvb[key].get<double>() : -1.0; };
+  std::string body;
+  body += figure_section("options", "Cost per delivered PFLOP-day",
+                         "Every option over the programme's life: the custom machine with its NRE, its units alone, and each GPU "
+                         "generation bought or rented in the year it is on sale.",
+                         true);
+  body += figure_section("delay", "What a delay does",
+                         "The custom machine's cost per PFLOP-day if it is ready this many months late (NRE and the cost of "
+                         "waiting grow) against the best GPU option on sale by then.");
+  body += table("sensitivity", "Sensitivity",
+                {"assumption", "low .. high", "custom $/PFLOP-day", "best GPU $/PFLOP-day", "break-even fleet (units)"},
+                "Each assumption at its low and high value, the others at their preset values.");
+  const std::string verdict =
+      num("advantage_usd_per_pflop_day") >= 0
+          ? fmt::format("the custom machine is cheaper than {} by ${:.4g} per PFLOP-day", bvb.value("best_gpu", std::string()),
+                        num("advantage_usd_per_pflop_day"))
+          : fmt::format("{} is cheaper by ${:.4g} per PFLOP-day; break-even fleet {}", bvb.value("best_gpu", std::string()),
+                        -num("advantage_usd_per_pflop_day"),
+                        num("break_even_units") >= 0 ? fmt::format("{:.3g} units", num("break_even_units")) : std::string("none"));
+  return page(fmt::format("dojosim build-vs-buy: {} for {}", bvb.value("custom", std::string()), bvb.value("model", std::string())),
+              verdict, body, Json{{"bvb", bvb}}, kBvbJs);
 }
 
 }  // namespace dojosim::report

@@ -30,6 +30,9 @@ std::string compare_html(const nlohmann::ordered_json& compare);
 // `sweep --export`: step time against each swept parameter, best MFU per system and model,
 // points by status; from api::sweep_report (the rows and the swept keys' numeric values).
 std::string sweep_html(const nlohmann::ordered_json& sweep);
+// `build-vs-buy`: cost per delivered PFLOP-day of every option, the delay curve, and the
+// sensitivity table; from the command's JSON.
+std::string build_vs_buy_html(const nlohmann::ordered_json& bvb);
 
 // The Dojo mesh picture (report/svg.hpp) for a result on a system with a 2D-mesh level,
 // else "" (GPU and TPU systems, vision plans without mesh traffic).
