@@ -221,6 +221,8 @@ Device read_device(const Reader& r) {
   return d;
 }
 
+const std::vector<std::string> kBandwidthCounts{"per_direction", "both_directions"};
+
 Level read_level(const Reader& r, const std::string& name) {
   Level l;
   l.name = name;
@@ -247,6 +249,8 @@ Level read_level(const Reader& r, const std::string& name) {
     l.dims = {l.size, 1, 1};
   }
   l.bandwidth = r.quantity("bandwidth", Dim::byte_rate, std::nullopt, Bounds{1e6, 1e16});
+  l.bandwidth_both_directions = r.choice("bandwidth_counts", kBandwidthCounts, std::string("per_direction")) == "both_directions";
+  if (l.bandwidth_both_directions) l.bandwidth /= 2;
   l.latency = r.quantity("latency", Dim::seconds, std::nullopt, Bounds{0.0, 1.0, true});
   l.oversubscription = r.number("oversubscription", 1.0, Bounds{1.0, 64.0});
   l.tiers = static_cast<int>(r.integer("tiers", 1, 1, 3));
@@ -419,7 +423,12 @@ YAML::Node system_to_yaml(const System& s) {
       for (int i = 0; i < nd; ++i) d.push_back(l.dims[static_cast<std::size_t>(i)]);
       n["dims"] = d;
     }
-    n["bandwidth"] = fig(l.bandwidth, Dim::byte_rate, s, p + "bandwidth");
+    n["bandwidth"] = fig(l.bandwidth * (l.bandwidth_both_directions ? 2 : 1), Dim::byte_rate, s, p + "bandwidth");
+    if (l.bandwidth_both_directions || s.provenance.source.contains(p + "bandwidth_counts")) {
+      YAML::Node c = fig(0, Dim::count, s, p + "bandwidth_counts");
+      c["value"] = l.bandwidth_both_directions ? "both_directions" : "per_direction";
+      n["bandwidth_counts"] = c;
+    }
     n["latency"] = fig(l.latency, Dim::seconds, s, p + "latency");
     if (l.topology == Topology::fat_tree) {
       n["tiers"] = l.tiers;
@@ -490,6 +499,7 @@ void register_hardware(core::Registry& r) {
   auto common = std::vector<core::ParamDoc>{
       {"size", "int", "", "", "children per instance of this level"},
       {"bandwidth", "bandwidth", "B/s", "", "switched/fat_tree: injection bandwidth per device per direction; mesh/torus/ring: per link per direction"},
+      {"bandwidth_counts", "string", "", "per_direction", "how `bandwidth` reads: per_direction, or both_directions (the model uses half of it per direction)"},
       {"latency", "time", "s", "", "per message (switched, fat_tree) or per hop (mesh, torus, ring)"},
       {"bus_efficiency", "float", "", "0.9", "achieved fraction of bandwidth for large messages"},
       {"half_efficiency_bytes", "size", "B", "0", "message size at which efficiency is half its maximum"},

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <random>
 #include <regex>
+#include <sstream>
 
 #include "dojosim/core/text.hpp"
 #include "dojosim/hardware/system.hpp"
@@ -162,4 +163,34 @@ TEST(Fuzz, SystemLoaderNeverCrashes) {
   }
   EXPECT_GT(rejected, 100);
   EXPECT_GT(loaded, 10);
+}
+
+// The tile edge's 9 TB/s (T4) read per direction (the preset) or as both directions
+// together (T9's 5 DIPs x 900 GB/s per edge): the switch halves the per-direction figure
+// the engines use, `show` prints the figure as given with its reading, and a bad reading
+// names the choices.
+TEST(Presets, TileEdgeReadingIsASwitch) {
+  auto tray_bw = [](const hardware::System& s) {
+    for (const auto& l : s.levels)
+      if (l.name == "tray") return l.bandwidth;
+    return 0.0;
+  };
+  const auto per = hardware::load_system("dojo-tray");
+  const auto both = hardware::load_system("dojo-tray", {"levels.tray.bandwidth_counts=both_directions"});
+  EXPECT_DOUBLE_EQ(tray_bw(per), 9e12);
+  EXPECT_DOUBLE_EQ(tray_bw(both), 4.5e12);
+  std::ostringstream shown;
+  shown << hardware::system_to_yaml(both);
+  EXPECT_NE(shown.str().find("9 TB/s"), std::string::npos);
+  EXPECT_NE(shown.str().find("both_directions"), std::string::npos);
+  try {
+    (void)hardware::load_system("dojo-tray", {"levels.tray.bandwidth_counts=total"});
+    ADD_FAILURE() << "a bad reading loaded";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("per_direction, both_directions"), std::string::npos);
+  }
+  // The same halving, and nothing else, on the whole ExaPOD.
+  const auto ex = hardware::load_system("dojo-exapod", {"levels.tray.bandwidth_counts=both_directions"});
+  EXPECT_DOUBLE_EQ(tray_bw(ex), 4.5e12);
+  EXPECT_DOUBLE_EQ(ex.peak(hardware::Precision::bf16), hardware::load_system("dojo-exapod").peak(hardware::Precision::bf16));
 }

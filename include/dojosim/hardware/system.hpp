@@ -75,6 +75,10 @@ struct Level {
   // switched/fat_tree: injection bandwidth per device per direction;
   // mesh/torus/ring: bandwidth per link per direction between adjacent children.
   double bandwidth = 0;
+  // How the figure given as `bandwidth` reads (key `bandwidth_counts`): per direction (the
+  // default), or both directions together — then `bandwidth` above holds half of it. Dojo's
+  // tile edge is quoted as 9 TB/s (T4) without saying which; docs/dojo.md#tile-edge.
+  bool bandwidth_both_directions = false;
   double latency = 0;             // s per message (switched) or per hop (mesh, torus, ring)
   double oversubscription = 1.0;  // fat tree: bandwidth divisor for traffic through the top tier
   int tiers = 1;                  // fat tree tiers (switch hops = 2*tiers - 1)
