@@ -8,6 +8,7 @@
 #include "cli_checks.hpp"
 #include "commands.hpp"
 #include "dojosim/api/api.hpp"
+#include "dojosim/report/html.hpp"
 #include "dojosim/report/tornado.hpp"
 
 namespace dojosim::cli {
@@ -16,7 +17,7 @@ void add_sensitivity(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("sensitivity", "How sure is the verdict: one ExaPOD in A100-equivalents under every Dojo "
                                                 "assumption at its low and high value (tornado chart with --svg)");
   static api::SensitivityArgs args;
-  static std::string format = "text", svg;
+  static std::string format = "text", svg, html;
   cmd->add_option("--system", args.system, "the Dojo system (default: dojo-exapod)");
   cmd->add_option("--model", args.model, "the workload (default: gpt3-175b)");
   cmd->add_option("--reference", args.reference, "the GPU system counted in (default: dgx-a100 with the Dojo system's peak BF16)");
@@ -25,11 +26,14 @@ void add_sensitivity(CLI::App& app, Action& action) {
   cmd->add_option("--set", args.sets, "override a key of the Dojo system in every variant (KEY=VALUE, economics.KEY=VALUE)");
   cmd->add_option("--format", format, "text | json")->check(checks::one_of({"text", "json"}));
   cmd->add_option("--svg", svg, "write the tornado chart of A100-equivalents (SVG)")->check(checks::nonempty("a file path"));
+  cmd->add_option("--html", html, "write a self-contained HTML report (tornado charts, the assumptions with their sources)")
+      ->check(checks::nonempty("a file path"));
   cmd->callback([&action]() {
     action = []() -> int {
       const auto out = api::sensitivity(args);
       const auto j = out.json();
       if (!svg.empty()) write_file(svg, report::tornado_svg(j));
+      if (!html.empty()) write_file(html, report::sensitivity_html(j));
       if (format == "json") {
         std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return 0;

@@ -358,6 +358,35 @@ const B = DATA.bvb;
 }
 )js";
 
+// ---- sensitivity -------------------------------------------------------------------------
+constexpr const char* kSensitivityJs = R"js(
+const S = DATA.sensitivity;
+function tornado(name, metric, title) {
+  const base = S.base[metric];
+  const rows = S.assumptions.slice().sort((a, b) => Math.abs(b.at_high[metric] - b.at_low[metric]) - Math.abs(a.at_high[metric] - a.at_low[metric]));
+  const labels = rows.map((r) => r.assumption + ' (' + r.low + ' .. ' + r.high + ')');
+  const span = (v) => [Math.min(base, v), Math.max(base, v)];
+  figure(name, {type: 'bar', data: {labels: labels, datasets: [
+      {label: 'at the low value', data: rows.map((r) => span(r.at_low[metric])), backgroundColor: colour(3)},
+      {label: 'at the high value', data: rows.map((r) => span(r.at_high[metric])), backgroundColor: colour(0)}]},
+    options: {indexAxis: 'y', plugins: {tooltip: {callbacks: {label: (c) => c.dataset.label + ': ' +
+                fmt(c.datasetIndex === 0 ? rows[c.dataIndex].at_low[metric] : rows[c.dataIndex].at_high[metric])}}},
+              scales: {x: axis(title + ' (preset: ' + fmt(base) + ')'), y: axis('assumption (low .. high)', {stacked: true})}}});
+}
+tornado('tornado', 'a100_equivalents', 'A100-equivalents of one ' + S.system);
+tornado('per-dollar', 'throughput_per_dollar_vs_a100', 'throughput per dollar against the A100 cluster (x)');
+{
+  const tb = document.querySelector('#sources tbody');
+  for (const r of S.assumptions) {
+    const cells = [r.assumption, r.key, r.low, r.base, r.high, fmt(r.at_low.a100_equivalents) + ' .. ' + fmt(r.at_high.a100_equivalents), r.source];
+    const tr = document.createElement('tr');
+    cells.forEach((v) => { const td = document.createElement('td'); td.textContent = v; tr.appendChild(td); });
+    tb.appendChild(tr);
+  }
+  markRendered('sources');
+}
+)js";
+
 // ---- sweep -------------------------------------------------------------------------------
 constexpr const char* kSweepJs = R"js(
 const rows = DATA.rows;
@@ -532,6 +561,26 @@ std::string build_vs_buy_html(const Json& bvb) {
                         num("break_even_units") >= 0 ? fmt::format("{:.3g} units", num("break_even_units")) : std::string("none"));
   return page(fmt::format("dojosim build-vs-buy: {} for {}", bvb.value("custom", std::string()), bvb.value("model", std::string())),
               verdict, body, Json{{"bvb", bvb}}, kBvbJs);
+}
+
+std::string sensitivity_html(const Json& sens) {
+  std::string body;
+  body += figure_section("tornado", "A100-equivalents under each assumption",
+                         "Each bar spans from the preset's answer to the answer with one assumption at its low (or high) value, "
+                         "the others at the preset; largest swing first.",
+                         true);
+  body += figure_section("per-dollar", "Throughput per dollar under each assumption",
+                         "The same, for throughput per dollar against the A100 cluster (prices and yield move this one too).", true);
+  body += table("sources", "Assumptions and their sources",
+                {"assumption", "key", "low", "preset", "high", "A100-eq. low .. high", "source"},
+                "The table is src/explore/sensitivity.cpp (explore::dojo_assumptions); sources are keys of "
+                "specs/hardware_facts.md or marked assumption.");
+  const auto& m = sens.at("range").at("a100_equivalents");
+  return page(fmt::format("dojosim sensitivity: {}", sens.value("system", std::string())),
+              fmt::format("{}. Preset {:.0f}; the public facts allow {:.0f} .. {:.0f}; most sensitive: {}",
+                          sens.value("question", std::string()), m.value("base", 0.0), m.value("low", 0.0), m.value("high", 0.0),
+                          sens.value("most_sensitive", std::string())),
+              body, Json{{"sensitivity", sens}}, kSensitivityJs);
 }
 
 }  // namespace dojosim::report

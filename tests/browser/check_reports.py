@@ -6,7 +6,7 @@ draw; saves a screenshot of each.
 usage: check_reports.py DOJOSIM SOURCE_DIR OUT_DIR [KIND ...]
 
 Kinds: run (GPU, with the event engine's schedule), run-dojo (the mesh picture), search,
-compare, sweep, build-vs-buy. The network is cut off (every host name resolves to nothing), so a report
+compare, sweep, build-vs-buy, sensitivity. The network is cut off (every host name resolves to nothing), so a report
 that reached for anything outside its own file would log an error. Screenshots land in
 OUT_DIR/<kind>.png (docs/img holds the ones docs/report.md shows).
 """
@@ -36,6 +36,7 @@ KINDS = {
                 ["time", "energy", "cost", "equivalent", "table"], 1900),
     "build-vs-buy": ([["build-vs-buy", "--model", "tesla-video", "--fleet", "3.7", "--html", "REPORT"]],
                      ["options", "delay", "sensitivity"], 1400),
+    "sensitivity": ([["sensitivity", "--html", "REPORT"]], ["tornado", "per-dollar", "sources"], 2600),
     "sweep": ([["sweep", SMALL_SPACE, "--db", "DB", "--threads", "2"],
                ["sweep", "--export", "csv", "--db", "DB", "--out", "CSV", "--html", "REPORT"]],
               ["param-0", "mfu", "status"], 1500),
@@ -102,7 +103,7 @@ def check(kind, exe, work):
         if state != "true":
             fail(kind, f"figure '{name}' was not drawn")
     canvases = len(re.findall(r"<canvas", dom))
-    expected = sum(1 for f in figures if f not in ("summary", "plans", "table", "sensitivity")) - (1 if kind == "run-dojo" else 0)
+    expected = sum(1 for f in figures if f not in ("summary", "plans", "table", "sensitivity", "sources")) - (1 if kind == "run-dojo" else 0)
     if canvases < expected:
         fail(kind, f"{canvases} charts in the page, expected at least {expected}")
     if kind == "run-dojo" and len(re.findall(r'class="link[ "]', dom)) < 10:

@@ -33,6 +33,9 @@ std::string sweep_html(const nlohmann::ordered_json& sweep);
 // `build-vs-buy`: cost per delivered PFLOP-day of every option, the delay curve, and the
 // sensitivity table; from the command's JSON.
 std::string build_vs_buy_html(const nlohmann::ordered_json& bvb);
+// `sensitivity`: the tornado charts (A100-equivalents, throughput per dollar) and the
+// assumptions with their sources; from the command's JSON.
+std::string sensitivity_html(const nlohmann::ordered_json& sensitivity);
 
 // The Dojo mesh picture (report/svg.hpp) for a result on a system with a 2D-mesh level,
 // else "" (GPU and TPU systems, vision plans without mesh traffic).
