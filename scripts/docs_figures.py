@@ -90,7 +90,7 @@ def dojo_sensitivity(dojosim):
     value = j["range"]["throughput_per_dollar_vs_a100"]
     rows = [f"One ExaPOD training GPT-3 175B is worth **{sig(base, 4)} A100s** by throughput (an equal-peak DGX A100 "
             f"cluster resized until it matches,\nboth on the {j['stack']} stack). The public facts allow "
-            f"**{sig(rng['low'], 4)} to {sig(rng['high'], 4)}** (every Dojo assumption at its\nworst, then its best, together). "
+            f"**{sig(rng['low'], 4)} to {sig(rng['high'], 4)}** (every Dojo assumption at its\nworst, then its best, together, or one alone). "
             f"The assumption that moves it most: **{j['most_sensitive']}**. Throughput\nper dollar: "
             f"{value['base']:.2f}× the A100 cluster's ({value['low']:.2f}× to {value['high']:.2f}×).",
             "",

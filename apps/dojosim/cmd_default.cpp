@@ -69,7 +69,7 @@ int run_default_scenario() {
   const auto sens = api::sensitivity({});
   const auto& c0 = sens.s.corners[0];
   const auto& top = sens.s.rows[sens.s.ranked(0).front()];
-  fmt::print("How sure: the public facts allow {:.0f} to {:.0f} A100-equivalents (every Dojo assumption at its worst, then its best); "
+  fmt::print("How sure: the public facts allow {:.0f} to {:.0f} A100-equivalents (every Dojo assumption at its worst, then its best, or one alone); "
              "{} moves it most ({:.0f} to {:.0f} at {} to {}). Throughput per dollar: {:.2f}x the A100 cluster's ({:.2f}x to {:.2f}x). "
              "`dojosim sensitivity` shows every assumption.\n",
              c0.low, c0.high, top.a.label, top.low[0], top.high[0], top.a.low, top.a.high, sens.s.base[2], sens.s.corners[2].low,

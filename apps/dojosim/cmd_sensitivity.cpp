@@ -53,7 +53,7 @@ void add_sensitivity(CLI::App& app, Action& action) {
       const auto& c0 = s.corners[0];
       const auto& c2 = s.corners[2];
       fmt::print("\nmost sensitive: {}\n", j["most_sensitive"].get<std::string>());
-      fmt::print("range the public facts allow (every assumption at its worst, then its best, together): {:.0f} .. {:.0f} "
+      fmt::print("range the public facts allow (every assumption at its worst, then its best, together, or one alone): {:.0f} .. {:.0f} "
                  "A100-equivalents (preset {:.0f}); throughput per dollar {:.2f}x .. {:.2f}x (preset {:.2f}x)\n",
                  c0.low, c0.high, s.base[0], c2.low, c2.high, s.base[2]);
       fmt::print("sources and reasons for each value: --format json, or src/explore/sensitivity.cpp (one table)\n");

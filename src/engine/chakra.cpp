@@ -1,5 +1,6 @@
 // Chakra trace replay (include/dojosim/engine/chakra.hpp; docs/model.md#chakra).
 #include "dojosim/engine/chakra.hpp"
+#include "dojosim/engine/core_gemm.hpp"
 
 #include <fmt/format.h>
 
@@ -107,7 +108,10 @@ double Replay::compute_time(const ck::Node& n) const {
   if (n.duration_micros > 0) return static_cast<double>(n.duration_micros) * 1e-6;
   if (n.num_ops > 0) {
     const auto p = static_cast<std::size_t>(opt_.precision);
-    const double rate = sys_.device.peak[p] * std::max(0.05, sys_.device.eff.gemm_max[p] > 0 ? sys_.device.eff.gemm_max[p] : 0.7);
+    const double eff = has_core_model(sys_.device)
+                           ? core_mesh_gemm(sys_.device, opt_.precision, 8192, 8192, 8192).efficiency  // a large GEMM on the D1's cores
+                           : (sys_.device.eff.gemm_max[p] > 0 ? sys_.device.eff.gemm_max[p] : 0.7);
+    const double rate = sys_.device.peak[p] * std::max(0.05, eff);
     return rate > 0 ? static_cast<double>(n.num_ops) / rate : 0.0;
   }
   return 0.0;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dojosim/engine/core_gemm.hpp"
 #include "dojosim/hardware/system.hpp"
 #include "dojosim/parallel/stack.hpp"
 
@@ -32,7 +33,14 @@ struct Dev {
   double peak_gemm, peak_vec, gemm_eff, attn_eff, bw, overhead;
   int units, tm, tn;
   double k_half = 0;  // GEMM size curve: efficiency x K / (K + k_half)
+  // A device with a core model (Dojo D1): GEMMs priced core by core (engine/core_gemm.hpp),
+  // element-wise work at the vector units' rate when that is below the memory's.
+  const hardware::Device* core = nullptr;
+  hardware::Precision prec = hardware::Precision::bf16;
+  double vec_rate = 0;  // bytes/s the vector units stream (0: no limit beyond bw)
 };
+// Shape at which a core model's large-GEMM efficiency is read (for attention kernels).
+constexpr double kLargeGemm = 8192;
 
 // The device's achieved throughputs under a software stack for GEMMs at precision `p`
 // (attention and vector work at BF16): hardware rates, the stack's (device, stack) GEMM
@@ -50,12 +58,24 @@ inline Dev make_dev(const hardware::Device& dv, const parallel::Software& sw, ha
   d.units = dv.compute_units;
   d.tm = dv.eff.tile_m;
   d.tn = dv.eff.tile_n;
+  if (has_core_model(dv)) {
+    // The core model replaces the fixed efficiency: GEMMs by shape, attention at the
+    // model's large-GEMM efficiency, element-wise work at one 64-byte vector operation per
+    // core and cycle (twice the FP32 FMA rate in bytes: 16 lanes x 4 B per 32 FLOP).
+    d.core = &dv;
+    d.prec = p;
+    d.gemm_eff = core_mesh_gemm(dv, p, kLargeGemm, kLargeGemm, kLargeGemm).efficiency;
+    d.attn_eff = core_mesh_gemm(dv, Precision::bf16, kLargeGemm, kLargeGemm, kLargeGemm).efficiency * sw.attention_efficiency;
+    d.k_half = 0;
+    d.vec_rate = 2.0 * dv.peak_for(Precision::fp32);
+  }
   return d;
 }
 
 // Compute-bound time of `batch` identical GEMMs (M x N x K each) in one kernel, with wave
 // quantisation over the device's compute units (docs/model.md#gemm).
 inline double gemm_compute_time(const Dev& d, double M, double N, double K, double batch = 1.0) {
+  if (d.core != nullptr) return core_mesh_gemm(*d.core, d.prec, M, N, K, batch).time;
   const double flops = 2.0 * M * N * K * batch;
   const double tiles = std::ceil(M / d.tm) * std::ceil(N / d.tn) * batch;
   const double waves = std::ceil(tiles / d.units);
@@ -72,6 +92,8 @@ inline double gemm_time(const Dev& d, double M, double N, double K, double act_b
   return std::max(tc, tm) + d.overhead;
 }
 
-inline double mem_time(const Dev& d, double bytes) { return bytes > 0 ? bytes / d.bw + d.overhead : 0; }
+inline double mem_time(const Dev& d, double bytes) {
+  return bytes > 0 ? bytes / (d.vec_rate > 0 ? std::min(d.bw, d.vec_rate) : d.bw) + d.overhead : 0;
+}
 
 }  // namespace dojosim::engine::detail

@@ -215,6 +215,9 @@ Device read_device(const Reader& r) {
     d.core_link_bandwidth = m->quantity("link_bandwidth", Dim::byte_rate, std::nullopt, Bounds{1e6, 1e15});
     d.core_hop_latency = m->quantity("hop_latency", Dim::seconds, 1e-9, Bounds{0.0, 1e-3, true});
     d.sram_per_core = m->quantity("sram_per_core", Dim::bytes, std::nullopt, Bounds{1.0, 1e12});
+    d.core_issue_efficiency = m->number("issue_efficiency", 0.0, Bounds{0.0, 1.0, true});
+    d.core_gemm_sram_share = m->number("gemm_sram_share", 0.5, Bounds{0.01, 1.0});
+    d.core_store_bandwidth = m->quantity("store_bandwidth", Dim::byte_rate, 0.0, Bounds{0.0, 1e15, true});
     m->finish();
   }
   r.finish();
@@ -409,6 +412,12 @@ YAML::Node system_to_yaml(const System& s) {
     dev["core_mesh"]["link_bandwidth"] = fig(s.device.core_link_bandwidth, Dim::byte_rate, s, "device.core_mesh.link_bandwidth");
     dev["core_mesh"]["hop_latency"] = fig(s.device.core_hop_latency, Dim::seconds, s, "device.core_mesh.hop_latency");
     dev["core_mesh"]["sram_per_core"] = fig(s.device.sram_per_core, Dim::bytes, s, "device.core_mesh.sram_per_core");
+    if (s.device.core_issue_efficiency > 0) {
+      dev["core_mesh"]["issue_efficiency"] = fig(s.device.core_issue_efficiency, Dim::count, s, "device.core_mesh.issue_efficiency");
+      dev["core_mesh"]["gemm_sram_share"] = fig(s.device.core_gemm_sram_share, Dim::count, s, "device.core_mesh.gemm_sram_share");
+      if (s.device.core_store_bandwidth > 0)
+        dev["core_mesh"]["store_bandwidth"] = fig(s.device.core_store_bandwidth, Dim::byte_rate, s, "device.core_mesh.store_bandwidth");
+    }
   }
   root["device"] = dev;
   for (const auto& l : s.levels) {

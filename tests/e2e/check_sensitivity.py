@@ -31,7 +31,7 @@ for r in rows:
     for v in (r["at_low"][m], r["at_high"][m]):
         if not lo - 1e-6 <= v <= hi + 1e-6: fail(f"{r['key']}: {v} outside the range {lo}..{hi}")
 if not lo < base < hi: fail(f"range {lo}..{hi} does not bracket the base {base}")
-gemm = next(r for r in rows if r["key"] == "device.efficiency.gemm_max.bf16")
+gemm = next(r for r in rows if r["key"] == "device.core_mesh.issue_efficiency")
 if not gemm["at_low"][m] < base < gemm["at_high"][m]: fail("GEMM efficiency does not move the verdict with throughput")
 for r in rows:
     if "assumption" not in r["source"] and not re.search(r"\bT[0-9]+", r["source"]): fail(f"{r['key']}: no source key")

@@ -153,9 +153,9 @@ TEST(Api, SensitivityOfTheExaPodVerdict) {
   ASSERT_EQ(s.base.size(), 3u);
   // Setting every row to its table base reproduces the preset's verdict: the table is in sync.
   EXPECT_EQ(s.base_from_table, s.base);
-  // Higher GEMM efficiency, more A100-equivalents; lower, fewer (compute-bound step).
+  // Higher matrix-unit issue efficiency, more A100-equivalents; lower, fewer (compute-bound step).
   const auto& rows = s.rows;
-  const auto gemm = std::find_if(rows.begin(), rows.end(), [](const auto& r) { return r.a.key == "device.efficiency.gemm_max.bf16"; });
+  const auto gemm = std::find_if(rows.begin(), rows.end(), [](const auto& r) { return r.a.key == "device.core_mesh.issue_efficiency"; });
   ASSERT_NE(gemm, rows.end());
   EXPECT_LT(gemm->low[0], s.base[0]);
   EXPECT_GT(gemm->high[0], s.base[0]);

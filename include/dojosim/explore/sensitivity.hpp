@@ -10,7 +10,9 @@
 // verdict with the row's key at its low and at its high value, all else at base; the
 // swing |v(high) - v(low)| ranks the rows (a tornado chart). The range, per metric: every
 // row at the value that lowered the metric (pessimistic corner), and every row at the
-// value that raised it (optimistic corner), evaluated together (interactions included).
+// value that raised it (optimistic corner), evaluated together (interactions included); the
+// range reported is the widest of the corners and every one-at-a-time answer (effects are
+// not additive, and one assumption alone can reach further than all of them together).
 //
 // Contract: `evaluate` gets the extra `--set` assignments of one variant and returns the
 // verdict's metrics (the same count M for every call); it is called 2 x rows + 2 + 2 M

@@ -59,6 +59,12 @@ struct Device {
   int core_rows = 0, core_cols = 0;
   double core_link_bandwidth = 0, core_hop_latency = 0;
   double sram_per_core = 0;
+  // The core model of a GEMM (engine/core_gemm.hpp; 0 = none, the device's gemm_max applies):
+  // matrix-unit issue efficiency when fed, the share of a core's SRAM a GEMM's working set
+  // may take, and each core's SRAM store bandwidth (load: the SRAM tier's bandwidth / cores).
+  double core_issue_efficiency = 0;
+  double core_gemm_sram_share = 0.5;
+  double core_store_bandwidth = 0;
   [[nodiscard]] double peak_for(Precision p) const { return peak[static_cast<std::size_t>(p)]; }
   [[nodiscard]] double memory_capacity() const { return memory.empty() ? 0.0 : memory[0].capacity; }
   [[nodiscard]] double memory_bandwidth() const { return memory.empty() ? 0.0 : memory[0].bandwidth; }
