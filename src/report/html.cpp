@@ -118,6 +118,17 @@ function markRendered(name) {
   const section = document.querySelector('section.figure[data-figure="' + name + '"]');
   if (section) section.dataset.rendered = 'true';
 }
+// Fills the table figure `name` with a row per entry of `rows` (arrays of cells; `numeric(i)`
+// right-aligns column i) and marks it drawn.
+function fillTable(name, rows, numeric) {
+  const tb = document.querySelector('#' + name + ' tbody');
+  for (const cells of rows) {
+    const tr = document.createElement('tr');
+    cells.forEach((v, i) => { const td = document.createElement('td'); td.textContent = v; if (numeric && numeric(i)) td.className = 'num'; tr.appendChild(td); });
+    tb.appendChild(tr);
+  }
+  markRendered(name);
+}
 )js";
 
 std::string figure_section(const std::string& name, const std::string& title, const std::string& caption, bool tall = false,
@@ -310,19 +321,12 @@ bars('cost', 'cost of the run (million USD)', C.map((e) => e.cost_usd / 1e6));
                                                                                   data: C.map((e) => e[k])}))},
     options: {scales: {x: axis('system'), y: axis('devices of the reference (' + ref + ')', {beginAtZero: true})}}});
 }
-{
-  const tb = document.querySelector('#table tbody');
-  for (const e of C) {
-    const s = e.strategy;
-    const cells = [e.system, e.devices, fmt(e.step_time_s), fmt(e.tokens_per_s), fmt(100 * e.mfu, 3), fmt(e.time_to_train_s / 86400),
-                   fmt(e.energy_j / 3.6e9), fmt(e.cost_usd / 1e6), e.equivalent_devices === null ? 'none' : fmt(e.equivalent_devices),
-                   'tp' + s.tp + ' pp' + s.pp + ' dp' + s.dp + ' mbs' + s.mbs + ' ' + s.precision + (e.stack ? ', ' + e.stack : '')];
-    const tr = document.createElement('tr');
-    cells.forEach((v, i) => { const td = document.createElement('td'); td.textContent = v; if (i > 0 && i < 9) td.className = 'num'; tr.appendChild(td); });
-    tb.appendChild(tr);
-  }
-  markRendered('table');
-}
+fillTable('table', C.map((e) => {
+  const s = e.strategy;
+  return [e.system, e.devices, fmt(e.step_time_s), fmt(e.tokens_per_s), fmt(100 * e.mfu, 3), fmt(e.time_to_train_s / 86400),
+          fmt(e.energy_j / 3.6e9), fmt(e.cost_usd / 1e6), e.equivalent_devices === null ? 'none' : fmt(e.equivalent_devices),
+          'tp' + s.tp + ' pp' + s.pp + ' dp' + s.dp + ' mbs' + s.mbs + ' ' + s.precision + (e.stack ? ', ' + e.stack : '')];
+}), (i) => i > 0 && i < 9);
 )js";
 
 // ---- build-vs-buy ------------------------------------------------------------------------
@@ -345,17 +349,8 @@ const B = DATA.bvb;
     options: {plugins: {tooltip: {callbacks: {afterLabel: (c) => c.datasetIndex === 1 ? d[c.dataIndex].best_gpu : ''}}},
               scales: {x: axis('delay of the custom machine (months)'), y: axis('US dollars per delivered PFLOP-day', {beginAtZero: true})}}});
 }
-{
-  const tb = document.querySelector('#sensitivity tbody');
-  for (const r of B.sensitivity) {
-    const cells = [r.parameter, r.low + ' .. ' + r.high, fmt(r.custom_low) + ' .. ' + fmt(r.custom_high),
-                   fmt(r.best_gpu_low) + ' .. ' + fmt(r.best_gpu_high), fmt(r.break_even_units_low) + ' .. ' + fmt(r.break_even_units_high)];
-    const tr = document.createElement('tr');
-    cells.forEach((v) => { const td = document.createElement('td'); td.textContent = v; tr.appendChild(td); });
-    tb.appendChild(tr);
-  }
-  markRendered('sensitivity');
-}
+fillTable('sensitivity', B.sensitivity.map((r) => [r.parameter, r.low + ' .. ' + r.high, fmt(r.custom_low) + ' .. ' + fmt(r.custom_high),
+    fmt(r.best_gpu_low) + ' .. ' + fmt(r.best_gpu_high), fmt(r.break_even_units_low) + ' .. ' + fmt(r.break_even_units_high)]));
 )js";
 
 // ---- sensitivity -------------------------------------------------------------------------
@@ -375,16 +370,8 @@ function tornado(name, metric, title) {
 }
 tornado('tornado', 'a100_equivalents', 'A100-equivalents of one ' + S.system);
 tornado('per-dollar', 'throughput_per_dollar_vs_a100', 'throughput per dollar against the A100 cluster (x)');
-{
-  const tb = document.querySelector('#sources tbody');
-  for (const r of S.assumptions) {
-    const cells = [r.assumption, r.key, r.low, r.base, r.high, fmt(r.at_low.a100_equivalents) + ' .. ' + fmt(r.at_high.a100_equivalents), r.source];
-    const tr = document.createElement('tr');
-    cells.forEach((v) => { const td = document.createElement('td'); td.textContent = v; tr.appendChild(td); });
-    tb.appendChild(tr);
-  }
-  markRendered('sources');
-}
+fillTable('sources', S.assumptions.map((r) => [r.assumption, r.key, r.low, r.base, r.high,
+    fmt(r.at_low.a100_equivalents) + ' .. ' + fmt(r.at_high.a100_equivalents), r.source]));
 )js";
 
 // ---- sweep -------------------------------------------------------------------------------

@@ -23,6 +23,17 @@ ENV = {k: v for k, v in os.environ.items() if k != "CI"}
 ENV.pop("OMPI_COMM_WORLD_SIZE", None)
 
 
+def committed(db):
+    """Points committed to the store so far (read-only), or None while it cannot be read."""
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        n = con.execute("SELECT count(*) FROM points").fetchone()[0]
+        con.close()
+        return n
+    except sqlite3.Error:
+        return None
+
+
 def fail(msg):
     print(f"FAIL: {msg}")
     sys.exit(1)
@@ -203,11 +214,8 @@ def kill_resume():
             time.sleep(0.02)
             if not os.path.exists(db):
                 continue
-            try:
-                con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-                n = con.execute("SELECT count(*) FROM points").fetchone()[0]
-                con.close()
-            except sqlite3.Error:
+            n = committed(db)
+            if n is None:
                 continue
             if n > stored:  # this run has committed points of its own: kill it now
                 break
@@ -351,11 +359,8 @@ def mpi_kill():
             victim = rank_pid(marker, 2)
         if victim is None or not os.path.exists(db):
             continue
-        try:
-            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-            n = con.execute("SELECT count(*) FROM points").fetchone()[0]
-            con.close()
-        except sqlite3.Error:
+        n = committed(db)
+        if n is None:
             continue
         if n > 0:  # the ranks are at work and points are committed: kill worker rank 2
             break
