@@ -1,4 +1,4 @@
-// The default scenario: the question Dojo was judged on. One Dojo ExaPOD against a DGX
+// The default scenario (api::default_scenario), printed: the question Dojo was judged on. One Dojo ExaPOD against a DGX
 // A100 cluster of equal peak BF16, training GPT-3 175B: step time, MFU, where the time
 // goes, where the memory lives, and how many A100s the ExaPOD is worth.
 #include <fmt/format.h>
@@ -15,22 +15,19 @@
 namespace dojosim::cli {
 
 int run_default_scenario() {
-  const auto w = workload::load_workload("gpt3-175b");
-  const auto dojo = hardware::load_system("dojo-exapod");
-  const auto a100_one = hardware::load_system("dgx-a100");
+  const auto out = api::default_scenario();
+  const auto& dojo = out.dojo;
+  const auto& gpu = out.gpu;
+  const auto& stack = out.stack;
+  const auto& rd = out.dojo_result;
+  const auto& rg = out.gpu_result;
+  const auto& ed = out.dojo_econ;
+  const auto& eg = out.gpu_econ;
   const double peak = dojo.peak(hardware::Precision::bf16);
-  const long long nodes = std::llround(peak / (a100_one.peak(hardware::Precision::bf16)));
-  const auto gpu = hardware::load_system(fmt::format("dgx-a100:nodes={}", nodes));
-  // Fair: both machines on the same software stack, the reference's default (DESIGN.md 3).
-  const auto stack = parallel::load_stack(parallel::default_stack_name(gpu));
-  parallel::Strategy partial = parallel::parse_strategy("");  // everything chosen: the fastest feasible plan
-  const auto rd = api::plan(api::model_context(dojo, w, partial, 2048, stack), partial);
-  const auto rg = api::plan(api::model_context(gpu, w, partial, 2048, stack), partial);
-  const auto ed = api::economics_for(dojo, rd), eg = api::economics_for(gpu, rg);
   fmt::print("dojosim default scenario: does a Dojo ExaPOD beat an equal-peak DGX A100 cluster on GPT-3 175B?\n");
   fmt::print("Assumption: both run the same software stack, {} ({}); docs/dojo.md gives the verdict under each stack.\n\n",
              stack.name, stack.description);
-  fmt::print("{:<26} {:>22} {:>22}\n", "", dojo.name, fmt::format("dgx-a100:nodes={}", nodes));
+  fmt::print("{:<26} {:>22} {:>22}\n", "", dojo.name, out.gpu_spec);
   auto row = [](const char* name, const std::string& a, const std::string& b) { fmt::print("{:<26} {:>22} {:>22}\n", name, a, b); };
   using core::Dim;
   row("devices", fmt::format("{} D1", rd.devices), fmt::format("{} A100", rg.devices));
@@ -55,18 +52,13 @@ int run_default_scenario() {
                                            tier_name(rd.placement.optimizer), tier_name(rd.placement.activations)), "HBM");
   row("power", core::format_quantity(ed.power_w, Dim::watts), core::format_quantity(eg.power_w, Dim::watts));
   row("cost per step", fmt::format("${:.2f}", ed.cost_usd_per_step), fmt::format("${:.2f}", eg.cost_usd_per_step));
-  const double linear = static_cast<double>(rg.devices) * rd.tokens_per_s() / rg.tokens_per_s();
-  // Resized: the A100 cluster grown or shrunk until, with its own best plan for the same
-  // target batch, it matches the ExaPOD's tokens/s (as `dojosim compare` does).
-  api::ReferenceSizer sizer(fmt::format("dgx-a100:nodes={}", nodes), {}, w, partial, 2048, stack);
-  const auto solved = sizer.solve(rd.tokens_per_s(), rg.tokens_per_s() / static_cast<double>(rg.devices));
   fmt::print("\nA100-equivalents of one ExaPOD on this workload: {} by throughput (the A100 cluster resized, its best plan at "
              "each size), {:.0f} extrapolating per-A100 throughput at equal peak, {:.0f} by peak BF16 alone.\n",
-             solved.solved ? fmt::format("{:.0f}", solved.devices) : std::string("no A100 cluster size"), linear,
-             peak / a100_one.device.peak_for(hardware::Precision::bf16));
+             out.resized ? fmt::format("{:.0f}", out.a100_equivalents) : std::string("no A100 cluster size"), out.a100_equivalents_linear,
+             out.a100_equivalents_by_peak);
   // How sure: every Dojo assumption at its low and high value (api::sensitivity, the same
   // analysis as `dojosim sensitivity`).
-  const auto sens = api::sensitivity({});
+  const auto& sens = out.sensitivity;
   const auto& c0 = sens.s.corners[0];
   const auto& top = sens.s.rows[sens.s.ranked(0).front()];
   fmt::print("How sure: the public facts allow {:.0f} to {:.0f} A100-equivalents (every Dojo assumption at its worst, then its best, or one alone); "

@@ -1,9 +1,11 @@
 // The api layer (src/api) and the HTML reports it feeds (src/report/html.cpp): the
 // commands' use-cases agree with the engine called directly, and the reports keep their
 // contract (every figure announced, nothing fetched, data cannot close the script).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <regex>
 
 #include "dojosim/api/api.hpp"
@@ -180,4 +182,26 @@ TEST(Api, SensitivityOfTheExaPodVerdict) {
   api::SensitivityArgs gpu;
   gpu.system = "dgx-a100";
   EXPECT_THROW(api::sensitivity(gpu), core::InputError);
+}
+
+// The default scenario as a library call: both machines on one stack, the A100 cluster of
+// equal peak, the three A100-equivalents by their definitions, and the same verdict as
+// `sensitivity` gives at the preset.
+TEST(Api, DefaultScenario) {
+  const auto out = api::default_scenario();
+  EXPECT_EQ(out.stack.name, parallel::default_stack_name(out.gpu));
+  const double ratio = out.dojo.peak(hardware::Precision::bf16) / hardware::load_system("dgx-a100").peak(hardware::Precision::bf16);
+  EXPECT_EQ(out.gpu_spec, fmt::format("dgx-a100:nodes={}", std::llround(ratio)));
+  EXPECT_EQ(out.gpu_result.devices, 8 * std::llround(ratio));
+  EXPECT_NEAR(out.a100_equivalents_by_peak, 8 * ratio, 1e-9);
+  EXPECT_NEAR(out.a100_equivalents_linear,
+              static_cast<double>(out.gpu_result.devices) * out.dojo_result.tokens_per_s() / out.gpu_result.tokens_per_s(), 1e-9);
+  ASSERT_TRUE(out.resized);
+  EXPECT_NEAR(out.a100_equivalents / out.sensitivity.s.base[0], 1.0, 1e-9);
+  EXPECT_TRUE(out.dojo_result.memory.fits);
+  EXPECT_TRUE(out.gpu_result.memory.fits);
+  const auto j = out.json();
+  EXPECT_EQ(j["stack"], out.stack.name);
+  EXPECT_DOUBLE_EQ(j["a100_equivalents"].get<double>(), out.a100_equivalents);
+  EXPECT_EQ(j["a100"]["devices"], out.gpu_result.devices);
 }

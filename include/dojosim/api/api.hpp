@@ -226,6 +226,25 @@ struct SensitivityOutput {
 };
 SensitivityOutput sensitivity(const SensitivityArgs& a);
 
+// ---- the default scenario (`dojosim` with no command) -----------------------------------
+// The question Dojo was judged on: one ExaPOD against the DGX A100 cluster of equal peak
+// BF16, GPT-3 175B, both on the reference's default stack, each with its fastest feasible
+// plan; how many A100s the ExaPOD is worth three ways; and how sure (api::sensitivity).
+struct DefaultScenarioOutput {
+  hardware::System dojo, gpu;
+  std::string gpu_spec;                    // dgx-a100:nodes=N
+  parallel::Stack stack;
+  engine::Result dojo_result, gpu_result;
+  report::Economics dojo_econ, gpu_econ;
+  bool resized = false;                    // the A100 cluster could be resized to match
+  double a100_equivalents = 0;             // by throughput, the cluster resized with its best plan at each size
+  double a100_equivalents_linear = 0;      // per-A100 throughput extrapolated at equal peak
+  double a100_equivalents_by_peak = 0;     // peak BF16 alone
+  SensitivityOutput sensitivity;
+  [[nodiscard]] Json json() const;
+};
+DefaultScenarioOutput default_scenario();
+
 // ---- validate --------------------------------------------------------------------------
 struct ValidateOutput {
   Json json;         // cases, mape, max_abs_error_pct, failed
