@@ -53,14 +53,17 @@ void BM_Search(benchmark::State& state, const char* system, const char* model, c
   }
   state.counters["enumerated"] = static_cast<double>(enumerated);
   state.counters["evaluated"] = static_cast<double>(evaluated);
-  state.counters["evaluated_per_s"] = benchmark::Counter(static_cast<double>(evaluated) * static_cast<double>(state.iterations()),
-                                                         benchmark::Counter::kIsRate);
+  state.counters["evaluated_per_s"] =
+      benchmark::Counter(static_cast<double>(evaluated) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK_CAPTURE(BM_Search, turing_nlg_5128_a100_1thread, "dgx-a100:nodes=641", "turing-nlg-530b", "gbs=2520", 2048, 1)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_Search, turing_nlg_5128_a100_2threads, "dgx-a100:nodes=641", "turing-nlg-530b", "gbs=2520", 2048, 2)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_Search, llama405b_16384_h100_2threads, "dgx-h100:nodes=2048", "llama3.1-405b", "gbs=2048", 8192, 2)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace

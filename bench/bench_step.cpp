@@ -26,7 +26,9 @@ struct Case {
   parallel::Strategy s;
   engine::Context ctx;
   Case(const char* system, const char* model_name, const char* spec, long long seq)
-      : sys(hardware::load_system(system)), model(workload::load_model(model_name)), stack(parallel::load_stack(parallel::default_stack_name(sys))) {
+      : sys(hardware::load_system(system)),
+        model(workload::load_model(model_name)),
+        stack(parallel::load_stack(parallel::default_stack_name(sys))) {
     s = parallel::parse_strategy(spec);
     s.seq = seq;
     parallel::check_strategy(s, model, sys);
@@ -75,19 +77,24 @@ void BM_Graph(benchmark::State& state, const char* system) {
 
 }  // namespace
 
-BENCHMARK_CAPTURE(BM_Step, gpt3_175b_1024_a100, "dgx-a100:nodes=128", "gpt3-175b", "tp=8,pp=8,dp=16,mbs=1,gbs=1536,vp=1,sp=false", 2048)
+BENCHMARK_CAPTURE(BM_Step, gpt3_175b_1024_a100, "dgx-a100:nodes=128", "gpt3-175b", "tp=8,pp=8,dp=16,mbs=1,gbs=1536,vp=1,sp=false",
+                  2048)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Step, llama405b_1024_h100, "dgx-h100:nodes=128", "llama3.1-405b", "tp=8,pp=16,dp=8,mbs=1,gbs=128,vp=1", 8192)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Step, llama405b_16384_h100, "dgx-h100:nodes=2048", "llama3.1-405b", "tp=8,pp=16,dp=128,mbs=1,gbs=2048,vp=1", 8192)
+BENCHMARK_CAPTURE(BM_Step, llama405b_16384_h100, "dgx-h100:nodes=2048", "llama3.1-405b", "tp=8,pp=16,dp=128,mbs=1,gbs=2048,vp=1",
+                  8192)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Step, llama405b_65536_h100, "dgx-h100:nodes=8192", "llama3.1-405b", "tp=8,pp=16,dp=512,mbs=1,gbs=8192,vp=1", 8192)
+BENCHMARK_CAPTURE(BM_Step, llama405b_65536_h100, "dgx-h100:nodes=8192", "llama3.1-405b", "tp=8,pp=16,dp=512,mbs=1,gbs=8192,vp=1",
+                  8192)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Step, gpt3_175b_exapod, "dojo-exapod", "gpt3-175b", "tp=4,pp=6,dp=125,mbs=1,gbs=1500,vp=1,sp=false", 2048)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_StepFull, gpt3_175b_1024_a100, "dgx-a100:nodes=128", "gpt3-175b", "tp=8,pp=8,dp=16,mbs=1,gbs=1536,vp=1,sp=false", 2048)
+BENCHMARK_CAPTURE(BM_StepFull, gpt3_175b_1024_a100, "dgx-a100:nodes=128", "gpt3-175b",
+                  "tp=8,pp=8,dp=16,mbs=1,gbs=1536,vp=1,sp=false", 2048)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_StepFull, llama405b_16384_h100, "dgx-h100:nodes=2048", "llama3.1-405b", "tp=8,pp=16,dp=128,mbs=1,gbs=2048,vp=1", 8192)
+BENCHMARK_CAPTURE(BM_StepFull, llama405b_16384_h100, "dgx-h100:nodes=2048", "llama3.1-405b",
+                  "tp=8,pp=16,dp=128,mbs=1,gbs=2048,vp=1", 8192)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Graph, h100_16384, "dgx-h100:nodes=2048")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Graph, h100_65536, "dgx-h100:nodes=8192")->Unit(benchmark::kMillisecond);

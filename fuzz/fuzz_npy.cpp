@@ -4,5 +4,6 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace dojosim;
-  return fuzz::expect_typed_errors([&] { (void)numerics::parse_npy(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.npy"); });
+  return fuzz::expect_typed_errors(
+      [&] { (void)numerics::parse_npy(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.npy"); });
 }

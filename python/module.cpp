@@ -54,8 +54,9 @@ void write_file(const std::string& path, const std::string& text) {
     throw dojosim::core::InputError({path, 0, 0, ""}, "cannot write '" + path + "'", "a writable file path");
 }
 
-dojosim::api::ModelArgs model_args(const std::string& system, const std::string& model, const std::string& parallel, long long seq,
-                                   const std::string& precision, const std::vector<std::string>& sets, const std::string& stack) {
+dojosim::api::ModelArgs model_args(const std::string& system, const std::string& model, const std::string& parallel,
+                                   long long seq, const std::string& precision, const std::vector<std::string>& sets,
+                                   const std::string& stack) {
   dojosim::api::ModelArgs a;
   a.system = system;
   a.model = model;
@@ -81,7 +82,8 @@ py::object run(const std::string& system, const std::string& model, const std::s
     const auto out = dojosim::api::run(a);
     j = out.json();
     if (!html.empty())
-      write_file(html, dojosim::report::run_html(j, out.model_name, dojosim::report::mesh_svg_if_dojo(out.result, out.sys, out.model_name),
+      write_file(html, dojosim::report::run_html(j, out.model_name,
+                                                 dojosim::report::mesh_svg_if_dojo(out.result, out.sys, out.model_name),
                                                  out.has_timeline ? &out.timeline : nullptr));
   }
   return to_py(j);
@@ -105,8 +107,8 @@ py::object search(const std::string& system, const std::string& model, const std
 }
 
 py::object compare(const std::vector<std::string>& systems, const std::string& model, const std::string& parallel, long long seq,
-                   const std::string& precision, const std::vector<std::string>& sets, const std::vector<std::string>& stacks, double tokens,
-                   const std::string& reference, const std::string& html) {
+                   const std::string& precision, const std::vector<std::string>& sets, const std::vector<std::string>& stacks,
+                   double tokens, const std::string& reference, const std::string& html) {
   Json j;
   {
     py::gil_scoped_release unlocked;
@@ -138,8 +140,7 @@ py::object unlocked_json(F&& f) {
 
 // A Python exception type `name` deriving from `base`, owned by the module.
 py::object exception_type(py::module_& m, const char* name, PyObject* base) {
-  py::object t = py::reinterpret_steal<py::object>(
-      PyErr_NewException((std::string("dojosim.") + name).c_str(), base, nullptr));
+  py::object t = py::reinterpret_steal<py::object>(PyErr_NewException((std::string("dojosim.") + name).c_str(), base, nullptr));
   m.attr(name) = t;
   return t;
 }
@@ -170,13 +171,9 @@ PYBIND11_MODULE(_dojosim, m) {
     };
     try {
       if (p) std::rethrow_exception(p);
-    } catch (const dojosim::core::Unsupported& e) {
-      raise(unsupported, e);
-    } catch (const dojosim::core::InputError& e) {
+    } catch (const dojosim::core::Unsupported& e) { raise(unsupported, e); } catch (const dojosim::core::InputError& e) {
       raise(input, e);
-    } catch (const dojosim::core::Infeasible& e) {
-      raise(infeasible, e);
-    } catch (const dojosim::core::Error& e) {
+    } catch (const dojosim::core::Infeasible& e) { raise(infeasible, e); } catch (const dojosim::core::Error& e) {
       raise(error, e);
     }
   });
@@ -187,24 +184,37 @@ PYBIND11_MODULE(_dojosim, m) {
         py::arg("sets"), py::arg("stack"), py::arg("objective"), py::arg("top"), py::arg("threads"), py::arg("html"));
   m.def("compare", &compare, py::arg("systems"), py::arg("model"), py::arg("parallel"), py::arg("seq"), py::arg("precision"),
         py::arg("sets"), py::arg("stack"), py::arg("tokens"), py::arg("reference"), py::arg("html"));
-  m.def("validate", [](const std::string& path, const std::string& stack) {
+  m.def(
+      "validate",
+      [](const std::string& path, const std::string& stack) {
         return unlocked_json([&] { return dojosim::api::validate(path, stack).json; });
-      }, py::arg("path"), py::arg("stack"));
-  m.def("show", [](const std::string& kind, const std::string& name, const std::vector<std::string>& sets) {
+      },
+      py::arg("path"), py::arg("stack"));
+  m.def(
+      "show",
+      [](const std::string& kind, const std::string& name, const std::vector<std::string>& sets) {
         return unlocked_json([&] { return dojosim::api::show(kind, name, sets); });
-      }, py::arg("kind"), py::arg("name"), py::arg("sets"));
-  m.def("list", [](const std::string& what) { return unlocked_json([&] { return dojosim::api::list(what); }); }, py::arg("what"));
-  m.def("sweep", [](const std::string& space, const std::string& db, const std::string& stack, bool resume, int threads) {
+      },
+      py::arg("kind"), py::arg("name"), py::arg("sets"));
+  m.def(
+      "list", [](const std::string& what) { return unlocked_json([&] { return dojosim::api::list(what); }); }, py::arg("what"));
+  m.def(
+      "sweep",
+      [](const std::string& space, const std::string& db, const std::string& stack, bool resume, int threads) {
         return unlocked_json([&] {
           dojosim::api::SweepArgs a{space, db, stack, resume, threads, {}};
           return dojosim::api::sweep(a, DOJOSIM_VERSION).json();
         });
-      }, py::arg("space"), py::arg("db"), py::arg("stack"), py::arg("resume"), py::arg("threads"));
-  m.def("sweep_rows", [](const std::string& db, const std::string& html) {
+      },
+      py::arg("space"), py::arg("db"), py::arg("stack"), py::arg("resume"), py::arg("threads"));
+  m.def(
+      "sweep_rows",
+      [](const std::string& db, const std::string& html) {
         return unlocked_json([&] {
           if (!html.empty()) write_file(html, dojosim::report::sweep_html(dojosim::api::sweep_report(db)));
           return dojosim::api::sweep_rows(db);
         });
-      }, py::arg("db"), py::arg("html"));
+      },
+      py::arg("db"), py::arg("html"));
   m.attr("__version__") = DOJOSIM_VERSION;
 }

@@ -18,9 +18,11 @@
 namespace dojosim::cli {
 
 void add_build_vs_buy(CLI::App& app, Action& action) {
-  auto* cmd = app.add_subcommand("build-vs-buy", "A custom machine's whole programme (NRE, schedule, fleet) against buying or "
-                                                 "renting the GPUs of its year, per delivered PFLOP-day");
-  static std::string custom = "dojo-exapod", model, spec, format = "text", precision = "bf16", svg, html, stack_name = "megatron-core";
+  auto* cmd = app.add_subcommand("build-vs-buy",
+                                 "A custom machine's whole programme (NRE, schedule, fleet) against buying or "
+                                 "renting the GPUs of its year, per delivered PFLOP-day");
+  static std::string custom = "dojo-exapod", model, spec, format = "text", precision = "bf16", svg, html,
+                     stack_name = "megatron-core";
   static std::vector<std::string> sets, gpus;
   static long long seq = 0;
   static double fleet = 0, tokens_per_year = 0, samples_per_year = 0;
@@ -33,8 +35,9 @@ void add_build_vs_buy(CLI::App& app, Action& action) {
   cmd->add_option("--parallel", spec, "keys held fixed on every system (as compare)");
   cmd->add_option("--seq", seq, "sequence length (default: min(model max, 2048))");
   cmd->add_option("--precision", precision, "bf16 | fp16 | fp8 | cfp8");
-  cmd->add_option("--stack", stack_name, "software stack of every machine, custom and bought (default megatron-core: the same "
-                                         "software on all, DESIGN.md 3)");
+  cmd->add_option("--stack", stack_name,
+                  "software stack of every machine, custom and bought (default megatron-core: the same "
+                  "software on all, DESIGN.md 3)");
   cmd->add_option("--set", sets, "override a key of every system (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
   cmd->add_option("--format", format, "text | json")->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("--svg", svg, "write a bar chart of $ per delivered PFLOP-day of every option");
@@ -52,22 +55,26 @@ void add_build_vs_buy(CLI::App& app, Action& action) {
       req.partial = parallel::parse_strategy(spec);
       req.partial.precision = hardware::parse_precision(precision);
       const auto stack = parallel::load_stack(stack_name, split.stack);  // one stack for every machine: a fair comparison
-      req.context = [&w, &stack](const hardware::System& s, parallel::Strategy& p) { return api::model_context(s, w, p, seq, stack); };
+      req.context = [&w, &stack](const hardware::System& s, parallel::Strategy& p) {
+        return api::model_context(s, w, p, seq, stack);
+      };
       if (!gpus.empty()) {
         req.roadmap.clear();
         for (const auto& g : gpus) req.roadmap.push_back(economics::parse_roadmap_entry(g, "--gpu"));
       }
-      for (const auto& [name, v] : {std::pair{"--fleet", fleet}, {"--tokens-per-year", tokens_per_year},
-                                    {"--samples-per-year", samples_per_year}})
+      for (const auto& [name, v] :
+           {std::pair{"--fleet", fleet}, {"--tokens-per-year", tokens_per_year}, {"--samples-per-year", samples_per_year}})
         if (v < 0 || !std::isfinite(v) || v > 1e21)
           throw core::InputError({"", 0, 0, name}, fmt::format("{} {} is out of range", name, v), "a positive number",
                                  "e.g. --fleet 3.7 or --tokens-per-year 1e12");
       if (tokens_per_year > 0 && w.vision())
-        throw core::InputError({"", 0, 0, "--tokens-per-year"}, fmt::format("{} is a vision network: it counts samples", w.name()),
-                               "--samples-per-year", "--samples-per-year N");
+        throw core::InputError({"", 0, 0, "--tokens-per-year"},
+                               fmt::format("{} is a vision network: it counts samples", w.name()), "--samples-per-year",
+                               "--samples-per-year N");
       if (samples_per_year > 0 && !w.vision())
-        throw core::InputError({"", 0, 0, "--samples-per-year"}, fmt::format("{} is a language model: it counts tokens", w.name()),
-                               "--tokens-per-year", "--tokens-per-year N");
+        throw core::InputError({"", 0, 0, "--samples-per-year"},
+                               fmt::format("{} is a language model: it counts tokens", w.name()), "--tokens-per-year",
+                               "--tokens-per-year N");
       if ((fleet > 0) + (tokens_per_year > 0) + (samples_per_year > 0) != 1)
         throw core::InputError({"", 0, 0, "--fleet"}, "give the compute need exactly once",
                                "one of --fleet, --tokens-per-year, --samples-per-year",
@@ -81,8 +88,10 @@ void add_build_vs_buy(CLI::App& app, Action& action) {
         out << explore::to_svg(report);
       }
       if (!html.empty()) write_file(html, report::build_vs_buy_html(explore::to_json(report)));
-      if (format == "json") std::cout << explore::to_json(report).dump(2) << "\n";
-      else std::cout << explore::to_text(report);
+      if (format == "json")
+        std::cout << explore::to_json(report).dump(2) << "\n";
+      else
+        std::cout << explore::to_text(report);
       return 0;
     };
   });

@@ -30,21 +30,28 @@ std::string duration(double s) {
 }  // namespace
 
 void add_compare(CLI::App& app, Action& action) {
-  auto* cmd = app.add_subcommand("compare", "One model on several systems: speed, a training run's time, energy and cost, "
-                                            "and devices-equivalent");
+  auto* cmd = app.add_subcommand("compare",
+                                 "One model on several systems: speed, a training run's time, energy and cost, "
+                                 "and devices-equivalent");
   static api::CompareArgs args;
   static std::string format = "text", html;
   cmd->add_option("--system", args.systems, "two or more systems (preset, SYS:param=value, or YAML)")->required();
   cmd->add_option("--model", args.model, "zoo name (tesla-video:cameras=8,...), config.json, ONNX or YAML file")->required();
-  cmd->add_option("--parallel", args.parallel, "keys held fixed on every system; gbs is the target global batch (default: the model's)");
-  cmd->add_option("--tokens", args.tokens, "tokens (vision: samples) of the training run (default: 20 per parameter; vision: 90 ImageNet epochs)")
+  cmd->add_option("--parallel", args.parallel,
+                  "keys held fixed on every system; gbs is the target global batch (default: the model's)");
+  cmd->add_option("--tokens", args.tokens,
+                  "tokens (vision: samples) of the training run (default: 20 per parameter; vision: 90 ImageNet epochs)")
       ->check(checks::number(0, 1e18, "tokens of the training run, e.g. 300e9", true));
-  cmd->add_option("--reference", args.reference, "system whose devices the others are counted in (default: the first non-Dojo system)");
-  cmd->add_option("--seq", args.seq, "sequence length (default: min(model max, 2048))")->check(checks::whole(1, 1LL << 24, "a sequence length in tokens"));
+  cmd->add_option("--reference", args.reference,
+                  "system whose devices the others are counted in (default: the first non-Dojo system)");
+  cmd->add_option("--seq", args.seq, "sequence length (default: min(model max, 2048))")
+      ->check(checks::whole(1, 1LL << 24, "a sequence length in tokens"));
   cmd->add_option("--precision", args.precision, "bf16 | fp16 | fp8 | cfp8");
-  cmd->add_option("--stack", args.stacks, "software stack of every system (one name), or one per --system in order "
-                                          "(default: the reference system's default stack on every system)");
-  cmd->add_option("--set", args.sets, "override a key of every system (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
+  cmd->add_option("--stack", args.stacks,
+                  "software stack of every system (one name), or one per --system in order "
+                  "(default: the reference system's default stack on every system)");
+  cmd->add_option("--set", args.sets,
+                  "override a key of every system (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
   cmd->add_option("--format", format, "text | json")->check(checks::one_of({"text", "json"}));
   cmd->add_option("--html", html, "write a self-contained HTML report (time, energy, cost, devices-equivalent charts)")
       ->check(checks::nonempty("a file path"));
@@ -66,14 +73,16 @@ void add_compare(CLI::App& app, Action& action) {
         if (!e.solved_why.empty()) return fmt::format("none ({})", e.solved_why);
         return fmt::format("none (max {:.3g}/s at {})", e.solved.best_throughput, e.solved.best_devices);
       };
-      fmt::print("compare: {} ({:.4g} B parameters), a training run of {:.4g} {}; reference: {}\n", out.model_name, out.model_params / 1e9,
-                 out.run_tokens, out.vision ? "samples" : "tokens", R.spec);
+      fmt::print("compare: {} ({:.4g} B parameters), a training run of {:.4g} {}; reference: {}\n", out.model_name,
+                 out.model_params / 1e9, out.run_tokens, out.vision ? "samples" : "tokens", R.spec);
       if (out.same_stack)
-        fmt::print("software: every system on the {} stack{} (--stack NAME for another, or one per system)\n", entries[0].stack.name,
-                   out.stack_named ? "" : " (the reference's default)");
-      else fmt::print("software: the stacks differ between systems (as asked with --stack): the comparison mixes software\n");
-      fmt::print("costs exclude development (NRE: design, masks, packaging, software); for a whole programme see "
-                 "`dojosim build-vs-buy`\n\n");
+        fmt::print("software: every system on the {} stack{} (--stack NAME for another, or one per system)\n",
+                   entries[0].stack.name, out.stack_named ? "" : " (the reference's default)");
+      else
+        fmt::print("software: the stacks differ between systems (as asked with --stack): the comparison mixes software\n");
+      fmt::print(
+          "costs exclude development (NRE: design, masks, packaging, software); for a whole programme see "
+          "`dojosim build-vs-buy`\n\n");
       std::string line = fmt::format("{:<28}", "");
       for (const auto& e : entries) line += fmt::format(" {:>24}", e.spec);
       fmt::print("{}\n", line);
@@ -86,7 +95,8 @@ void add_compare(CLI::App& app, Action& action) {
       using core::format_quantity;
       row("devices", [](const api::CompareEntry& e) { return fmt::format("{} x {}", e.best.result.devices, e.sys.device.name); });
       row("stack", [](const api::CompareEntry& e) { return e.stack.name; });
-      row("peak BF16", [](const api::CompareEntry& e) { return format_quantity(e.sys.peak(hardware::Precision::bf16), Dim::flop_rate); });
+      row("peak BF16",
+          [](const api::CompareEntry& e) { return format_quantity(e.sys.peak(hardware::Precision::bf16), Dim::flop_rate); });
       row("strategy", [&](const api::CompareEntry& e) {
         const auto& s = e.best.result.strategy;
         if (out.vision) return fmt::format("dp{} spatial{} mbs{}", s.dp, s.spatial, s.mbs);
@@ -97,9 +107,11 @@ void add_compare(CLI::App& app, Action& action) {
         return fmt::format("{} / {} / {}", s.gbs, s.zero, parallel::recompute_name(s.recompute));
       });
       row("step time", [](const api::CompareEntry& e) { return fmt::format("{:.4g} s", e.best.result.step_time); });
-      row(out.vision ? "samples/s" : "tokens/s", [](const api::CompareEntry& e) { return fmt::format("{:.4g}", e.best.result.tokens_per_s()); });
+      row(out.vision ? "samples/s" : "tokens/s",
+          [](const api::CompareEntry& e) { return fmt::format("{:.4g}", e.best.result.tokens_per_s()); });
       row("MFU", [](const api::CompareEntry& e) { return fmt::format("{:.1f}%", 100 * e.best.result.mfu); });
-      row("memory per device", [](const api::CompareEntry& e) { return format_quantity(e.best.result.memory.per_device(), Dim::bytes); });
+      row("memory per device",
+          [](const api::CompareEntry& e) { return format_quantity(e.best.result.memory.per_device(), Dim::bytes); });
       row("power", [](const api::CompareEntry& e) { return format_quantity(e.econ.power_w(), Dim::watts); });
       row("time to train", [](const api::CompareEntry& e) { return duration(e.run.duration_s); });
       row("energy", [](const api::CompareEntry& e) { return energy(e.run.energy_j); });
@@ -111,10 +123,11 @@ void add_compare(CLI::App& app, Action& action) {
       row("  by throughput (linear)", [](const api::CompareEntry& e) { return fmt::format("{:.0f}", e.equiv_linear); });
       row("  by cost per hour", [](const api::CompareEntry& e) { return fmt::format("{:.0f}", e.equiv_cost); });
       row("  by peak BF16 (naive)", [](const api::CompareEntry& e) { return fmt::format("{:.0f}", e.equiv_peak); });
-      fmt::print("\nworth: how many {} devices give the same throughput — resized: {} grown or shrunk (its {} level) with its "
-                 "best plan at each size for the same target batch; linear: at the per-device throughput of {} as given — "
-                 "or cost the same per hour; the naive figure divides peak BF16 alone.\n",
-                 dev, R.spec, levels.empty() ? std::string("outermost") : levels.back().name, R.spec);
+      fmt::print(
+          "\nworth: how many {} devices give the same throughput — resized: {} grown or shrunk (its {} level) with its "
+          "best plan at each size for the same target batch; linear: at the per-device throughput of {} as given — "
+          "or cost the same per hour; the naive figure divides peak BF16 alone.\n",
+          dev, R.spec, levels.empty() ? std::string("outermost") : levels.back().name, R.spec);
       return 0;
     };
   });

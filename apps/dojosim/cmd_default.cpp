@@ -28,10 +28,13 @@ int run_default_scenario() {
   fmt::print("Assumption: both run the same software stack, {} ({}); docs/dojo.md gives the verdict under each stack.\n\n",
              stack.name, stack.description);
   fmt::print("{:<26} {:>22} {:>22}\n", "", dojo.name, out.gpu_spec);
-  auto row = [](const char* name, const std::string& a, const std::string& b) { fmt::print("{:<26} {:>22} {:>22}\n", name, a, b); };
+  auto row = [](const char* name, const std::string& a, const std::string& b) {
+    fmt::print("{:<26} {:>22} {:>22}\n", name, a, b);
+  };
   using core::Dim;
   row("devices", fmt::format("{} D1", rd.devices), fmt::format("{} A100", rg.devices));
-  row("peak BF16", core::format_quantity(peak, Dim::flop_rate), core::format_quantity(gpu.peak(hardware::Precision::bf16), Dim::flop_rate));
+  row("peak BF16", core::format_quantity(peak, Dim::flop_rate),
+      core::format_quantity(gpu.peak(hardware::Precision::bf16), Dim::flop_rate));
   row("strategy", fmt::format("tp{} pp{} dp{} gbs{}", rd.strategy.tp, rd.strategy.pp, rd.strategy.dp, rd.strategy.gbs),
       fmt::format("tp{} pp{} dp{} gbs{}", rg.strategy.tp, rg.strategy.pp, rg.strategy.dp, rg.strategy.gbs));
   row("recompute / zero", fmt::format("{} / {}", parallel::recompute_name(rd.strategy.recompute), rd.strategy.zero),
@@ -46,26 +49,32 @@ int run_default_scenario() {
   row("  exposed communication", pct(bd.exposed_comm(), rd.step_time), pct(bg.exposed_comm(), rg.step_time));
   row("  pipeline bubble", pct(bd.bubble, rd.step_time), pct(bg.bubble, rg.step_time));
   row("  memory streaming", pct(bd.memory_stream, rd.step_time), pct(bg.memory_stream, rg.step_time));
-  row("memory per device", core::format_quantity(rd.memory.per_device(), Dim::bytes), core::format_quantity(rg.memory.per_device(), Dim::bytes));
+  row("memory per device", core::format_quantity(rd.memory.per_device(), Dim::bytes),
+      core::format_quantity(rg.memory.per_device(), Dim::bytes));
   using engine::tier_name;
-  row("  placement (w/g/o/a)", fmt::format("{}/{}/{}/{}", tier_name(rd.placement.weights), tier_name(rd.placement.gradients),
-                                           tier_name(rd.placement.optimizer), tier_name(rd.placement.activations)), "HBM");
+  row("  placement (w/g/o/a)",
+      fmt::format("{}/{}/{}/{}", tier_name(rd.placement.weights), tier_name(rd.placement.gradients),
+                  tier_name(rd.placement.optimizer), tier_name(rd.placement.activations)),
+      "HBM");
   row("power", core::format_quantity(ed.power_w, Dim::watts), core::format_quantity(eg.power_w, Dim::watts));
   row("cost per step", fmt::format("${:.2f}", ed.cost_usd_per_step), fmt::format("${:.2f}", eg.cost_usd_per_step));
-  fmt::print("\nA100-equivalents of one ExaPOD on this workload: {} by throughput (the A100 cluster resized, its best plan at "
-             "each size), {:.0f} extrapolating per-A100 throughput at equal peak, {:.0f} by peak BF16 alone.\n",
-             out.resized ? fmt::format("{:.0f}", out.a100_equivalents) : std::string("no A100 cluster size"), out.a100_equivalents_linear,
-             out.a100_equivalents_by_peak);
+  fmt::print(
+      "\nA100-equivalents of one ExaPOD on this workload: {} by throughput (the A100 cluster resized, its best plan at "
+      "each size), {:.0f} extrapolating per-A100 throughput at equal peak, {:.0f} by peak BF16 alone.\n",
+      out.resized ? fmt::format("{:.0f}", out.a100_equivalents) : std::string("no A100 cluster size"),
+      out.a100_equivalents_linear, out.a100_equivalents_by_peak);
   // How sure: every Dojo assumption at its low and high value (api::sensitivity, the same
   // analysis as `dojosim sensitivity`).
   const auto& sens = out.sensitivity;
   const auto& c0 = sens.s.corners[0];
   const auto& top = sens.s.rows[sens.s.ranked(0).front()];
-  fmt::print("How sure: the public facts allow {:.0f} to {:.0f} A100-equivalents (every Dojo assumption at its worst, then its best, or one alone); "
-             "{} moves it most ({:.0f} to {:.0f} at {} to {}). Throughput per dollar: {:.2f}x the A100 cluster's ({:.2f}x to {:.2f}x). "
-             "`dojosim sensitivity` shows every assumption.\n",
-             c0.low, c0.high, top.a.label, top.low[0], top.high[0], top.a.low, top.a.high, sens.s.base[2], sens.s.corners[2].low,
-             sens.s.corners[2].high);
+  fmt::print(
+      "How sure: the public facts allow {:.0f} to {:.0f} A100-equivalents (every Dojo assumption at its worst, then its best, or "
+      "one alone); "
+      "{} moves it most ({:.0f} to {:.0f} at {} to {}). Throughput per dollar: {:.2f}x the A100 cluster's ({:.2f}x to {:.2f}x). "
+      "`dojosim sensitivity` shows every assumption.\n",
+      c0.low, c0.high, top.a.label, top.low[0], top.high[0], top.a.low, top.a.high, sens.s.base[2], sens.s.corners[2].low,
+      sens.s.corners[2].high);
   fmt::print("Dojo figures beyond the published ones are assumptions (docs/dojo.md); run `dojosim run --help` to explore.\n");
   return 0;
 }

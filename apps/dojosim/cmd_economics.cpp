@@ -36,7 +36,9 @@ std::string pct(double y) {
 }
 std::string usd(double v) { return std::isfinite(v) ? core::format(core::Usd(v)) : "unbounded (yield 0)"; }
 // JSON has no infinity: an unbounded cost (tile yield 0) is written as null.
-nlohmann::ordered_json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(); }
+nlohmann::ordered_json finite_or_null(double v) {
+  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json();
+}
 
 using economics::EconomicsParams;
 
@@ -143,7 +145,7 @@ int run_yield(const YieldArgs& a) {
     fmt::print("die                  {:.0f} mm2 ({}), D0 {:.3g}/cm2, model {}{}\n", y.die_area_mm2, y.die_area_source,
                p.defect_density_per_cm2, economics::yield_model_name(p.yield_model),
                p.yield_model == economics::YieldModel::negative_binomial ? fmt::format(" (alpha {:.3g})", p.negbin_alpha)
-                                                                        : std::string());
+                                                                         : std::string());
     fmt::print("die yield            {}   ({:.0f} gross dies per {:.0f} mm wafer)\n", pct(y.die_yield), y.dies_per_wafer,
                p.wafer_diameter_mm);
   } else {
@@ -167,8 +169,8 @@ int run_yield(const YieldArgs& a) {
   fmt::print("\n");
   fmt::print("power                {} at MFU {:.0f} % (PUE {:.2f})\n", core::format(core::Watts(e.steady.power.power_w)),
              100 * p.mfu, e.steady.power.pue);
-  fmt::print("delivered            {} ({} peak x MFU {:.0f} %)\n",
-             core::format(core::FlopRate(e.steady.delivered_flops_per_s)), hardware::precision_name(prec), 100 * p.mfu);
+  fmt::print("delivered            {} ({} peak x MFU {:.0f} %)\n", core::format(core::FlopRate(e.steady.delivered_flops_per_s)),
+             hardware::precision_name(prec), 100 * p.mfu);
   if (p.cloud_usd_per_device_hour > 0)
     fmt::print("$ per PFLOP-day      {}   (cloud {:.3g} $/device-hour)\n", usd(e.steady.usd_per_pflop_day),
                p.cloud_usd_per_device_hour);
@@ -181,8 +183,9 @@ int run_yield(const YieldArgs& a) {
       fmt::print("{:>10}  {:>18}  {:>12}  {:>15}\n", pct(r.tile_yield), usd(r.per_good_tile), usd(r.capital),
                  usd(r.usd_per_pflop_day));
   }
-  fmt::print("\nassumptions: prices, yields and activity factors not in specs/hardware_facts.md are assumptions "
-             "(docs/economics.md); the 'tile yield < 50 %' figure is an unsourced rumour (hardware_facts section 6).\n");
+  fmt::print(
+      "\nassumptions: prices, yields and activity factors not in specs/hardware_facts.md are assumptions "
+      "(docs/economics.md); the 'tile yield < 50 %' figure is an unsourced rumour (hardware_facts section 6).\n");
   return 0;
 }
 
@@ -190,8 +193,8 @@ int run_yield(const YieldArgs& a) {
 
 void add_economics(CLI::App& app, Action& action) {
   static YieldArgs args;
-  auto* cmd = app.add_subcommand(
-      "yield", "Die and tile yield, cost per good tile, capital and $ per delivered PFLOP-day of a system");
+  auto* cmd =
+      app.add_subcommand("yield", "Die and tile yield, cost per good tile, capital and $ per delivered PFLOP-day of a system");
   cmd->add_option("--system", args.system, "preset name, SYS:param=value, or a file (default dojo-exapod)");
   cmd->add_option("--set", args.set, "override a system figure KEY=VALUE");
   cmd->add_option("--econ", args.econ, "override an economics assumption KEY=VALUE (docs/economics.md)");

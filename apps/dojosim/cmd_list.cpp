@@ -34,19 +34,22 @@ void add_list(CLI::App& app, Action& action) {
           const double params = m["params"].get<double>();
           if (m["kind"] == "vision")
             fmt::print("{:<14} {:>8.2f} B params  vision: {:.4g} GFLOP per {} forward; {}\n", name, params / 1e9,
-                       m["forward_flops_per_sample"].get<double>() / 1e9, m["sample"].get<std::string>(), m["source"].get<std::string>());
+                       m["forward_flops_per_sample"].get<double>() / 1e9, m["sample"].get<std::string>(),
+                       m["source"].get<std::string>());
           else
             fmt::print("{:<14} {:>8.2f} B params  {}\n", name, params / 1e9, m["source"].get<std::string>());
         }
       } else if (what == "stacks") {
-        for (const auto& st : items) fmt::print("{:<14} {}\n", st["name"].get<std::string>(), st["description"].get<std::string>());
+        for (const auto& st : items)
+          fmt::print("{:<14} {}\n", st["name"].get<std::string>(), st["description"].get<std::string>());
       } else if (what == "formats") {
         print_formats();
       } else if (format == "markdown") {
         std::cout << build_registry().markdown();
       } else {
         for (const auto& c : items)
-          fmt::print("{:<18} {:<22} {}\n", c["kind"].get<std::string>(), c["name"].get<std::string>(), c["help"].get<std::string>());
+          fmt::print("{:<18} {:<22} {}\n", c["kind"].get<std::string>(), c["name"].get<std::string>(),
+                     c["help"].get<std::string>());
       }
       return 0;
     };

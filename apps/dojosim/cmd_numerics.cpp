@@ -67,8 +67,10 @@ void print_table(const numerics::Format& f, bool json) {
       nlohmann::ordered_json e;
       e["code"] = c;
       e["bits"] = numerics::code_bits(f, c);
-      if (std::isfinite(v)) e["value"] = v;
-      else e["value"] = nullptr;
+      if (std::isfinite(v))
+        e["value"] = v;
+      else
+        e["value"] = nullptr;
       e["class"] = std::string(numerics::class_name(numerics::classify(f, c)));
       codes.push_back(std::move(e));
     }
@@ -130,8 +132,7 @@ void add_numerics(CLI::App& app, Action& action) {
       const bool automatic = core::to_lower(core::trim(qbias)) == "auto";
       if (!automatic) {
         o.bias = parse_int(qbias, "bias", "an integer or auto");
-        if (block != 0)
-          throw core::InputError({"", 0, 0, "block"}, "--block chooses a bias per block and needs --bias auto");
+        if (block != 0) throw core::InputError({"", 0, 0, "block"}, "--block chooses a bias per block and needs --bias auto");
       }
       (void)numerics::Format(id, o.bias.value_or(numerics::info(id).default_bias), o.denormal);  // validate early
       const auto arr = numerics::read_npy(file);
@@ -156,8 +157,10 @@ void add_numerics(CLI::App& app, Action& action) {
         j["denormal"] = std::string(numerics::denormal_scale_name(o.denormal));
         j["rounding"] = std::string(numerics::rounding_name(o.rounding));
         if (o.rounding == numerics::Rounding::stochastic) j["seed"] = o.seed;
-        if (std::isfinite(r.sqnr_db)) j["sqnr_db"] = r.sqnr_db;
-        else j["sqnr_db"] = nullptr;  // exact: no error
+        if (std::isfinite(r.sqnr_db))
+          j["sqnr_db"] = r.sqnr_db;
+        else
+          j["sqnr_db"] = nullptr;  // exact: no error
         j["max_abs_error"] = r.max_abs_error;
         j["max_rel_error"] = r.max_rel_error;
         j["overflow_fraction"] = r.overflow_fraction;

@@ -31,10 +31,13 @@ void add_search(CLI::App& app, Action& action) {
   cmd->add_option("--system", args.system, "preset, SYS:param=value, or YAML file")->required();
   cmd->add_option("--model", args.model, "zoo name (tesla-video:cameras=8,...), config.json, ONNX or YAML file")->required();
   cmd->add_option("--parallel", args.parallel, "keys to hold fixed (tp=8,zero=1,...); gbs is the target global batch");
-  cmd->add_option("--objective", args.objective, "time | cost | energy (per token)")->check(checks::one_of({"time", "cost", "energy"}));
+  cmd->add_option("--objective", args.objective, "time | cost | energy (per token)")
+      ->check(checks::one_of({"time", "cost", "energy"}));
   cmd->add_option("--top", args.top, "plans to print")->check(checks::whole(1, 1000, "the number of plans to print"));
-  cmd->add_option("--threads", args.threads, "worker threads (0 = all cores)")->check(checks::whole(0, 1024, "worker threads (0 = all cores)"));
-  cmd->add_option("--seq", args.seq, "sequence length (default: min(model max, 2048))")->check(checks::whole(1, 1LL << 24, "a sequence length in tokens"));
+  cmd->add_option("--threads", args.threads, "worker threads (0 = all cores)")
+      ->check(checks::whole(0, 1024, "worker threads (0 = all cores)"));
+  cmd->add_option("--seq", args.seq, "sequence length (default: min(model max, 2048))")
+      ->check(checks::whole(1, 1LL << 24, "a sequence length in tokens"));
   cmd->add_option("--precision", args.precision, "bf16 | fp16 | fp8 | cfp8 | any (search every precision the device has)");
   cmd->add_option("--stack", args.stack, "software stack (dojosim list stacks; default: the system's) or a YAML file");
   cmd->add_option("--set", args.sets, "override a system key (KEY=VALUE) or an economics parameter (economics.KEY=VALUE)");
@@ -59,27 +62,30 @@ void add_search(CLI::App& app, Action& action) {
         fmt::print("space: {} plans enumerated, {} pruned ({} invalid, {} by memory before evaluation), {} evaluated, {} fit\n\n",
                    group_digits(c.enumerated), group_digits(c.invalid + c.pruned_memory), group_digits(c.invalid),
                    group_digits(c.pruned_memory), group_digits(c.evaluated), group_digits(c.feasible));
-        fmt::print("{:>4}  {:>10}  {:>11}  {:>6}  {:>10}  {:>10}  {}\n", "rank", "step time", vision ? "samples/s" : "tokens/s", "MFU", "mem/device",
-                   "$/step", "strategy");
+        fmt::print("{:>4}  {:>10}  {:>11}  {:>6}  {:>10}  {:>10}  {}\n", "rank", "step time", vision ? "samples/s" : "tokens/s",
+                   "MFU", "mem/device", "$/step", "strategy");
         int rank = 1;
         for (const auto& r : rep.ranked) {
           const auto& x = r.result;
-          fmt::print("{:>4}  {:>8.4g} s  {:>11.4g}  {:>5.1f}%  {:>10}  {:>10.4g}  {}{} {}\n", rank++, x.step_time, x.tokens_per_s(),
-                     100 * x.mfu, core::format_quantity(x.memory.per_device(), core::Dim::bytes), r.econ.cost_usd_per_step,
-                     x.strategy.spec(), x.strategy.options(), hardware::precision_name(x.strategy.precision));
+          fmt::print("{:>4}  {:>8.4g} s  {:>11.4g}  {:>5.1f}%  {:>10}  {:>10.4g}  {}{} {}\n", rank++, x.step_time,
+                     x.tokens_per_s(), 100 * x.mfu, core::format_quantity(x.memory.per_device(), core::Dim::bytes),
+                     r.econ.cost_usd_per_step, x.strategy.spec(), x.strategy.options(),
+                     hardware::precision_name(x.strategy.precision));
         }
         const auto& b = best.breakdown;
-        fmt::print("\nbest: compute {:.4g} s, tp {:.4g}, pp {:.4g}, dp {:.4g}, cp {:.4g}, ep {:.4g}, spatial {:.4g}, bubble {:.4g}, "
-                   "optimizer {:.4g}, memory stream {:.4g} (seconds per step)\n",
-                   b.compute, b.tp_comm, b.pp_comm, b.dp_comm, b.cp_comm, b.ep_comm, b.spatial_comm, b.bubble, b.optimizer,
-                   b.memory_stream);
+        fmt::print(
+            "\nbest: compute {:.4g} s, tp {:.4g}, pp {:.4g}, dp {:.4g}, cp {:.4g}, ep {:.4g}, spatial {:.4g}, bubble {:.4g}, "
+            "optimizer {:.4g}, memory stream {:.4g} (seconds per step)\n",
+            b.compute, b.tp_comm, b.pp_comm, b.dp_comm, b.cp_comm, b.ep_comm, b.spatial_comm, b.bubble, b.optimizer,
+            b.memory_stream);
         fmt::print("why: {}\n", rep.reason);
         if (best.strategy.gbs != rep.target_gbs)
           fmt::print("note: the best plan trains with a global batch of {} {}, {} the target {} {}\n", best.strategy.gbs,
                      vision ? "samples" : "sequences", best.strategy.gbs < rep.target_gbs ? "rounded down from" : "grown from",
                      rep.target_gbs,
-                     best.strategy.gbs < rep.target_gbs ? fmt::format("to a multiple of dp*mbs{}", best.strategy.vp > 1 ? "*pp" : "")
-                                                        : std::string("to one sample per data-parallel replica"));
+                     best.strategy.gbs < rep.target_gbs
+                         ? fmt::format("to a multiple of dp*mbs{}", best.strategy.vp > 1 ? "*pp" : "")
+                         : std::string("to one sample per data-parallel replica"));
         if (vision) fmt::print("(vision network: per-token figures are per sample — {})\n", best.sample_unit);
         std::cerr << fmt::format("searched in {:.3f} s ({:.0f} plans evaluated per second)\n", rep.seconds,
                                  rep.seconds > 0 ? static_cast<double>(c.evaluated) / rep.seconds : 0.0);

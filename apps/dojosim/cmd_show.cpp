@@ -19,8 +19,10 @@ void add_show(CLI::App& app, Action& action) {
   cmd->callback([&action]() {
     action = []() -> int {
       const YAML::Node tree = api::show_tree(kind, name, sets);
-      if (format == "json") std::cout << report::yaml_to_json(tree).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-      else std::cout << report::yaml_text(tree);
+      if (format == "json")
+        std::cout << report::yaml_to_json(tree).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      else
+        std::cout << report::yaml_text(tree);
       return 0;
     };
   });

@@ -96,9 +96,11 @@ int run_sweep(const SweepArgs& a) {
   if (!a.out.empty())
     throw core::InputError({"", 0, 0, "--out"}, "--out goes with --export", "dojosim sweep --export csv --db X --out FILE");
   if (!a.html.empty())
-    throw core::InputError({"", 0, 0, "--html"}, "--html goes with --export", "dojosim sweep --export csv --db X --html report.html");
+    throw core::InputError({"", 0, 0, "--html"}, "--html goes with --export",
+                           "dojosim sweep --export csv --db X --html report.html");
   ProgressLine progress;
-  api::SweepArgs args{a.space, a.db, a.stack, a.resume, a.threads, [&progress](const explore::Progress& p) { progress.update(p); }};
+  api::SweepArgs args{a.space,  a.db,      a.stack,
+                      a.resume, a.threads, [&progress](const explore::Progress& p) { progress.update(p); }};
   const auto res = api::sweep(args, DOJOSIM_VERSION);
   progress.end();
   const auto& sum = res.summary;
@@ -109,13 +111,15 @@ int run_sweep(const SweepArgs& a) {
   fmt::print("sweep: {} of {} points in {}: {}\n", res.stored, sum.total, a.db, by_status);
   fmt::print("this run: {} evaluated{} in {:.2f} s ({:.0f} points/s) on {}\n", sum.evaluated,
              sum.resumed > 0 ? fmt::format(", {} already stored", sum.resumed) : "", sum.wall_s, rate,
-             sum.ranks > 1 ? fmt::format("{} MPI ranks (1 writer, {} workers x {} threads)", sum.ranks, sum.ranks - 1, sum.threads)
-                           : fmt::format("{} thread{}", sum.threads, sum.threads == 1 ? "" : "s"));
+             sum.ranks > 1
+                 ? fmt::format("{} MPI ranks (1 writer, {} workers x {} threads)", sum.ranks, sum.ranks - 1, sum.threads)
+                 : fmt::format("{} thread{}", sum.threads, sum.threads == 1 ? "" : "s"));
   if (sum.error > 0) {
     // docs/sweep.md: exit 1 for internal errors; every point still has its row.
-    std::cerr << fmt::format("internal error: {} points failed with an internal error (status 'error'; see the error column "
-                             "of {}); please report it\n",
-                             sum.error, a.db);
+    std::cerr << fmt::format(
+        "internal error: {} points failed with an internal error (status 'error'; see the error column "
+        "of {}); please report it\n",
+        sum.error, a.db);
     return 1;
   }
   return 0;
@@ -124,9 +128,8 @@ int run_sweep(const SweepArgs& a) {
 }  // namespace
 
 void add_sweep(CLI::App& app, Action& action) {
-  const std::string mpi = explore::mpi_built()
-                              ? "Distributed: mpirun -np N dojosim sweep ... (rank 0 writes the database)."
-                              : "This dojosim was built without MPI: sweeps run on local threads only.";
+  const std::string mpi = explore::mpi_built() ? "Distributed: mpirun -np N dojosim sweep ... (rank 0 writes the database)."
+                                               : "This dojosim was built without MPI: sweeps run on local threads only.";
   auto* cmd = app.add_subcommand(
       "sweep", fmt::format("Evaluate a design space (SPACE.yaml) into SQLite; resumable. {} See docs/sweep.md.", mpi));
   static SweepArgs args;
@@ -141,10 +144,9 @@ void add_sweep(CLI::App& app, Action& action) {
       ->check(checks::one_of({"csv"}));
   cmd->add_option("--out", args.out, "with --export: output file (default: stdout)");
   cmd->add_option("--stack", args.stack, "software stack of every point (replaces the space's `stack:`; default: each system's)");
-  cmd->add_option("--html", args.html, "with --export: also write a self-contained HTML report (plots over the swept parameters)");
-  cmd->callback([&action]() {
-    action = []() -> int { return args.export_format.empty() ? run_sweep(args) : export_db(args); };
-  });
+  cmd->add_option("--html", args.html,
+                  "with --export: also write a self-contained HTML report (plots over the swept parameters)");
+  cmd->callback([&action]() { action = []() -> int { return args.export_format.empty() ? run_sweep(args) : export_db(args); }; });
 }
 
 }  // namespace dojosim::cli

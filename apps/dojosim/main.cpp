@@ -11,8 +11,7 @@
 
 int main(int argc, char** argv) {
   using namespace dojosim;
-  CLI::App app{"dojosim: a simulator and planner of large-scale neural-network training, Tesla Dojo included",
-               "dojosim"};
+  CLI::App app{"dojosim: a simulator and planner of large-scale neural-network training, Tesla Dojo included", "dojosim"};
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", "dojosim 0.1.0");
   cli::Action action;
@@ -30,24 +29,23 @@ int main(int argc, char** argv) {
   cli::add_replay(app, action);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
+  } catch (const CLI::CallForHelp& e) { return app.exit(e); } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForVersion& e) { return app.exit(e); } catch (const CLI::ParseError& e) {
     // House style (DESIGN.md 4.1): "error: option --seq: ... / expected: ..." and exit 2,
     // never the argument library's own wording alone.
     std::string what = e.what();
     if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) != nullptr && what.find(" missing") != std::string::npos)
       what = what.substr(0, what.find(':')) + ": the value is missing";  // `--trace ""`: CLI11 reads no value
-    if (!what.empty() && what[0] == '-') what = "option " + what;
-    else if (dynamic_cast<const CLI::ValidationError*>(&e) != nullptr) what = "argument " + what;
+    if (!what.empty() && what[0] == '-')
+      what = "option " + what;
+    else if (dynamic_cast<const CLI::ValidationError*>(&e) != nullptr)
+      what = "argument " + what;
     std::string help = "dojosim --help";
     for (const auto* sub : app.get_subcommands()) {
       help = fmt::format("dojosim {} --help", sub->get_name());
-      for (const auto* sub2 : sub->get_subcommands()) help = fmt::format("dojosim {} {} --help", sub->get_name(), sub2->get_name());
+      for (const auto* sub2 : sub->get_subcommands())
+        help = fmt::format("dojosim {} {} --help", sub->get_name(), sub2->get_name());
     }
     std::cerr << "error: " << what << "\n  hint: '" << help << "' lists the options\n";
     return 2;

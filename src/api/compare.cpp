@@ -63,7 +63,8 @@ double ReferenceSizer::throughput(long long instances) {
     // Past the size parameter's own range: this size does not exist, so it cannot match.
     // Any other input error is the user's (a --set key, a --parallel value): never a number.
     if (e.location().key_path != size_param_)
-      throw core::InputError(e.location(), fmt::format("sizing the reference {} to {}={}: {}", base_, size_param_, instances, e.message()),
+      throw core::InputError(e.location(),
+                             fmt::format("sizing the reference {} to {}={}: {}", base_, size_param_, instances, e.message()),
                              e.expected(), e.suggestion());
     v = 0;
     why_ = fmt::format("{}={}: {}", size_param_, instances, e.message());
@@ -98,7 +99,8 @@ CompareOutput compare(const CompareArgs& a) {
   parallel::Strategy partial = parallel::parse_strategy(a.parallel);
   partial.precision = hardware::parse_precision(a.precision);
   auto& entries = out.entries;
-  for (const auto& s : a.systems) entries.push_back(CompareEntry{s, hardware::load_system(s, split.system), {}, {}, {}, {}, 0, {}, 0, 0, 0, {}});
+  for (const auto& s : a.systems)
+    entries.push_back(CompareEntry{s, hardware::load_system(s, split.system), {}, {}, {}, {}, 0, {}, 0, 0, 0, {}});
   // The reference: named, else the first non-Dojo system, else the last one.
   out.ref = entries.size() - 1;
   if (!a.reference.empty()) {
@@ -110,7 +112,8 @@ CompareOutput compare(const CompareArgs& a) {
         break;
       }
     if (!found)
-      throw core::InputError({"--reference", 0, 0, "reference"}, fmt::format("'{}' is not one of the --system values", a.reference),
+      throw core::InputError({"--reference", 0, 0, "reference"},
+                             fmt::format("'{}' is not one of the --system values", a.reference),
                              "one of the systems exactly as given to --system");
   } else {
     for (std::size_t i = 0; i < entries.size(); ++i)
@@ -123,14 +126,18 @@ CompareOutput compare(const CompareArgs& a) {
   // --stack names one per system (DESIGN.md 3, 4.5).
   const auto& names = a.stacks;
   if (names.size() > 1 && names.size() != entries.size())
-    throw core::InputError({"--stack", 0, 0, "stack"}, fmt::format("{} --stack values for {} systems", names.size(), entries.size()),
+    throw core::InputError({"--stack", 0, 0, "stack"},
+                           fmt::format("{} --stack values for {} systems", names.size(), entries.size()),
                            "one stack for every system, or one per --system in the same order");
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    const std::string name = names.empty() ? parallel::default_stack_name(entries[out.ref].sys) : names.size() == 1 ? names[0] : names[i];
+    const std::string name = names.empty()       ? parallel::default_stack_name(entries[out.ref].sys)
+                             : names.size() == 1 ? names[0]
+                                                 : names[i];
     entries[i].stack = stack_for(entries[i].sys, name, split.stack);
   }
   out.stack_named = !names.empty();
-  out.same_stack = std::all_of(entries.begin(), entries.end(), [&](const CompareEntry& e) { return e.stack.name == entries[0].stack.name; });
+  out.same_stack =
+      std::all_of(entries.begin(), entries.end(), [&](const CompareEntry& e) { return e.stack.name == entries[0].stack.name; });
   for (auto& e : entries) {
     const engine::Context ctx = model_context(e.sys, w, partial, a.seq, e.stack);
     explore::SearchOptions opt;
@@ -180,14 +187,17 @@ Json CompareOutput::json() const {
     j["cost_usd"] = e.run.total_usd;
     j["usd_per_pflop_day"] = e.run.usd_per_pflop_day;
     j["reference"] = R.spec;
-    if (i == ref) j["equivalent_devices"] = static_cast<double>(R.best.result.devices);
-    else if (e.solved.solved) j["equivalent_devices"] = e.solved.devices;
+    if (i == ref)
+      j["equivalent_devices"] = static_cast<double>(R.best.result.devices);
+    else if (e.solved.solved)
+      j["equivalent_devices"] = e.solved.devices;
     else {
       j["equivalent_devices"] = nullptr;  // the reference cannot reach this throughput at this batch
       if (ref_resizable && !e.solved_why.empty()) j["equivalent_devices_why"] = e.solved_why;
     }
     j["equivalent_devices_linear"] = e.equiv_linear;
-    if (i != ref && e.solved.solved) j["equivalent_devices_bracket"] = {e.solved.low * ref_per_instance, e.solved.high * ref_per_instance};
+    if (i != ref && e.solved.solved)
+      j["equivalent_devices_bracket"] = {e.solved.low * ref_per_instance, e.solved.high * ref_per_instance};
     j["equivalent_devices_by_cost"] = e.equiv_cost;
     j["equivalent_devices_by_peak"] = e.equiv_peak;
     list.push_back(std::move(j));

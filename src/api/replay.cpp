@@ -12,25 +12,29 @@ namespace dojosim::api {
 namespace ck = workload::chakra;
 
 ReplayOutput replay(const ReplayArgs& a) {
-  if (a.prefix.empty()) throw core::InputError({"PREFIX", 0, 0, ""}, "no trace prefix", "the prefix of <prefix>.0.et, <prefix>.1.et, ...");
+  if (a.prefix.empty())
+    throw core::InputError({"PREFIX", 0, 0, ""}, "no trace prefix", "the prefix of <prefix>.0.et, <prefix>.1.et, ...");
   if (a.ranks < 0 || a.ranks > engine::kMaxChakraRanks)
     throw core::InputError({"--ranks", 0, 0, "ranks"}, fmt::format("--ranks {} is out of range", a.ranks),
                            fmt::format("0 (every file) to {}", engine::kMaxChakraRanks));
   const auto split = split_sets(a.sets);
   if (!split.economics.empty() || !split.stack.empty())
-    throw core::InputError({"--set", 0, 0, "set"}, "replay takes system keys only", "KEY=VALUE of the system (dojosim show system SYS)");
+    throw core::InputError({"--set", 0, 0, "set"}, "replay takes system keys only",
+                           "KEY=VALUE of the system (dojosim show system SYS)");
   ReplayOutput out;
   out.sys = hardware::load_system(a.system, split.system);
   out.files = ck::rank_files(a.prefix, a.ranks);
   if (static_cast<long long>(out.files.size()) > engine::kMaxChakraRanks)
-    throw core::Unsupported({out.files.back(), 0, 0, ""}, fmt::format("more than {} rank files", engine::kMaxChakraRanks), "--ranks N");
+    throw core::Unsupported({out.files.back(), 0, 0, ""}, fmt::format("more than {} rank files", engine::kMaxChakraRanks),
+                            "--ranks N");
   std::vector<ck::Trace> traces;
   traces.reserve(out.files.size());
   for (const auto& f : out.files) traces.push_back(ck::read_file(f));
   const int ranks = static_cast<int>(traces.size());
   ck::CommGroups groups;
   out.comm_groups = a.comm_groups;
-  if (out.comm_groups.empty() && std::filesystem::exists(a.prefix + ".comm_groups.json")) out.comm_groups = a.prefix + ".comm_groups.json";
+  if (out.comm_groups.empty() && std::filesystem::exists(a.prefix + ".comm_groups.json"))
+    out.comm_groups = a.prefix + ".comm_groups.json";
   if (!out.comm_groups.empty()) groups = ck::read_comm_groups(out.comm_groups, ranks);
   engine::ReplayOptions opt;
   opt.precision = hardware::parse_precision(a.precision);
@@ -56,7 +60,8 @@ Json ReplayOutput::json() const {
   Json per = Json::array();
   for (std::size_t i = 0; i < r.per_rank.size(); ++i) {
     const auto& p = r.per_rank[i];
-    per.push_back(Json{{"rank", i}, {"end_s", p.end}, {"compute_s", p.compute}, {"comm_s", p.comm}, {"wait_s", p.wait}, {"nodes", p.nodes}});
+    per.push_back(Json{
+        {"rank", i}, {"end_s", p.end}, {"compute_s", p.compute}, {"comm_s", p.comm}, {"wait_s", p.wait}, {"nodes", p.nodes}});
   }
   j["per_rank"] = std::move(per);
   j["notes"] = r.notes;

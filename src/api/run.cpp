@@ -17,8 +17,10 @@ namespace dojosim::api {
 SplitSets split_sets(const std::vector<std::string>& sets) {
   SplitSets out;
   for (const auto& s : sets) {
-    if (s.starts_with("stack.")) out.stack.push_back(s.substr(6));
-    else (economics::is_economics_key(s) ? out.economics : out.system).push_back(s);
+    if (s.starts_with("stack."))
+      out.stack.push_back(s.substr(6));
+    else
+      (economics::is_economics_key(s) ? out.economics : out.system).push_back(s);
   }
   return out;
 }
@@ -27,8 +29,8 @@ parallel::Stack stack_for(const hardware::System& sys, const std::string& name, 
   return parallel::load_stack(name.empty() ? parallel::default_stack_name(sys) : name, overrides);
 }
 
-engine::Context model_context(const hardware::System& sys, const workload::Workload& w, parallel::Strategy& partial, long long seq,
-                              const parallel::Stack& stack) {
+engine::Context model_context(const hardware::System& sys, const workload::Workload& w, parallel::Strategy& partial,
+                              long long seq, const parallel::Stack& stack) {
   engine::Context ctx;
   ctx.sys = &sys;
   if (w.vision()) {
@@ -41,7 +43,8 @@ engine::Context model_context(const hardware::System& sys, const workload::Workl
   } else {
     partial.seq = seq > 0 ? seq : std::min<long long>(w.transformer.max_seq, 2048);
     if (partial.seq < 1 || partial.seq > (1LL << 24))
-      throw core::InputError({"--seq", 0, 0, "seq"}, fmt::format("sequence length {} out of range", partial.seq), "1 to 16M tokens");
+      throw core::InputError({"--seq", 0, 0, "seq"}, fmt::format("sequence length {} out of range", partial.seq),
+                             "1 to 16M tokens");
     ctx.model = &w.transformer;
     ctx.seq = partial.seq;
   }
@@ -51,11 +54,14 @@ engine::Context model_context(const hardware::System& sys, const workload::Workl
 
 engine::Result plan(const engine::Context& ctx, const parallel::Strategy& s) {
   const auto& g = s.given;
-  const bool complete = ctx.net != nullptr ? g.dp && g.mbs && g.gbs && g.zero && g.recompute && g.spatial
-                                           : g.tp && g.pp && g.dp && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute && (g.cp || s.cp == 1);
+  const bool complete =
+      ctx.net != nullptr ? g.dp && g.mbs && g.gbs && g.zero && g.recompute && g.spatial
+                         : g.tp && g.pp && g.dp && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute && (g.cp || s.cp == 1);
   if (!complete) return engine::resolve(ctx, s);
-  if (ctx.net != nullptr) parallel::check_strategy(s, *ctx.net, *ctx.sys);
-  else parallel::check_strategy(s, *ctx.model, *ctx.sys);
+  if (ctx.net != nullptr)
+    parallel::check_strategy(s, *ctx.net, *ctx.sys);
+  else
+    parallel::check_strategy(s, *ctx.model, *ctx.sys);
   return engine::evaluate(ctx, s);
 }
 
@@ -104,10 +110,13 @@ RunOutput run(const RunArgs& a) {
   }
   if (!a.chakra.empty()) {
     if (w.vision())
-      throw core::Unsupported({"--chakra", 0, 0, "chakra"}, "Chakra export writes the whole-step program of a transformer plan; vision networks are not exported",
-                              "a transformer model, or run without --chakra");
+      throw core::Unsupported(
+          {"--chakra", 0, 0, "chakra"},
+          "Chakra export writes the whole-step program of a transformer plan; vision networks are not exported",
+          "a transformer model, or run without --chakra");
     if (!analytical.memory.fits)
-      throw core::Infeasible(fmt::format("the plan {} does not fit in device memory; no trace is written for it", analytical.strategy.spec()));
+      throw core::Infeasible(
+          fmt::format("the plan {} does not fit in device memory; no trace is written for it", analytical.strategy.spec()));
     const hardware::Graph graph(sys);
     const engine::Plan plan = engine::make_plan(ctx, out.result.strategy);
     out.chakra = engine::export_chakra(ctx, plan, analytical, graph, a.chakra);
@@ -133,8 +142,10 @@ SearchOutput search(const SearchArgs& a) {
   opt.threads = a.threads;
   opt.econ = economics::parse_params(split.economics, {}, "--set");
   parallel::Strategy partial = parallel::parse_strategy(a.parallel);
-  if (a.precision == "any") opt.space.precisions = true;
-  else partial.precision = hardware::parse_precision(a.precision);
+  if (a.precision == "any")
+    opt.space.precisions = true;
+  else
+    partial.precision = hardware::parse_precision(a.precision);
   out.stack = stack_for(out.sys, a.stack, split.stack);
   const engine::Context ctx = model_context(out.sys, w, partial, a.seq, out.stack);
   out.report = explore::search(ctx, partial, opt);
@@ -150,8 +161,9 @@ Json SearchOutput::json() const {
   j["objective"] = std::string(explore::objective_name(objective));
   j["target_gbs"] = report.target_gbs;
   j["gbs_rounded"] = best.strategy.gbs != report.target_gbs;
-  j["counts"] = {{"enumerated", c.enumerated}, {"pruned", c.invalid + c.pruned_memory}, {"invalid", c.invalid},
-                 {"pruned_memory", c.pruned_memory}, {"evaluated", c.evaluated}, {"feasible", c.feasible}};
+  j["counts"] = {{"enumerated", c.enumerated}, {"pruned", c.invalid + c.pruned_memory},
+                 {"invalid", c.invalid},       {"pruned_memory", c.pruned_memory},
+                 {"evaluated", c.evaluated},   {"feasible", c.feasible}};
   j["reason"] = report.reason;
   auto& ranked = j["ranked"];
   ranked = Json::array();
@@ -217,9 +229,15 @@ Json list(const std::string& what) {
     }
   } else if (what == "formats") {
     for (const auto& i : numerics::format_infos())
-      out.push_back({{"name", i.name}, {"bits", i.bits}, {"sign_bits", i.sign_bits}, {"exp_bits", i.exp_bits},
-                     {"man_bits", i.man_bits}, {"min_bias", i.min_bias}, {"max_bias", i.max_bias},
-                     {"default_bias", i.default_bias}, {"max_finite", numerics::Format(i.id).max_finite()}});
+      out.push_back({{"name", i.name},
+                     {"bits", i.bits},
+                     {"sign_bits", i.sign_bits},
+                     {"exp_bits", i.exp_bits},
+                     {"man_bits", i.man_bits},
+                     {"min_bias", i.min_bias},
+                     {"max_bias", i.max_bias},
+                     {"default_bias", i.default_bias},
+                     {"max_finite", numerics::Format(i.id).max_finite()}});
   } else if (what == "components") {
     const auto reg = registry();
     for (const auto& k : reg.kinds())

@@ -22,7 +22,8 @@ SensitivityOutput sensitivity(const SensitivityArgs& a) {
   std::string ref_spec = a.reference;
   if (ref_spec.empty()) {
     const auto one = hardware::load_system("dgx-a100");
-    const long long nodes = std::max<long long>(1, std::llround(dojo.peak(hardware::Precision::bf16) / one.peak(hardware::Precision::bf16)));
+    const long long nodes =
+        std::max<long long>(1, std::llround(dojo.peak(hardware::Precision::bf16) / one.peak(hardware::Precision::bf16)));
     ref_spec = fmt::format("dgx-a100:nodes={}", nodes);
   }
   const auto ref = hardware::load_system(ref_spec);
@@ -58,7 +59,8 @@ SensitivityOutput sensitivity(const SensitivityArgs& a) {
     const auto solved = sizer.solve(result.tokens_per_s(), ref_tput);
     if (!solved.solved)
       throw core::Infeasible(fmt::format("with {}: no size of {} matches the Dojo system's throughput ({})",
-                                         extra.empty() ? std::string("the preset") : core::join(extra, ", "), ref_spec, sizer.why()));
+                                         extra.empty() ? std::string("the preset") : core::join(extra, ", "), ref_spec,
+                                         sizer.why()));
     const double by_cost = rate / ref_rate;
     return std::vector<double>{solved.devices, by_cost, solved.devices / by_cost};
   };
@@ -105,7 +107,8 @@ Json SensitivityOutput::json() const {
   Json range;
   for (std::size_t m = 0; m < metrics.size() && m < s.corners.size(); ++m) {
     const auto& c = s.corners[m];
-    range[metrics[m]] = {{"low", c.low}, {"base", s.base[m]}, {"high", c.high}, {"low_sets", c.low_sets}, {"high_sets", c.high_sets}};
+    range[metrics[m]] = {
+        {"low", c.low}, {"base", s.base[m]}, {"high", c.high}, {"low_sets", c.low_sets}, {"high_sets", c.high_sets}};
   }
   j["range"] = range;
   j["most_sensitive"] = s.rows.empty() ? Json(nullptr) : Json(s.rows[s.ranked(0).front()].a.label);

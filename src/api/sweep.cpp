@@ -48,10 +48,10 @@ Json SweepOutput::json() const {
   const auto& s = summary;
   Json by = Json::object();
   for (const auto& [k, n] : by_status) by[k] = n;
-  return Json{{"total", s.total},     {"stored", stored},         {"by_status", by},
-              {"evaluated", s.evaluated}, {"resumed", s.resumed}, {"ok", s.ok},
+  return Json{{"total", s.total},           {"stored", stored},     {"by_status", by},
+              {"evaluated", s.evaluated},   {"resumed", s.resumed}, {"ok", s.ok},
               {"infeasible", s.infeasible}, {"invalid", s.invalid}, {"error", s.error},
-              {"wall_s", s.wall_s},   {"ranks", s.ranks},         {"threads", s.threads}};
+              {"wall_s", s.wall_s},         {"ranks", s.ranks},     {"threads", s.threads}};
 }
 
 std::string sweep_csv(const std::string& db) {
@@ -108,9 +108,12 @@ Json sweep_rows(const std::string& db) {
       const std::string& v = f[i];
       char* end = nullptr;
       const double d = v.empty() ? 0.0 : std::strtod(v.c_str(), &end);
-      if (v.empty()) row[header[i]] = nullptr;
-      else if (end && *end == '\0') row[header[i]] = d;
-      else row[header[i]] = v;
+      if (v.empty())
+        row[header[i]] = nullptr;
+      else if (end && *end == '\0')
+        row[header[i]] = d;
+      else
+        row[header[i]] = v;
     }
     rows.push_back(std::move(row));
   }
@@ -137,8 +140,8 @@ const char* unit_symbol(core::Dim d) {
 // The column's values as numbers of the first dimension that reads every one of them.
 std::optional<std::pair<core::Dim, Json>> numeric_column(const Json& rows, const std::string& key) {
   using core::Dim;
-  for (const Dim d : {Dim::count, Dim::bytes, Dim::byte_rate, Dim::seconds, Dim::flop_rate, Dim::flops, Dim::watts,
-                      Dim::joules, Dim::usd, Dim::hertz}) {
+  for (const Dim d : {Dim::count, Dim::bytes, Dim::byte_rate, Dim::seconds, Dim::flop_rate, Dim::flops, Dim::watts, Dim::joules,
+                      Dim::usd, Dim::hertz}) {
     Json values = Json::array();
     bool all = true;
     for (const auto& r : rows) {
@@ -146,7 +149,10 @@ std::optional<std::pair<core::Dim, Json>> numeric_column(const Json& rows, const
       if (it == r.end() || it->is_null()) {
         values.push_back(nullptr);
       } else if (it->is_number()) {
-        if (d != Dim::count) { all = false; break; }
+        if (d != Dim::count) {
+          all = false;
+          break;
+        }
         values.push_back(*it);
       } else {
         try {
@@ -180,7 +186,9 @@ Json sweep_report(const std::string& db) {
     if (!varies) continue;
     params.push_back({{"key", k}, {"unit", k == "seq" ? "tokens" : unit_symbol(col->first)}, {"values", v}});
   }
-  return Json{{"name", info.space_name.empty() ? info.space_file : info.space_name}, {"db", db}, {"rows", std::move(rows)},
+  return Json{{"name", info.space_name.empty() ? info.space_file : info.space_name},
+              {"db", db},
+              {"rows", std::move(rows)},
               {"params", std::move(params)}};
 }
 

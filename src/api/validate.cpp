@@ -27,23 +27,30 @@ Fields csv_fields(const std::string& line) {
   for (std::size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
     if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') { cur += '"'; ++i; }
-      else if (c == '"') quoted = false;
-      else cur += c;
-    } else if (c == '"') quoted = true;
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cur += '"';
+        ++i;
+      } else if (c == '"')
+        quoted = false;
+      else
+        cur += c;
+    } else if (c == '"')
+      quoted = true;
     else if (c == ',') {
       out.values.push_back(cur);
       cur.clear();
       out.columns.push_back(static_cast<int>(i) + 2);
-    } else if (c != '\r') cur += c;
+    } else if (c != '\r')
+      cur += c;
   }
   out.values.push_back(cur);
   return out;
 }
 
-const std::vector<std::string> kColumns{"id", "model", "layers", "hidden", "ffn", "heads", "kv_heads", "seq_len", "vocab",
-                                        "gated_mlp", "system", "devices", "tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gbs",
-                                        "sp", "zero", "recompute", "precision", "step_time_s", "source"};
+const std::vector<std::string> kColumns{"id",      "model",     "layers",    "hidden",      "ffn",     "heads", "kv_heads",
+                                        "seq_len", "vocab",     "gated_mlp", "system",      "devices", "tp",    "pp",
+                                        "dp",      "cp",        "ep",        "vp",          "mbs",     "gbs",   "sp",
+                                        "zero",    "recompute", "precision", "step_time_s", "source"};
 // Optional columns: `stack` (DESIGN.md 4.5; empty = --stack, else the system's default).
 const std::vector<std::string> kOptionalColumns{"stack"};
 }  // namespace
@@ -86,11 +93,13 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
       throw core::InputError({file, lineno, 1, ""}, fmt::format("{} fields, the header has {}", f.size(), header.size()),
                              "one value per column (quote values that contain commas)");
     auto index = [&](const std::string& name) -> std::size_t {
-      for (std::size_t i = 0; i < header.size(); ++i) if (header[i] == name) return i;
+      for (std::size_t i = 0; i < header.size(); ++i)
+        if (header[i] == name) return i;
       return 0;
     };
     auto col = [&](const std::string& name) -> std::string {
-      for (std::size_t i = 0; i < header.size(); ++i) if (header[i] == name) return core::trim(f[i]);
+      for (std::size_t i = 0; i < header.size(); ++i)
+        if (header[i] == name) return core::trim(f[i]);
       return "";  // an optional column left out
     };
     auto where = [&](const std::string& name) -> core::Location { return {file, lineno, fl.columns[index(name)], name}; };
@@ -146,14 +155,10 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     parallel::Strategy s;
     try {
       s = parallel::parse_strategy(spec);
-    } catch (const core::InputError& e) {
-      throw relocate(e, "tp");
-    }
+    } catch (const core::InputError& e) { throw relocate(e, "tp"); }
     try {
       s.precision = hardware::parse_precision(col("precision").empty() ? "bf16" : col("precision"));
-    } catch (const core::InputError& e) {
-      throw relocate(e, "precision");
-    }
+    } catch (const core::InputError& e) { throw relocate(e, "precision"); }
     try {
       m.validate({file, lineno, 0, ""});
       const auto sys = hardware::load_system(fmt::format("{}:devices={}", col("system"), devices));
@@ -204,7 +209,8 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
   auto& by = out.json["by_system_stack"];
   by = Json::object();
   for (const auto& [key, g] : groups) by[key] = {{"cases", g.n}, {"mape", g.sum / g.n}, {"max_abs_error_pct", g.max}};
-  for (const auto& [key, g] : groups) out.groups += fmt::format("  {:<32} {:>3} cases: mean {:.2f}%, max {:.2f}%\n", key, g.n, g.sum / g.n, g.max);
+  for (const auto& [key, g] : groups)
+    out.groups += fmt::format("  {:<32} {:>3} cases: mean {:.2f}%, max {:.2f}%\n", key, g.n, g.sum / g.n, g.max);
   out.text = std::move(text);
   out.mape = mape;
   out.max_abs = max_abs;

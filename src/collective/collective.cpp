@@ -49,8 +49,10 @@ namespace {
 // bidirectional ring; one ring per torus dimension). Mesh levels are priced by mesh2d.
 double ring_links(Topology t) {
   switch (t) {
-    case Topology::switched: case Topology::fat_tree: return 1.0;
-    case Topology::ring: case Topology::mesh2d: return 2.0;
+    case Topology::switched:
+    case Topology::fat_tree: return 1.0;
+    case Topology::ring:
+    case Topology::mesh2d: return 2.0;
     case Topology::torus2d: return 4.0;
     case Topology::torus3d: return 6.0;
   }
@@ -58,10 +60,12 @@ double ring_links(Topology t) {
 }
 Path path_of(Topology t) {
   switch (t) {
-    case Topology::switched: case Topology::fat_tree: return Path::switched;
+    case Topology::switched:
+    case Topology::fat_tree: return Path::switched;
     case Topology::ring: return Path::ring;
     case Topology::mesh2d: return Path::mesh;
-    case Topology::torus2d: case Topology::torus3d: return Path::torus;
+    case Topology::torus2d:
+    case Topology::torus3d: return Path::torus;
   }
   return Path::switched;
 }
@@ -125,7 +129,8 @@ Group place_group(const hardware::System& sys, int size, long long stride) {
       if (L.topology == Topology::fat_tree && L.tiers >= 2 && L.oversubscription > 1.0) {
         const long long child = i == 0 ? 1 : sys.devices_per(i - 1);
         const long long top = L.tiers >= 3 ? 1LL * L.leaf_size * L.leaf_size : L.leaf_size;
-        const long long span = L.rail_optimised ? (h.k - 1) * std::max<long long>(1, stride / child) + 1 : (1LL * size - 1) * stride + 1;
+        const long long span =
+            L.rail_optimised ? (h.k - 1) * std::max<long long>(1, stride / child) + 1 : (1LL * size - 1) * stride + 1;
         if (span > top) over = L.oversubscription;
       }
       h.bandwidth = L.bandwidth / over;
@@ -236,12 +241,14 @@ HopChoice reduce_hop(const Hop& h, double bytes, Op op, Algo force) {
   const bool ar = op == Op::all_reduce;
   const Hop z = zplane_of(h);
   auto on_z = [&](double b) { return switch_hop(z, b, ar, Algo::none); };
-  if (!h.is_mesh()) return split_zplane(h, bytes, [&](double b) { return switch_hop(h, b, ar, force); }, on_z);
+  if (!h.is_mesh())
+    return split_zplane(
+        h, bytes, [&](double b) { return switch_hop(h, b, ar, force); }, on_z);
   const mesh::Efficiency eff{h.bus_efficiency, h.half_bytes};
   auto on_mesh = [&](double b) {
     const mesh::MeshCost m = force == Algo::snake_ring ? mesh::ring(h.mesh, h.members, op, b, eff)
-                             : force == Algo::dimwise   ? mesh::dimwise(h.mesh, h.members, op, b, eff)
-                                                        : mesh::best(h.mesh, h.members, op, b, eff);
+                             : force == Algo::dimwise  ? mesh::dimwise(h.mesh, h.members, op, b, eff)
+                                                       : mesh::best(h.mesh, h.members, op, b, eff);
     return HopChoice{m.algo, Path::mesh, m.hops_per_step, m.time};
   };
   return split_zplane(h, bytes, on_mesh, on_z);
@@ -367,7 +374,9 @@ Cost collective(Op op, const Group& g, double bytes) {
 double hop_bytes(const Group& g, Op op, double bytes, int i) {
   if (i < 0 || i >= g.hops) return 0;
   switch (op) {
-    case Op::all_reduce: case Op::reduce_scatter: case Op::all_gather: {
+    case Op::all_reduce:
+    case Op::reduce_scatter:
+    case Op::all_gather: {
       double shard = bytes;
       for (int j = 0; j < i; ++j) shard /= g.hop[static_cast<std::size_t>(j)].k;
       return shard;

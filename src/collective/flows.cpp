@@ -13,8 +13,7 @@ using hardware::Topology;
 
 // --- max-min fair rates -------------------------------------------------------------------
 
-Solver::Solver(const Graph& g)
-    : g_(&g), cap_(g.links().size(), 0.0), cnt_(g.links().size(), 0.0), mark_(g.links().size(), 0) {}
+Solver::Solver(const Graph& g) : g_(&g), cap_(g.links().size(), 0.0), cnt_(g.links().size(), 0.0), mark_(g.links().size(), 0) {}
 
 void Solver::solve(const std::vector<const Phase*>& active, std::vector<double>& rate) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -161,7 +160,9 @@ Phase exchange_phase(const Graph& graph, const Group& g, const Instances& in, in
     const auto n = static_cast<int>(ring.size());
     for (int j = 0; j < n; ++j) {
       const int partner = j ^ (1 << r);
-      if (partner < n) cls[static_cast<std::size_t>(j)].add(graph, ring[static_cast<std::size_t>(j)], ring[static_cast<std::size_t>(partner)], zplane);
+      if (partner < n)
+        cls[static_cast<std::size_t>(j)].add(graph, ring[static_cast<std::size_t>(j)], ring[static_cast<std::size_t>(partner)],
+                                             zplane);
     }
   });
   Phase p;
@@ -287,8 +288,10 @@ bool torus_dimwise(const Graph& graph, const Group& g, const Instances& in, int 
       for (const auto& line : lines[static_cast<std::size_t>(e)]) {
         const auto m = static_cast<long long>(line.size());
         for (long long q = 0; q < m; ++q) {
-          cls[static_cast<std::size_t>(q)].add(graph, line[static_cast<std::size_t>(q)], line[static_cast<std::size_t>((q + 1) % m)], false);
-          cls[static_cast<std::size_t>(n + q)].add(graph, line[static_cast<std::size_t>(q)], line[static_cast<std::size_t>((q + m - 1) % m)], false);
+          cls[static_cast<std::size_t>(q)].add(graph, line[static_cast<std::size_t>(q)],
+                                               line[static_cast<std::size_t>((q + 1) % m)], false);
+          cls[static_cast<std::size_t>(n + q)].add(graph, line[static_cast<std::size_t>(q)],
+                                                   line[static_cast<std::size_t>((q + m - 1) % m)], false);
         }
       }
       for (auto& c : cls) {

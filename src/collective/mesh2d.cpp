@@ -164,7 +164,9 @@ MeshCost best(const Mesh2D& m, const Members& g, Op op, double bytes, Efficiency
   switch (op) {
     case Op::all_to_all: return all_to_all(m, g, bytes, eff);
     case Op::send_recv: return send_recv(m, g, bytes, eff);
-    case Op::all_reduce: case Op::reduce_scatter: case Op::all_gather: {
+    case Op::all_reduce:
+    case Op::reduce_scatter:
+    case Op::all_gather: {
       const MeshCost r = ring(m, g, op, bytes, eff);
       const MeshCost d = dimwise(m, g, op, bytes, eff);
       return d.time < r.time ? d : r;
@@ -185,9 +187,12 @@ double injection_bound(const Mesh2D& m, const Members& g, Op op, double bytes) {
   switch (op) {
     // Each member must send its contribution to the other p-1 shards (reduce-scatter),
     // receive the other p-1 shards (all-gather) or send its p-1 pieces (all-to-all).
-    case Op::reduce_scatter: case Op::all_gather: case Op::all_to_all: return (p - 1.0) / p * bytes / out;
+    case Op::reduce_scatter:
+    case Op::all_gather:
+    case Op::all_to_all: return (p - 1.0) / p * bytes / out;
     // Every element of every other member's result depends on this member's buffer.
-    case Op::all_reduce: case Op::send_recv: return bytes / out;
+    case Op::all_reduce:
+    case Op::send_recv: return bytes / out;
     case Op::none: break;
   }
   return 0;
@@ -202,13 +207,15 @@ double bisection_bound(const Mesh2D& m, const Members& g, Op op, double bytes) {
   const double vcut = m.rows * b, hcut = m.cols * b;
   double t = 0;
   switch (op) {
-    case Op::reduce_scatter: case Op::all_gather:
+    case Op::reduce_scatter:
+    case Op::all_gather:
       // Cutting off one column (row): the other side's contributions to (or its copies of)
       // the larger part's shards, (C-1)/C of the buffer, must cross.
       if (C >= 2) t = std::max(t, (C - 1.0) / C * bytes / vcut);
       if (R >= 2) t = std::max(t, (R - 1.0) / R * bytes / hcut);
       break;
-    case Op::all_reduce: case Op::send_recv:
+    case Op::all_reduce:
+    case Op::send_recv:
       // Each side's result depends on all of the other side's buffer.
       if (C >= 2) t = std::max(t, bytes / vcut);
       if (R >= 2) t = std::max(t, bytes / hcut);

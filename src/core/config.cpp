@@ -24,9 +24,7 @@ Location mark_location(const std::string& file, const YAML::Mark& m, std::string
   return loc;
 }
 
-std::string join_path(const std::string& base, const std::string& key) {
-  return base.empty() ? key : base + "." + key;
-}
+std::string join_path(const std::string& base, const std::string& key) { return base.empty() ? key : base + "." + key; }
 
 // yaml-cpp accepts duplicate keys silently; they are almost always a mistake.
 void reject_duplicates(const YAML::Node& n, const std::string& file, const std::string& path) {
@@ -34,11 +32,10 @@ void reject_duplicates(const YAML::Node& n, const std::string& file, const std::
     std::set<std::string> seen;
     for (const auto& kv : n) {
       const std::string k = kv.first.IsScalar() ? kv.first.Scalar() : std::string("<complex key>");
-      if (!kv.first.IsScalar())
-        throw InputError(mark_location(file, kv.first.Mark(), path), "map keys must be plain names");
+      if (!kv.first.IsScalar()) throw InputError(mark_location(file, kv.first.Mark(), path), "map keys must be plain names");
       if (!seen.insert(k).second)
-        throw InputError(mark_location(file, kv.first.Mark(), join_path(path, k)),
-                         fmt::format("duplicate key '{}'", k), "each key at most once per map");
+        throw InputError(mark_location(file, kv.first.Mark(), join_path(path, k)), fmt::format("duplicate key '{}'", k),
+                         "each key at most once per map");
       reject_duplicates(kv.second, file, join_path(path, k));
     }
   } else if (n.IsSequence()) {
@@ -55,8 +52,7 @@ Document parse_yaml(std::string text, std::string file) {
   try {
     d.root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    throw InputError(mark_location(d.file, e.mark, ""), fmt::format("malformed YAML/JSON: {}", e.msg),
-                     "valid YAML (or JSON)");
+    throw InputError(mark_location(d.file, e.mark, ""), fmt::format("malformed YAML/JSON: {}", e.msg), "valid YAML (or JSON)");
   } catch (const YAML::Exception& e) {
     throw InputError(mark_location(d.file, e.mark, ""), fmt::format("cannot parse: {}", e.msg));
   }
@@ -68,8 +64,7 @@ Document parse_yaml(std::string text, std::string file) {
 
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(Location{path, 0, 0, ""}, "cannot open file (missing or unreadable)",
-                            "an existing, readable file");
+  if (!in) throw InputError(Location{path, 0, 0, ""}, "cannot open file (missing or unreadable)", "an existing, readable file");
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -77,8 +72,7 @@ std::string read_text_file(const std::string& path) {
 
 Document load_yaml_file(const std::string& path) { return parse_yaml(read_text_file(path), path); }
 
-void set_path(Document& doc, const std::string& key_path, const std::string& value,
-              const std::string& origin) {
+void set_path(Document& doc, const std::string& key_path, const std::string& value, const std::string& origin) {
   const auto parts = split(key_path, '.');
   YAML::Node cur = doc.root;
   std::string walked;
@@ -89,15 +83,14 @@ void set_path(Document& doc, const std::string& key_path, const std::string& val
       throw InputError(Location{origin, 0, 0, key_path}, "empty key in override path",
                        "a dotted key path such as levels.node.link_bandwidth");
     if (!ccur.IsMap())
-      throw InputError(Location{origin, 0, 0, key_path},
-                       fmt::format("'{}' is not a map, so it has no key '{}'", walked, k));
+      throw InputError(Location{origin, 0, 0, key_path}, fmt::format("'{}' is not a map, so it has no key '{}'", walked, k));
     if (!ccur[k].IsDefined()) {
       std::vector<std::string> names;
       for (const auto& kv : ccur) names.push_back(kv.first.Scalar());
-      throw InputError(Location{origin, 0, 0, key_path},
-                       fmt::format("override of a key that does not exist: no '{}' in '{}'", k,
-                                   walked.empty() ? "<top level>" : walked),
-                       fmt::format("one of: {}", join(names, ", ")), did_you_mean(k, names));
+      throw InputError(
+          Location{origin, 0, 0, key_path},
+          fmt::format("override of a key that does not exist: no '{}' in '{}'", k, walked.empty() ? "<top level>" : walked),
+          fmt::format("one of: {}", join(names, ", ")), did_you_mean(k, names));
     }
     walked = join_path(walked, k);
     if (i + 1 == parts.size()) {
@@ -106,8 +99,7 @@ void set_path(Document& doc, const std::string& key_path, const std::string& val
         target["value"] = value;
         target["source"] = fmt::format("override ({})", origin);
       } else if (target.IsMap() || target.IsSequence()) {
-        throw InputError(Location{origin, 0, 0, key_path},
-                         fmt::format("'{}' is a section, not a single value", walked),
+        throw InputError(Location{origin, 0, 0, key_path}, fmt::format("'{}' is a section, not a single value", walked),
                          "a path to a single setting");
       } else {
         cur[k] = value;
@@ -126,13 +118,12 @@ void apply_override(Document& doc, const std::string& assignment, const std::str
   set_path(doc, trim(assignment.substr(0, eq)), trim(assignment.substr(eq + 1)), origin);
 }
 
-Reader::Reader(std::shared_ptr<const Document> doc, YAML::Node node, std::string path,
-               Provenance* provenance)
+Reader::Reader(std::shared_ptr<const Document> doc, YAML::Node node, std::string path, Provenance* provenance)
     : doc_(std::move(doc)), node_(std::move(node)), path_(std::move(path)), provenance_(provenance) {
   if (!node_.IsMap())
-    throw InputError(mark_location(doc_->file, node_.Mark(), path_),
-                     node_.IsNull() ? "expected a map of settings, found nothing"
-                                    : "expected a map of settings (key: value lines)");
+    throw InputError(mark_location(doc_->file, node_.Mark(), path_), node_.IsNull()
+                                                                         ? "expected a map of settings, found nothing"
+                                                                         : "expected a map of settings (key: value lines)");
 }
 
 bool Reader::has(const std::string& key) const {
@@ -207,8 +198,7 @@ YAML::Node Reader::value_node(const std::string& key) const {
                          fmt::format("unknown key '{}' in a figure", k), "value, source or note",
                          did_you_mean(k, {"value", "source", "note"}));
     }
-    if (!cv["value"].IsDefined())
-      fail(key, "a figure written as a map needs a 'value'", "{value: 900 GB/s, source: N2}");
+    if (!cv["value"].IsDefined()) fail(key, "a figure written as a map needs a 'value'", "{value: 900 GB/s, source: N2}");
     if (provenance_ != nullptr) {
       const std::string full = join_path(path_, key);
       if (cv["source"].IsDefined()) provenance_->source[full] = cv["source"].Scalar();
@@ -235,16 +225,14 @@ double Reader::quantity(const std::string& key, Dim dim, std::optional<double> d
   double v = 0;
   try {
     v = parse_quantity(text, dim);
-  } catch (const InputError& e) {
-    throw InputError(location(key), e.message(), e.expected(), e.suggestion());
-  }
+  } catch (const InputError& e) { throw InputError(location(key), e.message(), e.expected(), e.suggestion()); }
   const bool zero_ok = b.allow_zero && v == 0.0;
   if (!zero_ok && (v < b.min || v > b.max || (b.min == 0.0 && v <= 0.0)))
     fail(key, fmt::format("'{}' = {} is out of range", key, text),
-         b.min == 0.0 ? fmt::format("{} greater than zero{}", dim_name(dim),
-                                    b.max < 1e29 ? fmt::format(" and at most {}", format_quantity(b.max, dim)) : "")
-                      : fmt::format("{} between {} and {}", dim_name(dim), format_quantity(b.min, dim),
-                                    format_quantity(b.max, dim)));
+         b.min == 0.0
+             ? fmt::format("{} greater than zero{}", dim_name(dim),
+                           b.max < 1e29 ? fmt::format(" and at most {}", format_quantity(b.max, dim)) : "")
+             : fmt::format("{} between {} and {}", dim_name(dim), format_quantity(b.min, dim), format_quantity(b.max, dim)));
   return v;
 }
 
@@ -252,8 +240,7 @@ double Reader::number(const std::string& key, std::optional<double> dflt, Bounds
   return quantity(key, Dim::count, dflt, b);
 }
 
-long long Reader::integer(const std::string& key, std::optional<long long> dflt, long long min,
-                          long long max) const {
+long long Reader::integer(const std::string& key, std::optional<long long> dflt, long long min, long long max) const {
   record(key);
   if (!has(key)) {
     if (dflt) return *dflt;
@@ -263,8 +250,8 @@ long long Reader::integer(const std::string& key, std::optional<long long> dflt,
   errno = 0;
   char* end = nullptr;
   const double d = std::strtod(text.c_str(), &end);
-  if (text.empty() || end == nullptr || *end != '\0' || errno == ERANGE || !std::isfinite(d) ||
-      d != std::floor(d) || std::fabs(d) > 9.0e15)
+  if (text.empty() || end == nullptr || *end != '\0' || errno == ERANGE || !std::isfinite(d) || d != std::floor(d) ||
+      std::fabs(d) > 9.0e15)
     fail(key, fmt::format("'{}' = '{}' is not a whole number", key, text), "a whole number, e.g. 8");
   const auto v = static_cast<long long>(d);
   if (v < min || v > max)
@@ -317,8 +304,8 @@ void Reader::finish(const std::vector<std::string>& expected_extra) const {
       for (const auto& u : uniq) seen = seen || u == e;
       if (!seen) uniq.push_back(e);
     }
-    throw InputError(location(k), fmt::format("unknown key '{}'", k),
-                     fmt::format("one of: {}", join(uniq, ", ")), did_you_mean(k, uniq));
+    throw InputError(location(k), fmt::format("unknown key '{}'", k), fmt::format("one of: {}", join(uniq, ", ")),
+                     did_you_mean(k, uniq));
   }
 }
 

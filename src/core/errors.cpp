@@ -21,8 +21,8 @@ std::string Location::str() const {
 }
 
 namespace {
-std::string compose(const std::string& kind, const Location& loc, const std::string& message,
-                    const std::string& expected, const std::string& suggestion) {
+std::string compose(const std::string& kind, const Location& loc, const std::string& message, const std::string& expected,
+                    const std::string& suggestion) {
   std::string s = kind + ": ";
   const std::string where = loc.str();
   if (!where.empty()) s += where + ": ";
@@ -33,8 +33,7 @@ std::string compose(const std::string& kind, const Location& loc, const std::str
 }
 }  // namespace
 
-Error::Error(std::string kind, Location loc, std::string message, std::string expected,
-             std::string suggestion)
+Error::Error(std::string kind, Location loc, std::string message, std::string expected, std::string suggestion)
     : std::runtime_error(compose(kind, loc, message, expected, suggestion)),
       loc_(std::move(loc)),
       message_(std::move(message)),

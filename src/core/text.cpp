@@ -8,8 +8,7 @@ namespace dojosim::core {
 
 std::string to_lower(std::string_view s) {
   std::string r(s);
-  std::transform(r.begin(), r.end(), r.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return r;
 }
 

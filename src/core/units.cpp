@@ -49,43 +49,76 @@ namespace {
 struct BaseUnit {
   std::string_view text;
   Dim dim;
-  double scale;       // multiplier to the base unit of dim
+  double scale;  // multiplier to the base unit of dim
   bool prefixable;
 };
 
 // Longest first so that "B/s" wins over "s" and "FLOP/s" over "FLOP".
 constexpr std::array kBases{
-    BaseUnit{"FLOP/s", Dim::flop_rate, 1, true}, BaseUnit{"FLOPS", Dim::flop_rate, 1, true},
-    BaseUnit{"flop/s", Dim::flop_rate, 1, true}, BaseUnit{"FLOPs", Dim::flops, 1, true},
-    BaseUnit{"FLOP", Dim::flops, 1, true},       BaseUnit{"flop", Dim::flops, 1, true},
-    BaseUnit{"bytes/s", Dim::byte_rate, 1, true}, BaseUnit{"bits/s", Dim::byte_rate, 0.125, true},
-    BaseUnit{"bit/s", Dim::byte_rate, 0.125, true}, BaseUnit{"B/s", Dim::byte_rate, 1, true},
-    BaseUnit{"b/s", Dim::byte_rate, 0.125, true}, BaseUnit{"Bps", Dim::byte_rate, 1, true},
-    BaseUnit{"bps", Dim::byte_rate, 0.125, true}, BaseUnit{"bytes", Dim::bytes, 1, true},
-    BaseUnit{"byte", Dim::bytes, 1, true},       BaseUnit{"bits", Dim::bytes, 0.125, true},
-    BaseUnit{"bit", Dim::bytes, 0.125, true},    BaseUnit{"USD", Dim::usd, 1, true},
-    BaseUnit{"usd", Dim::usd, 1, true},          BaseUnit{"Wh", Dim::joules, 3600, true},
-    BaseUnit{"Hz", Dim::hertz, 1, true},         BaseUnit{"hours", Dim::seconds, 3600, false},
-    BaseUnit{"hour", Dim::seconds, 3600, false}, BaseUnit{"days", Dim::seconds, 86400, false},
-    BaseUnit{"day", Dim::seconds, 86400, false}, BaseUnit{"min", Dim::seconds, 60, false},
-    BaseUnit{"sec", Dim::seconds, 1, true},      BaseUnit{"h", Dim::seconds, 3600, false},
-    BaseUnit{"B", Dim::bytes, 1, true},          BaseUnit{"b", Dim::bytes, 0.125, true},
-    BaseUnit{"s", Dim::seconds, 1, true},        BaseUnit{"W", Dim::watts, 1, true},
+    BaseUnit{"FLOP/s", Dim::flop_rate, 1, true},
+    BaseUnit{"FLOPS", Dim::flop_rate, 1, true},
+    BaseUnit{"flop/s", Dim::flop_rate, 1, true},
+    BaseUnit{"FLOPs", Dim::flops, 1, true},
+    BaseUnit{"FLOP", Dim::flops, 1, true},
+    BaseUnit{"flop", Dim::flops, 1, true},
+    BaseUnit{"bytes/s", Dim::byte_rate, 1, true},
+    BaseUnit{"bits/s", Dim::byte_rate, 0.125, true},
+    BaseUnit{"bit/s", Dim::byte_rate, 0.125, true},
+    BaseUnit{"B/s", Dim::byte_rate, 1, true},
+    BaseUnit{"b/s", Dim::byte_rate, 0.125, true},
+    BaseUnit{"Bps", Dim::byte_rate, 1, true},
+    BaseUnit{"bps", Dim::byte_rate, 0.125, true},
+    BaseUnit{"bytes", Dim::bytes, 1, true},
+    BaseUnit{"byte", Dim::bytes, 1, true},
+    BaseUnit{"bits", Dim::bytes, 0.125, true},
+    BaseUnit{"bit", Dim::bytes, 0.125, true},
+    BaseUnit{"USD", Dim::usd, 1, true},
+    BaseUnit{"usd", Dim::usd, 1, true},
+    BaseUnit{"Wh", Dim::joules, 3600, true},
+    BaseUnit{"Hz", Dim::hertz, 1, true},
+    BaseUnit{"hours", Dim::seconds, 3600, false},
+    BaseUnit{"hour", Dim::seconds, 3600, false},
+    BaseUnit{"days", Dim::seconds, 86400, false},
+    BaseUnit{"day", Dim::seconds, 86400, false},
+    BaseUnit{"min", Dim::seconds, 60, false},
+    BaseUnit{"sec", Dim::seconds, 1, true},
+    BaseUnit{"h", Dim::seconds, 3600, false},
+    BaseUnit{"B", Dim::bytes, 1, true},
+    BaseUnit{"b", Dim::bytes, 0.125, true},
+    BaseUnit{"s", Dim::seconds, 1, true},
+    BaseUnit{"W", Dim::watts, 1, true},
     BaseUnit{"J", Dim::joules, 1, true},
 };
 
 bool prefix_scale(std::string_view p, Dim dim, double& out) {
-  if (p.empty()) { out = 1; return true; }
+  if (p.empty()) {
+    out = 1;
+    return true;
+  }
   const bool binary_ok = dim == Dim::bytes || dim == Dim::byte_rate;
-  struct P { std::string_view t; double s; bool binary; };
-  static constexpr std::array kPrefixes{
-      P{"Ki", 1024.0, true}, P{"Mi", 1048576.0, true}, P{"Gi", 1073741824.0, true},
-      P{"Ti", 1099511627776.0, true}, P{"Pi", 1125899906842624.0, true},
-      P{"Ei", 1152921504606846976.0, true},
-      P{"k", 1e3, false}, P{"K", 1e3, false}, P{"M", 1e6, false}, P{"G", 1e9, false},
-      P{"T", 1e12, false}, P{"P", 1e15, false}, P{"E", 1e18, false},
-      P{"m", 1e-3, false}, P{"u", 1e-6, false}, P{"\xC2\xB5", 1e-6, false}, P{"n", 1e-9, false},
-      P{"p", 1e-12, false}};
+  struct P {
+    std::string_view t;
+    double s;
+    bool binary;
+  };
+  static constexpr std::array kPrefixes{P{"Ki", 1024.0, true},
+                                        P{"Mi", 1048576.0, true},
+                                        P{"Gi", 1073741824.0, true},
+                                        P{"Ti", 1099511627776.0, true},
+                                        P{"Pi", 1125899906842624.0, true},
+                                        P{"Ei", 1152921504606846976.0, true},
+                                        P{"k", 1e3, false},
+                                        P{"K", 1e3, false},
+                                        P{"M", 1e6, false},
+                                        P{"G", 1e9, false},
+                                        P{"T", 1e12, false},
+                                        P{"P", 1e15, false},
+                                        P{"E", 1e18, false},
+                                        P{"m", 1e-3, false},
+                                        P{"u", 1e-6, false},
+                                        P{"\xC2\xB5", 1e-6, false},
+                                        P{"n", 1e-9, false},
+                                        P{"p", 1e-12, false}};
   for (const auto& e : kPrefixes) {
     if (e.t == p) {
       if (e.binary && !binary_ok) return false;
@@ -126,8 +159,7 @@ double parse_quantity(std::string_view text, Dim expected) {
       ++i;  // thousands separator
     } else if ((c == 'e' || c == 'E') && digits && i + 1 < s.size() &&
                ((s[i + 1] >= '0' && s[i + 1] <= '9') ||
-                ((s[i + 1] == '-' || s[i + 1] == '+') && i + 2 < s.size() && s[i + 2] >= '0' &&
-                 s[i + 2] <= '9'))) {
+                ((s[i + 1] == '-' || s[i + 1] == '+') && i + 2 < s.size() && s[i + 2] >= '0' && s[i + 2] <= '9'))) {
       num += c;
       num += s[i + 1];
       i += 2;
@@ -160,9 +192,7 @@ double parse_quantity(std::string_view text, Dim expected) {
     const std::string_view pre = std::string_view(unit).substr(0, unit.size() - b.text.size());
     double k = 1;
     if (!pre.empty() && (!b.prefixable || !prefix_scale(pre, b.dim, k))) continue;
-    if (b.dim != expected) {
-      fail(text, expected, fmt::format("'{}' is {}, not {}", unit, dim_name(b.dim), dim_name(expected)));
-    }
+    if (b.dim != expected) { fail(text, expected, fmt::format("'{}' is {}, not {}", unit, dim_name(b.dim), dim_name(expected))); }
     return value * k * b.scale;
   }
   fail(text, expected, fmt::format("unknown unit '{}'", unit));
@@ -188,9 +218,11 @@ std::string format_quantity(double value, Dim d) {
       return fmt::format("${:.4g}", value);
     }
   }
-  struct P { double s; std::string_view t; };
-  static constexpr std::array kUp{P{1e18, "E"}, P{1e15, "P"}, P{1e12, "T"}, P{1e9, "G"},
-                                  P{1e6, "M"},  P{1e3, "k"}};
+  struct P {
+    double s;
+    std::string_view t;
+  };
+  static constexpr std::array kUp{P{1e18, "E"}, P{1e15, "P"}, P{1e12, "T"}, P{1e9, "G"}, P{1e6, "M"}, P{1e3, "k"}};
   static constexpr std::array kDown{P{1e-3, "m"}, P{1e-6, "u"}, P{1e-9, "n"}, P{1e-12, "p"}};
   const double a = std::fabs(value);
   if (a == 0.0) return fmt::format("0 {}", unit);
@@ -207,10 +239,12 @@ std::string format_quantity(double value, Dim d) {
 }
 
 std::string format_bytes_iec(double bytes) {
-  struct P { double s; std::string_view t; };
-  static constexpr std::array kIec{P{1152921504606846976.0, "EiB"}, P{1125899906842624.0, "PiB"},
-                                   P{1099511627776.0, "TiB"}, P{1073741824.0, "GiB"},
-                                   P{1048576.0, "MiB"},       P{1024.0, "KiB"}};
+  struct P {
+    double s;
+    std::string_view t;
+  };
+  static constexpr std::array kIec{P{1152921504606846976.0, "EiB"}, P{1125899906842624.0, "PiB"}, P{1099511627776.0, "TiB"},
+                                   P{1073741824.0, "GiB"},          P{1048576.0, "MiB"},          P{1024.0, "KiB"}};
   for (const auto& p : kIec)
     if (std::fabs(bytes) >= p.s) return fmt::format("{:.4g} {}", bytes / p.s, p.t);
   return fmt::format("{:.4g} B", bytes);

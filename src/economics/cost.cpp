@@ -36,9 +36,7 @@ CapitalCost capital_cost(const hardware::System& s, const YieldAnalysis& y) {
   return c;
 }
 
-CapitalCost capital_cost(const hardware::System& s, const EconomicsParams& p) {
-  return capital_cost(s, analyse_yield(s, p));
-}
+CapitalCost capital_cost(const hardware::System& s, const EconomicsParams& p) { return capital_cost(s, analyse_yield(s, p)); }
 
 double capital_recovery_factor(double rate, double years) {
   if (!(years > 0) || !(rate >= 0)) throw std::invalid_argument("capital_recovery_factor: years > 0 and rate >= 0");
@@ -53,8 +51,7 @@ long long rack_count(const hardware::System& s, const EconomicsParams& p) {
   if (!p.rack_level.empty()) {
     for (std::size_t i = 0; i < names.size(); ++i)
       if (names[i] == p.rack_level) return count_of(i);
-    throw core::InputError({"", 0, 0, "--econ rack_level"},
-                           fmt::format("system '{}' has no level '{}'", s.name, p.rack_level),
+    throw core::InputError({"", 0, 0, "--econ rack_level"}, fmt::format("system '{}' has no level '{}'", s.name, p.rack_level),
                            "one of: " + core::join(names, ", "), core::did_you_mean(p.rack_level, names));
   }
   for (const char* n : {"cabinet", "rack"})
@@ -63,8 +60,7 @@ long long rack_count(const hardware::System& s, const EconomicsParams& p) {
   return names.empty() ? 1 : count_of(0);
 }
 
-CostRate cost_rate(const hardware::System& s, const CapitalCost& capital, const PowerReport& power,
-                   const EconomicsParams& p) {
+CostRate cost_rate(const hardware::System& s, const CapitalCost& capital, const PowerReport& power, const EconomicsParams& p) {
   CostRate r;
   if (p.cloud_usd_per_device_hour > 0) {
     r.cloud_usd_per_s = static_cast<double>(s.device_count()) * p.cloud_usd_per_device_hour / 3600.0;
@@ -75,15 +71,12 @@ CostRate cost_rate(const hardware::System& s, const CapitalCost& capital, const 
   r.capital_usd_per_s = capital.total_usd * capital_recovery_factor(p.interest_rate, p.amortisation_years) / held_s;
   r.electricity_usd_per_s = power.power_w / 1000.0 * p.electricity_usd_per_kwh / 3600.0;
   const double racks = p.usd_per_rack_year > 0 ? static_cast<double>(rack_count(s, p)) : 0.0;
-  r.facility_usd_per_s =
-      (p.facility_usd_per_kw_year * power.provisioned_it_w / 1000.0 + p.usd_per_rack_year * racks) / held_s;
+  r.facility_usd_per_s = (p.facility_usd_per_kw_year * power.provisioned_it_w / 1000.0 + p.usd_per_rack_year * racks) / held_s;
   r.total_usd_per_s = r.capital_usd_per_s + r.electricity_usd_per_s + r.facility_usd_per_s;
   return r;
 }
 
-double usd_per_pflop_day(double usd, double model_flops) {
-  return model_flops > 0 ? usd / (model_flops / kPflopDay) : 0.0;
-}
+double usd_per_pflop_day(double usd, double model_flops) { return model_flops > 0 ? usd / (model_flops / kPflopDay) : 0.0; }
 
 Cost cost_for(const CostRate& rate, const PowerReport& power, double duration_s, double model_flops) {
   Cost c;
@@ -99,8 +92,7 @@ Cost cost_for(const CostRate& rate, const PowerReport& power, double duration_s,
   return c;
 }
 
-StepEconomics evaluate_step(const hardware::System& s, const Activity& a, double model_flops_per_step,
-                            const EconomicsParams& p) {
+StepEconomics evaluate_step(const hardware::System& s, const Activity& a, double model_flops_per_step, const EconomicsParams& p) {
   StepEconomics e;
   e.power = step_power(s, a, p);
   e.capital = capital_cost(s, p);

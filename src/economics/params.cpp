@@ -68,9 +68,7 @@ double read_usd(const std::string& text, const Location& loc, double hi = 1e12) 
   double v = 0;
   try {
     v = core::parse_quantity(text, core::Dim::usd);
-  } catch (const core::Error& e) {
-    throw InputError(loc, e.message(), e.expected());
-  }
+  } catch (const core::Error& e) { throw InputError(loc, e.message(), e.expected()); }
   if (!std::isfinite(v) || v < 0 || v > hi)
     throw InputError(loc, fmt::format("value '{}' is out of range", text), fmt::format("a dollar amount in [0, {}]", hi));
   return v;
@@ -95,9 +93,7 @@ double read_defect_density(const std::string& text, const Location& loc) {
   double v = 0;
   try {
     v = core::parse_quantity(t, core::Dim::count) * scale;
-  } catch (const core::Error&) {
-    throw bad();
-  }
+  } catch (const core::Error&) { throw bad(); }
   if (!std::isfinite(v) || v < 0 || v > 100)
     throw InputError(loc, fmt::format("value '{}' is out of range", text), "a defect density in [0, 100] per cm2");
   return v;
@@ -170,11 +166,10 @@ const std::vector<Entry>& table() {
     e.push_back(fraction("mfu", &EconomicsParams::mfu, "0.4", "assumption",
                          "model FLOP/s over peak, when no engine result is at hand (yield command)"));
     // Yield.
-    e.push_back({{"die_area_mm2", "float", "mm2", "from device (d1 645, T6)", "T6, N1, N2", "die area"},
-                 [](EconomicsParams& p, const std::string& v, const Location& l) {
-                   p.die_area_mm2 = read_number(v, l, 1, 50000);
-                 },
-                 [](const EconomicsParams& p) { return opt(p.die_area_mm2); }});
+    e.push_back(
+        {{"die_area_mm2", "float", "mm2", "from device (d1 645, T6)", "T6, N1, N2", "die area"},
+         [](EconomicsParams& p, const std::string& v, const Location& l) { p.die_area_mm2 = read_number(v, l, 1, 50000); },
+         [](const EconomicsParams& p) { return opt(p.die_area_mm2); }});
     e.push_back({{"defect_density_per_cm2", "float", "1/cm2", "0.1", "assumption",
                   "defect density D0 (\"0.1\", \"0.1/cm2\" or \"0.001/mm2\")"},
                  [](EconomicsParams& p, const std::string& v, const Location& l) {
@@ -185,9 +180,7 @@ const std::vector<Entry>& table() {
                  [](EconomicsParams& p, const std::string& v, const Location& l) {
                    try {
                      p.yield_model = parse_yield_model(v);
-                   } catch (const core::Error& err) {
-                     throw InputError(l, err.message(), err.expected(), err.suggestion());
-                   }
+                   } catch (const core::Error& err) { throw InputError(l, err.message(), err.expected(), err.suggestion()); }
                  },
                  [](const EconomicsParams& p) { return std::string(yield_model_name(p.yield_model)); }});
     e.push_back(number("negbin_alpha", &EconomicsParams::negbin_alpha, 1e-3, 1e6, "", "3", "assumption",
@@ -216,8 +209,8 @@ const std::vector<Entry>& table() {
                    p.tile_yield = y;
                  },
                  [](const EconomicsParams& p) { return opt(p.tile_yield); }});
-    e.push_back(usd("wafer_cost_usd", &EconomicsParams::wafer_cost_usd, "USD", "0 (die cost from device price)",
-                    "assumption", "processed wafer cost; > 0 costs dies bottom-up"));
+    e.push_back(usd("wafer_cost_usd", &EconomicsParams::wafer_cost_usd, "USD", "0 (die cost from device price)", "assumption",
+                    "processed wafer cost; > 0 costs dies bottom-up"));
     e.push_back(number("wafer_diameter_mm", &EconomicsParams::wafer_diameter_mm, 50, 450, "mm", "300", "industry standard",
                        "wafer diameter"));
     e.push_back(usd("test_cost_per_die_usd", &EconomicsParams::test_cost_per_die_usd, "USD", "0", "assumption",
@@ -242,8 +235,8 @@ const std::vector<Entry>& table() {
                     "wafer-scale packaging development (InFO_SoW tile, VRM, cooling)"));
     e.push_back(usd("nre_system_design_usd", &EconomicsParams::nre_system_design_usd, "USD", "150e6", "assumption",
                     "system design: trays, cabinets, DIPs, power, cooling, network"));
-    e.push_back(number("software_engineer_years", &EconomicsParams::software_engineer_years, 0, 1e6, "year", "600",
-                       "assumption", "compiler, kernels, runtime and tooling, in engineer-years"));
+    e.push_back(number("software_engineer_years", &EconomicsParams::software_engineer_years, 0, 1e6, "year", "600", "assumption",
+                       "compiler, kernels, runtime and tooling, in engineer-years"));
     e.push_back(usd("usd_per_engineer_year", &EconomicsParams::usd_per_engineer_year, "USD/year", "400e3", "assumption",
                     "fully loaded cost of one engineer-year"));
     e.push_back(number("nre_scale", &EconomicsParams::nre_scale, 0, 100, "", "1", "-",
@@ -252,8 +245,8 @@ const std::vector<Entry>& table() {
                        "T14 (Dojo first mentioned 2019)", "design start of the custom machine"));
     e.push_back(number("ready_year", &EconomicsParams::ready_year, 1990, 2100, "year", "2023.5",
                        "T14 (production start July 2023)", "first units of the custom machine ready (fractional years)"));
-    e.push_back(number("ramp_years", &EconomicsParams::ramp_years, 0, 20, "year", "1",
-                       "T13 (U: ~4 EFLOPS deployed by Aug 2024)", "time from the first to the last unit"));
+    e.push_back(number("ramp_years", &EconomicsParams::ramp_years, 0, 20, "year", "1", "T13 (U: ~4 EFLOPS deployed by Aug 2024)",
+                       "time from the first to the last unit"));
     e.push_back(number("delay_months", &EconomicsParams::delay_months, 0, 240, "month", "0", "-",
                        "slip of ready_year (the team is paid meanwhile; later, newer GPUs)"));
     e.push_back(number("program_life_years", &EconomicsParams::program_life_years, 0.1, 50, "year", "4", "assumption",
@@ -261,7 +254,8 @@ const std::vector<Entry>& table() {
     e.push_back(number("unit_price_scale", &EconomicsParams::unit_price_scale, 0, 100, "", "1", "-",
                        "multiplies the custom machine's capital per unit"));
     e.push_back(fraction("gpu_price_decline_per_year", &EconomicsParams::gpu_price_decline_per_year, "0.065",
-                         "D from N9 (A100 $15k in 2020, $8-15k in 2026)", "yearly fall of a GPU system's price after its launch"));
+                         "D from N9 (A100 $15k in 2020, $8-15k in 2026)",
+                         "yearly fall of a GPU system's price after its launch"));
     e.push_back(number("gpu_price_scale", &EconomicsParams::gpu_price_scale, 0.01, 100, "", "1", "-",
                        "multiplies every GPU system's capital"));
     e.push_back(number("gpu_rent_premium", &EconomicsParams::gpu_rent_premium, 0.1, 100, "", "2",
@@ -315,8 +309,7 @@ void apply_override(EconomicsParams& p, std::string_view assignment, std::string
     return;
   }
   throw InputError(loc, fmt::format("unknown economics parameter '{}'", key),
-                   "one of: " + core::join(economics_param_names(), ", "),
-                   core::did_you_mean(key, economics_param_names()));
+                   "one of: " + core::join(economics_param_names(), ", "), core::did_you_mean(key, economics_param_names()));
 }
 
 EconomicsParams parse_params(const std::vector<std::string>& assignments, EconomicsParams base, std::string_view origin) {
@@ -332,8 +325,8 @@ std::vector<std::pair<std::string, std::string>> describe(const EconomicsParams&
 
 std::optional<double> known_die_area_mm2(std::string_view device_name) {
   const std::string n = core::to_lower(device_name);
-  if (n == "d1") return 645.0;                          // T6
-  if (n.rfind("a100", 0) == 0) return 826.0;            // N1
+  if (n == "d1") return 645.0;                                           // T6
+  if (n.rfind("a100", 0) == 0) return 826.0;                             // N1
   if (n.rfind("h100", 0) == 0 || n.rfind("h200", 0) == 0) return 814.0;  // N2 (H200: same die)
   return std::nullopt;
 }
@@ -344,8 +337,8 @@ void register_economics(core::Registry& r) {
   d.name = "economics";
   d.help = "assumptions of the power, cost and yield models (--econ KEY=VALUE); see docs/economics.md";
   for (const auto& e : table())
-    d.params.push_back({e.info.name, e.info.type, e.info.unit, e.info.default_value,
-                        e.info.help + " [source: " + e.info.source + "]"});
+    d.params.push_back(
+        {e.info.name, e.info.type, e.info.unit, e.info.default_value, e.info.help + " [source: " + e.info.source + "]"});
   r.add(std::move(d));
 }
 

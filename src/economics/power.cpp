@@ -52,8 +52,7 @@ double provisioned_it_power_w(const hardware::System& s) {
 }
 
 PowerReport step_power(const hardware::System& s, const Activity& a, const EconomicsParams& p) {
-  for (double t : {a.step_time_s, a.compute_s, a.memory_bound_s, a.communication_s, a.idle_s,
-                   a.overlapped_communication_s})
+  for (double t : {a.step_time_s, a.compute_s, a.memory_bound_s, a.communication_s, a.idle_s, a.overlapped_communication_s})
     check(std::isfinite(t) && t >= 0, "negative or non-finite time in Activity");
   check(a.step_time_s > 0, "step_time_s must be positive");
   check(std::isfinite(a.utilisation) && a.utilisation >= 0 && a.utilisation <= 1, "utilisation outside [0, 1]");

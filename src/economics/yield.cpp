@@ -177,8 +177,7 @@ YieldAnalysis analyse_yield(const hardware::System& s, const EconomicsParams& p)
   // Integration cost per tile attempt: the prices of the tile level and any level inside it.
   double integration = 0;
   for (int i = 0; i <= y.tile_level; ++i)
-    integration += s.levels[static_cast<std::size_t>(i)].price *
-                   static_cast<double>(per_tile / s.devices_per(i));
+    integration += s.levels[static_cast<std::size_t>(i)].price * static_cast<double>(per_tile / s.devices_per(i));
   integration = p.integration_cost_usd.value_or(integration);
   y.tile = tile_cost(y.die, p.known_good_die, y.tile_inputs.dies + y.tile_inputs.spares, integration, used);
   return y;

@@ -66,14 +66,15 @@ LayerCost layer_costs(const Context& ctx, const Plan& plan, const Dev& d, Result
     const double routed = tok * static_cast<double>(m.experts_per_token + m.shared_experts);
     const double local_experts = static_cast<double>(m.experts) / ep;
     const double per_expert = routed / static_cast<double>(m.experts) * ep;  // tokens per local expert
-    gf += local_experts * (gemm_time(d, per_expert, (mats - 1) * f / tp, h, gemm_bytes) +
-                           gemm_time(d, per_expert, h, f / tp, gemm_bytes));
+    gf += local_experts *
+          (gemm_time(d, per_expert, (mats - 1) * f / tp, h, gemm_bytes) + gemm_time(d, per_expert, h, f / tp, gemm_bytes));
     gf += gemm_time(d, tok, static_cast<double>(m.experts), h, 2.0);  // router
     ff += 2.0 * routed * h * mats * f / tp + 2.0 * tok * h * static_cast<double>(m.experts);
     act_width = routed / tok * f / tp;
     // Dispatch and combine all-to-all, forward and backward (docs/model.md#ep).
     if (s.ep > 1) {
-      r.comm.ep = {g_ep, collective::all_to_all(g_ep, routed * h * e / tp), {{{collective::Op::all_to_all, routed * h * e / tp, 0.0}}}};
+      r.comm.ep = {
+          g_ep, collective::all_to_all(g_ep, routed * h * e / tp), {{{collective::Op::all_to_all, routed * h * e / tp, 0.0}}}};
       L.ep = 4.0 * r.comm.ep.cost.time;
     }
   }
@@ -92,8 +93,8 @@ LayerCost layer_costs(const Context& ctx, const Plan& plan, const Dev& d, Result
   } else {
     const double hd = static_cast<double>(m.head_dim);
     attn_flops = 4.0 * b * sq * seq * q / tp;
-    const double gq = gemm_time(d, b * heads_local * sq, seq, hd, 2.0);   // Q K^T
-    const double gv = gemm_time(d, b * heads_local * sq, hd, seq, 2.0);   // softmax(.) V
+    const double gq = gemm_time(d, b * heads_local * sq, seq, hd, 2.0);  // Q K^T
+    const double gv = gemm_time(d, b * heads_local * sq, hd, seq, 2.0);  // softmax(.) V
     const double E = b * heads_local * sq * seq;                         // score elements
     ta = (gq + gv) / sw.attention_efficiency + mem_time(d, kUnfusedScoreBytesFwd * E);
     ta_bwd = 2.0 * (gq + gv) / sw.attention_efficiency + mem_time(d, kUnfusedScoreBytesBwd * E);
@@ -222,8 +223,10 @@ void price_data_parallel(const Plan& plan, const LayerCost& L, double lay_n, dou
     r.dp_algo = c.algo;
     using collective::Op;
     const double gathers = s.zero == 3 ? 2.0 * mb : 1.0;
-    r.comm.dp = {g_dp, c, {{{s.zero == 0 ? Op::all_reduce : Op::reduce_scatter, grads, s.zero == 3 ? mb : 1.0},
-                            {s.zero == 0 ? Op::none : Op::all_gather, params16, gathers}}}};
+    r.comm.dp = {g_dp,
+                 c,
+                 {{{s.zero == 0 ? Op::all_reduce : Op::reduce_scatter, grads, s.zero == 3 ? mb : 1.0},
+                   {s.zero == 0 ? Op::none : Op::all_gather, params16, gathers}}}};
     for (int i = 0; i < c.hops; ++i) r.dp_zplane = r.dp_zplane || c.hop[static_cast<std::size_t>(i)].z_share > 0;
     // Gradient reduction overlaps the last micro-batch's backward (bucketed, Megatron
     // --overlap-grad-reduce); the parameter all-gather overlaps the next forward.
@@ -287,8 +290,8 @@ Result price(const Context& ctx, const Plan& plan) {
   const double phi = plan.phi;
 
   // --- per-layer costs (docs/model.md#layer) ---
-  const double tok = b * seq / cp;                 // tokens per micro-batch on this device
-  const double tok_sp = s.sp ? tok / tp : tok;     // tokens held outside TP regions
+  const double tok = b * seq / cp;              // tokens per micro-batch on this device
+  const double tok_sp = s.sp ? tok / tp : tok;  // tokens held outside TP regions
   const LayerCost L = layer_costs(ctx, plan, d, r);
 
   // --- stages (the Plan's split) ---
@@ -326,11 +329,15 @@ Result price(const Context& ctx, const Plan& plan) {
   // 1F1B / interleaved schedule: m steady-state slots of the slowest stage plus a fill and
   // drain of (pp-1)/vp stage-times (Narayanan et al. 2021). Stages differ only by the
   // embedding and head, so the fill uses the mean stage.
-  const double stage_mean = s.pp == 1 ? stage_max : (static_cast<double>(m.layers) / pp * layer_total + (first_extra + last_extra) / pp);
+  const double stage_mean =
+      s.pp == 1 ? stage_max : (static_cast<double>(m.layers) / pp * layer_total + (first_extra + last_extra) / pp);
   const double bubble = s.pp > 1 ? (pp - 1.0) / s.vp * (stage_mean + pp_comm_per_mb) : 0.0;
 
   // Split the slowest stage's per-micro-batch time into its parts.
-  const double lay_n = s.pp == 1 ? static_cast<double>(m.layers) : slowest == 0 ? layers_first : slowest == 1 ? layers_last : layers_max;
+  const double lay_n = s.pp == 1      ? static_cast<double>(m.layers)
+                       : slowest == 0 ? layers_first
+                       : slowest == 1 ? layers_last
+                                      : layers_max;
   const double extra = s.pp == 1 ? first_extra + last_extra : slowest == 0 ? first_extra : slowest == 1 ? last_extra : 0.0;
   const bool has_head = s.pp == 1 || slowest == 1;
   r.breakdown.compute = mb * (lay_n * (L.fwd + L.bwd + L.recompute) + extra - (has_head && s.pp > 1 ? head_comm : 0.0));
@@ -372,9 +379,11 @@ Result price(const Context& ctx, const Plan& plan) {
   {
     // Contention-bound (docs/model.md#contention): the most exposed group on shared links.
     const auto& bd = r.breakdown;
-    const std::array<std::pair<const GroupComm*, std::pair<const char*, double>>, 5> groups{{
-        {&r.comm.tp, {"tp", bd.tp_comm}}, {&r.comm.cp, {"cp", bd.cp_comm}}, {&r.comm.ep, {"ep", bd.ep_comm}},
-        {&r.comm.pp, {"pp", bd.pp_comm}}, {&r.comm.dp, {"dp", bd.dp_comm}}}};
+    const std::array<std::pair<const GroupComm*, std::pair<const char*, double>>, 5> groups{{{&r.comm.tp, {"tp", bd.tp_comm}},
+                                                                                             {&r.comm.cp, {"cp", bd.cp_comm}},
+                                                                                             {&r.comm.ep, {"ep", bd.ep_comm}},
+                                                                                             {&r.comm.pp, {"pp", bd.pp_comm}},
+                                                                                             {&r.comm.dp, {"dp", bd.dp_comm}}}};
     double worst = 0;
     for (const auto& [gc, named] : groups) {
       if (!gc->active() || r.step_time <= 0) continue;
@@ -421,7 +430,8 @@ Result price(const Context& ctx, const Plan& plan) {
     if (plan.placement.streams() || plan.stream_time > 0) {
       const double passes = (2.0 + phi) * mb * std::max(1.0, lay_n);
       P.stream_bytes_per_layer = plan.placement.stream_bytes / passes;
-      const double dip_time = plan.placement.stream_bandwidth > 0 ? plan.placement.stream_bytes / plan.placement.stream_bandwidth : 0.0;
+      const double dip_time =
+          plan.placement.stream_bandwidth > 0 ? plan.placement.stream_bytes / plan.placement.stream_bandwidth : 0.0;
       P.host_time_per_layer = std::max(0.0, plan.stream_time - dip_time) / passes;
     }
   }

@@ -60,10 +60,12 @@ class Replay {
     if (n.pg_name.empty()) return all_;
     auto it = groups_.find(n.pg_name);
     if (it == groups_.end())
-      throw core::InputError(loc(r, i), fmt::format("process group '{}' is not in the comm-group file", core::printable(n.pg_name)),
+      throw core::InputError(loc(r, i),
+                             fmt::format("process group '{}' is not in the comm-group file", core::printable(n.pg_name)),
                              "a pg_name listed in <prefix>.comm_groups.json", "give the file with --comm-groups");
     if (std::find(it->second.begin(), it->second.end(), r) == it->second.end())
-      throw core::InputError(loc(r, i), fmt::format("rank {} is not a member of process group '{}'", r, core::printable(n.pg_name)),
+      throw core::InputError(loc(r, i),
+                             fmt::format("rank {} is not a member of process group '{}'", r, core::printable(n.pg_name)),
                              "collectives only on groups the rank belongs to");
     return it->second;
   }
@@ -93,8 +95,8 @@ class Replay {
   std::vector<std::array<bool, 2>> busy_;
   std::map<std::pair<int, std::string>, long long> coll_count_;
   std::map<std::pair<std::string, long long>, std::vector<Arrival>> rendezvous_;
-  std::map<std::tuple<int, int, int>, std::deque<double>> sent_;       // (src, dst, tag) -> arrival times
-  std::map<std::tuple<int, int, int>, std::deque<Arrival>> waiting_;   // receives posted before their data
+  std::map<std::tuple<int, int, int>, std::deque<double>> sent_;      // (src, dst, tag) -> arrival times
+  std::map<std::tuple<int, int, int>, std::deque<Arrival>> waiting_;  // receives posted before their data
   std::map<std::tuple<int, long long, long long, double>, double> coll_cache_;
   std::map<std::pair<long long, double>, double> p2p_cache_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> q_;
@@ -108,9 +110,10 @@ double Replay::compute_time(const ck::Node& n) const {
   if (n.duration_micros > 0) return static_cast<double>(n.duration_micros) * 1e-6;
   if (n.num_ops > 0) {
     const auto p = static_cast<std::size_t>(opt_.precision);
-    const double eff = has_core_model(sys_.device)
-                           ? core_mesh_gemm(sys_.device, opt_.precision, 8192, 8192, 8192).efficiency  // a large GEMM on the D1's cores
-                           : (sys_.device.eff.gemm_max[p] > 0 ? sys_.device.eff.gemm_max[p] : 0.7);
+    const double eff =
+        has_core_model(sys_.device)
+            ? core_mesh_gemm(sys_.device, opt_.precision, 8192, 8192, 8192).efficiency  // a large GEMM on the D1's cores
+            : (sys_.device.eff.gemm_max[p] > 0 ? sys_.device.eff.gemm_max[p] : 0.7);
     const double rate = sys_.device.peak[p] * std::max(0.05, eff);
     return rate > 0 ? static_cast<double>(n.num_ops) / rate : 0.0;
   }
@@ -137,10 +140,13 @@ double Replay::price_coll(const ck::Node& n, const std::vector<int>& m) {
   double t = 0;
   switch (n.comm_type) {
     case ck::Comm::all_reduce: t = collective::all_reduce(g, bytes).time; break;
-    case ck::Comm::all_gather: case ck::Comm::gather: case ck::Comm::broadcast: t = collective::all_gather(g, bytes).time; break;
-    case ck::Comm::reduce_scatter: case ck::Comm::reduce_scatter_block: case ck::Comm::reduce: case ck::Comm::scatter:
-      t = collective::reduce_scatter(g, bytes).time;
-      break;
+    case ck::Comm::all_gather:
+    case ck::Comm::gather:
+    case ck::Comm::broadcast: t = collective::all_gather(g, bytes).time; break;
+    case ck::Comm::reduce_scatter:
+    case ck::Comm::reduce_scatter_block:
+    case ck::Comm::reduce:
+    case ck::Comm::scatter: t = collective::reduce_scatter(g, bytes).time; break;
     case ck::Comm::all_to_all: t = collective::all_to_all(g, bytes).time; break;
     case ck::Comm::barrier: t = collective::all_reduce(g, 0.0).time; break;
   }
@@ -182,7 +188,8 @@ void Replay::ready(int r, int i, double t) {
       try_start(r, stream, t);
       return;
     }
-    case ck::NodeType::mem_load: case ck::NodeType::mem_store: {
+    case ck::NodeType::mem_load:
+    case ck::NodeType::mem_store: {
       double d = n.seconds >= 0 ? n.seconds : static_cast<double>(n.duration_micros) * 1e-6;
       if (n.seconds < 0 && n.duration_micros == 0 && sys_.device.memory_bandwidth() > 0)
         d = static_cast<double>(n.tensor_size) / sys_.device.memory_bandwidth();
@@ -203,8 +210,8 @@ void Replay::ready(int r, int i, double t) {
         const auto& x = ranks_[static_cast<std::size_t>(a.rank)].nodes[static_cast<std::size_t>(a.node)];
         if (x.comm_type != n.comm_type)
           throw core::InputError(loc(a.rank, a.node),
-                                 fmt::format("collective {} of process group '{}' is {} here but {} on rank {}", k, core::printable(n.pg_name),
-                                             ck::name(x.comm_type), ck::name(n.comm_type), r),
+                                 fmt::format("collective {} of process group '{}' is {} here but {} on rank {}", k,
+                                             core::printable(n.pg_name), ck::name(x.comm_type), ck::name(n.comm_type), r),
                                  "the same collective, in the same order, on every member");
         bytes = std::max(bytes, x.comm_size);
       }
@@ -217,7 +224,8 @@ void Replay::ready(int r, int i, double t) {
         p.wait += start - a.t;
         p.comm += d;
         res_.comm_bytes += static_cast<double>(bytes);
-        draw(a.rank, 1, ranks_[static_cast<std::size_t>(a.rank)].nodes[static_cast<std::size_t>(a.node)], "collective", start, start + d);
+        draw(a.rank, 1, ranks_[static_cast<std::size_t>(a.rank)].nodes[static_cast<std::size_t>(a.node)], "collective", start,
+             start + d);
         push(start + d, a.rank, a.node);
       }
       rendezvous_.erase({n.pg_name, k});
@@ -226,7 +234,8 @@ void Replay::ready(int r, int i, double t) {
     case ck::NodeType::send: {
       const int src = r, dst = n.comm_dst;
       if (dst < 0 || dst >= static_cast<int>(ranks_.size()) || dst == r)
-        throw core::InputError(loc(r, i), fmt::format("send to rank {}", dst), fmt::format("comm_dst: another rank, 0 to {}", ranks_.size() - 1));
+        throw core::InputError(loc(r, i), fmt::format("send to rank {}", dst),
+                               fmt::format("comm_dst: another rank, 0 to {}", ranks_.size() - 1));
       const double d = price_p2p(src, dst, static_cast<double>(n.comm_size));
       const double arrive = t + d;
       ++res_.messages;
@@ -248,7 +257,8 @@ void Replay::ready(int r, int i, double t) {
     case ck::NodeType::recv: {
       const int src = n.comm_src;
       if (src < 0 || src >= static_cast<int>(ranks_.size()) || src == r)
-        throw core::InputError(loc(r, i), fmt::format("receive from rank {}", src), fmt::format("comm_src: another rank, 0 to {}", ranks_.size() - 1));
+        throw core::InputError(loc(r, i), fmt::format("receive from rank {}", src),
+                               fmt::format("comm_src: another rank, 0 to {}", ranks_.size() - 1));
       const auto key = std::make_tuple(src, r, n.comm_tag);
       auto s = sent_.find(key);
       if (s != sent_.end() && !s->second.empty()) {
@@ -278,8 +288,9 @@ ReplayResult Replay::run() {
   const int n = static_cast<int>(ranks_.size());
   if (n == 0) throw core::InputError({}, "no ranks in the trace", "at least <prefix>.0.et");
   if (n > sys_.device_count())
-    throw core::InputError({where(0), 0, 0, ""}, fmt::format("the trace has {} ranks but {} has {} devices", n, sys_.name, sys_.device_count()),
-                           "a system with at least as many devices as ranks", fmt::format("--system {}:devices={}", sys_.name, n));
+    throw core::InputError(
+        {where(0), 0, 0, ""}, fmt::format("the trace has {} ranks but {} has {} devices", n, sys_.name, sys_.device_count()),
+        "a system with at least as many devices as ranks", fmt::format("--system {}:devices={}", sys_.name, n));
   all_.resize(static_cast<std::size_t>(n));
   for (int r = 0; r < n; ++r) all_[static_cast<std::size_t>(r)] = r;
   res_.ranks = n;
@@ -307,7 +318,8 @@ ReplayResult Replay::run() {
       for (auto d : deps) {
         auto it = index_[ru].find(d);
         if (it == index_[ru].end())
-          throw core::InputError(loc(r, static_cast<int>(i)), fmt::format("depends on node {}, which is not in this rank's trace", d));
+          throw core::InputError(loc(r, static_cast<int>(i)),
+                                 fmt::format("depends on node {}, which is not in this rank's trace", d));
         children_[ru][static_cast<std::size_t>(it->second)].push_back(static_cast<int>(i));
         ++indeg_[ru][i];
       }
@@ -343,20 +355,23 @@ ReplayResult Replay::run() {
   }
   for (const auto& [key, w] : waiting_)
     if (!w.empty())
-      throw core::InputError(loc(w.front().rank, w.front().node),
-                             fmt::format("receive from rank {} (tag {}) has no matching send", std::get<0>(key), std::get<2>(key)),
-                             "a COMM_SEND_NODE on the source rank with comm_dst and comm_tag matching");
+      throw core::InputError(
+          loc(w.front().rank, w.front().node),
+          fmt::format("receive from rank {} (tag {}) has no matching send", std::get<0>(key), std::get<2>(key)),
+          "a COMM_SEND_NODE on the source rank with comm_dst and comm_tag matching");
   for (int r = 0; r < n; ++r)
     for (std::size_t i = 0; i < finished_[static_cast<std::size_t>(r)].size(); ++i)
       if (!finished_[static_cast<std::size_t>(r)][i])
-        throw core::InputError(loc(r, static_cast<int>(i)), "node never runs (a dependency never completes)", "a trace that runs to the end");
+        throw core::InputError(loc(r, static_cast<int>(i)), "node never runs (a dependency never completes)",
+                               "a trace that runs to the end");
   for (int r = 0; r < n; ++r)
     if (res_.per_rank[static_cast<std::size_t>(r)].end > res_.step_time) {
       res_.step_time = res_.per_rank[static_cast<std::size_t>(r)].end;
       res_.critical_rank = r;
     }
   if (tl_ != nullptr) tl_->pipeline = res_.step_time;
-  res_.notes.push_back("transfers priced alone by the collective model of the system's levels (no link contention in the replay)");
+  res_.notes.push_back(
+      "transfers priced alone by the collective model of the system's levels (no link contention in the replay)");
   std::size_t ctrl = 0, recorded = 0, by_ops = 0;
   for (const auto& t : ranks_)
     for (const auto& node : t.nodes) {
@@ -364,14 +379,21 @@ ReplayResult Replay::run() {
       if (node.type == ck::NodeType::comp) ++(node.seconds >= 0 || node.duration_micros > 0 ? recorded : by_ops);
     }
   if (recorded > 0)
-    res_.notes.push_back(fmt::format("{} compute nodes keep the durations the trace records (of the system it was traced or exported on); "
-                                     "communication is priced on this system", recorded));
+    res_.notes.push_back(
+        fmt::format("{} compute nodes keep the durations the trace records (of the system it was traced or exported on); "
+                    "communication is priced on this system",
+                    recorded));
   if (by_ops > 0)
-    res_.notes.push_back(fmt::format("{} compute nodes without a duration priced from num_ops at this device's peak x large-GEMM efficiency", by_ops));
+    res_.notes.push_back(fmt::format(
+        "{} compute nodes without a duration priced from num_ops at this device's peak x large-GEMM efficiency", by_ops));
   if (ctrl > 0)
-    res_.notes.push_back(fmt::format("{} control dependencies do not order the replay: nodes wait for their data dependencies only, "
-                                     "as in ASTRA-sim's Chakra feeder", ctrl));
-  if (uneven_) res_.notes.push_back("some process groups are not evenly spaced ranks: priced as evenly spaced groups of the same size and span");
+    res_.notes.push_back(
+        fmt::format("{} control dependencies do not order the replay: nodes wait for their data dependencies only, "
+                    "as in ASTRA-sim's Chakra feeder",
+                    ctrl));
+  if (uneven_)
+    res_.notes.push_back(
+        "some process groups are not evenly spaced ranks: priced as evenly spaced groups of the same size and span");
   return res_;
 }
 

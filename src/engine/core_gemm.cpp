@@ -21,15 +21,18 @@ double down(double x, double m) { return std::floor(x / m) * m; }
 }  // namespace
 
 bool has_core_model(const hardware::Device& d) {
-  return d.core_rows > 0 && d.core_issue_efficiency > 0 && d.sram_per_core > 0 && d.core_link_bandwidth > 0 && d.compute_units > 0;
+  return d.core_rows > 0 && d.core_issue_efficiency > 0 && d.sram_per_core > 0 && d.core_link_bandwidth > 0 &&
+         d.compute_units > 0;
 }
 
 double operand_bytes(hardware::Precision p) {
   using hardware::Precision;
   switch (p) {
     case Precision::fp64: return 8;
-    case Precision::fp32: case Precision::tf32: return 4;
-    case Precision::fp8: case Precision::cfp8: return 1;
+    case Precision::fp32:
+    case Precision::tf32: return 4;
+    case Precision::fp8:
+    case Precision::cfp8: return 1;
     default: return 2;
   }
 }
@@ -112,7 +115,8 @@ CoreGemm price(const hardware::Device& d, hardware::Precision p, double M, doubl
     if (g.k_split > 1)
       g.reduce = 2 * (g.k_split - 1) / g.k_split * bm * bn * kAccumBytes / link + (g.k_split - 1) * d.core_hop_latency;
     g.time = g.waves * block + g.reduce;
-    g.onchip_bytes = g.tiles * g.k_split * (bm + bn) * kc * b + (g.k_split > 1 ? g.tiles * bm * bn * kAccumBytes * (g.k_split - 1) : 0.0);
+    g.onchip_bytes =
+        g.tiles * g.k_split * (bm + bn) * kc * b + (g.k_split > 1 ? g.tiles * bm * bn * kAccumBytes * (g.k_split - 1) : 0.0);
     return g;
   };
   // Candidate block heights: powers of two from the matrix unit up, the largest square

@@ -58,8 +58,8 @@ std::vector<int> layers_per_virtual_stage(long long layers, int pp, int vp) {
 
 }  // namespace detail
 
-using detail::Pass;
 using detail::layers_per_virtual_stage;
+using detail::Pass;
 using detail::stage_order;
 
 Result simulate_pipeline(const Context& ctx, const Result& a, Timeline* timeline) {
@@ -70,10 +70,11 @@ Result simulate_pipeline(const Context& ctx, const Result& a, Timeline* timeline
   const int pp = s.pp, vp = s.vp;
   const long long m = std::max<long long>(1, s.microbatches());
   if (2LL * pp * vp * m > kMaxPasses)
-    throw core::Unsupported({"--engine", 0, 0, "engine"},
-                            fmt::format("the event engine would simulate {} passes ({} micro-batches on {} x {} stages); the limit is {}",
-                                        2LL * pp * vp * m, m, pp, vp, kMaxPasses),
-                            "--engine analytical (the same schedule in closed form)");
+    throw core::Unsupported(
+        {"--engine", 0, 0, "engine"},
+        fmt::format("the event engine would simulate {} passes ({} micro-batches on {} x {} stages); the limit is {}",
+                    2LL * pp * vp * m, m, pp, vp, kMaxPasses),
+        "--engine analytical (the same schedule in closed form)");
   const long long layers = ctx.model != nullptr ? ctx.model->layers : 1;
   const auto per_v = layers_per_virtual_stage(layers, pp, vp);
   const int nv = pp * vp;
@@ -104,8 +105,10 @@ Result simulate_pipeline(const Context& ctx, const Result& a, Timeline* timeline
         const int v = p.chunk * pp + st;
         const auto mbi = static_cast<std::size_t>(p.mb);
         double ready;
-        if (p.forward) ready = v == 0 ? 0.0 : fdone[static_cast<std::size_t>(v - 1)][mbi];
-        else ready = v == nv - 1 ? fdone[static_cast<std::size_t>(v)][mbi] : bdone[static_cast<std::size_t>(v + 1)][mbi];
+        if (p.forward)
+          ready = v == 0 ? 0.0 : fdone[static_cast<std::size_t>(v - 1)][mbi];
+        else
+          ready = v == nv - 1 ? fdone[static_cast<std::size_t>(v)][mbi] : bdone[static_cast<std::size_t>(v + 1)][mbi];
         if (ready < 0) break;  // its input is not produced yet: another stage goes first
         const double start = std::max(free_at[static_cast<std::size_t>(st)], ready);
         const double dur = duration(v, p.forward);
@@ -114,8 +117,9 @@ Result simulate_pipeline(const Context& ctx, const Result& a, Timeline* timeline
         free_at[static_cast<std::size_t>(st)] = end;
         makespan = std::max(makespan, end);
         if (timeline != nullptr)
-          timeline->events.push_back({fmt::format("{}{}{}", p.forward ? "F" : "B", p.mb, vp > 1 ? fmt::format(".c{}", p.chunk) : ""),
-                                      p.forward ? "forward" : "backward", st, start, dur});
+          timeline->events.push_back(
+              {fmt::format("{}{}{}", p.forward ? "F" : "B", p.mb, vp > 1 ? fmt::format(".c{}", p.chunk) : ""),
+               p.forward ? "forward" : "backward", st, start, dur});
         ++i;
         --remaining;
         progressed = true;
@@ -156,16 +160,25 @@ std::string trace_json(const Timeline& t, const std::string& title) {
   ev.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", 0}, {"args", {{"name", title}}}});
   stages = std::max(stages, static_cast<int>(t.tracks.size()));
   for (int st = 0; st < stages; ++st) {
-    const std::string name = static_cast<std::size_t>(st) < t.tracks.size() ? t.tracks[static_cast<std::size_t>(st)] : fmt::format("stage {}", st);
+    const std::string name =
+        static_cast<std::size_t>(st) < t.tracks.size() ? t.tracks[static_cast<std::size_t>(st)] : fmt::format("stage {}", st);
     ev.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 0}, {"tid", st}, {"args", {{"name", name}}}});
   }
   for (const auto& e : t.events)
-    ev.push_back({{"name", e.name}, {"cat", e.category}, {"ph", "X"}, {"pid", 0}, {"tid", e.stage},
-                  {"ts", std::round(e.start * 1e9) / 1e3}, {"dur", std::round(e.duration * 1e9) / 1e3}});
+    ev.push_back({{"name", e.name},
+                  {"cat", e.category},
+                  {"ph", "X"},
+                  {"pid", 0},
+                  {"tid", e.stage},
+                  {"ts", std::round(e.start * 1e9) / 1e3},
+                  {"dur", std::round(e.duration * 1e9) / 1e3}});
   // Counter tracks (link utilisation, 0..1), one sample per change.
   for (const auto& c : t.counters)
     for (const auto& [time, value] : c.samples)
-      ev.push_back({{"name", c.name}, {"ph", "C"}, {"pid", 0}, {"ts", std::round(time * 1e9) / 1e3},
+      ev.push_back({{"name", c.name},
+                    {"ph", "C"},
+                    {"pid", 0},
+                    {"ts", std::round(time * 1e9) / 1e3},
                     {"args", {{"utilisation", std::round(value * 1e6) / 1e6}}}});
   j["displayTimeUnit"] = "ms";
   j["otherData"] = {{"pipeline_s", t.pipeline}, {"generator", "dojosim event engine"}};

@@ -15,12 +15,12 @@ namespace dojosim::engine::detail {
 // Gradient buffer and reduction dtype: fp32 with plain data parallelism (Megatron-LM's
 // default main_grad for bf16), bf16 with the distributed optimizer (NeMo's grad_sync_dtype).
 inline double grad_bytes(int zero) { return zero == 0 ? 4.0 : 2.0; }
-constexpr double kMasterBytes = 4.0;      // fp32 master weights
-constexpr double kAdamStateBytes = 8.0;   // fp32 first and second moments
-constexpr double kOptimizerTraffic = 38.0;  // bytes moved per parameter by one Adam step (docs/model.md#optimizer)
-constexpr double kFlashBackwardRatio = 2.5; // FlashAttention backward / forward FLOPs (5 vs 2 matmuls)
-constexpr double kWorkspaceGpu = 2.0e9;     // CUDA context, NCCL and cuBLAS workspaces (assumption)
-constexpr double kDojoReservedSram = 0.05;  // share of D1 SRAM kept for code, stacks and buffers (assumption)
+constexpr double kMasterBytes = 4.0;         // fp32 master weights
+constexpr double kAdamStateBytes = 8.0;      // fp32 first and second moments
+constexpr double kOptimizerTraffic = 38.0;   // bytes moved per parameter by one Adam step (docs/model.md#optimizer)
+constexpr double kFlashBackwardRatio = 2.5;  // FlashAttention backward / forward FLOPs (5 vs 2 matmuls)
+constexpr double kWorkspaceGpu = 2.0e9;      // CUDA context, NCCL and cuBLAS workspaces (assumption)
+constexpr double kDojoReservedSram = 0.05;   // share of D1 SRAM kept for code, stacks and buffers (assumption)
 // Unfused attention (Megatron-LM 2021-22): bytes moved per s x s score element. Forward:
 // scale-mask-softmax reads the scores and writes the probabilities (2 + 2), dropout reads
 // them and writes its output and a 1-byte mask (2 + 2 + 1). Backward: dropout reads the

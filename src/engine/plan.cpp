@@ -51,16 +51,18 @@ double recompute_fraction(const workload::Transformer& m, const Strategy& s) {
 DeviceParams device_params(const workload::Transformer& m, const Strategy& s, const StageSplit& split) {
   const double tp = s.tp, ep = s.ep, h = static_cast<double>(m.hidden);
   DeviceParams p;
-  p.layer = m.attention_params_per_layer() / tp + m.norm_params_per_layer() +
-            (m.moe() ? (m.mlp_params_per_layer() - h * static_cast<double>(m.experts)) / (tp * ep) + h * static_cast<double>(m.experts)
-                     : m.mlp_params_per_layer() / tp);
+  p.layer =
+      m.attention_params_per_layer() / tp + m.norm_params_per_layer() +
+      (m.moe() ? (m.mlp_params_per_layer() - h * static_cast<double>(m.experts)) / (tp * ep) + h * static_cast<double>(m.experts)
+               : m.mlp_params_per_layer() / tp);
   p.stage = split.max * p.layer +
             std::max(m.embedding_params() / tp, m.head_params() / tp) * (s.pp == 1 && !m.tied_embeddings ? 2.0 : 1.0);
   return p;
 }
 
 Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& m, const Strategy& s,
-                      const parallel::Software& sw, const StageSplit& split, const DeviceParams& params, double phi, long long seq_len) {
+                      const parallel::Software& sw, const StageSplit& split, const DeviceParams& params, double phi,
+                      long long seq_len) {
   const auto& dv = sys.device;
   const double tp = s.tp, cp = s.cp, pp = s.pp, b = s.mbs, seq = static_cast<double>(seq_len);
   const double h = static_cast<double>(m.hidden);
@@ -90,7 +92,7 @@ Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& 
   // Dropout (GPT-2/3, Megatron's default 0.1) keeps a 1-byte mask after attention and
   // after the MLP; models trained without dropout (Llama, Mistral, Qwen) keep none.
   const double masks = m.dropout ? 2.0 : 0.0;
-  const double act_out = f_local / h;  // FC2 input (the activation output), in elements of sbh
+  const double act_out = f_local / h;                        // FC2 input (the activation output), in elements of sbh
   const double sharded = 4.0 + 2.0 * gi + 2.0 * gi + masks;  // LN inputs, QKV input, MLP input, dropout masks
   const double tp_local = 2.0 * (ratio_q + 2.0 * ratio_kv) + 2.0 * ratio_q * gi + 2.0 * mlp_inner -
                           2.0 * act_out * (1.0 - gi);  // Q,K,V, attn out (out-proj input), MLP inner (FC2 input)
@@ -104,9 +106,12 @@ Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& 
   const double scores = flash_mem ? 0.0 : sbh * attn_scores / tp * e_scale;
   const double input_only = 2.0 * sbh / (s.sp ? tp : 1.0);
   double per_layer;
-  if (s.recompute == Recompute::full) per_layer = phi * input_only + (1.0 - phi) * (kept + scores);
-  else if (s.recompute == Recompute::selective) per_layer = kept;
-  else per_layer = kept + scores;
+  if (s.recompute == Recompute::full)
+    per_layer = phi * input_only + (1.0 - phi) * (kept + scores);
+  else if (s.recompute == Recompute::selective)
+    per_layer = kept;
+  else
+    per_layer = kept + scores;
   // In-flight micro-batches on the first stage: pp for 1F1B; interleaving adds
   // (pp-1)/(pp*vp) (Korthikanti et al. 2022, section 4.2.3).
   const double inflight = std::min(mb, pp) * (s.vp > 1 ? 1.0 + (pp - 1.0) / (pp * s.vp) : 1.0);
@@ -128,7 +133,13 @@ Plan make_plan(const Context& ctx, const Strategy& s) {
   const auto& m = *ctx.model;
   // Members initialised in place from their builders (no copy of the placed groups: they
   // are the largest part of a Plan, and this runs in the search loop).
-  Plan p{.strategy = s, .sw = ctx.software(), .groups = place_groups(sys, s), .split = {}, .params = {}, .memory = {}, .placement = {}};
+  Plan p{.strategy = s,
+         .sw = ctx.software(),
+         .groups = place_groups(sys, s),
+         .split = {},
+         .params = {},
+         .memory = {},
+         .placement = {}};
   p.strategy.order = p.groups.order;
   p.split = split_stages(m.layers, s.pp);
   p.phi = recompute_fraction(m, s);
@@ -147,7 +158,8 @@ Plan make_plan(const Context& ctx, const Strategy& s) {
     const double passes_w = (2.0 + p.phi) * mb;
     StateKind kinds[4] = {
         {M.activations, 2.0 * M.activations / std::max(1.0, std::min(mb, pp)) * mb, &P.activations, false, false},
-        {M.weights, passes_w * M.weights, &P.weights, s.weights == parallel::Residency::dip, s.weights == parallel::Residency::sram},
+        {M.weights, passes_w * M.weights, &P.weights, s.weights == parallel::Residency::dip,
+         s.weights == parallel::Residency::sram},
         {M.gradients, 2.0 * mb * M.gradients, &P.gradients, false, false},
         {M.optimizer, 2.0 * M.optimizer, &P.optimizer, false, false}};
     p.stream_time = place_in_tiers(sys, sys.device_count(), kinds, M, P);

@@ -34,7 +34,10 @@ Result resolve(const Context& ctx, const Strategy& partial) {
     for_each_inner(ctx, outer, partial, opt, counts, [&](const Result& r, long long) {
       if (!r.memory.fits) {
         const double over = r.memory.per_device() - r.memory.capacity - r.memory.offload_capacity - r.memory.host_capacity;
-        if (over < smallest_mem) { smallest_mem = over; smallest = r; }
+        if (over < smallest_mem) {
+          smallest_mem = over;
+          smallest = r;
+        }
         return;
       }
       if (!found || time_per_token(r) < time_per_token(best) * (1 - 1e-9)) {

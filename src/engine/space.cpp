@@ -77,11 +77,13 @@ std::string no_split_reason(const Context& ctx, const Strategy& partial) {
   add(g.spatial, "spatial", partial.spatial);
   const long long n = ctx.sys->device_count();
   if (ctx.net != nullptr)
-    return fmt::format("no split of the {} devices as dp x spatial matches {} (spatial must divide the devices, dp = devices / spatial)",
-                       n, given.empty() ? "the keys given" : given);
-  return fmt::format("no split of the {} devices matches {} (tp must be a power of two up to the node size dividing the heads, "
-                     "tp*cp*pp must divide the devices and dp = devices / (tp*cp*pp))",
-                     n, given.empty() ? "the keys given" : given);
+    return fmt::format(
+        "no split of the {} devices as dp x spatial matches {} (spatial must divide the devices, dp = devices / spatial)", n,
+        given.empty() ? "the keys given" : given);
+  return fmt::format(
+      "no split of the {} devices matches {} (tp must be a power of two up to the node size dividing the heads, "
+      "tp*cp*pp must divide the devices and dp = devices / (tp*cp*pp))",
+      n, given.empty() ? "the keys given" : given);
 }
 
 double holdable_bytes(const hardware::System& sys) {
@@ -107,7 +109,8 @@ std::vector<Strategy> vision_outer_points(const Context& ctx, const Strategy& pa
   const long long n = ctx.sys->device_count();
   const auto& g = partial.given;
   std::vector<int> spatials;
-  if (g.spatial) spatials = {partial.spatial};
+  if (g.spatial)
+    spatials = {partial.spatial};
   else
     for (long long i = 1; i <= n && i <= parallel::max_spatial(*ctx.net); ++i)
       if (n % i == 0) spatials.push_back(static_cast<int>(i));
@@ -143,16 +146,23 @@ std::vector<Strategy> outer_points(const Context& ctx, const Strategy& partial, 
   const auto& g = partial.given;
   std::vector<int> tps, pps, cps, zeros;
   const long long node = sys.devices_per(0);
-  if (g.tp) tps = {partial.tp};
+  if (g.tp)
+    tps = {partial.tp};
   else
     for (int t : pow2_upto(std::min<long long>(node, m.heads)))
       if (m.heads % t == 0 && n % t == 0) tps.push_back(t);
-  if (g.cp) cps = {partial.cp};
-  else cps = ctx.seq >= 16384 ? std::vector<int>{1, 2, 4, 8} : std::vector<int>{1};
-  if (g.pp) pps = {partial.pp};
-  else pps = divisors(n, std::min<long long>(m.layers, 128));
-  if (g.zero) zeros = {partial.zero};
-  else zeros = {0, 1, 2, 3};
+  if (g.cp)
+    cps = {partial.cp};
+  else
+    cps = ctx.seq >= 16384 ? std::vector<int>{1, 2, 4, 8} : std::vector<int>{1};
+  if (g.pp)
+    pps = {partial.pp};
+  else
+    pps = divisors(n, std::min<long long>(m.layers, 128));
+  if (g.zero)
+    zeros = {partial.zero};
+  else
+    zeros = {0, 1, 2, 3};
   std::vector<Precision> precs = {partial.precision};
   if (opt.precisions) {
     precs.clear();
@@ -169,16 +179,23 @@ std::vector<Strategy> outer_points(const Context& ctx, const Strategy& partial, 
           const long long dp = n / other;
           if (g.dp && dp != partial.dp) continue;
           std::vector<int> eps;
-          if (g.ep) eps = {partial.ep};
+          if (g.ep)
+            eps = {partial.ep};
           else if (m.moe()) {
             for (int e : divisors(m.experts, m.experts))
               if ((dp * cp) % e == 0) eps.push_back(e);
-          } else eps = {1};
+          } else
+            eps = {1};
           for (int ep : eps)
             for (int zero : zeros) {
               Strategy s = partial;
               s.precision = prec;
-              s.tp = tp; s.cp = cp; s.pp = pp; s.dp = static_cast<int>(dp); s.ep = ep; s.zero = zero;
+              s.tp = tp;
+              s.cp = cp;
+              s.pp = pp;
+              s.dp = static_cast<int>(dp);
+              s.ep = ep;
+              s.zero = zero;
               out.push_back(s);
             }
         }
@@ -220,9 +237,12 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
   const auto& m = *ctx.model;
   // Inner dimensions.
   int mbs_buf[4], vp_buf[6], nm = 0, nv = 0;
-  if (g.mbs) mbs_buf[nm++] = partial.mbs;
-  else for (int v : kMbs) mbs_buf[nm++] = v;
-  if (g.vp) vp_buf[nv++] = partial.vp;
+  if (g.mbs)
+    mbs_buf[nm++] = partial.mbs;
+  else
+    for (int v : kMbs) mbs_buf[nm++] = v;
+  if (g.vp)
+    vp_buf[nv++] = partial.vp;
   else {
     vp_buf[nv++] = 1;
     if (outer.pp > 1)
@@ -231,15 +251,18 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
   }
   bool sp_buf[2];
   int ns = 0;
-  if (g.sp) sp_buf[ns++] = partial.sp;
+  if (g.sp)
+    sp_buf[ns++] = partial.sp;
   else {
     sp_buf[ns++] = false;
     if (outer.tp > 1) sp_buf[ns++] = true;
   }
   Recompute rc_buf[3];
   int nr = 0;
-  if (g.recompute) rc_buf[nr++] = partial.recompute;
-  else for (Recompute r : kRecompute) rc_buf[nr++] = r;
+  if (g.recompute)
+    rc_buf[nr++] = partial.recompute;
+  else
+    for (Recompute r : kRecompute) rc_buf[nr++] = r;
   const bool dp_comm = 1LL * outer.dp * outer.cp > 1;
   const int n_odp = opt.overlap && dp_comm ? 2 : 1;
   const int n_oz = opt.overlap && dp_comm && outer.zero == 3 ? 2 : 1;

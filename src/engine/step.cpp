@@ -61,14 +61,14 @@ enum class K : unsigned char { compute, fixed, block, async, wait, send, recv };
 struct Task {
   K kind = K::compute;
   int cat = kCompute;
-  int tmpl = -1;       // block / async / send
-  double scale = 1;    // bytes multiplier
-  double repeat = 1;   // whole-collective repeats (rounds and latency scale too)
-  double dur = 0;      // compute / fixed
-  int queue = 0;       // async
-  int token = -1;      // async (sets), wait (waits)
-  int msg = -1;        // send (delivers), recv (waits)
-  int label = -1;      // index into labels (trace), for compute tasks opening a pass
+  int tmpl = -1;      // block / async / send
+  double scale = 1;   // bytes multiplier
+  double repeat = 1;  // whole-collective repeats (rounds and latency scale too)
+  double dur = 0;     // compute / fixed
+  int queue = 0;      // async
+  int token = -1;     // async (sets), wait (waits)
+  int msg = -1;       // send (delivers), recv (waits)
+  int label = -1;     // index into labels (trace), for compute tasks opening a pass
 };
 
 struct Job {
@@ -99,7 +99,7 @@ class Sim {
     std::vector<std::vector<Task>> prog;  // per stage
     std::vector<std::string> labels;
     int tokens = 0, msgs = 0;
-    std::vector<double> compute_scale;  // per stage: jitter-free straggler factor
+    std::vector<double> compute_scale;   // per stage: jitter-free straggler factor
     std::vector<std::size_t> phase_off;  // first phase id of each template (stable cache keys)
     // Phases that share a link (and so must be solved together), by phase id.
     std::vector<std::vector<char>> meets;
@@ -176,7 +176,8 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
       if ((st < 0 || stage_of(d) == st) && (d / stride) % size == 0) in.bases.push_back(d);
     return in;
   };
-  auto add = [&](std::vector<Phase> ph, const char* name, int cat, std::vector<std::pair<Op, double>> ops = {}, char group = 0, int to = -1) {
+  auto add = [&](std::vector<Phase> ph, const char* name, int cat, std::vector<std::pair<Op, double>> ops = {}, char group = 0,
+                 int to = -1) {
     for (const auto& p : ph) {
       if (stats == nullptr) continue;
       stats->flow_classes += static_cast<long long>(p.classes.size());
@@ -212,19 +213,19 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
       t.tp = add(std::move(ph), "tp", kTp, std::move(ops), 't');
     }
     if (s.cp > 1 && C.cp.active())
-      t.cp = add(collective::flow::decompose(g, C.cp.group, Op::send_recv, C.cp.traffic[0].bytes, instances(s.cp, st_cp, st)), "cp ring", kCp,
-                 {{Op::send_recv, C.cp.traffic[0].bytes}}, 'c');
+      t.cp = add(collective::flow::decompose(g, C.cp.group, Op::send_recv, C.cp.traffic[0].bytes, instances(s.cp, st_cp, st)),
+                 "cp ring", kCp, {{Op::send_recv, C.cp.traffic[0].bytes}}, 'c');
     if (s.ep > 1 && C.ep.active())
-      t.ep = add(collective::flow::decompose(g, C.ep.group, Op::all_to_all, C.ep.traffic[0].bytes, instances(s.ep, st_dp, st)), "ep all-to-all",
-                 kEp, {{Op::all_to_all, C.ep.traffic[0].bytes}}, 'e');
+      t.ep = add(collective::flow::decompose(g, C.ep.group, Op::all_to_all, C.ep.traffic[0].bytes, instances(s.ep, st_dp, st)),
+                 "ep all-to-all", kEp, {{Op::all_to_all, C.ep.traffic[0].bytes}}, 'e');
     if (s.dp * s.cp > 1) {
       const int size = s.dp * s.cp;
       auto in = instances(size, st_dpg, st);
       if (s.zero == 3) {
         t.z_ag = add(collective::flow::decompose(g, C.dp.group, Op::all_gather, P.zero3_unit_bytes, in), "zero3 gather", kDp,
                      {{Op::all_gather, P.zero3_unit_bytes}}, 'd');
-        t.z_rs = add(collective::flow::decompose(g, C.dp.group, Op::reduce_scatter, P.zero3_grad_bytes, in), "zero3 reduce-scatter", kDp,
-                     {{Op::reduce_scatter, P.zero3_grad_bytes}}, 'd');
+        t.z_rs = add(collective::flow::decompose(g, C.dp.group, Op::reduce_scatter, P.zero3_grad_bytes, in),
+                     "zero3 reduce-scatter", kDp, {{Op::reduce_scatter, P.zero3_grad_bytes}}, 'd');
       } else {
         t.dp_rs = add(collective::flow::decompose(g, C.dp.group, s.zero == 0 ? Op::all_reduce : Op::reduce_scatter,
                                                   layer_params * detail::grad_bytes(s.zero), in),
@@ -250,14 +251,16 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
   }
   if (pp > 1 && C.pp.active()) {
     auto in = instances(s.pp, st_pp, -1);
-    in.bases.erase(std::remove_if(in.bases.begin(), in.bases.end(), [&](long long d) { return stage_of(d) != 0; }), in.bases.end());
+    in.bases.erase(std::remove_if(in.bases.begin(), in.bases.end(), [&](long long d) { return stage_of(d) != 0; }),
+                   in.bases.end());
     const double bytes = C.pp.traffic[0].bytes;
     for (int st = 0; st < pp; ++st) {
       T[static_cast<std::size_t>(st)].pp_next =
-          add({collective::flow::point_to_point(g, C.pp.group, bytes, in, st, (st + 1) % pp)}, "pp send", kPp, {{Op::send_recv, bytes}}, 'p',
-              (st + 1) % pp);
-      T[static_cast<std::size_t>(st)].pp_prev = add({collective::flow::point_to_point(g, C.pp.group, bytes, in, st, (st + pp - 1) % pp)},
-                                                    "pp send", kPp, {{Op::send_recv, bytes}}, 'p', (st + pp - 1) % pp);
+          add({collective::flow::point_to_point(g, C.pp.group, bytes, in, st, (st + 1) % pp)}, "pp send", kPp,
+              {{Op::send_recv, bytes}}, 'p', (st + 1) % pp);
+      T[static_cast<std::size_t>(st)].pp_prev =
+          add({collective::flow::point_to_point(g, C.pp.group, bytes, in, st, (st + pp - 1) % pp)}, "pp send", kPp,
+              {{Op::send_recv, bytes}}, 'p', (st + pp - 1) % pp);
     }
   }
   // Straggler: one stage, drawn from the seed, computes slower.
@@ -268,7 +271,9 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
   }
   // Programs.
   const auto per_v = detail::layers_per_virtual_stage(ctx.model != nullptr ? ctx.model->layers : 1, pp, vp);
-  auto msg_id = [&](int v, long long mb, bool fwd) { return static_cast<int>((static_cast<long long>(v) * m + mb) * 2 + (fwd ? 0 : 1)); };
+  auto msg_id = [&](int v, long long mb, bool fwd) {
+    return static_cast<int>((static_cast<long long>(v) * m + mb) * 2 + (fwd ? 0 : 1));
+  };
   b.msgs = nv * static_cast<int>(m) * 2;
   long long total_tasks = 0;
   for (int st = 0; st < pp; ++st) {
@@ -406,8 +411,10 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
           block(t.ep, kEp, 1, 2);
           if (t.z_rs >= 0) {
             const int tok = async(t.z_rs, 0);
-            if (P.zero3_prefetch) rs_tok.push_back(tok);
-            else wait(tok, kDp);
+            if (P.zero3_prefetch)
+              rs_tok.push_back(tok);
+            else
+              wait(tok, kDp);
           }
           if (t.dp_rs >= 0 && last_mb && P.dp_overlap) rs_tok.push_back(async(t.dp_rs, 0));
         }
@@ -432,10 +439,11 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
     if (t.dp_ag >= 0 && !P.dp_overlap) block(t.dp_ag, kDp, layers_here + extra_scale);
     total_tasks += static_cast<long long>(prog.size());
     if (total_tasks > kMaxStepTasks)
-      throw core::Unsupported({"--engine", 0, 0, "engine"},
-                              fmt::format("the whole-step event engine would simulate more than {} tasks ({} micro-batches, {} stages, {} layers)",
-                                          kMaxStepTasks, m, pp, ctx.model != nullptr ? ctx.model->layers : 0),
-                              "--engine analytical, or fewer micro-batches");
+      throw core::Unsupported(
+          {"--engine", 0, 0, "engine"},
+          fmt::format("the whole-step event engine would simulate more than {} tasks ({} micro-batches, {} stages, {} layers)",
+                      kMaxStepTasks, m, pp, ctx.model != nullptr ? ctx.model->layers : 0),
+          "--engine analytical, or fewer micro-batches");
   }
   b.phase_off.assign(b.tmpl.size() + 1, 0);
   for (std::size_t i = 0; i < b.tmpl.size(); ++i) b.phase_off[i + 1] = b.phase_off[i] + b.tmpl[i].phases.size();
@@ -597,9 +605,11 @@ Result Sim::run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, d
   queue_pending_.assign(static_cast<std::size_t>(pp * kQueues), {});
   queue_busy_.assign(static_cast<std::size_t>(pp * kQueues), -1);
   std::vector<std::size_t> pc(static_cast<std::size_t>(pp), 0), qhead(static_cast<std::size_t>(pp * kQueues), 0);
-  std::vector<double> busy_until(static_cast<std::size_t>(pp), -1.0), block_start(static_cast<std::size_t>(pp), 0.0), end(static_cast<std::size_t>(pp), -1.0);
+  std::vector<double> busy_until(static_cast<std::size_t>(pp), -1.0), block_start(static_cast<std::size_t>(pp), 0.0),
+      end(static_cast<std::size_t>(pp), -1.0);
   std::vector<int> blocked_job(static_cast<std::size_t>(pp), -1), blocked_token(static_cast<std::size_t>(pp), -1),
-      blocked_msg(static_cast<std::size_t>(pp), -1), block_cat(static_cast<std::size_t>(pp), kCompute), busy_cat(static_cast<std::size_t>(pp), kCompute);
+      blocked_msg(static_cast<std::size_t>(pp), -1), block_cat(static_cast<std::size_t>(pp), kCompute),
+      busy_cat(static_cast<std::size_t>(pp), kCompute);
   std::vector<std::array<double, kCats>> spent(static_cast<std::size_t>(pp));
   for (auto& x : spent) x.fill(0.0);
   const auto& phase_off = b.phase_off;
@@ -697,7 +707,8 @@ Result Sim::run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, d
               busy_cat[su] = t.cat;
               stop = true;
               break;
-            case K::block: case K::send: {
+            case K::block:
+            case K::send: {
               Job j;
               j.tmpl = t.tmpl;
               j.scale = t.scale;
@@ -772,9 +783,12 @@ Result Sim::run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, d
       if (++guard > 1000000) {
         std::string st;
         for (int x = 0; x < pp; ++x)
-          st += fmt::format(" [stage {} pc {} busy {} job {} tok {} msg {}]", x, pc[static_cast<std::size_t>(x)], busy_until[static_cast<std::size_t>(x)],
-                            blocked_job[static_cast<std::size_t>(x)], blocked_token[static_cast<std::size_t>(x)], blocked_msg[static_cast<std::size_t>(x)]);
-        for (int id : running_) st += fmt::format(" (job {} lat {} work {} rate {})", id, jobs_[static_cast<std::size_t>(id)].lat_left, jobs_[static_cast<std::size_t>(id)].work_left, jobs_[static_cast<std::size_t>(id)].rate);
+          st += fmt::format(" [stage {} pc {} busy {} job {} tok {} msg {}]", x, pc[static_cast<std::size_t>(x)],
+                            busy_until[static_cast<std::size_t>(x)], blocked_job[static_cast<std::size_t>(x)],
+                            blocked_token[static_cast<std::size_t>(x)], blocked_msg[static_cast<std::size_t>(x)]);
+        for (int id : running_)
+          st += fmt::format(" (job {} lat {} work {} rate {})", id, jobs_[static_cast<std::size_t>(id)].lat_left,
+                            jobs_[static_cast<std::size_t>(id)].work_left, jobs_[static_cast<std::size_t>(id)].rate);
         throw std::logic_error("whole-step engine: no progress at t=" + std::to_string(now_) + st);
       }
     }
@@ -790,9 +804,12 @@ Result Sim::run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, d
       if (busy_until[static_cast<std::size_t>(st)] > now_) dt = std::min(dt, busy_until[static_cast<std::size_t>(st)] - now_);
     for (int id : running_) {
       const Job& j = jobs_[static_cast<std::size_t>(id)];
-      if (j.lat_left > 0) dt = std::min(dt, j.lat_left);
-      else if (j.rate > 0 && std::isfinite(j.rate)) dt = std::min(dt, j.work_left / j.rate);
-      else dt = 0;
+      if (j.lat_left > 0)
+        dt = std::min(dt, j.lat_left);
+      else if (j.rate > 0 && std::isfinite(j.rate))
+        dt = std::min(dt, j.work_left / j.rate);
+      else
+        dt = 0;
     }
     if (!(dt < kInf)) throw std::logic_error(fmt::format("whole-step engine: the schedule of {} deadlocked", s.spec()));
     if (dt <= 0 && ++stalls > 1000000) throw std::logic_error(fmt::format("whole-step engine: time stalled at {} s", now_));
@@ -814,7 +831,8 @@ Result Sim::run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, d
         const auto& ph = b.tmpl[static_cast<std::size_t>(j.tmpl)].phases[j.phase];
         phase_bytes[phase_off[static_cast<std::size_t>(j.tmpl)] + j.phase] += moved * ph.efficiency;
       }
-      if (j.lat_left <= 0 && j.work_left <= 1e-9 * std::max(1.0, b.tmpl[static_cast<std::size_t>(j.tmpl)].phases[j.phase].work() * j.scale)) {
+      if (j.lat_left <= 0 &&
+          j.work_left <= 1e-9 * std::max(1.0, b.tmpl[static_cast<std::size_t>(j.tmpl)].phases[j.phase].work() * j.scale)) {
         // Next phase, or done.
         const auto& t = b.tmpl[static_cast<std::size_t>(j.tmpl)];
         do ++j.phase;
@@ -832,8 +850,13 @@ Result Sim::run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, d
     for (auto& bu : busy_until)
       if (bu > now_ && bu - now_ <= 1e-12 * now_) bu = now_;  // below the clock's resolution at this time
     if (!finished.empty()) {
-      running_.erase(std::remove_if(running_.begin(), running_.end(), [&](int id) { return jobs_[static_cast<std::size_t>(id)].phase >= b.tmpl[static_cast<std::size_t>(jobs_[static_cast<std::size_t>(id)].tmpl)].phases.size(); }),
-                     running_.end());
+      running_.erase(
+          std::remove_if(running_.begin(), running_.end(),
+                         [&](int id) {
+                           return jobs_[static_cast<std::size_t>(id)].phase >=
+                                  b.tmpl[static_cast<std::size_t>(jobs_[static_cast<std::size_t>(id)].tmpl)].phases.size();
+                         }),
+          running_.end());
       for (int id : finished) finish_job(id);
     }
   }
@@ -1002,7 +1025,8 @@ workload::chakra::Trace rank_trace(const Sim::Built& b, const Strategy& s, const
         break;
       }
       case K::wait:
-        if (token_node[static_cast<std::size_t>(t.token)] >= 0) pending.push_back(static_cast<std::uint64_t>(token_node[static_cast<std::size_t>(t.token)]));
+        if (token_node[static_cast<std::size_t>(t.token)] >= 0)
+          pending.push_back(static_cast<std::uint64_t>(token_node[static_cast<std::size_t>(t.token)]));
         break;
       case K::send: {
         if (t.tmpl < 0) break;
@@ -1043,10 +1067,11 @@ workload::chakra::Trace rank_trace(const Sim::Built& b, const Strategy& s, const
 
 }  // namespace
 
-Result simulate_step(const Context& ctx, const Plan& plan, const Result& analytical, const hardware::Graph& graph, Timeline* timeline,
-                     const StepOptions& opt, StepStats* stats) {
+Result simulate_step(const Context& ctx, const Plan& plan, const Result& analytical, const hardware::Graph& graph,
+                     Timeline* timeline, const StepOptions& opt, StepStats* stats) {
   if (ctx.model == nullptr)
-    throw core::Unsupported({"--engine", 0, 0, "engine"}, "the whole-step event engine simulates transformers", "--engine analytical");
+    throw core::Unsupported({"--engine", 0, 0, "engine"}, "the whole-step event engine simulates transformers",
+                            "--engine analytical");
   if (stats != nullptr) *stats = StepStats{};
   {
     // Refuse before building: about six tasks per layer per pass on every stage.
@@ -1054,11 +1079,12 @@ Result simulate_step(const Context& ctx, const Plan& plan, const Result& analyti
     const double passes = 2.0 * static_cast<double>(std::max<long long>(1, st.microbatches())) * st.vp * st.pp;
     const double per_pass = 6.0 * (static_cast<double>(ctx.model->layers) / (1.0 * st.pp * st.vp) + 1.0) + 4.0;
     if (passes * per_pass > static_cast<double>(kMaxStepTasks))
-      throw core::Unsupported({"--engine", 0, 0, "engine"},
-                              fmt::format("the whole-step event engine would simulate about {:.3g} tasks ({} micro-batches on {} x {} stages); "
-                                          "the limit is {}",
-                                          passes * per_pass, st.microbatches(), st.pp, st.vp, kMaxStepTasks),
-                              "--engine analytical (the same schedule in closed form), or a smaller global batch");
+      throw core::Unsupported(
+          {"--engine", 0, 0, "engine"},
+          fmt::format("the whole-step event engine would simulate about {:.3g} tasks ({} micro-batches on {} x {} stages); "
+                      "the limit is {}",
+                      passes * per_pass, st.microbatches(), st.pp, st.vp, kMaxStepTasks),
+          "--engine analytical (the same schedule in closed form), or a smaller global batch");
   }
   const Sim::Built built = Sim::build(ctx, plan, analytical, graph, opt, stats);
   Sim sim(ctx, plan, analytical, graph, opt, false);
@@ -1079,7 +1105,9 @@ Result simulate_step(const Context& ctx, const Plan& plan, const Result& analyti
   std::vector<int> ids;
   for (std::size_t l = 0; l < bytes.size(); ++l)
     if (bytes[l] > 0) ids.push_back(static_cast<int>(l));
-  auto util = [&](int l) { return bytes[static_cast<std::size_t>(l)] / (graph.link(l).bandwidth * std::max(r.step_time, 1e-30)); };
+  auto util = [&](int l) {
+    return bytes[static_cast<std::size_t>(l)] / (graph.link(l).bandwidth * std::max(r.step_time, 1e-30));
+  };
   std::stable_sort(ids.begin(), ids.end(), [&](int x, int y) { return util(x) > util(y); });
   r.busiest_links.clear();
   // Symmetric links (every NVSwitch port of a TP group) carry the same load: list one of
@@ -1138,9 +1166,10 @@ Result simulate_step(const Context& ctx, const Plan& plan, const Result& analyti
       timeline->counters.push_back(std::move(c));
     }
   }
-  r.notes.push_back(fmt::format("event engine: whole step simulated on the topology graph ({} links), {} ranks (one per stage) standing for {}; "
-                                "contention adds {:.1f}% over the same schedule with every transfer alone",
-                                graph.links().size(), plan.strategy.pp, ranks_of(plan.strategy), 100.0 * r.contention));
+  r.notes.push_back(fmt::format(
+      "event engine: whole step simulated on the topology graph ({} links), {} ranks (one per stage) standing for {}; "
+      "contention adds {:.1f}% over the same schedule with every transfer alone",
+      graph.links().size(), plan.strategy.pp, ranks_of(plan.strategy), 100.0 * r.contention));
   return r;
 }
 
@@ -1192,7 +1221,9 @@ ChakraExportStats export_chakra(const Context& ctx, const Plan& plan, const Resu
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     if (!f) throw core::InputError({path, 0, 0, "--chakra"}, "cannot write Chakra trace", "a writable path prefix");
     f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!f) throw core::InputError({path, 0, 0, "--chakra"}, "cannot write Chakra trace (disk full?)", "a writable path prefix with space");
+    if (!f)
+      throw core::InputError({path, 0, 0, "--chakra"}, "cannot write Chakra trace (disk full?)",
+                             "a writable path prefix with space");
     st.nodes += static_cast<long long>(tr.nodes.size());
     st.bytes += static_cast<long long>(bytes.size());
   }

@@ -31,7 +31,8 @@ inline double place_in_tiers(const hardware::System& sys, long long devices, Sta
     if (k.pinned) return 1e300;
     return k.traffic / std::max(1.0, k.bytes);
   };
-  std::stable_sort(std::begin(kinds), std::end(kinds), [&](const StateKind& x, const StateKind& y) { return density(x) > density(y); });
+  std::stable_sort(std::begin(kinds), std::end(kinds),
+                   [&](const StateKind& x, const StateKind& y) { return density(x) > density(y); });
   double room = M.capacity - M.other;
   double room_dip = sys.dip.capacity * dips / n;
   double dip_bytes = 0, host_bytes = 0, dip_traffic = 0, host_traffic = 0;
@@ -64,7 +65,8 @@ inline double place_in_tiers(const hardware::System& sys, long long devices, Sta
   const double link = sys.dip.tile_link_bandwidth * dips / n;
   double stream = dip_traffic / P.stream_bandwidth;
   if (host_traffic > 0)
-    stream = std::max({stream, P.host_bandwidth > 0 ? host_traffic / P.host_bandwidth : 1e30, (dip_traffic + host_traffic) / link});
+    stream =
+        std::max({stream, P.host_bandwidth > 0 ? host_traffic / P.host_bandwidth : 1e30, (dip_traffic + host_traffic) / link});
   return stream;
 }
 

@@ -102,7 +102,8 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
   saved_seq.reserve(net.ops.size());
   input_seq.reserve(net.ops.size());
   for (const Op& o : net.ops) {
-    const double split = o.splittable && sp > 1 ? static_cast<double>(std::min<long long>(sp, std::max<long long>(1, o.rows))) : 1.0;
+    const double split =
+        o.splittable && sp > 1 ? static_cast<double>(std::min<long long>(sp, std::max<long long>(1, o.rows))) : 1.0;
     const double kernels = o.sequential ? o.count : 1.0;
     const double inst = b * o.count / kernels;  // instances batched into one kernel
     double tf = 0, tb = 0;
@@ -240,7 +241,8 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
       // cannot hide: one bucket each.
       const double edge = collective::all_gather(g_dp, std::min(params16, kDdpBucketBytes)).time +
                           collective::reduce_scatter(g_dp, std::min(grads, kDdpBucketBytes)).time;
-      const double exposed = s.overlap_zero3 && sw.zero3_prefetch > 0 ? std::min(total, std::max(edge, total - r.breakdown.compute)) : total;
+      const double exposed =
+          s.overlap_zero3 && sw.zero3_prefetch > 0 ? std::min(total, std::max(edge, total - r.breakdown.compute)) : total;
       dp_exposed += exposed;
       dp_hidden += total - exposed;
     }
@@ -275,11 +277,11 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
   if (sys.is_dojo() && !M.fits && sys.dip.count > 0) {
     Placement& Pl = r.placement;
     const double passes_w = (s.recompute == Recompute::full ? 3.0 : 2.0) * mb;
-    detail::StateKind kinds[4] = {
-        {M.activations, 2.0 * M.activations * mb, &Pl.activations, false, false},
-        {M.weights, passes_w * M.weights, &Pl.weights, s.weights == parallel::Residency::dip, s.weights == parallel::Residency::sram},
-        {M.gradients, 2.0 * mb * M.gradients, &Pl.gradients, false, false},
-        {M.optimizer, 2.0 * M.optimizer, &Pl.optimizer, false, false}};
+    detail::StateKind kinds[4] = {{M.activations, 2.0 * M.activations * mb, &Pl.activations, false, false},
+                                  {M.weights, passes_w * M.weights, &Pl.weights, s.weights == parallel::Residency::dip,
+                                   s.weights == parallel::Residency::sram},
+                                  {M.gradients, 2.0 * mb * M.gradients, &Pl.gradients, false, false},
+                                  {M.optimizer, 2.0 * M.optimizer, &Pl.optimizer, false, false}};
     const double stream = detail::place_in_tiers(sys, r.devices, kinds, M, Pl);
     // Prefetch hides streaming under compute except the prologue: the first op's state
     // must arrive before compute starts (ops stand in for the transformer's layers).
@@ -303,7 +305,8 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
   r.step_time = r.breakdown.total();
   r.tokens_per_step = static_cast<double>(s.gbs);
   r.model_flops_per_step = net.training_flops() * r.tokens_per_step;
-  r.hardware_flops_per_step = r.model_flops_per_step + (s.recompute == Recompute::full ? net.forward_flops() * r.tokens_per_step : 0.0);
+  r.hardware_flops_per_step =
+      r.model_flops_per_step + (s.recompute == Recompute::full ? net.forward_flops() * r.tokens_per_step : 0.0);
   const double peak = sys.peak(s.precision == Precision::cfp8 ? Precision::cfp8 : Precision::bf16);
   r.mfu = r.model_flops_per_step / (r.step_time * peak);
   r.hfu = r.hardware_flops_per_step / (r.step_time * peak);
@@ -313,7 +316,8 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
 void check_vision_keys(const Context& ctx, const Strategy& partial) {
   const auto& net = *ctx.net;
   // Keys that do not exist for vision networks: a clear error, not an empty search.
-  const std::pair<const char*, int> fixed[] = {{"tp", partial.tp}, {"pp", partial.pp}, {"cp", partial.cp}, {"ep", partial.ep}, {"vp", partial.vp}};
+  const std::pair<const char*, int> fixed[] = {
+      {"tp", partial.tp}, {"pp", partial.pp}, {"cp", partial.cp}, {"ep", partial.ep}, {"vp", partial.vp}};
   for (const auto& [key, v] : fixed)
     if (v != 1)
       throw core::InputError(core::Location{"--parallel", 0, 0, key},

@@ -149,11 +149,16 @@ std::string usd(double v) {
 std::string xml(const std::string& t) {
   std::string out;
   for (char c : t) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '"')
+      out += "&quot;";
+    else
+      out += c;
   }
   return out;
 }
@@ -162,8 +167,8 @@ std::string units_text(const std::optional<double>& u) { return u ? fmt::format(
 // Months of extra slip until the custom machine is no cheaper than the best GPU option of
 // its (later) comparison year; none when it is not cheaper to begin with or stays cheaper
 // through the horizon.
-std::optional<double> delay_erasing_months(const Measured& custom, const std::vector<Measured>& gpus,
-                                           const EconomicsParams& p, double units, double advantage, double horizon) {
+std::optional<double> delay_erasing_months(const Measured& custom, const std::vector<Measured>& gpus, const EconomicsParams& p,
+                                           double units, double advantage, double horizon) {
   if (!(advantage > 0)) return std::nullopt;
   for (int m = 1; m <= static_cast<int>(horizon); ++m) {
     const Scenario s = evaluate(custom, gpus, p, units, m);
@@ -259,8 +264,8 @@ BuildVsBuyReport build_vs_buy(const BuildVsBuyRequest& req) {
   r.break_even_units = base.break_even;
   r.advantage_usd_per_pflop_day = best_gpu(base) - base.custom.usd_per_pflop_day;
 
-  r.delay_erasing_months = delay_erasing_months(custom, gpus, p, r.fleet_units, r.advantage_usd_per_pflop_day,
-                                                r.delay_horizon_months);
+  r.delay_erasing_months =
+      delay_erasing_months(custom, gpus, p, r.fleet_units, r.advantage_usd_per_pflop_day, r.delay_horizon_months);
   for (int m = 0; m <= 60; m += 6) {
     const Scenario s = evaluate(custom, gpus, p, r.fleet_units, m);
     const auto& b = s.gpus[static_cast<std::size_t>(s.best)];
@@ -301,20 +306,32 @@ nlohmann::ordered_json to_json(const BuildVsBuyReport& r) {
   j["model"] = r.model;
   j["custom"] = r.custom.spec;
   j["work_unit"] = r.work_unit;
-  j["nre"] = {{"chip_design_usd", r.nre.chip_design.value()}, {"masks_usd", r.nre.masks.value()},
-              {"packaging_usd", r.nre.packaging.value()}, {"system_design_usd", r.nre.system_design.value()},
-              {"software_usd", r.nre.software.value()}, {"total_usd", r.nre.total.value()},
-              {"delay_cost_usd_per_month", r.delay_cost_per_month}, {"total_with_delay_usd", r.nre_with_delay}};
-  j["schedule"] = {{"design_start", r.schedule.design_start}, {"first_unit", r.schedule.first_unit},
-                   {"last_unit", r.schedule.last_unit}, {"comparison_year", r.schedule.comparison_year},
+  j["nre"] = {{"chip_design_usd", r.nre.chip_design.value()},
+              {"masks_usd", r.nre.masks.value()},
+              {"packaging_usd", r.nre.packaging.value()},
+              {"system_design_usd", r.nre.system_design.value()},
+              {"software_usd", r.nre.software.value()},
+              {"total_usd", r.nre.total.value()},
+              {"delay_cost_usd_per_month", r.delay_cost_per_month},
+              {"total_with_delay_usd", r.nre_with_delay}};
+  j["schedule"] = {{"design_start", r.schedule.design_start},
+                   {"first_unit", r.schedule.first_unit},
+                   {"last_unit", r.schedule.last_unit},
+                   {"comparison_year", r.schedule.comparison_year},
                    {"life_years", r.params.program_life_years}};
-  j["unit"] = {{"capital_usd", r.custom_unit.capital_usd_per_unit}, {"tiles_usd", r.unit_capital.tiles_usd},
-               {"levels_usd", r.unit_capital.levels_usd}, {"dips_usd", r.unit_capital.dips_usd},
-               {"devices_usd", r.unit_capital.devices_usd}, {"tile_yield", r.tile_yield},
-               {"good_die_usd", r.good_die_usd}, {"good_tile_usd", r.good_tile_usd}};
+  j["unit"] = {{"capital_usd", r.custom_unit.capital_usd_per_unit},
+               {"tiles_usd", r.unit_capital.tiles_usd},
+               {"levels_usd", r.unit_capital.levels_usd},
+               {"dips_usd", r.unit_capital.dips_usd},
+               {"devices_usd", r.unit_capital.devices_usd},
+               {"tile_yield", r.tile_yield},
+               {"good_die_usd", r.good_die_usd},
+               {"good_tile_usd", r.good_tile_usd}};
   for (const auto& [level, cost] : r.unit_capital.per_level) j["unit"]["per_level_usd"][level] = cost;
-  j["fleet"] = {{"units", r.fleet_units}, {"delivered_flops", r.fleet_delivered_flops},
-                {"work_per_year", r.work_per_year}, {"used_s_per_unit", r.used_s}};
+  j["fleet"] = {{"units", r.fleet_units},
+                {"delivered_flops", r.fleet_delivered_flops},
+                {"work_per_year", r.work_per_year},
+                {"used_s_per_unit", r.used_s}};
   j["custom_program"] = option_json(r.custom);
   j["custom_unit"] = option_json(r.custom_unit);
   auto list = nlohmann::ordered_json::array();
@@ -326,20 +343,29 @@ nlohmann::ordered_json to_json(const BuildVsBuyReport& r) {
   j["best_gpu_usd_per_pflop_day"] = r.gpus.at(static_cast<std::size_t>(r.best)).usd_per_pflop_day;
   j["advantage_usd_per_pflop_day"] = r.advantage_usd_per_pflop_day;
   j["break_even_units"] = opt_json(r.break_even_units);
-  j["break_even_delivered_flops"] =
-      r.break_even_units ? nlohmann::ordered_json(*r.break_even_units * r.custom.delivered_flops_per_unit) : nlohmann::ordered_json(nullptr);
+  j["break_even_delivered_flops"] = r.break_even_units
+                                        ? nlohmann::ordered_json(*r.break_even_units * r.custom.delivered_flops_per_unit)
+                                        : nlohmann::ordered_json(nullptr);
   j["delay_erasing_months"] = opt_json(r.delay_erasing_months);
   j["delay_horizon_months"] = r.delay_horizon_months;
   auto curve = nlohmann::ordered_json::array();
   for (const auto& d : r.delay_curve)
-    curve.push_back({{"months", d.months}, {"custom_usd_per_pflop_day", d.custom}, {"best_gpu_usd_per_pflop_day", d.best_gpu},
+    curve.push_back({{"months", d.months},
+                     {"custom_usd_per_pflop_day", d.custom},
+                     {"best_gpu_usd_per_pflop_day", d.best_gpu},
                      {"best_gpu", d.best}});
   j["delay_curve"] = curve;
   auto sens = nlohmann::ordered_json::array();
   for (const auto& s : r.sensitivity)
-    sens.push_back({{"parameter", s.parameter}, {"low", s.low}, {"high", s.high}, {"custom_low", s.custom_low},
-                    {"custom_high", s.custom_high}, {"best_gpu_low", s.gpu_low}, {"best_gpu_high", s.gpu_high},
-                    {"break_even_units_low", opt_json(s.break_even_low)}, {"break_even_units_high", opt_json(s.break_even_high)}});
+    sens.push_back({{"parameter", s.parameter},
+                    {"low", s.low},
+                    {"high", s.high},
+                    {"custom_low", s.custom_low},
+                    {"custom_high", s.custom_high},
+                    {"best_gpu_low", s.gpu_low},
+                    {"best_gpu_high", s.gpu_high},
+                    {"break_even_units_low", opt_json(s.break_even_low)},
+                    {"break_even_units_high", opt_json(s.break_even_high)}});
   j["sensitivity"] = sens;
   return j;
 }
@@ -354,9 +380,9 @@ std::string to_text(const BuildVsBuyReport& r) {
   line(fmt::format("schedule: design from {:.6g}, first unit {:.6g}, last unit {:.6g}; each unit works {:.4g} years",
                    r.schedule.design_start, r.schedule.first_unit, r.schedule.last_unit, p.program_life_years));
   line(fmt::format("NRE {}: chip design {}, masks {} x {}, packaging {}, system {}, software {:.4g} engineer-years x {}",
-                   usd(r.nre.total.value()), usd(r.nre.chip_design.value()), p.tapeouts, usd(r.nre.masks.value() / std::max(1, p.tapeouts)),
-                   usd(r.nre.packaging.value()), usd(r.nre.system_design.value()), p.software_engineer_years,
-                   usd(p.usd_per_engineer_year * p.nre_scale)));
+                   usd(r.nre.total.value()), usd(r.nre.chip_design.value()), p.tapeouts,
+                   usd(r.nre.masks.value() / std::max(1, p.tapeouts)), usd(r.nre.packaging.value()),
+                   usd(r.nre.system_design.value()), p.software_engineer_years, usd(p.usd_per_engineer_year * p.nre_scale)));
   line(fmt::format("a month of delay costs {} (design and software teams); NRE with delay {}", usd(r.delay_cost_per_month),
                    usd(r.nre_with_delay)));
   std::string unit = fmt::format("unit: {} x {}, capital {}", r.custom.devices_per_unit, r.custom.device,
@@ -389,8 +415,8 @@ std::string to_text(const BuildVsBuyReport& r) {
   if (!r.not_yet.empty()) line(fmt::format("not yet on sale: {}", fmt::join(r.not_yet, ", ")));
   if (!r.cannot_run.empty()) line(fmt::format("cannot run the workload: {}", fmt::join(r.cannot_run, "; ")));
   line("");
-  line(fmt::format("cheapest GPU option: {} {} at ${:.4g} per PFLOP-day; the custom programme: ${:.4g} ({} by ${:.4g})", best.name,
-                   best.kind, best.usd_per_pflop_day, r.custom.usd_per_pflop_day,
+  line(fmt::format("cheapest GPU option: {} {} at ${:.4g} per PFLOP-day; the custom programme: ${:.4g} ({} by ${:.4g})",
+                   best.name, best.kind, best.usd_per_pflop_day, r.custom.usd_per_pflop_day,
                    r.advantage_usd_per_pflop_day > 0 ? "cheaper" : "dearer", std::fabs(r.advantage_usd_per_pflop_day)));
   if (r.break_even_units)
     line(fmt::format("break-even fleet: {:.4g} units ({} delivered) against {} {}", *r.break_even_units,
@@ -414,9 +440,10 @@ std::string to_text(const BuildVsBuyReport& r) {
                      s.custom_low, s.custom_high, s.gpu_low, s.gpu_high, units_text(s.break_even_low),
                      units_text(s.break_even_high)));
   line("");
-  line("costs: a unit's capital recovered over amortisation_years plus electricity and facility, per delivered (model) "
-       "PFLOP-day of its best plan; the custom programme adds its NRE spread over the fleet; GPU prices fall "
-       "gpu_price_decline_per_year from launch; rent = gpu_rent_premium x owned cost (docs/economics.md section 7).");
+  line(
+      "costs: a unit's capital recovered over amortisation_years plus electricity and facility, per delivered (model) "
+      "PFLOP-day of its best plan; the custom programme adds its NRE spread over the fleet; GPU prices fall "
+      "gpu_price_decline_per_year from launch; rent = gpu_rent_premium x owned cost (docs/economics.md section 7).");
   return o;
 }
 
@@ -429,13 +456,15 @@ std::string fleet_panel(const BuildVsBuyReport& r, int top, int h) {
   const double g = best.usd_per_pflop_day;
   const economics::UnitEconomics u{r.custom_unit.usd_per_s_per_unit, core::FlopRate(r.custom.delivered_flops_per_unit)};
   const core::Usd nre(r.nre_with_delay);
-  const double anchor = r.break_even_units && *r.break_even_units > 0 ? std::max(r.fleet_units, *r.break_even_units) : r.fleet_units;
+  const double anchor =
+      r.break_even_units && *r.break_even_units > 0 ? std::max(r.fleet_units, *r.break_even_units) : r.fleet_units;
   const double lo = std::min(r.fleet_units, anchor) / 4, hi = anchor * 4;
   const double ymax = 3 * std::max(g, r.custom_unit.usd_per_pflop_day);
   auto x_of = [&](double n) { return left + w * std::log(n / lo) / std::log(hi / lo); };
   auto y_of = [&](double v) { return top + h - h * std::min(v, ymax) / ymax; };
-  std::string s = fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"13\">programme $ per PFLOP-day vs fleet ({} units, log scale)</text>\n",
-                              left, top - 10, xml(r.custom.spec));
+  std::string s =
+      fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"13\">programme $ per PFLOP-day vs fleet ({} units, log scale)</text>\n",
+                  left, top - 10, xml(r.custom.spec));
   s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n", left, top, w, h);
   std::string pts;
   for (int i = 0; i <= 80; ++i) {
@@ -443,11 +472,14 @@ std::string fleet_panel(const BuildVsBuyReport& r, int top, int h) {
     pts += fmt::format("{:.2f},{:.2f} ", x_of(n), y_of(economics::program_usd_per_pflop_day(nre, n, u, r.used_s)));
   }
   s += fmt::format("<polyline class=\"custom\" points=\"{}\" fill=\"none\" stroke=\"#c0392b\" stroke-width=\"2\"/>\n", pts);
-  s += fmt::format("<line class=\"gpu\" x1=\"{}\" y1=\"{:.2f}\" x2=\"{}\" y2=\"{:.2f}\" stroke=\"#2e86c1\" stroke-width=\"2\" "
-                   "stroke-dasharray=\"6 4\"/>\n", left, y_of(g), left + w, y_of(g));
-  s += fmt::format("<text x=\"{}\" y=\"{:.2f}\" fill=\"#2e86c1\">{} {} ${:.4g}</text>\n", left + w + 4, y_of(g) + 4, xml(best.name),
-                   best.kind, g);
-  s += fmt::format("<line x1=\"{0:.2f}\" y1=\"{1}\" x2=\"{0:.2f}\" y2=\"{2}\" stroke=\"#333\"/>\n", x_of(r.fleet_units), top, top + h);
+  s += fmt::format(
+      "<line class=\"gpu\" x1=\"{}\" y1=\"{:.2f}\" x2=\"{}\" y2=\"{:.2f}\" stroke=\"#2e86c1\" stroke-width=\"2\" "
+      "stroke-dasharray=\"6 4\"/>\n",
+      left, y_of(g), left + w, y_of(g));
+  s += fmt::format("<text x=\"{}\" y=\"{:.2f}\" fill=\"#2e86c1\">{} {} ${:.4g}</text>\n", left + w + 4, y_of(g) + 4,
+                   xml(best.name), best.kind, g);
+  s += fmt::format("<line x1=\"{0:.2f}\" y1=\"{1}\" x2=\"{0:.2f}\" y2=\"{2}\" stroke=\"#333\"/>\n", x_of(r.fleet_units), top,
+                   top + h);
   s += fmt::format("<text x=\"{:.2f}\" y=\"{}\">fleet {:.4g}</text>\n", x_of(r.fleet_units) + 3, top + 14, r.fleet_units);
   if (r.break_even_units && *r.break_even_units > 0) {
     s += fmt::format("<line x1=\"{0:.2f}\" y1=\"{1}\" x2=\"{0:.2f}\" y2=\"{2}\" stroke=\"#333\" stroke-dasharray=\"3 3\"/>\n",
@@ -457,8 +489,9 @@ std::string fleet_panel(const BuildVsBuyReport& r, int top, int h) {
   }
   s += fmt::format("<text x=\"{}\" y=\"{}\">{:.3g}</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{:.3g} units</text>\n", left,
                    top + h + 16, lo, left + w, top + h + 16, hi);
-  s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">${:.4g}</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">$0</text>\n",
-                   left - 4, top + 10, ymax, left - 4, top + h);
+  s += fmt::format(
+      "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">${:.4g}</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">$0</text>\n",
+      left - 4, top + 10, ymax, left - 4, top + h);
   return s;
 }
 }  // namespace
@@ -481,18 +514,22 @@ std::string to_svg(const BuildVsBuyReport& r) {
       "font-size=\"12\">\n",
       left + width + 160, height, left + width + 160, height);
   s += fmt::format("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-  s += fmt::format("<text x=\"10\" y=\"22\" font-size=\"15\">build-vs-buy: {} — $ per delivered PFLOP-day, {:.4g} units, GPUs of {:.6g}</text>\n",
-                   xml(r.model), r.fleet_units, r.schedule.comparison_year);
+  s += fmt::format(
+      "<text x=\"10\" y=\"22\" font-size=\"15\">build-vs-buy: {} — $ per delivered PFLOP-day, {:.4g} units, GPUs of "
+      "{:.6g}</text>\n",
+      xml(r.model), r.fleet_units, r.schedule.comparison_year);
   s += fmt::format("<text x=\"10\" y=\"42\">break-even fleet: {} units; delay that erases the advantage: {}</text>\n",
                    units_text(r.break_even_units),
-                   r.delay_erasing_months ? fmt::format("{:.0f} months", *r.delay_erasing_months)
-                                          : std::string(r.advantage_usd_per_pflop_day > 0 ? "beyond the horizon" : "none to erase"));
+                   r.delay_erasing_months
+                       ? fmt::format("{:.0f} months", *r.delay_erasing_months)
+                       : std::string(r.advantage_usd_per_pflop_day > 0 ? "beyond the horizon" : "none to erase"));
   for (std::size_t i = 0; i < bars.size(); ++i) {
     const int y = top + static_cast<int>(i) * (bar_h + gap);
     const double w = bars[i].second / vmax * width;
     const char* colour = i == 0 ? "#c0392b" : i == 1 ? "#e8a09a" : (i % 2 == 0 ? "#2e86c1" : "#85c1e9");
     s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", left - 8, y + 15, xml(bars[i].first));
-    s += fmt::format("<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\"/>\n", left, y, w, bar_h, colour);
+    s += fmt::format("<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\"/>\n", left, y, w, bar_h,
+                     colour);
     s += fmt::format("<text x=\"{:.2f}\" y=\"{}\">${:.4g}</text>\n", left + w + 6, y + 15, bars[i].second);
   }
   s += fleet_panel(r, plot_top, plot_h);

@@ -28,7 +28,8 @@ Equivalence solve_equivalence(const std::function<double(long long)>& throughput
   if (t(k) >= target) {
     while (hi > 1) {
       const long long down = std::max<long long>(1, hi / 2);
-      if (t(down) >= target) hi = down;
+      if (t(down) >= target)
+        hi = down;
       else {
         lo = down;
         break;
@@ -37,7 +38,7 @@ Equivalence solve_equivalence(const std::function<double(long long)>& throughput
   } else {
     lo = k;
     hi = 0;
-    for (long long up = std::min(max_instances, k * 2); ; up = std::min(max_instances, up * 2)) {
+    for (long long up = std::min(max_instances, k * 2);; up = std::min(max_instances, up * 2)) {
       if (t(up) >= target) {
         hi = up;
         break;
@@ -49,8 +50,10 @@ Equivalence solve_equivalence(const std::function<double(long long)>& throughput
   }
   while (hi - lo > 1) {
     const long long mid = lo + (hi - lo) / 2;
-    if (t(mid) >= target) hi = mid;
-    else lo = mid;
+    if (t(mid) >= target)
+      hi = mid;
+    else
+      lo = mid;
   }
   e.solved = true;
   e.low = lo;
@@ -59,7 +62,8 @@ Equivalence solve_equivalence(const std::function<double(long long)>& throughput
   const double t_lo = lo > 0 ? t(lo) : 0.0;
   // A size that could not run (throughput 0) is not interpolated from: the answer is then hi.
   const double frac = t_lo > 0 && t_hi > t_lo ? (target - t_lo) / (t_hi - t_lo) : 1.0;
-  e.devices = static_cast<double>(devices_per_instance) * (static_cast<double>(lo) + std::clamp(frac, 0.0, 1.0) * static_cast<double>(hi - lo));
+  e.devices = static_cast<double>(devices_per_instance) *
+              (static_cast<double>(lo) + std::clamp(frac, 0.0, 1.0) * static_cast<double>(hi - lo));
   return e;
 }
 

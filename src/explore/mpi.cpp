@@ -108,9 +108,7 @@ RunSummary master(const Session& mpi, const SweepJob& job, const RunOptions& opt
       if (!failure) {
         try {
           writer.tick();
-        } catch (...) {
-          failure = std::current_exception();
-        }
+        } catch (...) { failure = std::current_exception(); }
       }
       std::this_thread::sleep_for(std::chrono::microseconds(200));
       continue;
@@ -122,13 +120,12 @@ RunSummary master(const Session& mpi, const SweepJob& job, const RunOptions& opt
         const auto j = nlohmann::json::parse(msg);
         for (const auto& rj : j.at("results")) {
           const PointResult r = PointResult::from_json(rj);
-          if (r.id < 0 || r.id >= sum.total) throw std::runtime_error(fmt::format("rank {} sent point {} of {}", source, r.id, sum.total));
+          if (r.id < 0 || r.id >= sum.total)
+            throw std::runtime_error(fmt::format("rank {} sent point {} of {}", source, r.id, sum.total));
           writer.add(point_at(space, r.id), r);
         }
         writer.tick();
-      } catch (...) {
-        failure = std::current_exception();
-      }
+      } catch (...) { failure = std::current_exception(); }
     }
     if (failure || remaining == 0) {
       send_text("", source, kTagStop);
@@ -197,9 +194,7 @@ RunSummary run_mpi(const std::function<SweepJob()>& setup, const RunOptions& opt
     std::exception_ptr failure;
     try {
       job = setup();
-    } catch (...) {
-      failure = std::current_exception();
-    }
+    } catch (...) { failure = std::current_exception(); }
     int ok = failure ? 0 : 1;
     MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (failure) std::rethrow_exception(failure);

@@ -32,8 +32,8 @@ Objective parse_objective(std::string_view s) {
   if (s == "cost") return Objective::cost;
   if (s == "energy") return Objective::energy;
   const std::vector<std::string> known = {"time", "cost", "energy"};
-  throw core::InputError({"--objective", 0, 0, "objective"}, fmt::format("unknown objective '{}'{}", s, core::did_you_mean(s, known)),
-                         "time, cost or energy");
+  throw core::InputError({"--objective", 0, 0, "objective"},
+                         fmt::format("unknown objective '{}'{}", s, core::did_you_mean(s, known)), "time, cost or energy");
 }
 
 namespace {
@@ -62,7 +62,10 @@ double per_token(double v, const Result& r) { return r.tokens_per_step > 0 ? v /
 std::string why_better(const Result& best, const Result& other) {
   const auto& a = best.breakdown;
   const auto& b = other.breakdown;
-  struct Part { const char* phrase; double mine, theirs; };
+  struct Part {
+    const char* phrase;
+    double mine, theirs;
+  };
   const Part parts[] = {
       {"less compute time (fewer recomputed FLOPs, better GEMM shapes)", a.compute, b.compute},
       {"less exposed tensor-parallel communication", a.tp_comm, b.tp_comm},
@@ -80,16 +83,21 @@ std::string why_better(const Result& best, const Result& other) {
   const Part* top = nullptr;
   for (const auto& p : parts) {
     const double d = per_token(p.theirs, other) - per_token(p.mine, best);
-    if (d > gain) { gain = d; top = &p; }
+    if (d > gain) {
+      gain = d;
+      top = &p;
+    }
   }
   const double pct = 100.0 * (per_token(other.step_time, other) / per_token(best.step_time, best) - 1.0);
-  if (top == nullptr) return fmt::format("{:.2f}% faster per token than the runner-up ({}{})", pct, other.strategy.spec(), other.strategy.options());
+  if (top == nullptr)
+    return fmt::format("{:.2f}% faster per token than the runner-up ({}{})", pct, other.strategy.spec(),
+                       other.strategy.options());
   std::string phrase = top->phrase;
   if (top == &parts[0] && other.strategy.recompute != parallel::Recompute::none &&
       best.strategy.recompute == parallel::Recompute::none)
     phrase = "it fits without activation recomputation";
-  return fmt::format("{} ({:.4g} s vs {:.4g} s per step): {:.2f}% faster per token than the runner-up ({})", phrase,
-                     top->mine, top->theirs, pct, other.strategy.spec() + other.strategy.options());
+  return fmt::format("{} ({:.4g} s vs {:.4g} s per step): {:.2f}% faster per token than the runner-up ({})", phrase, top->mine,
+                     top->theirs, pct, other.strategy.spec() + other.strategy.options());
 }
 
 SearchReport search(const engine::Context& ctx, const Strategy& partial, const SearchOptions& opt) {
@@ -118,8 +126,14 @@ SearchReport search(const engine::Context& ctx, const Strategy& partial, const S
         c.index = static_cast<long long>(i) * kBlock + inner;
         switch (opt.objective) {
           case Objective::time: c.objective = per_token(r.step_time, r); break;
-          case Objective::cost: c.econ = pricer.summary(r); c.objective = per_token(c.econ.cost_usd_per_step, r); break;
-          case Objective::energy: c.econ = pricer.summary(r); c.objective = per_token(c.econ.energy_j_per_step, r); break;
+          case Objective::cost:
+            c.econ = pricer.summary(r);
+            c.objective = per_token(c.econ.cost_usd_per_step, r);
+            break;
+          case Objective::energy:
+            c.econ = pricer.summary(r);
+            c.objective = per_token(c.econ.energy_j_per_step, r);
+            break;
         }
         if (local.items.size() >= local.cap && !before(c, local.items.back())) return;
         c.result = r;
@@ -130,7 +144,8 @@ SearchReport search(const engine::Context& ctx, const Strategy& partial, const S
     for (auto& c : local.items) all.offer(std::move(c));
     total.add(counts);
   };
-  if (threads == 1) work();
+  if (threads == 1)
+    work();
   else {
     std::vector<std::thread> pool;
     pool.reserve(static_cast<std::size_t>(threads));
@@ -157,15 +172,19 @@ SearchReport search(const engine::Context& ctx, const Strategy& partial, const S
   const Ranked& best = all.items.front();
   const Ranked* runner = nullptr;
   for (std::size_t i = 1; i < all.items.size(); ++i)
-    if (all.items[i].objective > best.objective * (1 + 1e-4)) { runner = &all.items[i]; break; }
+    if (all.items[i].objective > best.objective * (1 + 1e-4)) {
+      runner = &all.items[i];
+      break;
+    }
   if (runner == nullptr)
-    rep.reason = all.items.size() > 1 ? "several plans tie within 0.01%; the first enumerated is shown"
-                                      : "the only plan that fits";
+    rep.reason =
+        all.items.size() > 1 ? "several plans tie within 0.01%; the first enumerated is shown" : "the only plan that fits";
   else if (opt.objective == Objective::time)
     rep.reason = why_better(best.result, runner->result);
   else
-    rep.reason = fmt::format("{:.2f}% lower {} per token than the runner-up ({}); {}", 100.0 * (runner->objective / best.objective - 1.0),
-                             objective_name(opt.objective), runner->result.strategy.spec(), why_better(best.result, runner->result));
+    rep.reason =
+        fmt::format("{:.2f}% lower {} per token than the runner-up ({}); {}", 100.0 * (runner->objective / best.objective - 1.0),
+                    objective_name(opt.objective), runner->result.strategy.spec(), why_better(best.result, runner->result));
   all.items.resize(std::min(all.items.size(), static_cast<std::size_t>(std::max(1, opt.top))));
   rep.ranked = std::move(all.items);
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

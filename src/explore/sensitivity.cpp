@@ -28,14 +28,16 @@ const std::vector<Assumption>& dojo_assumptions() {
       {"Z-plane bandwidth per DIP", "dip.ethernet_bandwidth", "12.5 GB/s", "50 GB/s", "100 GB/s",
        "T9: 400 Gb/s per DIP; T11: TTPoE shown on 100 GbE; 800 GbE assumption"},
       {"Z-plane frame loss rate", "dip.loss_rate", "0", "0", "1e-4", "assumption: lossy L2 Ethernet, TTPoE replays (T10)"},
-      {"Z-plane latency", "dip.ethernet_latency", "1.3 us", "1.3 us", "10 us", "T13 (one-way over a switch); 10 us under load, assumption"},
+      {"Z-plane latency", "dip.ethernet_latency", "1.3 us", "1.3 us", "10 us",
+       "T13 (one-way over a switch); 10 us under load, assumption"},
       {"die-to-die hop latency", "levels.tile.latency", "50 ns", "100 ns", "500 ns", "assumption"},
       {"tile-to-tile hop latency", "levels.tray.latency", "100 ns", "200 ns", "1 us", "assumption"},
       {"cabinet hop latency", "levels.exapod.latency", "0.5 us", "1 us", "5 us", "assumption"},
       {"DIP HBM bandwidth", "dip.hbm_bandwidth", "400 GB/s", "800 GB/s", "900 GB/s",
        "T9: 800 GB/s; 400 assumption (half achieved); 900 the TTP link (T9)"},
       {"DIP to tile link", "dip.tile_link_bandwidth", "450 GB/s", "900 GB/s", "900 GB/s", "T9: 900 GB/s; half, assumption"},
-      {"host link per DIP", "dip.host_link_bandwidth", "16 GB/s", "32 GB/s", "32 GB/s", "T9: PCIe Gen4 x16; half achieved, assumption"},
+      {"host link per DIP", "dip.host_link_bandwidth", "16 GB/s", "32 GB/s", "32 GB/s",
+       "T9: PCIe Gen4 x16; half achieved, assumption"},
       {"tile yield", "economics.tile_yield", "0.5", "", "0.95",
        "base: the yield model (docs/economics.md); 0.5 the unsourced T14 rumour; 0.95 assumption"},
       {"D1 price", "device.price", "$1500", "$3000", "$6000", "assumption: not published (x0.5 .. x2)"},
@@ -60,7 +62,8 @@ Sensitivity one_at_a_time(const std::vector<Assumption>& table, const Evaluate& 
     if (!a.base.empty()) at_base.push_back(a.key + "=" + a.base);
   s.base_from_table = evaluate(at_base);
   for (const auto& a : table)
-    s.rows.push_back({a, a.low.empty() ? s.base : evaluate({a.key + "=" + a.low}), a.high.empty() ? s.base : evaluate({a.key + "=" + a.high})});
+    s.rows.push_back({a, a.low.empty() ? s.base : evaluate({a.key + "=" + a.low}),
+                      a.high.empty() ? s.base : evaluate({a.key + "=" + a.high})});
   for (std::size_t m = 0; m < s.base.size(); ++m) {
     Sensitivity::Corner c;
     const double b = s.base[m];

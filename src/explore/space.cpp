@@ -44,8 +44,10 @@ std::vector<double> expand_range(const Range& r) {
     const auto d = static_cast<double>(n - 1);
     for (long long i = 0; i < n; ++i) {
       double v = 0;
-      if (i == 0) v = r.from;
-      else if (i == n - 1) v = r.to;
+      if (i == 0)
+        v = r.from;
+      else if (i == n - 1)
+        v = r.to;
       else {
         const auto a = static_cast<double>(n - 1 - i), b = static_cast<double>(i);
         v = r.log ? std::exp((a * lf + b * lt) / d) : (a * r.from + b * r.to) / d;
@@ -124,7 +126,10 @@ long long Space::size() const {
   long long n = 1;
   auto mul = [&n](std::size_t k) {
     const auto kk = static_cast<long long>(k);
-    if (kk == 0) { n = 0; return; }
+    if (kk == 0) {
+      n = 0;
+      return;
+    }
     n = n > kMaxPoints / kk ? kMaxPoints + 1 : n * kk;
   };
   mul(systems.size());
@@ -146,8 +151,11 @@ nlohmann::ordered_json Space::canonical() const {
     nlohmann::ordered_json x;
     x["key"] = a.key;
     if (a.range) {
-      x["range"] = {{"from", a.range->from}, {"to", a.range->to}, {"scale", a.range->log ? "log" : "linear"},
-                    {"round", a.range->round}, {"dim", dim_key(a.range->dim)}};
+      x["range"] = {{"from", a.range->from},
+                    {"to", a.range->to},
+                    {"scale", a.range->log ? "log" : "linear"},
+                    {"round", a.range->round},
+                    {"dim", dim_key(a.range->dim)}};
     } else {
       x["values"] = a.values;
     }
@@ -159,12 +167,16 @@ nlohmann::ordered_json Space::canonical() const {
   j["seqs"] = seqs;
   j["precisions"] = precisions;
   if (!stack.empty()) j["stack"] = stack;  // absent for the default, so older stores keep their hash
-  if (sampling == Sampling::random) j["sampling"] = {{"random", samples}, {"seed", seed}};
-  else j["sampling"] = "cartesian";
+  if (sampling == Sampling::random)
+    j["sampling"] = {{"random", samples}, {"seed", seed}};
+  else
+    j["sampling"] = "cartesian";
   return j;
 }
 
-std::string Space::hash() const { return fmt::format("{:016x}", fnv1a(canonical().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))); }
+std::string Space::hash() const {
+  return fmt::format("{:016x}", fnv1a(canonical().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+}
 
 std::vector<std::string> Space::set_keys() const {
   std::vector<std::string> k;
@@ -225,24 +237,22 @@ std::vector<Item> scalar_list(const Reader& r, const std::string& key, bool requ
 // Re-throws a library InputError (which knows nothing of the space file) at `where`.
 [[noreturn]] void relocate(const core::Error& e, const Location& where, const std::string& what) {
   std::string msg = fmt::format("{}: {}", what, e.message());
-  if (!e.location().key_path.empty() && e.location().file.empty())
-    msg = fmt::format("{} ({})", msg, e.location().key_path);
+  if (!e.location().key_path.empty() && e.location().file.empty()) msg = fmt::format("{} ({})", msg, e.location().key_path);
   throw InputError(where, msg, e.expected(), e.suggestion());
 }
 
 // Which dimension a range's endpoints are in: the unit decides; bare numbers are counts
 // (or in the base unit of the other endpoint's dimension).
 Dim range_dim(const Reader& rr, const std::string& from, const std::string& to) {
-  static constexpr Dim kDims[] = {Dim::count, Dim::bytes, Dim::byte_rate, Dim::flop_rate, Dim::flops,
-                                  Dim::seconds, Dim::hertz, Dim::watts, Dim::joules, Dim::usd};
+  static constexpr Dim kDims[] = {Dim::count,   Dim::bytes, Dim::byte_rate, Dim::flop_rate, Dim::flops,
+                                  Dim::seconds, Dim::hertz, Dim::watts,     Dim::joules,    Dim::usd};
   auto dims_of = [](const std::string& t) {
     std::vector<Dim> ds;
     for (Dim d : kDims) {
       try {
         (void)core::parse_quantity(t, d);
         ds.push_back(d);
-      } catch (const InputError&) {
-      }
+      } catch (const InputError&) {}
     }
     return ds;
   };
@@ -257,8 +267,9 @@ Dim range_dim(const Reader& rr, const std::string& from, const std::string& to) 
   for (Dim d : df)
     if (std::find(dt.begin(), dt.end(), d) != dt.end()) both.push_back(d);
   if (both.empty())
-    rr.fail("to", fmt::format("'{}' and '{}' are not in the same unit ({} vs {})", from, to,
-                              core::dim_name(df.size() == 1 ? df[0] : dt[0]), core::dim_name(dt.size() == 1 ? dt[0] : df[0])),
+    rr.fail("to",
+            fmt::format("'{}' and '{}' are not in the same unit ({} vs {})", from, to,
+                        core::dim_name(df.size() == 1 ? df[0] : dt[0]), core::dim_name(dt.size() == 1 ? dt[0] : df[0])),
             "both ends of a range in the same kind of unit");
   return both[0] == Dim::count && both.size() > 1 ? Dim::count : both[0];
 }
@@ -292,8 +303,10 @@ Axis read_axis(const Reader& set, const std::string& key, bool cartesian, std::v
     rg.dim = range_dim(rr, from, to);
     rg.from = core::parse_quantity(from, rg.dim);
     rg.to = core::parse_quantity(to, rg.dim);
-    if (cartesian) rg.steps = rr.integer("steps", std::nullopt, 1, kMaxSteps);
-    else rg.steps = rr.integer("steps", 0, 1, kMaxSteps);
+    if (cartesian)
+      rg.steps = rr.integer("steps", std::nullopt, 1, kMaxSteps);
+    else
+      rg.steps = rr.integer("steps", 0, 1, kMaxSteps);
     rg.log = rr.choice("scale", {"linear", "log"}, "linear") == "log";
     rg.round = rr.boolean("round", false);
     rr.finish();
@@ -324,9 +337,7 @@ void check_axis(const Space& s, const Axis& a, const std::vector<Item>& probes, 
       economics::EconomicsParams params;
       try {
         economics::apply_override(params, a.key + "=" + p.text, "set");
-      } catch (const core::Error& e) {
-        relocate(e, p.where, fmt::format("set {}={}", a.key, p.text));
-      }
+      } catch (const core::Error& e) { relocate(e, p.where, fmt::format("set {}={}", a.key, p.text)); }
     }
     return;
   }
@@ -347,14 +358,13 @@ void check_axis(const Space& s, const Axis& a, const std::vector<Item>& probes, 
       if (n > 16 && i >= 15 && i + 1 != n) continue;
       try {
         (void)hardware::load_system(sys, {a.key + "=" + probes[i].text});
-      } catch (const core::Error& e) {
-        relocate(e, probes[i].where, fmt::format("set {}={} on {}", a.key, probes[i].text, sys));
-      }
+      } catch (const core::Error& e) { relocate(e, probes[i].where, fmt::format("set {}={} on {}", a.key, probes[i].text, sys)); }
     }
     return;
   }
-  if (first) relocate(*first, key_loc, fmt::format("set {}: no system of the space accepts it (tried {})", a.key,
-                                                 core::join(tried, ", ")));
+  if (first)
+    relocate(*first, key_loc,
+             fmt::format("set {}: no system of the space accepts it (tried {})", a.key, core::join(tried, ", ")));
 }
 
 }  // namespace
@@ -367,20 +377,19 @@ Space parse_space(const std::string& text, const std::string& file) {
   s.name = r.string("name", "");
   s.description = r.string("description", "");
 
-  for (const auto& it : scalar_list(r, "systems", true, "a list of systems: presets (dojo-exapod, dgx-h100:nodes=64) or YAML files")) {
+  for (const auto& it :
+       scalar_list(r, "systems", true, "a list of systems: presets (dojo-exapod, dgx-h100:nodes=64) or YAML files")) {
     try {
       (void)hardware::load_system(it.text);
-    } catch (const core::Error& e) {
-      relocate(e, it.where, fmt::format("system '{}'", it.text));
-    }
+    } catch (const core::Error& e) { relocate(e, it.where, fmt::format("system '{}'", it.text)); }
     s.systems.push_back(core::trim(it.text));
   }
-  for (const auto& it : scalar_list(r, "models", true, "a list of models: zoo names (gpt3-175b, resnet50, tesla-video:cameras=8), config.json, ONNX or YAML files")) {
+  for (const auto& it :
+       scalar_list(r, "models", true,
+                   "a list of models: zoo names (gpt3-175b, resnet50, tesla-video:cameras=8), config.json, ONNX or YAML files")) {
     try {
       (void)workload::load_workload(it.text);
-    } catch (const core::Error& e) {
-      relocate(e, it.where, fmt::format("model '{}'", it.text));
-    }
+    } catch (const core::Error& e) { relocate(e, it.where, fmt::format("model '{}'", it.text)); }
     s.models.push_back(core::trim(it.text));
   }
   for (const auto& it : scalar_list(r, "strategy", false, "best, or a SPEC such as tp=8,pp=4,dp=2 (a list for several)")) {
@@ -391,9 +400,7 @@ Space parse_space(const std::string& text, const std::string& file) {
     }
     try {
       (void)parallel::parse_strategy(t);
-    } catch (const core::Error& e) {
-      relocate(e, it.where, fmt::format("strategy '{}'", t));
-    }
+    } catch (const core::Error& e) { relocate(e, it.where, fmt::format("strategy '{}'", t)); }
     s.strategies.push_back(t);
   }
   if (s.strategies.empty()) s.strategies.emplace_back("best");
@@ -411,18 +418,14 @@ Space parse_space(const std::string& text, const std::string& file) {
   for (const auto& it : scalar_list(r, "precision", false, "a precision (or a list): bf16, fp16, fp8, cfp8")) {
     try {
       s.precisions.emplace_back(hardware::precision_name(hardware::parse_precision(core::trim(it.text))));
-    } catch (const core::Error& e) {
-      relocate(e, it.where, "precision");
-    }
+    } catch (const core::Error& e) { relocate(e, it.where, "precision"); }
   }
   if (s.precisions.empty()) s.precisions.emplace_back("bf16");
   s.stack = r.string("stack", "");
   if (!s.stack.empty()) {
     try {
       (void)parallel::load_stack(s.stack);
-    } catch (const core::Error& e) {
-      relocate(e, r.location("stack"), "stack");
-    }
+    } catch (const core::Error& e) { relocate(e, r.location("stack"), "stack"); }
   }
 
   if (r.has("sampling")) {
@@ -435,8 +438,7 @@ Space parse_space(const std::string& text, const std::string& file) {
       m.finish();
     } else {
       const std::string c = r.choice("sampling", {"cartesian", "random"});
-      if (c == "random")
-        r.fail("sampling", "random sampling needs a number of points", "sampling: {random: 1000, seed: 1}");
+      if (c == "random") r.fail("sampling", "random sampling needs a number of points", "sampling: {random: 1000, seed: 1}");
     }
   } else {
     r.ignore("sampling");
@@ -459,9 +461,8 @@ Space parse_space(const std::string& text, const std::string& file) {
   for (std::size_t i = 0; i < s.set.size(); ++i) check_axis(s, s.set[i], probes[i], key_locs[i]);
 
   if (s.size() > kMaxPoints)
-    throw InputError(Location{file, 0, 0, ""},
-                     fmt::format("the space has more than {} points", kMaxPoints),
-                     "a smaller space", "sample it: sampling: {random: 100000, seed: 1}");
+    throw InputError(Location{file, 0, 0, ""}, fmt::format("the space has more than {} points", kMaxPoints), "a smaller space",
+                     "sample it: sampling: {random: 100000, seed: 1}");
   return s;
 }
 
@@ -524,9 +525,7 @@ Point Point::from_json(const nlohmann::json& j) {
     p.precision = j.at("precision").get<std::string>();
     if (j.contains("stack")) p.stack = j.at("stack").get<std::string>();
     return p;
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(fmt::format("malformed point message: {}", e.what()));
-  }
+  } catch (const nlohmann::json::exception& e) { throw std::runtime_error(fmt::format("malformed point message: {}", e.what())); }
 }
 
 Point point_at(const Space& s, long long id) {

@@ -180,11 +180,11 @@ void Store::init(Mode mode) {
   }
   const bool fresh = version == 0 && tables == 0;
   if (!fresh && version != kSchemaVersion)
-    throw InputError(Location{path, 0, 0, ""},
-                     version == 0 ? "not a dojosim sweep database (it holds other tables)"
-                                  : fmt::format("sweep database schema version {}, this dojosim reads version {}", version,
-                                                kSchemaVersion),
-                     "a database written by this version of dojosim sweep", "give --db a new file name");
+    throw InputError(
+        Location{path, 0, 0, ""},
+        version == 0 ? "not a dojosim sweep database (it holds other tables)"
+                     : fmt::format("sweep database schema version {}, this dojosim reads version {}", version, kSchemaVersion),
+        "a database written by this version of dojosim sweep", "give --db a new file name");
   if (mode == Mode::read) {
     if (fresh) throw InputError(Location{path, 0, 0, ""}, "the database holds no sweep", "the --db file of a sweep that has run");
     return;
@@ -198,8 +198,7 @@ void Store::init(Mode mode) {
     exec(fmt::format("PRAGMA user_version={}", kSchemaVersion).c_str());
     exec("COMMIT");
   } else if (mode == Mode::create && has_sweep()) {
-    throw InputError(Location{path, 0, 0, ""},
-                     fmt::format("the database already holds a sweep ({} points stored)", count()),
+    throw InputError(Location{path, 0, 0, ""}, fmt::format("the database already holds a sweep ({} points stored)", count()),
                      "a new database file", fmt::format("add --resume to continue that sweep, or give --db a new file name"));
   }
   if (!st_->insert.try_prepare(db_, kInsert)) sql_fail(db_, "prepare insert");
@@ -235,9 +234,7 @@ SweepInfo Store::info() const {
     i.total_points = sqlite3_column_int64(st, 4);
     try {
       i.set_keys = nlohmann::json::parse(column_text(st, 5)).get<std::vector<std::string>>();
-    } catch (const nlohmann::json::exception&) {
-      throw std::runtime_error(fmt::format("{}: malformed sweep.set_keys", path_));
-    }
+    } catch (const nlohmann::json::exception&) { throw std::runtime_error(fmt::format("{}: malformed sweep.set_keys", path_)); }
     i.dojosim_version = column_text(st, 6);
     i.created = column_text(st, 7);
   }
@@ -312,7 +309,9 @@ void Store::add(const Point& p, const PointResult& r) {
   const std::string overrides = p.overrides();
   const std::string inputs = p.inputs_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const auto status = std::string(status_name(r.status));
-  auto text = [st](int i, const std::string& s) { sqlite3_bind_text(st, i, s.c_str(), static_cast<int>(s.size()), SQLITE_TRANSIENT); };
+  auto text = [st](int i, const std::string& s) {
+    sqlite3_bind_text(st, i, s.c_str(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  };
   sqlite3_bind_int64(st, 1, p.id);
   text(2, p.system);
   text(3, p.model);
@@ -379,8 +378,9 @@ void Store::export_csv(std::ostream& out) const {
     header += ',';
     header += csv_field(k);
   }
-  header += ",strategy_input,objective,seq,precision,status,strategy,devices,step_time_s,tokens_per_s,mfu,"
-            "memory_per_device_bytes,fits,energy_j_per_step,cost_usd_per_step,note,error\n";
+  header +=
+      ",strategy_input,objective,seq,precision,status,strategy,devices,step_time_s,tokens_per_s,mfu,"
+      "memory_per_device_bytes,fits,energy_j_per_step,cost_usd_per_step,note,error\n";
   out << header;
   const Statement stmt(db_,
                        "SELECT point_id, system, model, inputs, strategy_input, objective, seq, precision, status, strategy,"

@@ -29,16 +29,19 @@ Precision parse_precision(std::string_view s) {
   const std::string l = core::to_lower(s);
   for (std::size_t i = 0; i < kPrecisionNames.size(); ++i)
     if (kPrecisionNames[i] == l) return static_cast<Precision>(i);
-  throw InputError({"--precision", 0, 0, "precision"}, fmt::format("unknown precision '{}'", s), "one of: " + core::join(kPrecisionNames, ", "),
-                   core::did_you_mean(l, kPrecisionNames));
+  throw InputError({"--precision", 0, 0, "precision"}, fmt::format("unknown precision '{}'", s),
+                   "one of: " + core::join(kPrecisionNames, ", "), core::did_you_mean(l, kPrecisionNames));
 }
 
 double precision_bytes(Precision p) {
   switch (p) {
     case Precision::fp64: return 8;
-    case Precision::fp32: case Precision::tf32: return 4;
-    case Precision::bf16: case Precision::fp16: return 2;
-    case Precision::fp8: case Precision::cfp8: return 1;
+    case Precision::fp32:
+    case Precision::tf32: return 4;
+    case Precision::bf16:
+    case Precision::fp16: return 2;
+    case Precision::fp8:
+    case Precision::cfp8: return 1;
   }
   return 2;
 }
@@ -240,7 +243,9 @@ Level read_level(const Reader& r, const std::string& name) {
     long long prod = 1;
     for (std::size_t i = 0; i < dn.size(); ++i) {
       int v = 0;
-      try { v = dn[i].as<int>(); } catch (const YAML::Exception&) { r.fail("dims", "dims must be whole numbers", "e.g. [5, 5]"); }
+      try {
+        v = dn[i].as<int>();
+      } catch (const YAML::Exception&) { r.fail("dims", "dims must be whole numbers", "e.g. [5, 5]"); }
       if (v < 1) r.fail("dims", "each dimension must be at least 1");
       l.dims[i] = v;
       prod *= v;
@@ -323,13 +328,12 @@ std::string preset_system_text(std::string_view name) {
 }
 
 System load_system(const std::string& spec, const std::vector<std::string>& overrides) {
-  if (core::trim(spec).empty())
-    throw InputError({}, "empty system name", "a preset name (dojosim list systems) or a YAML file");
+  if (core::trim(spec).empty()) throw InputError({}, "empty system name", "a preset name (dojosim list systems) or a YAML file");
   core::Document doc;
   std::string preset;
   std::vector<std::string> params;
-  const bool is_file = spec.find('/') != std::string::npos || spec.ends_with(".yaml") || spec.ends_with(".yml") ||
-                       spec.ends_with(".json");
+  const bool is_file =
+      spec.find('/') != std::string::npos || spec.ends_with(".yaml") || spec.ends_with(".yml") || spec.ends_with(".json");
   if (is_file) {
     doc = core::load_yaml_file(spec);
   } else {
@@ -347,7 +351,8 @@ System load_system(const std::string& spec, const std::vector<std::string>& over
     }
     doc = core::parse_yaml(text, fmt::format("<preset {}>", preset));
   }
-  if (!doc.root.IsMap()) throw InputError(Location{doc.file, 1, 1, ""}, "a system file must be a YAML map", "name:, device:, levels:");
+  if (!doc.root.IsMap())
+    throw InputError(Location{doc.file, 1, 1, ""}, "a system file must be a YAML map", "name:, device:, levels:");
   std::vector<PresetParam> declared;
   try {
     declared = read_params(doc);
@@ -364,7 +369,8 @@ System load_system(const std::string& spec, const std::vector<std::string>& over
     return read_system(shared);
   } catch (const YAML::Exception& e) {
     // Safety net: a structural surprise the typed reader did not anticipate.
-    throw InputError(Location{shared->file, e.mark.line + 1, e.mark.column + 1, ""}, fmt::format("cannot read system: {}", e.msg));
+    throw InputError(Location{shared->file, e.mark.line + 1, e.mark.column + 1, ""},
+                     fmt::format("cannot read system: {}", e.msg));
   }
 }
 
@@ -401,7 +407,8 @@ YAML::Node system_to_yaml(const System& s) {
   for (std::size_t i = 0; i < kPrecisions; ++i)
     if (s.device.peak[i] > 0) eff["gemm_max"][kPrecisionNames[i]] = s.device.eff.gemm_max[i];
   for (std::size_t i = 0; i < kPrecisions; ++i)
-    if (s.device.peak[i] > 0 && s.device.eff.gemm_k_half[i] > 0) eff["gemm_k_half"][kPrecisionNames[i]] = s.device.eff.gemm_k_half[i];
+    if (s.device.peak[i] > 0 && s.device.eff.gemm_k_half[i] > 0)
+      eff["gemm_k_half"][kPrecisionNames[i]] = s.device.eff.gemm_k_half[i];
   eff["tile_m"] = s.device.eff.tile_m;
   eff["tile_n"] = s.device.eff.tile_n;
   eff["memory_efficiency"] = s.device.eff.memory_efficiency;
@@ -413,10 +420,12 @@ YAML::Node system_to_yaml(const System& s) {
     dev["core_mesh"]["hop_latency"] = fig(s.device.core_hop_latency, Dim::seconds, s, "device.core_mesh.hop_latency");
     dev["core_mesh"]["sram_per_core"] = fig(s.device.sram_per_core, Dim::bytes, s, "device.core_mesh.sram_per_core");
     if (s.device.core_issue_efficiency > 0) {
-      dev["core_mesh"]["issue_efficiency"] = fig(s.device.core_issue_efficiency, Dim::count, s, "device.core_mesh.issue_efficiency");
+      dev["core_mesh"]["issue_efficiency"] =
+          fig(s.device.core_issue_efficiency, Dim::count, s, "device.core_mesh.issue_efficiency");
       dev["core_mesh"]["gemm_sram_share"] = fig(s.device.core_gemm_sram_share, Dim::count, s, "device.core_mesh.gemm_sram_share");
       if (s.device.core_store_bandwidth > 0)
-        dev["core_mesh"]["store_bandwidth"] = fig(s.device.core_store_bandwidth, Dim::byte_rate, s, "device.core_mesh.store_bandwidth");
+        dev["core_mesh"]["store_bandwidth"] =
+            fig(s.device.core_store_bandwidth, Dim::byte_rate, s, "device.core_mesh.store_bandwidth");
     }
   }
   root["device"] = dev;
@@ -480,12 +489,15 @@ YAML::Node system_to_yaml(const System& s) {
   root["stack"] = s.stack;
   YAML::Node t;
   t["devices"] = s.device_count();
-  if (s.devices_used > 0) t["devices_note"] = fmt::format("{} of the {} places the levels hold: the last {} partly used", s.devices_used,
-                                                          s.devices_per(static_cast<int>(s.levels.size()) - 1), s.levels.size() >= 2 ? s.levels[s.levels.size() - 2].name : s.levels.back().name);
+  if (s.devices_used > 0)
+    t["devices_note"] = fmt::format("{} of the {} places the levels hold: the last {} partly used", s.devices_used,
+                                    s.devices_per(static_cast<int>(s.levels.size()) - 1),
+                                    s.levels.size() >= 2 ? s.levels[s.levels.size() - 2].name : s.levels.back().name);
   if (s.tiles() > 0) t["tiles"] = s.tiles();
   for (std::size_t i = 0; i < kPrecisions; ++i)
     if (s.device.peak[i] > 0)
-      t["peak_" + kPrecisionNames[i]] = core::format_quantity(s.device.peak[i] * static_cast<double>(s.device_count()), Dim::flop_rate);
+      t["peak_" + kPrecisionNames[i]] =
+          core::format_quantity(s.device.peak[i] * static_cast<double>(s.device_count()), Dim::flop_rate);
   for (const auto& m : s.device.memory)
     t["memory_" + m.name] = core::format_quantity(m.capacity * static_cast<double>(s.device_count()), Dim::bytes);
   if (s.dip.count > 0) t["memory_dip_hbm"] = core::format_quantity(s.dip.capacity * s.dip.count, Dim::bytes);
@@ -507,8 +519,10 @@ YAML::Node system_to_yaml(const System& s) {
 void register_hardware(core::Registry& r) {
   auto common = std::vector<core::ParamDoc>{
       {"size", "int", "", "", "children per instance of this level"},
-      {"bandwidth", "bandwidth", "B/s", "", "switched/fat_tree: injection bandwidth per device per direction; mesh/torus/ring: per link per direction"},
-      {"bandwidth_counts", "string", "", "per_direction", "how `bandwidth` reads: per_direction, or both_directions (the model uses half of it per direction)"},
+      {"bandwidth", "bandwidth", "B/s", "",
+       "switched/fat_tree: injection bandwidth per device per direction; mesh/torus/ring: per link per direction"},
+      {"bandwidth_counts", "string", "", "per_direction",
+       "how `bandwidth` reads: per_direction, or both_directions (the model uses half of it per direction)"},
       {"latency", "time", "s", "", "per message (switched, fat_tree) or per hop (mesh, torus, ring)"},
       {"bus_efficiency", "float", "", "0.9", "achieved fraction of bandwidth for large messages"},
       {"half_efficiency_bytes", "size", "B", "0", "message size at which efficiency is half its maximum"},
@@ -519,20 +533,29 @@ void register_hardware(core::Registry& r) {
     v.insert(v.end(), extra.begin(), extra.end());
     return v;
   };
-  r.add({"topology", "switched", "Non-blocking switch (NVSwitch, one NVLink domain): every child reaches every other in one hop.", common});
-  r.add({"topology", "fat_tree", "Two- or three-tier fat tree (InfiniBand, Ethernet) with optional oversubscription at the top tier.",
+  r.add({"topology", "switched", "Non-blocking switch (NVSwitch, one NVLink domain): every child reaches every other in one hop.",
+         common});
+  r.add({"topology", "fat_tree",
+         "Two- or three-tier fat tree (InfiniBand, Ethernet) with optional oversubscription at the top tier.",
          with({{"tiers", "int", "", "1", "switch tiers (2 = leaf/spine, 3 = leaf/spine/core)"},
                {"oversubscription", "float", "", "1", "bandwidth divisor for traffic crossing the top tier"},
-               {"leaf_size", "int", "", "32", "children per leaf switch on each rail (rail-optimised) or devices per leaf; assumption: 64-port switches, half down"},
+               {"leaf_size", "int", "", "32",
+                "children per leaf switch on each rail (rail-optimised) or devices per leaf; assumption: 64-port switches, half "
+                "down"},
                {"rail_optimised", "bool", "", "true", "device r of every child on rail r's leaf switches (topology graph)"}})});
   r.add({"topology", "ring", "Bidirectional ring of children.", common});
-  r.add({"topology", "mesh2d", "Open 2D mesh (no wrap-around links): dimension-ordered routing, edge effects (Dojo tile, tray, cabinet).",
+  r.add({"topology", "mesh2d",
+         "Open 2D mesh (no wrap-around links): dimension-ordered routing, edge effects (Dojo tile, tray, cabinet).",
          with({{"dims", "list", "", "[size, 1]", "rows and columns; product equals size"}})});
-  r.add({"topology", "torus2d", "2D torus (wrap-around links in both dimensions).", with({{"dims", "list", "", "", "rows, columns"}})});
+  r.add({"topology", "torus2d", "2D torus (wrap-around links in both dimensions).",
+         with({{"dims", "list", "", "", "rows, columns"}})});
   r.add({"topology", "torus3d", "3D torus (TPU v4/v5p slices).", with({{"dims", "list", "", "", "x, y, z"}})});
-  r.add({"efficiency", "device", "Per-device calibration of achieved vs. peak throughput (device.efficiency).",
+  r.add({"efficiency",
+         "device",
+         "Per-device calibration of achieved vs. peak throughput (device.efficiency).",
          {{"gemm_max.<precision>", "float", "", "bf16 value", "achieved fraction of peak for large GEMMs"},
-          {"gemm_k_half.<precision>", "float", "", "0", "reduction depth K at which GEMM efficiency halves (size curve K/(K+k_half); 0 = none)"},
+          {"gemm_k_half.<precision>", "float", "", "0",
+           "reduction depth K at which GEMM efficiency halves (size curve K/(K+k_half); 0 = none)"},
           {"tile_m", "int", "", "128", "GEMM output tile rows (wave quantisation)"},
           {"tile_n", "int", "", "128", "GEMM output tile columns"},
           {"memory_efficiency", "float", "", "0.8", "achieved fraction of memory bandwidth for streaming ops"}}});

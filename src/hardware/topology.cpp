@@ -53,7 +53,8 @@ Graph::Graph(const System& sys) : sys_(&sys) {
   if (nlev > 0 && is_gridlike(sys.levels[0].topology)) {
     grid_levels_ = 1;
     if (sys.levels[0].topology == Topology::mesh2d)
-      while (grid_levels_ < nlev && sys.levels[static_cast<std::size_t>(grid_levels_)].topology == Topology::mesh2d) ++grid_levels_;
+      while (grid_levels_ < nlev && sys.levels[static_cast<std::size_t>(grid_levels_)].topology == Topology::mesh2d)
+        ++grid_levels_;
     build_grid(sys);
   }
   for (int i = grid_levels_; i < nlev; ++i) {
@@ -81,8 +82,10 @@ void Graph::build_grid(const System& sys) {
   for (int i = 0; i < grid_levels_; ++i) {
     child_ext.push_back(ext);
     const Level& L = sys.levels[static_cast<std::size_t>(i)];
-    if (grid_.dims == 1) ext[0] *= L.size;
-    else for (int j = 0; j < grid_.dims; ++j) ext[static_cast<std::size_t>(j)] *= L.dims[static_cast<std::size_t>(j)];
+    if (grid_.dims == 1)
+      ext[0] *= L.size;
+    else
+      for (int j = 0; j < grid_.dims; ++j) ext[static_cast<std::size_t>(j)] *= L.dims[static_cast<std::size_t>(j)];
   }
   grid_.size = ext;
   const long long gsize = 1LL * ext[0] * ext[1] * ext[2];
@@ -95,7 +98,8 @@ void Graph::build_grid(const System& sys) {
       long long child = (d / below) % L.size;
       // Row-major over dims: the last dimension varies fastest.
       std::array<int, 3> cc{0, 0, 0};
-      if (grid_.dims == 1) cc[0] = static_cast<int>(child);
+      if (grid_.dims == 1)
+        cc[0] = static_cast<int>(child);
       else
         for (int j = grid_.dims - 1; j >= 0; --j) {
           cc[static_cast<std::size_t>(j)] = static_cast<int>(child % L.dims[static_cast<std::size_t>(j)]);
@@ -240,8 +244,10 @@ void Graph::build_fat_tree(const System& sys, int level) {
     const long long pod = (l / leaves_per_inst) * pods_per_inst + (l % leaves_per_inst) / v.pod_leaves;
     const double bw = static_cast<double>(leaf_devices[static_cast<std::size_t>(l)]) * L.bandwidth / top_div;
     pod_devices[static_cast<std::size_t>(pod)] += leaf_devices[static_cast<std::size_t>(l)];
-    v.leaf_up[static_cast<std::size_t>(l)] = add_link(leaf0 + static_cast<int>(l), pod0 + static_cast<int>(pod), bw, 0.0, level, LinkKind::leaf);
-    v.leaf_down[static_cast<std::size_t>(l)] = add_link(pod0 + static_cast<int>(pod), leaf0 + static_cast<int>(l), bw, 0.0, level, LinkKind::leaf);
+    v.leaf_up[static_cast<std::size_t>(l)] =
+        add_link(leaf0 + static_cast<int>(l), pod0 + static_cast<int>(pod), bw, 0.0, level, LinkKind::leaf);
+    v.leaf_down[static_cast<std::size_t>(l)] =
+        add_link(pod0 + static_cast<int>(pod), leaf0 + static_cast<int>(l), bw, 0.0, level, LinkKind::leaf);
   }
   if (L.tiers < 3 || pods_per_inst <= 1) return;
   const int core0 = nodes_;
@@ -403,7 +409,8 @@ double Graph::route_level(int level, long long src, long long dst, std::vector<i
     out.push_back(id);
     return links_[static_cast<std::size_t>(id)].latency;
   };
-  if (L.topology == Topology::switched) return push(v.up[static_cast<std::size_t>(src)]) + push(v.down[static_cast<std::size_t>(dst)]);
+  if (L.topology == Topology::switched)
+    return push(v.up[static_cast<std::size_t>(src)]) + push(v.down[static_cast<std::size_t>(dst)]);
   if (L.topology == Topology::fat_tree) {
     double lat = push(v.up[static_cast<std::size_t>(src)]);
     const int ls = links_[static_cast<std::size_t>(v.up[static_cast<std::size_t>(src)])].to;
@@ -412,7 +419,8 @@ double Graph::route_level(int level, long long src, long long dst, std::vector<i
       const int first_leaf = links_[static_cast<std::size_t>(v.leaf_up[0])].from;
       const auto a = static_cast<std::size_t>(ls - first_leaf), b = static_cast<std::size_t>(ld - first_leaf);
       lat += push(v.leaf_up[a]);
-      const int pa = links_[static_cast<std::size_t>(v.leaf_up[a])].to, pb = links_[static_cast<std::size_t>(v.leaf_down[b])].from;
+      const int pa = links_[static_cast<std::size_t>(v.leaf_up[a])].to,
+                pb = links_[static_cast<std::size_t>(v.leaf_down[b])].from;
       if (pa != pb && !v.pod_up.empty()) {
         const int first_pod = links_[static_cast<std::size_t>(v.pod_up[0])].from;
         lat += push(v.pod_up[static_cast<std::size_t>(pa - first_pod)]);
@@ -485,7 +493,8 @@ std::vector<std::string> Graph::summary() const {
   for (const auto& [key, n] : groups) {
     const auto [level, kind, bw] = key;
     const std::string where = level >= 0 ? sys_->levels[static_cast<std::size_t>(level)].name : std::string("dip");
-    out.push_back(fmt::format("{:<8} {:<13} {:>8} links x {:.4g} GB/s", where, link_kind_name(static_cast<LinkKind>(kind)), n, bw / 1e9));
+    out.push_back(
+        fmt::format("{:<8} {:<13} {:>8} links x {:.4g} GB/s", where, link_kind_name(static_cast<LinkKind>(kind)), n, bw / 1e9));
   }
   return out;
 }

@@ -68,7 +68,8 @@ TransportRate transport_rate(const TransportSpec& t, double link_bandwidth, doub
   return r;
 }
 
-double transfer_time(const TransportSpec& t, double bytes, double link_bandwidth, double link_latency, double loss, double reach) {
+double transfer_time(const TransportSpec& t, double bytes, double link_bandwidth, double link_latency, double loss,
+                     double reach) {
   const TransportRate r = transport_rate(t, link_bandwidth, link_latency, loss, reach);
   return r.bandwidth > 0 ? r.latency + bytes / r.bandwidth : 0.0;
 }

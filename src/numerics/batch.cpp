@@ -22,8 +22,7 @@ namespace dojosim::numerics {
 namespace {
 
 template <typename Code, bool kFlags>
-DOJOSIM_CLONES std::uint32_t encode_rne_loop(const float* in, Code* out, std::size_t n,
-                                             const detail::EncodeParams& params) {
+DOJOSIM_CLONES std::uint32_t encode_rne_loop(const float* in, Code* out, std::size_t n, const detail::EncodeParams& params) {
   const detail::EncodeParams p = params;  // a local copy: stores through `out` cannot alias it
   std::uint32_t fl = 0;
   for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<Code>(detail::encode_rne<kFlags>(in[i], p, fl));
@@ -31,12 +30,13 @@ DOJOSIM_CLONES std::uint32_t encode_rne_loop(const float* in, Code* out, std::si
 }
 
 template <typename Code, bool kFlags>
-std::uint32_t encode_sr_loop(const float* in, Code* out, std::size_t n, const detail::EncodeParams& params,
-                             std::uint64_t seed, std::uint64_t first) {
+std::uint32_t encode_sr_loop(const float* in, Code* out, std::size_t n, const detail::EncodeParams& params, std::uint64_t seed,
+                             std::uint64_t first) {
   const detail::EncodeParams p = params;
   std::uint32_t fl = 0;
   if (p.identity) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<Code>(detail::encode_one(in[i], Rounding::stochastic, 0, p, fl, kFlags));
+    for (std::size_t i = 0; i < n; ++i)
+      out[i] = static_cast<Code>(detail::encode_one(in[i], Rounding::stochastic, 0, p, fl, kFlags));
     return fl;
   }
   for (std::size_t i = 0; i < n; ++i)
@@ -45,8 +45,8 @@ std::uint32_t encode_sr_loop(const float* in, Code* out, std::size_t n, const de
 }
 
 template <typename Code>
-void encode_any(const Format& f, std::span<const float> in, std::span<Code> out, const ConvertOptions& o,
-                unsigned* flags, std::uint64_t first) {
+void encode_any(const Format& f, std::span<const float> in, std::span<Code> out, const ConvertOptions& o, unsigned* flags,
+                std::uint64_t first) {
   if (in.size() != out.size()) throw std::invalid_argument("numerics::encode: spans of different sizes");
   if (f.bits() > static_cast<int>(8 * sizeof(Code)))
     throw std::invalid_argument("numerics::encode: output element too narrow for the format");
@@ -106,8 +106,8 @@ void decode(const Format& f, std::span<const std::uint16_t> in, std::span<float>
   if (flags != nullptr) *flags |= fl;
 }
 
-void round_trip(const Format& f, std::span<const float> in, std::span<float> out, const ConvertOptions& options,
-                unsigned* flags, std::uint64_t first_index) {
+void round_trip(const Format& f, std::span<const float> in, std::span<float> out, const ConvertOptions& options, unsigned* flags,
+                std::uint64_t first_index) {
   if (in.size() != out.size()) throw std::invalid_argument("numerics::round_trip: spans of different sizes");
   if (f.bits() == 32) {
     std::uint32_t fl = 0;

@@ -50,19 +50,24 @@ EncodeParams make_params(const Format& f, Overflow overflow) {
   const std::uint32_t e_all = (1U << f.exp_bits()) - 1U;
   bool saturate = true;
   if (!f.info().dojo) {
-    if (overflow == Overflow::format_default) saturate = sp == Specials::e4m3;
-    else saturate = overflow == Overflow::saturate;
+    if (overflow == Overflow::format_default)
+      saturate = sp == Specials::e4m3;
+    else
+      saturate = overflow == Overflow::saturate;
   }
   p.max_mag = f.max_finite_code();
   std::uint32_t nonsat = p.max_mag;
-  if (sp == Specials::ieee) nonsat = e_all << um;       // Inf
+  if (sp == Specials::ieee) nonsat = e_all << um;                        // Inf
   if (sp == Specials::e4m3) nonsat = (e_all << um) | ((1U << um) - 1U);  // NaN
   p.overflow_code = saturate ? p.max_mag : nonsat;
   p.inf_code = p.overflow_code;
   p.inf_flag = (sp == Specials::ieee && !saturate) ? 0U : flag::overflow;
-  if (sp == Specials::ieee) p.nan_code = (e_all << um) | (1U << (um - 1));
-  else if (sp == Specials::e4m3) p.nan_code = (e_all << um) | ((1U << um) - 1U);
-  else p.nan_code = p.max_mag;
+  if (sp == Specials::ieee)
+    p.nan_code = (e_all << um) | (1U << (um - 1));
+  else if (sp == Specials::e4m3)
+    p.nan_code = (e_all << um) | ((1U << um) - 1U);
+  else
+    p.nan_code = p.max_mag;
   p.is_signed = f.is_signed();
   p.sign_keep = p.is_signed ? ~0U : 0U;
   p.unsigned_kill = p.is_signed ? 0U : ~0U;
@@ -117,12 +122,9 @@ std::uint32_t stochastic_bits(std::uint64_t seed, std::uint64_t index) {
   return static_cast<std::uint32_t>(z >> 32);
 }
 
-std::uint32_t from_float(const Format& f, float x, unsigned* flags) {
-  return from_float(f, x, Rounding::nearest_even, 0, flags);
-}
+std::uint32_t from_float(const Format& f, float x, unsigned* flags) { return from_float(f, x, Rounding::nearest_even, 0, flags); }
 
-std::uint32_t from_float(const Format& f, float x, Rounding rounding, std::uint32_t random, unsigned* flags,
-                         Overflow overflow) {
+std::uint32_t from_float(const Format& f, float x, Rounding rounding, std::uint32_t random, unsigned* flags, Overflow overflow) {
   const auto p = detail::make_params(f, overflow);
   std::uint32_t fl = 0;
   const std::uint32_t code = detail::encode_one(x, rounding, random, p, fl, flags != nullptr);

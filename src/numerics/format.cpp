@@ -84,15 +84,13 @@ Format::Format(FormatId id, int bias, DenormalScale denormal) : id_(id), bias_(b
 
 int Format::denormal_exponent() const { return denormal_ == DenormalScale::ieee ? 1 - bias_ : -bias_; }
 
-std::uint32_t Format::sign_mask() const {
-  return is_signed() ? std::uint32_t{1} << (bits() - 1) : 0U;
-}
+std::uint32_t Format::sign_mask() const { return is_signed() ? std::uint32_t{1} << (bits() - 1) : 0U; }
 
 std::uint32_t Format::max_finite_code() const {
   const std::uint32_t all = static_cast<std::uint32_t>((std::uint64_t{1} << (bits() - info().sign_bits)) - 1);
   switch (info().specials) {
     case Specials::none: return all;
-    case Specials::e4m3: return all - 1;  // S.1111.110
+    case Specials::e4m3: return all - 1;                                 // S.1111.110
     case Specials::ieee: return all - (std::uint32_t{1} << man_bits());  // largest exponent below all-ones, m all ones
   }
   return all;

@@ -19,14 +19,14 @@
 namespace dojosim::numerics::detail {
 
 struct EncodeParams {
-  std::uint32_t shift = 0;        // 23 - man_bits
-  std::uint32_t round_const = 0;  // 2^(shift-1) - 1
-  std::uint32_t rebias = 0;       // (127 - bias) << man_bits
-  std::uint32_t normal_min = 0;   // FP32 bits of the smallest normal
-  std::uint32_t gap_lo = 0;       // FP32 bits of the largest denormal (whitepaper), else normal_min
-  std::uint32_t gap_mid = 0;      // FP32 bits of the midpoint of the gap
-  std::uint32_t gap_code_hi = 0;  // code of min normal
-  std::uint32_t max_mag = 0;      // largest finite magnitude code
+  std::uint32_t shift = 0;          // 23 - man_bits
+  std::uint32_t round_const = 0;    // 2^(shift-1) - 1
+  std::uint32_t rebias = 0;         // (127 - bias) << man_bits
+  std::uint32_t normal_min = 0;     // FP32 bits of the smallest normal
+  std::uint32_t gap_lo = 0;         // FP32 bits of the largest denormal (whitepaper), else normal_min
+  std::uint32_t gap_mid = 0;        // FP32 bits of the midpoint of the gap
+  std::uint32_t gap_code_hi = 0;    // code of min normal
+  std::uint32_t max_mag = 0;        // largest finite magnitude code
   std::uint32_t overflow_code = 0;  // magnitude code of an overflowed finite value
   std::uint32_t inf_code = 0;       // magnitude code for +-Inf input
   std::uint32_t nan_code = 0;       // magnitude code for NaN input
@@ -35,11 +35,11 @@ struct EncodeParams {
   std::uint32_t sign_keep = 0;      // all ones for signed formats, else 0
   std::uint32_t unsigned_kill = 0;  // all ones for unsigned formats, else 0
   std::uint32_t inf_flag = 0;       // flag::overflow unless the format stores Inf exactly
-  bool identity = false;   // FP32 -> FP32
-  float magic = 0.0F;      // 2^k for the denormal path
+  bool identity = false;            // FP32 -> FP32
+  float magic = 0.0F;               // 2^k for the denormal path
   std::uint32_t magic_bits = 0;
-  float denorm_scale = 0.0F;    // 1 / denormal step (stochastic path)
-  double gap_lo_value = 0.0;    // largest denormal and min normal (stochastic, whitepaper gap)
+  float denorm_scale = 0.0F;  // 1 / denormal step (stochastic path)
+  double gap_lo_value = 0.0;  // largest denormal and min normal (stochastic, whitepaper gap)
   double normal_min_value = 0.0;
 };
 
@@ -132,8 +132,8 @@ inline std::uint32_t encode_stochastic(float x, std::uint32_t r, const EncodePar
   return code;
 }
 
-inline std::uint32_t encode_one(float x, Rounding rounding, std::uint32_t r, const EncodeParams& p,
-                                std::uint32_t& flags, bool want_flags) {
+inline std::uint32_t encode_one(float x, Rounding rounding, std::uint32_t r, const EncodeParams& p, std::uint32_t& flags,
+                                bool want_flags) {
   if (p.identity) {
     const std::uint32_t u = std::bit_cast<std::uint32_t>(x);
     const std::uint32_t a = u & 0x7fffffffU;

@@ -139,8 +139,9 @@ NpyArray parse_npy(std::string_view bytes, const std::string& name) {
   }
   if (minor != 0) fail(name, fmt::format("unsupported .npy format version {}.{}", major, minor), std::string(kExpected));
   if (header_len > bytes.size() - header_at)
-    fail(name, fmt::format("truncated .npy header: it declares {} bytes, the file has {} after the preamble",
-                           header_len, bytes.size() - header_at),
+    fail(name,
+         fmt::format("truncated .npy header: it declares {} bytes, the file has {} after the preamble", header_len,
+                     bytes.size() - header_at),
          std::string(kExpected));
   HeaderParser h(bytes.substr(header_at, header_len), name);
 
@@ -164,8 +165,10 @@ NpyArray parse_npy(std::string_view bytes, const std::string& name) {
     } else {
       h.bad(fmt::format("unexpected key '{}'", key));
     }
-    if (h.peek(',')) h.expect(',', "");
-    else if (!h.peek('}')) h.bad("expected ',' or '}'");
+    if (h.peek(','))
+      h.expect(',', "");
+    else if (!h.peek('}'))
+      h.bad("expected ',' or '}'");
   }
   h.expect('}', "to close the header dictionary");
   if (!h.done()) h.bad("unexpected text after the dictionary");
@@ -178,8 +181,7 @@ NpyArray parse_npy(std::string_view bytes, const std::string& name) {
   const bool ok_order = d.size() == 3 && (d[0] == '<' || d[0] == '>' || d[0] == '=');
   const bool f4 = ok_order && d.substr(1) == "f4";
   const bool f2 = ok_order && d.substr(1) == "f2";
-  if (!f4 && !f2)
-    fail(name, fmt::format("dtype '{}' is not supported", d), "float32 or float16 ('<f4', '>f4', '<f2', '>f2')");
+  if (!f4 && !f2) fail(name, fmt::format("dtype '{}' is not supported", d), "float32 or float16 ('<f4', '>f4', '<f2', '>f2')");
   const bool big = d[0] == '>' || (d[0] == '=' && std::endian::native == std::endian::big);
   const std::size_t item = f4 ? 4 : 2;
 

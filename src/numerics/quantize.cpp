@@ -68,8 +68,7 @@ BiasChoice choose_bias(FormatId id, DenormalScale denormal, std::span<const floa
   return best;
 }
 
-std::vector<int> choose_block_biases(FormatId id, DenormalScale denormal, std::span<const float> data,
-                                     std::size_t block) {
+std::vector<int> choose_block_biases(FormatId id, DenormalScale denormal, std::span<const float> data, std::size_t block) {
   std::vector<int> biases;
   if (block == 0) block = data.size() == 0 ? 1 : data.size();
   for (std::size_t at = 0; at < data.size(); at += block)
@@ -77,8 +76,7 @@ std::vector<int> choose_block_biases(FormatId id, DenormalScale denormal, std::s
   return biases;
 }
 
-QuantizeReport quantize(FormatId id, std::span<const float> data, const QuantizeOptions& options,
-                        bool keep_dequantized) {
+QuantizeReport quantize(FormatId id, std::span<const float> data, const QuantizeOptions& options, bool keep_dequantized) {
   QuantizeReport r;
   r.count = data.size();
   const std::size_t block = options.block == 0 ? std::max<std::size_t>(data.size(), 1) : options.block;
@@ -92,9 +90,9 @@ QuantizeReport quantize(FormatId id, std::span<const float> data, const Quantize
   if (biases.empty()) biases.push_back(options.bias.value_or(info(id).default_bias));
   std::map<int, std::size_t> histogram;
   for (const int b : biases) ++histogram[b];
-  r.bias = std::max_element(histogram.begin(), histogram.end(),
-                            [](const auto& a, const auto& b) { return a.second < b.second; })
-               ->first;
+  r.bias = std::max_element(histogram.begin(), histogram.end(), [](const auto& a, const auto& b) {
+             return a.second < b.second;
+           })->first;
   r.bias_min = *std::min_element(biases.begin(), biases.end());
   r.bias_max = *std::max_element(biases.begin(), biases.end());
 

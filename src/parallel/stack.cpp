@@ -102,8 +102,10 @@ Software bind(const Stack& stack, const hardware::Device& device) {
     const auto bf = static_cast<std::size_t>(hardware::Precision::bf16);
     const double bf_tuned = t->gemm_max[bf];
     for (std::size_t i = 0; i < w.gemm_max.size(); ++i) {
-      if (t->gemm_max[i] > 0) w.gemm_max[i] = t->gemm_max[i];
-      else if (bf_tuned > 0 && device.eff.gemm_max[bf] > 0) w.gemm_max[i] = device.eff.gemm_max[i] * bf_tuned / device.eff.gemm_max[bf];
+      if (t->gemm_max[i] > 0)
+        w.gemm_max[i] = t->gemm_max[i];
+      else if (bf_tuned > 0 && device.eff.gemm_max[bf] > 0)
+        w.gemm_max[i] = device.eff.gemm_max[i] * bf_tuned / device.eff.gemm_max[bf];
     }
     if (t->kernel_overhead >= 0) w.kernel_overhead = t->kernel_overhead;
     if (t->attention_efficiency > 0) w.attention_efficiency = t->attention_efficiency;
@@ -128,7 +130,8 @@ std::string preset_stack_text(std::string_view name) {
 
 Stack load_stack(const std::string& spec, const std::vector<std::string>& overrides) {
   const std::string name = core::trim(spec);
-  if (name.empty()) throw InputError(Location{"--stack", 0, 0, "stack"}, "empty stack name", "a stack name (dojosim list stacks) or a YAML file");
+  if (name.empty())
+    throw InputError(Location{"--stack", 0, 0, "stack"}, "empty stack name", "a stack name (dojosim list stacks) or a YAML file");
   const bool is_file = name.find('/') != std::string::npos || name.ends_with(".yaml") || name.ends_with(".yml");
   core::Document doc;
   if (is_file) {
@@ -138,11 +141,13 @@ Stack load_stack(const std::string& spec, const std::vector<std::string>& overri
     if (text.empty()) {
       const auto names = preset_stack_names();
       throw InputError(Location{"--stack", 0, 0, "stack"}, fmt::format("unknown stack '{}'", name),
-                       "a stack name or a path to a YAML file; stacks: " + core::join(names, ", "), core::did_you_mean(name, names));
+                       "a stack name or a path to a YAML file; stacks: " + core::join(names, ", "),
+                       core::did_you_mean(name, names));
     }
     doc = core::parse_yaml(text, fmt::format("<stack {}>", name));
   }
-  if (!doc.root.IsMap()) throw InputError(Location{doc.file, 1, 1, ""}, "a stack file must be a YAML map", "name:, attention:, overlap:, ...");
+  if (!doc.root.IsMap())
+    throw InputError(Location{doc.file, 1, 1, ""}, "a stack file must be a YAML map", "name:, attention:, overlap:, ...");
   for (const auto& o : overrides) core::apply_override(doc, o, "--set stack." + o);
   auto shared = std::make_shared<const core::Document>(std::move(doc));
   try {
@@ -184,22 +189,31 @@ YAML::Node stack_to_yaml(const Stack& s) {
 
 void register_stacks(core::Registry& r) {
   const Stack& d = kDefaults;
-  r.add({"stack", "file",
+  r.add({"stack",
+         "file",
          "A software stack (configs/stacks/NAME.yaml, --stack NAME): what the software decides on top of the hardware "
          "(docs/model.md#stacks).",
          {{"name", "string", "", "", "the stack's name"},
           {"assumption", "bool", "", d.assumption ? "true" : "false", "the stack itself is assumed, not documented"},
           {"attention.kernel", "string", "", d.flash_attention ? "flash" : "unfused",
            "flash (fused, causal blocks skipped, no s^2 tensors) or unfused (batched GEMMs + fused softmax)"},
-          {"attention.efficiency", "float", "", fmt::format("{}", d.attention_efficiency), "fused attention throughput as a fraction of the GEMM maximum"},
-          {"kernel_overhead", "time", "s", core::format_quantity(d.kernel_overhead, Dim::seconds), "fixed time per kernel (launch, tail)"},
-          {"overlap.tp", "float", "", fmt::format("{}", d.tp_overlap), "fraction of tensor-parallel communication hidden under GEMMs"},
-          {"overlap.dp", "bool", "", d.dp_overlap ? "true" : "false", "DP gradient reduce-scatter under backward and parameter gather under forward"},
+          {"attention.efficiency", "float", "", fmt::format("{}", d.attention_efficiency),
+           "fused attention throughput as a fraction of the GEMM maximum"},
+          {"kernel_overhead", "time", "s", core::format_quantity(d.kernel_overhead, Dim::seconds),
+           "fixed time per kernel (launch, tail)"},
+          {"overlap.tp", "float", "", fmt::format("{}", d.tp_overlap),
+           "fraction of tensor-parallel communication hidden under GEMMs"},
+          {"overlap.dp", "bool", "", d.dp_overlap ? "true" : "false",
+           "DP gradient reduce-scatter under backward and parameter gather under forward"},
           {"overlap.pp", "float", "", fmt::format("{}", d.pp_overlap), "fraction of pipeline send/recv hidden under compute"},
-          {"overlap.cp", "bool", "", d.cp_overlap ? "true" : "false", "ring-attention K/V exchange hidden under the attention compute"},
-          {"zero3.prefetch", "int", "", fmt::format("{}", d.zero3_prefetch), "ZeRO-3/FSDP: layers whose parameters are gathered ahead (0 = none)"},
-          {"fp8.cast_kernels", "bool", "", d.fp8_cast_kernels ? "true" : "false", "FP8 cast/transpose priced as separate memory-bound kernels"},
-          {"devices.<prefix>.gemm_max.<precision>", "float", "", "device's", "(device, stack) calibration: achieved fraction of peak for large GEMMs"},
+          {"overlap.cp", "bool", "", d.cp_overlap ? "true" : "false",
+           "ring-attention K/V exchange hidden under the attention compute"},
+          {"zero3.prefetch", "int", "", fmt::format("{}", d.zero3_prefetch),
+           "ZeRO-3/FSDP: layers whose parameters are gathered ahead (0 = none)"},
+          {"fp8.cast_kernels", "bool", "", d.fp8_cast_kernels ? "true" : "false",
+           "FP8 cast/transpose priced as separate memory-bound kernels"},
+          {"devices.<prefix>.gemm_max.<precision>", "float", "", "device's",
+           "(device, stack) calibration: achieved fraction of peak for large GEMMs"},
           {"devices.<prefix>.kernel_overhead", "time", "s", "stack's", "(device, stack) kernel overhead"},
           {"devices.<prefix>.attention_efficiency", "float", "", "stack's", "(device, stack) attention efficiency"},
           {"devices.<prefix>.tp_overlap", "float", "", "stack's", "(device, stack) TP overlap"}}});

@@ -23,8 +23,8 @@ std::string_view recompute_name(Recompute r) {
 }
 
 std::string Strategy::spec() const {
-  std::string s = fmt::format("tp={},pp={},dp={},cp={},ep={},vp={},mbs={},gbs={},sp={},zero={},recompute={}", tp, pp, dp, cp,
-                              ep, vp, mbs, gbs, sp ? "true" : "false", zero, recompute_name(recompute));
+  std::string s = fmt::format("tp={},pp={},dp={},cp={},ep={},vp={},mbs={},gbs={},sp={},zero={},recompute={}", tp, pp, dp, cp, ep,
+                              vp, mbs, gbs, sp ? "true" : "false", zero, recompute_name(recompute));
   if (spatial > 1) s += fmt::format(",spatial={}", spatial);
   if (recompute == Recompute::full && recompute_layers > 0) s += fmt::format(",recompute_layers={}", recompute_layers);
   if (!default_order()) s += ",placement=" + placement();
@@ -73,13 +73,12 @@ long long Strategy::stride(Kind k) const {
   return s;
 }
 
-bool Strategy::default_order() const {
-  return !order_given;
-}
+bool Strategy::default_order() const { return !order_given; }
 
 std::array<Strategy::Kind, 4> Strategy::effective_order(bool dojo) const {
   if (order_given) return order;
-  return dojo ? std::array<Kind, 4>{Kind::tp, Kind::cp, Kind::pp, Kind::dp} : std::array<Kind, 4>{Kind::tp, Kind::cp, Kind::dp, Kind::pp};
+  return dojo ? std::array<Kind, 4>{Kind::tp, Kind::cp, Kind::pp, Kind::dp}
+              : std::array<Kind, 4>{Kind::tp, Kind::cp, Kind::dp, Kind::pp};
 }
 
 std::string Strategy::placement() const {
@@ -88,16 +87,30 @@ std::string Strategy::placement() const {
 
 Strategy parse_strategy(const std::string& spec) {
   Strategy s;
-  static const std::vector<std::string> keys{"tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gbs", "sp", "zero", "recompute",
-                                             "overlap_dp", "overlap_zero3", "weights", "attention", "spatial",
-                                             "placement", "recompute_layers"};
+  static const std::vector<std::string> keys{"tp",
+                                             "pp",
+                                             "dp",
+                                             "cp",
+                                             "ep",
+                                             "vp",
+                                             "mbs",
+                                             "gbs",
+                                             "sp",
+                                             "zero",
+                                             "recompute",
+                                             "overlap_dp",
+                                             "overlap_zero3",
+                                             "weights",
+                                             "attention",
+                                             "spatial",
+                                             "placement",
+                                             "recompute_layers"};
   for (const auto& raw : core::split(spec, ',')) {
     const std::string item = core::trim(raw);
     if (item.empty()) continue;
     const auto eq = item.find('=');
     const Location where{"--parallel", 0, 0, eq == std::string::npos ? item : core::trim(item.substr(0, eq))};
-    if (eq == std::string::npos)
-      throw InputError(where, fmt::format("'{}' is not key=value", item), "e.g. tp=8,pp=4,mbs=1");
+    if (eq == std::string::npos) throw InputError(where, fmt::format("'{}' is not key=value", item), "e.g. tp=8,pp=4,mbs=1");
     const std::string key = core::to_lower(core::trim(item.substr(0, eq)));
     const std::string val = core::to_lower(core::trim(item.substr(eq + 1)));
     auto integer = [&](long long lo, long long hi) -> long long {
@@ -112,32 +125,66 @@ Strategy parse_strategy(const std::string& spec) {
       if (val == "false" || val == "0" || val == "off") return false;
       throw InputError(where, fmt::format("{}={} is not true or false", key, val), "true or false");
     };
-    if (key == "tp") { s.tp = static_cast<int>(integer(1, 1 << 20)); s.given.tp = true; }
-    else if (key == "pp") { s.pp = static_cast<int>(integer(1, 1 << 20)); s.given.pp = true; }
-    else if (key == "dp") { s.dp = static_cast<int>(integer(1, 1 << 26)); s.given.dp = true; }
-    else if (key == "cp") { s.cp = static_cast<int>(integer(1, 1 << 20)); s.given.cp = true; }
-    else if (key == "ep") { s.ep = static_cast<int>(integer(1, 1 << 20)); s.given.ep = true; }
-    else if (key == "vp") { s.vp = static_cast<int>(integer(1, 1024)); s.given.vp = true; }
-    else if (key == "mbs") { s.mbs = static_cast<int>(integer(1, 1 << 20)); s.given.mbs = true; }
-    else if (key == "gbs") { s.gbs = integer(1, 1LL << 40); s.given.gbs = true; }
-    else if (key == "sp") { s.sp = boolean(); s.given.sp = true; }
-    else if (key == "zero") { s.zero = static_cast<int>(integer(0, 3)); s.given.zero = true; }
-    else if (key == "spatial") { s.spatial = static_cast<int>(integer(1, 1 << 20)); s.given.spatial = true; }
-    else if (key == "recompute_layers") s.recompute_layers = static_cast<int>(integer(0, 1 << 20));
-    else if (key == "overlap_dp") s.overlap_dp = boolean();
-    else if (key == "overlap_zero3") s.overlap_zero3 = boolean();
+    if (key == "tp") {
+      s.tp = static_cast<int>(integer(1, 1 << 20));
+      s.given.tp = true;
+    } else if (key == "pp") {
+      s.pp = static_cast<int>(integer(1, 1 << 20));
+      s.given.pp = true;
+    } else if (key == "dp") {
+      s.dp = static_cast<int>(integer(1, 1 << 26));
+      s.given.dp = true;
+    } else if (key == "cp") {
+      s.cp = static_cast<int>(integer(1, 1 << 20));
+      s.given.cp = true;
+    } else if (key == "ep") {
+      s.ep = static_cast<int>(integer(1, 1 << 20));
+      s.given.ep = true;
+    } else if (key == "vp") {
+      s.vp = static_cast<int>(integer(1, 1024));
+      s.given.vp = true;
+    } else if (key == "mbs") {
+      s.mbs = static_cast<int>(integer(1, 1 << 20));
+      s.given.mbs = true;
+    } else if (key == "gbs") {
+      s.gbs = integer(1, 1LL << 40);
+      s.given.gbs = true;
+    } else if (key == "sp") {
+      s.sp = boolean();
+      s.given.sp = true;
+    } else if (key == "zero") {
+      s.zero = static_cast<int>(integer(0, 3));
+      s.given.zero = true;
+    } else if (key == "spatial") {
+      s.spatial = static_cast<int>(integer(1, 1 << 20));
+      s.given.spatial = true;
+    } else if (key == "recompute_layers")
+      s.recompute_layers = static_cast<int>(integer(0, 1 << 20));
+    else if (key == "overlap_dp")
+      s.overlap_dp = boolean();
+    else if (key == "overlap_zero3")
+      s.overlap_zero3 = boolean();
     else if (key == "recompute") {
       const std::vector<std::string> modes{"none", "selective", "full"};
-      if (val == "none") s.recompute = Recompute::none;
-      else if (val == "selective") s.recompute = Recompute::selective;
-      else if (val == "full") s.recompute = Recompute::full;
-      else throw InputError(where, fmt::format("recompute={} is not a mode", val), "none, selective or full", core::did_you_mean(val, modes));
+      if (val == "none")
+        s.recompute = Recompute::none;
+      else if (val == "selective")
+        s.recompute = Recompute::selective;
+      else if (val == "full")
+        s.recompute = Recompute::full;
+      else
+        throw InputError(where, fmt::format("recompute={} is not a mode", val), "none, selective or full",
+                         core::did_you_mean(val, modes));
       s.given.recompute = true;
     } else if (key == "attention") {
       const std::vector<std::string> kinds{"flash", "unfused"};
-      if (val == "flash") s.attention = 1;
-      else if (val == "unfused") s.attention = 2;
-      else throw InputError(where, fmt::format("attention={} is not a kernel", val), "flash or unfused", core::did_you_mean(val, kinds));
+      if (val == "flash")
+        s.attention = 1;
+      else if (val == "unfused")
+        s.attention = 2;
+      else
+        throw InputError(where, fmt::format("attention={} is not a kernel", val), "flash or unfused",
+                         core::did_you_mean(val, kinds));
     } else if (key == "placement") {
       // placement=tp-cp-pp-dp: the four kinds, innermost first ('-', '/' or '.' between).
       std::string v = val;
@@ -148,12 +195,14 @@ Strategy parse_strategy(const std::string& spec) {
       bool seen[4] = {false, false, false, false};
       const std::vector<std::string> names{"tp", "cp", "pp", "dp"};
       const std::string expected = "the four kinds tp, cp, pp, dp innermost first, e.g. placement=tp-cp-pp-dp";
-      if (parts.size() != 4) throw InputError(where, fmt::format("placement={} does not name tp, cp, pp and dp once each", val), expected);
+      if (parts.size() != 4)
+        throw InputError(where, fmt::format("placement={} does not name tp, cp, pp and dp once each", val), expected);
       for (std::size_t i = 0; i < 4; ++i) {
         const std::string part = core::trim(parts[i]);
         const auto it = std::find(names.begin(), names.end(), part);
         if (it == names.end())
-          throw InputError(where, fmt::format("placement: '{}' is not a group kind", part), expected, core::did_you_mean(part, names));
+          throw InputError(where, fmt::format("placement: '{}' is not a group kind", part), expected,
+                           core::did_you_mean(part, names));
         const auto idx = static_cast<std::size_t>(it - names.begin());
         if (seen[idx]) throw InputError(where, fmt::format("placement: '{}' appears twice", part), expected);
         seen[idx] = true;
@@ -163,10 +212,15 @@ Strategy parse_strategy(const std::string& spec) {
       s.order_given = true;
     } else if (key == "weights") {
       const std::vector<std::string> modes{"auto", "sram", "dip"};
-      if (val == "auto") s.weights = Residency::automatic;
-      else if (val == "sram") s.weights = Residency::sram;
-      else if (val == "dip") s.weights = Residency::dip;
-      else throw InputError(where, fmt::format("weights={} is not a placement", val), "auto, sram or dip", core::did_you_mean(val, modes));
+      if (val == "auto")
+        s.weights = Residency::automatic;
+      else if (val == "sram")
+        s.weights = Residency::sram;
+      else if (val == "dip")
+        s.weights = Residency::dip;
+      else
+        throw InputError(where, fmt::format("weights={} is not a placement", val), "auto, sram or dip",
+                         core::did_you_mean(val, modes));
     } else {
       throw InputError(where, fmt::format("unknown strategy key '{}'", key), "one of: " + core::join(keys, ", "),
                        core::did_you_mean(key, keys));
@@ -178,7 +232,8 @@ Strategy parse_strategy(const std::string& spec) {
 std::string strategy_problem(const Strategy& s, const workload::Transformer& m, const hardware::System& sys) {
   const long long n = sys.device_count();
   if (s.spatial != 1)
-    return fmt::format("spatial={} partitions feature maps of vision networks; {} is a transformer (use tp, cp or sp)", s.spatial, m.name);
+    return fmt::format("spatial={} partitions feature maps of vision networks; {} is a transformer (use tp, cp or sp)", s.spatial,
+                       m.name);
   if (s.devices() != n)
     return fmt::format("tp*pp*dp*cp = {}*{}*{}*{} = {} but the system has {} devices", s.tp, s.pp, s.dp, s.cp, s.devices(), n);
   if (m.heads % s.tp != 0) return fmt::format("tp={} does not divide the {} attention heads", s.tp, m.heads);
@@ -186,8 +241,10 @@ std::string strategy_problem(const Strategy& s, const workload::Transformer& m, 
     return fmt::format("tp={} and the {} KV heads do not divide one another", s.tp, m.kv_heads);
   if (m.layers < s.pp) return fmt::format("pp={} exceeds the {} layers", s.pp, m.layers);
   if (s.vp > 1 && m.layers % (1LL * s.pp * s.vp) != 0 && (m.layers + 2) % (1LL * s.pp * s.vp) != 0)
-    return fmt::format("interleaved schedule: layers ({}), or layers + 2 with the embedding and loss counted as layers, "
-                       "must divide evenly into pp*vp = {} chunks", m.layers, s.pp * s.vp);
+    return fmt::format(
+        "interleaved schedule: layers ({}), or layers + 2 with the embedding and loss counted as layers, "
+        "must divide evenly into pp*vp = {} chunks",
+        m.layers, s.pp * s.vp);
   if (s.vp > 1 && s.pp == 1) return "vp > 1 needs pipeline parallelism (pp > 1)";
   if (s.recompute_layers > 0 && s.recompute == Recompute::full &&
       s.recompute_layers > (m.layers + 1LL * s.pp * s.vp - 1) / (1LL * s.pp * s.vp))
@@ -200,12 +257,14 @@ std::string strategy_problem(const Strategy& s, const workload::Transformer& m, 
   if (s.gbs % (1LL * s.dp * s.mbs) != 0)
     return fmt::format("gbs={} is not divisible by dp*mbs = {}*{} = {}", s.gbs, s.dp, s.mbs, 1LL * s.dp * s.mbs);
   if (s.vp > 1 && s.microbatches() % s.pp != 0)
-    return fmt::format("interleaved schedule needs the number of micro-batches ({}) to be a multiple of pp={}", s.microbatches(), s.pp);
+    return fmt::format("interleaved schedule needs the number of micro-batches ({}) to be a multiple of pp={}", s.microbatches(),
+                       s.pp);
   const long long seq = s.seq;
   if (seq % s.cp != 0) return fmt::format("cp={} does not divide the sequence length {}", s.cp, seq);
   if (s.cp > 1 && (seq / s.cp) % 2 != 0) return fmt::format("cp={} leaves an odd sequence chunk", s.cp);
   if (s.sp && s.tp == 1) return "sp=true needs tp > 1";
-  if (s.sp && seq / s.cp % s.tp != 0) return fmt::format("sequence parallelism: tp={} does not divide the local sequence {}", s.tp, seq / s.cp);
+  if (s.sp && seq / s.cp % s.tp != 0)
+    return fmt::format("sequence parallelism: tp={} does not divide the local sequence {}", s.tp, seq / s.cp);
   if (s.ep > 1 && !m.moe()) return fmt::format("ep={} needs a mixture-of-experts model", s.ep);
   if (s.ep > 1 && m.experts % s.ep != 0) return fmt::format("ep={} does not divide the {} experts", s.ep, m.experts);
   if (s.ep > 1 && (1LL * s.dp * s.cp) % s.ep != 0) return fmt::format("ep={} must divide dp*cp = {}", s.ep, 1LL * s.dp * s.cp);
@@ -216,7 +275,9 @@ std::string strategy_problem(const Strategy& s, const workload::Transformer& m, 
 
 void check_strategy(const Strategy& s, const workload::Transformer& m, const hardware::System& sys) {
   const std::string why = strategy_problem(s, m, sys);
-  if (!why.empty()) throw InputError(Location{"--parallel", 0, 0, ""}, "invalid strategy: " + why, "a strategy whose degrees fit the model and system");
+  if (!why.empty())
+    throw InputError(Location{"--parallel", 0, 0, ""}, "invalid strategy: " + why,
+                     "a strategy whose degrees fit the model and system");
 }
 
 long long max_spatial(const workload::Network& n) {
@@ -228,16 +289,19 @@ long long max_spatial(const workload::Network& n) {
 
 std::string strategy_problem(const Strategy& s, const workload::Network& net, const hardware::System& sys) {
   auto only_dp = [&](const char* key, int v) {
-    return fmt::format("{}={} is not available for vision networks ({}): they run data parallel (dp, zero) and spatially "
-                       "partitioned (spatial); tp, pp, cp, ep and vp must be 1",
-                       key, v, net.name);
+    return fmt::format(
+        "{}={} is not available for vision networks ({}): they run data parallel (dp, zero) and spatially "
+        "partitioned (spatial); tp, pp, cp, ep and vp must be 1",
+        key, v, net.name);
   };
   if (s.tp != 1) return only_dp("tp", s.tp);
   if (s.pp != 1) return only_dp("pp", s.pp);
   if (s.cp != 1) return only_dp("cp", s.cp);
   if (s.ep != 1) return only_dp("ep", s.ep);
   if (s.vp != 1) return only_dp("vp", s.vp);
-  if (s.sp) return fmt::format("sp=true (sequence parallelism) applies to transformers; {} is a vision network (use spatial=N)", net.name);
+  if (s.sp)
+    return fmt::format("sp=true (sequence parallelism) applies to transformers; {} is a vision network (use spatial=N)",
+                       net.name);
   const long long n = sys.device_count();
   if (s.devices() != n)
     return fmt::format("dp*spatial = {}*{} = {} but the system has {} devices", s.dp, s.spatial, s.devices(), n);

@@ -39,8 +39,10 @@ std::string script_json(const Json& j) {
   std::string o;
   o.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '<' && i + 1 < s.size() && s[i + 1] == '/') o += "<\\";
-    else o += s[i];
+    if (s[i] == '<' && i + 1 < s.size() && s[i + 1] == '/')
+      o += "<\\";
+    else
+      o += s[i];
   }
   return o;
 }
@@ -136,7 +138,11 @@ std::string figure_section(const std::string& name, const std::string& title, co
   return fmt::format(
       "<section class=\"figure\" data-figure=\"{}\" data-rendered=\"false\">\n<h2>{}</h2>\n<div class=\"chart{}\">"
       "<canvas role=\"img\" aria-label=\"{}\"></canvas></div>\n<p class=\"caption\">{}</p>\n</section>\n",
-      name, escape(title), tall ? " tall" : short_chart ? " short" : "", escape(title), caption);
+      name, escape(title),
+      tall          ? " tall"
+      : short_chart ? " short"
+                    : "",
+      escape(title), caption);
 }
 
 std::string page(const std::string& title, const std::string& subtitle, const std::string& body, const Json& data,
@@ -148,7 +154,8 @@ std::string page(const std::string& title, const std::string& subtitle, const st
   o += "<script>\n" + detail::chartjs_source() + "\n</script>\n</head>\n<body>\n";
   o += "<header><h1>" + escape(title) + "</h1><p>" + escape(subtitle) + "</p></header>\n<div id=\"errors\"></div>\n<main>\n";
   o += body;
-  o += "</main>\n<footer>dojosim report &middot; charts drawn with Chart.js &middot; self-contained: no network needed</footer>\n";
+  o +=
+      "</main>\n<footer>dojosim report &middot; charts drawn with Chart.js &middot; self-contained: no network needed</footer>\n";
   o += "<script>\nconst DATA = " + script_json(data) + ";\n" + kCommonJs + "\ntry {\n" + script +
        "\n} catch (e) { reportError('report script: ' + e.message); }\n</script>\n</body>\n</html>\n";
   return o;
@@ -266,7 +273,11 @@ Json timeline_json(const engine::Timeline& t) {
     events.push_back(Json::array({e.category, e.stage, e.start, e.duration, e.name}));
   }
   for (const auto& e : t.events) stages = std::max(stages, e.stage + 1);
-  return Json{{"pipeline_s", t.pipeline}, {"stages", stages}, {"tracks", t.tracks}, {"total_events", t.events.size()}, {"events", std::move(events)}};
+  return Json{{"pipeline_s", t.pipeline},
+              {"stages", stages},
+              {"tracks", t.tracks},
+              {"total_events", t.events.size()},
+              {"events", std::move(events)}};
 }
 
 // ---- search ------------------------------------------------------------------------------
@@ -419,9 +430,10 @@ std::string table(const std::string& name, const std::string& title, const std::
                   const std::string& caption) {
   std::string h;
   for (const auto& c : head) h += "<th>" + escape(c) + "</th>";
-  return fmt::format("<section class=\"figure\" data-figure=\"{}\" data-rendered=\"false\" id=\"{}\">\n<h2>{}</h2>\n"
-                     "<table><thead><tr>{}</tr></thead><tbody></tbody></table>\n<p class=\"caption\">{}</p>\n</section>\n",
-                     name, name, escape(title), h, caption);
+  return fmt::format(
+      "<section class=\"figure\" data-figure=\"{}\" data-rendered=\"false\" id=\"{}\">\n<h2>{}</h2>\n"
+      "<table><thead><tr>{}</tr></thead><tbody></tbody></table>\n<p class=\"caption\">{}</p>\n</section>\n",
+      name, name, escape(title), h, caption);
 }
 
 }  // namespace
@@ -439,8 +451,9 @@ std::string run_html(const Json& result, const std::string& model_name, const st
                      const engine::Timeline* timeline) {
   Json data{{"result", result}, {"mesh_svg", !mesh_svg.empty()}};
   std::string body;
-  body += "<section class=\"figure\" data-figure=\"summary\" data-rendered=\"false\" id=\"summary\"><h2>Summary</h2>"
-          "<table><tbody></tbody></table></section>\n";
+  body +=
+      "<section class=\"figure\" data-figure=\"summary\" data-rendered=\"false\" id=\"summary\"><h2>Summary</h2>"
+      "<table><tbody></tbody></table></section>\n";
   body += figure_section("breakdown", "Where the step time goes",
                          "Seconds per training step by component; communication shown is the part not hidden under compute.",
                          false, true);
@@ -456,10 +469,12 @@ std::string run_html(const Json& result, const std::string& model_name, const st
                            true);
   }
   if (!mesh_svg.empty()) {
-    body += "<section class=\"figure\" data-figure=\"links\" data-rendered=\"false\"><h2>Link utilisation on the Dojo mesh</h2>"
-            "<div class=\"svgbox\">" + mesh_svg +
-            "</div><p class=\"caption\">Each directed link coloured by bytes carried over the step divided by its bandwidth "
-            "times the step time.</p></section>\n";
+    body +=
+        "<section class=\"figure\" data-figure=\"links\" data-rendered=\"false\"><h2>Link utilisation on the Dojo mesh</h2>"
+        "<div class=\"svgbox\">" +
+        mesh_svg +
+        "</div><p class=\"caption\">Each directed link coloured by bytes carried over the step divided by its bandwidth "
+        "times the step time.</p></section>\n";
   } else {
     body += figure_section("links", "Busiest links: collective time per step by network level",
                            "Seconds per step each level's links spend in collectives (hidden under compute or not), "
@@ -480,10 +495,11 @@ std::string search_html(const Json& search) {
   body += table("plans", "Ranked plans", {"rank", "step time (s)", "tokens/s", "MFU (%)", "memory/device", "$/step", "strategy"},
                 escape(search.value("reason", std::string())));
   const auto counts = search.value("counts", Json::object());
-  return page(fmt::format("dojosim search: {} on {}", search.value("model", std::string()), search.value("system", std::string())),
-              fmt::format("objective {}; {} plans enumerated, {} evaluated, {} fit", search.value("objective", std::string()),
-                          counts.value("enumerated", 0LL), counts.value("evaluated", 0LL), counts.value("feasible", 0LL)),
-              body, Json{{"search", search}}, kSearchJs);
+  return page(
+      fmt::format("dojosim search: {} on {}", search.value("model", std::string()), search.value("system", std::string())),
+      fmt::format("objective {}; {} plans enumerated, {} evaluated, {} fit", search.value("objective", std::string()),
+                  counts.value("enumerated", 0LL), counts.value("evaluated", 0LL), counts.value("feasible", 0LL)),
+      body, Json{{"search", search}}, kSearchJs);
 }
 
 std::string compare_html(const Json& compare) {
@@ -494,9 +510,10 @@ std::string compare_html(const Json& compare) {
   body += figure_section("equivalent", "Devices-equivalent",
                          "How many devices of the reference system each system is worth: by throughput (the reference resized "
                          "with its best plan, and linearly), by cost per hour, and by peak BF16 alone.");
-  body += table("table", "Side by side",
-                {"system", "devices", "step time (s)", "tokens/s", "MFU (%)", "days", "MWh", "M USD", "equiv. devices", "strategy"},
-                "Equivalent devices: the reference resized until it matches each system's throughput.");
+  body +=
+      table("table", "Side by side",
+            {"system", "devices", "step time (s)", "tokens/s", "MFU (%)", "days", "MWh", "M USD", "equiv. devices", "strategy"},
+            "Equivalent devices: the reference resized until it matches each system's throughput.");
   std::string model, systems;
   for (const auto& e : compare) {
     model = e.value("model", std::string());
@@ -517,8 +534,10 @@ std::string sweep_html(const Json& sweep) {
   }
   if (params.empty())
     body += figure_section("points", "Step time of each point", "No swept key takes numeric values: points in sweep order.");
-  body += figure_section("mfu", "Best MFU per system and model", "Highest model-FLOP utilisation over the sweep's points that ran.");
-  body += figure_section("status", "Points by status", "ok: ran; infeasible: does not fit; invalid: no valid plan; error: internal.");
+  body +=
+      figure_section("mfu", "Best MFU per system and model", "Highest model-FLOP utilisation over the sweep's points that ran.");
+  body +=
+      figure_section("status", "Points by status", "ok: ran; infeasible: does not fit; invalid: no valid plan; error: internal.");
   long long ok = 0;
   for (const auto& r : rows) ok += r.value("status", std::string()) == "ok" ? 1 : 0;
   return page(fmt::format("dojosim sweep: {}", sweep.value("name", std::string())),
@@ -543,11 +562,13 @@ std::string build_vs_buy_html(const Json& bvb) {
       num("advantage_usd_per_pflop_day") >= 0
           ? fmt::format("the custom machine is cheaper than {} by ${:.4g} per PFLOP-day", bvb.value("best_gpu", std::string()),
                         num("advantage_usd_per_pflop_day"))
-          : fmt::format("{} is cheaper by ${:.4g} per PFLOP-day; break-even fleet {}", bvb.value("best_gpu", std::string()),
-                        -num("advantage_usd_per_pflop_day"),
-                        num("break_even_units") >= 0 ? fmt::format("{:.3g} units", num("break_even_units")) : std::string("none"));
-  return page(fmt::format("dojosim build-vs-buy: {} for {}", bvb.value("custom", std::string()), bvb.value("model", std::string())),
-              verdict, body, Json{{"bvb", bvb}}, kBvbJs);
+          : fmt::format(
+                "{} is cheaper by ${:.4g} per PFLOP-day; break-even fleet {}", bvb.value("best_gpu", std::string()),
+                -num("advantage_usd_per_pflop_day"),
+                num("break_even_units") >= 0 ? fmt::format("{:.3g} units", num("break_even_units")) : std::string("none"));
+  return page(
+      fmt::format("dojosim build-vs-buy: {} for {}", bvb.value("custom", std::string()), bvb.value("model", std::string())),
+      verdict, body, Json{{"bvb", bvb}}, kBvbJs);
 }
 
 std::string sensitivity_html(const Json& sens) {
@@ -556,8 +577,9 @@ std::string sensitivity_html(const Json& sens) {
                          "Each bar spans from the preset's answer to the answer with one assumption at its low (or high) value, "
                          "the others at the preset; largest swing first.",
                          true);
-  body += figure_section("per-dollar", "Throughput per dollar under each assumption",
-                         "The same, for throughput per dollar against the A100 cluster (prices and yield move this one too).", true);
+  body +=
+      figure_section("per-dollar", "Throughput per dollar under each assumption",
+                     "The same, for throughput per dollar against the A100 cluster (prices and yield move this one too).", true);
   body += table("sources", "Assumptions and their sources",
                 {"assumption", "key", "low", "preset", "high", "A100-eq. low .. high", "source"},
                 "The table is src/explore/sensitivity.cpp (explore::dojo_assumptions); sources are keys of "

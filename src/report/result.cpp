@@ -52,7 +52,8 @@ std::string child_name(const hardware::System& sys, int level) {
 int mesh_hops(const collective::Cost& c) {
   int h = 0;
   for (int i = 0; i < c.hops; ++i)
-    if (c.hop[static_cast<std::size_t>(i)].path == collective::Path::mesh) h = std::max(h, c.hop[static_cast<std::size_t>(i)].mesh_hops);
+    if (c.hop[static_cast<std::size_t>(i)].path == collective::Path::mesh)
+      h = std::max(h, c.hop[static_cast<std::size_t>(i)].mesh_hops);
   return h;
 }
 
@@ -142,36 +143,57 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
   mem["per_device_bytes"] = r.memory.per_device();
   mem["capacity_bytes"] = r.memory.capacity;
   mem["fits"] = r.memory.fits;
-  mem["breakdown"] = {{"weights", r.memory.weights}, {"gradients", r.memory.gradients}, {"optimizer", r.memory.optimizer},
-                      {"activations", r.memory.activations}, {"other", r.memory.other}};
+  mem["breakdown"] = {{"weights", r.memory.weights},
+                      {"gradients", r.memory.gradients},
+                      {"optimizer", r.memory.optimizer},
+                      {"activations", r.memory.activations},
+                      {"other", r.memory.other}};
   if (sys.is_dojo()) {
     const auto& p = r.placement;
     auto where = [](engine::Tier t) {
       return t == engine::Tier::sram ? "sram" : t == engine::Tier::dip ? "dip_hbm" : "host_dram";
     };
-    mem["placement"] = {{"weights", where(p.weights)}, {"gradients", where(p.gradients)},
-                        {"optimizer", where(p.optimizer)}, {"activations", where(p.activations)},
-                        {"dip_bytes_per_device", r.memory.offload}, {"dip_capacity_per_device", r.memory.offload_capacity},
-                        {"host_bytes_per_device", r.memory.host}, {"host_capacity_per_device", r.memory.host_capacity},
-                        {"stream_bandwidth_per_device", p.stream_bandwidth}, {"stream_bytes_per_step", p.stream_bytes},
-                        {"host_bandwidth_per_device", p.host_bandwidth}, {"host_bytes_per_step", p.host_bytes},
+    mem["placement"] = {{"weights", where(p.weights)},
+                        {"gradients", where(p.gradients)},
+                        {"optimizer", where(p.optimizer)},
+                        {"activations", where(p.activations)},
+                        {"dip_bytes_per_device", r.memory.offload},
+                        {"dip_capacity_per_device", r.memory.offload_capacity},
+                        {"host_bytes_per_device", r.memory.host},
+                        {"host_capacity_per_device", r.memory.host_capacity},
+                        {"stream_bandwidth_per_device", p.stream_bandwidth},
+                        {"stream_bytes_per_step", p.stream_bytes},
+                        {"host_bandwidth_per_device", p.host_bandwidth},
+                        {"host_bytes_per_step", p.host_bytes},
                         {"stream_hidden_s", p.stream_hidden}};
   }
   const auto& b = r.breakdown;
-  j["breakdown_s"] = {{"compute", b.compute}, {"tp_comm", b.tp_comm}, {"cp_comm", b.cp_comm}, {"ep_comm", b.ep_comm},
-                      {"pp_comm", b.pp_comm}, {"dp_comm", b.dp_comm}, {"bubble", b.bubble}, {"optimizer", b.optimizer},
-                      {"memory_stream", b.memory_stream}, {"spatial_comm", b.spatial_comm}, {"ingest", b.ingest}, {"exposed_comm", b.exposed_comm()}};
+  j["breakdown_s"] = {{"compute", b.compute},
+                      {"tp_comm", b.tp_comm},
+                      {"cp_comm", b.cp_comm},
+                      {"ep_comm", b.ep_comm},
+                      {"pp_comm", b.pp_comm},
+                      {"dp_comm", b.dp_comm},
+                      {"bubble", b.bubble},
+                      {"optimizer", b.optimizer},
+                      {"memory_stream", b.memory_stream},
+                      {"spatial_comm", b.spatial_comm},
+                      {"ingest", b.ingest},
+                      {"exposed_comm", b.exposed_comm()}};
   if (vision) j["halo_bytes_per_step"] = r.halo_bytes;
   j["hidden_comm_s"] = r.hidden_comm;
   j["contention_bound"] = r.contention_bound ? nlohmann::ordered_json(r.contention_group) : nlohmann::ordered_json(nullptr);
   j["ingest_bound"] = r.ingest_bound;
-  if (r.ingest_time > 0) j["ingest"] = {{"bytes_per_step", r.ingest_bytes}, {"time_s", r.ingest_time},
-                                        {"bandwidth", static_cast<double>(sys.dip.count) * sys.dip.host_link_bandwidth}};
+  if (r.ingest_time > 0)
+    j["ingest"] = {{"bytes_per_step", r.ingest_bytes},
+                   {"time_s", r.ingest_time},
+                   {"bandwidth", static_cast<double>(sys.dip.count) * sys.dip.host_link_bandwidth}};
   if (sys.dip.count > 0) {
     const auto& tr = hardware::transport_spec(sys.dip.transport);
     j["zplane"] = {{"transport", tr.name}, {"loss_rate", sys.dip.loss_rate}};
   }
-  j["collectives"] = {{"tp", collective::algo_name(r.tp_algo)}, {"dp", collective::algo_name(r.dp_algo)},
+  j["collectives"] = {{"tp", collective::algo_name(r.tp_algo)},
+                      {"dp", collective::algo_name(r.dp_algo)},
                       {"dp_path", r.dp_zplane ? "zplane" : "fabric"}};
   auto& comm = j["communication"];
   comm = nlohmann::ordered_json::object();
@@ -191,7 +213,11 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
     auto& bl = j["busiest_links"];
     bl = nlohmann::ordered_json::array();
     for (const auto& l : r.busiest_links)
-      bl.push_back({{"link", l.name}, {"bandwidth", l.bandwidth}, {"bytes_per_step", l.bytes}, {"utilisation", l.utilisation}, {"alike", l.alike}});
+      bl.push_back({{"link", l.name},
+                    {"bandwidth", l.bandwidth},
+                    {"bytes_per_step", l.bytes},
+                    {"utilisation", l.utilisation},
+                    {"alike", l.alike}});
   }
   j["notes"] = r.notes;
   return j;
@@ -208,25 +234,33 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
   const auto& s = r.strategy;
   const bool vision = std::string_view(r.sample_unit) != "tokens";
   o += fmt::format("{} on {} ({} x {})\n", model_name, sys.name, r.devices, sys.device.name);
-  if (vision) o += fmt::format("strategy   {} precision={}\n", s.spec(), hardware::precision_name(s.precision));
-  else o += fmt::format("strategy   {} precision={} seq={}\n", s.spec(), hardware::precision_name(s.precision), s.seq);
+  if (vision)
+    o += fmt::format("strategy   {} precision={}\n", s.spec(), hardware::precision_name(s.precision));
+  else
+    o += fmt::format("strategy   {} precision={} seq={}\n", s.spec(), hardware::precision_name(s.precision), s.seq);
   if (!r.stack.empty()) o += fmt::format("stack      {} (software: dojosim show stack {})\n", r.stack, r.stack);
   for (const auto& n : r.notes) o += fmt::format("           {}\n", n);
   if (r.contention_bound)
-    o += fmt::format("           contention-bound: the {} group's exposed communication ({:.0f}% of the step) crosses links it shares with "
-                     "concurrent groups; the closed form splits them evenly (--engine event simulates the sharing)\n",
-                     r.contention_group, 100.0 * (std::string_view(r.contention_group) == "dp" ? r.breakdown.dp_comm
-                                                  : std::string_view(r.contention_group) == "pp" ? r.breakdown.pp_comm
-                                                  : std::string_view(r.contention_group) == "tp" ? r.breakdown.tp_comm
-                                                  : std::string_view(r.contention_group) == "cp" ? r.breakdown.cp_comm
-                                                                                                 : r.breakdown.ep_comm) / r.step_time);
+    o += fmt::format(
+        "           contention-bound: the {} group's exposed communication ({:.0f}% of the step) crosses links it shares with "
+        "concurrent groups; the closed form splits them evenly (--engine event simulates the sharing)\n",
+        r.contention_group,
+        100.0 *
+            (std::string_view(r.contention_group) == "dp"   ? r.breakdown.dp_comm
+             : std::string_view(r.contention_group) == "pp" ? r.breakdown.pp_comm
+             : std::string_view(r.contention_group) == "tp" ? r.breakdown.tp_comm
+             : std::string_view(r.contention_group) == "cp" ? r.breakdown.cp_comm
+                                                            : r.breakdown.ep_comm) /
+            r.step_time);
   if (r.ingest_bound)
-    o += fmt::format("           ingest-bound: the hosts deliver a step's {} of input to the DIPs in {:.4g} s over PCIe ({} DIPs x {}), "
-                     "longer than the {:.4g} s the rest of the step takes\n",
-                     format_quantity(r.ingest_bytes, Dim::bytes), r.ingest_time, sys.dip.count,
-                     format_quantity(sys.dip.host_link_bandwidth, Dim::byte_rate), r.step_time - r.breakdown.ingest);
+    o += fmt::format(
+        "           ingest-bound: the hosts deliver a step's {} of input to the DIPs in {:.4g} s over PCIe ({} DIPs x {}), "
+        "longer than the {:.4g} s the rest of the step takes\n",
+        format_quantity(r.ingest_bytes, Dim::bytes), r.ingest_time, sys.dip.count,
+        format_quantity(sys.dip.host_link_bandwidth, Dim::byte_rate), r.step_time - r.breakdown.ingest);
   if (r.zero3_comm_bound)
-    o += "           ZeRO-3 is communication-bound here: each layer's parameter gathers and gradient reductions outlast its compute\n";
+    o += "           ZeRO-3 is communication-bound here: each layer's parameter gathers and gradient reductions outlast its "
+         "compute\n";
   o += fmt::format("step time  {:.4g} s    {}/s {:.4g}  ({:.4g} per device)\n", r.step_time, r.sample_unit, r.tokens_per_s(),
                    r.tokens_per_s() / static_cast<double>(r.devices));
   o += fmt::format("MFU        {:.1f}%    HFU {:.1f}%\n", 100 * r.mfu, 100 * r.hfu);
@@ -273,7 +307,9 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
   const auto& M = r.memory;
   o += fmt::format("memory per device: {} of {} ({})\n", format_quantity(M.per_device(), Dim::bytes),
                    format_quantity(M.capacity, Dim::bytes),
-                   M.fits ? (M.host > 0 ? "fits with DIP HBM and host DRAM" : M.offload > 0 ? "fits with DIP HBM" : "fits")
+                   M.fits ? (M.host > 0      ? "fits with DIP HBM and host DRAM"
+                             : M.offload > 0 ? "fits with DIP HBM"
+                                             : "fits")
                           : "DOES NOT FIT");
   o += fmt::format("  weights {}  gradients {}  optimizer {}  activations {}  other {}\n", format_quantity(M.weights, Dim::bytes),
                    format_quantity(M.gradients, Dim::bytes), format_quantity(M.optimizer, Dim::bytes),
@@ -293,8 +329,9 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
                        format_quantity(p.host_bytes, Dim::bytes), format_quantity(p.host_bandwidth, Dim::byte_rate));
   }
   if (econ.present)
-    o += fmt::format("energy     {} per step, {} average, ${:.4g} per step\n", format_quantity(econ.energy_j_per_step, Dim::joules),
-                     format_quantity(econ.power_w, Dim::watts), econ.cost_usd_per_step);
+    o += fmt::format("energy     {} per step, {} average, ${:.4g} per step\n",
+                     format_quantity(econ.energy_j_per_step, Dim::joules), format_quantity(econ.power_w, Dim::watts),
+                     econ.cost_usd_per_step);
   return o;
 }
 

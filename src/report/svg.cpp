@@ -22,9 +22,9 @@ using core::Dim;
 using core::format_quantity;
 
 // Geometry (px).
-constexpr double kPitch = 60;      // between neighbouring D1 centres
-constexpr double kNode = 30;       // D1 box
-constexpr double kGap = 90;        // between tiles (room for edge links and DIPs)
+constexpr double kPitch = 60;  // between neighbouring D1 centres
+constexpr double kNode = 30;   // D1 box
+constexpr double kGap = 90;    // between tiles (room for edge links and DIPs)
 constexpr double kLeft = 90, kTop = 125;
 constexpr double kLegendWidth = 300;
 
@@ -47,8 +47,8 @@ struct Stop {
   double at;
   int r, g, b;
 };
-constexpr std::array<Stop, 5> kScale{{{0.0, 49, 54, 149}, {0.25, 69, 117, 180}, {0.5, 254, 224, 144}, {0.75, 244, 109, 67},
-                                      {1.0, 165, 0, 38}}};
+constexpr std::array<Stop, 5> kScale{
+    {{0.0, 49, 54, 149}, {0.25, 69, 117, 180}, {0.5, 254, 224, 144}, {0.75, 244, 109, 67}, {1.0, 165, 0, 38}}};
 constexpr const char* kIdle = "#c8c8c8";
 
 std::string colour(double u) {
@@ -82,7 +82,9 @@ double zplane_bytes(Op op, double bytes, int k) {
   const double f = k > 1 ? (k - 1.0) / k : 0.0;
   switch (op) {
     case Op::all_reduce: return 2.0 * f * bytes;
-    case Op::reduce_scatter: case Op::all_gather: case Op::all_to_all: return f * bytes;
+    case Op::reduce_scatter:
+    case Op::all_gather:
+    case Op::all_to_all: return f * bytes;
     case Op::send_recv: return bytes;
     case Op::none: break;
   }
@@ -91,7 +93,7 @@ double zplane_bytes(Op op, double bytes, int k) {
 
 struct Loads {
   mesh::LinkLoads tile, tray;
-  double zplane_per_device = 0;  // bytes through the Z-plane per D1
+  double zplane_per_device = 0;     // bytes through the Z-plane per D1
   std::vector<std::string> beyond;  // traffic of levels above the drawn ones
   Loads(int r, int c, int tr, int tc) : tile(r, c), tray(tr, tc) {}
 };
@@ -119,9 +121,8 @@ void accumulate(Loads& L, const hardware::System& sys, const char* name, const e
         mesh::add_all_groups(target, h.members, tr.op, ch.algo, (1.0 - ch.z_share) * b, calls * lanes);
       } else {
         L.beyond.push_back(fmt::format("{} {} at {}: {} via {} ({})", name, collective::op_name(tr.op),
-                                       sys.levels[static_cast<std::size_t>(h.level)].name,
-                                       format_quantity(b * calls, Dim::bytes), collective::path_name(ch.path),
-                                       collective::algo_name(ch.algo)));
+                                       sys.levels[static_cast<std::size_t>(h.level)].name, format_quantity(b * calls, Dim::bytes),
+                                       collective::path_name(ch.path), collective::algo_name(ch.algo)));
       }
     }
   }
@@ -146,8 +147,8 @@ struct Canvas {
 
 std::string mesh_svg(const engine::Result& r, const hardware::System& sys, const std::string& model_name,
                      const std::string& collective) {
-  const std::array<Named, 5> groups{{{"tp", &r.comm.tp}, {"cp", &r.comm.cp}, {"ep", &r.comm.ep}, {"pp", &r.comm.pp},
-                                     {"dp", &r.comm.dp}}};
+  const std::array<Named, 5> groups{
+      {{"tp", &r.comm.tp}, {"cp", &r.comm.cp}, {"ep", &r.comm.ep}, {"pp", &r.comm.pp}, {"dp", &r.comm.dp}}};
   const std::vector<std::string> names{"tp", "cp", "ep", "pp", "dp"};
   const Named* only = nullptr;
   if (!collective.empty()) {
@@ -162,10 +163,11 @@ std::string mesh_svg(const engine::Result& r, const hardware::System& sys, const
                               "pick a group of size > 1 (see the strategy line)");
   }
   if (sys.levels.empty() || sys.levels[0].topology != hardware::Topology::mesh2d)
-    throw core::Unsupported({"--svg", 0, 0, ""},
-                            fmt::format("--svg draws 2D-mesh fabrics (Dojo); {}'s innermost level is a {}", sys.name,
-                                        sys.levels.empty() ? "none" : std::string(hardware::topology_name(sys.levels[0].topology))),
-                            "use a Dojo system: dojo-tile, dojo-tray, dojo-cabinet, dojo-exapod");
+    throw core::Unsupported(
+        {"--svg", 0, 0, ""},
+        fmt::format("--svg draws 2D-mesh fabrics (Dojo); {}'s innermost level is a {}", sys.name,
+                    sys.levels.empty() ? "none" : std::string(hardware::topology_name(sys.levels[0].topology))),
+        "use a Dojo system: dojo-tile, dojo-tray, dojo-cabinet, dojo-exapod");
 
   const auto& L0 = sys.levels[0];
   const int R = L0.dims[0], C = L0.dims[1];
@@ -189,7 +191,8 @@ std::string mesh_svg(const engine::Result& r, const hardware::System& sys, const
     if (!g.comm->active() || (!whole_step && &g != only)) continue;
     const auto& gc = *g.comm;
     std::string s = fmt::format("{}: {} {} x {}", g.name, collective::op_name(gc.traffic[0].op),
-                                format_quantity(gc.traffic[0].bytes, Dim::bytes), whole_step ? fmt::format("{:.4g}", gc.traffic[0].calls) : "1");
+                                format_quantity(gc.traffic[0].bytes, Dim::bytes),
+                                whole_step ? fmt::format("{:.4g}", gc.traffic[0].calls) : "1");
     for (int i = 0; i < gc.group.hops && i < gc.cost.hops; ++i) {
       const auto& h = gc.group.hop[static_cast<std::size_t>(i)];
       const auto& ch = gc.cost.hop[static_cast<std::size_t>(i)];
@@ -210,16 +213,18 @@ std::string mesh_svg(const engine::Result& r, const hardware::System& sys, const
   for (int tr = 0; tr < TR; ++tr)
     for (int tc = 0; tc < TC; ++tc) {
       const double x0 = kLeft + tc * (tile_w + kGap), y0 = kTop + tr * (tile_h + kGap);
-      cv.body += fmt::format("<rect class=\"tile\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"#f7f7f2\" "
-                             "stroke=\"#555\" stroke-width=\"2\" rx=\"6\"/>\n",
-                             x0 - 6, y0 - 6, tile_w + 12, tile_h + 12);
+      cv.body += fmt::format(
+          "<rect class=\"tile\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"#f7f7f2\" "
+          "stroke=\"#555\" stroke-width=\"2\" rx=\"6\"/>\n",
+          x0 - 6, y0 - 6, tile_w + 12, tile_h + 12);
       cv.text(x0, y0 - 12, tray ? fmt::format("{} ({},{})", tile_name, tr, tc) : tile_name, 13, "start", " font-weight=\"bold\"");
       for (int rr = 0; rr < R; ++rr)
         for (int c = 0; c < C; ++c) {
           const double x = node_x(tc, c), y = node_y(tr, rr);
-          cv.body += fmt::format("<rect class=\"node\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.0f}\" height=\"{:.0f}\" fill=\"#ffffff\" "
-                                 "stroke=\"#333\" rx=\"3\"/>\n",
-                                 x - kNode / 2, y - kNode / 2, kNode, kNode);
+          cv.body += fmt::format(
+              "<rect class=\"node\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.0f}\" height=\"{:.0f}\" fill=\"#ffffff\" "
+              "stroke=\"#333\" rx=\"3\"/>\n",
+              x - kNode / 2, y - kNode / 2, kNode, kNode);
           cv.text(x, y + 4, fmt::format("{},{}", rr, c), 10, "middle");
         }
     }
@@ -239,16 +244,37 @@ std::string mesh_svg(const engine::Result& r, const hardware::System& sys, const
             double x1 = x, y1 = y, x2 = x, y2 = y;
             int r2 = rr, c2 = c;
             switch (d) {
-              case mesh::Dir::east: x1 = x + h; x2 = x + kPitch - h; y1 = y2 = y - o; c2 = c + 1; break;
-              case mesh::Dir::west: x1 = x - h; x2 = x - kPitch + h; y1 = y2 = y + o; c2 = c - 1; break;
-              case mesh::Dir::south: y1 = y + h; y2 = y + kPitch - h; x1 = x2 = x + o; r2 = rr + 1; break;
-              case mesh::Dir::north: y1 = y - h; y2 = y - kPitch + h; x1 = x2 = x - o; r2 = rr - 1; break;
+              case mesh::Dir::east:
+                x1 = x + h;
+                x2 = x + kPitch - h;
+                y1 = y2 = y - o;
+                c2 = c + 1;
+                break;
+              case mesh::Dir::west:
+                x1 = x - h;
+                x2 = x - kPitch + h;
+                y1 = y2 = y + o;
+                c2 = c - 1;
+                break;
+              case mesh::Dir::south:
+                y1 = y + h;
+                y2 = y + kPitch - h;
+                x1 = x2 = x + o;
+                r2 = rr + 1;
+                break;
+              case mesh::Dir::north:
+                y1 = y - h;
+                y2 = y - kPitch + h;
+                x1 = x2 = x - o;
+                r2 = rr - 1;
+                break;
             }
             max_d1 = std::max(max_d1, u);
-            cv.line(x1, y1, x2, y2, colour(u), 4, "link d1-link",
-                    fmt::format("{} ({},{}) -> ({},{}): {} in {}, {} of {}", child, rr, c, r2, c2, format_quantity(bytes, Dim::bytes),
-                                format_quantity(T, Dim::seconds), pct(u), format_quantity(bw0, Dim::byte_rate)),
-                    "arrow");
+            cv.line(
+                x1, y1, x2, y2, colour(u), 4, "link d1-link",
+                fmt::format("{} ({},{}) -> ({},{}): {} in {}, {} of {}", child, rr, c, r2, c2, format_quantity(bytes, Dim::bytes),
+                            format_quantity(T, Dim::seconds), pct(u), format_quantity(bw0, Dim::byte_rate)),
+                "arrow");
           }
 
   // Tile-to-tile edge links.
@@ -265,10 +291,30 @@ std::string mesh_svg(const engine::Result& r, const hardware::System& sys, const
           double x1 = cx, y1 = cy, x2 = cx, y2 = cy;
           int r2 = tr, c2 = tc;
           switch (d) {
-            case mesh::Dir::east: x1 = x0 + tile_w + 8; x2 = x0 + tile_w + kGap - 8; y1 = y2 = cy - o; c2 = tc + 1; break;
-            case mesh::Dir::west: x1 = x0 - 8; x2 = x0 - kGap + 8; y1 = y2 = cy + o; c2 = tc - 1; break;
-            case mesh::Dir::south: y1 = y0 + tile_h + 8; y2 = y0 + tile_h + kGap - 8; x1 = x2 = cx + o; r2 = tr + 1; break;
-            case mesh::Dir::north: y1 = y0 - 8; y2 = y0 - kGap + 8; x1 = x2 = cx - o; r2 = tr - 1; break;
+            case mesh::Dir::east:
+              x1 = x0 + tile_w + 8;
+              x2 = x0 + tile_w + kGap - 8;
+              y1 = y2 = cy - o;
+              c2 = tc + 1;
+              break;
+            case mesh::Dir::west:
+              x1 = x0 - 8;
+              x2 = x0 - kGap + 8;
+              y1 = y2 = cy + o;
+              c2 = tc - 1;
+              break;
+            case mesh::Dir::south:
+              y1 = y0 + tile_h + 8;
+              y2 = y0 + tile_h + kGap - 8;
+              x1 = x2 = cx + o;
+              r2 = tr + 1;
+              break;
+            case mesh::Dir::north:
+              y1 = y0 - 8;
+              y2 = y0 - kGap + 8;
+              x1 = x2 = cx - o;
+              r2 = tr - 1;
+              break;
           }
           max_tile = std::max(max_tile, u);
           cv.line(x1, y1, x2, y2, colour(u), 12, "link tile-link",
@@ -297,9 +343,10 @@ std::string mesh_svg(const engine::Result& r, const hardware::System& sys, const
       const double y0 = kTop + tr * (tile_h + kGap);
       for (int i = 0; i < per_edge && placed < static_cast<int>(dips_drawn); ++i, ++placed) {
         const double y = y0 + (i + 0.5) * tile_h / per_edge;
-        cv.body += fmt::format("<rect class=\"dip\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"34\" height=\"16\" fill=\"{}\" stroke=\"#333\">"
-                               "<title>DIP: Z-plane (TTPoE) {} of {}</title></rect>\n",
-                               x, y - 8, colour(u), pct(u), format_quantity(sys.dip.ethernet_bandwidth, Dim::byte_rate));
+        cv.body += fmt::format(
+            "<rect class=\"dip\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"34\" height=\"16\" fill=\"{}\" stroke=\"#333\">"
+            "<title>DIP: Z-plane (TTPoE) {} of {}</title></rect>\n",
+            x, y - 8, colour(u), pct(u), format_quantity(sys.dip.ethernet_bandwidth, Dim::byte_rate));
         cv.text(x + 17, y + 4, "DIP", 9, "middle", u > 0.45 ? " fill=\"#fff\"" : "");
       }
     }
@@ -311,14 +358,16 @@ std::string mesh_svg(const engine::Result& r, const hardware::System& sys, const
   cv.text(lx, ly + 18, "bytes on a directed link divided by", 11);
   cv.text(lx, ly + 32, "(its bandwidth per direction x time)", 11);
   const double gy = ly + 14;  // gradient bar and everything below it, shifted for the two-line caption
-  cv.body += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"240\" height=\"16\" fill=\"url(#scale)\" stroke=\"#333\"/>\n", lx,
-                         gy + 30);
+  cv.body += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"240\" height=\"16\" fill=\"url(#scale)\" stroke=\"#333\"/>\n",
+                         lx, gy + 30);
   for (int i = 0; i <= 4; ++i) {
     const double x = lx + 60.0 * i;
-    cv.body += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#333\"/>\n", x, gy + 46, x, gy + 51);
+    cv.body +=
+        fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#333\"/>\n", x, gy + 46, x, gy + 51);
     cv.text(x, gy + 63, fmt::format("{}%", 25 * i), 11, "middle");
   }
-  cv.body += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"16\" height=\"12\" fill=\"{}\" stroke=\"#333\"/>\n", lx, gy + 76, kIdle);
+  cv.body += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"16\" height=\"12\" fill=\"{}\" stroke=\"#333\"/>\n", lx,
+                         gy + 76, kIdle);
   cv.text(lx + 22, gy + 86, "idle (0 bytes)", 11);
   double y = gy + 112;
   auto legend_line = [&](const std::string& s) {
@@ -326,8 +375,11 @@ std::string mesh_svg(const engine::Result& r, const hardware::System& sys, const
     y += 16;
   };
   legend_line(fmt::format("{}-{} links: {} per direction", child, child, format_quantity(bw0, Dim::byte_rate)));
-  if (tray) legend_line(fmt::format("{}-{} edges: {} per direction", tile_name, tile_name, format_quantity(sys.levels[1].bandwidth, Dim::byte_rate)));
-  if (sys.dip.count > 0) legend_line(fmt::format("DIP colour: its TTPoE Ethernet, {}", format_quantity(sys.dip.ethernet_bandwidth, Dim::byte_rate)));
+  if (tray)
+    legend_line(fmt::format("{}-{} edges: {} per direction", tile_name, tile_name,
+                            format_quantity(sys.levels[1].bandwidth, Dim::byte_rate)));
+  if (sys.dip.count > 0)
+    legend_line(fmt::format("DIP colour: its TTPoE Ethernet, {}", format_quantity(sys.dip.ethernet_bandwidth, Dim::byte_rate)));
   legend_line("Arrows point the way data flows;");
   legend_line("each link has one arrow per direction.");
   legend_line(fmt::format("Labels: {} row,col in its {}.", child, tile_name));
@@ -340,7 +392,8 @@ std::string mesh_svg(const engine::Result& r, const hardware::System& sys, const
   legend_line("Hover a link for bytes and %.");
 
   // Notes: what each group does, and traffic leaving the picture.
-  cv.text(kLeft, notes_y, "Groups (collective per call; each level: path, algorithm, sub-rectangle)", 12, "start", " font-weight=\"bold\"");
+  cv.text(kLeft, notes_y, "Groups (collective per call; each level: path, algorithm, sub-rectangle)", 12, "start",
+          " font-weight=\"bold\"");
   double ny = notes_y + 20;
   for (const auto& n : notes) {
     cv.text(kLeft, ny, n, 11);
@@ -357,14 +410,18 @@ std::string mesh_svg(const engine::Result& r, const hardware::System& sys, const
 
   // Header and assembly.
   std::string o;
-  o += fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" "
-                   "viewBox=\"0 0 {:.0f} {:.0f}\" font-family=\"Helvetica, Arial, sans-serif\">\n",
-                   width, height, width, height);
-  o += "<defs>\n<marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"9\" "
-       "markerHeight=\"9\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#333\"/></marker>\n"
-       "<marker id=\"arrow-big\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"16\" "
-       "markerHeight=\"16\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#333\"/></marker>\n<linearGradient id=\"scale\" x1=\"0\" x2=\"1\" y1=\"0\" y2=\"0\">\n";
-  for (const auto& s : kScale) o += fmt::format("<stop offset=\"{:.2f}\" stop-color=\"{}\"/>\n", s.at, colour(std::max(s.at, 1e-9)));
+  o += fmt::format(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" "
+      "viewBox=\"0 0 {:.0f} {:.0f}\" font-family=\"Helvetica, Arial, sans-serif\">\n",
+      width, height, width, height);
+  o +=
+      "<defs>\n<marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"9\" "
+      "markerHeight=\"9\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#333\"/></marker>\n"
+      "<marker id=\"arrow-big\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"16\" "
+      "markerHeight=\"16\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#333\"/></marker>\n<linearGradient id=\"scale\" "
+      "x1=\"0\" x2=\"1\" y1=\"0\" y2=\"0\">\n";
+  for (const auto& s : kScale)
+    o += fmt::format("<stop offset=\"{:.2f}\" stop-color=\"{}\"/>\n", s.at, colour(std::max(s.at, 1e-9)));
   o += "</linearGradient>\n</defs>\n";
   o += fmt::format("<rect width=\"{:.0f}\" height=\"{:.0f}\" fill=\"#ffffff\"/>\n", width, height);
   Canvas head;

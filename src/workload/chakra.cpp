@@ -28,10 +28,10 @@ namespace pb = ChakraProtoMsg;
 
 constexpr std::uint32_t kMaxMessage = 64u << 20;  // one node or metadata message
 
-const char* kTypeNames[] = {"INVALID_NODE", "METADATA_NODE", "MEM_LOAD_NODE", "MEM_STORE_NODE",
+const char* kTypeNames[] = {"INVALID_NODE", "METADATA_NODE",  "MEM_LOAD_NODE",  "MEM_STORE_NODE",
                             "COMP_NODE",    "COMM_SEND_NODE", "COMM_RECV_NODE", "COMM_COLL_NODE"};
-const char* kCommNames[] = {"ALL_REDUCE", "REDUCE",         "ALL_GATHER",           "GATHER",  "SCATTER",
-                            "BROADCAST",  "ALL_TO_ALL",     "REDUCE_SCATTER",       "REDUCE_SCATTER_BLOCK", "BARRIER"};
+const char* kCommNames[] = {"ALL_REDUCE", "REDUCE",         "ALL_GATHER",           "GATHER", "SCATTER", "BROADCAST",
+                            "ALL_TO_ALL", "REDUCE_SCATTER", "REDUCE_SCATTER_BLOCK", "BARRIER"};
 
 std::string node_key(std::size_t index, std::uint64_t id) { return fmt::format("node[{}] (id {})", index, id); }
 
@@ -41,11 +41,15 @@ bool int_attr(const pb::AttributeProto& a, long long* out) {
     case pb::AttributeProto::kInt32Val: *out = a.int32_val(); return true;
     case pb::AttributeProto::kInt64Val: *out = a.int64_val(); return true;
     case pb::AttributeProto::kUint32Val: *out = a.uint32_val(); return true;
-    case pb::AttributeProto::kUint64Val: *out = static_cast<long long>(std::min<std::uint64_t>(a.uint64_val(), 1ULL << 62)); return true;
+    case pb::AttributeProto::kUint64Val:
+      *out = static_cast<long long>(std::min<std::uint64_t>(a.uint64_val(), 1ULL << 62));
+      return true;
     case pb::AttributeProto::kSint32Val: *out = a.sint32_val(); return true;
     case pb::AttributeProto::kSint64Val: *out = a.sint64_val(); return true;
     case pb::AttributeProto::kFixed32Val: *out = a.fixed32_val(); return true;
-    case pb::AttributeProto::kFixed64Val: *out = static_cast<long long>(std::min<std::uint64_t>(a.fixed64_val(), 1ULL << 62)); return true;
+    case pb::AttributeProto::kFixed64Val:
+      *out = static_cast<long long>(std::min<std::uint64_t>(a.fixed64_val(), 1ULL << 62));
+      return true;
     case pb::AttributeProto::kSfixed32Val: *out = a.sfixed32_val(); return true;
     case pb::AttributeProto::kSfixed64Val: *out = a.sfixed64_val(); return true;
     default: return false;
@@ -136,7 +140,8 @@ Trace parse(std::string_view bytes, const std::string& origin) {
     std::uint32_t size = 0;
     if (in.CurrentPosition() == total) break;
     if (!in.ReadVarint32(&size))
-      throw InputError(Location{origin, 0, 0, meta ? "GlobalMetadata" : node_key(index, 0)}, "malformed Chakra trace: truncated size prefix",
+      throw InputError(Location{origin, 0, 0, meta ? "GlobalMetadata" : node_key(index, 0)},
+                       "malformed Chakra trace: truncated size prefix",
                        "a GlobalMetadata message then Node messages, each preceded by its size (varint32)");
     if (size > kMaxMessage)
       throw InputError(Location{origin, 0, 0, meta ? "GlobalMetadata" : fmt::format("node[{}]", index)},
@@ -166,8 +171,7 @@ Trace parse(std::string_view bytes, const std::string& origin) {
     in.PopLimit(limit);
     meta = false;
   }
-  if (meta)
-    throw InputError(Location{origin, 0, 0, ""}, "empty Chakra trace", "a GlobalMetadata message then Node messages");
+  if (meta) throw InputError(Location{origin, 0, 0, ""}, "empty Chakra trace", "a GlobalMetadata message then Node messages");
   // Data dependencies name other nodes of this rank and do not form a cycle. Control
   // dependencies are kept as written and not checked: real traces from Chakra's PyTorch
   // converter hold some on operators the file leaves out, on the node itself, and in cycles;
@@ -179,7 +183,8 @@ Trace parse(std::string_view bytes, const std::string& origin) {
     for (std::uint64_t d : n.data_deps) {
       auto it = ids.find(d);
       if (it == ids.end())
-        throw InputError(Location{origin, 0, 0, node_key(i, n.id)}, fmt::format("depends on node {}, which is not in this file", d),
+        throw InputError(Location{origin, 0, 0, node_key(i, n.id)},
+                         fmt::format("depends on node {}, which is not in this file", d),
                          "data dependencies on node ids of the same rank");
       if (it->second == i)
         throw InputError(Location{origin, 0, 0, node_key(i, n.id)}, "depends on itself", "data dependencies on other nodes");
@@ -247,7 +252,8 @@ std::string serialize(const Trace& t) {
         a->set_uint64_val(x.tensor_size);
       }
       if (x.type == NodeType::coll) add_attr(&n, "comm_type", static_cast<int>(x.comm_type));
-      if (x.type == NodeType::coll || x.type == NodeType::send || x.type == NodeType::recv) add_attr(&n, "comm_size", x.comm_size);
+      if (x.type == NodeType::coll || x.type == NodeType::send || x.type == NodeType::recv)
+        add_attr(&n, "comm_size", x.comm_size);
       if (x.type == NodeType::send || x.type == NodeType::recv) {
         auto i32 = [&](const char* k, int v) {
           auto* a = n.add_attr();
@@ -340,7 +346,9 @@ std::vector<std::string> rank_files(const std::string& prefix, int ranks) {
     const bool exists = std::filesystem::exists(p);
     if (ranks > 0) {
       if (r >= ranks) break;
-      if (!exists) throw InputError(Location{p, 0, 0, ""}, fmt::format("missing the trace of rank {} of {}", r, ranks), "one .et file per rank");
+      if (!exists)
+        throw InputError(Location{p, 0, 0, ""}, fmt::format("missing the trace of rank {} of {}", r, ranks),
+                         "one .et file per rank");
     } else if (!exists) {
       if (r == 0)
         throw InputError(Location{p, 0, 0, ""}, "no Chakra trace at this prefix", "files <prefix>.0.et, <prefix>.1.et, ...",

@@ -37,7 +37,8 @@ double Network::saved_elems() const {
 
 namespace {
 
-std::vector<long long> int_list(const core::Reader& r, const std::string& key, std::vector<long long> dflt, std::size_t size = 0) {
+std::vector<long long> int_list(const core::Reader& r, const std::string& key, std::vector<long long> dflt,
+                                std::size_t size = 0) {
   if (!r.has(key)) {
     // A default whose length does not match its companion list (depths given, widths left
     // to the default) would index past its end.
@@ -55,14 +56,11 @@ std::vector<long long> int_list(const core::Reader& r, const std::string& key, s
     long long x = 0;
     try {
       x = e.as<long long>();
-    } catch (const YAML::Exception&) {
-      r.fail(key, fmt::format("'{}' must hold whole numbers", key), expected);
-    }
+    } catch (const YAML::Exception&) { r.fail(key, fmt::format("'{}' must hold whole numbers", key), expected); }
     if (x < 1 || x > 1000000) r.fail(key, fmt::format("'{}' holds {}, out of range", key, x), expected);
     v.push_back(x);
   }
-  if (size > 0 && v.size() != size)
-    r.fail(key, fmt::format("'{}' has {} entries, expected {}", key, v.size(), size), expected);
+  if (size > 0 && v.size() != size) r.fail(key, fmt::format("'{}' has {} entries, expected {}", key, v.size(), size), expected);
   return v;
 }
 
@@ -125,7 +123,8 @@ Network video_from(const core::Reader& c, const std::string& name) {
   if (k.height < 64 || k.width < 64) c.fail("height", "images must be at least 64x64 (stride 64 at the last stage)");
   const long long kmax = std::min(k.height, k.width);
   if (k.kv_stride > kmax) c.fail("kv_stride", "kv_stride exceeds the image size");
-  if ((k.kv_stride & (k.kv_stride - 1)) != 0) c.fail("kv_stride", "kv_stride must be a power of two from 8 to 64", "8, 16, 32 or 64");
+  if ((k.kv_stride & (k.kv_stride - 1)) != 0)
+    c.fail("kv_stride", "kv_stride must be a power of two from 8 to 64", "8, 16, 32 or 64");
   c.finish();
   return build_video_net(name, k);
 }
@@ -193,9 +192,12 @@ Network network_from_yaml(const core::Reader& r) {
   r.finish();
   Network n;
   try {
-    if (builder == "resnet") n = resnet_from(c, name);
-    else if (builder == "vit") n = vit_from(c, name);
-    else n = video_from(c, name);
+    if (builder == "resnet")
+      n = resnet_from(c, name);
+    else if (builder == "vit")
+      n = vit_from(c, name);
+    else
+      n = video_from(c, name);
   } catch (const YAML::Exception& e) {
     throw InputError(c.location(), fmt::format("cannot read the network configuration: {}", e.msg));
   }
@@ -286,8 +288,8 @@ YAML::Node network_to_yaml(const Network& n) {
   y["input"] = in;
   y["default_global_batch"] = n.default_gbs;
   // Per-kind totals: ops, instances, parameters, forward FLOPs per sample.
-  const std::vector<workload::OpKind> kinds{OpKind::conv, OpKind::linear, OpKind::matmul, OpKind::attention, OpKind::norm,
-                                            OpKind::eltwise, OpKind::pool, OpKind::resize, OpKind::copy, OpKind::view};
+  const std::vector<workload::OpKind> kinds{OpKind::conv,    OpKind::linear, OpKind::matmul, OpKind::attention, OpKind::norm,
+                                            OpKind::eltwise, OpKind::pool,   OpKind::resize, OpKind::copy,      OpKind::view};
   YAML::Node ops;
   for (auto k : kinds) {
     double cnt = 0, params = 0, flops = 0, saved = 0;

@@ -35,7 +35,7 @@ using Shape = std::vector<long long>;
 
 namespace {
 
-constexpr double kMaxElems = 1e15;       // beyond any real tensor: a corrupt file
+constexpr double kMaxElems = 1e15;  // beyond any real tensor: a corrupt file
 constexpr long long kMaxDim = 1LL << 40;
 
 using core::printable;
@@ -46,18 +46,43 @@ double elems(const Shape& s) {
   return e;
 }
 
-const std::set<std::string> kUnary{"Relu", "Sigmoid", "Tanh", "Erf", "Sqrt", "Exp", "Log", "Neg", "Abs", "Reciprocal",
-                                   "Clip", "LeakyRelu", "HardSigmoid", "HardSwish", "Gelu", "Elu", "Selu", "Softplus",
-                                   "Cast", "Floor", "Ceil", "Round", "Not", "Sign", "Sin", "Cos", "Mish", "Softsign"};
-const std::set<std::string> kBinary{"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Equal", "Less", "Greater",
-                                    "LessOrEqual", "GreaterOrEqual", "And", "Or", "Where", "PRelu", "Mod", "Sum", "Mean"};
-const std::set<std::string> kViews{"Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Shape", "ConstantOfShape",
-                                   "Size"};
-const std::set<std::string> kOther{"Conv", "Gemm", "MatMul", "Softmax", "LogSoftmax", "BatchNormalization",
-                                   "LayerNormalization", "InstanceNormalization", "ReduceMean", "ReduceSum", "ReduceMax",
-                                   "ReduceMin", "ReduceL2", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
-                                   "Transpose", "Concat", "Split", "Slice", "Gather", "Constant", "Dropout", "Resize",
-                                   "Upsample", "Expand", "Tile", "Pad"};
+const std::set<std::string> kUnary{"Relu",  "Sigmoid", "Tanh",       "Erf",      "Sqrt",      "Exp",         "Log",
+                                   "Neg",   "Abs",     "Reciprocal", "Clip",     "LeakyRelu", "HardSigmoid", "HardSwish",
+                                   "Gelu",  "Elu",     "Selu",       "Softplus", "Cast",      "Floor",       "Ceil",
+                                   "Round", "Not",     "Sign",       "Sin",      "Cos",       "Mish",        "Softsign"};
+const std::set<std::string> kBinary{
+    "Add", "Sub", "Mul",   "Div",   "Pow", "Max", "Min", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
+    "And", "Or",  "Where", "PRelu", "Mod", "Sum", "Mean"};
+const std::set<std::string> kViews{"Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Shape", "ConstantOfShape", "Size"};
+const std::set<std::string> kOther{"Conv",
+                                   "Gemm",
+                                   "MatMul",
+                                   "Softmax",
+                                   "LogSoftmax",
+                                   "BatchNormalization",
+                                   "LayerNormalization",
+                                   "InstanceNormalization",
+                                   "ReduceMean",
+                                   "ReduceSum",
+                                   "ReduceMax",
+                                   "ReduceMin",
+                                   "ReduceL2",
+                                   "MaxPool",
+                                   "AveragePool",
+                                   "GlobalAveragePool",
+                                   "GlobalMaxPool",
+                                   "Transpose",
+                                   "Concat",
+                                   "Split",
+                                   "Slice",
+                                   "Gather",
+                                   "Constant",
+                                   "Dropout",
+                                   "Resize",
+                                   "Upsample",
+                                   "Expand",
+                                   "Tile",
+                                   "Pad"};
 
 bool supported(const std::string& t) { return kUnary.count(t) || kBinary.count(t) || kViews.count(t) || kOther.count(t); }
 
@@ -87,8 +112,8 @@ class Importer {
       if (net_.ops.size() > before) {
         net_.ops[before].params = p;
         dedupe_saved(n, net_.ops[before]);
-      }
-      else if (p > 0) b.view(name_of(n, i), n.op_type(), 1, 0).params = p;
+      } else if (p > 0)
+        b.view(name_of(n, i), n.op_type(), 1, 0).params = p;
     }
     net_.name = std::filesystem::path(file_).stem().string();
     net_.family = "vision";
@@ -120,11 +145,14 @@ class Importer {
     const std::string& t = n.op_type();
     if (o.kind == OpKind::view || t == "Dropout") return;
     std::vector<std::string> keep;
-    auto act_in = [&](int k) { if (has_in(n, k) && is_activation(n.input(k))) keep.push_back(n.input(k)); };
+    auto act_in = [&](int k) {
+      if (has_in(n, k) && is_activation(n.input(k))) keep.push_back(n.input(k));
+    };
     if (t == "Conv" || t == "Gemm" || t == "BatchNormalization" || t == "LayerNormalization" || t == "InstanceNormalization") {
       act_in(0);
       if (t == "Gemm") act_in(1);
-    } else if (t == "MatMul" || t == "Mul" || t == "Div" || t == "Pow" || t == "Max" || t == "Min" || t == "Where" || t == "PRelu") {
+    } else if (t == "MatMul" || t == "Mul" || t == "Div" || t == "Pow" || t == "Max" || t == "Min" || t == "Where" ||
+               t == "PRelu") {
       for (int k = 0; k < n.input_size(); ++k) act_in(k);
     } else if (t == "Relu" || t == "Sigmoid" || t == "Tanh" || t == "Softmax" || t == "LogSoftmax") {
       if (n.output_size() > 0) keep.push_back(n.output(0));
@@ -157,18 +185,21 @@ class Importer {
       std::vector<std::string> shown;
       for (std::size_t k = 0; k < nodes.size() && k < 5; ++k) shown.push_back(printable(nodes[k]));
       if (nodes.size() > 5) shown.push_back(fmt::format("and {} more", nodes.size() - 5));
-      list += fmt::format("\n  {} ({} node{}: {})", printable(type), nodes.size(), nodes.size() == 1 ? "" : "s", core::join(shown, ", "));
+      list += fmt::format("\n  {} ({} node{}: {})", printable(type), nodes.size(), nodes.size() == 1 ? "" : "s",
+                          core::join(shown, ", "));
     }
-    throw core::Unsupported(Location{file_, 0, 0, ""},
-                            fmt::format("{} ONNX operator type{} cannot be priced:{}", bad.size(), bad.size() == 1 ? "" : "s", list),
-                            "dojosim prices convolution, GEMM/MatMul, normalisation, pooling, element-wise, resize and "
-                            "data-movement operators (docs/vision.md#onnx); rewrite or remove the listed nodes");
+    throw core::Unsupported(
+        Location{file_, 0, 0, ""},
+        fmt::format("{} ONNX operator type{} cannot be priced:{}", bad.size(), bad.size() == 1 ? "" : "s", list),
+        "dojosim prices convolution, GEMM/MatMul, normalisation, pooling, element-wise, resize and "
+        "data-movement operators (docs/vision.md#onnx); rewrite or remove the listed nodes");
   }
 
   Shape checked(const Shape& s, const std::string& what) const {
     double e = 1;
     for (auto d : s) {
-      if (d < 0 || d > kMaxDim) fail(fmt::format("implausible dimension {} in the shape of {}", d, printable(what)), "dimensions from 0 to 2^40");
+      if (d < 0 || d > kMaxDim)
+        fail(fmt::format("implausible dimension {} in the shape of {}", d, printable(what)), "dimensions from 0 to 2^40");
       e *= static_cast<double>(d);
     }
     if (e > kMaxElems) fail(fmt::format("implausible tensor size ({:.3g} elements) for {}", e, printable(what)));
@@ -195,21 +226,36 @@ class Importer {
     v.clear();
     switch (t.data_type()) {
       case onnx::TensorProto_DataType_INT64:
-        if (t.int64_data_size() > 0) { for (auto x : t.int64_data()) v.push_back(static_cast<double>(x)); }
-        else if (t.raw_data().size() == static_cast<std::size_t>(n) * 8) {
-          for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) { std::int64_t x; std::memcpy(&x, t.raw_data().data() + 8 * i, 8); v.push_back(static_cast<double>(x)); }
+        if (t.int64_data_size() > 0) {
+          for (auto x : t.int64_data()) v.push_back(static_cast<double>(x));
+        } else if (t.raw_data().size() == static_cast<std::size_t>(n) * 8) {
+          for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+            std::int64_t x;
+            std::memcpy(&x, t.raw_data().data() + 8 * i, 8);
+            v.push_back(static_cast<double>(x));
+          }
         }
         break;
       case onnx::TensorProto_DataType_INT32:
-        if (t.int32_data_size() > 0) { for (auto x : t.int32_data()) v.push_back(x); }
-        else if (t.raw_data().size() == static_cast<std::size_t>(n) * 4) {
-          for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) { std::int32_t x; std::memcpy(&x, t.raw_data().data() + 4 * i, 4); v.push_back(x); }
+        if (t.int32_data_size() > 0) {
+          for (auto x : t.int32_data()) v.push_back(x);
+        } else if (t.raw_data().size() == static_cast<std::size_t>(n) * 4) {
+          for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+            std::int32_t x;
+            std::memcpy(&x, t.raw_data().data() + 4 * i, 4);
+            v.push_back(x);
+          }
         }
         break;
       case onnx::TensorProto_DataType_FLOAT:
-        if (t.float_data_size() > 0) { for (auto x : t.float_data()) v.push_back(x); }
-        else if (t.raw_data().size() == static_cast<std::size_t>(n) * 4) {
-          for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) { float x; std::memcpy(&x, t.raw_data().data() + 4 * i, 4); v.push_back(x); }
+        if (t.float_data_size() > 0) {
+          for (auto x : t.float_data()) v.push_back(x);
+        } else if (t.raw_data().size() == static_cast<std::size_t>(n) * 4) {
+          for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+            float x;
+            std::memcpy(&x, t.raw_data().data() + 4 * i, 4);
+            v.push_back(x);
+          }
         }
         break;
       default: return false;
@@ -221,14 +267,18 @@ class Importer {
     for (const auto& vi : g_.input()) {
       if (inits_.count(vi.name())) continue;
       if (!vi.type().has_tensor_type() || !vi.type().tensor_type().has_shape())
-        fail(fmt::format("graph input '{}' has no tensor shape", printable(vi.name())), "inputs with fixed shapes (export with example inputs)");
+        fail(fmt::format("graph input '{}' has no tensor shape", printable(vi.name())),
+             "inputs with fixed shapes (export with example inputs)");
       Shape s;
       const auto& dims = vi.type().tensor_type().shape().dim();
       for (int d = 0; d < dims.size(); ++d) {
-        if (dims[d].has_dim_value()) s.push_back(dims[d].dim_value());
-        else if (d == 0) s.push_back(1);  // symbolic batch: one sample
+        if (dims[d].has_dim_value())
+          s.push_back(dims[d].dim_value());
+        else if (d == 0)
+          s.push_back(1);  // symbolic batch: one sample
         else
-          fail(fmt::format("dimension {} of graph input '{}' is symbolic ('{}')", d, printable(vi.name()), printable(dims[d].dim_param())),
+          fail(fmt::format("dimension {} of graph input '{}' is symbolic ('{}')", d, printable(vi.name()),
+                           printable(dims[d].dim_param())),
                "fixed input sizes (export without dynamic axes other than the batch)");
       }
       shapes_[vi.name()] = checked(s, vi.name());
@@ -247,7 +297,8 @@ class Importer {
       fail(fmt::format("node '{}' ({}) lacks input {}", printable(n.name()), printable(n.op_type()), k));
     auto it = shapes_.find(n.input(k));
     if (it == shapes_.end())
-      fail(fmt::format("node '{}' ({}) reads '{}', which no earlier node produces", printable(n.name()), printable(n.op_type()), printable(n.input(k))),
+      fail(fmt::format("node '{}' ({}) reads '{}', which no earlier node produces", printable(n.name()), printable(n.op_type()),
+                       printable(n.input(k))),
            "a topologically sorted ONNX graph");
     return it->second;
   }
@@ -289,7 +340,8 @@ class Importer {
       for (std::size_t i = 0; i < s.size(); ++i) {
         long long& d = o[o.size() - s.size() + i];
         const long long e = s[i];
-        if (d == 1) d = e;
+        if (d == 1)
+          d = e;
         else if (e != 1 && e != d)
           fail(fmt::format("node '{}' ({}): shapes cannot be broadcast", printable(n.name()), printable(n.op_type())));
       }
@@ -304,7 +356,8 @@ class Importer {
     const std::string nm = name_of(n, i);
     for (const auto& a : n.attribute())
       if (a.type() == onnx::AttributeProto_AttributeType_GRAPH || a.type() == onnx::AttributeProto_AttributeType_GRAPHS)
-        throw core::Unsupported(Location{file_, 0, 0, ""}, fmt::format("node '{}' ({}) holds a subgraph", printable(nm), printable(t)));
+        throw core::Unsupported(Location{file_, 0, 0, ""},
+                                fmt::format("node '{}' ({}) holds a subgraph", printable(nm), printable(t)));
     if (t == "Constant") return constant(n);
     if (t == "Conv") return conv(n, nm);
     if (t == "Gemm") return gemm(n, nm);
@@ -366,7 +419,8 @@ class Importer {
       s = {static_cast<long long>(v.size())};
       known = true;
     } else {
-      fail(fmt::format("Constant node '{}' has no supported value attribute", printable(n.name())), "value, value_int(s) or value_float(s)");
+      fail(fmt::format("Constant node '{}' has no supported value attribute", printable(n.name())),
+           "value, value_int(s) or value_float(s)");
     }
     out(n, 0, s);
     if (known && n.output_size() > 0) consts_[n.output(0)] = v;
@@ -375,9 +429,10 @@ class Importer {
   void conv(const onnx::NodeProto& n, const std::string& nm) {
     const Shape x = in(n, 0), w = in(n, 1);
     if (x.size() != 4 || w.size() != 4)
-      throw core::Unsupported(Location{file_, 0, 0, ""},
-                              fmt::format("Conv node '{}' has a {}-D input: only 2-D convolutions are modelled", printable(nm), x.size()),
-                              "1-D and 3-D convolutions are not priced yet");
+      throw core::Unsupported(
+          Location{file_, 0, 0, ""},
+          fmt::format("Conv node '{}' has a {}-D input: only 2-D convolutions are modelled", printable(nm), x.size()),
+          "1-D and 3-D convolutions are not priced yet");
     const long long g = iattr(n, "group", 1);
     const Shape st = iattrs(n, "strides", {1, 1}), dil = iattrs(n, "dilations", {1, 1});
     Shape pads = iattrs(n, "pads", {0, 0, 0, 0});
@@ -445,7 +500,8 @@ class Importer {
     ba.insert(ba.begin(), r - ba.size(), 1);
     bbb.insert(bbb.begin(), r - bbb.size(), 1);
     for (std::size_t i = 0; i < r; ++i) {
-      if (ba[i] != bbb[i] && ba[i] != 1 && bbb[i] != 1) fail(fmt::format("MatMul node '{}': batch dimensions differ", printable(nm)));
+      if (ba[i] != bbb[i] && ba[i] != 1 && bbb[i] != 1)
+        fail(fmt::format("MatMul node '{}': batch dimensions differ", printable(nm)));
       batch.push_back(std::max(ba[i], bbb[i]));
     }
     Shape o = batch;
@@ -488,8 +544,8 @@ class Importer {
       return;
     }
     const double e = ps(elems(s));
-    const bool keeps_inputs = t == "Mul" || t == "Div" || t == "Pow" || t == "Max" || t == "Min" || t == "Where" ||
-                              t == "PRelu" || kUnary.count(t);
+    const bool keeps_inputs =
+        t == "Mul" || t == "Div" || t == "Pow" || t == "Max" || t == "Min" || t == "Where" || t == "PRelu" || kUnary.count(t);
     const double saved = t == "Cast" || t == "Neg" ? 0.0 : (keeps_inputs ? e * std::max(1, act) : 0.0);
     b_->eltwise(nm, t, 1, e, std::max(1, act), saved, rows_of(s));
   }
@@ -500,25 +556,39 @@ class Importer {
     const std::string& t = n.op_type();
     const auto* x = cval(n, 0);
     if (!x) return;
-    if (t == "Cast" || t == "Identity") { consts_[n.output(0)] = *x; return; }
+    if (t == "Cast" || t == "Identity") {
+      consts_[n.output(0)] = *x;
+      return;
+    }
     const auto* y = cval(n, 1);
     if (!y || kUnary.count(t)) return;
     const auto* z = cval(n, 2);
     if (t == "Where" && !z) return;
     const std::size_t len = static_cast<std::size_t>(elems(s));
-    auto at = [](const std::vector<double>& a, std::size_t i) { return a.empty() ? 0.0 : a[a.size() == 1 ? 0 : std::min(i, a.size() - 1)]; };
+    auto at = [](const std::vector<double>& a, std::size_t i) {
+      return a.empty() ? 0.0 : a[a.size() == 1 ? 0 : std::min(i, a.size() - 1)];
+    };
     std::vector<double> v(len);
     for (std::size_t i = 0; i < len; ++i) {
       const double p = at(*x, i), q = at(*y, i);
-      if (t == "Add") v[i] = p + q;
-      else if (t == "Sub") v[i] = p - q;
-      else if (t == "Mul") v[i] = p * q;
-      else if (t == "Div") v[i] = q != 0 ? std::trunc(p / q) : 0;
-      else if (t == "Equal") v[i] = p == q ? 1 : 0;
-      else if (t == "Less") v[i] = p < q ? 1 : 0;
-      else if (t == "Greater") v[i] = p > q ? 1 : 0;
-      else if (t == "Where") v[i] = p != 0 ? q : at(*z, i);
-      else return;
+      if (t == "Add")
+        v[i] = p + q;
+      else if (t == "Sub")
+        v[i] = p - q;
+      else if (t == "Mul")
+        v[i] = p * q;
+      else if (t == "Div")
+        v[i] = q != 0 ? std::trunc(p / q) : 0;
+      else if (t == "Equal")
+        v[i] = p == q ? 1 : 0;
+      else if (t == "Less")
+        v[i] = p < q ? 1 : 0;
+      else if (t == "Greater")
+        v[i] = p > q ? 1 : 0;
+      else if (t == "Where")
+        v[i] = p != 0 ? q : at(*z, i);
+      else
+        return;
     }
     consts_[n.output(0)] = v;
   }
@@ -571,8 +641,10 @@ class Importer {
       for (std::size_t i = 0; i < x.size(); ++i) ax.insert(static_cast<long long>(i));
     Shape o;
     for (std::size_t i = 0; i < x.size(); ++i) {
-      if (ax.count(static_cast<long long>(i))) { if (keep) o.push_back(1); }
-      else o.push_back(x[i]);
+      if (ax.count(static_cast<long long>(i))) {
+        if (keep) o.push_back(1);
+      } else
+        o.push_back(x[i]);
     }
     out(n, 0, o);
     Op& op = b_->copy(nm, n.op_type(), 1, ps(elems(x)), 0);
@@ -584,7 +656,9 @@ class Importer {
 
   void pool(const onnx::NodeProto& n, const std::string& nm) {
     const Shape x = in(n, 0);
-    if (x.size() != 4) throw core::Unsupported(Location{file_, 0, 0, ""}, fmt::format("{} '{}': only 2-D pooling is modelled", n.op_type(), printable(nm)));
+    if (x.size() != 4)
+      throw core::Unsupported(Location{file_, 0, 0, ""},
+                              fmt::format("{} '{}': only 2-D pooling is modelled", n.op_type(), printable(nm)));
     const Shape k = iattrs(n, "kernel_shape", {}), st = iattrs(n, "strides", {1, 1});
     Shape pads = iattrs(n, "pads", {0, 0, 0, 0});
     const bool ceil_mode = iattr(n, "ceil_mode", 0) != 0;
@@ -642,8 +716,10 @@ class Importer {
       if (s.size() != first.size()) fail(fmt::format("Concat '{}': inputs of different rank", printable(nm)));
       o[static_cast<std::size_t>(axis)] += s[static_cast<std::size_t>(axis)];
       const auto* v = cval(n, k);
-      if (v) folded.insert(folded.end(), v->begin(), v->end());
-      else all_const = false;
+      if (v)
+        folded.insert(folded.end(), v->begin(), v->end());
+      else
+        all_const = false;
     }
     out(n, 0, o);
     if (all_const && first.size() <= 1 && n.output_size() > 0) {
@@ -685,7 +761,9 @@ class Importer {
     auto get = [&](int k, const char* a, std::vector<double>& v) {
       if (has_in(n, k)) {
         const auto* c = cval(n, k);
-        if (!c) fail(fmt::format("Slice '{}': its bounds are computed at run time", printable(nm)), "constant bounds (export with fixed sizes)");
+        if (!c)
+          fail(fmt::format("Slice '{}': its bounds are computed at run time", printable(nm)),
+               "constant bounds (export with fixed sizes)");
         v = *c;
       } else if (attr(n, a)) {
         for (auto i : attr(n, a)->ints()) v.push_back(static_cast<double>(i));
@@ -703,7 +781,10 @@ class Importer {
       const double d = static_cast<double>(x[static_cast<std::size_t>(ax)]);
       const double st = steps.size() > i ? steps[i] : 1;
       if (st == 0) fail(fmt::format("Slice '{}': step 0", printable(nm)));
-      auto clampi = [&](double v, double lo_, double hi_) { v = v < 0 ? v + d : v; return std::clamp(v, lo_, hi_); };
+      auto clampi = [&](double v, double lo_, double hi_) {
+        v = v < 0 ? v + d : v;
+        return std::clamp(v, lo_, hi_);
+      };
       double len;
       if (st > 0) {
         const double s0 = clampi(starts[i], 0, d), e0 = clampi(ends[i], 0, d);
@@ -753,7 +834,10 @@ class Importer {
       return;
     }
     if (!is_activation(n.input(0)) || !is_activation(n.input(1))) {
-      if (consts_.count(n.input(0)) || elems(o) <= 64) { b_->view(nm, "Gather", 1, 0); return; }
+      if (consts_.count(n.input(0)) || elems(o) <= 64) {
+        b_->view(nm, "Gather", 1, 0);
+        return;
+      }
     }
     b_->copy(nm, "Gather", 1, ps(elems(o)), rows_of(o));
   }
@@ -766,13 +850,17 @@ class Importer {
     if (sizes && sizes->size() == x.size()) {
       for (std::size_t i = 0; i < x.size(); ++i) o[i] = static_cast<long long>((*sizes)[i]);
     } else if (scales && scales->size() == x.size()) {
-      for (std::size_t i = 0; i < x.size(); ++i) o[i] = static_cast<long long>(std::floor(static_cast<double>(x[i]) * (*scales)[i]));
+      for (std::size_t i = 0; i < x.size(); ++i)
+        o[i] = static_cast<long long>(std::floor(static_cast<double>(x[i]) * (*scales)[i]));
     } else {
-      fail(fmt::format("{} '{}': its scales or sizes are computed at run time", n.op_type(), printable(nm)), "constant scales or sizes");
+      fail(fmt::format("{} '{}': its scales or sizes are computed at run time", n.op_type(), printable(nm)),
+           "constant scales or sizes");
     }
     out(n, 0, o);
-    if (x.size() == 4) b_->resize(nm, 1, x[1], x[2], x[3], o[2], o[3]);
-    else b_->copy(nm, n.op_type(), 1, ps(elems(o)), rows_of(o)).kind = OpKind::resize;
+    if (x.size() == 4)
+      b_->resize(nm, 1, x[1], x[2], x[3], o[2], o[3]);
+    else
+      b_->copy(nm, n.op_type(), 1, ps(elems(o)), rows_of(o)).kind = OpKind::resize;
   }
 
   void expand(const onnx::NodeProto& n, const std::string& nm) {
@@ -793,8 +881,10 @@ class Importer {
       for (std::size_t i = 0; i < x.size(); ++i) o[i] = x[i] * static_cast<long long>((*v)[i]);
     } else {  // Pad
       Shape pads = iattrs(n, "pads", {});
-      if (pads.empty() && v) for (double d : *v) pads.push_back(static_cast<long long>(d));
-      if (pads.size() != 2 * x.size()) fail(fmt::format("Pad '{}': pads must hold 2 x rank values", printable(nm)), "constant pads");
+      if (pads.empty() && v)
+        for (double d : *v) pads.push_back(static_cast<long long>(d));
+      if (pads.size() != 2 * x.size())
+        fail(fmt::format("Pad '{}': pads must hold 2 x rank values", printable(nm)), "constant pads");
       for (std::size_t i = 0; i < x.size(); ++i) o[i] = x[i] + pads[i] + pads[i + x.size()];
     }
     out(n, 0, o);
@@ -811,11 +901,13 @@ class Importer {
     bool fold_ok = false;
     if (t == "Flatten") {
       const long long axis = axis_of(iattr(n, "axis", 1), x.size() + 1, n);
-      o = {static_cast<long long>(elems(Shape(x.begin(), x.begin() + axis))), static_cast<long long>(elems(Shape(x.begin() + axis, x.end())))};
+      o = {static_cast<long long>(elems(Shape(x.begin(), x.begin() + axis))),
+           static_cast<long long>(elems(Shape(x.begin() + axis, x.end())))};
     } else if (t == "Reshape") {
       const auto* v = cval(n, 1);
-      if (!v) fail(fmt::format("Reshape '{}': its target shape is computed at run time", printable(nm)),
-                   "a constant target shape (torch.onnx.export with do_constant_folding=True and fixed input sizes)");
+      if (!v)
+        fail(fmt::format("Reshape '{}': its target shape is computed at run time", printable(nm)),
+             "a constant target shape (torch.onnx.export with do_constant_folding=True and fixed input sizes)");
       const bool allowzero = iattr(n, "allowzero", 0) != 0;
       long long infer = -1;
       double known = 1;
@@ -836,8 +928,12 @@ class Importer {
         o.push_back(d);
       }
       if (infer >= 0) o[static_cast<std::size_t>(infer)] = known > 0 ? static_cast<long long>(elems(x) / known) : 0;
-      if (elems(o) != elems(x)) fail(fmt::format("Reshape '{}': {} elements cannot become {}", printable(nm), elems(x), elems(o)));
-      if (xv) { folded = *xv; fold_ok = true; }
+      if (elems(o) != elems(x))
+        fail(fmt::format("Reshape '{}': {} elements cannot become {}", printable(nm), elems(x), elems(o)));
+      if (xv) {
+        folded = *xv;
+        fold_ok = true;
+      }
     } else if (t == "Squeeze" || t == "Unsqueeze") {
       Shape axes = iattrs(n, "axes", {});
       if (axes.empty() && has_in(n, 1)) {
@@ -857,10 +953,16 @@ class Importer {
         std::size_t j = 0;
         for (std::size_t i = 0; i < r; ++i) o.push_back(ax.count(static_cast<long long>(i)) ? 1 : (j < x.size() ? x[j++] : 1));
       }
-      if (xv) { folded = *xv; fold_ok = true; }
+      if (xv) {
+        folded = *xv;
+        fold_ok = true;
+      }
     } else if (t == "Identity") {
       o = x;
-      if (xv) { folded = *xv; fold_ok = true; }
+      if (xv) {
+        folded = *xv;
+        fold_ok = true;
+      }
     } else if (t == "Shape") {
       const long long r = static_cast<long long>(x.size());
       long long s0 = iattr(n, "start", 0), e0 = iattr(n, "end", r);
@@ -881,7 +983,10 @@ class Importer {
         std::vector<double> tv;
         if (tensor_values(a->t(), tv) && !tv.empty()) value = tv[0];
       }
-      if (elems(o) <= 64) { folded.assign(static_cast<std::size_t>(elems(o)), value); fold_ok = true; }
+      if (elems(o) <= 64) {
+        folded.assign(static_cast<std::size_t>(elems(o)), value);
+        fold_ok = true;
+      }
     }
     out(n, 0, o);
     if (fold_ok && n.output_size() > 0) consts_[n.output(0)] = folded;
@@ -905,7 +1010,8 @@ class Importer {
 
 Network import_onnx_bytes(const std::string& bytes, const std::string& file) {
   onnx::ModelProto model;
-  if (bytes.empty()) throw InputError(Location{file, 0, 0, ""}, "empty ONNX file", "an ONNX model (.onnx), e.g. from torch.onnx.export");
+  if (bytes.empty())
+    throw InputError(Location{file, 0, 0, ""}, "empty ONNX file", "an ONNX model (.onnx), e.g. from torch.onnx.export");
   if (!model.ParseFromString(bytes))
     throw InputError(Location{file, 0, 0, ""}, "malformed ONNX file: not a valid ModelProto (truncated or not ONNX)",
                      "an ONNX model (.onnx), e.g. from torch.onnx.export");

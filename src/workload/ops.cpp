@@ -191,8 +191,8 @@ Op& NetworkBuilder::eltwise(const std::string& name, const std::string& type, do
   o.count = count;
   o.in_elems = elems * inputs;
   o.out_elems = elems;
-  o.fwd_elems = elems * (inputs + 1.0);           // read each input, write the output
-  o.bwd_elems = elems * (1.0 + inputs) + saved;   // read dy, write each dx, read what was saved
+  o.fwd_elems = elems * (inputs + 1.0);          // read each input, write the output
+  o.bwd_elems = elems * (1.0 + inputs) + saved;  // read dy, write each dx, read what was saved
   o.saved_elems = saved;
   o.splittable = rows > 1;
   o.rows = rows;

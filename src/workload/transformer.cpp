@@ -17,8 +17,10 @@ using core::Location;
 double Transformer::attention_params_per_layer() const {
   const double h = static_cast<double>(hidden);
   double p = h * static_cast<double>(q_dim()) * 2.0 + h * static_cast<double>(kv_dim()) * 2.0;
-  if (bias) p += static_cast<double>(q_dim() + 2 * kv_dim()) + h;
-  else if (qkv_bias) p += static_cast<double>(q_dim() + 2 * kv_dim());
+  if (bias)
+    p += static_cast<double>(q_dim() + 2 * kv_dim()) + h;
+  else if (qkv_bias)
+    p += static_cast<double>(q_dim() + 2 * kv_dim());
   return p;
 }
 
@@ -67,8 +69,7 @@ double Transformer::params() const {
 }
 
 double Transformer::active_params() const {
-  return static_cast<double>(layers) *
-             (attention_params_per_layer() + active_mlp_params_per_layer() + norm_params_per_layer()) +
+  return static_cast<double>(layers) * (attention_params_per_layer() + active_mlp_params_per_layer() + norm_params_per_layer()) +
          embedding_params() + head_params();
 }
 
@@ -102,7 +103,8 @@ void Transformer::validate(const Location& where) const {
   if (!moe() && ffn < 1) bad("ffn", "ffn must be positive for a dense model", "ffn >= 1");
   if (moe()) {
     if (experts_per_token < 1 || experts_per_token > experts)
-      bad("experts_per_token", fmt::format("experts_per_token = {} must be between 1 and experts = {}", experts_per_token, experts),
+      bad("experts_per_token",
+          fmt::format("experts_per_token = {} must be between 1 and experts = {}", experts_per_token, experts),
           "1 <= experts_per_token <= experts");
     if (expert_ffn < 1) bad("expert_ffn", "expert_ffn must be positive", "expert_ffn >= 1");
   }
@@ -121,7 +123,8 @@ Transformer model_from_yaml(const core::Reader& r) {
   t.kv_heads = r.integer("kv_heads", t.heads, 1, 1000000);
   t.head_dim = r.integer("head_dim", t.hidden / t.heads, 1, 1000000);
   if (!r.has("head_dim") && t.hidden % t.heads != 0)
-    r.fail("heads", fmt::format("heads = {} does not divide hidden = {}", t.heads, t.hidden), "a divisor of hidden, or an explicit head_dim");
+    r.fail("heads", fmt::format("heads = {} does not divide hidden = {}", t.heads, t.hidden),
+           "a divisor of hidden, or an explicit head_dim");
   t.vocab = r.integer("vocab", std::nullopt, 1, big);
   t.max_seq = r.integer("max_seq", 2048, 1, big);
   t.gated_mlp = r.boolean("gated_mlp", false);
@@ -147,7 +150,12 @@ namespace {
 Location json_location(const std::string& text, std::size_t offset, const std::string& file, const std::string& key) {
   int line = 1, col = 1;
   for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
   }
   return Location{file, line, col, key};
 }
@@ -172,7 +180,8 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
   auto get_int = [&](const char* key, std::optional<long long> dflt) -> long long {
     if (!j.contains(key) || j[key].is_null()) {
       if (dflt) return *dflt;
-      throw InputError(Location{file, 0, 0, key}, fmt::format("missing '{}'", key), "an integer field of the Hugging Face config");
+      throw InputError(Location{file, 0, 0, key}, fmt::format("missing '{}'", key),
+                       "an integer field of the Hugging Face config");
     }
     if (!j[key].is_number_integer() || j[key].get<long long>() < 0)
       throw InputError(Location{file, 0, 0, key}, fmt::format("'{}' must be a non-negative integer", key), "an integer");
@@ -186,7 +195,8 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
   };
   auto get_bool = [&](const char* key, bool dflt) -> bool {
     if (!j.contains(key) || j[key].is_null()) return dflt;
-    if (!j[key].is_boolean()) throw InputError(Location{file, 0, 0, key}, fmt::format("'{}' must be true or false", key), "a boolean");
+    if (!j[key].is_boolean())
+      throw InputError(Location{file, 0, 0, key}, fmt::format("'{}' must be true or false", key), "a boolean");
     return j[key].get<bool>();
   };
   if (!j.contains("model_type") || !j["model_type"].is_string())
@@ -241,7 +251,8 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
   if (t.heads == 0) throw InputError(Location{file, 0, 0, "num_attention_heads"}, "heads must be positive", "an integer >= 1");
   t.head_dim = get_int("head_dim", t.hidden / t.heads);
   if (!j.contains("head_dim") && t.hidden % t.heads != 0)
-    throw InputError(Location{file, 0, 0, "num_attention_heads"}, "heads do not divide the hidden size", "a divisor of hidden_size");
+    throw InputError(Location{file, 0, 0, "num_attention_heads"}, "heads do not divide the hidden size",
+                     "a divisor of hidden_size");
   t.validate(where);
   return t;
 }
@@ -273,11 +284,13 @@ Transformer load_model(const std::string& spec) {
     if (text.empty()) {
       const auto names = zoo_model_names();
       throw InputError({}, fmt::format("unknown model '{}'", s),
-                       "a zoo name, a config.json, or a YAML file; zoo: " + core::join(names, ", "), core::did_you_mean(s, names));
+                       "a zoo name, a config.json, or a YAML file; zoo: " + core::join(names, ", "),
+                       core::did_you_mean(s, names));
     }
     doc = core::parse_yaml(text, fmt::format("<model {}>", s));
   }
-  if (doc.root.IsMap() && doc.root["family"].IsDefined() && doc.root["family"].IsScalar() && doc.root["family"].Scalar() == "vision")
+  if (doc.root.IsMap() && doc.root["family"].IsDefined() && doc.root["family"].IsScalar() &&
+      doc.root["family"].Scalar() == "vision")
     throw core::Unsupported(Location{doc.file, 0, 0, "family"}, fmt::format("'{}' is a vision network, not a transformer", s),
                             "load it with workload::load_workload (dojosim run/show accept it)");
   auto shared = std::make_shared<const core::Document>(std::move(doc));

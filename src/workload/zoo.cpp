@@ -144,7 +144,7 @@ Network build_video_net(const std::string& name, const VideoNetConfig& c) {
       f2.splittable = false;
       b.eltwise(p + ".se.sigmoid", "Sigmoid", per_image, dbl(w), 1, dbl(w));
       b.eltwise(p + ".se.scale", "Mul", per_image, y.elems(), 2, y.elems(), y.h);
-      y = conv_bn(b, p + ".c", per_image, y, w, 1, 1, 1, 0.0);  // input saved by the SE multiply
+      y = conv_bn(b, p + ".c", per_image, y, w, 1, 1, 1, 0.0);                   // input saved by the SE multiply
       if (j == 0) conv_bn(b, p + ".proj", per_image, in, w, 1, stride, 1, 0.0);  // input saved by .a
       b.eltwise(p + ".add", "Add", per_image, y.elems(), 2, 0.0, y.h);
       relu(b, p + ".relu", per_image, y, false);  // saved by the next conv
@@ -157,7 +157,8 @@ Network build_video_net(const std::string& name, const VideoNetConfig& c) {
   const long long F = c.fpn_channels;
   std::vector<Map> p;
   for (std::size_t l = 1; l < levels.size(); ++l)
-    p.push_back(conv_bn(b, fmt::format("neck.lateral{}", l), per_image, levels[l], F, 1, 1, 1, l + 1 == levels.size() ? -1 : 0.0));
+    p.push_back(
+        conv_bn(b, fmt::format("neck.lateral{}", l), per_image, levels[l], F, 1, 1, 1, l + 1 == levels.size() ? -1 : 0.0));
   // A fusion node: fast normalised weighted sum of the inputs, swish, separable 3x3 conv, BN.
   auto node = [&](const std::string& nm, const Map& m, int inputs) {
     Op& sum = b.eltwise(nm + ".sum", "WeightedSum", per_image, m.elems(), inputs, 0.0, m.h);
@@ -213,7 +214,10 @@ Network build_video_net(const std::string& name, const VideoNetConfig& c) {
   for (long long l = 0; l < c.temporal_layers; ++l) {
     const std::string nm = fmt::format("temporal.gru{}", l);
     const Map g2{2 * C, c.bev, c.bev};
-    auto seq = [](Op& o) -> Op& { o.sequential = true; return o; };
+    auto seq = [](Op& o) -> Op& {
+      o.sequential = true;
+      return o;
+    };
     seq(b.copy(nm + ".cat_xh", "Concat", per_frame, g2.elems(), g.h));
     seq(b.conv(nm + ".gates", per_frame, 2 * C, g.h, g.w, 2 * C, 3, 3, 1, 1, 1, 1, true));
     seq(b.eltwise(nm + ".sigmoid", "Sigmoid", per_frame, g2.elems(), 1, g2.elems(), g.h));
@@ -232,8 +236,8 @@ Network build_video_net(const std::string& name, const VideoNetConfig& c) {
     b.conv(nm + ".out", per_frame, C, y.h, y.w, c.head_channels, 1, 1, 1, 0, 0, 1, true);
   }
   net.default_gbs = 512;
-  net.notes.push_back(fmt::format("one sample = one clip of {} frames x {} cameras at {}x{} (width x height)", c.frames, c.cameras,
-                                  c.width, c.height));
+  net.notes.push_back(fmt::format("one sample = one clip of {} frames x {} cameras at {}x{} (width x height)", c.frames,
+                                  c.cameras, c.width, c.height));
   net.notes.push_back("architecture and every dimension are our assumptions after Tesla AI Day 2021/2022; see docs/vision.md");
   return net;
 }

@@ -72,7 +72,8 @@ TEST(Api, StackIsTheSystemsDefaultUnlessNamed) {
 }
 
 TEST(Api, SplitSets) {
-  const auto s = api::split_sets({"levels.node.bandwidth=450 GB/s", "economics.electricity_usd_per_kwh=0.1", "stack.overlap.tp=0.3"});
+  const auto s =
+      api::split_sets({"levels.node.bandwidth=450 GB/s", "economics.electricity_usd_per_kwh=0.1", "stack.overlap.tp=0.3"});
   ASSERT_EQ(s.system.size(), 1u);
   ASSERT_EQ(s.economics.size(), 1u);
   ASSERT_EQ(s.stack.size(), 1u);
@@ -84,9 +85,7 @@ TEST(Api, ListRejectsUnknownKindsWithASuggestion) {
   try {
     api::list("sytems");
     FAIL() << "no error";
-  } catch (const core::InputError& e) {
-    EXPECT_NE(e.suggestion().find("systems"), std::string::npos);
-  }
+  } catch (const core::InputError& e) { EXPECT_NE(e.suggestion().find("systems"), std::string::npos); }
   EXPECT_GE(api::list("systems").size(), 10u);
 }
 
@@ -128,7 +127,8 @@ TEST(Html, SweepReportHasOneFigurePerParameter) {
   const std::string html = report::sweep_html({{"name", "x"}, {"db", "x.sqlite"}, {"rows", rows}, {"params", params}});
   EXPECT_EQ(count(html, "data-figure=\"param-"), 2);
   EXPECT_EQ(count(html, "data-figure=\"points\""), 0);
-  const std::string none = report::sweep_html({{"name", "x"}, {"db", "x.sqlite"}, {"rows", rows}, {"params", nlohmann::ordered_json::array()}});
+  const std::string none =
+      report::sweep_html({{"name", "x"}, {"db", "x.sqlite"}, {"rows", rows}, {"params", nlohmann::ordered_json::array()}});
   EXPECT_EQ(count(none, "data-figure=\"points\""), 1);
 }
 
@@ -157,7 +157,8 @@ TEST(Api, SensitivityOfTheExaPodVerdict) {
   EXPECT_EQ(s.base_from_table, s.base);
   // Higher matrix-unit issue efficiency, more A100-equivalents; lower, fewer (compute-bound step).
   const auto& rows = s.rows;
-  const auto gemm = std::find_if(rows.begin(), rows.end(), [](const auto& r) { return r.a.key == "device.core_mesh.issue_efficiency"; });
+  const auto gemm =
+      std::find_if(rows.begin(), rows.end(), [](const auto& r) { return r.a.key == "device.core_mesh.issue_efficiency"; });
   ASSERT_NE(gemm, rows.end());
   EXPECT_LT(gemm->low[0], s.base[0]);
   EXPECT_GT(gemm->high[0], s.base[0]);
@@ -190,7 +191,8 @@ TEST(Api, SensitivityOfTheExaPodVerdict) {
 TEST(Api, DefaultScenario) {
   const auto out = api::default_scenario();
   EXPECT_EQ(out.stack.name, parallel::default_stack_name(out.gpu));
-  const double ratio = out.dojo.peak(hardware::Precision::bf16) / hardware::load_system("dgx-a100").peak(hardware::Precision::bf16);
+  const double ratio =
+      out.dojo.peak(hardware::Precision::bf16) / hardware::load_system("dgx-a100").peak(hardware::Precision::bf16);
   EXPECT_EQ(out.gpu_spec, fmt::format("dgx-a100:nodes={}", std::llround(ratio)));
   EXPECT_EQ(out.gpu_result.devices, 8 * std::llround(ratio));
   EXPECT_NEAR(out.a100_equivalents_by_peak, 8 * ratio, 1e-9);

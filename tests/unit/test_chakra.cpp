@@ -40,7 +40,8 @@ ck::Node coll(std::uint64_t id, ck::Comm c, std::int64_t bytes, std::string pg, 
   n.data_deps = std::move(deps);
   return n;
 }
-ck::Node p2p(std::uint64_t id, ck::NodeType t, int src, int dst, int tag, std::int64_t bytes, std::vector<std::uint64_t> deps = {}) {
+ck::Node p2p(std::uint64_t id, ck::NodeType t, int src, int dst, int tag, std::int64_t bytes,
+             std::vector<std::uint64_t> deps = {}) {
   ck::Node n;
   n.id = id;
   n.name = "p2p" + std::to_string(id);
@@ -70,9 +71,7 @@ template <class F>
 std::string error_of(F&& f) {
   try {
     f();
-  } catch (const core::InputError& e) {
-    return e.what();
-  }
+  } catch (const core::InputError& e) { return e.what(); }
   return "(no InputError)";
 }
 
@@ -131,7 +130,8 @@ TEST(Chakra, ComputeWithoutSecondsUsesDurationThenOps) {
   auto b = comp(2, -1, {1});
   b.num_ops = 1'000'000'000'000;
   const auto& dev = a100x16().device;
-  const double rate = dev.peak_for(hardware::Precision::bf16) * dev.eff.gemm_max[static_cast<std::size_t>(hardware::Precision::bf16)];
+  const double rate =
+      dev.peak_for(hardware::Precision::bf16) * dev.eff.gemm_max[static_cast<std::size_t>(hardware::Precision::bf16)];
   const auto r = engine::replay_chakra(a100x16(), {trace({a, b})}, {});
   EXPECT_NEAR(r.step_time, 250e-6 + 1e12 / rate, 1e-12);
 }
@@ -140,14 +140,17 @@ TEST(Chakra, ComputeWithoutSecondsUsesDurationThenOps) {
 // rank is not in, and more ranks than devices are errors that name the node.
 TEST(Chakra, TracesThatCannotCompleteAreInputErrors) {
   const ck::CommGroups groups{{"dp", {0, 1}}};
-  EXPECT_NE(error_of([&] { engine::replay_chakra(a100x16(), {trace({coll(1, ck::Comm::all_reduce, 8, "dp")}), trace({comp(1, 1e-3)})}, groups); })
-                .find("node[0] (id 1)"),
+  EXPECT_NE(error_of([&] {
+              engine::replay_chakra(a100x16(), {trace({coll(1, ck::Comm::all_reduce, 8, "dp")}), trace({comp(1, 1e-3)})}, groups);
+            }).find("node[0] (id 1)"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { engine::replay_chakra(a100x16(), {trace({comp(1, 1e-3)}), trace({p2p(1, ck::NodeType::recv, 0, 1, 3, 8)})}, {}); })
-                .find("rank 1"),
+  EXPECT_NE(error_of([&] {
+              engine::replay_chakra(a100x16(), {trace({comp(1, 1e-3)}), trace({p2p(1, ck::NodeType::recv, 0, 1, 3, 8)})}, {});
+            }).find("rank 1"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { engine::replay_chakra(a100x16(), {trace({coll(1, ck::Comm::all_reduce, 8, "tp")})}, groups); }).find("'tp'"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { engine::replay_chakra(a100x16(), {trace({coll(1, ck::Comm::all_reduce, 8, "tp")})}, groups); }).find("'tp'"),
+      std::string::npos);
   std::vector<ck::Trace> many(17, trace({comp(1, 1e-3)}));
   EXPECT_NE(error_of([&] { engine::replay_chakra(a100x16(), many, {}); }).find("17 ranks"), std::string::npos);
 }
@@ -186,7 +189,8 @@ TEST(Chakra, ControlDependenciesAreKeptButDoNotOrder) {
   EXPECT_EQ(t.nodes[1].ctrl_deps, (std::vector<std::uint64_t>{1, 2, 99}));
   const auto r = engine::replay_chakra(a100x16(), {t}, {});
   EXPECT_NEAR(r.step_time, 2e-3, 1e-12);  // side by side on their two streams
-  EXPECT_TRUE(std::any_of(r.notes.begin(), r.notes.end(), [](const std::string& n) { return n.find("4 control dependencies") != std::string::npos; }));
+  EXPECT_TRUE(std::any_of(r.notes.begin(), r.notes.end(),
+                          [](const std::string& n) { return n.find("4 control dependencies") != std::string::npos; }));
 }
 
 // Malformed files are InputErrors that say what is wrong and where.
@@ -195,10 +199,15 @@ TEST(Chakra, MalformedTracesAreLocatedErrors) {
   EXPECT_NE(error_of([&] { ck::parse(good.substr(0, good.size() - 3), "x.0.et"); }).find("x.0.et"), std::string::npos);
   EXPECT_NE(error_of([&] { ck::parse("", "x.0.et"); }).find("empty"), std::string::npos);
   EXPECT_NE(error_of([&] { ck::parse(std::string("\x1f\x8b\x08\x00", 4), "x.0.et"); }).find("gzip"), std::string::npos);
-  EXPECT_NE(error_of([&] { ck::parse(ck::serialize(trace({comp(1, 1e-3, {2}), comp(2, 1e-3, {1})})), "c"); }).find("cycle"),
+  EXPECT_NE(error_of([&] {
+              ck::parse(ck::serialize(trace({comp(1, 1e-3, {2}), comp(2, 1e-3, {1})})), "c");
+            }).find("cycle"),
             std::string::npos);
   EXPECT_NE(error_of([&] { ck::parse(ck::serialize(trace({comp(1, 1e-3, {9})})), "d"); }).find("node 9"), std::string::npos);
-  EXPECT_NE(error_of([&] { ck::parse(ck::serialize(trace({comp(1, 1e-3), comp(1, 1e-3)})), "u"); }).find("repeats"), std::string::npos);
+  EXPECT_NE(error_of([&] {
+              ck::parse(ck::serialize(trace({comp(1, 1e-3), comp(1, 1e-3)})), "u");
+            }).find("repeats"),
+            std::string::npos);
   EXPECT_NE(error_of([&] { ck::parse_comm_groups(R"({"a": [0, 0]})", "g.json", 2); }).find("g.json"), std::string::npos);
   EXPECT_NE(error_of([&] { ck::parse_comm_groups(R"({"a": [0, 5]})", "g.json", 2); }).find("5"), std::string::npos);
   EXPECT_NE(error_of([&] { ck::rank_files("/nonexistent/prefix"); }).find("no Chakra trace"), std::string::npos);

@@ -77,7 +77,6 @@ TEST(Collective, MoreBandwidthIsNeverSlower) {
 
 // --- Z-plane transport, DIP reach and the mesh/Z-plane split (issue 15.4) ---------------
 
-
 TEST(Transport, LossRaisesTtpoeTimeAsGoBackNSays) {
   // Hand-worked (docs/model.md#ttpoe): 50 GB/s, 1.3 us one-way, RTT 2.6 us, 130 kB in
   // flight (under the 1 MB window) = 126.953 frames of 1 KB; p = 1e-3:

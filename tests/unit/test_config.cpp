@@ -13,9 +13,7 @@ std::shared_ptr<const Document> doc(const std::string& text) {
 std::string message_of(const std::function<void()>& f) {
   try {
     f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
+  } catch (const InputError& e) { return e.what(); }
   return "";
 }
 }  // namespace

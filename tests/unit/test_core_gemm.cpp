@@ -76,9 +76,12 @@ TEST(CoreGemm, SplitKReducesOverTheMesh) {
 TEST(CoreGemm, MonotonicInItsInputs) {
   for (double n : {512.0, 2048.0, 12288.0}) {
     const auto base = engine::core_mesh_gemm(d1(), Precision::bf16, 2048, n, n);
-    EXPECT_LE(engine::core_mesh_gemm(d1({"device.core_mesh.issue_efficiency=0.95"}), Precision::bf16, 2048, n, n).time, base.time);
-    EXPECT_LE(engine::core_mesh_gemm(d1({"device.core_mesh.sram_per_core=2.5MB"}), Precision::bf16, 2048, n, n).time, base.time * (1 + 1e-12));
-    EXPECT_NEAR(engine::core_mesh_gemm(d1(), Precision::cfp8, 2048, n, n).onchip_bytes * 2, base.onchip_bytes, base.onchip_bytes * 0.5);
+    EXPECT_LE(engine::core_mesh_gemm(d1({"device.core_mesh.issue_efficiency=0.95"}), Precision::bf16, 2048, n, n).time,
+              base.time);
+    EXPECT_LE(engine::core_mesh_gemm(d1({"device.core_mesh.sram_per_core=2.5MB"}), Precision::bf16, 2048, n, n).time,
+              base.time * (1 + 1e-12));
+    EXPECT_NEAR(engine::core_mesh_gemm(d1(), Precision::cfp8, 2048, n, n).onchip_bytes * 2, base.onchip_bytes,
+                base.onchip_bytes * 0.5);
   }
 }
 

@@ -20,9 +20,7 @@ namespace {
 std::string error_of(const std::function<void()>& f) {
   try {
     f();
-  } catch (const core::Error& e) {
-    return e.what();
-  }
+  } catch (const core::Error& e) { return e.what(); }
   return "";
 }
 constexpr double kD1AreaCm2 = 6.45;  // 645 mm2 (T6)
@@ -193,8 +191,8 @@ TEST(Power, PhasesAddUp) {
   const auto& d = s.device;
   const double dyn = d.tdp - d.idle_power;
   const double e = 4 * (d.idle_power + dyn * (p.compute_floor + (1 - p.compute_floor) * 0.6)) +
-                   2 * (d.idle_power + dyn * p.memory_bound_factor) +
-                   1.5 * (d.idle_power + dyn * p.communication_factor) + 2.5 * (d.idle_power + dyn * p.wait_factor);
+                   2 * (d.idle_power + dyn * p.memory_bound_factor) + 1.5 * (d.idle_power + dyn * p.communication_factor) +
+                   2.5 * (d.idle_power + dyn * p.wait_factor);
   EXPECT_NEAR(step_power(s, a, p).device_energy_j, e, 1e-9);
   EXPECT_LT(step_power(s, a, p).device_avg_w, d.tdp);
 }
@@ -216,8 +214,7 @@ TEST(Power, CappedAtTdp) {
   a.utilisation = 0;
   a.overlapped_communication_s = 0.5;
   const double dyn = s.device.tdp - s.device.idle_power;
-  EXPECT_NEAR(step_power(s, a, q).device_avg_w,
-              s.device.idle_power + dyn * (q.compute_floor + 0.5 * q.overlap_factor), 1e-9);
+  EXPECT_NEAR(step_power(s, a, q).device_avg_w, s.device.idle_power + dyn * (q.compute_floor + 0.5 * q.overlap_factor), 1e-9);
 }
 
 TEST(Power, PueMultiplies) {
@@ -366,8 +363,7 @@ TEST(Cost, TileYield90To40RaisesDojoCostByTheFormula) {
   const double per = kPflopDay / (s.peak(hardware::Precision::bf16) * 0.4) / kSecondsPerYear / 4.0;
   const double tiles90 = c90.tiles_usd * per, rest = (c90.total_usd - c90.tiles_usd) * per;
   EXPECT_NEAR(s90.capital_usd_per_pflop_day, tiles90 + rest, 1e-9 * s90.capital_usd_per_pflop_day);
-  EXPECT_NEAR(s40.usd_per_pflop_day, tiles90 * 0.9 / 0.4 + rest + s90.operating_usd_per_pflop_day,
-              1e-9 * s40.usd_per_pflop_day);
+  EXPECT_NEAR(s40.usd_per_pflop_day, tiles90 * 0.9 / 0.4 + rest + s90.operating_usd_per_pflop_day, 1e-9 * s40.usd_per_pflop_day);
   EXPECT_DOUBLE_EQ(s40.operating_usd_per_pflop_day, s90.operating_usd_per_pflop_day);
   const double ratio = s40.usd_per_pflop_day / s90.usd_per_pflop_day;
   EXPECT_GT(ratio, 1.5);
@@ -387,9 +383,8 @@ TEST(Cost, RackCount) {
 // ---------------------------------------------------------------- parameters
 
 TEST(EconomicsParams, OverridesAndTypos) {
-  auto p = parse_params({"electricity_usd_per_kwh=0.12", "economics.amortisation_years=5", "tile_yield=40%",
-                         "yield_model=murphy", "known_good_die=false", "spare_dies=2",
-                         "defect_density_per_cm2=0.002/mm2", "wafer_cost_usd=$10,000"});
+  auto p = parse_params({"electricity_usd_per_kwh=0.12", "economics.amortisation_years=5", "tile_yield=40%", "yield_model=murphy",
+                         "known_good_die=false", "spare_dies=2", "defect_density_per_cm2=0.002/mm2", "wafer_cost_usd=$10,000"});
   EXPECT_DOUBLE_EQ(p.electricity_usd_per_kwh, 0.12);
   EXPECT_DOUBLE_EQ(p.amortisation_years, 5);
   EXPECT_DOUBLE_EQ(*p.tile_yield, 0.4);
@@ -410,14 +405,11 @@ TEST(EconomicsParams, OverridesAndTypos) {
   EXPECT_NE(error_of([] { (void)parse_params({"mfu=abc"}); }).find("key '--econ mfu'"), std::string::npos);
   EXPECT_NE(error_of([] { (void)parse_params({"mfu"}); }).find("KEY=VALUE"), std::string::npos);
   EXPECT_NE(error_of([] { (void)parse_params({"spare_dies=1.5"}); }).find("whole number"), std::string::npos);
-  EXPECT_NE(error_of([] { (void)parse_params({"defect_density_per_cm2=0.1/cm3"}); }).find("defect density"),
-            std::string::npos);
+  EXPECT_NE(error_of([] { (void)parse_params({"defect_density_per_cm2=0.1/cm3"}); }).find("defect density"), std::string::npos);
   try {
     (void)parse_params({"nope=1"});
     FAIL();
-  } catch (const core::InputError& e) {
-    EXPECT_EQ(e.exit_code(), 2);
-  }
+  } catch (const core::InputError& e) { EXPECT_EQ(e.exit_code(), 2); }
 }
 
 TEST(EconomicsParams, EveryDefaultHasASourceAndDescribeCoversAll) {

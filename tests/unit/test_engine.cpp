@@ -138,9 +138,7 @@ TEST(Engine, ResolverFindsTheFastestFeasible) {
         auto s = make(fmt::format("tp=2,pp={},dp={},vp=1,mbs={},gbs=64,sp=true,zero={},recompute=selective", pp, 8 / pp, mbs, z));
         if (!parallel::strategy_problem(s, m, sys).empty()) continue;
         const auto r = engine::evaluate(engine::Context{&sys, &m, 2048}, s);
-        if (r.memory.fits) {
-          EXPECT_GE(r.step_time, best.step_time * (1 - 1e-12));
-        }
+        if (r.memory.fits) { EXPECT_GE(r.step_time, best.step_time * (1 - 1e-12)); }
       }
 }
 

@@ -155,20 +155,23 @@ TEST(Flows, ConcurrentRingsShareAnOversubscribedUplink) {
   // one flow. Alone it runs at B (its NIC); the 8 rings of the 8 GPU indices together put 8
   // flows on each uplink: B / 4 each, so the bandwidth term grows 4x.
   auto sys = hardware::load_system("dgx-h100:nodes=12", {"levels.cluster.leaf_size=8", "levels.cluster.rail_optimised=false",
-                                                          "levels.cluster.oversubscription=4"});
+                                                         "levels.cluster.oversubscription=4"});
   const hardware::Graph g(sys);
   const auto grp = collective::place_group(sys, 12, 8);
   ASSERT_EQ(grp.hops, 1);
   const Instances one{{0}, 8, 12}, all{{0, 1, 2, 3, 4, 5, 6, 7}, 8, 12};
   const double bytes = 1.2e9, B = sys.levels[1].bandwidth, a = sys.levels[1].latency;
   const double eff = collective::efficiency(grp.hop[0], bytes / 12);
-  const double t1 = collective::flow::uncontended_time(g, collective::flow::decompose(g, grp, collective::Op::reduce_scatter, bytes, one));
-  const double t8 = collective::flow::uncontended_time(g, collective::flow::decompose(g, grp, collective::Op::reduce_scatter, bytes, all));
+  const double t1 =
+      collective::flow::uncontended_time(g, collective::flow::decompose(g, grp, collective::Op::reduce_scatter, bytes, one));
+  const double t8 =
+      collective::flow::uncontended_time(g, collective::flow::decompose(g, grp, collective::Op::reduce_scatter, bytes, all));
   EXPECT_LT(rel(t1, 11 * (a + bytes / 12 / (B * eff))), 1e-9);
   EXPECT_LT(rel(t8, 11 * (a + bytes / 12 / (B / 4 * eff))), 1e-9);
   // Rail-optimised leaves (GPU r of 32 nodes on rail r's leaf): the rings never meet.
   auto rails = hardware::load_system("dgx-h100:nodes=12", {"levels.cluster.oversubscription=4"});
   const hardware::Graph gr(rails);
-  const double tr = collective::flow::uncontended_time(gr, collective::flow::decompose(gr, grp, collective::Op::reduce_scatter, bytes, all));
+  const double tr =
+      collective::flow::uncontended_time(gr, collective::flow::decompose(gr, grp, collective::Op::reduce_scatter, bytes, all));
   EXPECT_LT(rel(tr, t1), 1e-9);
 }

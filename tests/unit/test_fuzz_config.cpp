@@ -19,9 +19,15 @@ std::string mutate(std::string s, std::mt19937_64& rng) {
     const char c = alphabet[rng() % alphabet.size()];
     switch (op(rng)) {
       case 0: s.insert(s.begin() + static_cast<long>(pos), c); break;
-      case 1: if (!s.empty() && pos < s.size()) s.erase(pos, 1); break;
-      case 2: if (pos < s.size()) s[pos] = c; break;
-      default: if (!s.empty()) s = s.substr(0, pos); break;
+      case 1:
+        if (!s.empty() && pos < s.size()) s.erase(pos, 1);
+        break;
+      case 2:
+        if (pos < s.size()) s[pos] = c;
+        break;
+      default:
+        if (!s.empty()) s = s.substr(0, pos);
+        break;
     }
   }
   return s;
@@ -39,9 +45,7 @@ TEST(Fuzz, UnitParserNeverCrashes) {
         const double v = parse_quantity(s, d);
         EXPECT_TRUE(std::isfinite(v)) << s;
         ++ok;
-      } catch (const InputError&) {
-        ++rejected;
-      }
+      } catch (const InputError&) { ++rejected; }
     }
   }
   EXPECT_GT(ok, 0);
@@ -68,8 +72,7 @@ TEST(Fuzz, YamlReaderNeverCrashes) {
           }
       r.ignore("list");
       r.finish();
-    } catch (const InputError&) {
-    }
+    } catch (const InputError&) {}
   }
   SUCCEED();
 }

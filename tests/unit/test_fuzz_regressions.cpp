@@ -44,9 +44,7 @@ TEST(FuzzRegressions, EveryModelYamlReproducerIsATypedError) {
     try {
       (void)workload::load_workload(f.string());
     } catch (const core::Error&) {
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << f << ": " << e.what();
-    }
+    } catch (const std::exception& e) { ADD_FAILURE() << f << ": " << e.what(); }
   }
 }
 

@@ -17,9 +17,7 @@ namespace {
 std::string error_of(const std::function<void()>& f) {
   try {
     f();
-  } catch (const core::Error& e) {
-    return e.what();
-  }
+  } catch (const core::Error& e) { return e.what(); }
   return "";
 }
 }  // namespace
@@ -157,9 +155,7 @@ TEST(Fuzz, SystemLoaderNeverCrashes) {
     try {
       (void)hardware::load_system(path);
       ++loaded;
-    } catch (const core::Error&) {
-      ++rejected;
-    }
+    } catch (const core::Error&) { ++rejected; }
   }
   EXPECT_GT(rejected, 100);
   EXPECT_GT(loaded, 10);

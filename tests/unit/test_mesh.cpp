@@ -27,7 +27,7 @@ struct Shape {
 };
 // 1xN lines, even and odd grids, the 5x5 D1 mesh of a tile, the 2x3 tiles of a tray, the
 // 18x20 core mesh of a D1, odd x odd, elongated.
-const std::vector<Shape> kShapes{{1, 2}, {1, 3}, {1, 5}, {1, 16}, {2, 1}, {5, 1}, {2, 2}, {2, 3}, {3, 2},  {3, 3},
+const std::vector<Shape> kShapes{{1, 2}, {1, 3}, {1, 5}, {1, 16}, {2, 1}, {5, 1}, {2, 2},  {2, 3},   {3, 2}, {3, 3},
                                  {5, 5}, {4, 6}, {7, 9}, {2, 12}, {3, 7}, {6, 6}, {10, 1}, {18, 20}, {9, 9}};
 const std::vector<double> kSizes{1.0, 1e2, 1e4, 1e6, 1e8, 1e10};
 
@@ -117,9 +117,7 @@ TEST(Mesh, ClosedFormsMatchPerLinkAccounting) {
         const double t = mesh::dimwise(m, g, op, S).time;
         // Synchronous phases: the busiest link never exceeds the time; equal on squares.
         EXPECT_GE(t * (1 + 1e-12), dim.max() / bw) << s.rows << "x" << s.cols;
-        if (s.rows == s.cols) {
-          EXPECT_NEAR(t, dim.max() / bw, 1e-9 * t);
-        }
+        if (s.rows == s.cols) { EXPECT_NEAR(t, dim.max() / bw, 1e-9 * t); }
       }
     }
     mesh::LinkLoads a2a(s.rows, s.cols);
@@ -149,9 +147,7 @@ TEST(Mesh, NoAlgorithmBeatsTheInjectionOrBisectionBound) {
             for (double S : kSizes) {
               const auto m = net(s, 25e9, lat);
               const double bound = std::max(mesh::injection_bound(m, g, op, S), mesh::bisection_bound(m, g, op, S));
-              if (g.count() > 1) {
-                EXPECT_GT(bound, 0.0);
-              }
+              if (g.count() > 1) { EXPECT_GT(bound, 0.0); }
               for (const auto& c : algorithms(m, g, op, S, e)) {
                 EXPECT_GE(c.time, bound * (1 - 1e-12))
                     << collective::algo_name(c.algo) << " " << collective::op_name(op) << " on " << g.rows << "x" << g.cols

@@ -76,9 +76,7 @@ std::vector<Config> eight_bit_configs() {
   c.push_back({kE5m2, 15, false});
   return c;
 }
-Format make(const Config& c) {
-  return Format(c.def.id, c.bias, c.whitepaper ? DenormalScale::whitepaper : DenormalScale::ieee);
-}
+Format make(const Config& c) { return Format(c.def.id, c.bias, c.whitepaper ? DenormalScale::whitepaper : DenormalScale::ieee); }
 
 }  // namespace
 
@@ -143,9 +141,7 @@ TEST(NumericsFormat, DecodeIsStrictlyMonotonicOverOrderedCodes) {
     for (const std::uint32_t code : order) {
       const double v = decode(f, code);
       if (std::isnan(v)) continue;
-      if (!first) {
-        EXPECT_LT(prev, v) << f.name() << " bias " << c.bias << " wp " << c.whitepaper << " code " << code;
-      }
+      if (!first) { EXPECT_LT(prev, v) << f.name() << " bias " << c.bias << " wp " << c.whitepaper << " code " << code; }
       prev = v;
       first = false;
     }
@@ -195,8 +191,8 @@ TEST(NumericsFormat, OcpFp8LimitsMatchTheSpecification) {
 }
 
 TEST(NumericsFormat, SixteenBitFormatsDecodeToTheirDefinitions) {
-  for (const auto& [d, bias] : std::vector<std::pair<Def, int>>{
-           {kShp, 0}, {kShp, 15}, {kShp, 63}, {kUhp, 31}, {kFp16, 15}, {kBf16, 127}}) {
+  for (const auto& [d, bias] :
+       std::vector<std::pair<Def, int>>{{kShp, 0}, {kShp, 15}, {kShp, 63}, {kUhp, 31}, {kFp16, 15}, {kBf16, 127}}) {
     const Format f(d.id, bias);
     for (std::uint32_t code = 0; code < 65536; code += (code % 2 == 0 ? 1U : 37U)) {
       const double want = expected_value(d, bias, false, code);

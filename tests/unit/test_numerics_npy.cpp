@@ -59,9 +59,7 @@ std::string dict(const std::string& descr, const std::string& shape, const std::
 std::string error_of(const std::string& bytes) {
   try {
     parse_npy(bytes, "t.npy");
-  } catch (const InputError& e) {
-    return e.what();
-  }
+  } catch (const InputError& e) { return e.what(); }
   return "";
 }
 
@@ -74,7 +72,8 @@ TEST(Npy, ReadsFloat32BothEndiannessesAndVersions) {
       const auto a = parse_npy(npy(dict(big ? ">f4" : "<f4", "(2, 3)"), f4(xs, big), major), "t.npy");
       EXPECT_EQ(a.shape, (std::vector<std::size_t>{2, 3}));
       ASSERT_EQ(a.values.size(), xs.size());
-      for (std::size_t i = 0; i < xs.size(); ++i) EXPECT_EQ(std::bit_cast<std::uint32_t>(a.values[i]), std::bit_cast<std::uint32_t>(xs[i]));
+      for (std::size_t i = 0; i < xs.size(); ++i)
+        EXPECT_EQ(std::bit_cast<std::uint32_t>(a.values[i]), std::bit_cast<std::uint32_t>(xs[i]));
     }
   }
 }
@@ -149,9 +148,15 @@ TEST(Npy, FuzzedHeadersNeverCrash) {
       const char c = alphabet[rng() % alphabet.size()];
       switch (rng() % 5) {
         case 0: s.insert(s.begin() + static_cast<long>(pos), c); break;
-        case 1: if (pos < s.size()) s.erase(pos, 1); break;
-        case 2: if (pos < s.size()) s[pos] = c; break;
-        case 3: if (pos < s.size()) s[pos] = static_cast<char>(rng()); break;
+        case 1:
+          if (pos < s.size()) s.erase(pos, 1);
+          break;
+        case 2:
+          if (pos < s.size()) s[pos] = c;
+          break;
+        case 3:
+          if (pos < s.size()) s[pos] = static_cast<char>(rng());
+          break;
         default: s.resize(rng() % (s.size() + 1)); break;
       }
     }
@@ -161,9 +166,7 @@ TEST(Npy, FuzzedHeadersNeverCrash) {
       for (auto d : a.shape) n *= d;
       EXPECT_EQ(a.values.size(), n);
       ++ok;
-    } catch (const InputError&) {
-      ++rejected;
-    } catch (const std::exception& e) {
+    } catch (const InputError&) { ++rejected; } catch (const std::exception& e) {
       FAIL() << "unexpected exception " << e.what();
     }
   }

@@ -26,7 +26,8 @@ struct Value {
 // definition via decode, which test_numerics.cpp checks code by code).
 std::vector<Value> positive_values(const Format& f) {
   std::vector<Value> vs;
-  const std::uint32_t limit = f.is_signed() ? static_cast<std::uint32_t>(f.code_count() / 2) : static_cast<std::uint32_t>(f.code_count());
+  const std::uint32_t limit =
+      f.is_signed() ? static_cast<std::uint32_t>(f.code_count() / 2) : static_cast<std::uint32_t>(f.code_count());
   for (std::uint32_t c = 0; c < limit; ++c) {
     const double v = decode(f, c);
     if (std::isfinite(v)) vs.push_back({v, c});
@@ -168,10 +169,10 @@ TEST(NumericsRounding, StochasticIsUnbiasedAndReproducible) {
     float x;
   };
   const Case cases[] = {
-      {Format(FormatId::cfloat8_1_4_3, 7), 1.3F},                                // normal: between 1.25 and 1.375
-      {Format(FormatId::cfloat8_1_4_3, 7), -0.0051F},                            // denormal
-      {Format(FormatId::cfloat8_1_4_3, 7, DenormalScale::whitepaper), 0.011F},   // whitepaper gap
-      {Format(FormatId::cfloat8_1_5_2, 31), 3e-10F},                             // bias 31, denormal
+      {Format(FormatId::cfloat8_1_4_3, 7), 1.3F},                               // normal: between 1.25 and 1.375
+      {Format(FormatId::cfloat8_1_4_3, 7), -0.0051F},                           // denormal
+      {Format(FormatId::cfloat8_1_4_3, 7, DenormalScale::whitepaper), 0.011F},  // whitepaper gap
+      {Format(FormatId::cfloat8_1_5_2, 31), 3e-10F},                            // bias 31, denormal
       {Format(FormatId::fp8_e5m2), 1000.0F},
   };
   for (const auto& c : cases) {

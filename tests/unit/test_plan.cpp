@@ -101,8 +101,10 @@ TEST(Plan, DojoMemoryByTier) {
   EXPECT_LE(M.offload, M.offload_capacity * (1 + 1e-12));
   // Kinds not in SRAM are exactly what the DIPs and the host hold.
   double off_sram = 0;
-  const std::pair<engine::Tier, double> kinds[] = {{p.placement.weights, M.weights}, {p.placement.gradients, M.gradients},
-                                                   {p.placement.optimizer, M.optimizer}, {p.placement.activations, M.activations}};
+  const std::pair<engine::Tier, double> kinds[] = {{p.placement.weights, M.weights},
+                                                   {p.placement.gradients, M.gradients},
+                                                   {p.placement.optimizer, M.optimizer},
+                                                   {p.placement.activations, M.activations}};
   for (const auto& [tier, bytes] : kinds)
     if (tier != engine::Tier::sram) off_sram += bytes;
   EXPECT_NEAR(off_sram, M.offload + M.host, 1e-6 * off_sram);

@@ -114,9 +114,7 @@ TEST(Program, RoadmapIsInLaunchOrderAndParses) {
     try {
       parse_roadmap_entry(bad, "--gpu");
       ADD_FAILURE() << bad;
-    } catch (const core::InputError& err) {
-      EXPECT_NE(std::string(err.what()).find("--gpu"), std::string::npos) << err.what();
-    }
+    } catch (const core::InputError& err) { EXPECT_NE(std::string(err.what()).find("--gpu"), std::string::npos) << err.what(); }
   }
 }
 

@@ -41,24 +41,25 @@ TEST(Search, BestEqualsExhaustiveRunCalls) {
             for (int zero : {0, 1, 2, 3})
               for (const char* rc : {"none", "selective", "full"})
                 for (int rl = 0; rl <= 32; ++rl)
-                for (const char* odp : {"true", "false"}) {
-                  const int dp = 16 / (tp * pp);
-                  if (tp * pp > 16 || 16 % (tp * pp) != 0) continue;
-                  if (rl > 0 && (std::string(rc) != "full" || rl >= (32 + pp - 1) / pp)) continue;  // partial full recompute
-                  auto s = partial(fmt::format("tp={},pp={},dp={},vp={},mbs={},sp={},zero={},recompute={},overlap_dp={},recompute_layers={}",
-                                               tp, pp, dp, vp, mbs, sp, zero, rc, odp, rl));
-                  const long long unit = 1LL * dp * mbs * (vp > 1 ? pp : 1);
-                  if (unit > 64) continue;
-                  s.gbs = 64 / unit * unit;
-                  if (!parallel::strategy_problem(s, m, sys).empty()) continue;
-                  const auto r = engine::evaluate(ctx, s);
-                  ++evaluated;
-                  if (!r.memory.fits) continue;
-                  if (engine::time_per_token(r) < best_time * (1 - 1e-12)) {
-                    best_time = engine::time_per_token(r);
-                    best_spec = r.strategy.spec();
+                  for (const char* odp : {"true", "false"}) {
+                    const int dp = 16 / (tp * pp);
+                    if (tp * pp > 16 || 16 % (tp * pp) != 0) continue;
+                    if (rl > 0 && (std::string(rc) != "full" || rl >= (32 + pp - 1) / pp)) continue;  // partial full recompute
+                    auto s = partial(
+                        fmt::format("tp={},pp={},dp={},vp={},mbs={},sp={},zero={},recompute={},overlap_dp={},recompute_layers={}",
+                                    tp, pp, dp, vp, mbs, sp, zero, rc, odp, rl));
+                    const long long unit = 1LL * dp * mbs * (vp > 1 ? pp : 1);
+                    if (unit > 64) continue;
+                    s.gbs = 64 / unit * unit;
+                    if (!parallel::strategy_problem(s, m, sys).empty()) continue;
+                    const auto r = engine::evaluate(ctx, s);
+                    ++evaluated;
+                    if (!r.memory.fits) continue;
+                    if (engine::time_per_token(r) < best_time * (1 - 1e-12)) {
+                      best_time = engine::time_per_token(r);
+                      best_spec = r.strategy.spec();
+                    }
                   }
-                }
   ASSERT_GT(evaluated, 100);
   EXPECT_EQ(rep.ranked.front().result.strategy.spec(), best_spec);
   EXPECT_DOUBLE_EQ(engine::time_per_token(rep.ranked.front().result), best_time);
@@ -120,8 +121,8 @@ TEST(Search, MemoryPruneIsALowerBound) {
       for (int ep : {1, 2, 4, 8})
         for (int zero : {0, 1, 2, 3}) {
           const int dp = 32 / (tp * pp);
-          auto s = partial(fmt::format("tp={},pp={},dp={},ep={},vp=1,mbs=1,gbs={},sp=false,zero={},recompute=full", tp, pp, dp, ep,
-                                       dp * 4, zero));
+          auto s = partial(fmt::format("tp={},pp={},dp={},ep={},vp=1,mbs=1,gbs={},sp=false,zero={},recompute=full", tp, pp, dp,
+                                       ep, dp * 4, zero));
           if (!parallel::strategy_problem(s, m, sys).empty()) continue;
           const auto r = engine::evaluate(ctx, s);
           const auto& M = r.memory;

@@ -17,7 +17,8 @@ parallel::Strategy partial(const std::string& spec, long long seq = 2048) {
   s.seq = seq;
   return s;
 }
-engine::Context context(const hardware::System& sys, const workload::Workload& w, const parallel::Stack& st, long long seq = 2048) {
+engine::Context context(const hardware::System& sys, const workload::Workload& w, const parallel::Stack& st,
+                        long long seq = 2048) {
   engine::Context c;
   c.sys = &sys;
   if (w.vision()) {
@@ -45,15 +46,11 @@ TEST(Stack, TyposAndUnknownNamesAreInputErrors) {
   try {
     (void)parallel::load_stack("megatron-cor");
     FAIL() << "no error";
-  } catch (const core::InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("megatron-core"), std::string::npos) << e.what();
-  }
+  } catch (const core::InputError& e) { EXPECT_NE(std::string(e.what()).find("megatron-core"), std::string::npos) << e.what(); }
   try {
     (void)parallel::load_stack("megatron-core", {"overlap.tpp=0.3"});
     FAIL() << "no error";
-  } catch (const core::InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("tp"), std::string::npos) << e.what();
-  }
+  } catch (const core::InputError& e) { EXPECT_NE(std::string(e.what()).find("tp"), std::string::npos) << e.what(); }
   EXPECT_THROW((void)parallel::load_stack("megatron-core", {"overlap.tp=1.5"}), core::InputError);
 }
 
@@ -61,9 +58,7 @@ TEST(Stack, TyposAndUnknownNamesAreInputErrors) {
 TEST(Stack, SoftwareKeysAreNotHardware) {
   try {
     (void)hardware::load_system("dgx-h100", {"device.efficiency.memory_efficiency=0.8"});
-  } catch (...) {
-    FAIL() << "hardware keys stay settable";
-  }
+  } catch (...) { FAIL() << "hardware keys stay settable"; }
   const std::string text = hardware::preset_system_text("dgx-h100");
   auto patched = text;
   patched.replace(patched.find("    tile_m:"), 0, "    tp_comm_overlap: 0.5\n");
@@ -74,9 +69,7 @@ TEST(Stack, SoftwareKeysAreNotHardware) {
   try {
     (void)hardware::load_system(path);
     FAIL() << "no error";
-  } catch (const core::InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("stack"), std::string::npos) << e.what();
-  }
+  } catch (const core::InputError& e) { EXPECT_NE(std::string(e.what()).find("stack"), std::string::npos) << e.what(); }
 }
 
 // (device, stack) tuning: the longest matching prefix of the device name wins; other
@@ -142,9 +135,9 @@ TEST(Zero3, StepTimeStopsFallingWhenCommunicationBound) {
   }
   EXPECT_NEAR(compute[1] / compute[0], 0.5, 0.02);
   EXPECT_NEAR(compute[2] / compute[1], 0.5, 0.02);
-  EXPECT_GT(comm[2], comm[1]);                // less compute to hide under
-  EXPECT_GT(t[2] / t[1], t[1] / t[0]);        // each doubling gains less than the one before
-  EXPECT_GT(t[2] / t[1], 0.7);                // far from the 0.5 that free communication would give
+  EXPECT_GT(comm[2], comm[1]);          // less compute to hide under
+  EXPECT_GT(t[2] / t[1], t[1] / t[0]);  // each doubling gains less than the one before
+  EXPECT_GT(t[2] / t[1], 0.7);          // far from the 0.5 that free communication would give
   // Without prefetch every gather waits: slower than with it.
   auto none = st;
   none.zero3_prefetch = 0;
@@ -173,8 +166,8 @@ TEST(OneResolver, RunEqualsSearchTop1) {
   m.max_seq = 1024;
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"dgx-h100:nodes=2", "llama3-8b"}, {"dgx-a100:nodes=4", "gpt3-13b"}, {"dojo-tile", ""},
-      {"dojo-tray", "llama3-8b"},        {"tpu-v4:cubes=1", "llama3-8b"}, {"gb200-nvl72:devices=144", "llama3-70b"},
-      {"dgx-h100", "resnet50"},          {"dojo-tile", "tesla-video"},    {"dgx-b200:nodes=4", "mixtral-8x7b"}};
+      {"dojo-tray", "llama3-8b"},        {"tpu-v4:cubes=1", "llama3-8b"},  {"gb200-nvl72:devices=144", "llama3-70b"},
+      {"dgx-h100", "resnet50"},          {"dojo-tile", "tesla-video"},     {"dgx-b200:nodes=4", "mixtral-8x7b"}};
   for (const auto& [sysname, model] : cases) {
     const auto sys = hardware::load_system(sysname);
     const auto w = model.empty() ? gpt2s : workload::load_workload(model);
@@ -186,7 +179,8 @@ TEST(OneResolver, RunEqualsSearchTop1) {
     opt.top = 1;
     opt.threads = 1;
     const auto best = explore::search(ctx, p, opt).ranked.front().result;
-    EXPECT_EQ(run.strategy.spec() + run.strategy.options(), best.strategy.spec() + best.strategy.options()) << sysname << " " << model;
+    EXPECT_EQ(run.strategy.spec() + run.strategy.options(), best.strategy.spec() + best.strategy.options())
+        << sysname << " " << model;
     EXPECT_DOUBLE_EQ(run.step_time, best.step_time) << sysname << " " << model;
   }
 }

@@ -47,13 +47,15 @@ struct Case {
 TEST(WholeStep, AgreesWithTheAnalyticalEngineOnUncontendedPlans) {
   // Plans whose transfers never share a link at the same time: the two engines differ only
   // in how they compose the schedule.
-  for (const char* spec : {"tp=1,pp=1,dp=8,zero=1,mbs=2,gbs=64", "tp=1,pp=1,dp=8,zero=3,mbs=2,gbs=64", "tp=2,pp=2,dp=2,zero=1,mbs=1,gbs=64",
-                           "tp=1,pp=4,dp=2,zero=1,mbs=1,gbs=64", "tp=2,pp=4,dp=1,vp=2,mbs=1,gbs=32"}) {
+  for (const char* spec :
+       {"tp=1,pp=1,dp=8,zero=1,mbs=2,gbs=64", "tp=1,pp=1,dp=8,zero=3,mbs=2,gbs=64", "tp=2,pp=2,dp=2,zero=1,mbs=1,gbs=64",
+        "tp=1,pp=4,dp=2,zero=1,mbs=1,gbs=64", "tp=2,pp=4,dp=1,vp=2,mbs=1,gbs=32"}) {
     Case c("dgx-a100:nodes=1", "gpt3-13b", spec, 2048, {}, "megatron-2021");
     const auto r = c.step();
     EXPECT_STREQ(r.engine, "event");
     EXPECT_LT(std::abs(r.contention), 0.005) << spec;
-    EXPECT_LT(rel(r.step_time, c.a.step_time), 0.03) << spec << ": event " << r.step_time << " s, analytical " << c.a.step_time << " s";
+    EXPECT_LT(rel(r.step_time, c.a.step_time), 0.03)
+        << spec << ": event " << r.step_time << " s, analytical " << c.a.step_time << " s";
   }
 }
 
@@ -81,7 +83,7 @@ TEST(WholeStep, OversubscribedFatTreeSlowsDataParallelByTheFlowArithmetic) {
   ASSERT_EQ(g.hop[1].k, 12);
   const double B = flat.sys.levels[1].bandwidth;
   const double layer_bytes = flat.plan.params.layer * 2.0;  // per-layer bucket: BF16 gradients / parameters
-  const double S = flat.plan.params.stage * 2.0;             // the whole stage, both collectives
+  const double S = flat.plan.params.stage * 2.0;            // the whole stage, both collectives
   const double eff = collective::efficiency(g.hop[1], layer_bytes / 8 / 12);
   const double expected = 2.0 * 11.0 * (S / 96.0) / eff * (4.0 / B - 1.0 / B);
   EXPECT_GT(t4, t1);

@@ -19,15 +19,21 @@ std::string mutate(std::string s, std::mt19937_64& rng) {
     const char c = alphabet[rng() % alphabet.size()];
     switch (rng() % 9) {
       case 0: s.insert(s.begin() + static_cast<long>(pos), c); break;
-      case 1: if (!s.empty() && pos < s.size()) s.erase(pos, 1); break;
-      case 2: if (pos < s.size()) s[pos] = c; break;
+      case 1:
+        if (!s.empty() && pos < s.size()) s.erase(pos, 1);
+        break;
+      case 2:
+        if (pos < s.size()) s[pos] = c;
+        break;
       case 3: {  // duplicate a slice (repeats keys, nests brackets)
         if (s.empty()) break;
         const std::size_t len = 1 + rng() % 12;
         s.insert(pos, s.substr(rng() % s.size(), len));
         break;
       }
-      case 4: if (!s.empty()) s = s.substr(0, pos); break;
+      case 4:
+        if (!s.empty()) s = s.substr(0, pos);
+        break;
       default: break;  // untouched this round: keeps most files close to valid
     }
   }
@@ -58,9 +64,7 @@ TEST(SweepFuzz, SpaceParserNeverCrashes) {
         (void)explore::point_at(s, n / 2);
       }
       (void)s.hash();
-    } catch (const core::Error&) {
-      ++rejected;
-    } catch (const std::exception& e) {
+    } catch (const core::Error&) { ++rejected; } catch (const std::exception& e) {
       ADD_FAILURE() << "not a core::Error: " << e.what() << "\n--- input ---\n" << text;
     }
   }

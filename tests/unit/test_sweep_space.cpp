@@ -27,9 +27,7 @@ seq: [2048, 4096]
 std::string error_of(const std::string& text) {
   try {
     (void)explore::parse_space(text, "space.yaml");
-  } catch (const core::InputError& e) {
-    return e.what();
-  }
+  } catch (const core::InputError& e) { return e.what(); }
   return "";
 }
 }  // namespace
@@ -100,7 +98,7 @@ TEST(SweepSpace, ParsesAxesAndCountsPoints) {
   ASSERT_EQ(s.set.size(), 2U);
   EXPECT_EQ(s.set[0].key, "levels.node.bandwidth");
   EXPECT_EQ(s.set[0].values, (std::vector<std::string>{"100000000000 B/s", "200000000000 B/s", "300000000000 B/s",
-                                                        "400000000000 B/s", "500000000000 B/s"}));
+                                                       "400000000000 B/s", "500000000000 B/s"}));
   EXPECT_EQ(s.set[1].values, (std::vector<std::string>{"$20000", "$30000", "$40000"}));
   EXPECT_EQ(s.strategies.size(), 2U);
   EXPECT_EQ(s.seqs, (std::vector<long long>{2048, 4096}));
@@ -229,9 +227,10 @@ TEST(SweepSpace, BadInputIsLocatedWithASuggestion) {
   EXPECT_NE(error_of("systems: [dgx-h100]\nmodels: [llama3-8b]\nset:\n  levels.node.bandwidth: {from: 1 GB/s, to: 2 GB/s}\n")
                 .find("missing required setting 'steps'"),
             std::string::npos);
-  EXPECT_NE(error_of("systems: [dgx-h100]\nmodels: [llama3-8b]\nset:\n  levels.node.bandwidth: {from: 1 GB/s, to: 2 GB/s, steps: 1}\n")
-                .find("steps: 1"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of("systems: [dgx-h100]\nmodels: [llama3-8b]\nset:\n  levels.node.bandwidth: {from: 1 GB/s, to: 2 GB/s, steps: 1}\n")
+          .find("steps: 1"),
+      std::string::npos);
   EXPECT_NE(error_of("systems: [dgx-h100]\nmodels: [llama3-8b]\nprecision: bf61\n").find("did you mean 'bf16'"),
             std::string::npos);
   EXPECT_NE(error_of("systems: [dgx-h100]\nmodels: [llama3-8b]\nseq: 0\n").find("space.yaml:3:1: key 'seq'"), std::string::npos);

@@ -72,14 +72,31 @@ TEST(SweepStore, WritesTheDocumentedSchema) {
   EXPECT_EQ(one("SELECT overrides FROM points WHERE point_id = 0"), "device.price=$20000");
   EXPECT_EQ(one("SELECT json_extract(inputs, '$.set.\"device.price\"') FROM points"), "$20000");
   EXPECT_EQ(one("SELECT json_extract(result, '$.step_time_s') = step_time_s FROM points"), "1");
-  for (const char* col : {"system", "model", "overrides", "strategy_input", "objective", "seq", "precision", "inputs",
-                          "status", "error", "note", "strategy", "devices", "step_time_s", "tokens_per_s", "mfu",
-                          "memory_per_device_bytes", "fits", "energy_j_per_step", "cost_usd_per_step", "result"})
+  for (const char* col : {"system",
+                          "model",
+                          "overrides",
+                          "strategy_input",
+                          "objective",
+                          "seq",
+                          "precision",
+                          "inputs",
+                          "status",
+                          "error",
+                          "note",
+                          "strategy",
+                          "devices",
+                          "step_time_s",
+                          "tokens_per_s",
+                          "mfu",
+                          "memory_per_device_bytes",
+                          "fits",
+                          "energy_j_per_step",
+                          "cost_usd_per_step",
+                          "result"})
     EXPECT_EQ(one(("SELECT count(*) FROM pragma_table_info('points') WHERE name = '" + std::string(col) + "'").c_str()), "1")
         << col;
   for (const char* idx : {"points_system", "points_model", "points_overrides", "points_status"})
-    EXPECT_EQ(one(("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '" + std::string(idx) + "'").c_str()),
-              "1")
+    EXPECT_EQ(one(("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '" + std::string(idx) + "'").c_str()), "1")
         << idx;
   sqlite3_close(h);
 }
@@ -113,15 +130,14 @@ TEST(SweepStore, OnlyCommittedPointsSurviveAndResumeSkipsThem) {
   try {
     s.begin(explore::parse_space(other, "other.yaml"), "dojosim test");
     FAIL() << "resume with another space was accepted";
-  } catch (const core::InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("another space"), std::string::npos) << e.what();
-  }
+  } catch (const core::InputError& e) { EXPECT_NE(std::string(e.what()).find("another space"), std::string::npos) << e.what(); }
 }
 
 TEST(SweepStore, ExportIsOrderedByPointIdWhateverTheWriteOrder) {
   const TempDb a("a.sqlite"), b("b.sqlite");
   const auto space = explore::parse_space(kSpace, "space.yaml");
-  for (const auto& [db, order] : {std::pair{&a, std::vector<long long>{0, 1, 2, 3}}, std::pair{&b, std::vector<long long>{3, 1, 0, 2}}}) {
+  for (const auto& [db, order] :
+       {std::pair{&a, std::vector<long long>{0, 1, 2, 3}}, std::pair{&b, std::vector<long long>{3, 1, 0, 2}}}) {
     Store s(db->str(), Store::Mode::create);
     s.begin(space, "dojosim test");
     for (long long id : order) {

@@ -15,7 +15,9 @@ using workload::Network;
 using workload::NetworkBuilder;
 
 namespace {
-void expect_within(double got, double want, double rel) { EXPECT_NEAR(got / want, 1.0, rel) << "got " << got << " want " << want; }
+void expect_within(double got, double want, double rel) {
+  EXPECT_NEAR(got / want, 1.0, rel) << "got " << got << " want " << want;
+}
 
 Network net_of(const std::string& name) {
   auto w = workload::load_workload(name);
@@ -45,7 +47,7 @@ TEST(VisionOps, ConvShapesFlopsAndParamsClosedForm) {
   EXPECT_DOUBLE_EQ(stem.flops, 2.0 * 112 * 112 * 64 * 3 * 49);
   EXPECT_DOUBLE_EQ(stem.params, 64.0 * 3 * 49);
   EXPECT_DOUBLE_EQ(stem.m, 112.0 * 112);  // implicit GEMM M = Ho*Wo per image
-  EXPECT_DOUBLE_EQ(stem.k, 147.0);         // K = Cin*kh*kw
+  EXPECT_DOUBLE_EQ(stem.k, 147.0);        // K = Cin*kh*kw
   // Halo of a 7x7 stride-2 pad-3 conv split by rows: 3 rows above, 7-2-3 = 2 below.
   EXPECT_EQ(stem.halo_rows, 5);
   EXPECT_EQ(stem.halo_side_rows, 3);
@@ -102,7 +104,7 @@ TEST(VisionZoo, VitMatchesPublishedCounts) {
   expect_within(l16.params(), 304.326632e6, 0.001);  // torchvision vit_l_16
   expect_within(l16.forward_macs(), 61.55e9, 0.01);
   const auto h14 = net_of("vit-h14");
-  expect_within(h14.params(), 632.0e6, 0.005);       // Dosovitskiy et al. 2021: 632M
+  expect_within(h14.params(), 632.0e6, 0.005);  // Dosovitskiy et al. 2021: 632M
   expect_within(h14.forward_macs(), 167.3e9, 0.01);
 }
 
@@ -206,7 +208,8 @@ TEST(VisionEngine, HaloTrafficGrowsWithSpatialDegreeAndIsZeroWithout) {
   double prev_total = -1, prev_act = 1e300;
   for (int sp : {1, 2, 4, 8, 16}) {
     const int dp = 16 / sp;
-    const auto r = eval(sys, n, vision_strategy(fmt::format("dp={},spatial={},mbs=16,gbs={},zero=1,recompute=none", dp, sp, 16 * dp * 4)));
+    const auto r =
+        eval(sys, n, vision_strategy(fmt::format("dp={},spatial={},mbs=16,gbs={},zero=1,recompute=none", dp, sp, 16 * dp * 4)));
     const double total = r.halo_bytes * static_cast<double>(r.devices) / static_cast<double>(r.strategy.gbs);  // per sample
     if (sp == 1) {
       EXPECT_EQ(r.halo_bytes, 0.0);
@@ -214,7 +217,7 @@ TEST(VisionEngine, HaloTrafficGrowsWithSpatialDegreeAndIsZeroWithout) {
     } else {
       EXPECT_GT(r.halo_bytes, 0.0) << sp;
       EXPECT_GT(r.breakdown.spatial_comm, 0.0) << sp;
-      EXPECT_GT(total, prev_total) << sp;  // more cuts, more halo rows per image
+      EXPECT_GT(total, prev_total) << sp;               // more cuts, more halo rows per image
       EXPECT_LT(r.memory.activations, prev_act) << sp;  // each device keeps a strip
     }
     prev_total = total;
@@ -281,5 +284,7 @@ TEST(VisionIngest, ThinVideoNetOnATrayIsIngestBound) {
   EXPECT_FALSE(rf.ingest_bound);
   EXPECT_EQ(rf.breakdown.ingest, 0.0);
   // GPUs: ingest not modelled (no DIPs).
-  EXPECT_EQ(eval(hardware::load_system("dgx-a100"), n, vision_strategy("dp=8,spatial=1,mbs=1,gbs=8,zero=0,recompute=selective")).ingest_time, 0.0);
+  EXPECT_EQ(eval(hardware::load_system("dgx-a100"), n, vision_strategy("dp=8,spatial=1,mbs=1,gbs=8,zero=0,recompute=selective"))
+                .ingest_time,
+            0.0);
 }

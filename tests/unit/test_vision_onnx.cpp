@@ -29,9 +29,7 @@ void import_cleanly(const std::string& bytes) {
   try {
     const auto n = workload::import_onnx_bytes(bytes, "fuzz.onnx");
     EXPECT_GE(n.forward_flops(), 0.0);
-  } catch (const core::Error& e) {
-    EXPECT_EQ(e.exit_code(), 2) << e.what();
-  }
+  } catch (const core::Error& e) { EXPECT_EQ(e.exit_code(), 2) << e.what(); }
 }
 }  // namespace
 
@@ -77,9 +75,7 @@ TEST(OnnxImport, MissingEmptyAndGarbageFilesAreInputErrors) {
   try {
     workload::import_onnx_bytes(std::string(100, '\xff'), "garbage.onnx");
     FAIL() << "expected InputError";
-  } catch (const core::InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("garbage.onnx"), std::string::npos) << e.what();
-  }
+  } catch (const core::InputError& e) { EXPECT_NE(std::string(e.what()).find("garbage.onnx"), std::string::npos) << e.what(); }
 }
 
 TEST(OnnxImport, TruncatedFilesFailCleanly) {

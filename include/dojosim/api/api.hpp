@@ -41,11 +41,11 @@ using Json = nlohmann::ordered_json;
 // The arguments every model-on-a-system command shares (`--system`, `--model`, ...).
 struct ModelArgs {
   std::string system, model;
-  std::string parallel;            // "tp=8,pp=2,..." (missing keys are chosen)
-  long long seq = 0;               // 0 = min(model max, 2048)
+  std::string parallel;  // "tp=8,pp=2,..." (missing keys are chosen)
+  long long seq = 0;     // 0 = min(model max, 2048)
   std::string precision = "bf16";
-  std::vector<std::string> sets;   // KEY=VALUE, or economics.KEY=VALUE
-  std::string stack;               // software stack (--stack; default: the system's)
+  std::vector<std::string> sets;  // KEY=VALUE, or economics.KEY=VALUE
+  std::string stack;              // software stack (--stack; default: the system's)
 };
 
 // `--set` assignments split into system keys, economics parameters ("economics.KEY=V")
@@ -61,8 +61,8 @@ parallel::Stack stack_for(const hardware::System& sys, const std::string& name, 
 // The engine context for a loaded model: sets partial.seq for transformers (default
 // min(max_seq, 2048); `seq` out of range is an InputError) and rejects `seq` for vision.
 // `stack` is kept by the caller for the context's lifetime.
-engine::Context model_context(const hardware::System& sys, const workload::Workload& w, parallel::Strategy& partial, long long seq,
-                              const parallel::Stack& stack);
+engine::Context model_context(const hardware::System& sys, const workload::Workload& w, parallel::Strategy& partial,
+                              long long seq, const parallel::Stack& stack);
 
 // The plan `run` prints: evaluated when every key is given, else completed by the one
 // resolver (engine::resolve, the space and ranking of `search`).
@@ -90,7 +90,7 @@ struct RunOutput {
   engine::Result result;
   report::Economics econ;
   bool has_timeline = false;
-  engine::Timeline timeline;  // the event engine's schedule, when has_timeline
+  engine::Timeline timeline;         // the event engine's schedule, when has_timeline
   engine::ChakraExportStats chakra;  // what --chakra wrote (ranks = 0: nothing)
   [[nodiscard]] Json json() const { return report::result_json(result, sys, econ); }
 };
@@ -100,18 +100,18 @@ RunOutput run(const RunArgs& a);
 // A Chakra execution trace (one .et file per rank: dojosim's own export, or a PyTorch run
 // converted by Chakra) priced on a system (engine/chakra.hpp).
 struct ReplayArgs {
-  std::string prefix;                // <prefix>.0.et, <prefix>.1.et, ...
+  std::string prefix;  // <prefix>.0.et, <prefix>.1.et, ...
   std::string system;
-  std::vector<std::string> sets;     // system keys (KEY=VALUE)
-  std::string comm_groups;           // default: <prefix>.comm_groups.json when it exists
-  std::string precision = "bf16";    // for compute nodes priced by num_ops
-  int ranks = 0;                     // 0: up to the first missing rank file
-  bool timeline = false;             // keep the replayed timeline (--trace)
+  std::vector<std::string> sets;   // system keys (KEY=VALUE)
+  std::string comm_groups;         // default: <prefix>.comm_groups.json when it exists
+  std::string precision = "bf16";  // for compute nodes priced by num_ops
+  int ranks = 0;                   // 0: up to the first missing rank file
+  bool timeline = false;           // keep the replayed timeline (--trace)
 };
 struct ReplayOutput {
   hardware::System sys;
   std::vector<std::string> files;
-  std::string comm_groups;           // the file read ("" = none)
+  std::string comm_groups;  // the file read ("" = none)
   engine::ReplayResult result;
   bool has_timeline = false;
   engine::Timeline timeline;
@@ -140,9 +140,9 @@ SearchOutput search(const SearchArgs& a);
 struct CompareArgs {
   std::vector<std::string> systems;  // two or more
   std::string model, parallel, precision = "bf16", reference;
-  std::vector<std::string> stacks;   // one for every system, or one per system (default: the reference's default)
+  std::vector<std::string> stacks;  // one for every system, or one per system (default: the reference's default)
   long long seq = 0;
-  double tokens = 0;                 // 0 = 20 per parameter (vision: 90 ImageNet epochs)
+  double tokens = 0;  // 0 = 20 per parameter (vision: 90 ImageNet epochs)
   std::vector<std::string> sets;
 };
 struct CompareEntry {
@@ -162,11 +162,11 @@ struct CompareOutput {
   double model_params = 0;
   bool vision = false;
   double run_tokens = 0;
-  std::size_t ref = 0;              // index of the reference in entries
+  std::size_t ref = 0;  // index of the reference in entries
   bool ref_resizable = false;
   long long ref_per_instance = 1;
-  bool same_stack = true;           // every system on one stack
-  bool stack_named = false;         // --stack given
+  bool same_stack = true;    // every system on one stack
+  bool stack_named = false;  // --stack given
   std::vector<CompareEntry> entries;
   [[nodiscard]] Json json() const;
 };
@@ -177,8 +177,8 @@ CompareOutput compare(const CompareArgs& a);
 // (dojosim search, time objective) for the same partial strategy and target batch.
 class ReferenceSizer final {
  public:
-  ReferenceSizer(std::string spec, std::vector<std::string> sets, const workload::Workload& w,
-                 const parallel::Strategy& partial, long long seq, parallel::Stack stack);
+  ReferenceSizer(std::string spec, std::vector<std::string> sets, const workload::Workload& w, const parallel::Strategy& partial,
+                 long long seq, parallel::Stack stack);
   // `tput_per_device`: the reference's throughput per device at its given size (start guess).
   explore::Equivalence solve(double target, double tput_per_device);
   [[nodiscard]] long long per_instance() const { return per_instance_; }
@@ -212,11 +212,11 @@ class ReferenceSizer final {
 // to the A100 cluster (> 1: Dojo gives more per dollar).
 struct SensitivityArgs {
   std::string system = "dojo-exapod", model = "gpt3-175b";
-  std::string reference;           // default: dgx-a100 with nodes for equal peak BF16
-  std::string stack;               // default: the reference's default stack, on both
+  std::string reference;  // default: dgx-a100 with nodes for equal peak BF16
+  std::string stack;      // default: the reference's default stack, on both
   std::string precision = "bf16";
   long long seq = 0;
-  std::vector<std::string> sets;   // applied to the Dojo system (and economics.KEY) in every variant
+  std::vector<std::string> sets;  // applied to the Dojo system (and economics.KEY) in every variant
 };
 struct SensitivityOutput {
   std::string system, reference, model, stack;
@@ -232,14 +232,14 @@ SensitivityOutput sensitivity(const SensitivityArgs& a);
 // plan; how many A100s the ExaPOD is worth three ways; and how sure (api::sensitivity).
 struct DefaultScenarioOutput {
   hardware::System dojo, gpu;
-  std::string gpu_spec;                    // dgx-a100:nodes=N
+  std::string gpu_spec;  // dgx-a100:nodes=N
   parallel::Stack stack;
   engine::Result dojo_result, gpu_result;
   report::Economics dojo_econ, gpu_econ;
-  bool resized = false;                    // the A100 cluster could be resized to match
-  double a100_equivalents = 0;             // by throughput, the cluster resized with its best plan at each size
-  double a100_equivalents_linear = 0;      // per-A100 throughput extrapolated at equal peak
-  double a100_equivalents_by_peak = 0;     // peak BF16 alone
+  bool resized = false;                 // the A100 cluster could be resized to match
+  double a100_equivalents = 0;          // by throughput, the cluster resized with its best plan at each size
+  double a100_equivalents_linear = 0;   // per-A100 throughput extrapolated at equal peak
+  double a100_equivalents_by_peak = 0;  // peak BF16 alone
   SensitivityOutput sensitivity;
   [[nodiscard]] Json json() const;
 };
@@ -247,7 +247,7 @@ DefaultScenarioOutput default_scenario();
 
 // ---- validate --------------------------------------------------------------------------
 struct ValidateOutput {
-  Json json;         // cases, mape, max_abs_error_pct, failed
+  Json json;           // cases, mape, max_abs_error_pct, failed
   std::string text;    // the CLI's table rows
   std::string groups;  // the CLI's lines per (system, stack)
   double mape = 0, max_abs = 0;

@@ -27,7 +27,7 @@ namespace dojosim::collective::flow {
 
 struct FlowClass {
   std::vector<std::pair<int, float>> load;  // (link id, flows of this class on it), sorted by link
-  double latency = 0;                        // route latency of its longest flow
+  double latency = 0;                       // route latency of its longest flow
 };
 
 struct Phase {

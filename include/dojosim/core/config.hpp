@@ -45,19 +45,17 @@ struct Provenance {
 // its shape and gets source "override". `origin` names where the override came from
 // ("--set", "dgx-h100:nodes") for messages.
 void apply_override(Document& doc, const std::string& assignment, const std::string& origin);
-void set_path(Document& doc, const std::string& key_path, const std::string& value,
-              const std::string& origin);
+void set_path(Document& doc, const std::string& key_path, const std::string& value, const std::string& origin);
 
 struct Bounds {
-  double min = 0.0;            // inclusive
-  double max = 1e30;           // inclusive
-  bool allow_zero = false;     // when min == 0: whether exactly 0 is allowed
+  double min = 0.0;         // inclusive
+  double max = 1e30;        // inclusive
+  bool allow_zero = false;  // when min == 0: whether exactly 0 is allowed
 };
 
 class Reader {
  public:
-  Reader(std::shared_ptr<const Document> doc, YAML::Node node, std::string path,
-         Provenance* provenance = nullptr);
+  Reader(std::shared_ptr<const Document> doc, YAML::Node node, std::string path, Provenance* provenance = nullptr);
 
   [[nodiscard]] bool has(const std::string& key) const;
   [[nodiscard]] std::vector<std::string> keys() const;
@@ -70,12 +68,10 @@ class Reader {
   [[nodiscard]] std::optional<Reader> optional_map(const std::string& key) const;
 
   // Quantities with units; `dflt` is used when the key is absent (nullopt = required).
-  double quantity(const std::string& key, Dim dim, std::optional<double> dflt = std::nullopt,
-                  Bounds b = {}) const;
-  long long integer(const std::string& key, std::optional<long long> dflt = std::nullopt,
-                    long long min = 0, long long max = (1LL << 53)) const;
-  double number(const std::string& key, std::optional<double> dflt = std::nullopt,
-                Bounds b = {}) const;
+  double quantity(const std::string& key, Dim dim, std::optional<double> dflt = std::nullopt, Bounds b = {}) const;
+  long long integer(const std::string& key, std::optional<long long> dflt = std::nullopt, long long min = 0,
+                    long long max = (1LL << 53)) const;
+  double number(const std::string& key, std::optional<double> dflt = std::nullopt, Bounds b = {}) const;
   std::string string(const std::string& key, std::optional<std::string> dflt = std::nullopt) const;
   // One of `choices` (case-insensitive); a typo gets a suggestion.
   std::string choice(const std::string& key, const std::vector<std::string>& choices,
@@ -87,8 +83,8 @@ class Reader {
   // Throws InputError for the first key never read, with the nearest expected key.
   void finish(const std::vector<std::string>& expected_extra = {}) const;
 
-  [[noreturn]] void fail(const std::string& key, const std::string& message,
-                         const std::string& expected = {}, const std::string& hint = {}) const;
+  [[noreturn]] void fail(const std::string& key, const std::string& message, const std::string& expected = {},
+                         const std::string& hint = {}) const;
 
  private:
   [[nodiscard]] YAML::Node value_node(const std::string& key) const;  // unwraps {value, source}

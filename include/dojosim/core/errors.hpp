@@ -17,14 +17,13 @@ struct Location {
   std::string file;
   int line = 0;
   int column = 0;
-  std::string key_path;  // e.g. "levels.node.link_bandwidth"
+  std::string key_path;                   // e.g. "levels.node.link_bandwidth"
   [[nodiscard]] std::string str() const;  // "file:line:column: key 'a.b'"
 };
 
 class Error : public std::runtime_error {
  public:
-  Error(std::string kind, Location loc, std::string message, std::string expected = {},
-        std::string suggestion = {});
+  Error(std::string kind, Location loc, std::string message, std::string expected = {}, std::string suggestion = {});
   [[nodiscard]] const Location& location() const { return loc_; }
   [[nodiscard]] const std::string& message() const { return message_; }
   [[nodiscard]] const std::string& expected() const { return expected_; }
@@ -39,10 +38,8 @@ class Error : public std::runtime_error {
 // Bad input: malformed file, unknown key, wrong unit, impossible value, typo. Exit 2.
 class InputError final : public Error {
  public:
-  InputError(Location loc, std::string message, std::string expected = {},
-             std::string suggestion = {})
-      : Error("error", std::move(loc), std::move(message), std::move(expected),
-              std::move(suggestion)) {}
+  InputError(Location loc, std::string message, std::string expected = {}, std::string suggestion = {})
+      : Error("error", std::move(loc), std::move(message), std::move(expected), std::move(suggestion)) {}
   [[nodiscard]] int exit_code() const override { return 2; }
 };
 
@@ -57,8 +54,7 @@ class Unsupported final : public Error {
 // Valid input that cannot run (e.g. does not fit in memory). Exit 3.
 class Infeasible final : public Error {
  public:
-  Infeasible(std::string message, std::string detail = {})
-      : Error("infeasible", {}, std::move(message), {}, std::move(detail)) {}
+  Infeasible(std::string message, std::string detail = {}) : Error("infeasible", {}, std::move(message), {}, std::move(detail)) {}
   [[nodiscard]] int exit_code() const override { return 3; }
 };
 

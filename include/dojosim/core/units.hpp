@@ -25,8 +25,14 @@ struct Quantity {
   constexpr Quantity() = default;
   constexpr explicit Quantity(double value) : v(value) {}
   [[nodiscard]] constexpr double value() const { return v; }
-  constexpr Quantity& operator+=(Quantity o) { v += o.v; return *this; }
-  constexpr Quantity& operator-=(Quantity o) { v -= o.v; return *this; }
+  constexpr Quantity& operator+=(Quantity o) {
+    v += o.v;
+    return *this;
+  }
+  constexpr Quantity& operator-=(Quantity o) {
+    v -= o.v;
+    return *this;
+  }
   friend constexpr Quantity operator+(Quantity a, Quantity b) { return Quantity(a.v + b.v); }
   friend constexpr Quantity operator-(Quantity a, Quantity b) { return Quantity(a.v - b.v); }
   friend constexpr Quantity operator*(Quantity a, double k) { return Quantity(a.v * k); }
@@ -40,7 +46,7 @@ using Count = Quantity<Dim::count>;
 using Bytes = Quantity<Dim::bytes>;
 using Seconds = Quantity<Dim::seconds>;
 using Hertz = Quantity<Dim::hertz>;
-using Flops = Quantity<Dim::flops>;          // a number of floating-point operations
+using Flops = Quantity<Dim::flops>;         // a number of floating-point operations
 using FlopRate = Quantity<Dim::flop_rate>;  // FLOP/s
 using ByteRate = Quantity<Dim::byte_rate>;  // bytes/s
 using Watts = Quantity<Dim::watts>;
@@ -61,12 +67,16 @@ constexpr Watts operator/(Joules j, Seconds s) { return Watts(j.v / s.v); }
 double parse_quantity(std::string_view text, Dim expected);
 
 template <Dim D>
-Quantity<D> parse(std::string_view text) { return Quantity<D>(parse_quantity(text, D)); }
+Quantity<D> parse(std::string_view text) {
+  return Quantity<D>(parse_quantity(text, D));
+}
 
 // Prints with an SI prefix and 3-4 significant digits: "1.32 TB", "989 TFLOP/s", "1.3 us".
 std::string format_quantity(double value, Dim d);
 template <Dim D>
-std::string format(Quantity<D> q) { return format_quantity(q.v, D); }
+std::string format(Quantity<D> q) {
+  return format_quantity(q.v, D);
+}
 // Bytes with IEC prefixes: "80 GiB".
 std::string format_bytes_iec(double bytes);
 

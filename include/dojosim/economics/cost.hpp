@@ -33,12 +33,12 @@ inline constexpr double kSecondsPerYear = 365.25 * 86400.0;
 inline constexpr double kPflopDay = 1e15 * 86400.0;  // FLOPs in one PFLOP/s-day
 
 struct CapitalCost {
-  double devices_usd = 0;         // devices not inside tiles (all devices for GPU systems)
-  double levels_usd = 0;          // level prices x instances (tile level excluded when tiled)
+  double devices_usd = 0;  // devices not inside tiles (all devices for GPU systems)
+  double levels_usd = 0;   // level prices x instances (tile level excluded when tiled)
   double dips_usd = 0;
-  double tiles_usd = 0;           // tiles x cost per good tile (Dojo), the yield-dependent part
+  double tiles_usd = 0;  // tiles x cost per good tile (Dojo), the yield-dependent part
   double total_usd = 0;
-  double tile_yield = 1;          // used for tiles_usd (1 when there are no tiles)
+  double tile_yield = 1;                                  // used for tiles_usd (1 when there are no tiles)
   std::vector<std::pair<std::string, double>> per_level;  // level name -> price x instances
 };
 CapitalCost capital_cost(const hardware::System& s, const EconomicsParams& p = {});
@@ -64,14 +64,14 @@ CostRate cost_rate(const hardware::System& s, const CapitalCost& capital, const 
 
 struct Cost {
   double duration_s = 0;
-  double energy_j = 0;            // facility energy, PUE included
+  double energy_j = 0;  // facility energy, PUE included
   double capital_usd = 0;
   double electricity_usd = 0;
   double facility_usd = 0;
   double cloud_usd = 0;
   double total_usd = 0;
-  double model_flops = 0;         // delivered (model) FLOPs in duration_s
-  double usd_per_pflop_day = 0;   // total_usd per delivered PFLOP-day (0 when model_flops == 0)
+  double model_flops = 0;        // delivered (model) FLOPs in duration_s
+  double usd_per_pflop_day = 0;  // total_usd per delivered PFLOP-day (0 when model_flops == 0)
 };
 // Cost of `duration_s` at the given rate and average power.
 Cost cost_for(const CostRate& rate, const PowerReport& power, double duration_s, double model_flops);
@@ -84,7 +84,7 @@ struct StepEconomics {
   PowerReport power;
   CapitalCost capital;
   CostRate rate;
-  Cost step;                      // one step: step.total_usd is DESIGN 4.3 `cost_usd_per_step`
+  Cost step;  // one step: step.total_usd is DESIGN 4.3 `cost_usd_per_step`
   [[nodiscard]] double energy_j_per_step() const { return power.energy_j_per_step; }
   [[nodiscard]] double power_w() const { return power.power_w; }
   [[nodiscard]] double cost_usd_per_step() const { return step.total_usd; }

@@ -26,13 +26,13 @@ namespace dojosim::economics {
 // (communication the device waits for); idle_s = bubble; overlapped_communication_s =
 // communication hidden under compute (tp/dp/... comm minus the exposed part).
 struct Activity {
-  double step_time_s = 0;                // wall time of one step
-  double compute_s = 0;                  // compute-bound kernels
-  double memory_bound_s = 0;             // memory-bound kernels and weight streaming
-  double communication_s = 0;            // exposed communication
-  double idle_s = 0;                     // waiting (bubble, barriers); the unassigned rest counts here too
-  double utilisation = 1.0;              // achieved FLOP/s over peak during compute_s, in [0, 1]
-  double overlapped_communication_s = 0; // communication running under compute/memory phases (<= their sum)
+  double step_time_s = 0;                 // wall time of one step
+  double compute_s = 0;                   // compute-bound kernels
+  double memory_bound_s = 0;              // memory-bound kernels and weight streaming
+  double communication_s = 0;             // exposed communication
+  double idle_s = 0;                      // waiting (bubble, barriers); the unassigned rest counts here too
+  double utilisation = 1.0;               // achieved FLOP/s over peak during compute_s, in [0, 1]
+  double overlapped_communication_s = 0;  // communication running under compute/memory phases (<= their sum)
 };
 
 enum class Phase { compute, memory_bound, communication, wait };
@@ -48,11 +48,11 @@ double provisioned_it_power_w(const hardware::System& s);
 
 struct PowerReport {
   double step_time_s = 0;
-  double device_energy_j = 0;       // one device, one step
-  double device_avg_w = 0;          // one device, averaged over the step (<= tdp)
-  double devices_w = 0;             // all devices, averaged
-  double overhead_w = 0;            // levels + DIPs
-  double it_w = 0;                  // devices_w + overhead_w
+  double device_energy_j = 0;  // one device, one step
+  double device_avg_w = 0;     // one device, averaged over the step (<= tdp)
+  double devices_w = 0;        // all devices, averaged
+  double overhead_w = 0;       // levels + DIPs
+  double it_w = 0;             // devices_w + overhead_w
   double pue = 1;
   double power_w = 0;               // facility power = it_w * pue (DESIGN 4.3 `power_w`)
   double it_energy_j_per_step = 0;  // it_w * step_time_s

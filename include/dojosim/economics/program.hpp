@@ -76,8 +76,7 @@ double unit_usd_per_pflop_day(const UnitEconomics& u);
 double program_usd_per_pflop_day(core::Usd nre, double units, const UnitEconomics& u, double used_s);
 // Units at which the programme's $/PFLOP-day equals `target`; nullopt when the unit figure
 // is not below the target (no fleet pays the NRE back).
-std::optional<double> break_even_units(core::Usd nre, const UnitEconomics& u, double target_usd_per_pflop_day,
-                                       double used_s);
+std::optional<double> break_even_units(core::Usd nre, const UnitEconomics& u, double target_usd_per_pflop_day, double used_s);
 
 // One GPU system that could be bought from `year` on; price and performance come from the
 // preset `spec` (a system spec, `dgx-h100:nodes=128`).

@@ -31,19 +31,19 @@ double at_least_k_of_n(int k, int n, double p);
 double dies_per_wafer(double die_area_mm2, double wafer_diameter_mm = 300);
 
 struct TileYieldInputs {
-  int dies = 25;                  // dies a working tile needs (T4: 25 D1)
-  int spares = 0;                 // extra dies placed
-  double die_yield = 1;           // of an untested die
+  int dies = 25;         // dies a working tile needs (T4: 25 D1)
+  int spares = 0;        // extra dies placed
+  double die_yield = 1;  // of an untested die
   bool known_good_die = true;
-  double kgd_escape_rate = 0;     // fraction of bad dies that pass the KGD test
+  double kgd_escape_rate = 0;  // fraction of bad dies that pass the KGD test
   double integration_yield = 1;
   double assembly_yield = 1;
 };
 
 struct TileYield {
-  double placed_die_good = 1;     // probability a placed die works
-  double dies_ok = 1;             // P(at least `dies` of dies + spares work)
-  double tile_yield = 1;          // dies_ok * integration * assembly
+  double placed_die_good = 1;  // probability a placed die works
+  double dies_ok = 1;          // P(at least `dies` of dies + spares work)
+  double tile_yield = 1;       // dies_ok * integration * assembly
 };
 TileYield tile_yield(const TileYieldInputs& in);
 
@@ -72,18 +72,18 @@ TileCost tile_cost(const DieCost& die, bool known_good_die, int placed_dies, dou
 struct YieldAnalysis {
   bool has_die_area = false;
   double die_area_mm2 = 0;
-  std::string die_area_source;    // "T6", "N2", "--econ" ...
-  double die_yield = 1;           // from the model (1 when the area is unknown)
+  std::string die_area_source;  // "T6", "N2", "--econ" ...
+  double die_yield = 1;         // from the model (1 when the area is unknown)
   double dies_per_wafer = 0;
   DieCost die;
   bool has_tile = false;
   int tiles = 0;
-  int tile_level = -1;            // index into System::levels
+  int tile_level = -1;  // index into System::levels
   TileYieldInputs tile_inputs;
-  TileYield yield;                // modelled
-  bool tile_yield_set = false;    // tile yield given by the user instead of modelled
+  TileYield yield;                    // modelled
+  bool tile_yield_set = false;        // tile yield given by the user instead of modelled
   double tile_yield_without_kgd = 1;  // the same tile without KGD testing (for comparison)
-  TileCost tile;                  // with the tile yield actually used
+  TileCost tile;                      // with the tile yield actually used
 };
 YieldAnalysis analyse_yield(const hardware::System& s, const EconomicsParams& p = {});
 

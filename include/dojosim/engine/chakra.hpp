@@ -27,15 +27,15 @@ namespace dojosim::engine {
 
 struct ReplayOptions {
   hardware::Precision precision = hardware::Precision::bf16;  // for compute nodes priced by num_ops
-  std::vector<std::string> files;  // names of the rank files (errors), by rank
-  int trace_ranks = 16;            // ranks drawn in the timeline (0: none)
+  std::vector<std::string> files;                             // names of the rank files (errors), by rank
+  int trace_ranks = 16;                                       // ranks drawn in the timeline (0: none)
 };
 
 struct ReplayRank {
-  double end = 0;        // when its last node finished, s
-  double compute = 0;    // busy time of its compute stream, s
-  double comm = 0;       // time its collectives and messages took, s (overlapping ones each counted)
-  double wait = 0;       // time its collectives waited for other members, s
+  double end = 0;      // when its last node finished, s
+  double compute = 0;  // busy time of its compute stream, s
+  double comm = 0;     // time its collectives and messages took, s (overlapping ones each counted)
+  double wait = 0;     // time its collectives waited for other members, s
   long long nodes = 0;
 };
 
@@ -50,6 +50,7 @@ struct ReplayResult {
 };
 
 ReplayResult replay_chakra(const hardware::System& sys, const std::vector<workload::chakra::Trace>& ranks,
-                           const workload::chakra::CommGroups& groups, const ReplayOptions& opt = {}, Timeline* timeline = nullptr);
+                           const workload::chakra::CommGroups& groups, const ReplayOptions& opt = {},
+                           Timeline* timeline = nullptr);
 
 }  // namespace dojosim::engine

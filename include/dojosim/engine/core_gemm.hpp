@@ -25,13 +25,13 @@
 namespace dojosim::engine {
 
 struct CoreGemm {
-  double time = 0;                              // s
-  double compute = 0, feed = 0, network = 0;    // s, per block on the busiest core (before the waves)
-  double reduce = 0;                            // s, split-K partial sums reduced over the mesh
-  double onchip_bytes = 0;                      // operand and partial-sum bytes carried by the core mesh
-  double efficiency = 0;                        // FLOPs / (time x device peak)
-  double bm = 0, bn = 0;                        // output block per core
-  double k_split = 1;                           // cores sharing one block's K
+  double time = 0;                            // s
+  double compute = 0, feed = 0, network = 0;  // s, per block on the busiest core (before the waves)
+  double reduce = 0;                          // s, split-K partial sums reduced over the mesh
+  double onchip_bytes = 0;                    // operand and partial-sum bytes carried by the core mesh
+  double efficiency = 0;                      // FLOPs / (time x device peak)
+  double bm = 0, bn = 0;                      // output block per core
+  double k_split = 1;                         // cores sharing one block's K
   double tiles = 0, waves = 0;
 };
 

@@ -36,10 +36,10 @@ struct Breakdown {
 
 struct Memory {
   double weights = 0, gradients = 0, optimizer = 0, activations = 0, other = 0;
-  double capacity = 0;       // device main memory (HBM, or D1 SRAM)
-  double offload = 0;        // Dojo: bytes kept in DIP HBM instead of SRAM
+  double capacity = 0;  // device main memory (HBM, or D1 SRAM)
+  double offload = 0;   // Dojo: bytes kept in DIP HBM instead of SRAM
   double offload_capacity = 0;
-  double host = 0;           // Dojo: bytes kept in host DRAM behind the DIPs (PCIe)
+  double host = 0;  // Dojo: bytes kept in host DRAM behind the DIPs (PCIe)
   double host_capacity = 0;
   bool fits = false;
   [[nodiscard]] double per_device() const { return weights + gradients + optimizer + activations + other; }
@@ -91,14 +91,14 @@ struct PipelineTimes {
   double compute_fwd = 0, compute_bwd = 0;  // one layer, one micro-batch: compute only (bwd with recompute)
   double attn_fwd = 0, attn_bwd = 0;        // attention core of a layer: the window a CP ring hides under
   double head_compute_fwd = 0, head_compute_bwd = 0, head_comm = 0;  // last stage: LM head, loss statistics
-  double tp_calls_fwd = 0, tp_calls_bwd = 0;  // TP collectives per layer per pass (with recompute)
-  double tp_exposed = 1, pp_exposed = 1;      // fraction the stack leaves exposed
+  double tp_calls_fwd = 0, tp_calls_bwd = 0;                         // TP collectives per layer per pass (with recompute)
+  double tp_exposed = 1, pp_exposed = 1;                             // fraction the stack leaves exposed
   bool cp_overlap = false, dp_overlap = false, zero3_prefetch = false;
-  double p2p_gather = 0;                    // TP all-gather after a pipeline receive (s)
+  double p2p_gather = 0;                              // TP all-gather after a pipeline receive (s)
   double zero3_unit_bytes = 0, zero3_grad_bytes = 0;  // ZeRO-3: one layer's parameter gather and gradient reduction
   double optimizer = 0;
-  double stream_bytes_per_layer = 0;        // Dojo: bytes streamed from DIP HBM per layer per pass
-  double host_time_per_layer = 0;           // Dojo: seconds per layer per pass from host DRAM (PCIe, not on the graph)
+  double stream_bytes_per_layer = 0;  // Dojo: bytes streamed from DIP HBM per layer per pass
+  double host_time_per_layer = 0;     // Dojo: seconds per layer per pass from host DRAM (PCIe, not on the graph)
 };
 
 // A link of the topology graph and how busy a simulated step kept it (event engine).
@@ -114,8 +114,8 @@ struct Result {
   parallel::Strategy strategy;
   double step_time = 0;
   double tokens_per_step = 0;
-  double model_flops_per_step = 0;    // 6N-style model FLOPs (no recompute), causal attention
-  double hardware_flops_per_step = 0; // including recompute
+  double model_flops_per_step = 0;     // 6N-style model FLOPs (no recompute), causal attention
+  double hardware_flops_per_step = 0;  // including recompute
   double mfu = 0, hfu = 0;
   long long devices = 0;
   Breakdown breakdown;
@@ -136,7 +136,7 @@ struct Result {
   double ingest_time = 0;
   double ingest_bytes = 0;  // input bytes per step
   bool ingest_bound = false;
-  Communication comm;  // per group: placement, path and algorithm (docs/dojo.md#placement)
+  Communication comm;              // per group: placement, path and algorithm (docs/dojo.md#placement)
   std::vector<std::string> notes;  // choices and caveats, for the report
   PipelineTimes pipeline;          // inputs of the event engine (engine/event.hpp)
   const char* engine = "analytical";

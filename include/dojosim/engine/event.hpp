@@ -23,9 +23,9 @@
 namespace dojosim::engine {
 
 struct TraceEvent {
-  std::string name;       // "F3.c1": forward of micro-batch 3, chunk 1
-  const char* category = "";  // "forward", "backward", "dp", "optimizer", "stream"
-  int stage = 0;          // pipeline stage (a track in the trace)
+  std::string name;                // "F3.c1": forward of micro-batch 3, chunk 1
+  const char* category = "";       // "forward", "backward", "dp", "optimizer", "stream"
+  int stage = 0;                   // pipeline stage (a track in the trace)
   double start = 0, duration = 0;  // seconds
 };
 
@@ -61,20 +61,20 @@ std::string trace_json(const Timeline& t, const std::string& title);
 // fair rates (collective/flows.hpp). Symmetry: one rank per pipeline stage is simulated;
 // the traffic of every rank it stands for is on the links. Deterministic for a seed.
 struct StepOptions {
-  double jitter = 0;             // relative standard deviation of each compute task (0: none)
-  double straggler = 0;          // one stage (drawn from the seed) computes this much slower (0.1 = 10%)
+  double jitter = 0;     // relative standard deviation of each compute task (0: none)
+  double straggler = 0;  // one stage (drawn from the seed) computes this much slower (0.1 = 10%)
   unsigned long long seed = 1;
-  int busiest = 5;               // links reported
-  bool reference = true;         // also run the schedule with every transfer alone (Result::contention)
+  int busiest = 5;        // links reported
+  bool reference = true;  // also run the schedule with every transfer alone (Result::contention)
 };
 struct StepStats {
-  long long tasks = 0;           // compute and communication tasks simulated
-  long long solves = 0;          // max-min solutions computed (cache misses)
+  long long tasks = 0;   // compute and communication tasks simulated
+  long long solves = 0;  // max-min solutions computed (cache misses)
   long long cache_hits = 0;
-  long long flow_classes = 0;    // over all decomposed collectives
-  long long flows = 0;           // flows those classes stand for
-  int ranks = 0;                 // distinct ranks simulated (one per pipeline stage)
-  std::size_t links = 0;         // links of the graph
+  long long flow_classes = 0;  // over all decomposed collectives
+  long long flows = 0;         // flows those classes stand for
+  int ranks = 0;               // distinct ranks simulated (one per pipeline stage)
+  std::size_t links = 0;       // links of the graph
 };
 inline constexpr long long kMaxStepTasks = 50'000'000;
 Result simulate_step(const Context& ctx, const Plan& plan, const Result& analytical, const hardware::Graph& graph,

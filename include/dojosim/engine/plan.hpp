@@ -55,7 +55,8 @@ DeviceParams device_params(const workload::Transformer& m, const parallel::Strat
 // Memory per device by kind (Korthikanti et al. 2022, generalised to GQA, gated MLPs, FP8
 // and partial recompute; docs/model.md#memory), before Dojo's tiers.
 Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& m, const parallel::Strategy& s,
-                      const parallel::Software& sw, const StageSplit& split, const DeviceParams& params, double phi, long long seq);
+                      const parallel::Software& sw, const StageSplit& split, const DeviceParams& params, double phi,
+                      long long seq);
 
 struct Plan {
   parallel::Strategy strategy;  // as given, with its placement order resolved

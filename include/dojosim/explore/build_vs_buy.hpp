@@ -30,10 +30,10 @@ namespace dojosim::explore {
 using ContextFn = std::function<engine::Context(const hardware::System&, parallel::Strategy&)>;
 
 struct BuildVsBuyRequest {
-  std::string custom = "dojo-exapod";          // the custom machine; one unit of the fleet
-  std::vector<std::string> system_sets;        // --set KEY=VALUE for every system
+  std::string custom = "dojo-exapod";    // the custom machine; one unit of the fleet
+  std::vector<std::string> system_sets;  // --set KEY=VALUE for every system
   const workload::Workload* workload = nullptr;
-  parallel::Strategy partial;                  // keys held fixed on every system
+  parallel::Strategy partial;  // keys held fixed on every system
   ContextFn context;
   std::vector<economics::RoadmapEntry> roadmap = economics::default_roadmap();
   economics::EconomicsParams params;
@@ -45,22 +45,22 @@ struct BuildVsBuyRequest {
 struct Option {
   std::string name, spec, kind;  // kind: "custom" (NRE included), "custom-unit" (no NRE), "buy", "rent"
   std::string device;
-  double year = 0;                  // on sale from (custom: first unit)
+  double year = 0;  // on sale from (custom: first unit)
   long long devices_per_unit = 0;
-  double price_factor = 1;          // GPU price at purchase over the preset's
+  double price_factor = 1;  // GPU price at purchase over the preset's
   double capital_usd_per_unit = 0;
-  double usd_per_s_per_unit = 0;    // cost per second of use (rent: the rent)
+  double usd_per_s_per_unit = 0;  // cost per second of use (rent: the rent)
   double usd_per_device_hour = 0;
   double delivered_flops_per_unit = 0;
   double mfu = 0;
-  double usd_per_pflop_day = 0;     // over the programme (custom: NRE spread over the fleet)
-  double units = 0;                 // units delivering what the custom fleet delivers
-  double cost_over_life_usd = 0;    // units x cost rate x used seconds (+ NRE for custom)
+  double usd_per_pflop_day = 0;            // over the programme (custom: NRE spread over the fleet)
+  double units = 0;                        // units delivering what the custom fleet delivers
+  double cost_over_life_usd = 0;           // units x cost rate x used seconds (+ NRE for custom)
   std::optional<double> break_even_units;  // custom fleet at which the custom machine matches this option
 };
 
 struct SensitivityRow {
-  std::string parameter, low, high;  // what was changed, to what
+  std::string parameter, low, high;                                   // what was changed, to what
   double custom_low = 0, custom_high = 0, gpu_low = 0, gpu_high = 0;  // $/PFLOP-day
   std::optional<double> break_even_low, break_even_high;              // units
 };
@@ -81,12 +81,12 @@ struct BuildVsBuyReport {
   double tile_yield = 1, good_die_usd = 0, good_tile_usd = 0;
   double fleet_units = 0, fleet_delivered_flops = 0, work_per_year = 0, used_s = 0;
   Option custom, custom_unit;
-  std::vector<Option> gpus;          // on sale at the comparison year: buy and rent for each
-  std::vector<std::string> not_yet;  // roadmap entries launched after it
-  std::vector<std::string> cannot_run;  // roadmap entries on which the workload does not fit, with why
-  int best = -1;                     // index into gpus of the cheapest
-  double advantage_usd_per_pflop_day = 0;  // best GPU minus custom (> 0: the custom machine wins)
-  std::optional<double> break_even_units;  // against the best GPU option
+  std::vector<Option> gpus;                    // on sale at the comparison year: buy and rent for each
+  std::vector<std::string> not_yet;            // roadmap entries launched after it
+  std::vector<std::string> cannot_run;         // roadmap entries on which the workload does not fit, with why
+  int best = -1;                               // index into gpus of the cheapest
+  double advantage_usd_per_pflop_day = 0;      // best GPU minus custom (> 0: the custom machine wins)
+  std::optional<double> break_even_units;      // against the best GPU option
   std::optional<double> delay_erasing_months;  // extra slip at which the advantage is gone
   double delay_horizon_months = 120;
   std::vector<DelayPoint> delay_curve;  // every 6 months up to 60

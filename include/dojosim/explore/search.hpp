@@ -23,8 +23,8 @@ Objective parse_objective(std::string_view s);  // InputError (exit 2) with a su
 
 struct SearchOptions {
   Objective objective = Objective::time;
-  int top = 5;                 // plans kept in the ranking
-  int threads = 0;             // 0 = hardware concurrency
+  int top = 5;                                          // plans kept in the ranking
+  int threads = 0;                                      // 0 = hardware concurrency
   engine::SpaceOptions space{true, false, true, true};  // gbs is a target; overlap and residency searched
   economics::EconomicsParams econ;
 };
@@ -40,8 +40,8 @@ struct SearchReport {
   std::vector<Ranked> ranked;  // best first, at most `top`
   engine::SpaceCounts counts;
   long long target_gbs = 0;
-  std::string reason;          // one line: why the best plan wins over the runner-up
-  double seconds = 0;          // wall time of the search (not part of any stable output)
+  std::string reason;  // one line: why the best plan wins over the runner-up
+  double seconds = 0;  // wall time of the search (not part of any stable output)
 };
 
 // Throws InputError when no valid strategy completes the given keys, Infeasible when

@@ -26,10 +26,10 @@
 namespace dojosim::explore {
 
 struct Assumption {
-  std::string label;   // what it is, for people ("GEMM efficiency of the D1")
-  std::string key;     // the --set key (system key, or economics.KEY)
+  std::string label;            // what it is, for people ("GEMM efficiency of the D1")
+  std::string key;              // the --set key (system key, or economics.KEY)
   std::string low, base, high;  // values as --set takes them; base "" = the model's own (not set)
-  std::string source;  // source keys (../shared/specs/hardware_facts.md) or "assumption", and why
+  std::string source;           // source keys (../shared/specs/hardware_facts.md) or "assumption", and why
 };
 
 // The Dojo assumptions behind "ExaPOD in A100-equivalents" (sources in sensitivity.cpp).
@@ -41,9 +41,9 @@ struct Swing {
 };
 
 struct Sensitivity {
-  std::vector<double> base;                 // metrics at the preset
-  std::vector<double> base_from_table;      // metrics with every row at its table base (== base when the table matches the preset)
-  std::vector<Swing> rows;                  // table order
+  std::vector<double> base;             // metrics at the preset
+  std::vector<double> base_from_table;  // metrics with every row at its table base (== base when the table matches the preset)
+  std::vector<Swing> rows;              // table order
   // Per metric: the corners where every row sits at the value that lowered (raised) it.
   struct Corner {
     double low = 0, high = 0;  // the metric at its pessimistic and optimistic corner

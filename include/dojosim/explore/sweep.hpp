@@ -40,7 +40,7 @@ struct Range {
   double from = 0, to = 0;
   long long steps = 0;  // 0: not given (allowed only with random sampling)
   bool log = false;
-  bool round = false;   // round every value to a whole number (duplicates dropped)
+  bool round = false;  // round every value to a whole number (duplicates dropped)
   core::Dim dim = core::Dim::count;
 };
 
@@ -66,16 +66,16 @@ enum class Sampling { cartesian, random };
 struct Space {
   std::string file;  // as given; messages only
   std::string name, description;
-  std::vector<std::string> systems;     // preset[:param=v,...] or YAML path
+  std::vector<std::string> systems;  // preset[:param=v,...] or YAML path
   std::vector<std::string> models;
   std::vector<Axis> set;                // in file order
   std::vector<std::string> strategies;  // "best" or a SPEC ("tp=8,pp=4,...")
   std::vector<long long> seqs;          // 0 = the model's default (min(max_seq, 2048))
   std::vector<std::string> precisions;
-  std::string stack;  // software stack of every point ("" = each system's default; --stack)
-  std::string objective = "time";       // time | cost | energy (for "best")
+  std::string stack;               // software stack of every point ("" = each system's default; --stack)
+  std::string objective = "time";  // time | cost | energy (for "best")
   Sampling sampling = Sampling::cartesian;
-  long long samples = 0;                // random: number of points
+  long long samples = 0;  // random: number of points
   std::uint64_t seed = 1;
 
   // Number of points (cartesian: product of axis sizes; random: samples).
@@ -125,9 +125,9 @@ std::string_view status_name(Status s);  // "ok", "infeasible", "invalid", "erro
 struct PointResult {
   long long id = 0;
   Status status = Status::error;
-  std::string error;    // why a point is not ok ("" when ok)
-  std::string note;     // e.g. how "best" was chosen for a cost/energy objective
-  std::string strategy; // resolved SPEC ("" when none was reached)
+  std::string error;     // why a point is not ok ("" when ok)
+  std::string note;      // e.g. how "best" was chosen for a cost/energy objective
+  std::string strategy;  // resolved SPEC ("" when none was reached)
   long long devices = 0;
   bool has_metrics = false;  // false: the metric fields below are NULL in the store
   double step_time_s = 0, tokens_per_s = 0, mfu = 0, memory_per_device_bytes = 0;
@@ -147,21 +147,21 @@ PointResult evaluate_point(const Point& p);
 
 // Progress of a running sweep, reported after each commit.
 struct Progress {
-  long long done = 0;      // committed points, including those found on --resume
+  long long done = 0;  // committed points, including those found on --resume
   long long total = 0;
-  long long resumed = 0;   // already in the store when this run started
-  double elapsed_s = 0;    // this run
+  long long resumed = 0;  // already in the store when this run started
+  double elapsed_s = 0;   // this run
 };
 
 struct RunOptions {
-  int threads = 0;                  // local evaluation threads (per rank under MPI); 0 = hardware concurrency (1 per rank under MPI)
-  double commit_interval_s = 0.25;  // commit at least this often while points finish
-  long long commit_points = 2000;   // ... and at least every this many points
+  int threads = 0;  // local evaluation threads (per rank under MPI); 0 = hardware concurrency (1 per rank under MPI)
+  double commit_interval_s = 0.25;                   // commit at least this often while points finish
+  long long commit_points = 2000;                    // ... and at least every this many points
   std::function<void(const Progress&)> on_progress;  // called on the writer (rank 0) only
 };
 
 struct RunSummary {
-  bool writer = true;         // false on MPI worker ranks (the fields below are then empty)
+  bool writer = true;  // false on MPI worker ranks (the fields below are then empty)
   long long total = 0, resumed = 0, evaluated = 0;
   long long ok = 0, infeasible = 0, invalid = 0, error = 0;  // of the points evaluated in this run
   double wall_s = 0;

@@ -28,7 +28,7 @@ Precision parse_precision(std::string_view s);  // throws InputError with a sugg
 double precision_bytes(Precision p);
 
 struct MemoryTier {
-  std::string name;   // "hbm", "sram", ...
+  std::string name;      // "hbm", "sram", ...
   double capacity = 0;   // bytes
   double bandwidth = 0;  // B/s
 };
@@ -43,16 +43,16 @@ struct Efficiency {
   // GEMM size curve: efficiency x K / (K + gemm_k_half[prec]) for reduction depth K (0 = none).
   // From published GEMM sweeps (docs/validation.md#gemm-size-curve).
   std::array<double, kPrecisions> gemm_k_half{};
-  int tile_m = 128, tile_n = 128;              // output tile of the GEMM kernels (wave quantisation)
-  double memory_efficiency = 0.8;              // achieved fraction of memory bandwidth
+  int tile_m = 128, tile_n = 128;  // output tile of the GEMM kernels (wave quantisation)
+  double memory_efficiency = 0.8;  // achieved fraction of memory bandwidth
 };
 
 struct Device {
   std::string name;
   std::string description;
-  std::array<double, kPrecisions> peak{};  // FLOP/s; 0 = not supported
-  std::vector<MemoryTier> memory;          // memory[0] holds model state by default
-  int compute_units = 1;                   // SMs, TensorCores, or D1 cores
+  std::array<double, kPrecisions> peak{};     // FLOP/s; 0 = not supported
+  std::vector<MemoryTier> memory;             // memory[0] holds model state by default
+  int compute_units = 1;                      // SMs, TensorCores, or D1 cores
   double tdp = 0, idle_power = 0, price = 0;  // W, W, USD
   Efficiency eff;
   // On-die core mesh (Dojo D1): rows x cols cores, link bandwidth per direction, hop latency.
@@ -76,7 +76,7 @@ std::string_view topology_name(Topology t);
 struct Level {
   std::string name;
   Topology topology = Topology::switched;
-  int size = 1;                   // children per instance of this level
+  int size = 1;                      // children per instance of this level
   std::array<int, 3> dims{1, 1, 1};  // mesh/torus shape (product == size)
   // switched/fat_tree: injection bandwidth per device per direction;
   // mesh/torus/ring: bandwidth per link per direction between adjacent children.
@@ -92,24 +92,24 @@ struct Level {
   // each child goes to rail r's leaf (topology graph only; hardware/topology.hpp).
   int leaf_size = 32;
   bool rail_optimised = true;
-  double bus_efficiency = 0.9;    // achieved fraction of bandwidth for large messages
+  double bus_efficiency = 0.9;       // achieved fraction of bandwidth for large messages
   double half_efficiency_bytes = 0;  // message size at which efficiency is half its maximum
-  double overhead_power = 0;      // W per instance of this level beyond its devices (switches, hosts, VRMs)
-  double price = 0;               // USD per instance beyond its devices (chassis, switches, hosts)
+  double overhead_power = 0;         // W per instance of this level beyond its devices (switches, hosts, VRMs)
+  double price = 0;                  // USD per instance beyond its devices (chassis, switches, hosts)
 };
 
 // Dojo Interface Processor cards: HBM reached from the tiles over TTP links, and the
 // Ethernet (TTPoE) Z-plane between them.
 struct Dip {
-  int count = 0;                  // DIPs in the whole system
-  double capacity = 0;            // bytes of HBM per DIP
-  double hbm_bandwidth = 0;       // B/s per DIP
-  double tile_link_bandwidth = 0; // B/s DIP <-> tile, per DIP
-  double ethernet_bandwidth = 0;  // B/s per DIP on the Z-plane (TTPoE)
-  double ethernet_latency = 0;    // s, one-way over the switch
-  double host_memory = 0;         // bytes of host DRAM reachable per DIP (the host's DRAM / DIPs it serves)
-  double host_link_bandwidth = 0; // B/s per DIP over PCIe to the host (also the data ingest path)
-  double power = 0, price = 0;    // per DIP
+  int count = 0;                   // DIPs in the whole system
+  double capacity = 0;             // bytes of HBM per DIP
+  double hbm_bandwidth = 0;        // B/s per DIP
+  double tile_link_bandwidth = 0;  // B/s DIP <-> tile, per DIP
+  double ethernet_bandwidth = 0;   // B/s per DIP on the Z-plane (TTPoE)
+  double ethernet_latency = 0;     // s, one-way over the switch
+  double host_memory = 0;          // bytes of host DRAM reachable per DIP (the host's DRAM / DIPs it serves)
+  double host_link_bandwidth = 0;  // B/s per DIP over PCIe to the host (also the data ingest path)
+  double power = 0, price = 0;     // per DIP
   // The Z-plane's transport (hardware/transport.hpp) and its frame loss rate.
   TransportKind transport = TransportKind::ttpoe;
   double loss_rate = 0;

@@ -40,10 +40,10 @@ enum class LinkKind : std::uint8_t { port, leaf, spine, core, mesh, edge, rail, 
 const char* link_kind_name(LinkKind k);
 
 struct Link {
-  int from = 0, to = 0;     // node ids
-  double bandwidth = 0;     // B/s, this direction
-  double latency = 0;       // s added to a message that crosses it
-  int level = -1;           // System::levels index (-1: DIP / Z-plane)
+  int from = 0, to = 0;  // node ids
+  double bandwidth = 0;  // B/s, this direction
+  double latency = 0;    // s added to a message that crosses it
+  int level = -1;        // System::levels index (-1: DIP / Z-plane)
   LinkKind kind = LinkKind::port;
 };
 
@@ -101,14 +101,14 @@ class Graph {
   long long devices_ = 0;
   int nodes_ = 0;
   std::vector<Link> links_;
-  std::vector<long long> per_;      // devices per instance of each level
-  int grid_levels_ = 0;            // levels 0 .. grid_levels_-1 are covered by the grid
+  std::vector<long long> per_;  // devices per instance of each level
+  int grid_levels_ = 0;         // levels 0 .. grid_levels_-1 are covered by the grid
   Grid grid_;
   std::vector<std::array<int, 3>> coord_;  // composed grid coordinate per device
-  std::vector<long long> at_;               // device per grid position (row-major x, y, z)
+  std::vector<long long> at_;              // device per grid position (row-major x, y, z)
   // Per level: first link id of each device's up and down port (switch / fat tree).
   struct LevelLinks {
-    std::vector<int> up, down;        // per device
+    std::vector<int> up, down;            // per device
     std::vector<int> leaf_up, leaf_down;  // per leaf (fat tree)
     std::vector<int> pod_up, pod_down;    // per pod (fat tree, 3 tiers)
     long long leaf_size = 1, pod_leaves = 1;

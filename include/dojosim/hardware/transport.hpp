@@ -31,10 +31,10 @@ enum class TransportKind { ttpoe, roce, tcp };
 struct TransportSpec {
   TransportKind kind = TransportKind::ttpoe;
   const char* name = "ttpoe";
-  double latency = 0;        // s one-way over one switch; 0 = the link's own (dip.ethernet_latency)
-  double window = 0;         // bytes of transmit window
-  double payload = 0;        // bytes of payload per frame (go-back-N frame count; TCP: MSS)
-  bool goes_back_n = true;   // replay from the lost frame; false: TCP (window halving, Mathis)
+  double latency = 0;       // s one-way over one switch; 0 = the link's own (dip.ethernet_latency)
+  double window = 0;        // bytes of transmit window
+  double payload = 0;       // bytes of payload per frame (go-back-N frame count; TCP: MSS)
+  bool goes_back_n = true;  // replay from the lost frame; false: TCP (window halving, Mathis)
   const char* source = "";
 };
 
@@ -54,6 +54,7 @@ struct TransportRate {
 // dip.ethernet_latency); `reach`: one-way latency added at each end to reach the link.
 TransportRate transport_rate(const TransportSpec& t, double link_bandwidth, double link_latency, double loss, double reach = 0);
 // Time of one transfer of `bytes` (formula above).
-double transfer_time(const TransportSpec& t, double bytes, double link_bandwidth, double link_latency, double loss, double reach = 0);
+double transfer_time(const TransportSpec& t, double bytes, double link_bandwidth, double link_latency, double loss,
+                     double reach = 0);
 
 }  // namespace dojosim::hardware

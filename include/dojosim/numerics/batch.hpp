@@ -16,12 +16,12 @@
 namespace dojosim::numerics {
 
 // For formats of up to 8 bits.
-void encode(const Format& f, std::span<const float> in, std::span<std::uint8_t> out,
-            const ConvertOptions& options = {}, unsigned* flags = nullptr, std::uint64_t first_index = 0);
+void encode(const Format& f, std::span<const float> in, std::span<std::uint8_t> out, const ConvertOptions& options = {},
+            unsigned* flags = nullptr, std::uint64_t first_index = 0);
 void decode(const Format& f, std::span<const std::uint8_t> in, std::span<float> out, unsigned* flags = nullptr);
 // For formats of up to 16 bits.
-void encode(const Format& f, std::span<const float> in, std::span<std::uint16_t> out,
-            const ConvertOptions& options = {}, unsigned* flags = nullptr, std::uint64_t first_index = 0);
+void encode(const Format& f, std::span<const float> in, std::span<std::uint16_t> out, const ConvertOptions& options = {},
+            unsigned* flags = nullptr, std::uint64_t first_index = 0);
 void decode(const Format& f, std::span<const std::uint16_t> in, std::span<float> out, unsigned* flags = nullptr);
 // Any format: FP32 -> format -> FP32 (what a value becomes when stored in `f`).
 void round_trip(const Format& f, std::span<const float> in, std::span<float> out, const ConvertOptions& options = {},

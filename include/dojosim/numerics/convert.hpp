@@ -57,8 +57,8 @@ std::uint32_t stochastic_bits(std::uint64_t seed, std::uint64_t index);
 
 // FP32 -> format. `random` is used only by stochastic rounding.
 std::uint32_t from_float(const Format& f, float x, unsigned* flags = nullptr);
-std::uint32_t from_float(const Format& f, float x, Rounding rounding, std::uint32_t random,
-                         unsigned* flags = nullptr, Overflow overflow = Overflow::format_default);
+std::uint32_t from_float(const Format& f, float x, Rounding rounding, std::uint32_t random, unsigned* flags = nullptr,
+                         Overflow overflow = Overflow::format_default);
 // format -> FP32 (exact).
 float to_float(const Format& f, std::uint32_t code, unsigned* flags = nullptr);
 
@@ -66,8 +66,8 @@ float to_float(const Format& f, std::uint32_t code, unsigned* flags = nullptr);
 // format -> BF16 rounds to nearest even (exact for the 8-bit formats).
 float bf16_to_float(std::uint16_t b);
 std::uint16_t float_to_bf16(float x, unsigned* flags = nullptr);
-std::uint32_t from_bf16(const Format& f, std::uint16_t b, Rounding rounding = Rounding::nearest_even,
-                        std::uint32_t random = 0, unsigned* flags = nullptr);
+std::uint32_t from_bf16(const Format& f, std::uint16_t b, Rounding rounding = Rounding::nearest_even, std::uint32_t random = 0,
+                        unsigned* flags = nullptr);
 std::uint16_t to_bf16(const Format& f, std::uint32_t code, unsigned* flags = nullptr);
 
 }  // namespace dojosim::numerics

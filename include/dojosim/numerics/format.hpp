@@ -97,7 +97,7 @@ class Format {
 
   // Exponent of the denormal scale: 1 − bias (ieee) or −bias (whitepaper).
   [[nodiscard]] int denormal_exponent() const;
-  [[nodiscard]] std::uint32_t sign_mask() const;  // 0 for unsigned formats
+  [[nodiscard]] std::uint32_t sign_mask() const;        // 0 for unsigned formats
   [[nodiscard]] std::uint32_t max_finite_code() const;  // positive
   [[nodiscard]] double max_finite() const;
   [[nodiscard]] double min_normal() const;

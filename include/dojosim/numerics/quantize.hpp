@@ -24,8 +24,7 @@ struct BiasChoice {
 };
 BiasChoice choose_bias(FormatId id, DenormalScale denormal, std::span<const float> data);
 // One bias per block of `block` consecutive elements (the last block may be shorter).
-std::vector<int> choose_block_biases(FormatId id, DenormalScale denormal, std::span<const float> data,
-                                     std::size_t block);
+std::vector<int> choose_block_biases(FormatId id, DenormalScale denormal, std::span<const float> data, std::size_t block);
 
 struct QuantizeOptions {
   std::optional<int> bias;  // nullopt: choose_bias (per block when block > 0)
@@ -51,7 +50,6 @@ struct QuantizeReport {
   unsigned flags = 0;
   std::vector<float> dequantized;  // filled when asked for
 };
-QuantizeReport quantize(FormatId id, std::span<const float> data, const QuantizeOptions& options,
-                        bool keep_dequantized = false);
+QuantizeReport quantize(FormatId id, std::span<const float> data, const QuantizeOptions& options, bool keep_dequantized = false);
 
 }  // namespace dojosim::numerics

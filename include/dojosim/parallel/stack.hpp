@@ -75,7 +75,7 @@ struct Software {
   int zero3_prefetch = 1;
   bool fp8_cast_kernels = true;
   std::array<double, hardware::kPrecisions> gemm_max{};  // the device's, or the stack's tuning for it
-  bool tuned = false;  // the stack has a (device, stack) calibration entry for this device
+  bool tuned = false;                                    // the stack has a (device, stack) calibration entry for this device
 };
 
 // The stack-neutral binding used when no stack is named (unit tests, bare contexts):

@@ -28,13 +28,13 @@ struct Strategy {
   bool sp = false;
   int zero = 0;
   Recompute recompute = Recompute::none;
-  int recompute_layers = 0;    // with recompute=full: layers per stage recomputed (0 = all)
+  int recompute_layers = 0;  // with recompute=full: layers per stage recomputed (0 = all)
   hardware::Precision precision = hardware::Precision::bf16;
-  bool overlap_dp = true;      // overlap DP gradient reduction with backward
-  bool overlap_zero3 = true;   // prefetch ZeRO-3 parameter gathers under compute
-  long long seq = 0;           // sequence length (0 = model's default for training, 2048 cap)
+  bool overlap_dp = true;                    // overlap DP gradient reduction with backward
+  bool overlap_zero3 = true;                 // prefetch ZeRO-3 parameter gathers under compute
+  long long seq = 0;                         // sequence length (0 = model's default for training, 2048 cap)
   Residency weights = Residency::automatic;  // Dojo only
-  int attention = 0;           // 0 = the device's calibrated kernel, 1 = flash, 2 = unfused
+  int attention = 0;                         // 0 = the device's calibrated kernel, 1 = flash, 2 = unfused
   // Vision: feature maps split along their rows over `spatial` neighbouring devices, with
   // halo exchange (1 = no split; must be 1 for transformers).
   int spatial = 1;
@@ -49,8 +49,8 @@ struct Strategy {
   bool order_given = false;
   // Which keys the user gave (the rest are chosen by the resolver).
   struct Given {
-    bool tp = false, pp = false, dp = false, cp = false, ep = false, vp = false, mbs = false, gbs = false,
-         sp = false, zero = false, recompute = false, spatial = false;
+    bool tp = false, pp = false, dp = false, cp = false, ep = false, vp = false, mbs = false, gbs = false, sp = false,
+         zero = false, recompute = false, spatial = false;
   } given;
 
   [[nodiscard]] long long devices() const { return 1LL * tp * pp * dp * cp * spatial; }

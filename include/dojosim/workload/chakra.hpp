@@ -22,8 +22,16 @@ namespace dojosim::workload::chakra {
 
 enum class NodeType : int { invalid = 0, metadata = 1, mem_load = 2, mem_store = 3, comp = 4, send = 5, recv = 6, coll = 7 };
 enum class Comm : int {
-  all_reduce = 0, reduce = 1, all_gather = 2, gather = 3, scatter = 4, broadcast = 5, all_to_all = 6,
-  reduce_scatter = 7, reduce_scatter_block = 8, barrier = 9
+  all_reduce = 0,
+  reduce = 1,
+  all_gather = 2,
+  gather = 3,
+  scatter = 4,
+  broadcast = 5,
+  all_to_all = 6,
+  reduce_scatter = 7,
+  reduce_scatter_block = 8,
+  barrier = 9
 };
 const char* name(NodeType t);
 const char* name(Comm c);
@@ -36,12 +44,12 @@ struct Node {
   std::uint64_t start_micros = 0, duration_micros = 0;
   // Well-known attributes (absent: the defaults).
   bool is_cpu_op = false;
-  std::int64_t num_ops = 0;        // COMP: floating-point operations
-  std::uint64_t tensor_size = 0;   // MEM_LOAD / MEM_STORE: bytes
+  std::int64_t num_ops = 0;       // COMP: floating-point operations
+  std::uint64_t tensor_size = 0;  // MEM_LOAD / MEM_STORE: bytes
   Comm comm_type = Comm::all_reduce;
-  std::int64_t comm_size = 0;      // bytes of the buffer on each member (send/recv: bytes sent)
+  std::int64_t comm_size = 0;  // bytes of the buffer on each member (send/recv: bytes sent)
   int comm_src = -1, comm_dst = -1, comm_tag = 0;
-  std::string pg_name;             // process group of a collective ("" = every rank)
+  std::string pg_name;  // process group of a collective ("" = every rank)
   // dojosim's own attribute `dojosim_seconds` (double): the exact duration of an exported
   // node, which duration_micros can only round (< 0: absent).
   double seconds = -1;

@@ -38,9 +38,9 @@ std::string_view op_kind_name(OpKind k);
 
 struct Op {
   std::string name;
-  std::string type;     // operator type as written by its source ("Conv", "BatchNorm", "Relu", ...)
+  std::string type;  // operator type as written by its source ("Conv", "BatchNorm", "Relu", ...)
   OpKind kind = OpKind::eltwise;
-  double count = 1;     // instances per sample sharing these weights
+  double count = 1;  // instances per sample sharing these weights
   // Feature-map geometry of one instance (0 when the op does not act on a feature map).
   long long c_in = 0, h_in = 0, w_in = 0, c_out = 0, h_out = 0, w_out = 0;
   long long kh = 1, kw = 1, stride = 1, groups = 1;
@@ -49,11 +49,11 @@ struct Op {
   double m = 0, n = 0, k = 0, batch = 1;
   // Attention core: queries, keys, heads, head width.
   double q_len = 0, kv_len = 0, heads = 0, head_dim = 0;
-  double params = 0;        // trainable parameters (shared by the `count` instances)
-  double flops = 0;         // forward FLOPs of one instance (2 per MAC; 0 for memory-bound ops)
+  double params = 0;                    // trainable parameters (shared by the `count` instances)
+  double flops = 0;                     // forward FLOPs of one instance (2 per MAC; 0 for memory-bound ops)
   double in_elems = 0, out_elems = 0;   // activation elements in / out of one instance
   double fwd_elems = 0, bwd_elems = 0;  // elements read + written by forward / backward (memory-bound ops)
-  double saved_elems = 0;   // elements kept for the backward pass
+  double saved_elems = 0;               // elements kept for the backward pass
   // Spatial partitioning: the op can be split over `rows` (feature-map rows or tokens);
   // a split needs `halo_rows` rows of `halo_elems_per_row` elements from each neighbour.
   bool splittable = false;
@@ -74,19 +74,19 @@ struct Op {
 struct Network {
   std::string name;
   std::string family = "vision";
-  std::string task;            // "classification", "multi-camera video", "imported"
+  std::string task;              // "classification", "multi-camera video", "imported"
   std::string sample = "image";  // unit of one sample: "image" or "clip"
   std::string source;
   std::vector<long long> input;  // per-sample input shape, e.g. {3, 224, 224}
   std::vector<Op> ops;
-  long long default_gbs = 1024;  // global batch (samples) when none is given
+  long long default_gbs = 1024;    // global batch (samples) when none is given
   std::vector<std::string> notes;  // assumptions and derived facts, for `show`
 
   [[nodiscard]] double params() const;
   [[nodiscard]] double forward_flops() const;  // per sample, 2 per MAC
   [[nodiscard]] double forward_macs() const { return forward_flops() / 2.0; }
   [[nodiscard]] double training_flops() const { return 3.0 * forward_flops(); }
-  [[nodiscard]] double saved_elems() const;    // activation elements kept per sample
+  [[nodiscard]] double saved_elems() const;  // activation elements kept per sample
 };
 
 // Builds ops with closed-form costs, tracking nothing but what it is told (ops.cpp).
@@ -108,8 +108,8 @@ class NetworkBuilder {
   // Element-wise op over `elems` outputs with `inputs` activation inputs; `saved` elements kept.
   Op& eltwise(const std::string& name, const std::string& type, double count, double elems, int inputs, double saved,
               long long rows = 0);
-  Op& pool(const std::string& name, const std::string& type, double count, long long c, long long h, long long w,
-           long long k, long long stride, long long pad, bool max);
+  Op& pool(const std::string& name, const std::string& type, double count, long long c, long long h, long long w, long long k,
+           long long stride, long long pad, bool max);
   Op& global_pool(const std::string& name, double count, long long c, long long h, long long w);
   Op& resize(const std::string& name, double count, long long c, long long h, long long w, long long h_out, long long w_out);
   Op& copy(const std::string& name, const std::string& type, double count, double elems, long long rows = 0);
@@ -138,10 +138,10 @@ struct VideoNetConfig {
   long long cameras = 8, height = 960, width = 1280, frames = 8;
   std::vector<long long> stage_widths{32, 64, 128, 256, 512};  // RegNet stages at strides 4..64
   std::vector<long long> stage_depths{1, 2, 4, 6, 2};
-  long long group_width = 16;     // RegNet group width of the 3x3 convs
+  long long group_width = 16;  // RegNet group width of the 3x3 convs
   long long stem_width = 32;
   long long fpn_channels = 128, fpn_layers = 3;  // BiFPN
-  long long bev = 100;            // BEV grid is bev x bev cells
+  long long bev = 100;                           // BEV grid is bev x bev cells
   long long bev_channels = 256, fusion_layers = 2, fusion_heads = 8;
   long long kv_stride = 32;       // camera features attended by the BEV queries (stride 32 of the image)
   long long temporal_layers = 1;  // spatial RNN (conv-GRU) layers over the frames

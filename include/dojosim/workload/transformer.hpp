@@ -14,16 +14,16 @@ namespace dojosim::workload {
 
 struct Transformer {
   std::string name;
-  std::string family;        // "gpt", "llama", "mixtral", ... (informational)
+  std::string family;  // "gpt", "llama", "mixtral", ... (informational)
   long long layers = 0;
   long long hidden = 0;
-  long long ffn = 0;          // dense MLP inner width
+  long long ffn = 0;  // dense MLP inner width
   long long heads = 0;
-  long long kv_heads = 0;     // < heads: grouped-query attention
-  long long head_dim = 0;     // default hidden / heads
+  long long kv_heads = 0;  // < heads: grouped-query attention
+  long long head_dim = 0;  // default hidden / heads
   long long vocab = 0;
   long long max_seq = 2048;
-  bool gated_mlp = false;     // SwiGLU: 3 matrices instead of 2
+  bool gated_mlp = false;  // SwiGLU: 3 matrices instead of 2
   bool tied_embeddings = false;
   bool learned_positions = false;  // GPT-2/3 learned absolute position embeddings
   bool bias = false;               // biases on projections (GPT-2/3, NeoX)
@@ -35,7 +35,7 @@ struct Transformer {
   long long experts_per_token = 0;
   long long expert_ffn = 0;
   long long shared_experts = 0;
-  std::string source;              // where the shape came from
+  std::string source;  // where the shape came from
 
   [[nodiscard]] bool moe() const { return experts > 0; }
   [[nodiscard]] long long q_dim() const { return heads * head_dim; }
