@@ -8,12 +8,20 @@ markdown file and is rebuilt here from dojosim's JSON output:
   scripts/docs_figures.py DOJOSIM --check   # exit 1 and a diff when a quoted figure is stale (e2e.docs_figures)
 
 Covered: docs/vision.md (the default-plan table and the ExaPOD-vs-A100 paragraph),
-docs/search.md (the sizes of the benchmarked search spaces) and docs/dojo.md (the verdict's
-sensitivity to every Dojo assumption). Timings depend on the machine
+docs/search.md (the sizes of the benchmarked search spaces), docs/dojo.md (the verdict's
+sensitivity to every Dojo assumption), and the accuracy figures of README.md and
+docs/validation.md (`dojosim validate` on docs/data/calibration.csv and generality.csv). Timings depend on the machine
 and are labelled as measured, not generated."""
 import difflib, json, math, os, re, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_text(dojosim, *args):
+    p = subprocess.run([dojosim, *args], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"dojosim {' '.join(args)} exited {p.returncode}: {p.stderr}")
+    return p.stdout.rstrip("\n")
 
 
 def run(dojosim, *args):
@@ -115,9 +123,120 @@ def search_spaces(dojosim):
     return "\n".join(rows)
 
 
+# --- accuracy (README.md, docs/validation.md) ---
+_validated = {}
+
+
+def validated(dojosim, name):
+    """`validate` JSON for docs/data/NAME.csv, each case with its CSV row's system."""
+    if name not in _validated:
+        import csv
+        path = os.path.join(ROOT, "docs", "data", name + ".csv")
+        j = run(dojosim, "validate", path)
+        system = {r["id"]: r["system"] for r in csv.DictReader(open(path, encoding="utf-8"))}
+        for c in j["cases"]:
+            c["system"] = system[c["id"]]
+        _validated[name] = j
+    return _validated[name]
+
+
+def pct(x):
+    return f"{x:.2f}%"
+
+
+def signed_range(cases):
+    lo, hi = min(c["error_pct"] for c in cases), max(c["error_pct"] for c in cases)
+    return f"{lo:+.0f}% to {hi:+.0f}%".replace("-", "−")
+
+
+def mean_abs(cases):
+    return sum(abs(c["error_pct"]) for c in cases) / len(cases)
+
+
+def worst(j):
+    return max(j["cases"], key=lambda c: abs(c["error_pct"]))
+
+
+def readme_accuracy(dojosim):
+    cal, gen = validated(dojosim, "calibration"), validated(dojosim, "generality")
+    a100, h100 = cal["by_system_stack"]["dgx-a100 / megatron-2021"], cal["by_system_stack"]["dgx-h100 / megatron-core"]
+    fsdp = [c for c in gen["cases"] if c["stack"] == "fsdp"]
+    direction = "all predicted fast" if all(c["error_pct"] < 0 for c in fsdp) else "both directions"
+    w = worst(gen)
+    return (f"In-sample — `dojosim validate docs/data/calibration.csv` ({cal['evaluated']} measured Megatron-LM and NeMo\n"
+            f"runs on DGX A100 and DGX H100, the only runs anything is fit to, each with its software\n"
+            f"stack): mean absolute error {pct(cal['mape'])}, largest {pct(cal['max_abs_error_pct'])}; by (device, stack): "
+            f"A100 / megatron-2021\n{pct(a100['mape'])} over {a100['cases']} runs with 3 fitted knobs, H100 / megatron-core "
+            f"{pct(h100['mape'])} over {h100['cases']} runs with 5\nfitted knobs (so that figure says little). Out-of-sample — "
+            f"`dojosim validate\ndocs/data/generality.csv` ({gen['evaluated']} published runs never fit to: Llama 3.1 8B–405B,\n"
+            f"Nemotron-4 340B, GPT-3 on H100 BF16/FP8 and B200, MT-NLG on A100, FSDP runs of MPT 7B–70B\n"
+            f"on A100, up to 16,384 GPUs): mean absolute error {pct(gen['mape'])} ({pct(mean_abs(fsdp))} on the "
+            f"{len(fsdp)} FSDP runs, {direction}),\nlargest {pct(abs(w['error_pct']))} ({w['id']}, stack {w['stack']}).")
+
+
+def validate_block(name):
+    def gen(dojosim):
+        return "```\n" + run_text(dojosim, "validate", os.path.join(ROOT, "docs", "data", name + ".csv")) + "\n```"
+    return gen
+
+
+def validation_status(dojosim):
+    cal, gen = validated(dojosim, "calibration"), validated(dojosim, "generality")
+    met = lambda j, mean, mx: j["mape"] <= mean and j["max_abs_error_pct"] <= mx
+    state = ("are met" if met(cal, 3, 8) and met(gen, 6, 15) else
+             f"are not met yet: calibration is at {pct(cal['mape'])} / {pct(cal['max_abs_error_pct'])}\n"
+             f"(the SC21 pipeline rows, below) and generality at {pct(gen['mape'])} / {pct(gen['max_abs_error_pct'])} over "
+             f"{gen['evaluated']} runs")
+    cmake = open(os.path.join(ROOT, "tests", "e2e", "engine.cmake")).read()
+    limit = lambda name: re.search(rf"{name}\.csv ([0-9.]+) ([0-9.]+)\)", cmake).groups()
+    (cal_mean, cal_max), (gen_mean, gen_max) = limit("calibration"), limit("generality")
+    return ("`make check` runs both sets from the repository (no skip): `e2e.validate_calibration`\n"
+            f"fails above {cal_mean}% mean or {cal_max}% on any row, `e2e.validate_generality` above {gen_mean}% mean or\n"
+            f"{gen_max}% on any row — the errors reached when the checks were set, with a small margin, so a\n"
+            "regression fails. The targets of issue 12 (calibration ≤ 3% mean and ≤ 8% max;\n"
+            f"generality ≤ 6% mean, no row over 15%) {state}.")
+
+
+def validation_knobs(dojosim):
+    cal, gen = validated(dojosim, "calibration"), validated(dojosim, "generality")
+    a100, h100 = cal["by_system_stack"]["dgx-a100 / megatron-2021"], cal["by_system_stack"]["dgx-h100 / megatron-core"]
+    h = [c for c in gen["cases"] if c["system"] == "dgx-h100" and c["stack"].startswith("megatron-core")]
+    return ("Knobs per (device, stack), counted honestly: **A100 / megatron-2021** has 3 knobs fit to\n"
+            f"its {a100['cases']} rows (`gemm_max.bf16`, `kernel_overhead`, `attention.efficiency`; the kernel and\n"
+            f"overlap choices are documented facts of that stack) — in-sample mean {pct(a100['mape'])}, max "
+            f"{pct(a100['max_abs_error_pct'])}.\n**H100 / megatron-core** has 5 knobs fit to {h100['cases']} rows "
+            "(`gemm_max.bf16`, `gemm_max.fp8`,\n`overlap.tp`, `kernel_overhead`, `attention.efficiency`) — its in-sample "
+            f"{pct(h100['mape'])} says\nlittle; its out-of-sample error on the {len(h)} H100 Megatron-Core rows of the next "
+            f"section ({pct(mean_abs(h))} mean) is\nthe figure to trust.")
+
+
+def validation_misses(dojosim):
+    gen = validated(dojosim, "generality")
+    by = lambda pred: [c for c in gen["cases"] if pred(c)]
+    llama = by(lambda c: c["id"].startswith("LLAMA3-"))
+    mtnlg = by(lambda c: c["id"].startswith("MTNLG-"))
+    b200 = by(lambda c: c["system"] == "dgx-b200")
+    fsdp = by(lambda c: c["stack"] == "fsdp")
+    return "\n".join([
+        "What the model still misses on these runs:",
+        f"- the Llama 3 paper rows (Meta's RoCE cluster, not DGX; TFLOP/s converted to step time)\n"
+        f"  are off by {signed_range(llama)} (positive: predicted slow);",
+        f"- MT-NLG 530B (DeepSpeed's pipeline engine, 2021) is off by {signed_range(mtnlg)}: no\n"
+        "  mechanism for that software stack's overheads;",
+        f"- the B200 rows are off by {signed_range(b200)}: B200 takes H100's plateau as an assumption;",
+        f"- the FSDP runs are off by {signed_range(fsdp)} (mean {pct(mean_abs(fsdp))})"
+        + (", all fast: the direction of\n  what the ZeRO-3 model leaves out (below)."
+           if all(c["error_pct"] < 0 for c in fsdp) else ";")])
+
+
 BLOCKS = {"docs/vision.md": {"vision-table": vision_table, "vision-exapod": vision_exapod},
           "docs/search.md": {"search-spaces": search_spaces},
-          "docs/dojo.md": {"dojo-sensitivity": dojo_sensitivity}}
+          "docs/dojo.md": {"dojo-sensitivity": dojo_sensitivity},
+          "README.md": {"readme-accuracy": readme_accuracy},
+          "docs/validation.md": {"validate-calibration": validate_block("calibration"),
+                                 "validation-status": validation_status, "validation-knobs": validation_knobs,
+                                 "validate-generality": validate_block("generality"),
+                                 "validation-misses": validation_misses}}
 
 
 def main():

@@ -361,7 +361,7 @@ Result price(const Context& ctx, const Plan& plan) {
 
   // --- optimizer step: Adam, memory-bound over the local shard ---
   const double opt_params = s.zero >= 1 ? stage_params / dpz : stage_params;
-  r.breakdown.optimizer = mem_time(d, opt_params * kOptimizerTraffic) + 10 * d.overhead;
+  r.breakdown.optimizer = mem_time(d, opt_params * optimizer_traffic(sw.optimizer_state_bytes)) + 10 * d.overhead;
 
   // --- memory per device and Dojo tiers: the Plan's; streaming hides under compute except
   // the prologue (the first layer's streamed state must arrive before any compute) ---

@@ -15,9 +15,11 @@ namespace dojosim::engine::detail {
 // Gradient buffer and reduction dtype: fp32 with plain data parallelism (Megatron-LM's
 // default main_grad for bf16), bf16 with the distributed optimizer (NeMo's grad_sync_dtype).
 inline double grad_bytes(int zero) { return zero == 0 ? 4.0 : 2.0; }
-constexpr double kMasterBytes = 4.0;         // fp32 master weights
-constexpr double kAdamStateBytes = 8.0;      // fp32 first and second moments
-constexpr double kOptimizerTraffic = 38.0;   // bytes moved per parameter by one Adam step (docs/model.md#optimizer)
+// Bytes moved per parameter by one Adam step (docs/model.md#optimizer): the master copy and
+// both moments read and written (2 x the stack's optimizer state bytes: 24 for fp32), the
+// fp32 gradient read (4), the bf16 weight copy written (2), the gradient zeroed (4) and read
+// for the clipping norm (4): 38 bytes with fp32 state.
+inline double optimizer_traffic(double state_bytes) { return 2.0 * state_bytes + 14.0; }
 constexpr double kFlashBackwardRatio = 2.5;  // FlashAttention backward / forward FLOPs (5 vs 2 matmuls)
 constexpr double kWorkspaceGpu = 2.0e9;      // CUDA context, NCCL and cuBLAS workspaces (assumption)
 constexpr double kDojoReservedSram = 0.05;   // share of D1 SRAM kept for code, stacks and buffers (assumption)

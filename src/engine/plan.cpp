@@ -78,7 +78,7 @@ Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& 
               (s.zero == 3 ? (1.0 + std::max(1, sw.zero3_prefetch)) * layer_params * 2.0 : 0.0);
   if (fp8) M.weights += stage_params * 1.0 / (s.zero == 3 ? dpz : 1.0);  // 8-bit copies of GEMM weights
   M.gradients = stage_params * grad_bytes(s.zero) / (s.zero >= 2 ? dpz : 1.0);
-  M.optimizer = stage_params * (kMasterBytes + kAdamStateBytes) / (s.zero >= 1 ? dpz : 1.0);
+  M.optimizer = stage_params * sw.optimizer_state_bytes / (s.zero >= 1 ? dpz : 1.0);
   // Activation bytes per layer per micro-batch (sbh units: s*b*h elements of 2 bytes).
   const double sbh = b * (seq / cp) * h;
   const double ratio_kv = kv / h, ratio_q = q / h;

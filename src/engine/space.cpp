@@ -99,7 +99,7 @@ double state_lower_bound(const Context& ctx, const Strategy& s) {
   const double p = params / (static_cast<double>(s.tp) * s.pp * s.ep);
   const double weights = 2.0 / (s.zero == 3 ? shard : 1.0);
   const double grads = (s.zero == 0 ? 4.0 : 2.0) / (s.zero >= 2 ? shard : 1.0);
-  const double optimizer = 12.0 / (s.zero >= 1 ? shard : 1.0);
+  const double optimizer = ctx.software().optimizer_state_bytes / (s.zero >= 1 ? shard : 1.0);
   return p * (weights + grads + optimizer);
 }
 

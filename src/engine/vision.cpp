@@ -260,14 +260,14 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
 
   // --- optimizer step: Adam, memory-bound over the local shard (docs/model.md#optimizer) ---
   const double opt_params = s.zero >= 1 ? P / dpz : P;
-  r.breakdown.optimizer = mem_time(d, opt_params * kOptimizerTraffic) + 10 * d.overhead;
+  r.breakdown.optimizer = mem_time(d, opt_params * optimizer_traffic(sw.optimizer_state_bytes)) + 10 * d.overhead;
 
   // --- memory per device ---
   Memory& M = r.memory;
   M.weights = P * 2.0 / (s.zero == 3 ? dpz : 1.0) + (s.zero == 3 ? 2.0 * max_params * 2.0 : 0.0);
   if (fp8) M.weights += P * 1.0 / (s.zero == 3 ? dpz : 1.0);
   M.gradients = P * grad_bytes(s.zero) / (s.zero >= 2 ? dpz : 1.0);
-  M.optimizer = P * (kMasterBytes + kAdamStateBytes) / (s.zero >= 1 ? dpz : 1.0);
+  M.optimizer = P * sw.optimizer_state_bytes / (s.zero >= 1 ? dpz : 1.0);
   M.activations = act + max_out;  // kept tensors of one micro-batch + the output being produced
   M.other = sys.is_dojo() ? 0.05 * dv.memory_capacity() : kWorkspaceGpu;
   M.capacity = dv.memory_capacity();

@@ -61,6 +61,13 @@ Stack read_stack(const std::shared_ptr<const core::Document>& doc) {
     s.fp8_cast_kernels = f->boolean("cast_kernels", kDefaults.fp8_cast_kernels);
     f->finish();
   }
+  if (auto o = r.optional_map("optimizer")) {
+    const auto bytes = [](const std::string& v) { return v == "bf16" ? 2.0 : 4.0; };
+    const auto name = [](double b) { return b == 2.0 ? "bf16" : "fp32"; };
+    s.optimizer_master_bytes = bytes(o->choice("master", {"fp32", "bf16"}, name(kDefaults.optimizer_master_bytes)));
+    s.optimizer_moment_bytes = bytes(o->choice("moments", {"fp32", "bf16"}, name(kDefaults.optimizer_moment_bytes)));
+    o->finish();
+  }
   if (auto d = r.optional_map("devices")) {
     for (const auto& key : d->keys()) s.devices.emplace(key, read_tuning(d->map(key)));
     d->finish();
@@ -95,6 +102,7 @@ Software bind(const Stack& stack, const hardware::Device& device) {
   w.cp_overlap = stack.cp_overlap;
   w.zero3_prefetch = stack.zero3_prefetch;
   w.fp8_cast_kernels = stack.fp8_cast_kernels;
+  w.optimizer_state_bytes = stack.optimizer_master_bytes + 2.0 * stack.optimizer_moment_bytes;
   w.gemm_max = device.eff.gemm_max;
   if (const DeviceTuning* t = tuning_for(stack, device.name)) {
     w.tuned = true;
@@ -128,8 +136,21 @@ std::string preset_stack_text(std::string_view name) {
   return {};
 }
 
-Stack load_stack(const std::string& spec, const std::vector<std::string>& overrides) {
-  const std::string name = core::trim(spec);
+Stack load_stack(const std::string& spec_text, const std::vector<std::string>& overrides) {
+  // NAME:key=value,key=value (the overrides of a spec, as in system specs).
+  const std::string spec = core::trim(spec_text);
+  std::string name = spec;
+  std::vector<std::string> spec_overrides;
+  if (const auto colon = spec.find(':'); colon != std::string::npos) {
+    name = core::trim(spec.substr(0, colon));
+    for (const auto& kv : core::split(spec.substr(colon + 1), ',')) {
+      const std::string item = core::trim(kv);
+      if (item.empty() || item.find('=') == std::string::npos || item.front() == '=')
+        throw InputError(Location{"--stack", 0, 0, "stack"}, fmt::format("bad stack override '{}' in '{}'", item, spec),
+                         "NAME:key=value,key=value, e.g. megatron-core:optimizer.moments=bf16 (dojosim show stack NAME)");
+      spec_overrides.push_back(item);
+    }
+  }
   if (name.empty())
     throw InputError(Location{"--stack", 0, 0, "stack"}, "empty stack name", "a stack name (dojosim list stacks) or a YAML file");
   const bool is_file = name.find('/') != std::string::npos || name.ends_with(".yaml") || name.ends_with(".yml");
@@ -148,10 +169,13 @@ Stack load_stack(const std::string& spec, const std::vector<std::string>& overri
   }
   if (!doc.root.IsMap())
     throw InputError(Location{doc.file, 1, 1, ""}, "a stack file must be a YAML map", "name:, attention:, overlap:, ...");
+  for (const auto& o : spec_overrides) core::apply_override(doc, o, "--stack " + spec);
   for (const auto& o : overrides) core::apply_override(doc, o, "--set stack." + o);
   auto shared = std::make_shared<const core::Document>(std::move(doc));
   try {
-    return read_stack(shared);
+    Stack s = read_stack(shared);
+    if (!spec_overrides.empty()) s.name = spec;  // a changed stack is not the preset: name it by its spec
+    return s;
   } catch (const YAML::Exception& e) {
     throw InputError(Location{shared->file, e.mark.line + 1, e.mark.column + 1, ""}, fmt::format("cannot read stack: {}", e.msg));
   }
@@ -173,6 +197,8 @@ YAML::Node stack_to_yaml(const Stack& s) {
   n["overlap"]["cp"] = s.cp_overlap;
   n["zero3"]["prefetch"] = s.zero3_prefetch;
   n["fp8"]["cast_kernels"] = s.fp8_cast_kernels;
+  n["optimizer"]["master"] = s.optimizer_master_bytes == 2.0 ? "bf16" : "fp32";
+  n["optimizer"]["moments"] = s.optimizer_moment_bytes == 2.0 ? "bf16" : "fp32";
   for (const auto& [key, t] : s.devices) {
     YAML::Node d;
     const auto& names = hardware::precision_names();
@@ -212,6 +238,10 @@ void register_stacks(core::Registry& r) {
            "ZeRO-3/FSDP: layers whose parameters are gathered ahead (0 = none)"},
           {"fp8.cast_kernels", "bool", "", d.fp8_cast_kernels ? "true" : "false",
            "FP8 cast/transpose priced as separate memory-bound kernels"},
+          {"optimizer.master", "string", "", d.optimizer_master_bytes == 2.0 ? "bf16" : "fp32",
+           "Adam's master copy of the parameters: fp32 or bf16 (apex/NeMo DistributedFusedAdam dtype: bf16)"},
+          {"optimizer.moments", "string", "", d.optimizer_moment_bytes == 2.0 ? "bf16" : "fp32",
+           "Adam's two moments: fp32 or bf16 (Megatron-Core precision-aware optimizer, NeMo dtype: bf16)"},
           {"devices.<prefix>.gemm_max.<precision>", "float", "", "device's",
            "(device, stack) calibration: achieved fraction of peak for large GEMMs"},
           {"devices.<prefix>.kernel_overhead", "time", "s", "stack's", "(device, stack) kernel overhead"},

@@ -114,6 +114,36 @@ TEST(Stack, MechanismsMoveTheStepTimeTheRightWay) {
   EXPECT_EQ(r.stack, "megatron-core");
 }
 
+// Optimizer state precision: bf16 master and moments (NeMo's distributed_fused_adam with
+// dtype: bf16) hold 6 bytes per parameter instead of 12, over the same ZeRO shard, and the
+// Adam step moves 2*6+14 bytes instead of 38. A stack spec carries the overrides and names
+// the changed stack by itself.
+TEST(Stack, OptimizerStatePrecisionSetsMemoryAndTraffic) {
+  const auto sys = hardware::load_system("dgx-h100:nodes=16");
+  const auto w = workload::load_workload("gpt3-175b");
+  const auto s = partial("tp=8,pp=8,dp=2,vp=1,mbs=1,gbs=32,sp=true,zero=1,recompute=selective", 4096);
+  const auto fp32 = parallel::load_stack("megatron-core");
+  const auto bf16 = parallel::load_stack("megatron-core:optimizer.master=bf16,optimizer.moments=bf16");
+  EXPECT_EQ(bf16.name, "megatron-core:optimizer.master=bf16,optimizer.moments=bf16");
+  EXPECT_DOUBLE_EQ(parallel::bind(fp32, sys.device).optimizer_state_bytes, 12.0);
+  EXPECT_DOUBLE_EQ(parallel::bind(bf16, sys.device).optimizer_state_bytes, 6.0);
+  EXPECT_DOUBLE_EQ(parallel::bind(parallel::load_stack("megatron-core:optimizer.moments=bf16"), sys.device).optimizer_state_bytes,
+                   8.0);  // Megatron-Core's precision-aware optimizer
+  const auto a = engine::evaluate(context(sys, w, fp32, 4096), s);
+  const auto b = engine::evaluate(context(sys, w, bf16, 4096), s);
+  EXPECT_NEAR(b.memory.optimizer, a.memory.optimizer / 2.0, 1e-6 * a.memory.optimizer);
+  EXPECT_DOUBLE_EQ(b.memory.weights, a.memory.weights);
+  EXPECT_DOUBLE_EQ(b.memory.activations, a.memory.activations);
+  EXPECT_LT(b.breakdown.optimizer, a.breakdown.optimizer);
+  EXPECT_GT(b.breakdown.optimizer,
+            a.breakdown.optimizer * (26.0 / 38.0) * 0.9);  // memory-bound: traffic ratio plus fixed launch cost
+  // Spec syntax errors and unknown keys are input errors.
+  EXPECT_THROW((void)parallel::load_stack("megatron-core:"), core::InputError);
+  EXPECT_THROW((void)parallel::load_stack("megatron-core:optimizer.moments"), core::InputError);
+  EXPECT_THROW((void)parallel::load_stack("megatron-core:optimizer.moments=fp16"), core::InputError);
+  EXPECT_THROW((void)parallel::load_stack("megatron-core:optimizer.moment=bf16"), core::InputError);
+}
+
 // ZeRO-3 as it runs: per-layer gathers every micro-batch. With the global batch fixed,
 // more data parallelism halves compute per device but not the gathers (each device still
 // receives every layer's parameters), so the step time stops falling once they dominate.

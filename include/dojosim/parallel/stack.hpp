@@ -59,6 +59,13 @@ struct Stack {
   // FP8 recipe: cast/transpose kernels priced as separate memory-bound passes (Transformer
   // Engine), or fused into the GEMM epilogues (0 passes).
   bool fp8_cast_kernels = true;
+  // Optimizer state precision (Adam): bytes of the master copy of each parameter and of
+  // each of the two moments. fp32/fp32 (4, 4) is mixed-precision Adam as in Megatron-LM
+  // and DeepSpeed; apex/NeMo DistributedFusedAdam with `dtype: bf16` keeps all three in
+  // bf16 (2, 2); Megatron-Core's precision-aware optimizer keeps fp32 master, bf16
+  // moments (4, 2). docs/model.md#optimizer.
+  double optimizer_master_bytes = 4.0;
+  double optimizer_moment_bytes = 4.0;
   std::map<std::string, DeviceTuning> devices;  // keyed by Device::name
   core::Provenance provenance;
 };
@@ -74,6 +81,7 @@ struct Software {
   bool cp_overlap = true;
   int zero3_prefetch = 1;
   bool fp8_cast_kernels = true;
+  double optimizer_state_bytes = 12.0;                   // per parameter: master + two Adam moments
   std::array<double, hardware::kPrecisions> gemm_max{};  // the device's, or the stack's tuning for it
   bool tuned = false;                                    // the stack has a (device, stack) calibration entry for this device
 };
@@ -84,7 +92,10 @@ Software bind(const Stack& stack, const hardware::Device& device);
 Software neutral_software(const hardware::Device& device);
 
 // Loads a stack: a name from configs/stacks (embedded at build time) or a path to a YAML
-// file, then applies overrides ("overlap.tp=0.3"). InputError (exit 2) on any problem.
+// file, optionally followed by overrides as in system specs
+// ("megatron-core:optimizer.moments=bf16,overlap.tp=0.3"), then applies `overrides`.
+// A stack changed by spec overrides is named by the whole spec. InputError (exit 2) on
+// any problem.
 Stack load_stack(const std::string& spec, const std::vector<std::string>& overrides = {});
 std::vector<std::string> preset_stack_names();
 std::string preset_stack_text(std::string_view name);
