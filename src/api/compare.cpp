@@ -30,6 +30,7 @@ ReferenceSizer::ReferenceSizer(std::string spec, std::vector<std::string> sets, 
   const auto sys = hardware::load_system(spec_, sets_);
   if (sys.levels.size() < 2) return;
   per_instance_ = sys.devices_per(static_cast<int>(sys.levels.size()) - 2);
+  if (sys.device_count() % per_instance_ == 0) own_instances_ = sys.device_count() / per_instance_;
   // Resize through the preset's own size parameter (it also scales what goes with the
   // size, e.g. dojo-exapod's DIPs); systems without one are not resized.
   const auto parts = core::split(spec_, ':');
@@ -78,7 +79,10 @@ explore::Equivalence ReferenceSizer::solve(double target, double tput_per_device
   const double start = std::ceil(target / tput_per_device / static_cast<double>(per_instance_));
   const long long k0 = std::max<long long>(1, static_cast<long long>(start));
   const long long cap = std::max<long long>(1, std::min<long long>(k0 * 64, 1000000 / per_instance_));
-  return explore::solve_equivalence([this](long long k) { return throughput(k); }, per_instance_, target, k0, cap);
+  // The reference's own size, where it reaches the target, bounds the answer (a jagged curve
+  // must not put the equivalent beyond a size already known to be enough).
+  return explore::solve_equivalence([this](long long k) { return throughput(k); }, per_instance_, target, k0, cap,
+                                    own_instances_);
 }
 
 CompareOutput compare(const CompareArgs& a) {

@@ -6,7 +6,7 @@
 namespace dojosim::explore {
 
 Equivalence solve_equivalence(const std::function<double(long long)>& throughput_at, long long devices_per_instance,
-                              double target, long long start, long long max_instances) {
+                              double target, long long start, long long max_instances, long long known) {
   Equivalence e;
   std::map<long long, double> memo;
   auto t = [&](long long k) {
@@ -46,8 +46,15 @@ Equivalence solve_equivalence(const std::function<double(long long)>& throughput
       lo = up;
       if (up == max_instances) break;
     }
-    if (hi == 0) return e;  // not reachable: best_throughput says how close
   }
+  // A known size that reaches the target bounds the answer: bracket below it instead.
+  if (known >= 1 && known <= max_instances && (hi == 0 || known < hi) && t(known) >= target) {
+    hi = known;
+    lo = 0;
+    for (const auto& [size, v] : memo)
+      if (size < hi && v < target) lo = std::max(lo, size);
+  }
+  if (hi == 0) return e;  // not reachable: best_throughput says how close
   while (hi - lo > 1) {
     const long long mid = lo + (hi - lo) / 2;
     if (t(mid) >= target)

@@ -171,3 +171,20 @@ TEST(Equivalence, SolvesByBisectionAndInterpolation) {
   EXPECT_FALSE(none.solved);
   EXPECT_DOUBLE_EQ(none.best_throughput, 5000.0);
 }
+
+// A jagged curve (sizes that factor badly run slower): bisection alone finds a crossing
+// beyond a size known to reach the target; with that size given, the answer is below it.
+TEST(Equivalence, KnownSizeBoundsAJaggedCurve) {
+  auto t = [](long long k) { return k == 40 ? 4100.0 : 100.0 * static_cast<double>(std::min<long long>(k, 60)) - 200.0; };
+  const auto plain = explore::solve_equivalence(t, 8, 4000.0, 30, 1000);
+  ASSERT_TRUE(plain.solved);
+  EXPECT_GT(plain.devices, 8.0 * 40);  // the crossing at 42 of the smooth part
+  const auto bounded = explore::solve_equivalence(t, 8, 4000.0, 30, 1000, 40);
+  ASSERT_TRUE(bounded.solved);
+  EXPECT_EQ(bounded.high, 40);
+  EXPECT_LE(bounded.devices, 8.0 * 40);
+  EXPECT_GT(bounded.devices, 8.0 * 39);
+  // A known size below the target changes nothing.
+  const auto same = explore::solve_equivalence(t, 8, 4000.0, 30, 1000, 35);
+  EXPECT_DOUBLE_EQ(same.devices, plain.devices);
+}

@@ -198,6 +198,7 @@ class ReferenceSizer final {
   std::string base_, size_param_;
   std::vector<std::string> params_;  // the spec's other preset parameters
   long long per_instance_ = 1;
+  long long own_instances_ = 0;  // the reference's own size in instances (0: a partial one)
   std::map<long long, double> memo_;
   std::string why_;
 };

@@ -3,8 +3,12 @@
 // strong scaling, batch limits and fabric effects at the answer's size are all included.
 //
 // Contract: `throughput_at(k)` is the reference's throughput with k instances of its
-// outermost level (0 when it cannot run at that size); it is assumed non-decreasing in k
-// for the bisection, and is called at most a few dozen times (memoised). The answer
+// outermost level (0 when it cannot run at that size); the bisection assumes it
+// non-decreasing in k, and it is called at most a few dozen times (memoised). Real curves
+// are jagged (a size whose devices do not factor well into the batch runs slower than a
+// smaller one), so a crossing found by bisection can lie beyond a size already known to
+// reach the target: `known` (e.g. the reference's own size) bounds the answer from above
+// whenever it reaches the target, and the bracket is then taken below it. The answer
 // interpolates linearly between the two bracketing sizes, so it is a device count, not a
 // multiple of the instance size.
 #pragma once
@@ -23,6 +27,6 @@ struct Equivalence {
 };
 
 Equivalence solve_equivalence(const std::function<double(long long)>& throughput_at, long long devices_per_instance,
-                              double target, long long start, long long max_instances);
+                              double target, long long start, long long max_instances, long long known = 0);
 
 }  // namespace dojosim::explore

@@ -122,11 +122,11 @@ struct System {
   std::vector<Level> levels;  // innermost first
   Dip dip;
   double pue = 1.0;
-  std::string stack = "megatron-core";
+  std::string stack = "megatron-core";  // the software stack it runs when none is named (DESIGN.md 4.5)
   // Devices in use when they do not fill the outermost level ("dgx-h100:devices=12": two
   // nodes, the second half used); 0 = every device the levels hold. Placement fills
   // devices in order, so only the last instance of the outermost level is partial.
-  long long devices_used = 0;  // the software stack it runs when none is named (DESIGN.md 4.5)
+  long long devices_used = 0;
   core::Provenance provenance;
   std::vector<std::string> assumptions;
 
