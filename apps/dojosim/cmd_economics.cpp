@@ -1,6 +1,6 @@
 // dojosim yield: die and tile yield, cost per good tile, capital and $ per delivered
 // PFLOP-day of a system — what a rumoured tile yield does to Dojo's economics, in one
-// command. All modelling is in dojosim::economics; this file parses and prints.
+// command. api::yield_report computes (economics/); this file parses and prints.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -9,23 +9,14 @@
 
 #include "cli_checks.hpp"
 #include "commands.hpp"
+#include "dojosim/api/api.hpp"
 #include "dojosim/core/units.hpp"
-#include "dojosim/economics/cost.hpp"
-#include "dojosim/economics/params.hpp"
-#include "dojosim/economics/power.hpp"
-#include "dojosim/economics/yield.hpp"
-#include "dojosim/hardware/system.hpp"
 
 namespace dojosim::cli {
 
 namespace {
 
-struct YieldArgs {
-  std::string system = "dojo-exapod";
-  std::vector<std::string> set, econ;
-  std::string tile_yield, defect_density, model, alpha, spares, mfu, wafer_cost;
-  bool no_kgd = false;
-  std::string precision = "bf16";
+struct YieldCliArgs : api::YieldArgs {
   std::string format = "text";
 };
 
@@ -40,58 +31,14 @@ nlohmann::ordered_json finite_or_null(double v) {
   return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json();
 }
 
-using economics::EconomicsParams;
-
-struct Evaluation {
-  economics::YieldAnalysis y;
-  economics::CapitalCost capital;
-  economics::SteadyState steady;
-};
-
-Evaluation evaluate(const hardware::System& s, const EconomicsParams& p, hardware::Precision prec) {
-  Evaluation e;
-  e.y = economics::analyse_yield(s, p);
-  e.capital = economics::capital_cost(s, e.y);
-  e.steady = economics::steady_state(s, e.capital, p.mfu, prec, p);
-  return e;
-}
-
-int run_yield(const YieldArgs& a) {
-  // Flags are shorthands for --econ keys and win over them.
-  std::vector<std::string> assignments = a.econ;
-  auto add = [&](const std::string& key, const std::string& v) {
-    if (!v.empty()) assignments.push_back(key + "=" + v);
-  };
-  add("tile_yield", a.tile_yield);
-  add("defect_density_per_cm2", a.defect_density);
-  add("yield_model", a.model);
-  add("negbin_alpha", a.alpha);
-  add("spare_dies", a.spares);
-  add("mfu", a.mfu);
-  add("wafer_cost_usd", a.wafer_cost);
-  if (a.no_kgd) assignments.emplace_back("known_good_die=false");
-  const EconomicsParams p = economics::parse_params(assignments);
-  const auto prec = hardware::parse_precision(a.precision);
-  const auto s = hardware::load_system(a.system, a.set);
-  if (p.tile_yield && s.tiles() == 0)
-    throw core::Unsupported({"", 0, 0, "--tile-yield"}, fmt::format("system '{}' has no training tiles", s.name),
-                            "tile yield applies to Dojo systems with a tile level, e.g. dojo-exapod");
-  const Evaluation e = evaluate(s, p, prec);
+int run_yield(const YieldCliArgs& a) {
+  const auto out = api::yield_report(a);
+  const auto& s = out.system;
+  const auto& p = out.params;
+  const auto prec = out.precision;
+  const auto& e = out.at;
   const auto& y = e.y;
-
-  // Cost per delivered PFLOP-day as tile yield varies (tiles only).
-  struct Row {
-    double tile_yield, per_good_tile, capital, usd_per_pflop_day;
-  };
-  std::vector<Row> sweep;
-  if (y.has_tile) {
-    for (double ty : {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2}) {
-      EconomicsParams q = p;
-      q.tile_yield = ty;
-      const Evaluation f = evaluate(s, q, prec);
-      sweep.push_back({ty, f.y.tile.per_good_tile_usd, f.capital.total_usd, f.steady.usd_per_pflop_day});
-    }
-  }
+  const auto& sweep = out.sweep;
 
   if (a.format == "json") {
     nlohmann::ordered_json j;
@@ -128,8 +75,8 @@ int run_yield(const YieldArgs& a) {
     nlohmann::ordered_json rows = nlohmann::ordered_json::array();
     for (const auto& r : sweep)
       rows.push_back({{"tile_yield", r.tile_yield},
-                      {"cost_per_good_tile_usd", r.per_good_tile},
-                      {"capital_usd", r.capital},
+                      {"cost_per_good_tile_usd", r.per_good_tile_usd},
+                      {"capital_usd", r.capital_usd},
                       {"usd_per_pflop_day", r.usd_per_pflop_day}});
     j["sweep"] = rows;
     nlohmann::ordered_json params;
@@ -180,7 +127,7 @@ int run_yield(const YieldArgs& a) {
   if (!sweep.empty()) {
     fmt::print("\n{:>10}  {:>18}  {:>12}  {:>15}\n", "tile yield", "cost per good tile", "capital", "$ per PFLOP-day");
     for (const auto& r : sweep)
-      fmt::print("{:>10}  {:>18}  {:>12}  {:>15}\n", pct(r.tile_yield), usd(r.per_good_tile), usd(r.capital),
+      fmt::print("{:>10}  {:>18}  {:>12}  {:>15}\n", pct(r.tile_yield), usd(r.per_good_tile_usd), usd(r.capital_usd),
                  usd(r.usd_per_pflop_day));
   }
   fmt::print(
@@ -192,11 +139,11 @@ int run_yield(const YieldArgs& a) {
 }  // namespace
 
 void add_economics(CLI::App& app, Action& action) {
-  static YieldArgs args;
+  static YieldCliArgs args;
   auto* cmd =
       app.add_subcommand("yield", "Die and tile yield, cost per good tile, capital and $ per delivered PFLOP-day of a system");
   cmd->add_option("--system", args.system, "preset name, SYS:param=value, or a file (default dojo-exapod)");
-  cmd->add_option("--set", args.set, "override a system figure KEY=VALUE");
+  cmd->add_option("--set", args.sets, "override a system figure KEY=VALUE");
   cmd->add_option("--econ", args.econ, "override an economics assumption KEY=VALUE (docs/economics.md)");
   cmd->add_option("--tile-yield", args.tile_yield, "tile yield to use instead of the model (0.4 or 40%)");
   cmd->add_option("--defect-density", args.defect_density, "defect density D0, e.g. 0.1/cm2");

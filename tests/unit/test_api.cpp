@@ -207,3 +207,47 @@ TEST(Api, DefaultScenario) {
   EXPECT_DOUBLE_EQ(j["a100_equivalents"].get<double>(), out.a100_equivalents);
   EXPECT_EQ(j["a100"]["devices"], out.gpu_result.devices);
 }
+
+// api::yield_report: the flags win over --econ keys, the tile-yield sweep costs more per
+// PFLOP-day as yield falls, and a tile yield on a machine without tiles is refused.
+TEST(Api, YieldReport) {
+  api::YieldArgs a;
+  a.econ = {"tile_yield=0.9"};
+  a.tile_yield = "0.5";
+  const auto out = api::yield_report(a);
+  ASSERT_TRUE(out.at.y.has_tile);
+  EXPECT_DOUBLE_EQ(out.at.y.tile.tile_yield, 0.5);
+  ASSERT_EQ(out.sweep.size(), 9u);
+  for (std::size_t i = 1; i < out.sweep.size(); ++i) {
+    EXPECT_LT(out.sweep[i].tile_yield, out.sweep[i - 1].tile_yield);
+    EXPECT_GT(out.sweep[i].per_good_tile_usd, out.sweep[i - 1].per_good_tile_usd);
+    EXPECT_GT(out.sweep[i].usd_per_pflop_day, out.sweep[i - 1].usd_per_pflop_day);
+  }
+  // The sweep's 50% row is the report at 50%.
+  EXPECT_DOUBLE_EQ(out.sweep[5].usd_per_pflop_day, out.at.steady.usd_per_pflop_day);
+  api::YieldArgs gpu;
+  gpu.system = "dgx-h100";
+  EXPECT_TRUE(api::yield_report(gpu).sweep.empty());
+  gpu.tile_yield = "0.5";
+  EXPECT_THROW(api::yield_report(gpu), core::Unsupported);
+}
+
+// api::build_vs_buy checks the compute need before pricing anything.
+TEST(Api, BuildVsBuyNeedsOneComputeNeed) {
+  api::BuildVsBuyArgs a;
+  a.model = "gpt3-175b";
+  EXPECT_THROW(api::build_vs_buy(a), core::InputError);  // none given
+  a.fleet = 3.7;
+  a.tokens_per_year = 1e12;
+  EXPECT_THROW(api::build_vs_buy(a), core::InputError);  // two given
+  a.tokens_per_year = 0;
+  a.fleet = -1;
+  EXPECT_THROW(api::build_vs_buy(a), core::InputError);  // out of range
+  api::BuildVsBuyArgs v;
+  v.model = "tesla-video";
+  v.tokens_per_year = 1e12;  // a vision network counts samples
+  try {
+    api::build_vs_buy(v);
+    FAIL() << "expected an InputError";
+  } catch (const core::InputError& e) { EXPECT_NE(std::string(e.what()).find("counts samples"), std::string::npos) << e.what(); }
+}

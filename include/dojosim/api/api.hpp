@@ -24,6 +24,9 @@
 #include "dojosim/engine/engine.hpp"
 #include "dojosim/engine/chakra.hpp"
 #include "dojosim/engine/event.hpp"
+#include "dojosim/economics/cost.hpp"
+#include "dojosim/economics/yield.hpp"
+#include "dojosim/explore/build_vs_buy.hpp"
 #include "dojosim/explore/equivalence.hpp"
 #include "dojosim/explore/pricing.hpp"
 #include "dojosim/explore/search.hpp"
@@ -245,6 +248,46 @@ struct DefaultScenarioOutput {
   [[nodiscard]] Json json() const;
 };
 DefaultScenarioOutput default_scenario();
+
+// ---- yield -----------------------------------------------------------------------------
+// Die and tile yield, cost per good tile, capital and $ per delivered PFLOP-day of a system
+// (economics/yield.hpp, cost.hpp), and the same at tile yields from 100% down to 20%.
+// The flags are shorthands for `econ` keys and win over them.
+struct YieldArgs {
+  std::string system = "dojo-exapod";
+  std::vector<std::string> sets, econ;
+  std::string tile_yield, defect_density, model, alpha, spares, mfu, wafer_cost;
+  bool no_kgd = false;
+  std::string precision = "bf16";
+};
+struct YieldEvaluation {
+  economics::YieldAnalysis y;
+  economics::CapitalCost capital;
+  economics::SteadyState steady;
+};
+struct YieldSweepRow {
+  double tile_yield = 0, per_good_tile_usd = 0, capital_usd = 0, usd_per_pflop_day = 0;
+};
+struct YieldOutput {
+  hardware::System system;
+  economics::EconomicsParams params;
+  hardware::Precision precision = hardware::Precision::bf16;
+  YieldEvaluation at;                // at the given (or modelled) tile yield
+  std::vector<YieldSweepRow> sweep;  // systems with training tiles only
+};
+YieldOutput yield_report(const YieldArgs& a);
+
+// ---- build or buy ----------------------------------------------------------------------
+// A custom machine's programme against buying or renting the GPUs of its year
+// (explore/build_vs_buy.hpp), every machine on one stack. The compute need is given once:
+// a fleet of custom units, or tokens (language models) or samples (vision) a year.
+struct BuildVsBuyArgs {
+  std::string custom = "dojo-exapod", model, parallel, precision = "bf16", stack = "megatron-core";
+  std::vector<std::string> sets, gpus;  // gpus: SYSTEM@YEAR, replacing the roadmap
+  long long seq = 0;
+  double fleet = 0, tokens_per_year = 0, samples_per_year = 0;
+};
+explore::BuildVsBuyReport build_vs_buy(const BuildVsBuyArgs& a);
 
 // ---- validate --------------------------------------------------------------------------
 struct ValidateOutput {
