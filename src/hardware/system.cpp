@@ -20,6 +20,15 @@ using core::Reader;
 namespace {
 const std::vector<std::string> kPrecisionNames{"fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "cfp8"};
 const std::vector<std::string> kTopologyNames{"switched", "fat_tree", "ring", "mesh2d", "torus2d", "torus3d"};
+// Each default is written once, in the structs (system.hpp): the reader falls back to
+// these instances and the registry documents them (test_hardware: DefaultsWrittenOnce).
+const Efficiency kEff{};
+const Level kLevel{};
+const System kSystem{};
+template <class T>
+std::string doc(const T& v) {
+  return fmt::format("{}", v);
+}
 }  // namespace
 
 std::string_view precision_name(Precision p) { return kPrecisionNames[static_cast<std::size_t>(p)]; }
@@ -167,9 +176,9 @@ Efficiency read_efficiency(const Reader& r) {
       e.gemm_k_half[i] = g->number(kPrecisionNames[i], 0.0, Bounds{0.0, 1e6, true});
     g->finish();
   }
-  e.tile_m = static_cast<int>(r.integer("tile_m", 128, 1, 4096));
-  e.tile_n = static_cast<int>(r.integer("tile_n", 128, 1, 4096));
-  e.memory_efficiency = r.number("memory_efficiency", 0.8, Bounds{0.01, 1.0});
+  e.tile_m = static_cast<int>(r.integer("tile_m", kEff.tile_m, 1, 4096));
+  e.tile_n = static_cast<int>(r.integer("tile_n", kEff.tile_n, 1, 4096));
+  e.memory_efficiency = r.number("memory_efficiency", kEff.memory_efficiency, Bounds{0.01, 1.0});
   // Software choices moved to stacks: say where they went instead of "unknown key".
   for (const char* k : {"kernel_overhead", "attention_efficiency", "attention_kernel", "tp_comm_overlap", "dp_comm_overlap"})
     if (r.has(k))
@@ -260,15 +269,16 @@ Level read_level(const Reader& r, const std::string& name) {
   l.bandwidth_both_directions = r.choice("bandwidth_counts", kBandwidthCounts, std::string("per_direction")) == "both_directions";
   if (l.bandwidth_both_directions) l.bandwidth /= 2;
   l.latency = r.quantity("latency", Dim::seconds, std::nullopt, Bounds{0.0, 1.0, true});
-  l.oversubscription = r.number("oversubscription", 1.0, Bounds{1.0, 64.0});
-  l.tiers = static_cast<int>(r.integer("tiers", 1, 1, 3));
+  l.oversubscription = r.number("oversubscription", kLevel.oversubscription, Bounds{1.0, 64.0});
+  l.tiers = static_cast<int>(r.integer("tiers", kLevel.tiers, 1, 3));
   // Assumption: 64-port leaf switches (InfiniBand NDR QM9700 class), half the ports down.
-  l.leaf_size = static_cast<int>(r.integer("leaf_size", 32, 1, 100000));
-  l.rail_optimised = r.boolean("rail_optimised", true);
-  l.bus_efficiency = r.number("bus_efficiency", 0.9, Bounds{0.01, 1.0});
-  l.half_efficiency_bytes = r.quantity("half_efficiency_bytes", Dim::bytes, 0.0, Bounds{0.0, 1e12, true});
-  l.overhead_power = r.quantity("overhead_power", Dim::watts, 0.0, Bounds{0.0, 1e9, true});
-  l.price = r.quantity("price", Dim::usd, 0.0, Bounds{0.0, 1e12, true});
+  l.leaf_size = static_cast<int>(r.integer("leaf_size", kLevel.leaf_size, 1, 100000));
+  l.rail_optimised = r.boolean("rail_optimised", kLevel.rail_optimised);
+  l.bus_efficiency = r.number("bus_efficiency", kLevel.bus_efficiency, Bounds{0.01, 1.0});
+  l.half_efficiency_bytes =
+      r.quantity("half_efficiency_bytes", Dim::bytes, kLevel.half_efficiency_bytes, Bounds{0.0, 1e12, true});
+  l.overhead_power = r.quantity("overhead_power", Dim::watts, kLevel.overhead_power, Bounds{0.0, 1e9, true});
+  l.price = r.quantity("price", Dim::usd, kLevel.price, Bounds{0.0, 1e12, true});
   r.finish();
   return l;
 }
@@ -304,8 +314,8 @@ System read_system(const std::shared_ptr<const core::Document>& doc) {
     s.dip.loss_rate = d->number("loss_rate", 0.0, Bounds{0.0, 0.5, true});
     d->finish();
   }
-  s.pue = r.number("pue", 1.0, Bounds{1.0, 3.0});
-  s.stack = r.string("stack", "megatron-core");
+  s.pue = r.number("pue", kSystem.pue, Bounds{1.0, 3.0});
+  s.stack = r.string("stack", kSystem.stack);
   const long long all = s.device_count();
   s.devices_used = r.integer("devices_used", 0, 0, all);
   if (s.devices_used == all) s.devices_used = 0;
@@ -524,10 +534,12 @@ void register_hardware(core::Registry& r) {
       {"bandwidth_counts", "string", "", "per_direction",
        "how `bandwidth` reads: per_direction, or both_directions (the model uses half of it per direction)"},
       {"latency", "time", "s", "", "per message (switched, fat_tree) or per hop (mesh, torus, ring)"},
-      {"bus_efficiency", "float", "", "0.9", "achieved fraction of bandwidth for large messages"},
-      {"half_efficiency_bytes", "size", "B", "0", "message size at which efficiency is half its maximum"},
-      {"overhead_power", "power", "W", "0", "power per instance beyond its devices (switches, hosts, VRMs)"},
-      {"price", "price", "USD", "0", "price per instance beyond its devices"}};
+      {"bus_efficiency", "float", "", doc(kLevel.bus_efficiency), "achieved fraction of bandwidth for large messages"},
+      {"half_efficiency_bytes", "size", "B", doc(kLevel.half_efficiency_bytes),
+       "message size at which efficiency is half its maximum"},
+      {"overhead_power", "power", "W", doc(kLevel.overhead_power),
+       "power per instance beyond its devices (switches, hosts, VRMs)"},
+      {"price", "price", "USD", doc(kLevel.price), "price per instance beyond its devices"}};
   auto with = [&](std::vector<core::ParamDoc> extra) {
     auto v = common;
     v.insert(v.end(), extra.begin(), extra.end());
@@ -537,12 +549,14 @@ void register_hardware(core::Registry& r) {
          common});
   r.add({"topology", "fat_tree",
          "Two- or three-tier fat tree (InfiniBand, Ethernet) with optional oversubscription at the top tier.",
-         with({{"tiers", "int", "", "1", "switch tiers (2 = leaf/spine, 3 = leaf/spine/core)"},
-               {"oversubscription", "float", "", "1", "bandwidth divisor for traffic crossing the top tier"},
-               {"leaf_size", "int", "", "32",
+         with({{"tiers", "int", "", doc(kLevel.tiers), "switch tiers (2 = leaf/spine, 3 = leaf/spine/core)"},
+               {"oversubscription", "float", "", doc(kLevel.oversubscription),
+                "bandwidth divisor for traffic crossing the top tier"},
+               {"leaf_size", "int", "", doc(kLevel.leaf_size),
                 "children per leaf switch on each rail (rail-optimised) or devices per leaf; assumption: 64-port switches, half "
                 "down"},
-               {"rail_optimised", "bool", "", "true", "device r of every child on rail r's leaf switches (topology graph)"}})});
+               {"rail_optimised", "bool", "", doc(kLevel.rail_optimised),
+                "device r of every child on rail r's leaf switches (topology graph)"}})});
   r.add({"topology", "ring", "Bidirectional ring of children.", common});
   r.add({"topology", "mesh2d",
          "Open 2D mesh (no wrap-around links): dimension-ordered routing, edge effects (Dojo tile, tray, cabinet).",
@@ -556,9 +570,10 @@ void register_hardware(core::Registry& r) {
          {{"gemm_max.<precision>", "float", "", "bf16 value", "achieved fraction of peak for large GEMMs"},
           {"gemm_k_half.<precision>", "float", "", "0",
            "reduction depth K at which GEMM efficiency halves (size curve K/(K+k_half); 0 = none)"},
-          {"tile_m", "int", "", "128", "GEMM output tile rows (wave quantisation)"},
-          {"tile_n", "int", "", "128", "GEMM output tile columns"},
-          {"memory_efficiency", "float", "", "0.8", "achieved fraction of memory bandwidth for streaming ops"}}});
+          {"tile_m", "int", "", doc(kEff.tile_m), "GEMM output tile rows (wave quantisation)"},
+          {"tile_n", "int", "", doc(kEff.tile_n), "GEMM output tile columns"},
+          {"memory_efficiency", "float", "", doc(kEff.memory_efficiency),
+           "achieved fraction of memory bandwidth for streaming ops"}}});
 }
 
 }  // namespace dojosim::hardware

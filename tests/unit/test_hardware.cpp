@@ -1,12 +1,16 @@
 // Every preset loads, shows its totals, cites a source for every figure, and bad input
 // fails with a located message.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <regex>
 #include <sstream>
 
+#include "dojosim/core/registry.hpp"
 #include "dojosim/core/text.hpp"
 #include "dojosim/hardware/system.hpp"
 
@@ -189,4 +193,49 @@ TEST(Presets, TileEdgeReadingIsASwitch) {
   const auto ex = hardware::load_system("dojo-exapod", {"levels.tray.bandwidth_counts=both_directions"});
   EXPECT_DOUBLE_EQ(tray_bw(ex), 4.5e12);
   EXPECT_DOUBLE_EQ(ex.peak(hardware::Precision::bf16), hardware::load_system("dojo-exapod").peak(hardware::Precision::bf16));
+}
+
+// Each default is written once: what the registry documents (`dojosim list components`)
+// is what the reader gives a file that leaves the key out.
+TEST(Registry, DefaultsWrittenOnce) {
+  const auto path = std::filesystem::temp_directory_path() / "dojosim_defaults_system.yaml";
+  {
+    std::ofstream f(path);
+    f << "name: minimal\n"
+         "device:\n"
+         "  name: x\n"
+         "  peak: {bf16: 100 TFLOP/s}\n"
+         "  memory: {hbm: {capacity: 80 GB, bandwidth: 2000 GB/s}}\n"
+         "  tdp: 400 W\n"
+         "levels:\n"
+         "  node: {topology: switched, size: 8, bandwidth: 300 GB/s, latency: 2 us}\n"
+         "  cluster: {topology: fat_tree, size: 2, bandwidth: 25 GB/s, latency: 5 us}\n";
+  }
+  const auto s = hardware::load_system(path.string());
+  std::filesystem::remove(path);
+  core::Registry r;
+  hardware::register_hardware(r);
+  auto documented = [&](std::string_view kind, std::string_view name, std::string_view key) {
+    const auto* c = r.find(kind, name);
+    EXPECT_NE(c, nullptr) << kind << " " << name;
+    if (c)
+      for (const auto& p : c->params)
+        if (p.name == key) return p.default_value;
+    ADD_FAILURE() << "no documented key " << key;
+    return std::string();
+  };
+  const auto& fat = s.levels.at(1);
+  const std::map<std::string, std::string> level{{"tiers", fmt::format("{}", fat.tiers)},
+                                                 {"oversubscription", fmt::format("{}", fat.oversubscription)},
+                                                 {"leaf_size", fmt::format("{}", fat.leaf_size)},
+                                                 {"rail_optimised", fmt::format("{}", fat.rail_optimised)},
+                                                 {"bus_efficiency", fmt::format("{}", fat.bus_efficiency)},
+                                                 {"half_efficiency_bytes", fmt::format("{}", fat.half_efficiency_bytes)},
+                                                 {"overhead_power", fmt::format("{}", fat.overhead_power)},
+                                                 {"price", fmt::format("{}", fat.price)}};
+  for (const auto& [key, value] : level) EXPECT_EQ(documented("topology", "fat_tree", key), value) << key;
+  const auto& e = s.device.eff;
+  EXPECT_EQ(documented("efficiency", "device", "tile_m"), fmt::format("{}", e.tile_m));
+  EXPECT_EQ(documented("efficiency", "device", "tile_n"), fmt::format("{}", e.tile_n));
+  EXPECT_EQ(documented("efficiency", "device", "memory_efficiency"), fmt::format("{}", e.memory_efficiency));
 }
