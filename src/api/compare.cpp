@@ -62,8 +62,10 @@ double ReferenceSizer::throughput(long long instances) {
     why_ = fmt::format("{} x {}: {}", instances, size_param_, e.message());
   } catch (const core::InputError& e) {
     // Past the size parameter's own range: this size does not exist, so it cannot match.
-    // Any other input error is the user's (a --set key, a --parallel value): never a number.
-    if (e.location().key_path != size_param_)
+    // Keys of --parallel that no strategy completes at this size (dp * mbs past the batch)
+    // cannot run here either: they ran at the reference's own size, priced before sizing.
+    // Any other input error is the user's (a --set key): never a number.
+    if (e.location().key_path != size_param_ && e.location().file != "--parallel")
       throw core::InputError(e.location(),
                              fmt::format("sizing the reference {} to {}={}: {}", base_, size_param_, instances, e.message()),
                              e.expected(), e.suggestion());

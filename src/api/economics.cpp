@@ -58,23 +58,10 @@ YieldOutput yield_report(const YieldArgs& a) {
 }
 
 explore::BuildVsBuyReport build_vs_buy(const BuildVsBuyArgs& a) {
-  for (const auto& [name, v] :
-       {std::pair{"--fleet", a.fleet}, {"--tokens-per-year", a.tokens_per_year}, {"--samples-per-year", a.samples_per_year}})
-    if (v < 0 || !std::isfinite(v) || v > 1e21)
-      throw core::InputError({"", 0, 0, name}, fmt::format("{} {} is out of range", name, v), "a positive number",
-                             "e.g. --fleet 3.7 or --tokens-per-year 1e12");
+  // Parsed in the command's order (sets, model, parameters, strategy, stack, roadmap), then
+  // the compute need is checked: the first bad input is the one reported.
   const auto split = split_sets(a.sets);
   const auto w = workload::load_workload(a.model);
-  if (a.tokens_per_year > 0 && w.vision())
-    throw core::InputError({"", 0, 0, "--tokens-per-year"}, fmt::format("{} is a vision network: it counts samples", w.name()),
-                           "--samples-per-year", "--samples-per-year N");
-  if (a.samples_per_year > 0 && !w.vision())
-    throw core::InputError({"", 0, 0, "--samples-per-year"}, fmt::format("{} is a language model: it counts tokens", w.name()),
-                           "--tokens-per-year", "--tokens-per-year N");
-  if ((a.fleet > 0) + (a.tokens_per_year > 0) + (a.samples_per_year > 0) != 1)
-    throw core::InputError({"", 0, 0, "--fleet"}, "give the compute need exactly once",
-                           "one of --fleet, --tokens-per-year, --samples-per-year",
-                           "e.g. --fleet 3.7 (custom units) or --tokens-per-year 1e12");
   explore::BuildVsBuyRequest req;
   req.custom = a.custom;
   req.system_sets = split.system;
@@ -91,6 +78,21 @@ explore::BuildVsBuyReport build_vs_buy(const BuildVsBuyArgs& a) {
     req.roadmap.clear();
     for (const auto& g : a.gpus) req.roadmap.push_back(economics::parse_roadmap_entry(g, "--gpu"));
   }
+  for (const auto& [name, v] :
+       {std::pair{"--fleet", a.fleet}, {"--tokens-per-year", a.tokens_per_year}, {"--samples-per-year", a.samples_per_year}})
+    if (v < 0 || !std::isfinite(v) || v > 1e21)
+      throw core::InputError({"", 0, 0, name}, fmt::format("{} {} is out of range", name, v), "a positive number",
+                             "e.g. --fleet 3.7 or --tokens-per-year 1e12");
+  if (a.tokens_per_year > 0 && w.vision())
+    throw core::InputError({"", 0, 0, "--tokens-per-year"}, fmt::format("{} is a vision network: it counts samples", w.name()),
+                           "--samples-per-year", "--samples-per-year N");
+  if (a.samples_per_year > 0 && !w.vision())
+    throw core::InputError({"", 0, 0, "--samples-per-year"}, fmt::format("{} is a language model: it counts tokens", w.name()),
+                           "--tokens-per-year", "--tokens-per-year N");
+  if ((a.fleet > 0) + (a.tokens_per_year > 0) + (a.samples_per_year > 0) != 1)
+    throw core::InputError({"", 0, 0, "--fleet"}, "give the compute need exactly once",
+                           "one of --fleet, --tokens-per-year, --samples-per-year",
+                           "e.g. --fleet 3.7 (custom units) or --tokens-per-year 1e12");
   req.fleet_units = a.fleet;
   req.work_per_year = a.tokens_per_year + a.samples_per_year;
   return explore::build_vs_buy(req);

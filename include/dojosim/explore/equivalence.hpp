@@ -6,9 +6,11 @@
 // outermost level (0 when it cannot run at that size); the bisection assumes it
 // non-decreasing in k, and it is called at most a few dozen times (memoised). Real curves
 // are jagged (a size whose devices do not factor well into the batch runs slower than a
-// smaller one), so a crossing found by bisection can lie beyond a size already known to
-// reach the target: `known` (e.g. the reference's own size) bounds the answer from above
-// whenever it reaches the target, and the bracket is then taken below it. The answer
+// smaller one), so a crossing found by bisection alone can lie far beyond the first one.
+// The solver therefore first walks one instance at a time from `start` (the linear
+// estimate), up to 24 instances, and reports the first crossing it meets; only past that
+// does it double and bisect. `known` (e.g. the reference's own size) bounds the answer
+// from above whenever it reaches the target. The answer
 // interpolates linearly between the two bracketing sizes, so it is a device count, not a
 // multiple of the instance size.
 #pragma once
