@@ -173,11 +173,11 @@ namespace {
 double rs_ring(const Hop& h, double bytes) {
   const double k = h.k;
   const double chunk = bytes / k;
-  return (k - 1) / k * bytes / (h.bandwidth * efficiency(h, chunk)) + (k - 1) * h.latency;
+  return sent_bytes(Op::reduce_scatter, bytes, h.k) / (h.bandwidth * efficiency(h, chunk)) + (k - 1) * h.latency;
 }
 double rs_hd(const Hop& h, double bytes) {
   const double k = h.k;
-  return (k - 1) / k * bytes / (h.bandwidth * efficiency(h, bytes / 2)) + std::log2(k) * h.latency;
+  return sent_bytes(Op::reduce_scatter, bytes, h.k) / (h.bandwidth * efficiency(h, bytes / 2)) + std::log2(k) * h.latency;
 }
 double ar_tree(const Hop& h, double bytes) {
   return 2.0 * bytes / (h.bandwidth * efficiency(h, bytes)) + 2.0 * std::ceil(std::log2(static_cast<double>(h.k))) * h.latency;
@@ -369,6 +369,19 @@ Cost collective(Op op, const Group& g, double bytes) {
     case Op::none: break;
   }
   return {};
+}
+
+double sent_bytes(Op op, double bytes, int k) {
+  const double f = k > 1 ? (k - 1.0) / k : 0.0;
+  switch (op) {
+    case Op::all_reduce: return 2.0 * f * bytes;
+    case Op::reduce_scatter:
+    case Op::all_gather:
+    case Op::all_to_all: return f * bytes;
+    case Op::send_recv: return bytes;
+    case Op::none: break;
+  }
+  return 0;
 }
 
 double hop_bytes(const Group& g, Op op, double bytes, int i) {

@@ -73,9 +73,9 @@ LayerCost layer_costs(const Context& ctx, const Plan& plan, const Dev& d, Result
     act_width = routed / tok * f / tp;
     // Dispatch and combine all-to-all, forward and backward (docs/model.md#ep).
     if (s.ep > 1) {
-      r.comm.ep = {
-          g_ep, collective::all_to_all(g_ep, routed * h * e / tp), {{{collective::Op::all_to_all, routed * h * e / tp, 0.0}}}};
-      L.ep = 4.0 * r.comm.ep.cost.time;
+      const double a2a = routed * h * e / tp;
+      r.comm.ep = {g_ep, {{{collective::Op::all_to_all, a2a, 0.0, collective::all_to_all(g_ep, a2a)}}}};
+      L.ep = 4.0 * r.comm.ep.cost().time;
     }
   }
   // Attention core. FlashAttention: causal, the local query chunk against the whole
@@ -130,11 +130,11 @@ LayerCost layer_costs(const Context& ctx, const Plan& plan, const Dev& d, Result
   if (s.tp > 1) {
     const double act = tok * h * 2.0;
     const collective::Cost ag = s.sp ? collective::all_gather(g_tp, act) : collective::Cost{};
-    collective::Cost c = s.sp ? collective::Cost{ag.time + collective::reduce_scatter(g_tp, act).time, ag.algo}
-                              : collective::all_reduce(g_tp, act);
+    const collective::Cost rs = s.sp ? collective::reduce_scatter(g_tp, act) : collective::Cost{};
+    collective::Cost c = s.sp ? collective::Cost{ag.time + rs.time, ag.algo} : collective::all_reduce(g_tp, act);
     using collective::Op;
-    r.comm.tp = s.sp ? GroupComm{g_tp, ag, {{{Op::all_gather, act, 0.0}, {Op::reduce_scatter, act, 0.0}}}}
-                     : GroupComm{g_tp, c, {{{Op::all_reduce, act, 0.0}}}};
+    r.comm.tp = s.sp ? GroupComm{g_tp, {{{Op::all_gather, act, 0.0, ag}, {Op::reduce_scatter, act, 0.0, rs}}}}
+                     : GroupComm{g_tp, {{{Op::all_reduce, act, 0.0, c}}}};
     const double exposed = 1.0 - sw.tp_overlap;
     L.tp_fwd = 2.0 * c.time * exposed;
     L.tp_bwd = 2.0 * c.time * exposed;
@@ -144,8 +144,8 @@ LayerCost layer_costs(const Context& ctx, const Plan& plan, const Dev& d, Result
   // compute; dK,dV travel back in the backward pass. Only the excess is exposed.
   if (s.cp > 1) {
     const double kv_chunk = 2.0 * b * (seq / cp) * kv / tp * 2.0;
-    r.comm.cp = {g_cp, collective::send_recv(g_cp, kv_chunk), {{{collective::Op::send_recv, kv_chunk, 0.0}}}};
-    const double hop = r.comm.cp.cost.time;
+    r.comm.cp = {g_cp, {{{collective::Op::send_recv, kv_chunk, 0.0, collective::send_recv(g_cp, kv_chunk)}}}};
+    const double hop = r.comm.cp.cost().time;
     // Stacks that do not overlap the ring (overlap.cp false) expose all of it.
     const double fwd_exposed = std::max(0.0, (cp - 1) * hop - (sw.cp_overlap ? ta : 0.0));
     const double bwd_exposed = std::max(0.0, 2.0 * (cp - 1) * hop - (sw.cp_overlap ? ta_bwd : 0.0));
@@ -192,20 +192,22 @@ void price_data_parallel(const Plan& plan, const LayerCost& L, double lay_n, dou
     const double grads = stage_params * grad_bytes(s.zero);
     const double params16 = stage_params * 2.0;
     double t_rs = 0, t_ag = 0;
-    collective::Cost c;
+    collective::Cost c, gather;  // the gradient reduction and (ZeRO) the parameter all-gather, one call each
     if (s.zero == 0) {
       c = collective::all_reduce(g_dp, grads);
       t_rs = c.time;
     } else if (s.zero <= 2) {
       c = collective::reduce_scatter(g_dp, grads);
+      gather = collective::all_gather(g_dp, params16);
       t_rs = c.time;
-      t_ag = collective::all_gather(g_dp, params16).time;
+      t_ag = gather.time;
     } else {
       // ZeRO-3 / FSDP (docs/model.md#zero3): per layer (module), an all-gather of its
       // parameters before its forward and again before its backward (which also serves
       // full recompute), and a reduce-scatter of its gradients after its backward, every
       // micro-batch. Each is priced with its algorithm's latency over the group's levels.
       c = collective::reduce_scatter(g_dp, grads);
+      gather = collective::all_gather(g_dp, params16);          // the whole stage's gather, for the report
       const double unit = stage_params / std::max(1.0, lay_n);  // parameters per gathered unit (layers share the embedding)
       const double g1 = collective::all_gather(g_dp, unit * 2.0).time;
       const double r1 = collective::reduce_scatter(g_dp, unit * grad_bytes(3)).time;
@@ -224,9 +226,8 @@ void price_data_parallel(const Plan& plan, const LayerCost& L, double lay_n, dou
     using collective::Op;
     const double gathers = s.zero == 3 ? 2.0 * mb : 1.0;
     r.comm.dp = {g_dp,
-                 c,
-                 {{{s.zero == 0 ? Op::all_reduce : Op::reduce_scatter, grads, s.zero == 3 ? mb : 1.0},
-                   {s.zero == 0 ? Op::none : Op::all_gather, params16, gathers}}}};
+                 {{{s.zero == 0 ? Op::all_reduce : Op::reduce_scatter, grads, s.zero == 3 ? mb : 1.0, c},
+                   {s.zero == 0 ? Op::none : Op::all_gather, params16, gathers, gather}}}};
     for (int i = 0; i < c.hops; ++i) r.dp_zplane = r.dp_zplane || c.hop[static_cast<std::size_t>(i)].z_share > 0;
     // Gradient reduction overlaps the last micro-batch's backward (bucketed, Megatron
     // --overlap-grad-reduce); the parameter all-gather overlaps the next forward.
@@ -320,8 +321,9 @@ Result price(const Context& ctx, const Plan& plan) {
   // over the fast intra-node links (scatter/gather optimisation, Narayanan et al. 2021 §4.1).
   double p2p = 0;
   if (s.pp > 1) {
-    r.comm.pp = {g_pp, collective::send_recv(g_pp, tok * h * 2.0 / tp), {{{collective::Op::send_recv, tok * h * 2.0 / tp, 0.0}}}};
-    p2p = r.comm.pp.cost.time + (s.tp > 1 && !s.sp ? collective::all_gather(g_tp, tok * h * 2.0).time : 0.0);
+    const double boundary = tok * h * 2.0 / tp;
+    r.comm.pp = {g_pp, {{{collective::Op::send_recv, boundary, 0.0, collective::send_recv(g_pp, boundary)}}}};
+    p2p = r.comm.pp.cost().time + (s.tp > 1 && !s.sp ? collective::all_gather(g_tp, tok * h * 2.0).time : 0.0);
   }
   // The stack hides a fraction of it under compute (overlap.pp).
   const double pp_comm_per_mb = s.pp > 1 ? 2.0 * s.vp * p2p * (1.0 - sw.pp_overlap) : 0.0;

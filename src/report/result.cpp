@@ -59,7 +59,7 @@ int mesh_hops(const collective::Cost& c) {
 
 nlohmann::ordered_json comm_json(const engine::GroupComm& gc, const hardware::System& sys) {
   nlohmann::ordered_json j;
-  const auto& c = gc.cost;
+  const auto& c = gc.cost();
   const auto& t = gc.traffic[0];
   j["op"] = collective::op_name(t.op);
   j["members"] = gc.group.size;
@@ -97,7 +97,7 @@ nlohmann::ordered_json comm_json(const engine::GroupComm& gc, const hardware::Sy
 
 std::string comm_text(const engine::GroupComm& gc, const hardware::System& sys) {
   std::string o;
-  const auto& c = gc.cost;
+  const auto& c = gc.cost();
   for (int i = 0; i < gc.group.hops && i < c.hops; ++i) {
     const auto& h = gc.group.hop[static_cast<std::size_t>(i)];
     const auto& ch = c.hop[static_cast<std::size_t>(i)];
@@ -295,7 +295,7 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
                                                            : fmt::format(" (and {} of {} x {:.4g})", collective::op_name(t2.op),
                                                                          format_quantity(t2.bytes, Dim::bytes), t2.calls);
     o += fmt::format("  {:<3} {} of {} x {:.4g}/step, {:.4g} s each{}: {}\n", g.name, collective::op_name(t.op),
-                     format_quantity(t.bytes, Dim::bytes), t.calls, g.comm->cost.time, also, comm_text(*g.comm, sys));
+                     format_quantity(t.bytes, Dim::bytes), t.calls, g.comm->cost().time, also, comm_text(*g.comm, sys));
   }
   if (!r.busiest_links.empty()) {
     o += fmt::format("busiest links (event engine; contention adds {:.1f}% to the step)\n", 100.0 * r.contention);

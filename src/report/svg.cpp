@@ -77,20 +77,6 @@ struct Named {
   const engine::GroupComm* comm;
 };
 
-// Bytes each member puts on the Z-plane for one call of `op` on `bytes` at a hop of fan-in k.
-double zplane_bytes(Op op, double bytes, int k) {
-  const double f = k > 1 ? (k - 1.0) / k : 0.0;
-  switch (op) {
-    case Op::all_reduce: return 2.0 * f * bytes;
-    case Op::reduce_scatter:
-    case Op::all_gather:
-    case Op::all_to_all: return f * bytes;
-    case Op::send_recv: return bytes;
-    case Op::none: break;
-  }
-  return 0;
-}
-
 struct Loads {
   mesh::LinkLoads tile, tray;
   double zplane_per_device = 0;     // bytes through the Z-plane per D1
@@ -106,13 +92,13 @@ void accumulate(Loads& L, const hardware::System& sys, const char* name, const e
     if (!whole_step && t > 0) break;  // one call of the group's main collective
     const double calls = whole_step ? tr.calls : 1.0;
     if (calls <= 0) continue;
-    // The path and algorithm each level chose for this message (the engine's own choice).
-    const collective::Cost c = collective::collective(tr.op, gc.group, tr.bytes);
+    // The path and algorithm each level chose for this message, as the engine priced it.
+    const collective::Cost& c = tr.cost;
     for (int i = 0; i < gc.group.hops && i < c.hops; ++i) {
       const auto& h = gc.group.hop[static_cast<std::size_t>(i)];
       const auto& ch = c.hop[static_cast<std::size_t>(i)];
       const double b = collective::hop_bytes(gc.group, tr.op, tr.bytes, i);
-      if (ch.z_share > 0) L.zplane_per_device += ch.z_share * calls * zplane_bytes(tr.op, b, h.k);
+      if (ch.z_share > 0) L.zplane_per_device += ch.z_share * calls * collective::sent_bytes(tr.op, b, h.k);
       if (ch.path == Path::zplane) continue;
       if (h.is_mesh() && h.level < drawn_levels) {
         auto& target = h.level == 0 ? L.tile : L.tray;
@@ -178,7 +164,7 @@ std::string mesh_svg(const engine::Result& r, const hardware::System& sys, const
   const bool whole_step = only == nullptr;
   for (const auto& g : groups)
     if (g.comm->active() && (whole_step || &g == only)) accumulate(loads, sys, g.name, *g.comm, whole_step, drawn);
-  const double T = whole_step ? r.step_time : only->comm->cost.time;
+  const double T = whole_step ? r.step_time : only->comm->cost().time;
   const std::string child = sys.device.name;
   const std::string tile_name = L0.name;
 
@@ -193,9 +179,9 @@ std::string mesh_svg(const engine::Result& r, const hardware::System& sys, const
     std::string s = fmt::format("{}: {} {} x {}", g.name, collective::op_name(gc.traffic[0].op),
                                 format_quantity(gc.traffic[0].bytes, Dim::bytes),
                                 whole_step ? fmt::format("{:.4g}", gc.traffic[0].calls) : "1");
-    for (int i = 0; i < gc.group.hops && i < gc.cost.hops; ++i) {
+    for (int i = 0; i < gc.group.hops && i < gc.cost().hops; ++i) {
       const auto& h = gc.group.hop[static_cast<std::size_t>(i)];
-      const auto& ch = gc.cost.hop[static_cast<std::size_t>(i)];
+      const auto& ch = gc.cost().hop[static_cast<std::size_t>(i)];
       s += fmt::format("{} {} {} {}", i == 0 ? " — " : "; ", sys.levels[static_cast<std::size_t>(h.level)].name,
                        collective::path_name(ch.path), collective::algo_name(ch.algo));
       if (h.is_mesh()) s += fmt::format(" {}x{}", h.members.rows, h.members.cols);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "dojosim/core/errors.hpp"
+#include "dojosim/collective/collective.hpp"
 #include "dojosim/engine/engine.hpp"
 
 using namespace dojosim;
@@ -187,4 +188,43 @@ TEST(Engine, DojoHostTierHoldsWhatDipHbmCannot) {
   EXPECT_NEAR(r.placement.host_bandwidth, 5 * 32e9 / 25, 1);
   const auto no_host = hardware::load_system("dojo-tile", {"dip.host_memory=0GB"});
   EXPECT_THROW(engine::resolve(engine::Context{&no_host, &m, 2048}, make("gbs=100")), core::Infeasible);
+}
+
+// Every collective of the step carries the cost the engine priced it at (paths, algorithms,
+// Z-plane shares per hop), so reports read it instead of pricing it again (issue 13).
+TEST(Engine, EachTrafficCarriesItsPricedCost) {
+  const auto check = [](const engine::GroupComm& gc, const char* name) {
+    SCOPED_TRACE(name);
+    for (const auto& t : gc.traffic) {
+      if (t.op == collective::Op::none) continue;
+      const auto again = collective::collective(t.op, gc.group, t.bytes);
+      EXPECT_GT(t.cost.time, 0);
+      EXPECT_DOUBLE_EQ(t.cost.time, again.time);
+      ASSERT_EQ(t.cost.hops, again.hops);
+      for (int i = 0; i < again.hops; ++i) {
+        const auto k = static_cast<std::size_t>(i);
+        EXPECT_EQ(t.cost.hop[k].algo, again.hop[k].algo);
+        EXPECT_EQ(t.cost.hop[k].path, again.hop[k].path);
+        EXPECT_DOUBLE_EQ(t.cost.hop[k].z_share, again.hop[k].z_share);
+      }
+    }
+  };
+  const auto h100 = hardware::load_system("dgx-h100:nodes=16");
+  const auto m = workload::load_model("llama3-70b");
+  const auto r = eval(h100, m, make("tp=8,pp=4,dp=4,mbs=1,gbs=256,sp=true,zero=1"));
+  ASSERT_EQ(r.comm.tp.traffic[1].op, collective::Op::reduce_scatter);  // sequence parallel: all-gather + reduce-scatter
+  ASSERT_EQ(r.comm.dp.traffic[1].op, collective::Op::all_gather);      // ZeRO-1: the parameter all-gather
+  check(r.comm.tp, "tp");
+  check(r.comm.pp, "pp");
+  check(r.comm.dp, "dp");
+  const auto tray = hardware::load_system("dojo-tray");
+  const auto gpt = workload::load_model("gpt3-13b");
+  const auto d = eval(tray, gpt, make("tp=5,pp=2,dp=15,mbs=1,gbs=60,zero=3"));
+  check(d.comm.tp, "dojo tp");
+  check(d.comm.dp, "dojo dp (ZeRO-3)");
+  // The SVG's Z-plane traffic uses the bytes each member sends: 2(k-1)/k of the buffer for an all-reduce.
+  EXPECT_DOUBLE_EQ(collective::sent_bytes(collective::Op::all_reduce, 100.0, 4), 150.0);
+  EXPECT_DOUBLE_EQ(collective::sent_bytes(collective::Op::all_gather, 100.0, 4), 75.0);
+  EXPECT_DOUBLE_EQ(collective::sent_bytes(collective::Op::send_recv, 100.0, 4), 100.0);
+  EXPECT_DOUBLE_EQ(collective::sent_bytes(collective::Op::reduce_scatter, 100.0, 1), 0.0);
 }

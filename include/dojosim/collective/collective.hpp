@@ -111,6 +111,11 @@ Cost collective(Op op, const Group& g, double bytes);
 // left by the hops inside it).
 double hop_bytes(const Group& g, Op op, double bytes, int i);
 
+// Bytes each member sends for one call of `op` on `bytes` per member at a hop of fan-in k
+// (ring and halving-doubling alike): (k-1)/k of the buffer per reduce-scatter or
+// all-gather phase, twice for an all-reduce, the whole buffer for a send/receive.
+double sent_bytes(Op op, double bytes, int k);
+
 // Achieved fraction of bandwidth for a message of `bytes` at a hop.
 inline double efficiency(const Hop& h, double bytes) {
   return h.half_bytes > 0 ? h.bus_efficiency * bytes / (bytes + h.half_bytes) : h.bus_efficiency;

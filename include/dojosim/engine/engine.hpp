@@ -66,13 +66,15 @@ struct Placement {
 struct GroupComm {
   struct Traffic {
     collective::Op op = collective::Op::none;
-    double bytes = 0;  // per member per call (the buffer of collective::collective)
-    double calls = 0;  // per step
+    double bytes = 0;       // per member per call (the buffer of collective::collective)
+    double calls = 0;       // per step
+    collective::Cost cost;  // one call, as the engine priced it (paths, algorithms, Z-plane shares per hop)
   };
   collective::Group group;
-  collective::Cost cost;  // of traffic[0], one call
   std::array<Traffic, 2> traffic{};
   [[nodiscard]] bool active() const { return !group.trivial() && traffic[0].op != collective::Op::none; }
+  // The group's main collective (traffic[0]), one call.
+  [[nodiscard]] const collective::Cost& cost() const { return traffic[0].cost; }
 };
 struct Communication {
   GroupComm tp, cp, ep, pp, dp;
