@@ -2,6 +2,7 @@
 // fails with a located message.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -198,7 +199,8 @@ TEST(Presets, TileEdgeReadingIsASwitch) {
 // Each default is written once: what the registry documents (`dojosim list components`)
 // is what the reader gives a file that leaves the key out.
 TEST(Registry, DefaultsWrittenOnce) {
-  const auto path = std::filesystem::temp_directory_path() / "dojosim_defaults_system.yaml";
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("dojosim_defaults_system_" + std::to_string(::getpid()) + ".yaml");  // one per process: ctest -j
   {
     std::ofstream f(path);
     f << "name: minimal\n"
