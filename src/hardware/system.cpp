@@ -23,6 +23,7 @@ const std::vector<std::string> kTopologyNames{"switched", "fat_tree", "ring", "m
 // Each default is written once, in the structs (system.hpp): the reader falls back to
 // these instances and the registry documents them (test_hardware: DefaultsWrittenOnce).
 const Efficiency kEff{};
+const Device kDevice{};
 const Level kLevel{};
 const System kSystem{};
 template <class T>
@@ -211,25 +212,26 @@ Device read_device(const Reader& r) {
   }
   mem.finish();
   if (d.memory.empty()) mem.fail("", "a device needs at least one memory tier", "e.g. hbm: {capacity: 80 GB, bandwidth: 2 TB/s}");
-  d.compute_units = static_cast<int>(r.integer("compute_units", 1, 1, 10000000));
+  d.compute_units = static_cast<int>(r.integer("compute_units", kDevice.compute_units, 1, 10000000));
   d.tdp = r.quantity("tdp", Dim::watts, std::nullopt, Bounds{1.0, 1e6});
-  d.idle_power = r.quantity("idle_power", Dim::watts, d.tdp * 0.25, Bounds{0.0, 1e6, true});
+  d.idle_power = r.quantity("idle_power", Dim::watts, d.tdp * kIdleShareOfTdp, Bounds{0.0, 1e6, true});
   if (d.idle_power > d.tdp) r.fail("idle_power", "idle power exceeds TDP", "a power at most the TDP");
-  d.price = r.quantity("price", Dim::usd, 0.0, Bounds{0.0, 1e9, true});
+  d.price = r.quantity("price", Dim::usd, kDevice.price, Bounds{0.0, 1e9, true});
   if (auto e = r.optional_map("efficiency")) d.eff = read_efficiency(*e);
   // Calibration defaults when a precision's GEMM efficiency is not given: the BF16 one.
   const double bf = d.eff.gemm_max[static_cast<std::size_t>(Precision::bf16)];
   for (auto& g : d.eff.gemm_max)
-    if (g <= 0) g = bf > 0 ? bf : 0.7;
+    if (g <= 0) g = bf > 0 ? bf : kGemmMaxWhenUnstated;
   if (auto m = r.optional_map("core_mesh")) {
     d.core_rows = static_cast<int>(m->integer("rows", std::nullopt, 1, 4096));
     d.core_cols = static_cast<int>(m->integer("cols", std::nullopt, 1, 4096));
     d.core_link_bandwidth = m->quantity("link_bandwidth", Dim::byte_rate, std::nullopt, Bounds{1e6, 1e15});
-    d.core_hop_latency = m->quantity("hop_latency", Dim::seconds, 1e-9, Bounds{0.0, 1e-3, true});
+    d.core_hop_latency = m->quantity("hop_latency", Dim::seconds, kDevice.core_hop_latency, Bounds{0.0, 1e-3, true});
     d.sram_per_core = m->quantity("sram_per_core", Dim::bytes, std::nullopt, Bounds{1.0, 1e12});
-    d.core_issue_efficiency = m->number("issue_efficiency", 0.0, Bounds{0.0, 1.0, true});
-    d.core_gemm_sram_share = m->number("gemm_sram_share", 0.5, Bounds{0.01, 1.0});
-    d.core_store_bandwidth = m->quantity("store_bandwidth", Dim::byte_rate, 0.0, Bounds{0.0, 1e15, true});
+    d.core_issue_efficiency = m->number("issue_efficiency", kDevice.core_issue_efficiency, Bounds{0.0, 1.0, true});
+    d.core_gemm_sram_share = m->number("gemm_sram_share", kDevice.core_gemm_sram_share, Bounds{0.01, 1.0});
+    d.core_store_bandwidth =
+        m->quantity("store_bandwidth", Dim::byte_rate, kDevice.core_store_bandwidth, Bounds{0.0, 1e15, true});
     m->finish();
   }
   r.finish();
@@ -564,10 +566,33 @@ void register_hardware(core::Registry& r) {
   r.add({"topology", "torus2d", "2D torus (wrap-around links in both dimensions).",
          with({{"dims", "list", "", "", "rows, columns"}})});
   r.add({"topology", "torus3d", "3D torus (TPU v4/v5p slices).", with({{"dims", "list", "", "", "x, y, z"}})});
+  r.add({"device",
+         "device",
+         "The accelerator (device: in a system file); required keys have no default.",
+         {{"name", "string", "", "", "device name"},
+          {"peak.<precision>", "compute rate", "FLOP/s", "0", "peak rate per precision (bf16 required; 0 = not supported)"},
+          {"memory.<tier>.capacity", "size", "B", "", "capacity of a memory tier (the first holds model state)"},
+          {"memory.<tier>.bandwidth", "bandwidth", "B/s", "", "bandwidth of a memory tier"},
+          {"compute_units", "int", "", doc(kDevice.compute_units), "SMs, TensorCores or D1 cores"},
+          {"tdp", "power", "W", "", "thermal design power"},
+          {"idle_power", "power", "W", fmt::format("{} x tdp", kIdleShareOfTdp), "power when idle (assumption when unstated)"},
+          {"price", "price", "USD", doc(kDevice.price), "price per device"},
+          {"core_mesh.rows", "int", "", "", "Dojo: rows of the on-die core mesh"},
+          {"core_mesh.cols", "int", "", "", "Dojo: columns of the on-die core mesh"},
+          {"core_mesh.link_bandwidth", "bandwidth", "B/s", "", "Dojo: bandwidth of one core-to-core link"},
+          {"core_mesh.hop_latency", "time", "s", doc(kDevice.core_hop_latency), "Dojo: latency per core hop (assumption)"},
+          {"core_mesh.sram_per_core", "size", "B", "", "Dojo: SRAM per core"},
+          {"core_mesh.issue_efficiency", "float", "", doc(kDevice.core_issue_efficiency),
+           "Dojo core GEMM model: achieved fraction of the cores' issue rate (0 = no core model)"},
+          {"core_mesh.gemm_sram_share", "float", "", doc(kDevice.core_gemm_sram_share),
+           "Dojo core GEMM model: share of a core's SRAM a GEMM tile may use"},
+          {"core_mesh.store_bandwidth", "bandwidth", "B/s", doc(kDevice.core_store_bandwidth),
+           "Dojo core GEMM model: SRAM store bandwidth per core (0 = not limiting)"}}});
   r.add({"efficiency",
          "device",
          "Per-device calibration of achieved vs. peak throughput (device.efficiency).",
-         {{"gemm_max.<precision>", "float", "", "bf16 value", "achieved fraction of peak for large GEMMs"},
+         {{"gemm_max.<precision>", "float", "", fmt::format("bf16 value, else {}", kGemmMaxWhenUnstated),
+           "achieved fraction of peak for large GEMMs"},
           {"gemm_k_half.<precision>", "float", "", "0",
            "reduction depth K at which GEMM efficiency halves (size curve K/(K+k_half); 0 = none)"},
           {"tile_m", "int", "", doc(kEff.tile_m), "GEMM output tile rows (wave quantisation)"},

@@ -240,4 +240,32 @@ TEST(Registry, DefaultsWrittenOnce) {
   EXPECT_EQ(documented("efficiency", "device", "tile_m"), fmt::format("{}", e.tile_m));
   EXPECT_EQ(documented("efficiency", "device", "tile_n"), fmt::format("{}", e.tile_n));
   EXPECT_EQ(documented("efficiency", "device", "memory_efficiency"), fmt::format("{}", e.memory_efficiency));
+  EXPECT_EQ(documented("efficiency", "device", "gemm_max.<precision>"),
+            fmt::format("bf16 value, else {}", hardware::kGemmMaxWhenUnstated));
+  const auto& d = s.device;
+  EXPECT_EQ(documented("device", "device", "compute_units"), fmt::format("{}", d.compute_units));
+  EXPECT_EQ(documented("device", "device", "price"), fmt::format("{}", d.price));
+  EXPECT_EQ(documented("device", "device", "idle_power"), fmt::format("{} x tdp", d.idle_power / d.tdp));
+  // The Dojo core-mesh keys, from a file that gives only the required ones.
+  const auto dojo_path =
+      std::filesystem::temp_directory_path() / ("dojosim_defaults_core_" + std::to_string(::getpid()) + ".yaml");
+  {
+    std::ofstream f(dojo_path);
+    f << "name: minimal-mesh\n"
+         "device:\n"
+         "  name: x\n"
+         "  peak: {bf16: 100 TFLOP/s}\n"
+         "  memory: {sram: {capacity: 400 MB, bandwidth: 10 TB/s}}\n"
+         "  tdp: 400 W\n"
+         "  core_mesh: {rows: 4, cols: 4, link_bandwidth: 64 GB/s, sram_per_core: 1 MB}\n"
+         "levels:\n"
+         "  tile: {topology: mesh2d, size: 4, dims: [2, 2], bandwidth: 1 TB/s, latency: 100 ns}\n";
+  }
+  const auto m = hardware::load_system(dojo_path.string()).device;
+  std::filesystem::remove(dojo_path);
+  EXPECT_EQ(documented("device", "device", "core_mesh.hop_latency"), fmt::format("{}", m.core_hop_latency));
+  EXPECT_EQ(documented("device", "device", "core_mesh.issue_efficiency"), fmt::format("{}", m.core_issue_efficiency));
+  EXPECT_EQ(documented("device", "device", "core_mesh.gemm_sram_share"), fmt::format("{}", m.core_gemm_sram_share));
+  EXPECT_EQ(documented("device", "device", "core_mesh.store_bandwidth"), fmt::format("{}", m.core_store_bandwidth));
+  EXPECT_DOUBLE_EQ(m.eff.gemm_max[0], hardware::kGemmMaxWhenUnstated);
 }

@@ -47,17 +47,24 @@ struct Efficiency {
   double memory_efficiency = 0.8;  // achieved fraction of memory bandwidth
 };
 
+// A device file that gives no idle power idles at this share of its TDP (assumption: GPUs
+// draw roughly a quarter of TDP when idle; docs/economics.md lists idle power as an assumption).
+inline constexpr double kIdleShareOfTdp = 0.25;
+// A device file that gives no GEMM efficiency at all gets this one for every precision
+// (assumption: the middle of the 0.60-0.79 calibrated gemm_max values in docs/validation.md).
+inline constexpr double kGemmMaxWhenUnstated = 0.7;
+
 struct Device {
   std::string name;
   std::string description;
   std::array<double, kPrecisions> peak{};     // FLOP/s; 0 = not supported
   std::vector<MemoryTier> memory;             // memory[0] holds model state by default
   int compute_units = 1;                      // SMs, TensorCores, or D1 cores
-  double tdp = 0, idle_power = 0, price = 0;  // W, W, USD
+  double tdp = 0, idle_power = 0, price = 0;  // W, W, USD (idle_power unset: kIdleShareOfTdp x tdp)
   Efficiency eff;
   // On-die core mesh (Dojo D1): rows x cols cores, link bandwidth per direction, hop latency.
   int core_rows = 0, core_cols = 0;
-  double core_link_bandwidth = 0, core_hop_latency = 0;
+  double core_link_bandwidth = 0, core_hop_latency = 1e-9;  // hop latency: about one core clock (assumption)
   double sram_per_core = 0;
   // The core model of a GEMM (engine/core_gemm.hpp; 0 = none, the device's gemm_max applies):
   // matrix-unit issue efficiency when fed, the share of a core's SRAM a GEMM's working set
