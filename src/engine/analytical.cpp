@@ -20,6 +20,32 @@ using namespace detail;
 
 namespace {
 
+// Records a group and its collectives in `out` (a member of the Result) in place, copying
+// only the hops in use: Groups and Costs hold eight hops each (about 1.2 kB and 0.3 kB),
+// and building a GroupComm and then assigning it copied each twice per evaluation.
+template <class T>
+void copy_hops(T& dst, const T& src) {
+  const auto used = static_cast<std::size_t>(src.hops);
+  for (std::size_t i = used; i < static_cast<std::size_t>(dst.hops); ++i) dst.hop[i] = {};
+  std::copy_n(src.hop.begin(), used, dst.hop.begin());
+  dst.hops = src.hops;
+}
+void set_traffic(GroupComm::Traffic& t, collective::Op op, double bytes, const collective::Cost& c) {
+  t.op = op;
+  t.bytes = bytes;
+  t.calls = 0;
+  t.cost.time = c.time;
+  t.cost.algo = c.algo;
+  t.cost.path = c.path;
+  copy_hops(t.cost, c);
+}
+void record(GroupComm& out, const collective::Group& g, collective::Op op, double bytes, const collective::Cost& c) {
+  out.group.size = g.size;
+  copy_hops(out.group, g);
+  set_traffic(out.traffic[0], op, bytes, c);
+  if (out.traffic[1].op != collective::Op::none) out.traffic[1] = {};  // the caller sets a second collective
+}
+
 // Per-micro-batch, per-layer costs on one device.
 struct LayerCost {
   double fwd = 0, bwd = 0, recompute = 0;  // compute seconds
@@ -74,7 +100,7 @@ LayerCost layer_costs(const Context& ctx, const Plan& plan, const Dev& d, Result
     // Dispatch and combine all-to-all, forward and backward (docs/model.md#ep).
     if (s.ep > 1) {
       const double a2a = routed * h * e / tp;
-      r.comm.ep = {g_ep, {{{collective::Op::all_to_all, a2a, 0.0, collective::all_to_all(g_ep, a2a)}}}};
+      record(r.comm.ep, g_ep, collective::Op::all_to_all, a2a, collective::all_to_all(g_ep, a2a));
       L.ep = 4.0 * r.comm.ep.cost().time;
     }
   }
@@ -133,8 +159,12 @@ LayerCost layer_costs(const Context& ctx, const Plan& plan, const Dev& d, Result
     const collective::Cost rs = s.sp ? collective::reduce_scatter(g_tp, act) : collective::Cost{};
     collective::Cost c = s.sp ? collective::Cost{ag.time + rs.time, ag.algo} : collective::all_reduce(g_tp, act);
     using collective::Op;
-    r.comm.tp = s.sp ? GroupComm{g_tp, {{{Op::all_gather, act, 0.0, ag}, {Op::reduce_scatter, act, 0.0, rs}}}}
-                     : GroupComm{g_tp, {{{Op::all_reduce, act, 0.0, c}}}};
+    if (s.sp) {
+      record(r.comm.tp, g_tp, Op::all_gather, act, ag);
+      set_traffic(r.comm.tp.traffic[1], Op::reduce_scatter, act, rs);
+    } else {
+      record(r.comm.tp, g_tp, Op::all_reduce, act, c);
+    }
     const double exposed = 1.0 - sw.tp_overlap;
     L.tp_fwd = 2.0 * c.time * exposed;
     L.tp_bwd = 2.0 * c.time * exposed;
@@ -144,7 +174,7 @@ LayerCost layer_costs(const Context& ctx, const Plan& plan, const Dev& d, Result
   // compute; dK,dV travel back in the backward pass. Only the excess is exposed.
   if (s.cp > 1) {
     const double kv_chunk = 2.0 * b * (seq / cp) * kv / tp * 2.0;
-    r.comm.cp = {g_cp, {{{collective::Op::send_recv, kv_chunk, 0.0, collective::send_recv(g_cp, kv_chunk)}}}};
+    record(r.comm.cp, g_cp, collective::Op::send_recv, kv_chunk, collective::send_recv(g_cp, kv_chunk));
     const double hop = r.comm.cp.cost().time;
     // Stacks that do not overlap the ring (overlap.cp false) expose all of it.
     const double fwd_exposed = std::max(0.0, (cp - 1) * hop - (sw.cp_overlap ? ta : 0.0));
@@ -206,11 +236,12 @@ void price_data_parallel(const Plan& plan, const LayerCost& L, double lay_n, dou
       // parameters before its forward and again before its backward (which also serves
       // full recompute), and a reduce-scatter of its gradients after its backward, every
       // micro-batch. Each is priced with its algorithm's latency over the group's levels.
-      c = collective::reduce_scatter(g_dp, grads);
-      gather = collective::all_gather(g_dp, params16);          // the whole stage's gather, for the report
+      // The Result records these per-layer collectives (what runs), not a whole-stage one.
       const double unit = stage_params / std::max(1.0, lay_n);  // parameters per gathered unit (layers share the embedding)
-      const double g1 = collective::all_gather(g_dp, unit * 2.0).time;
-      const double r1 = collective::reduce_scatter(g_dp, unit * grad_bytes(3)).time;
+      c = collective::reduce_scatter(g_dp, unit * grad_bytes(3));
+      gather = collective::all_gather(g_dp, unit * 2.0);
+      const double g1 = gather.time;
+      const double r1 = c.time;
       const double c_f = L.fwd + L.tp_fwd;
       const double c_b = layer_total - c_f;
       const bool prefetch = s.overlap_zero3 && sw.zero3_prefetch > 0;
@@ -224,10 +255,14 @@ void price_data_parallel(const Plan& plan, const LayerCost& L, double lay_n, dou
     }
     r.dp_algo = c.algo;
     using collective::Op;
-    const double gathers = s.zero == 3 ? 2.0 * mb : 1.0;
-    r.comm.dp = {g_dp,
-                 {{{s.zero == 0 ? Op::all_reduce : Op::reduce_scatter, grads, s.zero == 3 ? mb : 1.0, c},
-                   {s.zero == 0 ? Op::none : Op::all_gather, params16, gathers, gather}}}};
+    // ZeRO-3: one reduce-scatter per layer and micro-batch, two gathers (forward, backward).
+    const bool z3 = s.zero == 3;
+    const double units = z3 ? mb * std::max(1.0, lay_n) : 1.0;
+    record(r.comm.dp, g_dp, s.zero == 0 ? Op::all_reduce : Op::reduce_scatter, z3 ? grads / std::max(1.0, lay_n) : grads, c);
+    r.comm.dp.traffic[0].calls = units;
+    set_traffic(r.comm.dp.traffic[1], s.zero == 0 ? Op::none : Op::all_gather, z3 ? params16 / std::max(1.0, lay_n) : params16,
+                gather);
+    r.comm.dp.traffic[1].calls = z3 ? 2.0 * units : 1.0;
     for (int i = 0; i < c.hops; ++i) r.dp_zplane = r.dp_zplane || c.hop[static_cast<std::size_t>(i)].z_share > 0;
     // Gradient reduction overlaps the last micro-batch's backward (bucketed, Megatron
     // --overlap-grad-reduce); the parameter all-gather overlaps the next forward.
@@ -322,7 +357,7 @@ Result price(const Context& ctx, const Plan& plan) {
   double p2p = 0;
   if (s.pp > 1) {
     const double boundary = tok * h * 2.0 / tp;
-    r.comm.pp = {g_pp, {{{collective::Op::send_recv, boundary, 0.0, collective::send_recv(g_pp, boundary)}}}};
+    record(r.comm.pp, g_pp, collective::Op::send_recv, boundary, collective::send_recv(g_pp, boundary));
     p2p = r.comm.pp.cost().time + (s.tp > 1 && !s.sp ? collective::all_gather(g_tp, tok * h * 2.0).time : 0.0);
   }
   // The stack hides a fraction of it under compute (overlap.pp).

@@ -37,10 +37,10 @@ constexpr int kMbs[] = {1, 2, 4, 8};
 constexpr int kVp[] = {2, 3, 4, 6, 8};
 constexpr Recompute kRecompute[] = {Recompute::none, Recompute::selective, Recompute::full};
 
-// One candidate: validity, the memory prune, then evaluation; counts each outcome.
-// Returns true (and sets `r`) when the candidate was evaluated.
+// Whether candidate `s` is to be evaluated: valid for the workload and system, and not
+// pruned by memory. Counts why not; counts it as evaluated when it is.
 template <class Model>
-bool try_candidate(const Context& ctx, const Model& m, const Strategy& s, bool memory_pruned, SpaceCounts& counts, Result& r) {
+bool admissible(const Context& ctx, const Model& m, const Strategy& s, bool memory_pruned, SpaceCounts& counts) {
   const std::string why = parallel::strategy_problem(s, m, *ctx.sys);
   if (!why.empty()) {
     ++counts.invalid;
@@ -52,9 +52,13 @@ bool try_candidate(const Context& ctx, const Model& m, const Strategy& s, bool m
     return false;
   }
   ++counts.evaluated;
-  r = evaluate(ctx, s);
-  if (r.memory.fits) ++counts.feasible;
   return true;
+}
+// Evaluates an admissible candidate in place (a Result is about 10 kB: no copy).
+Result evaluate_counted(const Context& ctx, const Strategy& s, SpaceCounts& counts) {
+  Result r = evaluate(ctx, s);
+  if (r.memory.fits) ++counts.feasible;
+  return r;
 }
 }  // namespace
 
@@ -227,8 +231,7 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
           }
           s.gbs = g.gbs ? target / unit * unit : default_gbs(*ctx.net, unit);
         }
-        Result r;
-        if (try_candidate(ctx, *ctx.net, s, memory_pruned, counts, r)) visit(r, index);
+        if (admissible(ctx, *ctx.net, s, memory_pruned, counts)) visit(evaluate_counted(ctx, s, counts), index);
       }
       if (g.mbs) break;
     }
@@ -301,8 +304,8 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
                   }
                   s.gbs = target / unit * unit;
                 }
-                Result r;
-                if (!try_candidate(ctx, m, s, memory_pruned, counts, r)) continue;
+                if (!admissible(ctx, m, s, memory_pruned, counts)) continue;
+                const Result r = evaluate_counted(ctx, s, counts);
                 visit(r, index);
                 // Full recompute fits: the fewest layers per stage that must be recomputed
                 // for the plan to fit (Megatron's block method) is one more candidate,

@@ -38,7 +38,16 @@ Objective parse_objective(std::string_view s) {
 
 namespace {
 
-bool before(const Ranked& a, const Ranked& b) {
+// A candidate in the running: what ranks it and what reproduces it. Results (about
+// 10 kB each) are not kept in the loop; the few that stay in the list are evaluated again
+// at the end (evaluation is a pure function of the context and the strategy).
+struct Candidate {
+  double objective = 0;
+  long long index = 0;
+  parallel::Strategy strategy;
+  report::Economics econ;
+};
+bool before(const Candidate& a, const Candidate& b) {
   if (a.objective != b.objective) return a.objective < b.objective;
   return a.index < b.index;
 }
@@ -46,11 +55,13 @@ bool before(const Ranked& a, const Ranked& b) {
 // Keeps the `cap` best candidates, sorted.
 struct TopList {
   std::size_t cap;
-  std::vector<Ranked> items;
-  void offer(Ranked&& r) {
-    if (items.size() >= cap && !before(r, items.back())) return;
-    auto pos = std::upper_bound(items.begin(), items.end(), r, before);
-    items.insert(pos, std::move(r));
+  std::vector<Candidate> items;
+  explicit TopList(std::size_t c) : cap(c) { items.reserve(cap + 1); }
+  [[nodiscard]] bool admits(const Candidate& c) const { return items.size() < cap || before(c, items.back()); }
+  void offer(const Candidate& c) {
+    if (!admits(c)) return;
+    items.insert(
+        std::upper_bound(items.begin(), items.end(), c, [](const Candidate& x, const Candidate& y) { return before(x, y); }), c);
     if (items.size() > cap) items.pop_back();
   }
 };
@@ -112,17 +123,17 @@ SearchReport search(const engine::Context& ctx, const Strategy& partial, const S
 
   std::atomic<std::size_t> next{0};
   std::mutex merge;
-  TopList all{keep, {}};
+  TopList all(keep);
   engine::SpaceCounts total;
   // Each outer point owns a block of indices wide enough for any inner enumeration.
   constexpr long long kBlock = 1LL << 20;
   auto work = [&]() {
-    TopList local{keep, {}};
+    TopList local(keep);
     engine::SpaceCounts counts;
     for (std::size_t i = next++; i < outers.size(); i = next++) {
       engine::for_each_inner(ctx, outers[i], partial, opt.space, counts, [&](const Result& r, long long inner) {
         if (!r.memory.fits) return;
-        Ranked c;
+        Candidate c;
         c.index = static_cast<long long>(i) * kBlock + inner;
         switch (opt.objective) {
           case Objective::time: c.objective = per_token(r.step_time, r); break;
@@ -135,13 +146,13 @@ SearchReport search(const engine::Context& ctx, const Strategy& partial, const S
             c.objective = per_token(c.econ.energy_j_per_step, r);
             break;
         }
-        if (local.items.size() >= local.cap && !before(c, local.items.back())) return;
-        c.result = r;
-        local.offer(std::move(c));
+        if (!local.admits(c)) return;
+        c.strategy = r.strategy;
+        local.offer(c);
       });
     }
     std::lock_guard<std::mutex> lock(merge);
-    for (auto& c : local.items) all.offer(std::move(c));
+    for (const auto& c : local.items) all.offer(c);
     total.add(counts);
   };
   if (threads == 1)
@@ -166,27 +177,34 @@ SearchReport search(const engine::Context& ctx, const Strategy& partial, const S
     throw core::Infeasible(fmt::format("no strategy fits in memory on {} x {} ({} plans evaluated, {} pruned by memory)",
                                        ctx.sys->device_count(), ctx.sys->device.name, total.evaluated, total.pruned_memory),
                            "try more devices or a smaller model");
-  for (auto& c : all.items)
+  std::vector<Ranked> items(all.items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const Candidate& c = all.items[i];
+    items[i].result = engine::evaluate(ctx, c.strategy);
+    items[i].econ = c.econ;
+    items[i].objective = c.objective;
+    items[i].index = c.index;
+  }
+  for (auto& c : items)
     if (!c.econ.present) c.econ = pricer.summary(c.result);
   // Runner-up: the best plan that is measurably different from the winner.
-  const Ranked& best = all.items.front();
+  const Ranked& best = items.front();
   const Ranked* runner = nullptr;
-  for (std::size_t i = 1; i < all.items.size(); ++i)
-    if (all.items[i].objective > best.objective * (1 + 1e-4)) {
-      runner = &all.items[i];
+  for (std::size_t i = 1; i < items.size(); ++i)
+    if (items[i].objective > best.objective * (1 + 1e-4)) {
+      runner = &items[i];
       break;
     }
   if (runner == nullptr)
-    rep.reason =
-        all.items.size() > 1 ? "several plans tie within 0.01%; the first enumerated is shown" : "the only plan that fits";
+    rep.reason = items.size() > 1 ? "several plans tie within 0.01%; the first enumerated is shown" : "the only plan that fits";
   else if (opt.objective == Objective::time)
     rep.reason = why_better(best.result, runner->result);
   else
     rep.reason =
         fmt::format("{:.2f}% lower {} per token than the runner-up ({}); {}", 100.0 * (runner->objective / best.objective - 1.0),
                     objective_name(opt.objective), runner->result.strategy.spec(), why_better(best.result, runner->result));
-  all.items.resize(std::min(all.items.size(), static_cast<std::size_t>(std::max(1, opt.top))));
-  rep.ranked = std::move(all.items);
+  items.resize(std::min(items.size(), static_cast<std::size_t>(std::max(1, opt.top))));
+  rep.ranked = std::move(items);
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rep;
 }
