@@ -30,6 +30,300 @@ template <class T>
 std::string doc(const T& v) {
   return fmt::format("{}", v);
 }
+
+// One number, whole-number or switch key of a system file: where it lives in its struct,
+// how it reads (dimension, bounds; required, or the default of a default-constructed
+// struct), how the registry documents it and when `show system` writes it. The typed
+// reader, the registry (`dojosim list components`, docs/reference.md) and system_to_yaml
+// iterate the same tables, so each key, default and bound is written once.
+enum class Shown { always, when_positive };
+template <class T>
+struct Field {
+  const char* key = "";
+  double T::*number = nullptr;  // exactly one of number, whole, flag
+  int T::*whole = nullptr;
+  bool T::*flag = nullptr;
+  Dim dim = Dim::count;  // count: a plain number
+  bool required = false;
+  Bounds bounds{};  // whole numbers: min..max
+  const char* type = "float";
+  const char* help = "";
+  Shown shown = Shown::always;
+};
+
+std::string unit_of(Dim d) {
+  switch (d) {
+    case Dim::bytes: return "B";
+    case Dim::byte_rate: return "B/s";
+    case Dim::seconds: return "s";
+    case Dim::watts: return "W";
+    case Dim::usd: return "USD";
+    case Dim::flop_rate: return "FLOP/s";
+    case Dim::flops: return "FLOP";
+    case Dim::hertz: return "Hz";
+    case Dim::joules: return "J";
+    case Dim::count: return "";
+  }
+  return "";
+}
+
+template <class T>
+void read_fields(const Reader& r, T& out, const std::vector<Field<T>>& table, const T& dflt) {
+  for (const auto& f : table) {
+    if (f.number != nullptr) {
+      const std::optional<double> d = f.required ? std::nullopt : std::optional<double>(dflt.*f.number);
+      out.*f.number = f.dim == Dim::count ? r.number(f.key, d, f.bounds) : r.quantity(f.key, f.dim, d, f.bounds);
+    } else if (f.whole != nullptr) {
+      const std::optional<long long> d = f.required ? std::nullopt : std::optional<long long>(dflt.*f.whole);
+      out.*f.whole =
+          static_cast<int>(r.integer(f.key, d, static_cast<long long>(f.bounds.min), static_cast<long long>(f.bounds.max)));
+    } else {
+      out.*f.flag = f.required ? r.boolean(f.key) : r.boolean(f.key, dflt.*f.flag);
+    }
+  }
+}
+
+template <class T>
+std::vector<core::ParamDoc> field_docs(const std::vector<Field<T>>& table, const T& dflt) {
+  std::vector<core::ParamDoc> out;
+  for (const auto& f : table) {
+    std::string d;
+    if (!f.required) d = f.number != nullptr ? doc(dflt.*f.number) : f.whole != nullptr ? doc(dflt.*f.whole) : doc(dflt.*f.flag);
+    out.push_back({f.key, f.type, unit_of(f.dim), d, f.help});
+  }
+  return out;
+}
+
+// A figure of `show system`: its value and where it came from (provenance).
+YAML::Node fig(double v, Dim d, const System& s, const std::string& path) {
+  YAML::Node n;
+  n["value"] = core::format_quantity(v, d);
+  auto it = s.provenance.source.find(path);
+  n["source"] = it != s.provenance.source.end() ? it->second : std::string("default (not stated)");
+  auto nt = s.provenance.note.find(path);
+  if (nt != s.provenance.note.end()) n["note"] = nt->second;
+  return n;
+}
+
+template <class T>
+void write_fields(YAML::Node& n, const T& v, const std::vector<Field<T>>& table, const System& s, const std::string& prefix) {
+  for (const auto& f : table) {
+    if (f.number != nullptr) {
+      if (f.shown == Shown::when_positive && v.*f.number <= 0) continue;
+      n[f.key] = fig(v.*f.number, f.dim, s, prefix + f.key);
+    } else if (f.whole != nullptr) {
+      n[f.key] = v.*f.whole;
+    } else {
+      n[f.key] = v.*f.flag;
+    }
+  }
+}
+
+// The tables. Keys read specially stay beside them in the reader (names, peaks, memory
+// tiers, topology, dims, bandwidth and how it counts, transport, idle power's default).
+const std::vector<Field<Level>> kLevelFields{{.key = "latency",
+                                              .number = &Level::latency,
+                                              .dim = Dim::seconds,
+                                              .required = true,
+                                              .bounds = {0.0, 1.0, true},
+                                              .type = "time",
+                                              .help = "per message (switched, fat_tree) or per hop (mesh, torus, ring)"},
+                                             {.key = "bus_efficiency",
+                                              .number = &Level::bus_efficiency,
+                                              .bounds = {0.01, 1.0},
+                                              .help = "achieved fraction of bandwidth for large messages"},
+                                             {.key = "half_efficiency_bytes",
+                                              .number = &Level::half_efficiency_bytes,
+                                              .dim = Dim::bytes,
+                                              .bounds = {0.0, 1e12, true},
+                                              .type = "size",
+                                              .help = "message size at which efficiency is half its maximum"},
+                                             {.key = "overhead_power",
+                                              .number = &Level::overhead_power,
+                                              .dim = Dim::watts,
+                                              .bounds = {0.0, 1e9, true},
+                                              .type = "power",
+                                              .help = "power per instance beyond its devices (switches, hosts, VRMs)",
+                                              .shown = Shown::when_positive},
+                                             {.key = "price",
+                                              .number = &Level::price,
+                                              .dim = Dim::usd,
+                                              .bounds = {0.0, 1e12, true},
+                                              .type = "price",
+                                              .help = "price per instance beyond its devices",
+                                              .shown = Shown::when_positive}};
+const std::vector<Field<Level>> kFatTreeFields{
+    {.key = "tiers",
+     .whole = &Level::tiers,
+     .bounds = {1, 3},
+     .type = "int",
+     .help = "switch tiers (2 = leaf/spine, 3 = leaf/spine/core)"},
+    {.key = "oversubscription",
+     .number = &Level::oversubscription,
+     .bounds = {1.0, 64.0},
+     .help = "bandwidth divisor for traffic crossing the top tier"},
+    {.key = "leaf_size",
+     .whole = &Level::leaf_size,
+     .bounds = {1, 100000},
+     .type = "int",
+     .help = "children per leaf switch on each rail (rail-optimised) or devices per leaf; assumption: 64-port switches, half "
+             "down"},
+    {.key = "rail_optimised",
+     .flag = &Level::rail_optimised,
+     .type = "bool",
+     .help = "device r of every child on rail r's leaf switches (topology graph)"}};
+const std::vector<Field<Device>> kDeviceFields{{.key = "compute_units",
+                                                .whole = &Device::compute_units,
+                                                .bounds = {1, 10000000},
+                                                .type = "int",
+                                                .help = "SMs, TensorCores or D1 cores"},
+                                               {.key = "tdp",
+                                                .number = &Device::tdp,
+                                                .dim = Dim::watts,
+                                                .required = true,
+                                                .bounds = {1.0, 1e6},
+                                                .type = "power",
+                                                .help = "thermal design power"}};
+const std::vector<Field<Device>> kDevicePriceFields{{.key = "price",
+                                                     .number = &Device::price,
+                                                     .dim = Dim::usd,
+                                                     .bounds = {0.0, 1e9, true},
+                                                     .type = "price",
+                                                     .help = "price per device"}};
+const std::vector<Field<Device>> kCoreMeshFields{
+    {.key = "rows",
+     .whole = &Device::core_rows,
+     .required = true,
+     .bounds = {1, 4096},
+     .type = "int",
+     .help = "Dojo: rows of the on-die core mesh"},
+    {.key = "cols",
+     .whole = &Device::core_cols,
+     .required = true,
+     .bounds = {1, 4096},
+     .type = "int",
+     .help = "Dojo: columns of the on-die core mesh"},
+    {.key = "link_bandwidth",
+     .number = &Device::core_link_bandwidth,
+     .dim = Dim::byte_rate,
+     .required = true,
+     .bounds = {1e6, 1e15},
+     .type = "bandwidth",
+     .help = "Dojo: bandwidth of one core-to-core link"},
+    {.key = "hop_latency",
+     .number = &Device::core_hop_latency,
+     .dim = Dim::seconds,
+     .bounds = {0.0, 1e-3, true},
+     .type = "time",
+     .help = "Dojo: latency per core hop (assumption)"},
+    {.key = "sram_per_core",
+     .number = &Device::sram_per_core,
+     .dim = Dim::bytes,
+     .required = true,
+     .bounds = {1.0, 1e12},
+     .type = "size",
+     .help = "Dojo: SRAM per core"},
+    {.key = "issue_efficiency",
+     .number = &Device::core_issue_efficiency,
+     .bounds = {0.0, 1.0, true},
+     .help = "Dojo core GEMM model: achieved fraction of the cores' issue rate (0 = no core model)",
+     .shown = Shown::when_positive},
+    {.key = "gemm_sram_share",
+     .number = &Device::core_gemm_sram_share,
+     .bounds = {0.01, 1.0},
+     .help = "Dojo core GEMM model: share of a core's SRAM a GEMM tile may use"},
+    {.key = "store_bandwidth",
+     .number = &Device::core_store_bandwidth,
+     .dim = Dim::byte_rate,
+     .bounds = {0.0, 1e15, true},
+     .type = "bandwidth",
+     .help = "Dojo core GEMM model: SRAM store bandwidth per core (0 = not limiting)",
+     .shown = Shown::when_positive}};
+const std::vector<Field<Efficiency>> kEfficiencyFields{
+    {.key = "tile_m",
+     .whole = &Efficiency::tile_m,
+     .bounds = {1, 4096},
+     .type = "int",
+     .help = "GEMM output tile rows (wave quantisation)"},
+    {.key = "tile_n", .whole = &Efficiency::tile_n, .bounds = {1, 4096}, .type = "int", .help = "GEMM output tile columns"},
+    {.key = "memory_efficiency",
+     .number = &Efficiency::memory_efficiency,
+     .bounds = {0.01, 1.0},
+     .help = "achieved fraction of memory bandwidth for streaming ops"}};
+const Dip kDip{};
+const std::vector<Field<Dip>> kDipFields{{.key = "count",
+                                          .whole = &Dip::count,
+                                          .required = true,
+                                          .bounds = {0, 10000000},
+                                          .type = "int",
+                                          .help = "DIPs in the whole system"},
+                                         {.key = "capacity",
+                                          .number = &Dip::capacity,
+                                          .dim = Dim::bytes,
+                                          .required = true,
+                                          .bounds = {1e6, 1e14},
+                                          .type = "size",
+                                          .help = "HBM per DIP"},
+                                         {.key = "hbm_bandwidth",
+                                          .number = &Dip::hbm_bandwidth,
+                                          .dim = Dim::byte_rate,
+                                          .required = true,
+                                          .bounds = {1e6, 1e15},
+                                          .type = "bandwidth",
+                                          .help = "HBM bandwidth per DIP"},
+                                         {.key = "tile_link_bandwidth",
+                                          .number = &Dip::tile_link_bandwidth,
+                                          .dim = Dim::byte_rate,
+                                          .required = true,
+                                          .bounds = {1e6, 1e15},
+                                          .type = "bandwidth",
+                                          .help = "DIP <-> tile bandwidth per DIP"},
+                                         {.key = "ethernet_bandwidth",
+                                          .number = &Dip::ethernet_bandwidth,
+                                          .dim = Dim::byte_rate,
+                                          .required = true,
+                                          .bounds = {1e6, 1e15},
+                                          .type = "bandwidth",
+                                          .help = "Z-plane (Ethernet, TTPoE) bandwidth per DIP"},
+                                         {.key = "ethernet_latency",
+                                          .number = &Dip::ethernet_latency,
+                                          .dim = Dim::seconds,
+                                          .required = true,
+                                          .bounds = {0.0, 1.0, true},
+                                          .type = "time",
+                                          .help = "one-way Z-plane latency over the switch"},
+                                         {.key = "host_memory",
+                                          .number = &Dip::host_memory,
+                                          .dim = Dim::bytes,
+                                          .bounds = {0.0, 1e15, true},
+                                          .type = "size",
+                                          .help = "host DRAM reachable per DIP (the host's DRAM / DIPs it serves)",
+                                          .shown = Shown::when_positive},
+                                         {.key = "host_link_bandwidth",
+                                          .number = &Dip::host_link_bandwidth,
+                                          .dim = Dim::byte_rate,
+                                          .bounds = {0.0, 1e15, true},
+                                          .type = "bandwidth",
+                                          .help = "PCIe bandwidth per DIP to the host (also the data ingest path)",
+                                          .shown = Shown::when_positive},
+                                         {.key = "power",
+                                          .number = &Dip::power,
+                                          .dim = Dim::watts,
+                                          .bounds = {0.0, 1e5, true},
+                                          .type = "power",
+                                          .help = "power per DIP",
+                                          .shown = Shown::when_positive},
+                                         {.key = "price",
+                                          .number = &Dip::price,
+                                          .dim = Dim::usd,
+                                          .bounds = {0.0, 1e9, true},
+                                          .type = "price",
+                                          .help = "price per DIP",
+                                          .shown = Shown::when_positive},
+                                         {.key = "loss_rate",
+                                          .number = &Dip::loss_rate,
+                                          .bounds = {0.0, 0.5, true},
+                                          .help = "Z-plane packet loss rate (transport replay model)"}};
 }  // namespace
 
 std::string_view precision_name(Precision p) { return kPrecisionNames[static_cast<std::size_t>(p)]; }
@@ -177,9 +471,7 @@ Efficiency read_efficiency(const Reader& r) {
       e.gemm_k_half[i] = g->number(kPrecisionNames[i], 0.0, Bounds{0.0, 1e6, true});
     g->finish();
   }
-  e.tile_m = static_cast<int>(r.integer("tile_m", kEff.tile_m, 1, 4096));
-  e.tile_n = static_cast<int>(r.integer("tile_n", kEff.tile_n, 1, 4096));
-  e.memory_efficiency = r.number("memory_efficiency", kEff.memory_efficiency, Bounds{0.01, 1.0});
+  read_fields(r, e, kEfficiencyFields, kEff);
   // Software choices moved to stacks: say where they went instead of "unknown key".
   for (const char* k : {"kernel_overhead", "attention_efficiency", "attention_kernel", "tp_comm_overlap", "dp_comm_overlap"})
     if (r.has(k))
@@ -212,26 +504,17 @@ Device read_device(const Reader& r) {
   }
   mem.finish();
   if (d.memory.empty()) mem.fail("", "a device needs at least one memory tier", "e.g. hbm: {capacity: 80 GB, bandwidth: 2 TB/s}");
-  d.compute_units = static_cast<int>(r.integer("compute_units", kDevice.compute_units, 1, 10000000));
-  d.tdp = r.quantity("tdp", Dim::watts, std::nullopt, Bounds{1.0, 1e6});
+  read_fields(r, d, kDeviceFields, kDevice);
   d.idle_power = r.quantity("idle_power", Dim::watts, d.tdp * kIdleShareOfTdp, Bounds{0.0, 1e6, true});
   if (d.idle_power > d.tdp) r.fail("idle_power", "idle power exceeds TDP", "a power at most the TDP");
-  d.price = r.quantity("price", Dim::usd, kDevice.price, Bounds{0.0, 1e9, true});
+  read_fields(r, d, kDevicePriceFields, kDevice);
   if (auto e = r.optional_map("efficiency")) d.eff = read_efficiency(*e);
   // Calibration defaults when a precision's GEMM efficiency is not given: the BF16 one.
   const double bf = d.eff.gemm_max[static_cast<std::size_t>(Precision::bf16)];
   for (auto& g : d.eff.gemm_max)
     if (g <= 0) g = bf > 0 ? bf : kGemmMaxWhenUnstated;
   if (auto m = r.optional_map("core_mesh")) {
-    d.core_rows = static_cast<int>(m->integer("rows", std::nullopt, 1, 4096));
-    d.core_cols = static_cast<int>(m->integer("cols", std::nullopt, 1, 4096));
-    d.core_link_bandwidth = m->quantity("link_bandwidth", Dim::byte_rate, std::nullopt, Bounds{1e6, 1e15});
-    d.core_hop_latency = m->quantity("hop_latency", Dim::seconds, kDevice.core_hop_latency, Bounds{0.0, 1e-3, true});
-    d.sram_per_core = m->quantity("sram_per_core", Dim::bytes, std::nullopt, Bounds{1.0, 1e12});
-    d.core_issue_efficiency = m->number("issue_efficiency", kDevice.core_issue_efficiency, Bounds{0.0, 1.0, true});
-    d.core_gemm_sram_share = m->number("gemm_sram_share", kDevice.core_gemm_sram_share, Bounds{0.01, 1.0});
-    d.core_store_bandwidth =
-        m->quantity("store_bandwidth", Dim::byte_rate, kDevice.core_store_bandwidth, Bounds{0.0, 1e15, true});
+    read_fields(*m, d, kCoreMeshFields, kDevice);
     m->finish();
   }
   r.finish();
@@ -270,17 +553,8 @@ Level read_level(const Reader& r, const std::string& name) {
   l.bandwidth = r.quantity("bandwidth", Dim::byte_rate, std::nullopt, Bounds{1e6, 1e16});
   l.bandwidth_both_directions = r.choice("bandwidth_counts", kBandwidthCounts, std::string("per_direction")) == "both_directions";
   if (l.bandwidth_both_directions) l.bandwidth /= 2;
-  l.latency = r.quantity("latency", Dim::seconds, std::nullopt, Bounds{0.0, 1.0, true});
-  l.oversubscription = r.number("oversubscription", kLevel.oversubscription, Bounds{1.0, 64.0});
-  l.tiers = static_cast<int>(r.integer("tiers", kLevel.tiers, 1, 3));
-  // Assumption: 64-port leaf switches (InfiniBand NDR QM9700 class), half the ports down.
-  l.leaf_size = static_cast<int>(r.integer("leaf_size", kLevel.leaf_size, 1, 100000));
-  l.rail_optimised = r.boolean("rail_optimised", kLevel.rail_optimised);
-  l.bus_efficiency = r.number("bus_efficiency", kLevel.bus_efficiency, Bounds{0.01, 1.0});
-  l.half_efficiency_bytes =
-      r.quantity("half_efficiency_bytes", Dim::bytes, kLevel.half_efficiency_bytes, Bounds{0.0, 1e12, true});
-  l.overhead_power = r.quantity("overhead_power", Dim::watts, kLevel.overhead_power, Bounds{0.0, 1e9, true});
-  l.price = r.quantity("price", Dim::usd, kLevel.price, Bounds{0.0, 1e12, true});
+  read_fields(r, l, kLevelFields, kLevel);
+  read_fields(r, l, kFatTreeFields, kLevel);  // read for every topology; only a fat tree uses them
   r.finish();
   return l;
 }
@@ -302,18 +576,9 @@ System read_system(const std::shared_ptr<const core::Document>& doc) {
   if (s.levels.empty()) levels.fail("", "a system needs at least one level", "e.g. node: {topology: switched, size: 8, ...}");
   if (s.device_count() > 100000000) r.fail("levels", "more than 10^8 devices is beyond what dojosim models");
   if (auto d = r.optional_map("dip")) {
-    s.dip.count = static_cast<int>(d->integer("count", std::nullopt, 0, 10000000));
-    s.dip.capacity = d->quantity("capacity", Dim::bytes, std::nullopt, Bounds{1e6, 1e14});
-    s.dip.hbm_bandwidth = d->quantity("hbm_bandwidth", Dim::byte_rate, std::nullopt, Bounds{1e6, 1e15});
-    s.dip.tile_link_bandwidth = d->quantity("tile_link_bandwidth", Dim::byte_rate, std::nullopt, Bounds{1e6, 1e15});
-    s.dip.ethernet_bandwidth = d->quantity("ethernet_bandwidth", Dim::byte_rate, std::nullopt, Bounds{1e6, 1e15});
-    s.dip.ethernet_latency = d->quantity("ethernet_latency", Dim::seconds, std::nullopt, Bounds{0.0, 1.0, true});
-    s.dip.host_memory = d->quantity("host_memory", Dim::bytes, 0.0, Bounds{0.0, 1e15, true});
-    s.dip.host_link_bandwidth = d->quantity("host_link_bandwidth", Dim::byte_rate, 0.0, Bounds{0.0, 1e15, true});
-    s.dip.power = d->quantity("power", Dim::watts, 0.0, Bounds{0.0, 1e5, true});
-    s.dip.price = d->quantity("price", Dim::usd, 0.0, Bounds{0.0, 1e9, true});
-    s.dip.transport = parse_transport(d->choice("transport", transport_names(), std::string("ttpoe")));
-    s.dip.loss_rate = d->number("loss_rate", 0.0, Bounds{0.0, 0.5, true});
+    read_fields(*d, s.dip, kDipFields, kDip);
+    s.dip.transport =
+        parse_transport(d->choice("transport", transport_names(), std::string(transport_spec(kDip.transport).name)));
     d->finish();
   }
   s.pue = r.number("pue", kSystem.pue, Bounds{1.0, 3.0});
@@ -386,18 +651,6 @@ System load_system(const std::string& spec, const std::vector<std::string>& over
   }
 }
 
-namespace {
-YAML::Node fig(double v, Dim d, const System& s, const std::string& path) {
-  YAML::Node n;
-  n["value"] = core::format_quantity(v, d);
-  auto it = s.provenance.source.find(path);
-  n["source"] = it != s.provenance.source.end() ? it->second : std::string("default (not stated)");
-  auto nt = s.provenance.note.find(path);
-  if (nt != s.provenance.note.end()) n["note"] = nt->second;
-  return n;
-}
-}  // namespace
-
 YAML::Node system_to_yaml(const System& s) {
   YAML::Node root;
   root["name"] = s.name;
@@ -411,34 +664,21 @@ YAML::Node system_to_yaml(const System& s) {
     dev["memory"][m.name]["capacity"] = fig(m.capacity, Dim::bytes, s, "device.memory." + m.name + ".capacity");
     dev["memory"][m.name]["bandwidth"] = fig(m.bandwidth, Dim::byte_rate, s, "device.memory." + m.name + ".bandwidth");
   }
-  dev["compute_units"] = s.device.compute_units;
-  dev["tdp"] = fig(s.device.tdp, Dim::watts, s, "device.tdp");
+  write_fields(dev, s.device, kDeviceFields, s, "device.");
   dev["idle_power"] = fig(s.device.idle_power, Dim::watts, s, "device.idle_power");
-  dev["price"] = fig(s.device.price, Dim::usd, s, "device.price");
+  write_fields(dev, s.device, kDevicePriceFields, s, "device.");
   YAML::Node eff;
   for (std::size_t i = 0; i < kPrecisions; ++i)
     if (s.device.peak[i] > 0) eff["gemm_max"][kPrecisionNames[i]] = s.device.eff.gemm_max[i];
   for (std::size_t i = 0; i < kPrecisions; ++i)
     if (s.device.peak[i] > 0 && s.device.eff.gemm_k_half[i] > 0)
       eff["gemm_k_half"][kPrecisionNames[i]] = s.device.eff.gemm_k_half[i];
-  eff["tile_m"] = s.device.eff.tile_m;
-  eff["tile_n"] = s.device.eff.tile_n;
-  eff["memory_efficiency"] = s.device.eff.memory_efficiency;
+  write_fields(eff, s.device.eff, kEfficiencyFields, s, "device.efficiency.");
   dev["efficiency"] = eff;
   if (s.device.core_rows > 0) {
-    dev["core_mesh"]["rows"] = s.device.core_rows;
-    dev["core_mesh"]["cols"] = s.device.core_cols;
-    dev["core_mesh"]["link_bandwidth"] = fig(s.device.core_link_bandwidth, Dim::byte_rate, s, "device.core_mesh.link_bandwidth");
-    dev["core_mesh"]["hop_latency"] = fig(s.device.core_hop_latency, Dim::seconds, s, "device.core_mesh.hop_latency");
-    dev["core_mesh"]["sram_per_core"] = fig(s.device.sram_per_core, Dim::bytes, s, "device.core_mesh.sram_per_core");
-    if (s.device.core_issue_efficiency > 0) {
-      dev["core_mesh"]["issue_efficiency"] =
-          fig(s.device.core_issue_efficiency, Dim::count, s, "device.core_mesh.issue_efficiency");
-      dev["core_mesh"]["gemm_sram_share"] = fig(s.device.core_gemm_sram_share, Dim::count, s, "device.core_mesh.gemm_sram_share");
-      if (s.device.core_store_bandwidth > 0)
-        dev["core_mesh"]["store_bandwidth"] =
-            fig(s.device.core_store_bandwidth, Dim::byte_rate, s, "device.core_mesh.store_bandwidth");
-    }
+    YAML::Node mesh;
+    write_fields(mesh, s.device, kCoreMeshFields, s, "device.core_mesh.");
+    dev["core_mesh"] = mesh;
   }
   root["device"] = dev;
   for (const auto& l : s.levels) {
@@ -459,37 +699,18 @@ YAML::Node system_to_yaml(const System& s) {
       c["value"] = l.bandwidth_both_directions ? "both_directions" : "per_direction";
       n["bandwidth_counts"] = c;
     }
-    n["latency"] = fig(l.latency, Dim::seconds, s, p + "latency");
-    if (l.topology == Topology::fat_tree) {
-      n["tiers"] = l.tiers;
-      n["oversubscription"] = l.oversubscription;
-      n["leaf_size"] = l.leaf_size;
-      n["rail_optimised"] = l.rail_optimised;
-    }
-    n["bus_efficiency"] = fig(l.bus_efficiency, Dim::count, s, p + "bus_efficiency");
-    n["half_efficiency_bytes"] = fig(l.half_efficiency_bytes, Dim::bytes, s, p + "half_efficiency_bytes");
-    if (l.overhead_power > 0) n["overhead_power"] = fig(l.overhead_power, Dim::watts, s, p + "overhead_power");
-    if (l.price > 0) n["price"] = fig(l.price, Dim::usd, s, p + "price");
+    write_fields(n, l, kLevelFields, s, p);
+    if (l.topology == Topology::fat_tree) write_fields(n, l, kFatTreeFields, s, p);
     n["devices_per_instance"] = s.devices_per(static_cast<int>(&l - s.levels.data()));
     root["levels"][l.name] = n;
   }
   if (s.dip.count > 0) {
     YAML::Node d;
-    d["count"] = s.dip.count;
-    d["capacity"] = fig(s.dip.capacity, Dim::bytes, s, "dip.capacity");
-    d["hbm_bandwidth"] = fig(s.dip.hbm_bandwidth, Dim::byte_rate, s, "dip.hbm_bandwidth");
-    d["tile_link_bandwidth"] = fig(s.dip.tile_link_bandwidth, Dim::byte_rate, s, "dip.tile_link_bandwidth");
-    d["ethernet_bandwidth"] = fig(s.dip.ethernet_bandwidth, Dim::byte_rate, s, "dip.ethernet_bandwidth");
-    d["ethernet_latency"] = fig(s.dip.ethernet_latency, Dim::seconds, s, "dip.ethernet_latency");
-    if (s.dip.host_memory > 0) {
-      d["host_memory"] = fig(s.dip.host_memory, Dim::bytes, s, "dip.host_memory");
-      d["host_link_bandwidth"] = fig(s.dip.host_link_bandwidth, Dim::byte_rate, s, "dip.host_link_bandwidth");
-    }
+    write_fields(d, s.dip, kDipFields, s, "dip.");
     // The Z-plane transport and what it delivers per DIP link (hardware/transport.hpp).
     const auto& tr = transport_spec(s.dip.transport);
     const auto rate = transport_rate(tr, s.dip.ethernet_bandwidth, s.dip.ethernet_latency, s.dip.loss_rate);
     d["transport"] = tr.name;
-    d["loss_rate"] = fig(s.dip.loss_rate, Dim::count, s, "dip.loss_rate");
     YAML::Node z;
     z["latency"] = core::format_quantity(rate.latency, Dim::seconds);
     z["bandwidth"] = core::format_quantity(rate.bandwidth, Dim::byte_rate);
@@ -535,13 +756,8 @@ void register_hardware(core::Registry& r) {
        "switched/fat_tree: injection bandwidth per device per direction; mesh/torus/ring: per link per direction"},
       {"bandwidth_counts", "string", "", "per_direction",
        "how `bandwidth` reads: per_direction, or both_directions (the model uses half of it per direction)"},
-      {"latency", "time", "s", "", "per message (switched, fat_tree) or per hop (mesh, torus, ring)"},
-      {"bus_efficiency", "float", "", doc(kLevel.bus_efficiency), "achieved fraction of bandwidth for large messages"},
-      {"half_efficiency_bytes", "size", "B", doc(kLevel.half_efficiency_bytes),
-       "message size at which efficiency is half its maximum"},
-      {"overhead_power", "power", "W", doc(kLevel.overhead_power),
-       "power per instance beyond its devices (switches, hosts, VRMs)"},
-      {"price", "price", "USD", doc(kLevel.price), "price per instance beyond its devices"}};
+  };
+  for (auto& d : field_docs(kLevelFields, kLevel)) common.push_back(std::move(d));
   auto with = [&](std::vector<core::ParamDoc> extra) {
     auto v = common;
     v.insert(v.end(), extra.begin(), extra.end());
@@ -551,14 +767,7 @@ void register_hardware(core::Registry& r) {
          common});
   r.add({"topology", "fat_tree",
          "Two- or three-tier fat tree (InfiniBand, Ethernet) with optional oversubscription at the top tier.",
-         with({{"tiers", "int", "", doc(kLevel.tiers), "switch tiers (2 = leaf/spine, 3 = leaf/spine/core)"},
-               {"oversubscription", "float", "", doc(kLevel.oversubscription),
-                "bandwidth divisor for traffic crossing the top tier"},
-               {"leaf_size", "int", "", doc(kLevel.leaf_size),
-                "children per leaf switch on each rail (rail-optimised) or devices per leaf; assumption: 64-port switches, half "
-                "down"},
-               {"rail_optimised", "bool", "", doc(kLevel.rail_optimised),
-                "device r of every child on rail r's leaf switches (topology graph)"}})});
+         with(field_docs(kFatTreeFields, kLevel))});
   r.add({"topology", "ring", "Bidirectional ring of children.", common});
   r.add({"topology", "mesh2d",
          "Open 2D mesh (no wrap-around links): dimension-ordered routing, edge effects (Dojo tile, tray, cabinet).",
@@ -566,39 +775,31 @@ void register_hardware(core::Registry& r) {
   r.add({"topology", "torus2d", "2D torus (wrap-around links in both dimensions).",
          with({{"dims", "list", "", "", "rows, columns"}})});
   r.add({"topology", "torus3d", "3D torus (TPU v4/v5p slices).", with({{"dims", "list", "", "", "x, y, z"}})});
-  r.add({"device",
-         "device",
-         "The accelerator (device: in a system file); required keys have no default.",
-         {{"name", "string", "", "", "device name"},
-          {"peak.<precision>", "compute rate", "FLOP/s", "0", "peak rate per precision (bf16 required; 0 = not supported)"},
-          {"memory.<tier>.capacity", "size", "B", "", "capacity of a memory tier (the first holds model state)"},
-          {"memory.<tier>.bandwidth", "bandwidth", "B/s", "", "bandwidth of a memory tier"},
-          {"compute_units", "int", "", doc(kDevice.compute_units), "SMs, TensorCores or D1 cores"},
-          {"tdp", "power", "W", "", "thermal design power"},
-          {"idle_power", "power", "W", fmt::format("{} x tdp", kIdleShareOfTdp), "power when idle (assumption when unstated)"},
-          {"price", "price", "USD", doc(kDevice.price), "price per device"},
-          {"core_mesh.rows", "int", "", "", "Dojo: rows of the on-die core mesh"},
-          {"core_mesh.cols", "int", "", "", "Dojo: columns of the on-die core mesh"},
-          {"core_mesh.link_bandwidth", "bandwidth", "B/s", "", "Dojo: bandwidth of one core-to-core link"},
-          {"core_mesh.hop_latency", "time", "s", doc(kDevice.core_hop_latency), "Dojo: latency per core hop (assumption)"},
-          {"core_mesh.sram_per_core", "size", "B", "", "Dojo: SRAM per core"},
-          {"core_mesh.issue_efficiency", "float", "", doc(kDevice.core_issue_efficiency),
-           "Dojo core GEMM model: achieved fraction of the cores' issue rate (0 = no core model)"},
-          {"core_mesh.gemm_sram_share", "float", "", doc(kDevice.core_gemm_sram_share),
-           "Dojo core GEMM model: share of a core's SRAM a GEMM tile may use"},
-          {"core_mesh.store_bandwidth", "bandwidth", "B/s", doc(kDevice.core_store_bandwidth),
-           "Dojo core GEMM model: SRAM store bandwidth per core (0 = not limiting)"}}});
-  r.add({"efficiency",
-         "device",
-         "Per-device calibration of achieved vs. peak throughput (device.efficiency).",
-         {{"gemm_max.<precision>", "float", "", fmt::format("bf16 value, else {}", kGemmMaxWhenUnstated),
-           "achieved fraction of peak for large GEMMs"},
-          {"gemm_k_half.<precision>", "float", "", "0",
-           "reduction depth K at which GEMM efficiency halves (size curve K/(K+k_half); 0 = none)"},
-          {"tile_m", "int", "", doc(kEff.tile_m), "GEMM output tile rows (wave quantisation)"},
-          {"tile_n", "int", "", doc(kEff.tile_n), "GEMM output tile columns"},
-          {"memory_efficiency", "float", "", doc(kEff.memory_efficiency),
-           "achieved fraction of memory bandwidth for streaming ops"}}});
+  std::vector<core::ParamDoc> device{
+      {"name", "string", "", "", "device name"},
+      {"peak.<precision>", "compute rate", "FLOP/s", "0", "peak rate per precision (bf16 required; 0 = not supported)"},
+      {"memory.<tier>.capacity", "size", "B", "", "capacity of a memory tier (the first holds model state)"},
+      {"memory.<tier>.bandwidth", "bandwidth", "B/s", "", "bandwidth of a memory tier"}};
+  for (auto& d : field_docs(kDeviceFields, kDevice)) device.push_back(std::move(d));
+  device.push_back(
+      {"idle_power", "power", "W", fmt::format("{} x tdp", kIdleShareOfTdp), "power when idle (assumption when unstated)"});
+  for (auto& d : field_docs(kDevicePriceFields, kDevice)) device.push_back(std::move(d));
+  for (auto d : field_docs(kCoreMeshFields, kDevice)) {
+    d.name = "core_mesh." + d.name;
+    device.push_back(std::move(d));
+  }
+  r.add({"device", "device", "The accelerator (device: in a system file); required keys have no default.", device});
+  std::vector<core::ParamDoc> eff{{"gemm_max.<precision>", "float", "", fmt::format("bf16 value, else {}", kGemmMaxWhenUnstated),
+                                   "achieved fraction of peak for large GEMMs"},
+                                  {"gemm_k_half.<precision>", "float", "", "0",
+                                   "reduction depth K at which GEMM efficiency halves (size curve K/(K+k_half); 0 = none)"}};
+  for (auto& d : field_docs(kEfficiencyFields, kEff)) eff.push_back(std::move(d));
+  r.add({"efficiency", "device", "Per-device calibration of achieved vs. peak throughput (device.efficiency).", eff});
+  std::vector<core::ParamDoc> dip = field_docs(kDipFields, kDip);
+  dip.insert(dip.end() - 1, {"transport", "string", "", std::string(transport_spec(kDip.transport).name),
+                             "Z-plane transport: " + core::join(transport_names(), ", ") + " (docs/model.md)"});
+  r.add({"dip", "dip", "Dojo Interface Processors (dip: in a system file): HBM beside the tiles and the Z-plane between them.",
+         dip});
 }
 
 }  // namespace dojosim::hardware

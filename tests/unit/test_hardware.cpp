@@ -269,3 +269,69 @@ TEST(Registry, DefaultsWrittenOnce) {
   EXPECT_EQ(documented("device", "device", "core_mesh.store_bandwidth"), fmt::format("{}", m.core_store_bandwidth));
   EXPECT_DOUBLE_EQ(m.eff.gemm_max[0], hardware::kGemmMaxWhenUnstated);
 }
+
+// `show system` writes what the reader reads, from the same tables: every preset's
+// system_to_yaml, less the keys it derives (totals, graph, devices per instance, the
+// Z-plane's delivered rate), reads back into the same system (figures are printed to
+// four significant digits or more, hence the relative tolerance).
+TEST(Registry, ShowReadsBack) {
+  for (const auto& name : hardware::preset_system_names()) {
+    SCOPED_TRACE(name);
+    const auto a = hardware::load_system(name);
+    YAML::Node y = hardware::system_to_yaml(a);
+    y.remove("totals");
+    y.remove("graph");
+    for (auto l : y["levels"]) l.second.remove("devices_per_instance");
+    if (y["dip"]) y["dip"].remove("zplane_delivered");
+    std::stringstream text;
+    text << y;
+    const auto path = std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()) + ".yaml");
+    {
+      std::ofstream f(path);
+      f << text.str();
+    }
+    hardware::System b;
+    const std::string err = error_of([&] { b = hardware::load_system(path.string()); });
+    std::filesystem::remove(path);
+    ASSERT_EQ(err, "") << text.str();
+    auto near = [](double u, double v) { return std::abs(u - v) <= 5e-4 * std::max(std::abs(u), std::abs(v)); };
+    const auto &da = a.device, &db = b.device;
+    EXPECT_EQ(da.compute_units, db.compute_units);
+    EXPECT_TRUE(near(da.tdp, db.tdp));
+    EXPECT_TRUE(near(da.idle_power, db.idle_power));
+    EXPECT_TRUE(near(da.price, db.price));
+    EXPECT_EQ(da.eff.tile_m, db.eff.tile_m);
+    EXPECT_TRUE(near(da.eff.memory_efficiency, db.eff.memory_efficiency));
+    EXPECT_EQ(da.core_rows, db.core_rows);
+    EXPECT_TRUE(near(da.core_link_bandwidth, db.core_link_bandwidth));
+    EXPECT_TRUE(near(da.core_hop_latency, db.core_hop_latency));
+    EXPECT_TRUE(near(da.core_issue_efficiency, db.core_issue_efficiency));
+    EXPECT_TRUE(near(da.core_gemm_sram_share, db.core_gemm_sram_share));
+    EXPECT_TRUE(near(da.core_store_bandwidth, db.core_store_bandwidth));
+    ASSERT_EQ(a.levels.size(), b.levels.size());
+    for (std::size_t i = 0; i < a.levels.size(); ++i) {
+      const auto &la = a.levels[i], &lb = b.levels[i];
+      EXPECT_EQ(la.size, lb.size);
+      EXPECT_TRUE(near(la.bandwidth, lb.bandwidth)) << la.name;
+      EXPECT_TRUE(near(la.latency, lb.latency)) << la.name;
+      EXPECT_TRUE(near(la.bus_efficiency, lb.bus_efficiency)) << la.name;
+      EXPECT_TRUE(near(la.half_efficiency_bytes, lb.half_efficiency_bytes)) << la.name;
+      EXPECT_TRUE(near(la.overhead_power, lb.overhead_power)) << la.name;
+      EXPECT_TRUE(near(la.price, lb.price)) << la.name;
+      EXPECT_EQ(la.tiers, lb.tiers) << la.name;
+      EXPECT_TRUE(near(la.oversubscription, lb.oversubscription)) << la.name;
+      EXPECT_EQ(la.leaf_size, lb.leaf_size) << la.name;
+      EXPECT_EQ(la.rail_optimised, lb.rail_optimised) << la.name;
+    }
+    EXPECT_EQ(a.dip.count, b.dip.count);
+    EXPECT_TRUE(near(a.dip.capacity, b.dip.capacity));
+    EXPECT_TRUE(near(a.dip.ethernet_latency, b.dip.ethernet_latency));
+    EXPECT_TRUE(near(a.dip.host_memory, b.dip.host_memory));
+    EXPECT_TRUE(near(a.dip.power, b.dip.power));
+    EXPECT_TRUE(near(a.dip.price, b.dip.price));
+    EXPECT_TRUE(near(a.dip.loss_rate, b.dip.loss_rate));
+    EXPECT_EQ(a.dip.transport, b.dip.transport);
+    EXPECT_TRUE(near(a.pue, b.pue));
+    EXPECT_EQ(a.stack, b.stack);
+  }
+}
