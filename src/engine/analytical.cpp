@@ -46,6 +46,11 @@ void record(GroupComm& out, const collective::Group& g, collective::Op op, doubl
   if (out.traffic[1].op != collective::Op::none) out.traffic[1] = {};  // the caller sets a second collective
 }
 
+// Prices one call of a demand on its group.
+collective::Cost price_call(const collective::Group& g, const Demand& d, double bytes) {
+  return collective::collective(d.op, g, bytes);
+}
+
 // Per-micro-batch, per-layer costs on one device.
 struct LayerCost {
   double fwd = 0, bwd = 0, recompute = 0;  // compute seconds
@@ -65,7 +70,6 @@ LayerCost layer_costs(const Context& ctx, const Plan& plan, const Dev& d, Result
   const double seq = static_cast<double>(ctx.seq);
   const double b = s.mbs, tp = s.tp, cp = s.cp, ep = s.ep;
   const double h = static_cast<double>(m.hidden);
-  const double e = s.precision == Precision::cfp8 ? 1.0 : 2.0;  // bytes per stored activation element
   const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
   const double gemm_bytes = fp8 ? 1.0 : 2.0;
   const double phi = plan.phi;
@@ -99,9 +103,9 @@ LayerCost layer_costs(const Context& ctx, const Plan& plan, const Dev& d, Result
     act_width = routed / tok * f / tp;
     // Dispatch and combine all-to-all, forward and backward (docs/model.md#ep).
     if (s.ep > 1) {
-      const double a2a = routed * h * e / tp;
-      record(r.comm.ep, g_ep, collective::Op::all_to_all, a2a, collective::all_to_all(g_ep, a2a));
-      L.ep = 4.0 * r.comm.ep.cost().time;
+      const Demand& a2a = plan.demands.ep[0];
+      record(r.comm.ep, g_ep, a2a.op, a2a.bytes, price_call(g_ep, a2a, a2a.bytes));
+      L.ep = a2a.per_layer * r.comm.ep.cost().time;
     }
   }
   // Attention core. FlashAttention: causal, the local query chunk against the whole
@@ -154,17 +158,13 @@ LayerCost layer_costs(const Context& ctx, const Plan& plan, const Dev& d, Result
   // Tensor parallel: 2 all-reduces (or all-gather + reduce-scatter pairs with SP) per
   // direction of activations [tok, h] (Megatron-LM; Korthikanti et al. 2022).
   if (s.tp > 1) {
-    const double act = tok * h * 2.0;
-    const collective::Cost ag = s.sp ? collective::all_gather(g_tp, act) : collective::Cost{};
-    const collective::Cost rs = s.sp ? collective::reduce_scatter(g_tp, act) : collective::Cost{};
-    collective::Cost c = s.sp ? collective::Cost{ag.time + rs.time, ag.algo} : collective::all_reduce(g_tp, act);
-    using collective::Op;
-    if (s.sp) {
-      record(r.comm.tp, g_tp, Op::all_gather, act, ag);
-      set_traffic(r.comm.tp.traffic[1], Op::reduce_scatter, act, rs);
-    } else {
-      record(r.comm.tp, g_tp, Op::all_reduce, act, c);
-    }
+    // The Plan's demands: with SP an all-gather and a reduce-scatter, else an all-reduce.
+    const Demand &d0 = plan.demands.tp[0], &d1 = plan.demands.tp[1];
+    const collective::Cost c0 = price_call(g_tp, d0, d0.bytes);
+    const collective::Cost c1 = d1.active() ? price_call(g_tp, d1, d1.bytes) : collective::Cost{};
+    const collective::Cost c = d1.active() ? collective::Cost{c0.time + c1.time, c0.algo} : c0;
+    record(r.comm.tp, g_tp, d0.op, d0.bytes, c0);
+    if (d1.active()) set_traffic(r.comm.tp.traffic[1], d1.op, d1.bytes, c1);
     const double exposed = 1.0 - sw.tp_overlap;
     L.tp_fwd = 2.0 * c.time * exposed;
     L.tp_bwd = 2.0 * c.time * exposed;
@@ -173,8 +173,8 @@ LayerCost layer_costs(const Context& ctx, const Plan& plan, const Dev& d, Result
   // Context parallel (ring attention): K,V chunks travel cp-1 hops under the attention
   // compute; dK,dV travel back in the backward pass. Only the excess is exposed.
   if (s.cp > 1) {
-    const double kv_chunk = 2.0 * b * (seq / cp) * kv / tp * 2.0;
-    record(r.comm.cp, g_cp, collective::Op::send_recv, kv_chunk, collective::send_recv(g_cp, kv_chunk));
+    const Demand& kv_chunk = plan.demands.cp[0];
+    record(r.comm.cp, g_cp, kv_chunk.op, kv_chunk.bytes, price_call(g_cp, kv_chunk, kv_chunk.bytes));
     const double hop = r.comm.cp.cost().time;
     // Stacks that do not overlap the ring (overlap.cp false) expose all of it.
     const double fwd_exposed = std::max(0.0, (cp - 1) * hop - (sw.cp_overlap ? ta : 0.0));
@@ -215,20 +215,18 @@ void price_data_parallel(const Plan& plan, const LayerCost& L, double lay_n, dou
   const Strategy& s = plan.strategy;
   const parallel::Software& sw = plan.sw;
   const auto& g_dp = plan.groups.dp;
-  const double stage_params = plan.params.stage;
   const double mb = plan.microbatches;
   double dp_exposed = 0, dp_hidden = 0;
   if (s.dp * s.cp > 1) {
-    const double grads = stage_params * grad_bytes(s.zero);
-    const double params16 = stage_params * 2.0;
+    // The Plan's demands: [0] the gradient reduction, [1] (ZeRO) the parameter all-gather.
+    const Demand &red = plan.demands.dp[0], &ag = plan.demands.dp[1];
+    const double layers = std::max(1.0, lay_n);  // ZeRO-3 moves the stage one layer at a time
+    const double red_bytes = red.split_by_layer ? red.bytes / layers : red.bytes;
+    const double ag_bytes = ag.split_by_layer ? ag.bytes / layers : ag.bytes;
     double t_rs = 0, t_ag = 0;
-    collective::Cost c, gather;  // the gradient reduction and (ZeRO) the parameter all-gather, one call each
-    if (s.zero == 0) {
-      c = collective::all_reduce(g_dp, grads);
-      t_rs = c.time;
-    } else if (s.zero <= 2) {
-      c = collective::reduce_scatter(g_dp, grads);
-      gather = collective::all_gather(g_dp, params16);
+    collective::Cost c = price_call(g_dp, red, red_bytes);  // one call each
+    collective::Cost gather = ag.active() ? price_call(g_dp, ag, ag_bytes) : collective::Cost{};
+    if (s.zero < 3) {
       t_rs = c.time;
       t_ag = gather.time;
     } else {
@@ -236,10 +234,6 @@ void price_data_parallel(const Plan& plan, const LayerCost& L, double lay_n, dou
       // parameters before its forward and again before its backward (which also serves
       // full recompute), and a reduce-scatter of its gradients after its backward, every
       // micro-batch. Each is priced with its algorithm's latency over the group's levels.
-      // The Result records these per-layer collectives (what runs), not a whole-stage one.
-      const double unit = stage_params / std::max(1.0, lay_n);  // parameters per gathered unit (layers share the embedding)
-      c = collective::reduce_scatter(g_dp, unit * grad_bytes(3));
-      gather = collective::all_gather(g_dp, unit * 2.0);
       const double g1 = gather.time;
       const double r1 = c.time;
       const double c_f = L.fwd + L.tp_fwd;
@@ -250,19 +244,12 @@ void price_data_parallel(const Plan& plan, const LayerCost& L, double lay_n, dou
       dp_exposed += mb * (f.exposed + bw.exposed);
       dp_hidden += mb * std::max(0.0, f.comm + bw.comm - f.exposed - bw.exposed);
       r.zero3_comm_bound = f.comm_bound || bw.comm_bound;
-      t_rs = 0;
-      t_ag = 0;
     }
     r.dp_algo = c.algo;
-    using collective::Op;
-    // ZeRO-3: one reduce-scatter per layer and micro-batch, two gathers (forward, backward).
-    const bool z3 = s.zero == 3;
-    const double units = z3 ? mb * std::max(1.0, lay_n) : 1.0;
-    record(r.comm.dp, g_dp, s.zero == 0 ? Op::all_reduce : Op::reduce_scatter, z3 ? grads / std::max(1.0, lay_n) : grads, c);
-    r.comm.dp.traffic[0].calls = units;
-    set_traffic(r.comm.dp.traffic[1], s.zero == 0 ? Op::none : Op::all_gather, z3 ? params16 / std::max(1.0, lay_n) : params16,
-                gather);
-    r.comm.dp.traffic[1].calls = z3 ? 2.0 * units : 1.0;
+    record(r.comm.dp, g_dp, red.op, red_bytes, c);
+    r.comm.dp.traffic[0].calls = red.calls(mb, layers);
+    set_traffic(r.comm.dp.traffic[1], ag.op, ag_bytes, gather);
+    r.comm.dp.traffic[1].calls = ag.calls(mb, layers);
     for (int i = 0; i < c.hops; ++i) r.dp_zplane = r.dp_zplane || c.hop[static_cast<std::size_t>(i)].z_share > 0;
     // Gradient reduction overlaps the last micro-batch's backward (bucketed, Megatron
     // --overlap-grad-reduce); the parameter all-gather overlaps the next forward.
@@ -339,7 +326,8 @@ Result price(const Context& ctx, const Plan& plan) {
   const double head_f = gemm_time(d, tok, vocab_local, h, gemm_bytes) + mem_time(d, 3.0 * tok * vocab_local * 4.0);
   const double head_b = 2.0 * gemm_time(d, tok, vocab_local, h, gemm_bytes) + mem_time(d, 2.0 * tok * vocab_local * 4.0);
   const double embed = mem_time(d, 2.0 * tok_sp * h * 2.0) * 3.0;
-  const double head_comm = s.tp > 1 ? 2.0 * collective::all_reduce(g_tp, tok * 4.0 * 3.0).time : 0.0;  // loss statistics
+  const Demand& stats = plan.demands.head_stats;  // loss statistics of the vocabulary-parallel head
+  const double head_comm = stats.active() ? stats.per_microbatch * price_call(g_tp, stats, stats.bytes).time : 0.0;
   const double last_extra = head_f + head_b + head_comm;
   const double first_extra = embed;
   double stage_first = layers_first * layer_total + first_extra;
@@ -356,9 +344,9 @@ Result price(const Context& ctx, const Plan& plan) {
   // over the fast intra-node links (scatter/gather optimisation, Narayanan et al. 2021 §4.1).
   double p2p = 0;
   if (s.pp > 1) {
-    const double boundary = tok * h * 2.0 / tp;
-    record(r.comm.pp, g_pp, collective::Op::send_recv, boundary, collective::send_recv(g_pp, boundary));
-    p2p = r.comm.pp.cost().time + (s.tp > 1 && !s.sp ? collective::all_gather(g_tp, tok * h * 2.0).time : 0.0);
+    const Demand &boundary = plan.demands.pp[0], &gather = plan.demands.pp_gather;
+    record(r.comm.pp, g_pp, boundary.op, boundary.bytes, price_call(g_pp, boundary, boundary.bytes));
+    p2p = r.comm.pp.cost().time + (gather.active() ? price_call(g_tp, gather, gather.bytes).time : 0.0);
   }
   // The stack hides a fraction of it under compute (overlap.pp).
   const double pp_comm_per_mb = s.pp > 1 ? 2.0 * s.vp * p2p * (1.0 - sw.pp_overlap) : 0.0;
@@ -391,10 +379,14 @@ Result price(const Context& ctx, const Plan& plan) {
   // Calls per step of the per-layer collectives (link-load pictures): TP 2 forward (twice
   // with full recompute) and 2 backward per layer, CP (cp-1) forward and 2(cp-1) backward
   // hops, EP 4 all-to-alls, PP one exchange each way per chunk boundary.
-  for (auto& t : r.comm.tp.traffic) t.calls = mb * lay_n * (2.0 * (1.0 + phi) + 2.0);
-  r.comm.cp.traffic[0].calls = mb * lay_n * 3.0 * (cp - 1.0);
-  r.comm.ep.traffic[0].calls = mb * lay_n * 4.0;
-  r.comm.pp.traffic[0].calls = 2.0 * s.vp * mb;
+  const Demands& D = plan.demands;
+  for (int i = 0; i < 2; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    r.comm.tp.traffic[k].calls = D.tp[k].calls(mb, lay_n);
+    r.comm.cp.traffic[k].calls = D.cp[k].calls(mb, lay_n);
+    r.comm.ep.traffic[k].calls = D.ep[k].calls(mb, lay_n);
+    r.comm.pp.traffic[k].calls = D.pp[k].calls(mb, lay_n);
+  }
 
   // --- optimizer step: Adam, memory-bound over the local shard ---
   const double opt_params = s.zero >= 1 ? stage_params / dpz : stage_params;
@@ -457,12 +449,8 @@ Result price(const Context& ctx, const Plan& plan) {
     P.cp_overlap = sw.cp_overlap;
     P.dp_overlap = s.overlap_dp && sw.dp_overlap;
     P.zero3_prefetch = s.overlap_zero3 && sw.zero3_prefetch > 0;
-    P.p2p_gather = s.pp > 1 && s.tp > 1 && !s.sp ? collective::all_gather(g_tp, tok * h * 2.0).time : 0.0;
-    if (s.zero == 3) {
-      const double unit = stage_params / std::max(1.0, lay_n);
-      P.zero3_unit_bytes = unit * 2.0;
-      P.zero3_grad_bytes = unit * grad_bytes(3);
-    }
+    P.p2p_gather =
+        plan.demands.pp_gather.active() ? price_call(g_tp, plan.demands.pp_gather, plan.demands.pp_gather.bytes).time : 0.0;
     P.optimizer = r.breakdown.optimizer;
     if (plan.placement.streams() || plan.stream_time > 0) {
       const double passes = (2.0 + phi) * mb * std::max(1.0, lay_n);

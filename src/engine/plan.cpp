@@ -128,6 +128,60 @@ Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& 
   return M;
 }
 
+Demands comm_demands(const workload::Transformer& m, const Strategy& s, const DeviceParams& params, double phi,
+                     long long seq_len) {
+  using collective::Op;
+  const double tp = s.tp, cp = s.cp, b = s.mbs, seq = static_cast<double>(seq_len);
+  const double h = static_cast<double>(m.hidden), kv = static_cast<double>(m.kv_dim());
+  const double e = s.precision == Precision::cfp8 ? 1.0 : 2.0;  // bytes per activation element (EP dispatch)
+  const double tok = b * seq / cp;                              // tokens per micro-batch on this device
+  Demands D;
+  // Tensor parallel: 2 all-reduces (or all-gather + reduce-scatter pairs with SP) of the
+  // activations [tok, h] per direction per layer, the forward ones again under full
+  // recompute (Megatron-LM; Korthikanti et al. 2022).
+  if (s.tp > 1) {
+    const double act = tok * h * 2.0, per_layer = 2.0 * (1.0 + phi) + 2.0;
+    if (s.sp) {
+      D.tp[0] = {.op = Op::all_gather, .bytes = act, .per_layer = per_layer};
+      D.tp[1] = {.op = Op::reduce_scatter, .bytes = act, .per_layer = per_layer};
+    } else {
+      D.tp[0] = {.op = Op::all_reduce, .bytes = act, .per_layer = per_layer};
+    }
+    D.head_stats = {.op = Op::all_reduce, .bytes = tok * 4.0 * 3.0, .per_microbatch = 2.0};
+  }
+  // Context parallel (ring attention): K and V chunks travel cp-1 hops forward, dK and dV
+  // back in the backward pass.
+  if (s.cp > 1) D.cp[0] = {.op = Op::send_recv, .bytes = 2.0 * b * (seq / cp) * kv / tp * 2.0, .per_layer = 3.0 * (cp - 1.0)};
+  // Expert parallel: dispatch and combine all-to-all, forward and backward.
+  if (m.moe() && s.ep > 1) {
+    const double routed = tok * static_cast<double>(m.experts_per_token + m.shared_experts);
+    D.ep[0] = {.op = Op::all_to_all, .bytes = routed * h * e / tp, .per_layer = 4.0};
+  }
+  // Pipeline: one exchange each way per chunk boundary per micro-batch; with TP each rank
+  // sends its 1/tp slice (Narayanan et al. 2021 §4.1), gathered over TP without SP.
+  if (s.pp > 1) {
+    D.pp[0] = {.op = Op::send_recv, .bytes = tok * h * 2.0 / tp, .per_microbatch = 2.0 * s.vp};
+    if (s.tp > 1 && !s.sp) D.pp_gather = {.op = Op::all_gather, .bytes = tok * h * 2.0, .per_microbatch = 2.0 * s.vp};
+  }
+  // Data parallel over dp*cp replicas: all-reduce (ZeRO-0), reduce-scatter and parameter
+  // all-gather once per step (ZeRO-1/2), or per layer and micro-batch (ZeRO-3: one
+  // reduce-scatter after each layer's backward, a gather before its forward and backward).
+  if (1LL * s.dp * s.cp > 1) {
+    const double grads = params.stage * grad_bytes(s.zero), params16 = params.stage * 2.0;
+    if (s.zero == 0) {
+      D.dp[0] = {.op = Op::all_reduce, .bytes = grads, .per_step = 1.0};
+      D.dp[1] = {.op = Op::none, .bytes = params16, .per_step = 1.0};
+    } else if (s.zero <= 2) {
+      D.dp[0] = {.op = Op::reduce_scatter, .bytes = grads, .per_step = 1.0};
+      D.dp[1] = {.op = Op::all_gather, .bytes = params16, .per_step = 1.0};
+    } else {
+      D.dp[0] = {.op = Op::reduce_scatter, .bytes = grads, .per_layer = 1.0, .split_by_layer = true};
+      D.dp[1] = {.op = Op::all_gather, .bytes = params16, .per_layer = 2.0, .split_by_layer = true};
+    }
+  }
+  return D;
+}
+
 Plan make_plan(const Context& ctx, const Strategy& s) {
   const auto& sys = *ctx.sys;
   const auto& m = *ctx.model;
@@ -138,6 +192,7 @@ Plan make_plan(const Context& ctx, const Strategy& s) {
          .groups = place_groups(sys, s),
          .split = {},
          .params = {},
+         .demands = {},
          .memory = {},
          .placement = {}};
   p.strategy.order = p.groups.order;
@@ -146,6 +201,7 @@ Plan make_plan(const Context& ctx, const Strategy& s) {
   p.params = device_params(m, s, p.split);
   p.microbatches = static_cast<double>(s.microbatches());
   p.shards = static_cast<double>(s.dp) * s.cp;
+  p.demands = comm_demands(m, s, p.params, p.phi, ctx.seq);
   p.memory = memory_by_kind(sys, m, s, p.sw, p.split, p.params, p.phi, ctx.seq);
   // Dojo: SRAM-resident, or streamed from DIP HBM or from the host DRAM behind the DIPs
   // (docs/dojo.md#memory-tiers). Traffic per step of each kind if streamed: activations

@@ -222,10 +222,12 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
       const int size = s.dp * s.cp;
       auto in = instances(size, st_dpg, st);
       if (s.zero == 3) {
-        t.z_ag = add(collective::flow::decompose(g, C.dp.group, Op::all_gather, P.zero3_unit_bytes, in), "zero3 gather", kDp,
-                     {{Op::all_gather, P.zero3_unit_bytes}}, 'd');
-        t.z_rs = add(collective::flow::decompose(g, C.dp.group, Op::reduce_scatter, P.zero3_grad_bytes, in),
-                     "zero3 reduce-scatter", kDp, {{Op::reduce_scatter, P.zero3_grad_bytes}}, 'd');
+        // One layer's parameter gather and gradient reduce-scatter, as the Plan demands them.
+        const double unit_bytes = C.dp.traffic[1].bytes, grad_bytes = C.dp.traffic[0].bytes;
+        t.z_ag = add(collective::flow::decompose(g, C.dp.group, Op::all_gather, unit_bytes, in), "zero3 gather", kDp,
+                     {{Op::all_gather, unit_bytes}}, 'd');
+        t.z_rs = add(collective::flow::decompose(g, C.dp.group, Op::reduce_scatter, grad_bytes, in), "zero3 reduce-scatter", kDp,
+                     {{Op::reduce_scatter, grad_bytes}}, 'd');
       } else {
         t.dp_rs = add(collective::flow::decompose(g, C.dp.group, s.zero == 0 ? Op::all_reduce : Op::reduce_scatter,
                                                   layer_params * detail::grad_bytes(s.zero), in),

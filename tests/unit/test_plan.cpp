@@ -7,6 +7,7 @@
 #include <new>
 
 #include "dojosim/engine/plan.hpp"
+#include "dojosim/parallel/stack.hpp"
 #include "dojosim/workload/workload.hpp"
 
 #include "alloc_counter.hpp"
@@ -137,4 +138,53 @@ TEST(Plan, EvaluateIsPlanThenPriceAndAllocationFree) {
     ASSERT_GT(r.step_time, 0);
   }
   EXPECT_EQ(test_support::allocations() - before, 0);
+}
+
+// The collectives a plan demands, worked by hand for GPT-3 175B (h = 12288, 96 layers,
+// seq 2048, mbs 1) on 1,024 A100: TP+SP all-gather and reduce-scatter of [2048, 12288] bf16
+// activations, 4 calls each per layer and micro-batch (2 forward, 2 backward; 2 more
+// forward under full recompute); the pipeline boundary's 1/tp slice, twice per chunk
+// per micro-batch; ZeRO-1's reduce-scatter and gather of the stage, once per step.
+TEST(Plan, CommunicationDemands) {
+  const auto sys = hardware::load_system("dgx-a100:nodes=128");
+  const auto m = workload::load_model("gpt3-175b");
+  const auto stack = parallel::load_stack("megatron-core");
+  engine::Context ctx{&sys, &m, 2048};
+  ctx.use(stack);
+  using collective::Op;
+  const double act = 2048.0 * 12288 * 2;
+  auto p = engine::make_plan(ctx, strategy("tp=8,pp=8,dp=16,vp=4,mbs=1,gbs=1536,sp=true,zero=1,recompute=selective"));
+  const auto& D = p.demands;
+  EXPECT_EQ(D.tp[0].op, Op::all_gather);
+  EXPECT_EQ(D.tp[1].op, Op::reduce_scatter);
+  EXPECT_DOUBLE_EQ(D.tp[0].bytes, act);
+  EXPECT_DOUBLE_EQ(D.tp[0].per_layer, 4.0);
+  EXPECT_EQ(D.pp[0].op, Op::send_recv);
+  EXPECT_DOUBLE_EQ(D.pp[0].bytes, act / 8);
+  EXPECT_DOUBLE_EQ(D.pp[0].calls(96, 12), 96 * 2 * 4.0);  // micro-batches x 2 x vp
+  EXPECT_FALSE(D.pp_gather.active());                     // SP: no gather after the receive
+  EXPECT_EQ(D.dp[0].op, Op::reduce_scatter);
+  EXPECT_DOUBLE_EQ(D.dp[0].bytes, p.params.stage * 2.0);
+  EXPECT_EQ(D.dp[1].op, Op::all_gather);
+  EXPECT_DOUBLE_EQ(D.dp[1].calls(96, 12), 1.0);
+  EXPECT_FALSE(D.cp[0].active());
+  EXPECT_FALSE(D.ep[0].active());
+  // Full recompute repeats the forward TP collectives; ZeRO-3 moves the stage layer by layer.
+  const auto z = engine::make_plan(ctx, strategy("tp=8,pp=1,dp=128,mbs=1,gbs=1536,sp=false,zero=3,recompute=full"));
+  EXPECT_EQ(z.demands.tp[0].op, Op::all_reduce);
+  EXPECT_FALSE(z.demands.tp[1].active());
+  EXPECT_DOUBLE_EQ(z.demands.tp[0].per_layer, 6.0);
+  EXPECT_TRUE(z.demands.dp[1].split_by_layer);
+  EXPECT_DOUBLE_EQ(z.demands.dp[1].bytes, z.params.stage * 2.0);
+  EXPECT_DOUBLE_EQ(z.demands.dp[1].calls(12, 96), 12 * 96 * 2.0);
+  EXPECT_DOUBLE_EQ(z.demands.dp[0].calls(12, 96), 12 * 96 * 1.0);
+
+  // The engine prices the Plan's demands, not formulas of its own: doubling the TP bytes
+  // in the Plan doubles what the Result reports and raises the TP time.
+  const auto base = engine::price(ctx, p);
+  for (auto& d : p.demands.tp) d.bytes *= 2;
+  const auto doubled = engine::price(ctx, p);
+  EXPECT_DOUBLE_EQ(doubled.comm.tp.traffic[0].bytes, 2 * base.comm.tp.traffic[0].bytes);
+  EXPECT_GT(doubled.breakdown.tp_comm, base.breakdown.tp_comm);
+  EXPECT_EQ(doubled.breakdown.compute, base.breakdown.compute);
 }

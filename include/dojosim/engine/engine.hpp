@@ -96,8 +96,7 @@ struct PipelineTimes {
   double tp_calls_fwd = 0, tp_calls_bwd = 0;                         // TP collectives per layer per pass (with recompute)
   double tp_exposed = 1, pp_exposed = 1;                             // fraction the stack leaves exposed
   bool cp_overlap = false, dp_overlap = false, zero3_prefetch = false;
-  double p2p_gather = 0;                              // TP all-gather after a pipeline receive (s)
-  double zero3_unit_bytes = 0, zero3_grad_bytes = 0;  // ZeRO-3: one layer's parameter gather and gradient reduction
+  double p2p_gather = 0;  // TP all-gather after a pipeline receive (s)
   double optimizer = 0;
   double stream_bytes_per_layer = 0;  // Dojo: bytes streamed from DIP HBM per layer per pass
   double host_time_per_layer = 0;     // Dojo: seconds per layer per pass from host DRAM (PCIe, not on the graph)

@@ -4,8 +4,9 @@
 //
 // A Plan is built once from (System, Workload, Stack, Strategy): where each parallel
 // group sits (its members and the levels it spans), how the layers split over pipeline
-// stages, the parameters a device holds, what full recompute recomputes, and memory per
-// device by kind and — on Dojo — by tier (SRAM, DIP HBM, host DRAM). Engines price a
+// stages, the parameters a device holds, what full recompute recomputes, the collectives
+// each group needs (bytes, how often), and memory per device by kind and — on Dojo — by
+// tier (SRAM, DIP HBM, host DRAM). Engines price a
 // Plan; they do not place, split or account memory themselves, and reports read the Plan's
 // numbers through the Result, never recomputing them. Each step is a function of its own
 // with a test (tests/unit/test_plan.cpp). Formulas: docs/model.md.
@@ -58,6 +59,33 @@ Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& 
                       const parallel::Software& sw, const StageSplit& split, const DeviceParams& params, double phi,
                       long long seq);
 
+// A collective the strategy needs (docs/model.md#comm, #dp, #zero3): the operation, bytes
+// per member per call, and how often it runs — per layer and micro-batch (TP, CP, EP,
+// ZeRO-3), per micro-batch (pipeline boundaries) or per step (gradient reduction). Engines
+// price these; a Result reports each with the cost it was priced at.
+struct Demand {
+  collective::Op op = collective::Op::none;
+  double bytes = 0;
+  double per_layer = 0;       // calls per layer and micro-batch
+  double per_microbatch = 0;  // calls per micro-batch
+  double per_step = 0;        // calls per step
+  // ZeRO-3: `bytes` are the whole stage's; the stage is moved one layer at a time, so a
+  // call moves bytes / (layers of the stage priced).
+  bool split_by_layer = false;
+  [[nodiscard]] bool active() const { return op != collective::Op::none; }
+  [[nodiscard]] double calls(double microbatches, double layers) const {
+    return microbatches * layers * per_layer + microbatches * per_microbatch + per_step;
+  }
+};
+struct Demands {
+  std::array<Demand, 2> tp, cp, ep, pp, dp;  // each group's collectives ([1]: a second one, or none)
+  Demand pp_gather;                          // TP without SP: the receiver all-gathers a pipeline boundary's slices
+  Demand head_stats;                         // TP: the loss statistics all-reduce of the vocabulary-parallel head
+};
+// The collectives of a transformer plan, from the strategy and the parameters per device.
+Demands comm_demands(const workload::Transformer& m, const parallel::Strategy& s, const DeviceParams& params, double phi,
+                     long long seq);
+
 struct Plan {
   parallel::Strategy strategy;  // as given, with its placement order resolved
   parallel::Software sw;        // the stack bound to the device
@@ -67,6 +95,7 @@ struct Plan {
   double phi = 0;           // recompute_fraction
   double microbatches = 0;  // per pipeline, per step
   double shards = 1;        // ZeRO shards: dp * cp
+  Demands demands;          // the collectives each group needs
   Memory memory;            // per device; on Dojo with offload, host and fits from the tiers
   Placement placement;      // Dojo: which tier holds each kind, bytes streamed per step
   double stream_time = 0;   // Dojo: streaming seconds per step, before overlap with compute
