@@ -20,6 +20,23 @@ parallel::Strategy strategy(const std::string& spec, long long seq = 2048) {
   s.seq = seq;
   return s;
 }
+// A system, a transformer and megatron-core bound into a Context at seq 2048 (pinned in
+// place: the Context points at the others).
+struct Bench {
+  hardware::System sys;
+  workload::Transformer m;
+  parallel::Stack stack;
+  engine::Context ctx;
+  Bench(const std::string& system, const std::string& model)
+      : sys(hardware::load_system(system)),
+        m(workload::load_model(model)),
+        stack(parallel::load_stack("megatron-core")),
+        ctx{&sys, &m, 2048} {
+    ctx.use(stack);
+  }
+  Bench(const Bench&) = delete;
+  Bench& operator=(const Bench&) = delete;
+};
 }  // namespace
 
 // Megatron-Core's order on GPUs: TP inside a node, then CP, DP, PP outward.
@@ -63,11 +80,8 @@ TEST(Plan, StageSplit) {
 
 // What a device holds falls exactly with the sharding that applies to it.
 TEST(Plan, ParametersAndMemoryByKind) {
-  const auto sys = hardware::load_system("dgx-h100:nodes=16");
-  const auto m = workload::load_model("llama3-70b");
-  const auto stack = parallel::load_stack("megatron-core");
-  engine::Context ctx{&sys, &m, 2048};
-  ctx.use(stack);
+  const Bench setup("dgx-h100:nodes=16", "llama3-70b");
+  const auto& ctx = setup.ctx;
   const auto z1 = engine::make_plan(ctx, strategy("tp=8,pp=4,dp=4,vp=1,mbs=1,gbs=256,sp=true,zero=1,recompute=selective"));
   const auto z0 = engine::make_plan(ctx, strategy("tp=8,pp=4,dp=4,vp=1,mbs=1,gbs=256,sp=true,zero=0,recompute=selective"));
   const auto z3 = engine::make_plan(ctx, strategy("tp=8,pp=4,dp=4,vp=1,mbs=1,gbs=256,sp=true,zero=3,recompute=selective"));
@@ -121,11 +135,8 @@ TEST(Plan, DojoMemoryByTier) {
 // Evaluate is make_plan then price; building and pricing a plan never allocates unless
 // the stack name is too long for the small-string buffer.
 TEST(Plan, EvaluateIsPlanThenPriceAndAllocationFree) {
-  const auto sys = hardware::load_system("dgx-a100:nodes=128");
-  const auto m = workload::load_model("gpt3-175b");
-  const auto stack = parallel::load_stack("megatron-core");
-  engine::Context ctx{&sys, &m, 2048};
-  ctx.use(stack);
+  const Bench setup("dgx-a100:nodes=128", "gpt3-175b");
+  const auto& ctx = setup.ctx;
   const auto s = strategy("tp=8,pp=8,dp=16,vp=4,mbs=1,gbs=1536,sp=true,zero=1,recompute=selective");
   const auto a = engine::evaluate(ctx, s);
   const auto b = engine::price(ctx, engine::make_plan(ctx, s));
@@ -146,11 +157,8 @@ TEST(Plan, EvaluateIsPlanThenPriceAndAllocationFree) {
 // forward under full recompute); the pipeline boundary's 1/tp slice, twice per chunk
 // per micro-batch; ZeRO-1's reduce-scatter and gather of the stage, once per step.
 TEST(Plan, CommunicationDemands) {
-  const auto sys = hardware::load_system("dgx-a100:nodes=128");
-  const auto m = workload::load_model("gpt3-175b");
-  const auto stack = parallel::load_stack("megatron-core");
-  engine::Context ctx{&sys, &m, 2048};
-  ctx.use(stack);
+  const Bench setup("dgx-a100:nodes=128", "gpt3-175b");
+  const auto& ctx = setup.ctx;
   using collective::Op;
   const double act = 2048.0 * 12288 * 2;
   auto p = engine::make_plan(ctx, strategy("tp=8,pp=8,dp=16,vp=4,mbs=1,gbs=1536,sp=true,zero=1,recompute=selective"));
