@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_set>
 #include <cmath>
 #include <random>
 
@@ -57,10 +58,14 @@ std::vector<double> expand_range(const Range& r) {
     }
   }
   if (r.round) {
-    for (auto& v : out) v = std::round(v);
+    // Rounded values, each once, in order (a set of those seen: a range of 10^5 distinct
+    // values was quadratic with a linear search, found by fuzzing).
     std::vector<double> uniq;
+    uniq.reserve(out.size());
+    std::unordered_set<double> seen;
+    seen.reserve(out.size());
     for (double v : out)
-      if (std::find(uniq.begin(), uniq.end(), v) == uniq.end()) uniq.push_back(v);
+      if (seen.insert(std::round(v)).second) uniq.push_back(std::round(v));
     out = std::move(uniq);
   }
   return out;
