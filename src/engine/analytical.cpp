@@ -63,97 +63,57 @@ struct LayerCost {
 // One layer, one micro-batch, on one device: compute of each pass and the exposed TP, CP
 // and EP communication (docs/model.md#layer, #comm). Records each group's collective in
 // `r.comm` for the report.
-LayerCost layer_costs(const Context& ctx, const Plan& plan, const Dev& d, Result& r) {
+LayerCost layer_costs(const Plan& plan, const Dev& d, Result& r) {
   const Strategy& s = plan.strategy;
-  const auto& m = *ctx.model;
   const parallel::Software& sw = plan.sw;
-  const double seq = static_cast<double>(ctx.seq);
-  const double b = s.mbs, tp = s.tp, cp = s.cp, ep = s.ep;
-  const double h = static_cast<double>(m.hidden);
-  const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
-  const double gemm_bytes = fp8 ? 1.0 : 2.0;
-  const double phi = plan.phi;
+  const Work& w = plan.work;
+  const double cp = s.cp;
   const auto& g_tp = plan.groups.tp;
   const auto& g_cp = plan.groups.cp;
   const auto& g_ep = plan.groups.ep;
-  const double tok = b * seq / cp;              // tokens per micro-batch on this device
-  const double tok_sp = s.sp ? tok / tp : tok;  // tokens held outside TP regions
-  const double q = static_cast<double>(m.q_dim()), kv = static_cast<double>(m.kv_dim());
+  const auto t = [&d](const Gemm& g) { return gemm_time(d, g.M, g.N, g.K, g.bytes); };
   LayerCost L;
-  // QKV, attention output, MLP (or experts) GEMMs, forward.
-  double gf = gemm_time(d, tok, (q + 2 * kv) / tp, h, gemm_bytes) + gemm_time(d, tok, h, q / tp, gemm_bytes);
-  double ff = 2.0 * tok * h * (q + 2 * kv) / tp + 2.0 * tok * q / tp * h;
-  const double mats = m.gated_mlp ? 3.0 : 2.0;
-  double act_width;
-  if (!m.moe()) {
-    const double f = static_cast<double>(m.ffn);
-    gf += gemm_time(d, tok, (mats - 1) * f / tp, h, gemm_bytes) + gemm_time(d, tok, h, f / tp, gemm_bytes);
-    ff += 2.0 * tok * h * mats * f / tp;
-    act_width = f / tp;
-  } else {
-    // Experts: tokens * top_k spread over the ep experts groups of this device's experts.
-    const double f = static_cast<double>(m.expert_ffn);
-    const double routed = tok * static_cast<double>(m.experts_per_token + m.shared_experts);
-    const double local_experts = static_cast<double>(m.experts) / ep;
-    const double per_expert = routed / static_cast<double>(m.experts) * ep;  // tokens per local expert
-    gf += local_experts *
-          (gemm_time(d, per_expert, (mats - 1) * f / tp, h, gemm_bytes) + gemm_time(d, per_expert, h, f / tp, gemm_bytes));
-    gf += gemm_time(d, tok, static_cast<double>(m.experts), h, 2.0);  // router
-    ff += 2.0 * routed * h * mats * f / tp + 2.0 * tok * h * static_cast<double>(m.experts);
-    act_width = routed / tok * f / tp;
-    // Dispatch and combine all-to-all, forward and backward (docs/model.md#ep).
-    if (s.ep > 1) {
-      const Demand& a2a = plan.demands.ep[0];
-      record(r.comm.ep, g_ep, a2a.op, a2a.bytes, price_call(g_ep, a2a, a2a.bytes));
-      L.ep = a2a.per_layer * r.comm.ep.cost().time;
-    }
+  // QKV, attention output, MLP (or this device's experts) GEMMs and the router, forward.
+  double gf = t(w.qkv) + t(w.proj);
+  gf += w.mlps * (t(w.up) + t(w.down));
+  if (w.router.M > 0) gf += t(w.router);
+  // Dispatch and combine all-to-all, forward and backward (docs/model.md#ep).
+  if (s.ep > 1) {
+    const Demand& a2a = plan.demands.ep[0];
+    record(r.comm.ep, g_ep, a2a.op, a2a.bytes, price_call(g_ep, a2a, a2a.bytes));
+    L.ep = a2a.per_layer * r.comm.ep.cost().time;
   }
-  // Attention core. FlashAttention: causal, the local query chunk against the whole
-  // sequence, fused (no s^2 tensor in memory). Unfused (Megatron-LM 2021-22): batched
-  // GEMMs over the full s x s scores plus a fused scale-mask-softmax and dropout that
-  // stream the scores through HBM (docs/model.md#attention).
-  const bool flash = s.attention == 1 || (s.attention == 0 && sw.flash_attention);
-  const double heads_local = static_cast<double>(m.heads) / tp;
-  const double sq = seq / cp;
-  double attn_flops, ta, ta_bwd;
-  if (flash) {
-    attn_flops = 4.0 * b * sq * seq * q / tp * 0.5;
-    ta = attn_flops / (d.peak_vec * d.attn_eff) + d.overhead;
+  // Attention core. FlashAttention: fused, no s^2 tensor in memory, backward 2.5x forward.
+  // Unfused (Megatron-LM 2021-22): batched GEMMs over the full scores plus a fused
+  // scale-mask-softmax and dropout that stream them through HBM (docs/model.md#attention).
+  double ta, ta_bwd;
+  if (w.flash) {
+    ta = w.attention_flops / (d.peak_vec * d.attn_eff) + d.overhead;
     ta_bwd = kFlashBackwardRatio * ta;
   } else {
-    const double hd = static_cast<double>(m.head_dim);
-    attn_flops = 4.0 * b * sq * seq * q / tp;
-    const double gq = gemm_time(d, b * heads_local * sq, seq, hd, 2.0);  // Q K^T
-    const double gv = gemm_time(d, b * heads_local * sq, hd, seq, 2.0);  // softmax(.) V
-    const double E = b * heads_local * sq * seq;                         // score elements
-    ta = (gq + gv) / sw.attention_efficiency + mem_time(d, kUnfusedScoreBytesFwd * E);
-    ta_bwd = 2.0 * (gq + gv) / sw.attention_efficiency + mem_time(d, kUnfusedScoreBytesBwd * E);
+    const double gq = t(w.scores), gv = t(w.context);
+    ta = (gq + gv) / sw.attention_efficiency + mem_time(d, kUnfusedScoreBytesFwd * w.score_elements);
+    ta_bwd = 2.0 * (gq + gv) / sw.attention_efficiency + mem_time(d, kUnfusedScoreBytesBwd * w.score_elements);
   }
-  // Memory-bound element-wise work: 2 norms, 2 residual adds, the MLP activation.
-  const double elem_bytes = (4.0 + 6.0) * tok_sp * h * 2.0 + (m.gated_mlp ? 3.0 : 2.0) * tok * act_width * 2.0;
-  const double te = mem_time(d, elem_bytes) + 4 * d.overhead;
-  // Rotary position embeddings (models without learned positions): a kernel reads and
-  // writes Q and K, forward and again backward (docs/model.md#layer).
-  const double rope = m.learned_positions ? 0.0 : mem_time(d, 2.0 * tok * (q + kv) / tp * 2.0);
-  // FP8 (Transformer Engine): the attention output is cast and transposed to FP8 before
-  // the output projection (LayerNorm and the MLP activation write FP8 themselves); in
-  // backward each GEMM's output gradient is cast and transposed for dgrad and wgrad.
-  // Each cast-transpose reads 2 bytes and writes 1 + 1 per element.
+  // Memory-bound element-wise work (4 kernels), rotary embeddings (forward and again
+  // backward), FP8 cast-transposes (3 more kernels backward).
+  const double te = mem_time(d, w.elementwise_bytes) + 4 * d.overhead;
+  const double rope = mem_time(d, w.rope_bytes);
   double cast_f = 0, cast_b = 0;
-  if (s.precision == Precision::fp8 && sw.fp8_cast_kernels) {
-    cast_f = mem_time(d, 4.0 * tok * q / tp);
-    cast_b = mem_time(d, 4.0 * tok * ((q + 2 * kv) / tp + h + (mats - 1) * act_width + h)) + 3 * d.overhead;
+  if (w.fp8_casts) {
+    cast_f = mem_time(d, w.cast_fwd_bytes);
+    cast_b = mem_time(d, w.cast_bwd_bytes) + 3 * d.overhead;
   }
   L.fwd = gf + ta + te + rope + cast_f;
   L.bwd = 2.0 * gf + ta_bwd + 2.0 * te + rope + cast_b;
-  L.flops_fwd = ff + attn_flops;
+  L.flops_fwd = w.gemm_flops + w.attention_flops;
   L.attn_core_fwd = ta;
   if (s.recompute == Recompute::full) {
-    L.recompute = phi * L.fwd;
-    L.flops_recompute = phi * L.flops_fwd;
+    L.recompute = plan.phi * L.fwd;
+    L.flops_recompute = plan.phi * L.flops_fwd;
   } else if (s.recompute == Recompute::selective) {
     L.recompute = ta;
-    L.flops_recompute = attn_flops;
+    L.flops_recompute = w.attention_flops;
   }
   // Tensor parallel: 2 all-reduces (or all-gather + reduce-scatter pairs with SP) per
   // direction of activations [tok, h] (Megatron-LM; Korthikanti et al. 2022).
@@ -296,36 +256,29 @@ Result price(const Context& ctx, const Plan& plan) {
   Result r;
   r.strategy = s;
   r.devices = sys.device_count();
-  const double seq = static_cast<double>(ctx.seq);
-  const double b = s.mbs;
-  const double tp = s.tp, cp = s.cp, pp = s.pp;
-  const double h = static_cast<double>(m.hidden);
-  const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
+  const double pp = s.pp;
 
   const parallel::Software& sw = plan.sw;
   const Dev d = make_dev(dv, sw, s.precision);
   if (ctx.stack != nullptr) r.stack = ctx.stack->name;
-  const double gemm_bytes = fp8 ? 1.0 : 2.0;
 
   r.strategy.order = plan.groups.order;
   const auto& g_tp = plan.groups.tp;
   const auto& g_pp = plan.groups.pp;
   const double phi = plan.phi;
 
-  // --- per-layer costs (docs/model.md#layer) ---
-  const double tok = b * seq / cp;              // tokens per micro-batch on this device
-  const double tok_sp = s.sp ? tok / tp : tok;  // tokens held outside TP regions
-  const LayerCost L = layer_costs(ctx, plan, d, r);
+  // --- per-layer costs (docs/model.md#layer), from the Plan's work ---
+  const LayerCost L = layer_costs(plan, d, r);
 
   // --- stages (the Plan's split) ---
   const bool accounted = plan.split.accounted;
   const double layers_max = plan.split.max, layers_first = plan.split.first, layers_last = plan.split.last;
   const double layer_total = L.fwd + L.bwd + L.recompute + L.tp_fwd * (1.0 + phi) + L.tp_bwd + L.cp + L.ep;
   // Embedding (first stage) and LM head + loss (last stage).
-  const double vocab_local = static_cast<double>(m.vocab) / tp;
-  const double head_f = gemm_time(d, tok, vocab_local, h, gemm_bytes) + mem_time(d, 3.0 * tok * vocab_local * 4.0);
-  const double head_b = 2.0 * gemm_time(d, tok, vocab_local, h, gemm_bytes) + mem_time(d, 2.0 * tok * vocab_local * 4.0);
-  const double embed = mem_time(d, 2.0 * tok_sp * h * 2.0) * 3.0;
+  const Work& w = plan.work;
+  const double head_f = gemm_time(d, w.head.M, w.head.N, w.head.K, w.head.bytes) + mem_time(d, w.head_fwd_bytes);
+  const double head_b = 2.0 * gemm_time(d, w.head.M, w.head.N, w.head.K, w.head.bytes) + mem_time(d, w.head_bwd_bytes);
+  const double embed = mem_time(d, w.embed_bytes) * 3.0;
   const Demand& stats = plan.demands.head_stats;  // loss statistics of the vocabulary-parallel head
   const double head_comm = stats.active() ? stats.per_microbatch * price_call(g_tp, stats, stats.bytes).time : 0.0;
   const double last_extra = head_f + head_b + head_comm;
@@ -372,9 +325,6 @@ Result price(const Context& ctx, const Plan& plan) {
   r.breakdown.pp_comm = mb * pp_comm_per_mb;
   r.breakdown.bubble = bubble;
 
-  const double stage_params = plan.params.stage;
-  const double dpz = plan.shards;  // optimizer state shards over DP and CP replicas
-
   price_data_parallel(plan, L, lay_n, layer_total, r);
   // Calls per step of the per-layer collectives (link-load pictures): TP 2 forward (twice
   // with full recompute) and 2 backward per layer, CP (cp-1) forward and 2(cp-1) backward
@@ -389,8 +339,7 @@ Result price(const Context& ctx, const Plan& plan) {
   }
 
   // --- optimizer step: Adam, memory-bound over the local shard ---
-  const double opt_params = s.zero >= 1 ? stage_params / dpz : stage_params;
-  r.breakdown.optimizer = mem_time(d, opt_params * optimizer_traffic(sw.optimizer_state_bytes)) + 10 * d.overhead;
+  r.breakdown.optimizer = mem_time(d, w.optimizer_bytes) + 10 * d.overhead;
 
   // --- memory per device and Dojo tiers: the Plan's; streaming hides under compute except
   // the prologue (the first layer's streamed state must arrive before any compute) ---
@@ -460,10 +409,11 @@ Result price(const Context& ctx, const Plan& plan) {
       P.host_time_per_layer = std::max(0.0, plan.stream_time - dip_time) / passes;
     }
   }
-  r.tokens_per_step = static_cast<double>(s.gbs) * seq;
+  r.tokens_per_step = static_cast<double>(s.gbs) * static_cast<double>(ctx.seq);
   r.model_flops_per_step = m.training_flops_per_token(ctx.seq) * r.tokens_per_step;
   const double rec_ratio = L.flops_fwd > 0 ? L.flops_recompute / L.flops_fwd : 0.0;
-  const double layer_share = 1.0 - 2.0 * static_cast<double>(m.vocab) * h / m.forward_flops_per_token(ctx.seq);
+  const double layer_share =
+      1.0 - 2.0 * static_cast<double>(m.vocab) * static_cast<double>(m.hidden) / m.forward_flops_per_token(ctx.seq);
   r.hardware_flops_per_step = r.model_flops_per_step * (1.0 + rec_ratio / 3.0 * layer_share);
   const double peak = sys.peak(s.precision == Precision::cfp8 ? Precision::cfp8 : Precision::bf16);
   r.mfu = r.model_flops_per_step / (r.step_time * peak);

@@ -182,6 +182,75 @@ Demands comm_demands(const workload::Transformer& m, const Strategy& s, const De
   return D;
 }
 
+Work compute_work(const workload::Transformer& m, const Strategy& s, const parallel::Software& sw, const DeviceParams& params,
+                  double shards, long long seq_len) {
+  Work w;
+  const double seq = static_cast<double>(seq_len);
+  const double b = s.mbs, tp = s.tp, cp = s.cp, ep = s.ep;
+  const double h = static_cast<double>(m.hidden);
+  const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
+  const double gb = fp8 ? 1.0 : 2.0;            // GEMM operand bytes
+  const double tok = b * seq / cp;              // tokens per micro-batch on this device
+  const double tok_sp = s.sp ? tok / tp : tok;  // tokens held outside TP regions
+  const double q = static_cast<double>(m.q_dim()), kv = static_cast<double>(m.kv_dim());
+  w.qkv = {tok, (q + 2 * kv) / tp, h, gb};
+  w.proj = {tok, h, q / tp, gb};
+  w.gemm_flops = 2.0 * tok * h * (q + 2 * kv) / tp + 2.0 * tok * q / tp * h;
+  const double mats = m.gated_mlp ? 3.0 : 2.0;
+  double act_width;  // MLP activation columns per token on this device
+  if (!m.moe()) {
+    const double f = static_cast<double>(m.ffn);
+    w.up = {tok, (mats - 1) * f / tp, h, gb};
+    w.down = {tok, h, f / tp, gb};
+    w.gemm_flops += 2.0 * tok * h * mats * f / tp;
+    act_width = f / tp;
+  } else {
+    // Experts: tokens x top_k spread over the ep expert groups of this device's experts.
+    const double f = static_cast<double>(m.expert_ffn);
+    const double routed = tok * static_cast<double>(m.experts_per_token + m.shared_experts);
+    const double per_expert = routed / static_cast<double>(m.experts) * ep;  // tokens per local expert
+    w.mlps = static_cast<double>(m.experts) / ep;
+    w.up = {per_expert, (mats - 1) * f / tp, h, gb};
+    w.down = {per_expert, h, f / tp, gb};
+    w.router = {tok, static_cast<double>(m.experts), h, 2.0};
+    w.gemm_flops += 2.0 * routed * h * mats * f / tp + 2.0 * tok * h * static_cast<double>(m.experts);
+    act_width = routed / tok * f / tp;
+  }
+  // Attention core: the local query chunk (seq / cp) against the whole sequence.
+  w.flash = s.attention == 1 || (s.attention == 0 && sw.flash_attention);
+  const double heads_local = static_cast<double>(m.heads) / tp;
+  const double sq = seq / cp;
+  if (w.flash) {
+    w.attention_flops = 4.0 * b * sq * seq * q / tp * 0.5;  // causal: half the scores
+  } else {
+    const double hd = static_cast<double>(m.head_dim);
+    w.attention_flops = 4.0 * b * sq * seq * q / tp;
+    w.scores = {b * heads_local * sq, seq, hd, 2.0};   // Q K^T
+    w.context = {b * heads_local * sq, hd, seq, 2.0};  // softmax(.) V
+    w.score_elements = b * heads_local * sq * seq;
+  }
+  w.elementwise_bytes = (4.0 + 6.0) * tok_sp * h * 2.0 + (m.gated_mlp ? 3.0 : 2.0) * tok * act_width * 2.0;
+  w.rope_bytes = m.learned_positions ? 0.0 : 2.0 * tok * (q + kv) / tp * 2.0;
+  // FP8 (Transformer Engine): the attention output is cast and transposed before the output
+  // projection; in backward each GEMM's output gradient is cast and transposed for dgrad and
+  // wgrad. Each reads 2 bytes and writes 1 + 1 per element.
+  w.fp8_casts = s.precision == Precision::fp8 && sw.fp8_cast_kernels;
+  if (w.fp8_casts) {
+    w.cast_fwd_bytes = 4.0 * tok * q / tp;
+    w.cast_bwd_bytes = 4.0 * tok * ((q + 2 * kv) / tp + h + (mats - 1) * act_width + h);
+  }
+  // Vocabulary-parallel head: the logits GEMM, then loss kernels that stream the fp32
+  // logits three times forward and twice backward; the embedding reads and writes [tok, h].
+  const double vocab_local = static_cast<double>(m.vocab) / tp;
+  w.head = {tok, vocab_local, h, gb};
+  w.head_fwd_bytes = 3.0 * tok * vocab_local * 4.0;
+  w.head_bwd_bytes = 2.0 * tok * vocab_local * 4.0;
+  w.embed_bytes = 2.0 * tok_sp * h * 2.0;
+  const double opt_params = s.zero >= 1 ? params.stage / shards : params.stage;
+  w.optimizer_bytes = opt_params * optimizer_traffic(sw.optimizer_state_bytes);
+  return w;
+}
+
 Plan make_plan(const Context& ctx, const Strategy& s) {
   const auto& sys = *ctx.sys;
   const auto& m = *ctx.model;
@@ -193,6 +262,7 @@ Plan make_plan(const Context& ctx, const Strategy& s) {
          .split = {},
          .params = {},
          .demands = {},
+         .work = {},
          .memory = {},
          .placement = {}};
   p.strategy.order = p.groups.order;
@@ -202,6 +272,7 @@ Plan make_plan(const Context& ctx, const Strategy& s) {
   p.microbatches = static_cast<double>(s.microbatches());
   p.shards = static_cast<double>(s.dp) * s.cp;
   p.demands = comm_demands(m, s, p.params, p.phi, ctx.seq);
+  p.work = compute_work(m, s, p.sw, p.params, p.shards, ctx.seq);
   p.memory = memory_by_kind(sys, m, s, p.sw, p.split, p.params, p.phi, ctx.seq);
   // Dojo: SRAM-resident, or streamed from DIP HBM or from the host DRAM behind the DIPs
   // (docs/dojo.md#memory-tiers). Traffic per step of each kind if streamed: activations

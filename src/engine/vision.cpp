@@ -132,8 +132,8 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
         } else {
           const double gq = gemm_time(d, q, o.kv_len, o.head_dim, 2.0), gv = gemm_time(d, q, o.head_dim, o.kv_len, 2.0);
           const double E = q * o.kv_len;
-          tf = (gq + gv) / sw.attention_efficiency + mem_time(d, 9.0 * E);
-          tb = 2.0 * (gq + gv) / sw.attention_efficiency + mem_time(d, 11.0 * E);
+          tf = (gq + gv) / sw.attention_efficiency + mem_time(d, kUnfusedScoreBytesFwd * E);
+          tb = 2.0 * (gq + gv) / sw.attention_efficiency + mem_time(d, kUnfusedScoreBytesBwd * E);
         }
         break;
       }
@@ -269,7 +269,7 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
   M.gradients = P * grad_bytes(s.zero) / (s.zero >= 2 ? dpz : 1.0);
   M.optimizer = P * sw.optimizer_state_bytes / (s.zero >= 1 ? dpz : 1.0);
   M.activations = act + max_out;  // kept tensors of one micro-batch + the output being produced
-  M.other = sys.is_dojo() ? 0.05 * dv.memory_capacity() : kWorkspaceGpu;
+  M.other = sys.is_dojo() ? kDojoReservedSram * dv.memory_capacity() : kWorkspaceGpu;
   M.capacity = dv.memory_capacity();
   M.fits = M.per_device() <= M.capacity;
 

@@ -196,3 +196,50 @@ TEST(Plan, CommunicationDemands) {
   EXPECT_GT(doubled.breakdown.tp_comm, base.breakdown.tp_comm);
   EXPECT_EQ(doubled.breakdown.compute, base.breakdown.compute);
 }
+
+// The compute of a device: its GEMM shapes and FLOPs add up, over the TP and CP shards, to
+// the model's forward FLOPs per micro-batch (workload::Transformer, causal with fused
+// attention), for a dense model with unfused attention, a GQA model with FlashAttention and
+// an MoE model with expert parallelism; and the engine prices the Plan's work, not shapes
+// of its own.
+TEST(Plan, ComputeWork) {
+  struct Case {
+    const char *system, *model, *spec;
+    bool flash;
+  };
+  const Case cases[] = {
+      {"dgx-a100:nodes=16", "gpt3-175b", "tp=8,pp=8,dp=2,mbs=1,gbs=64,attention=unfused", false},
+      {"dgx-h100:nodes=4", "llama3-8b", "tp=2,cp=2,pp=1,dp=8,mbs=2,gbs=64,sp=true", true},
+      {"dgx-h100:nodes=4", "mixtral-8x7b", "tp=2,pp=2,dp=8,ep=4,mbs=1,gbs=64", true},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.model);
+    const Bench setup(c.system, c.model);
+    const auto s = strategy(c.spec);
+    const auto p = engine::make_plan(setup.ctx, s);
+    const auto& w = p.work;
+    EXPECT_EQ(w.flash, c.flash);
+    const double tok = s.mbs * 2048.0 / s.cp;
+    EXPECT_DOUBLE_EQ(w.qkv.M, tok);
+    EXPECT_DOUBLE_EQ(w.qkv.N, static_cast<double>(setup.m.q_dim() + 2 * setup.m.kv_dim()) / s.tp);
+    EXPECT_DOUBLE_EQ(w.qkv.K, static_cast<double>(setup.m.hidden));
+    EXPECT_NEAR(w.qkv.flops() + w.proj.flops() + w.mlps * (w.up.flops() + w.down.flops()) + w.router.flops(), w.gemm_flops,
+                1e-9 * w.gemm_flops);
+    EXPECT_EQ(w.router.M > 0, setup.m.moe());
+    const double device = static_cast<double>(setup.m.layers) * (w.gemm_flops + w.attention_flops) + w.head.flops();
+    const double model = setup.m.forward_flops_per_token(2048, c.flash) * s.mbs * 2048.0;
+    // The MoE router is not split by TP: every TP rank computes it whole, the model once.
+    const double router_copies = static_cast<double>(setup.m.layers) * w.router.flops() * (s.tp - 1) * s.cp;
+    EXPECT_NEAR(device * s.tp * s.cp - router_copies, model, 1e-9 * model);
+    EXPECT_EQ(w.score_elements > 0, !c.flash);
+    EXPECT_EQ(w.rope_bytes > 0, !setup.m.learned_positions);
+  }
+  // Pricing reads the work: a wider MLP GEMM in the Plan raises the compute, not the comms.
+  const Bench setup("dgx-h100:nodes=4", "llama3-8b");
+  auto p = engine::make_plan(setup.ctx, strategy("tp=2,pp=1,dp=16,mbs=1,gbs=64"));
+  const auto base = engine::price(setup.ctx, p);
+  p.work.up.N *= 2;
+  const auto wider = engine::price(setup.ctx, p);
+  EXPECT_GT(wider.breakdown.compute, base.breakdown.compute);
+  EXPECT_EQ(wider.breakdown.tp_comm, base.breakdown.tp_comm);
+}

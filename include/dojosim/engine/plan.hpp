@@ -4,8 +4,9 @@
 //
 // A Plan is built once from (System, Workload, Stack, Strategy): where each parallel
 // group sits (its members and the levels it spans), how the layers split over pipeline
-// stages, the parameters a device holds, what full recompute recomputes, the collectives
-// each group needs (bytes, how often), and memory per device by kind and — on Dojo — by
+// stages, the parameters a device holds, what full recompute recomputes, the compute each
+// device does (GEMM shapes, memory-bound bytes), the collectives each group needs (bytes,
+// how often), and memory per device by kind and — on Dojo — by
 // tier (SRAM, DIP HBM, host DRAM). Engines price a
 // Plan; they do not place, split or account memory themselves, and reports read the Plan's
 // numbers through the Result, never recomputing them. Each step is a function of its own
@@ -86,6 +87,47 @@ struct Demands {
 Demands comm_demands(const workload::Transformer& m, const parallel::Strategy& s, const DeviceParams& params, double phi,
                      long long seq);
 
+// A GEMM on one device: M x N x K, operands and result of `bytes` per element.
+struct Gemm {
+  double M = 0, N = 0, K = 0;
+  double bytes = 2;
+  [[nodiscard]] double flops() const { return 2.0 * M * N * K; }
+};
+
+// The compute a strategy gives one device (docs/model.md#layer, #attention, #optimizer):
+// the GEMM shapes and memory-bound bytes of one layer and one micro-batch in the forward
+// pass (the backward pass is priced from them: 2x the GEMMs, 2x the element-wise work), the
+// embedding and the LM head, and the optimizer step. Engines price this work with a
+// device's kernels; they do not derive shapes themselves.
+struct Work {
+  // Layer GEMMs: the QKV and output projections, and the MLP's up (with the gate when
+  // gated) and down projections, `mlps` times (MoE: this device's experts, each with its
+  // share of the routed tokens), then the MoE router (M = 0 without experts).
+  Gemm qkv, proj, up, down, router;
+  double mlps = 1;
+  double gemm_flops = 0;  // forward FLOPs of the layer's GEMMs (the routed tokens' for MoE)
+  // Attention core. Fused (FlashAttention): `attention_flops`, causal. Unfused: the batched
+  // score and context GEMMs over the full s x s scores, and `score_elements` streamed
+  // through memory by scale-mask-softmax and dropout.
+  bool flash = false;
+  double attention_flops = 0;
+  Gemm scores, context;
+  double score_elements = 0;
+  double elementwise_bytes = 0;  // two norms, two residual adds, the MLP activation
+  double rope_bytes = 0;         // rotary embeddings on Q and K (0 with learned positions)
+  bool fp8_casts = false;        // FP8 cast-transpose kernels (Transformer Engine)
+  double cast_fwd_bytes = 0, cast_bwd_bytes = 0;
+  // First and last stage: the LM head GEMM, its loss kernels' bytes forward and backward,
+  // and the embedding lookup's bytes (one pass).
+  Gemm head;
+  double head_fwd_bytes = 0, head_bwd_bytes = 0, embed_bytes = 0;
+  double optimizer_bytes = 0;  // one Adam step over this device's shard of parameters
+};
+// The work of a transformer plan, from the strategy, the stack (which attention kernel,
+// FP8 casts, optimizer state) and the parameters per device.
+Work compute_work(const workload::Transformer& m, const parallel::Strategy& s, const parallel::Software& sw,
+                  const DeviceParams& params, double shards, long long seq);
+
 struct Plan {
   parallel::Strategy strategy;  // as given, with its placement order resolved
   parallel::Software sw;        // the stack bound to the device
@@ -96,6 +138,7 @@ struct Plan {
   double microbatches = 0;  // per pipeline, per step
   double shards = 1;        // ZeRO shards: dp * cp
   Demands demands;          // the collectives each group needs
+  Work work;                // the compute each device does
   Memory memory;            // per device; on Dojo with offload, host and fits from the tiers
   Placement placement;      // Dojo: which tier holds each kind, bytes streamed per step
   double stream_time = 0;   // Dojo: streaming seconds per step, before overlap with compute
