@@ -241,14 +241,12 @@ long long default_gbs(const workload::Transformer& m, long long seq) {
   return std::max<long long>(1, static_cast<long long>(std::llround(tokens / static_cast<double>(seq))));
 }
 
-Result evaluate(const Context& ctx, const Strategy& s) {
-  if (ctx.net != nullptr) return evaluate_vision(ctx, s);
-  return price(ctx, make_plan(ctx, s));
-}
+Result evaluate(const Context& ctx, const Strategy& s) { return price(ctx, make_plan(ctx, s)); }
 
 // The analytical engine: prices a Plan (docs/model.md). Every placement, split and memory
 // figure comes from the Plan; this function only turns work into time.
 Result price(const Context& ctx, const Plan& plan) {
+  if (ctx.net != nullptr) return price_vision(ctx, plan);
   const Strategy& s = plan.strategy;
   const auto& sys = *ctx.sys;
   const auto& m = *ctx.model;

@@ -6,6 +6,7 @@
 
 #include "kernels.hpp"
 #include "tiers.hpp"
+#include "vision.hpp"
 
 namespace dojosim::engine {
 
@@ -252,6 +253,7 @@ Work compute_work(const workload::Transformer& m, const Strategy& s, const paral
 }
 
 Plan make_plan(const Context& ctx, const Strategy& s) {
+  if (ctx.net != nullptr) return plan_vision(ctx, s);
   const auto& sys = *ctx.sys;
   const auto& m = *ctx.model;
   // Members initialised in place from their builders (no copy of the placed groups: they
@@ -275,22 +277,8 @@ Plan make_plan(const Context& ctx, const Strategy& s) {
   p.work = compute_work(m, s, p.sw, p.params, p.shards, ctx.seq);
   p.memory = memory_by_kind(sys, m, s, p.sw, p.split, p.params, p.phi, ctx.seq);
   // Dojo: SRAM-resident, or streamed from DIP HBM or from the host DRAM behind the DIPs
-  // (docs/dojo.md#memory-tiers). Traffic per step of each kind if streamed: activations
-  // written and read once per micro-batch, weights read every pass (forward, backward and
-  // recompute), gradients read and written every micro-batch, optimizer state once.
-  Memory& M = p.memory;
-  if (sys.is_dojo() && !M.fits && sys.dip.count > 0) {
-    const double mb = p.microbatches, pp = s.pp;
-    Placement& P = p.placement;
-    const double passes_w = (2.0 + p.phi) * mb;
-    StateKind kinds[4] = {
-        {M.activations, 2.0 * M.activations / std::max(1.0, std::min(mb, pp)) * mb, &P.activations, false, false},
-        {M.weights, passes_w * M.weights, &P.weights, s.weights == parallel::Residency::dip,
-         s.weights == parallel::Residency::sram},
-        {M.gradients, 2.0 * mb * M.gradients, &P.gradients, false, false},
-        {M.optimizer, 2.0 * M.optimizer, &P.optimizer, false, false}};
-    p.stream_time = place_in_tiers(sys, sys.device_count(), kinds, M, P);
-  }
+  // (docs/dojo.md#memory-tiers).
+  p.stream_time = plan_tiers(sys, s, p.phi, p.microbatches, p.memory, p.placement);
   return p;
 }
 

@@ -70,4 +70,23 @@ inline double place_in_tiers(const hardware::System& sys, long long devices, Sta
   return stream;
 }
 
+// The tiers of a plan, transformer or vision network (one policy): when the state does not
+// fit in SRAM, places it and returns the streaming seconds per step (0 when it fits or
+// there are no DIPs). Traffic per step of each kind if streamed: activations written and
+// read once per micro-batch (a pipeline keeps min(mb, pp) in flight), weights read every
+// pass (forward, backward and the recomputed fraction `phi`), gradients read and written
+// every micro-batch, optimizer state once.
+inline double plan_tiers(const hardware::System& sys, const parallel::Strategy& s, double phi, double mb, Memory& M,
+                         Placement& P) {
+  if (!sys.is_dojo() || M.fits || sys.dip.count <= 0) return 0.0;
+  const double pp = s.pp;
+  const double passes_w = (2.0 + phi) * mb;
+  StateKind kinds[4] = {{M.activations, 2.0 * M.activations / std::max(1.0, std::min(mb, pp)) * mb, &P.activations, false, false},
+                        {M.weights, passes_w * M.weights, &P.weights, s.weights == parallel::Residency::dip,
+                         s.weights == parallel::Residency::sram},
+                        {M.gradients, 2.0 * mb * M.gradients, &P.gradients, false, false},
+                        {M.optimizer, 2.0 * M.optimizer, &P.optimizer, false, false}};
+  return place_in_tiers(sys, sys.device_count(), kinds, M, P);
+}
+
 }  // namespace dojosim::engine::detail

@@ -68,7 +68,101 @@ long long default_gbs(const workload::Network& n, long long unit) {
   return std::max(unit, n.default_gbs / unit * unit);
 }
 
-Result evaluate_vision(const Context& ctx, const Strategy& s) {
+namespace {
+
+// The devices an op's rows are split over: min(spatial, rows) for ops that split, else 1.
+double op_split(const Op& o, int sp) {
+  return o.splittable && sp > 1 ? static_cast<double>(std::min<long long>(sp, std::max<long long>(1, o.rows))) : 1.0;
+}
+
+bool flash_attention(const Strategy& s, const parallel::Software& sw) {
+  return s.attention == 1 || (s.attention == 0 && sw.flash_attention);
+}
+
+}  // namespace
+
+Memory vision_memory(const hardware::System& sys, const workload::Network& net, const Strategy& s, const parallel::Software& sw) {
+  const auto& dv = sys.device;
+  const double b = s.mbs;
+  const double e = s.precision == Precision::cfp8 ? 1.0 : 2.0;  // bytes per stored activation element
+  const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
+  const bool flash = flash_attention(s, sw);
+  const int sp = s.spatial;
+  // Kept tensors of one micro-batch: every op's (none), all but the norms' inputs
+  // (selective), or one input per segment of sqrt(n) ops plus the largest segment
+  // recomputed (full); and the largest output being produced.
+  std::size_t n_ops = 0;
+  for (const Op& o : net.ops) n_ops += o.kind != OpKind::view ? 1 : 0;
+  const auto seg = static_cast<std::size_t>(std::max(1.0, std::ceil(std::sqrt(static_cast<double>(n_ops)))));
+  double saved_none = 0, saved_selective = 0, max_out = 0, max_params = 0;
+  double kept = 0, worst = 0, inside = 0;
+  std::size_t index = 0;
+  for (const Op& o : net.ops) {
+    const double split = op_split(o, sp);
+    const double kernels = o.sequential ? o.count : 1.0;
+    double saved = b * o.count * o.saved_elems / split * e;
+    if (o.kind == OpKind::attention && !flash) saved += b * o.count * o.heads * o.q_len / split * o.kv_len * e;  // softmax output
+    saved_none += saved;
+    if (o.kind != OpKind::norm) saved_selective += saved;
+    max_out = std::max(max_out, b * o.count / kernels * o.out_elems / split * e);
+    max_params = std::max(max_params, o.params);
+    if (o.kind == OpKind::view) continue;
+    if (index % seg == 0) {
+      worst = std::max(worst, inside);
+      inside = 0;
+      kept += b * o.count * o.in_elems / split * e;
+    }
+    inside += saved;
+    ++index;
+  }
+  worst = std::max(worst, inside);
+  double act = saved_none;
+  if (s.recompute == Recompute::selective)
+    act = saved_selective;
+  else if (s.recompute == Recompute::full)
+    act = kept + worst;
+
+  const double P = net.params();
+  const double dpz = static_cast<double>(s.dp) * sp;
+  Memory M;
+  M.weights = P * 2.0 / (s.zero == 3 ? dpz : 1.0) + (s.zero == 3 ? 2.0 * max_params * 2.0 : 0.0);
+  if (fp8) M.weights += P * 1.0 / (s.zero == 3 ? dpz : 1.0);
+  M.gradients = P * grad_bytes(s.zero) / (s.zero >= 2 ? dpz : 1.0);
+  M.optimizer = P * sw.optimizer_state_bytes / (s.zero >= 1 ? dpz : 1.0);
+  M.activations = act + max_out;  // kept tensors of one micro-batch + the output being produced
+  M.other = sys.is_dojo() ? kDojoReservedSram * dv.memory_capacity() : kWorkspaceGpu;
+  M.capacity = dv.memory_capacity();
+  M.fits = M.per_device() <= M.capacity;
+  return M;
+}
+
+Plan plan_vision(const Context& ctx, const Strategy& s) {
+  const auto& sys = *ctx.sys;
+  const auto& net = *ctx.net;
+  Plan p{.strategy = s,
+         .sw = ctx.software(),
+         .groups = {},
+         .split = {},
+         .params = {},
+         .demands = {},
+         .work = {},
+         .memory = {},
+         .placement = {}};
+  // Gradients reduce over all dp * spatial replicas, placed innermost; the spatial groups
+  // of each op are placed while pricing (their size depends on the op's rows).
+  p.groups.dp = collective::place_group(sys, static_cast<int>(1LL * s.dp * s.spatial), 1);
+  p.params = {.layer = 0, .stage = net.params()};  // the whole network on every replica before ZeRO
+  p.phi = s.recompute == Recompute::full ? 1.0 : 0.0;
+  p.microbatches = static_cast<double>(s.microbatches());
+  p.shards = static_cast<double>(s.dp) * s.spatial;
+  for (const Op& o : net.ops) p.ops += o.kind != OpKind::view ? 1 : 0;
+  p.memory = vision_memory(sys, net, s, p.sw);
+  p.stream_time = plan_tiers(sys, s, p.phi, p.microbatches, p.memory, p.placement);
+  return p;
+}
+
+Result price_vision(const Context& ctx, const Plan& plan) {
+  const Strategy& s = plan.strategy;
   const auto& sys = *ctx.sys;
   const auto& net = *ctx.net;
   const auto& dv = sys.device;
@@ -82,28 +176,22 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
   const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
   const double gemm_bytes = fp8 ? 1.0 : 2.0;
 
-  const parallel::Software sw = ctx.software();
+  const parallel::Software& sw = plan.sw;
   const Dev d = make_dev(dv, sw, s.precision);
   // Depthwise convolutions run on the vector (FP32) units, not the matrix units.
   const double peak_simd = dv.peak_for(Precision::fp32) > 0 ? dv.peak_for(Precision::fp32) : d.peak_vec / 16.0;
   const double slice = std::min(kConvSliceGpu, static_cast<double>(dv.eff.tile_n));
   // Attention: the stack's kernel (fused FlashAttention, Dao et al. 2022, on every modern
   // stack), unless the strategy asks for one (docs/model.md#stacks).
-  const bool flash = s.attention == 1 || (s.attention == 0 && sw.flash_attention);
+  const bool flash = flash_attention(s, sw);
   const int sp = s.spatial;
   Groups groups{&sys, {}};
-  const collective::Group g_dp = collective::place_group(sys, static_cast<int>(1LL * s.dp * sp), 1);
+  const collective::Group& g_dp = plan.groups.dp;
 
-  // --- per micro-batch: compute, spatial communication, activations (docs/model.md#vision-networks) ---
-  double fwd = 0, bwd = 0, rec = 0, comm_fwd = 0, comm_bwd = 0, halo = 0;
-  double saved_none = 0, saved_selective = 0, max_out = 0, norm_fwd = 0, max_params = 0;
-  std::vector<double> saved_seq;  // per op, for checkpoint segments (full recompute)
-  std::vector<double> input_seq;
-  saved_seq.reserve(net.ops.size());
-  input_seq.reserve(net.ops.size());
+  // --- per micro-batch: compute, spatial communication (docs/model.md#vision-networks) ---
+  double fwd = 0, bwd = 0, rec = 0, comm_fwd = 0, comm_bwd = 0, halo = 0, norm_fwd = 0;
   for (const Op& o : net.ops) {
-    const double split =
-        o.splittable && sp > 1 ? static_cast<double>(std::min<long long>(sp, std::max<long long>(1, o.rows))) : 1.0;
+    const double split = op_split(o, sp);
     const double kernels = o.sequential ? o.count : 1.0;
     const double inst = b * o.count / kernels;  // instances batched into one kernel
     double tf = 0, tb = 0;
@@ -175,47 +263,24 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
         comm_bwd += t;
       }
     }
-    double saved = b * o.count * o.saved_elems / split * e;
-    if (o.kind == OpKind::attention && !flash) saved += b * o.count * o.heads * o.q_len / split * o.kv_len * e;  // softmax output
-    saved_none += saved;
-    if (o.kind != OpKind::norm) saved_selective += saved;
-    max_out = std::max(max_out, b * o.count / kernels * o.out_elems / split * e);
-    max_params = std::max(max_params, o.params);
-    if (o.kind != OpKind::view) {
-      saved_seq.push_back(saved);
-      input_seq.push_back(b * o.count * o.in_elems / split * e);
-    }
   }
-  // Recompute: selective drops the inputs batch/layer norms keep and recomputes the norms
-  // from the outputs the next layer keeps (in-place activated norm, Rota Bulo et al. 2018);
-  // full keeps one input per segment of sqrt(n) ops and recomputes the forward
-  // (Chen et al. 2016, "Training Deep Nets with Sublinear Memory Cost").
-  double act = saved_none;
+  // Recompute: selective recomputes the norms from the outputs the next layer keeps
+  // (in-place activated norm, Rota Bulo et al. 2018); full recomputes the forward from one
+  // kept input per segment (Chen et al. 2016, "Training Deep Nets with Sublinear Memory
+  // Cost"); the memory each keeps is the Plan's (vision_memory).
   if (s.recompute == Recompute::selective) {
     rec = norm_fwd;
-    act = saved_selective;
   } else if (s.recompute == Recompute::full) {
     rec = fwd;
     comm_fwd *= 2.0;  // the recomputed forward exchanges its halos again
-    const std::size_t n_ops = saved_seq.size();
-    const auto seg = static_cast<std::size_t>(std::max(1.0, std::ceil(std::sqrt(static_cast<double>(n_ops)))));
-    double kept = 0, worst = 0;
-    for (std::size_t i = 0; i < n_ops; i += seg) {
-      kept += input_seq[i];
-      double inside = 0;
-      for (std::size_t j = i; j < std::min(n_ops, i + seg); ++j) inside += saved_seq[j];
-      worst = std::max(worst, inside);
-    }
-    act = kept + worst;
   }
-  const double mb = static_cast<double>(s.microbatches());
+  const double mb = plan.microbatches;
   r.breakdown.compute = mb * (fwd + bwd + rec);
   r.breakdown.spatial_comm = mb * (comm_fwd + comm_bwd);
   r.halo_bytes = mb * halo * (s.recompute == Recompute::full ? 1.5 : 1.0);
 
   // --- data parallel over all dp * spatial replicas (docs/model.md#vision-dp) ---
-  const double P = net.params();
-  const double dpz = static_cast<double>(s.dp) * sp;
+  const double P = plan.params.stage;
   double dp_exposed = 0, dp_hidden = 0;
   if (s.dp * sp > 1) {
     const double grads = P * grad_bytes(s.zero), params16 = P * 2.0;
@@ -259,35 +324,19 @@ Result evaluate_vision(const Context& ctx, const Strategy& s) {
   r.hidden_comm = dp_hidden;
 
   // --- optimizer step: Adam, memory-bound over the local shard (docs/model.md#optimizer) ---
-  const double opt_params = s.zero >= 1 ? P / dpz : P;
+  const double opt_params = s.zero >= 1 ? P / plan.shards : P;
   r.breakdown.optimizer = mem_time(d, opt_params * optimizer_traffic(sw.optimizer_state_bytes)) + 10 * d.overhead;
 
-  // --- memory per device ---
-  Memory& M = r.memory;
-  M.weights = P * 2.0 / (s.zero == 3 ? dpz : 1.0) + (s.zero == 3 ? 2.0 * max_params * 2.0 : 0.0);
-  if (fp8) M.weights += P * 1.0 / (s.zero == 3 ? dpz : 1.0);
-  M.gradients = P * grad_bytes(s.zero) / (s.zero >= 2 ? dpz : 1.0);
-  M.optimizer = P * sw.optimizer_state_bytes / (s.zero >= 1 ? dpz : 1.0);
-  M.activations = act + max_out;  // kept tensors of one micro-batch + the output being produced
-  M.other = sys.is_dojo() ? kDojoReservedSram * dv.memory_capacity() : kWorkspaceGpu;
-  M.capacity = dv.memory_capacity();
-  M.fits = M.per_device() <= M.capacity;
-
-  // --- Dojo: SRAM-resident vs. streamed from DIP HBM (same policy as the transformer path) ---
-  if (sys.is_dojo() && !M.fits && sys.dip.count > 0) {
-    Placement& Pl = r.placement;
-    const double passes_w = (s.recompute == Recompute::full ? 3.0 : 2.0) * mb;
-    detail::StateKind kinds[4] = {{M.activations, 2.0 * M.activations * mb, &Pl.activations, false, false},
-                                  {M.weights, passes_w * M.weights, &Pl.weights, s.weights == parallel::Residency::dip,
-                                   s.weights == parallel::Residency::sram},
-                                  {M.gradients, 2.0 * mb * M.gradients, &Pl.gradients, false, false},
-                                  {M.optimizer, 2.0 * M.optimizer, &Pl.optimizer, false, false}};
-    const double stream = detail::place_in_tiers(sys, r.devices, kinds, M, Pl);
-    // Prefetch hides streaming under compute except the prologue: the first op's state
-    // must arrive before compute starts (ops stand in for the transformer's layers).
-    const double prologue = stream / std::max(1.0, passes_w * static_cast<double>(std::max<std::size_t>(1, saved_seq.size())));
-    r.breakdown.memory_stream = std::max(prologue, stream - r.breakdown.compute);
-    Pl.stream_hidden = stream - r.breakdown.memory_stream;
+  // --- memory per device and Dojo tiers: the Plan's. Prefetch hides streaming under
+  // compute except the prologue: the first op's state must arrive before compute starts
+  // (ops stand in for the transformer's layers) ---
+  r.memory = plan.memory;
+  r.placement = plan.placement;
+  if (plan.placement.streams() || plan.stream_time > 0) {
+    const double passes_w = (2.0 + plan.phi) * mb;
+    const double prologue = plan.stream_time / std::max(1.0, passes_w * std::max(1.0, plan.ops));
+    r.breakdown.memory_stream = std::max(prologue, plan.stream_time - r.breakdown.compute);
+    r.placement.stream_hidden = plan.stream_time - r.breakdown.memory_stream;
   }
 
   // --- data ingest: the step's samples from the hosts to the DIPs over PCIe, prefetched

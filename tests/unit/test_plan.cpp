@@ -243,3 +243,59 @@ TEST(Plan, ComputeWork) {
   EXPECT_GT(wider.breakdown.compute, base.breakdown.compute);
   EXPECT_EQ(wider.breakdown.tp_comm, base.breakdown.tp_comm);
 }
+
+// Vision networks take the same path (make_plan, then price): the Plan holds the
+// data-parallel group over dp x spatial, the ops, the memory by kind with its recompute
+// policy and the Dojo tiers; pricing reads them, and building the plan does not allocate.
+TEST(Plan, VisionNetworks) {
+  const auto sys = hardware::load_system("dojo-tile");
+  const auto w = workload::load_workload("tesla-video");
+  ASSERT_TRUE(w.vision());
+  const auto stack = parallel::load_stack("dojo");
+  engine::Context ctx{&sys, nullptr, 0, &w.network};
+  ctx.use(stack);
+  auto s = strategy("dp=5,spatial=5,mbs=1,gbs=5,zero=1,recompute=none", 0);
+  const auto p = engine::make_plan(ctx, s);
+  EXPECT_EQ(p.groups.dp.size, 25);
+  EXPECT_DOUBLE_EQ(p.shards, 25.0);
+  EXPECT_DOUBLE_EQ(p.params.stage, w.network.params());
+  double ops = 0;
+  for (const auto& o : w.network.ops) ops += o.kind != workload::OpKind::view ? 1 : 0;
+  EXPECT_DOUBLE_EQ(p.ops, ops);
+  EXPECT_GT(p.ops, 10);
+  // ZeRO-1 shards the optimizer state over all 25 replicas.
+  EXPECT_NEAR(p.memory.optimizer, w.network.params() * p.sw.optimizer_state_bytes / 25.0, 1e-9 * p.memory.optimizer);
+  // One clip's activations exceed a D1's SRAM: the tiers stream them.
+  EXPECT_GT(p.memory.activations, sys.device.memory_capacity());
+  EXPECT_NE(p.placement.activations, engine::Tier::sram);
+  EXPECT_GT(p.stream_time, 0.0);
+  // Recompute keeps less: selective drops the norms' inputs, full keeps one input per
+  // segment of sqrt(ops) plus the largest segment.
+  s.recompute = parallel::Recompute::selective;
+  const auto sel = engine::make_plan(ctx, s);
+  s.recompute = parallel::Recompute::full;
+  const auto full = engine::make_plan(ctx, s);
+  EXPECT_LT(sel.memory.activations, p.memory.activations);
+  EXPECT_LT(full.memory.activations, sel.memory.activations);
+  EXPECT_DOUBLE_EQ(full.phi, 1.0);
+
+  // Evaluate is make_plan then price, and pricing reads the Plan's memory and streaming.
+  s.recompute = parallel::Recompute::none;
+  const auto r = engine::evaluate(ctx, s);
+  const auto q = engine::price(ctx, p);
+  EXPECT_EQ(r.step_time, q.step_time);
+  EXPECT_EQ(r.memory.per_device(), p.memory.per_device());
+  auto slower = p;
+  slower.stream_time *= 4;
+  EXPECT_GT(engine::price(ctx, slower).breakdown.memory_stream, q.breakdown.memory_stream);
+
+  // On a GPU system (switched levels; Dojo's mesh placement builds its member list) the
+  // vision plan is allocation-free, as the transformer's.
+  const auto gpus = hardware::load_system("dgx-a100:nodes=4");
+  const auto resnet = workload::load_workload("resnet50");
+  engine::Context g{&gpus, nullptr, 0, &resnet.network};
+  const auto rs = strategy("dp=32,mbs=64,gbs=2048,zero=1,recompute=full", 0);
+  const long before = test_support::allocations();
+  for (int i = 0; i < 100; ++i) ASSERT_GT(engine::make_plan(g, rs).memory.activations, 0);
+  EXPECT_EQ(test_support::allocations() - before, 0);
+}

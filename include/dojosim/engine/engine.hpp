@@ -157,7 +157,7 @@ struct Context {
   const hardware::System* sys = nullptr;
   const workload::Transformer* model = nullptr;
   long long seq = 2048;
-  const workload::Network* net = nullptr;  // vision: evaluated by src/engine/vision.cpp
+  const workload::Network* net = nullptr;  // vision: planned and priced by src/engine/vision.cpp
   // The software stack bound to the system's device (parallel::bind). Unset (`stack` null):
   // the stack-neutral defaults (parallel::neutral_software), for bare unit-test contexts.
   const parallel::Stack* stack = nullptr;

@@ -1,4 +1,4 @@
-// A Plan: what a strategy means on a system for a transformer, before anything is priced.
+// A Plan: what a strategy means on a system for a transformer or a vision network, before anything is priced.
 //
 //   Strategy --make_plan--> Plan --price (analytical engine)--> Result --report
 //
@@ -142,12 +142,15 @@ struct Plan {
   Memory memory;            // per device; on Dojo with offload, host and fits from the tiers
   Placement placement;      // Dojo: which tier holds each kind, bytes streamed per step
   double stream_time = 0;   // Dojo: streaming seconds per step, before overlap with compute
+  double ops = 0;           // vision: the network's ops (kernels other than views), the units streaming is prefetched in
 };
-// Transformers (ctx.model); vision networks are planned and priced by engine/vision.cpp.
+// Transformers (ctx.model) and vision networks (ctx.net; engine/vision.cpp, which fills the
+// strategy, stack, data-parallel group, microbatches, shards, params.stage, phi, ops,
+// memory and Dojo tiers; split, demands and work are the transformer's).
 Plan make_plan(const Context& ctx, const parallel::Strategy& s);
 
-// The analytical engine: the step time of a Plan (engine/analytical.cpp). evaluate(ctx, s)
-// is price(ctx, make_plan(ctx, s)) for transformers.
+// The analytical engine: the step time of a Plan (engine/analytical.cpp; vision networks
+// engine/vision.cpp). evaluate(ctx, s) is price(ctx, make_plan(ctx, s)) for every workload.
 Result price(const Context& ctx, const Plan& plan);
 
 }  // namespace dojosim::engine
