@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <utility>
 
 #include "dojosim/engine/engine.hpp"
 
@@ -31,8 +32,10 @@ inline double place_in_tiers(const hardware::System& sys, long long devices, Sta
     if (k.pinned) return 1e300;
     return k.traffic / std::max(1.0, k.bytes);
   };
-  std::stable_sort(std::begin(kinds), std::end(kinds),
-                   [&](const StateKind& x, const StateKind& y) { return density(x) > density(y); });
+  // Stable insertion sort of the four kinds (std::stable_sort would allocate a buffer in
+  // the search loop).
+  for (std::size_t i = 1; i < std::size(kinds); ++i)
+    for (std::size_t j = i; j > 0 && density(kinds[j]) > density(kinds[j - 1]); --j) std::swap(kinds[j], kinds[j - 1]);
   double room = M.capacity - M.other;
   double room_dip = sys.dip.capacity * dips / n;
   double dip_bytes = 0, host_bytes = 0, dip_traffic = 0, host_traffic = 0;

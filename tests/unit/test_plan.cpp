@@ -289,8 +289,12 @@ TEST(Plan, VisionNetworks) {
   slower.stream_time *= 4;
   EXPECT_GT(engine::price(ctx, slower).breakdown.memory_stream, q.breakdown.memory_stream);
 
-  // On a GPU system (switched levels; Dojo's mesh placement builds its member list) the
-  // vision plan is allocation-free, as the transformer's.
+  // Building the plan allocates nothing, streamed tiers included, on Dojo and on GPUs.
+  {
+    const long before = test_support::allocations();
+    for (int i = 0; i < 100; ++i) ASSERT_GT(engine::make_plan(ctx, s).stream_time, 0);
+    EXPECT_EQ(test_support::allocations() - before, 0);
+  }
   const auto gpus = hardware::load_system("dgx-a100:nodes=4");
   const auto resnet = workload::load_workload("resnet50");
   engine::Context g{&gpus, nullptr, 0, &resnet.network};
