@@ -81,6 +81,47 @@ bool flash_attention(const Strategy& s, const parallel::Software& sw) {
 
 }  // namespace
 
+OpWork vision_op_work(const Op& o, const Strategy& s) {
+  const double e = s.precision == Precision::cfp8 ? 1.0 : 2.0;  // bytes per stored activation element
+  const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
+  OpWork w;
+  w.split = op_split(o, s.spatial);
+  w.kernels = o.sequential ? o.count : 1.0;
+  w.inst = s.mbs * o.count / w.kernels;  // instances batched into one kernel
+  const double inst = w.inst, split = w.split;
+  switch (o.kind) {
+    case OpKind::conv:
+    case OpKind::linear:
+    case OpKind::matmul:
+      w.io_bytes = inst * (o.in_elems + o.out_elems) / split * e + o.params * (fp8 ? 1.0 : 2.0);
+      w.flops = inst * o.flops / split;
+      // Implicit GEMM: M = b*Ho*Wo (this device's rows), N = Cout/g, K = Cin/g*kh*kw, g groups.
+      w.gemm = {inst * o.m / split, o.n, o.k, fp8 ? 1.0 : 2.0};
+      w.gemm_batch = o.batch;
+      break;
+    case OpKind::attention:
+      w.flops = inst * o.flops / split;
+      w.query_rows = inst * o.heads * o.q_len / split;
+      w.score_elements = w.query_rows * o.kv_len;
+      break;
+    case OpKind::view: break;
+    default:
+      w.fwd_bytes = inst * o.fwd_elems / split * e;
+      w.bwd_bytes = inst * o.bwd_elems / split * e;
+      break;
+  }
+  if (split > 1) {
+    if (o.halo_rows > 0 && o.halo_elems_per_row > 0) {
+      w.halo_side_bytes = inst * static_cast<double>(o.halo_side_rows) * o.halo_elems_per_row * e;
+      w.halo_bytes = 2.0 * inst * static_cast<double>(o.halo_rows) * o.halo_elems_per_row * e;
+    }
+    if (o.gather_elems > 0) w.gather_bytes = inst * o.gather_elems * e;
+    if (o.stats_elems > 0) w.stats_bytes = o.stats_elems * kStatBytes;
+    if (o.reduce_elems > 0) w.reduce_bytes = inst * o.reduce_elems * kStatBytes;
+  }
+  return w;
+}
+
 Memory vision_memory(const hardware::System& sys, const workload::Network& net, const Strategy& s, const parallel::Software& sw) {
   const auto& dv = sys.device;
   const double b = s.mbs;
@@ -171,10 +212,6 @@ Result price_vision(const Context& ctx, const Plan& plan) {
   r.strategy = s;
   r.devices = sys.device_count();
   r.sample_unit = net.sample == "clip" ? "clips" : (net.sample == "image" ? "images" : "samples");
-  const double b = s.mbs;
-  const double e = s.precision == Precision::cfp8 ? 1.0 : 2.0;  // bytes per stored activation element
-  const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
-  const double gemm_bytes = fp8 ? 1.0 : 2.0;
 
   const parallel::Software& sw = plan.sw;
   const Dev d = make_dev(dv, sw, s.precision);
@@ -191,46 +228,43 @@ Result price_vision(const Context& ctx, const Plan& plan) {
   // --- per micro-batch: compute, spatial communication (docs/model.md#vision-networks) ---
   double fwd = 0, bwd = 0, rec = 0, comm_fwd = 0, comm_bwd = 0, halo = 0, norm_fwd = 0;
   for (const Op& o : net.ops) {
-    const double split = op_split(o, sp);
-    const double kernels = o.sequential ? o.count : 1.0;
-    const double inst = b * o.count / kernels;  // instances batched into one kernel
+    const OpWork w = vision_op_work(o, s);
     double tf = 0, tb = 0;
     switch (o.kind) {
       case OpKind::conv:
       case OpKind::linear:
       case OpKind::matmul: {
-        const double io = inst * (o.in_elems + o.out_elems) / split * e + o.params * gemm_bytes;
         if (depthwise(o)) {
-          tf = std::max(inst * o.flops / split / peak_simd, io / d.bw) + d.overhead;
+          tf = std::max(w.flops / peak_simd, w.io_bytes / d.bw) + d.overhead;
         } else {
-          // Implicit GEMM: M = b*Ho*Wo (this device's rows), N = Cout/g, K = Cin/g*kh*kw, g groups.
-          const double M = inst * o.m / split;
+          // Tensor-core tiles pad K (and N of grouped convolutions) to the device's slice.
           const double u = pad_util(o.k, slice) * (o.batch > 1 && o.kind == OpKind::conv ? pad_util(o.n, slice) : 1.0);
-          const double tc = M > 0 && o.n > 0 && o.k > 0 ? gemm_compute_time(d, M, o.n, o.k, o.batch) / u : 0.0;
-          tf = std::max(tc, io / d.bw) + d.overhead;
+          const Gemm& g = w.gemm;
+          const double tc = g.M > 0 && g.N > 0 && g.K > 0 ? gemm_compute_time(d, g.M, g.N, g.K, w.gemm_batch) / u : 0.0;
+          tf = std::max(tc, w.io_bytes / d.bw) + d.overhead;
         }
         tb = 2.0 * tf;  // data and weight gradients, each the forward's work
         break;
       }
       case OpKind::attention: {
-        const double q = inst * o.heads * o.q_len / split;  // query rows over all heads on this device
         if (flash) {
-          tf = inst * o.flops / split / (d.peak_vec * d.attn_eff) + d.overhead;
+          tf = w.flops / (d.peak_vec * d.attn_eff) + d.overhead;
           tb = kFlashBackwardRatio * tf;
         } else {
+          const double q = w.query_rows;
           const double gq = gemm_time(d, q, o.kv_len, o.head_dim, 2.0), gv = gemm_time(d, q, o.head_dim, o.kv_len, 2.0);
-          const double E = q * o.kv_len;
-          tf = (gq + gv) / sw.attention_efficiency + mem_time(d, kUnfusedScoreBytesFwd * E);
-          tb = 2.0 * (gq + gv) / sw.attention_efficiency + mem_time(d, kUnfusedScoreBytesBwd * E);
+          tf = (gq + gv) / sw.attention_efficiency + mem_time(d, kUnfusedScoreBytesFwd * w.score_elements);
+          tb = 2.0 * (gq + gv) / sw.attention_efficiency + mem_time(d, kUnfusedScoreBytesBwd * w.score_elements);
         }
         break;
       }
       case OpKind::view: break;
       default:
-        tf = mem_time(d, inst * o.fwd_elems / split * e);
-        tb = mem_time(d, inst * o.bwd_elems / split * e);
+        tf = mem_time(d, w.fwd_bytes);
+        tb = mem_time(d, w.bwd_bytes);
         break;
     }
+    const double kernels = w.kernels;
     tf *= kernels;
     tb *= kernels;
     fwd += tf;
@@ -238,27 +272,25 @@ Result price_vision(const Context& ctx, const Plan& plan) {
     if (o.kind == OpKind::norm) norm_fwd += tf;
     // Spatial partitioning: halo rows from the neighbours (forward) and halo gradients back
     // (backward); keys/values gathered whole; statistics and pooled sums reduced.
-    if (split > 1) {
-      const auto& g = groups.of(static_cast<int>(split));
-      if (o.halo_rows > 0 && o.halo_elems_per_row > 0) {
-        const double side = inst * static_cast<double>(o.halo_side_rows) * o.halo_elems_per_row * e;
-        const double t = collective::send_recv(g, side).time * kernels;
+    if (w.split > 1) {
+      const auto& g = groups.of(static_cast<int>(w.split));
+      if (w.halo_bytes > 0) {
+        const double t = collective::send_recv(g, w.halo_side_bytes).time * kernels;
         comm_fwd += t;
         comm_bwd += t;
-        halo += 2.0 * inst * static_cast<double>(o.halo_rows) * o.halo_elems_per_row * e * kernels;
+        halo += w.halo_bytes * kernels;
       }
-      if (o.gather_elems > 0) {
-        const double bytes = inst * o.gather_elems * e;
-        comm_fwd += collective::all_gather(g, bytes).time * kernels;
-        comm_bwd += collective::reduce_scatter(g, bytes).time * kernels;
+      if (w.gather_bytes > 0) {
+        comm_fwd += collective::all_gather(g, w.gather_bytes).time * kernels;
+        comm_bwd += collective::reduce_scatter(g, w.gather_bytes).time * kernels;
       }
-      if (o.stats_elems > 0) {
-        const double t = collective::all_reduce(g, o.stats_elems * kStatBytes).time * kernels;
+      if (w.stats_bytes > 0) {
+        const double t = collective::all_reduce(g, w.stats_bytes).time * kernels;
         comm_fwd += t;
         comm_bwd += t;
       }
-      if (o.reduce_elems > 0) {
-        const double t = collective::all_reduce(g, inst * o.reduce_elems * kStatBytes).time * kernels;
+      if (w.reduce_bytes > 0) {
+        const double t = collective::all_reduce(g, w.reduce_bytes).time * kernels;
         comm_fwd += t;
         comm_bwd += t;
       }

@@ -2,6 +2,8 @@
 // what a device holds, memory by kind and by Dojo tier, and the allocation-free promise.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -302,4 +304,40 @@ TEST(Plan, VisionNetworks) {
   const long before = test_support::allocations();
   for (int i = 0; i < 100; ++i) ASSERT_GT(engine::make_plan(g, rs).memory.activations, 0);
   EXPECT_EQ(test_support::allocations() - before, 0);
+}
+
+// The work of one vision op on one device: over the `split` devices and `kernels` launches
+// it adds up to the op's FLOPs and query rows for the whole micro-batch; only a split op
+// exchanges halos, gathers or reduces.
+TEST(Plan, VisionOpWork) {
+  for (const char* name : {"resnet50", "vit-l16", "tesla-video"}) {
+    SCOPED_TRACE(name);
+    const auto w = workload::load_workload(name);
+    int split_ops = 0, convs = 0, attentions = 0;
+    for (const int spatial : {1, 4}) {
+      const auto s = strategy(fmt::format("dp=1,spatial={},mbs=2,gbs=2", spatial), 0);
+      for (const auto& o : w.network.ops) {
+        const auto ow = engine::vision_op_work(o, s);
+        const double whole = s.mbs * o.count;  // instances per micro-batch
+        EXPECT_DOUBLE_EQ(ow.inst * ow.kernels, whole);
+        EXPECT_LE(ow.split, spatial);
+        if (o.kind == workload::OpKind::conv || o.kind == workload::OpKind::linear || o.kind == workload::OpKind::matmul) {
+          ++convs;
+          EXPECT_NEAR(ow.flops * ow.split * ow.kernels, whole * o.flops, 1e-9 * whole * o.flops);
+          EXPECT_NEAR(ow.gemm.M * ow.split * ow.kernels, whole * o.m, 1e-9 * whole * o.m);
+          EXPECT_DOUBLE_EQ(ow.gemm.N, o.n);
+        }
+        if (o.kind == workload::OpKind::attention) {
+          ++attentions;
+          EXPECT_NEAR(ow.query_rows * ow.split * ow.kernels, whole * o.heads * o.q_len, 1e-9 * whole * o.heads * o.q_len);
+          EXPECT_DOUBLE_EQ(ow.score_elements, ow.query_rows * o.kv_len);
+        }
+        const double exchanged = ow.halo_bytes + ow.gather_bytes + ow.stats_bytes + ow.reduce_bytes;
+        if (ow.split == 1) { EXPECT_EQ(exchanged, 0.0); }
+        if (ow.split > 1) ++split_ops;
+      }
+    }
+    EXPECT_GT(split_ops, 0);  // spatial=4 splits some ops
+    EXPECT_GT(convs + attentions, 0);
+  }
 }

@@ -128,6 +128,29 @@ struct Work {
 Work compute_work(const workload::Transformer& m, const parallel::Strategy& s, const parallel::Software& sw,
                   const DeviceParams& params, double shards, long long seq);
 
+// The work of one op of a vision network on one device, per micro-batch and per kernel
+// launch (docs/model.md#vision-networks): the op's rows split over `split` devices
+// (spatial partitioning), `kernels` launches (a recurrence over frames runs one per
+// instance, else one batched kernel of `inst` instances), and what each launch computes,
+// moves and exchanges. Engines turn it into time with a device's kernels.
+struct OpWork {
+  double split = 1, kernels = 1, inst = 0;
+  // GEMM-like ops (convolution as implicit GEMM, linear, matmul): M = this device's rows,
+  // N, K and the batch of the op; the activations and weights read and written; the FLOPs
+  // (depthwise convolutions run on the vector units).
+  Gemm gemm;
+  double gemm_batch = 1;
+  double io_bytes = 0;
+  double flops = 0;  // forward FLOPs of the launch on this device (GEMM-like and attention)
+  // Attention: query rows over all heads on this device, and the score elements.
+  double query_rows = 0, score_elements = 0;
+  double fwd_bytes = 0, bwd_bytes = 0;  // memory-bound ops: bytes read and written
+  // Spatial partitioning (split > 1): halo rows from the busier neighbour (one send-recv)
+  // and from both (traffic), keys/values gathered, statistics and pooled sums reduced.
+  double halo_side_bytes = 0, halo_bytes = 0, gather_bytes = 0, stats_bytes = 0, reduce_bytes = 0;
+};
+OpWork vision_op_work(const workload::Op& o, const parallel::Strategy& s);
+
 struct Plan {
   parallel::Strategy strategy;  // as given, with its placement order resolved
   parallel::Software sw;        // the stack bound to the device
