@@ -180,15 +180,9 @@ Memory vision_memory(const hardware::System& sys, const workload::Network& net, 
 Plan plan_vision(const Context& ctx, const Strategy& s) {
   const auto& sys = *ctx.sys;
   const auto& net = *ctx.net;
-  Plan p{.strategy = s,
-         .sw = ctx.software(),
-         .groups = {},
-         .split = {},
-         .params = {},
-         .demands = {},
-         .work = {},
-         .memory = {},
-         .placement = {}};
+  Plan p;  // the transformer's members (split, demands, work) stay empty
+  p.strategy = s;
+  p.sw = ctx.software();
   // Gradients reduce over all dp * spatial replicas, placed innermost; the spatial groups
   // of each op are placed while pricing (their size depends on the op's rows).
   p.groups.dp = collective::place_group(sys, static_cast<int>(1LL * s.dp * s.spatial), 1);
