@@ -33,6 +33,10 @@ PlacedGroups place_groups(const hardware::System& sys, const Strategy& s) {
   return g;
 }
 
+bool uses_flash_attention(const Strategy& s, const parallel::Software& sw) {
+  return s.attention == 1 || (s.attention == 0 && sw.flash_attention);
+}
+
 StageSplit split_stages(long long layers, int pp) {
   StageSplit sp;
   const double p = pp;
@@ -102,7 +106,7 @@ Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& 
   const double e_scale = e / 2.0;
   // Kept per layer: everything (none), everything but the attention scores (selective),
   // or only the layer input (full); partial full recompute mixes full and none.
-  const bool flash_mem = s.attention == 1 || (s.attention == 0 && sw.flash_attention);
+  const bool flash_mem = uses_flash_attention(s, sw);
   const double kept = sbh * (sharded / (s.sp ? tp : 1.0) + tp_local / tp) * e_scale;
   const double scores = flash_mem ? 0.0 : sbh * attn_scores / tp * e_scale;
   const double input_only = 2.0 * sbh / (s.sp ? tp : 1.0);
@@ -218,7 +222,7 @@ Work compute_work(const workload::Transformer& m, const Strategy& s, const paral
     act_width = routed / tok * f / tp;
   }
   // Attention core: the local query chunk (seq / cp) against the whole sequence.
-  w.flash = s.attention == 1 || (s.attention == 0 && sw.flash_attention);
+  w.flash = uses_flash_attention(s, sw);
   const double heads_local = static_cast<double>(m.heads) / tp;
   const double sq = seq / cp;
   if (w.flash) {

@@ -75,10 +75,6 @@ double op_split(const Op& o, int sp) {
   return o.splittable && sp > 1 ? static_cast<double>(std::min<long long>(sp, std::max<long long>(1, o.rows))) : 1.0;
 }
 
-bool flash_attention(const Strategy& s, const parallel::Software& sw) {
-  return s.attention == 1 || (s.attention == 0 && sw.flash_attention);
-}
-
 }  // namespace
 
 OpWork vision_op_work(const Op& o, const Strategy& s) {
@@ -127,7 +123,7 @@ Memory vision_memory(const hardware::System& sys, const workload::Network& net, 
   const double b = s.mbs;
   const double e = s.precision == Precision::cfp8 ? 1.0 : 2.0;  // bytes per stored activation element
   const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
-  const bool flash = flash_attention(s, sw);
+  const bool flash = uses_flash_attention(s, sw);
   const int sp = s.spatial;
   // Kept tensors of one micro-batch: every op's (none), all but the norms' inputs
   // (selective), or one input per segment of sqrt(n) ops plus the largest segment
@@ -214,7 +210,7 @@ Result price_vision(const Context& ctx, const Plan& plan) {
   const double slice = std::min(kConvSliceGpu, static_cast<double>(dv.eff.tile_n));
   // Attention: the stack's kernel (fused FlashAttention, Dao et al. 2022, on every modern
   // stack), unless the strategy asks for one (docs/model.md#stacks).
-  const bool flash = flash_attention(s, sw);
+  const bool flash = uses_flash_attention(s, sw);
   const int sp = s.spatial;
   Groups groups{&sys, {}};
   const collective::Group& g_dp = plan.groups.dp;

@@ -87,6 +87,9 @@ struct Demands {
 Demands comm_demands(const workload::Transformer& m, const parallel::Strategy& s, const DeviceParams& params, double phi,
                      long long seq);
 
+// The attention kernel a plan runs: the strategy's `attention=` when given, else the stack's.
+bool uses_flash_attention(const parallel::Strategy& s, const parallel::Software& sw);
+
 // A GEMM on one device: M x N x K, operands and result of `bytes` per element.
 struct Gemm {
   double M = 0, N = 0, K = 0;
