@@ -65,25 +65,34 @@ DeviceParams device_params(const workload::Transformer& m, const Strategy& s, co
   return p;
 }
 
+Memory device_memory(const hardware::System& sys, const Strategy& s, const parallel::Software& sw, const DeviceState& st,
+                     double activations) {
+  const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
+  const double P = st.stage_params, shards = st.shards;
+  Memory M;
+  // ZeRO-3 holds the unit being computed plus the prefetched ones, unsharded.
+  M.weights = P * 2.0 / (s.zero == 3 ? shards : 1.0) +
+              (s.zero == 3 ? (1.0 + std::max(1, sw.zero3_prefetch)) * st.unit_params * 2.0 : 0.0);
+  if (fp8) M.weights += P * 1.0 / (s.zero == 3 ? shards : 1.0);  // 8-bit copies of GEMM weights
+  M.gradients = P * grad_bytes(s.zero) / (s.zero >= 2 ? shards : 1.0);
+  M.optimizer = P * sw.optimizer_state_bytes / (s.zero >= 1 ? shards : 1.0);
+  M.activations = activations;
+  // Dojo: a share of SRAM for code, stacks and buffers (assumption, docs/dojo.md); GPUs:
+  // CUDA context, NCCL and cuBLAS workspaces.
+  M.other = sys.is_dojo() ? kDojoReservedSram * sys.device.memory_capacity() : kWorkspaceGpu;
+  M.capacity = sys.device.memory_capacity();
+  M.fits = M.per_device() <= M.capacity;
+  return M;
+}
+
 Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& m, const Strategy& s,
                       const parallel::Software& sw, const StageSplit& split, const DeviceParams& params, double phi,
                       long long seq_len) {
-  const auto& dv = sys.device;
   const double tp = s.tp, cp = s.cp, pp = s.pp, b = s.mbs, seq = static_cast<double>(seq_len);
   const double h = static_cast<double>(m.hidden);
   const double q = static_cast<double>(m.q_dim()), kv = static_cast<double>(m.kv_dim());
   const double e = s.precision == Precision::cfp8 ? 1.0 : 2.0;  // bytes per stored activation element
-  const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
   const double mb = static_cast<double>(s.microbatches());
-  const double dpz = static_cast<double>(s.dp) * cp;  // optimizer state shards over DP and CP replicas
-  const double stage_params = params.stage, layer_params = params.layer;
-  Memory M;
-  // ZeRO-3 holds the layer being computed plus the prefetched ones, unsharded.
-  M.weights = stage_params * 2.0 / (s.zero == 3 ? dpz : 1.0) +
-              (s.zero == 3 ? (1.0 + std::max(1, sw.zero3_prefetch)) * layer_params * 2.0 : 0.0);
-  if (fp8) M.weights += stage_params * 1.0 / (s.zero == 3 ? dpz : 1.0);  // 8-bit copies of GEMM weights
-  M.gradients = stage_params * grad_bytes(s.zero) / (s.zero >= 2 ? dpz : 1.0);
-  M.optimizer = stage_params * sw.optimizer_state_bytes / (s.zero >= 1 ? dpz : 1.0);
   // Activation bytes per layer per micro-batch (sbh units: s*b*h elements of 2 bytes).
   const double sbh = b * (seq / cp) * h;
   const double ratio_kv = kv / h, ratio_q = q / h;
@@ -120,17 +129,14 @@ Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& 
   // In-flight micro-batches on the first stage: pp for 1F1B; interleaving adds
   // (pp-1)/(pp*vp) (Korthikanti et al. 2022, section 4.2.3).
   const double inflight = std::min(mb, pp) * (s.vp > 1 ? 1.0 + (pp - 1.0) / (pp * s.vp) : 1.0);
-  M.activations = per_layer * split.max * inflight;
   // Logits and loss (fp32) on the last stage for one micro-batch.
   const double tok = b * seq / cp;
   const double logits = tok * static_cast<double>(m.vocab) / tp * 4.0 * 2.0;
-  M.activations = std::max(M.activations, per_layer * split.last + logits);
-  // Dojo: a share of SRAM for code, stacks and buffers (assumption, docs/dojo.md); GPUs:
-  // CUDA context, NCCL and cuBLAS workspaces.
-  M.other = sys.is_dojo() ? kDojoReservedSram * dv.memory_capacity() : kWorkspaceGpu;
-  M.capacity = dv.memory_capacity();
-  M.fits = M.per_device() <= M.capacity;
-  return M;
+  const double activations = std::max(per_layer * split.max * inflight, per_layer * split.last + logits);
+  // Optimizer state shards over the DP and CP replicas; ZeRO-3 gathers one layer at a time.
+  return device_memory(sys, s, sw,
+                       {.stage_params = params.stage, .unit_params = params.layer, .shards = static_cast<double>(s.dp) * cp},
+                       activations);
 }
 
 Demands comm_demands(const workload::Transformer& m, const Strategy& s, const DeviceParams& params, double phi,

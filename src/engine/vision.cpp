@@ -119,10 +119,8 @@ OpWork vision_op_work(const Op& o, const Strategy& s) {
 }
 
 Memory vision_memory(const hardware::System& sys, const workload::Network& net, const Strategy& s, const parallel::Software& sw) {
-  const auto& dv = sys.device;
   const double b = s.mbs;
   const double e = s.precision == Precision::cfp8 ? 1.0 : 2.0;  // bytes per stored activation element
-  const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
   const bool flash = uses_flash_attention(s, sw);
   const int sp = s.spatial;
   // Kept tensors of one micro-batch: every op's (none), all but the norms' inputs
@@ -159,18 +157,11 @@ Memory vision_memory(const hardware::System& sys, const workload::Network& net, 
   else if (s.recompute == Recompute::full)
     act = kept + worst;
 
-  const double P = net.params();
-  const double dpz = static_cast<double>(s.dp) * sp;
-  Memory M;
-  M.weights = P * 2.0 / (s.zero == 3 ? dpz : 1.0) + (s.zero == 3 ? 2.0 * max_params * 2.0 : 0.0);
-  if (fp8) M.weights += P * 1.0 / (s.zero == 3 ? dpz : 1.0);
-  M.gradients = P * grad_bytes(s.zero) / (s.zero >= 2 ? dpz : 1.0);
-  M.optimizer = P * sw.optimizer_state_bytes / (s.zero >= 1 ? dpz : 1.0);
-  M.activations = act + max_out;  // kept tensors of one micro-batch + the output being produced
-  M.other = sys.is_dojo() ? kDojoReservedSram * dv.memory_capacity() : kWorkspaceGpu;
-  M.capacity = dv.memory_capacity();
-  M.fits = M.per_device() <= M.capacity;
-  return M;
+  // Kept tensors of one micro-batch + the output being produced; ZeRO-3 gathers one op's
+  // weights at a time, over the dp * spatial replicas that share the state.
+  return device_memory(sys, s, sw,
+                       {.stage_params = net.params(), .unit_params = max_params, .shards = static_cast<double>(s.dp) * sp},
+                       act + max_out);
 }
 
 Plan plan_vision(const Context& ctx, const Strategy& s) {

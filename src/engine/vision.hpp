@@ -15,7 +15,8 @@ Plan plan_vision(const Context& ctx, const parallel::Strategy& s);
 Result price_vision(const Context& ctx, const Plan& plan);
 // Memory per device by kind for a vision network (docs/model.md#vision-networks): kept
 // tensors per recompute mode (full: one input per segment of sqrt(n) ops plus the largest
-// segment), weights, gradients and optimizer state sharded by ZeRO over dp x spatial.
+// segment); the model state is device_memory's (plan.hpp), the transformer's formula, with
+// the network as one stage sharded over dp x spatial and its largest op as ZeRO-3's unit.
 Memory vision_memory(const hardware::System& sys, const workload::Network& net, const parallel::Strategy& s,
                      const parallel::Software& sw);
 // Rejects keys that do not exist for vision networks (tp, pp, cp, ep, vp, sp) with a

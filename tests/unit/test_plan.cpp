@@ -101,6 +101,51 @@ TEST(Plan, ParametersAndMemoryByKind) {
   EXPECT_DOUBLE_EQ(z1.phi, 0.0);
 }
 
+// One memory account for every workload: a transformer's and a vision network's model state
+// are device_memory's, from the parameters held, the ZeRO-3 unit (a layer; the largest op)
+// and the replicas sharing the state; only the activations differ by workload.
+TEST(Plan, OneMemoryModelForEveryWorkload) {
+  const Bench setup("dgx-h100:nodes=16", "llama3-70b");
+  for (const char* spec : {"tp=8,pp=4,dp=2,cp=2,vp=1,mbs=1,gbs=256,sp=true,zero=3,recompute=selective",
+                           "tp=4,pp=2,dp=16,vp=1,mbs=1,gbs=256,sp=true,zero=1,recompute=full"}) {
+    const auto s = strategy(spec);
+    const auto p = engine::make_plan(setup.ctx, s);
+    const auto m = engine::device_memory(
+        setup.sys, s, p.sw,
+        {.stage_params = p.params.stage, .unit_params = p.params.layer, .shards = static_cast<double>(s.dp) * s.cp},
+        p.memory.activations);
+    EXPECT_EQ(m.weights, p.memory.weights) << spec;
+    EXPECT_EQ(m.gradients, p.memory.gradients) << spec;
+    EXPECT_EQ(m.optimizer, p.memory.optimizer) << spec;
+    EXPECT_EQ(m.other, p.memory.other) << spec;
+    EXPECT_EQ(m.fits, p.memory.fits) << spec;
+  }
+  // ZeRO-3 holds the unit being computed and the prefetched ones whole: one more unit per
+  // prefetch step, a transformer layer or a vision network's largest op.
+  const auto sys = hardware::load_system("dgx-h100:nodes=8");
+  const auto w = workload::load_workload("vit-l16");
+  double largest = 0;
+  for (const auto& o : w.network.ops) largest = std::max(largest, o.params);
+  ASSERT_GT(largest, 0.0);
+  const auto one = parallel::load_stack("megatron-core", {"zero3.prefetch=1"});
+  const auto two = parallel::load_stack("megatron-core", {"zero3.prefetch=2"});
+  engine::Context v1{&sys, nullptr, 0, &w.network}, v2{&sys, nullptr, 0, &w.network};
+  v1.use(one);
+  v2.use(two);
+  const auto s = strategy("dp=64,mbs=8,gbs=512,zero=3,recompute=none", 0);
+  const auto a = engine::make_plan(v1, s), b = engine::make_plan(v2, s);
+  EXPECT_DOUBLE_EQ(b.memory.weights - a.memory.weights, largest * 2.0);
+  EXPECT_EQ(a.memory.activations, b.memory.activations);
+  EXPECT_NEAR(a.memory.weights, w.network.params() * 2.0 / 64.0 + 2.0 * largest * 2.0, 1e-9 * a.memory.weights);
+  const Bench t("dgx-h100:nodes=16", "llama3-70b");
+  auto layer_two = parallel::load_stack("megatron-core", {"zero3.prefetch=2"});
+  engine::Context c2 = t.ctx;
+  c2.use(layer_two);
+  const auto ts = strategy("tp=8,pp=4,dp=4,vp=1,mbs=1,gbs=256,sp=true,zero=3,recompute=selective");
+  const auto ta = engine::make_plan(t.ctx, ts), tb = engine::make_plan(c2, ts);
+  EXPECT_DOUBLE_EQ(tb.memory.weights - ta.memory.weights, ta.params.layer * 2.0);
+}
+
 // Dojo: state beyond SRAM goes to DIP HBM, then host DRAM; the plan says where and how much
 // streams, and what it holds in each tier adds up to the state it has.
 TEST(Plan, DojoMemoryByTier) {

@@ -54,7 +54,19 @@ struct DeviceParams {
 };
 DeviceParams device_params(const workload::Transformer& m, const parallel::Strategy& s, const StageSplit& split);
 
-// Memory per device by kind (Korthikanti et al. 2022, generalised to GQA, gated MLPs, FP8
+// Memory per device by kind, for every workload (docs/model.md#memory): the weights (16-bit,
+// plus 8-bit copies under FP8), gradients and optimizer state of the `stage_params` one
+// device holds, sharded over the `shards` replicas that share them by the ZeRO stage;
+// under ZeRO-3 the unit being computed and the ones the stack prefetches held whole (a
+// transformer layer, a vision op: `unit_params`); the activation bytes the workload keeps
+// at its peak; and a workspace (GPU) or reserved SRAM (Dojo).
+struct DeviceState {
+  double stage_params = 0, unit_params = 0, shards = 1;
+};
+Memory device_memory(const hardware::System& sys, const parallel::Strategy& s, const parallel::Software& sw,
+                     const DeviceState& state, double activations);
+
+// Memory per device by kind for a transformer (Korthikanti et al. 2022, generalised to GQA, gated MLPs, FP8
 // and partial recompute; docs/model.md#memory), before Dojo's tiers.
 Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& m, const parallel::Strategy& s,
                       const parallel::Software& sw, const StageSplit& split, const DeviceParams& params, double phi,
