@@ -20,8 +20,8 @@ DefaultScenarioOutput default_scenario() {
   // Fair: both machines on the same software stack, the reference's default (DESIGN.md 3).
   out.stack = parallel::load_stack(parallel::default_stack_name(out.gpu));
   parallel::Strategy partial = parallel::parse_strategy("");  // everything chosen: the fastest feasible plan
-  out.dojo_result = plan(model_context(out.dojo, w, partial, 2048, out.stack), partial);
-  out.gpu_result = plan(model_context(out.gpu, w, partial, 2048, out.stack), partial);
+  out.dojo_result = engine::plan_or_resolve(model_context(out.dojo, w, partial, 2048, out.stack), partial);
+  out.gpu_result = engine::plan_or_resolve(model_context(out.gpu, w, partial, 2048, out.stack), partial);
   out.dojo_econ = economics_for(out.dojo, out.dojo_result);
   out.gpu_econ = economics_for(out.gpu, out.gpu_result);
   const auto& rd = out.dojo_result;

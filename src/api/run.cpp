@@ -31,38 +31,10 @@ parallel::Stack stack_for(const hardware::System& sys, const std::string& name, 
 
 engine::Context model_context(const hardware::System& sys, const workload::Workload& w, parallel::Strategy& partial,
                               long long seq, const parallel::Stack& stack) {
-  engine::Context ctx;
-  ctx.sys = &sys;
-  if (w.vision()) {
-    if (seq > 0)
-      throw core::InputError({"--seq", 0, 0, "seq"}, fmt::format("--seq does not apply to {}, a vision network", w.name()),
-                             "no --seq (the input size is part of the network)");
-    partial.seq = 0;
-    ctx.seq = 0;
-    ctx.net = &w.network;
-  } else {
-    partial.seq = seq > 0 ? seq : std::min<long long>(w.transformer.max_seq, 2048);
-    if (partial.seq < 1 || partial.seq > (1LL << 24))
-      throw core::InputError({"--seq", 0, 0, "seq"}, fmt::format("sequence length {} out of range", partial.seq),
-                             "1 to 16M tokens");
-    ctx.model = &w.transformer;
-    ctx.seq = partial.seq;
-  }
+  engine::Context ctx = engine::workload_context(sys, w, seq, "--seq");
+  partial.seq = ctx.seq;
   ctx.use(stack);
   return ctx;
-}
-
-engine::Result plan(const engine::Context& ctx, const parallel::Strategy& s) {
-  const auto& g = s.given;
-  const bool complete =
-      ctx.net != nullptr ? g.dp && g.mbs && g.gbs && g.zero && g.recompute && g.spatial
-                         : g.tp && g.pp && g.dp && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute && (g.cp || s.cp == 1);
-  if (!complete) return engine::resolve(ctx, s);
-  if (ctx.net != nullptr)
-    parallel::check_strategy(s, *ctx.net, *ctx.sys);
-  else
-    parallel::check_strategy(s, *ctx.model, *ctx.sys);
-  return engine::evaluate(ctx, s);
 }
 
 report::Economics economics_for(const hardware::System& sys, const engine::Result& r, const economics::EconomicsParams& p) {
@@ -84,7 +56,7 @@ RunOutput run(const RunArgs& a) {
   parallel::Strategy partial = parallel::parse_strategy(a.parallel);
   partial.precision = hardware::parse_precision(a.precision);
   const engine::Context ctx = model_context(sys, w, partial, a.seq, out.stack);
-  out.result = plan(ctx, partial);
+  out.result = engine::plan_or_resolve(ctx, partial);
   const engine::Result analytical = out.result;  // what both engines start from
   if (a.engine == "event" || a.timeline) {
     if (w.vision()) {

@@ -17,6 +17,39 @@ namespace dojosim::engine {
 
 using parallel::Strategy;
 
+Context workload_context(const hardware::System& sys, const workload::Workload& w, long long seq, const std::string& option) {
+  Context ctx;
+  ctx.sys = &sys;
+  if (w.vision()) {
+    if (seq > 0)
+      throw core::InputError({option, 0, 0, "seq"}, fmt::format("{} does not apply to {}, a vision network", option, w.name()),
+                             fmt::format("no {} (the input size is part of the network)", option));
+    ctx.seq = 0;
+    ctx.net = &w.network;
+    return ctx;
+  }
+  ctx.seq = seq > 0 ? seq : std::min<long long>(w.transformer.max_seq, 2048);
+  if (ctx.seq < 1 || ctx.seq > (1LL << 24))
+    throw core::InputError({option, 0, 0, "seq"}, fmt::format("sequence length {} out of range", ctx.seq), "1 to 16M tokens");
+  ctx.model = &w.transformer;
+  return ctx;
+}
+
+bool complete(const Context& ctx, const Strategy& s) {
+  const auto& g = s.given;
+  if (ctx.net != nullptr) return g.dp && g.mbs && g.gbs && g.zero && g.recompute && g.spatial;
+  return g.tp && g.pp && g.dp && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute && (g.cp || s.cp == 1);
+}
+
+Result plan_or_resolve(const Context& ctx, const Strategy& s) {
+  if (!complete(ctx, s)) return resolve(ctx, s);
+  if (ctx.net != nullptr)
+    parallel::check_strategy(s, *ctx.net, *ctx.sys);
+  else
+    parallel::check_strategy(s, *ctx.model, *ctx.sys);
+  return evaluate(ctx, s);
+}
+
 double time_per_token(const Result& r) { return r.tokens_per_step > 0 ? r.step_time / r.tokens_per_step : 1e300; }
 
 Result resolve(const Context& ctx, const Strategy& partial) {

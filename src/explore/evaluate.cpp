@@ -119,8 +119,7 @@ thread_local Cache tl_cache;
 // The strategy of a point: a given SPEC completed like `dojosim run` does; "best" is
 // `run`'s fastest feasible plan for the time objective, and the cost- or energy-optimal
 // plan of `dojosim search` for those objectives.
-engine::Result choose(const engine::Context& ctx, const Point& p, const workload::Workload& w, const hardware::System& sys,
-                      const economics::EconomicsParams& params) {
+engine::Result choose(const engine::Context& ctx, const Point& p, const economics::EconomicsParams& params) {
   const bool best = p.strategy == "best";
   parallel::Strategy s = best ? parallel::parse_strategy("") : parallel::parse_strategy(p.strategy);
   s.precision = hardware::parse_precision(p.precision);
@@ -133,16 +132,7 @@ engine::Result choose(const engine::Context& ctx, const Point& p, const workload
     opt.econ = params;
     return search(ctx, s, opt).ranked.front().result;
   }
-  const auto& g = s.given;
-  if (w.vision()) {
-    if (!(g.dp && g.mbs && g.gbs && g.zero && g.recompute && g.spatial)) return engine::resolve(ctx, s);
-    parallel::check_strategy(s, w.network, sys);
-    return engine::evaluate(ctx, s);
-  }
-  const bool complete = g.tp && g.pp && g.dp && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute && (g.cp || s.cp == 1);
-  if (!complete) return engine::resolve(ctx, s);  // fastest feasible for the keys left out
-  parallel::check_strategy(s, w.transformer, sys);
-  return engine::evaluate(ctx, s);
+  return engine::plan_or_resolve(ctx, s);  // fastest feasible for the keys left out
 }
 
 std::string one_line(std::string s) {
@@ -164,12 +154,9 @@ PointResult evaluate_point(const Point& p) {
     const auto& sys = tl_cache.system(p.system, sys_overrides);
     const auto& w = tl_cache.model(p.model);
     const auto params = economics::parse_params(econ_overrides, {}, "set");
-    if (w.vision() && p.seq > 0)
-      throw core::InputError({"seq", 0, 0, "seq"}, fmt::format("seq does not apply to {}, a vision network", w.name()), "no seq");
-    const long long seq = w.vision() ? 0 : p.seq > 0 ? p.seq : std::min<long long>(w.transformer.max_seq, 2048);
-    engine::Context ctx = w.vision() ? engine::Context{&sys, nullptr, 0, &w.network} : engine::Context{&sys, &w.transformer, seq};
+    engine::Context ctx = engine::workload_context(sys, w, p.seq, "seq");
     ctx.use(tl_cache.stack(p.stack.empty() ? parallel::default_stack_name(sys) : p.stack));
-    const engine::Result r = choose(ctx, p, w, sys, params);
+    const engine::Result r = choose(ctx, p, params);
     const auto econ = Pricer(sys, params).summary(r);
     out.strategy = r.strategy.spec();
     out.devices = r.devices;

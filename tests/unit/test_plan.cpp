@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "dojosim/core/errors.hpp"
 #include "dojosim/engine/plan.hpp"
 #include "dojosim/parallel/stack.hpp"
 #include "dojosim/workload/workload.hpp"
@@ -385,4 +386,50 @@ TEST(Plan, VisionOpWork) {
     EXPECT_GT(split_ops, 0);  // spatial=4 splits some ops
     EXPECT_GT(convs + attentions, 0);
   }
+}
+
+// One entry for both workloads: the context of any workload, and run's plan — a complete
+// strategy evaluated as given, a partial one resolved by the one resolver.
+TEST(Plan, OneEntryForEveryWorkload) {
+  const auto sys = hardware::load_system("dgx-h100:nodes=4");
+  const auto stack = parallel::load_stack("megatron-core");
+  const auto llm = workload::load_workload("llama3-8b");
+  const auto vit = workload::load_workload("vit-l16");
+  auto t = engine::workload_context(sys, llm, 0, "--seq");
+  EXPECT_EQ(t.model, &llm.transformer);
+  EXPECT_EQ(t.net, nullptr);
+  EXPECT_EQ(t.seq, std::min<long long>(llm.transformer.max_seq, 2048));
+  EXPECT_EQ(engine::workload_context(sys, llm, 4096, "--seq").seq, 4096);
+  EXPECT_THROW((void)engine::workload_context(sys, llm, 1LL << 25, "--seq"), core::InputError);
+  auto v = engine::workload_context(sys, vit, 0, "seq");
+  EXPECT_EQ(v.net, &vit.network);
+  EXPECT_EQ(v.model, nullptr);
+  EXPECT_EQ(v.seq, 0);
+  try {
+    (void)engine::workload_context(sys, vit, 1024, "seq");
+    ADD_FAILURE() << "a seq for a vision network must be rejected";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("seq does not apply to"), std::string::npos) << e.what();
+  }
+  t.use(stack);
+  v.use(stack);
+
+  auto full = strategy("tp=4,pp=1,dp=8,vp=1,mbs=1,gbs=64,sp=true,zero=1,recompute=selective", t.seq);
+  EXPECT_TRUE(engine::complete(t, full));
+  EXPECT_EQ(engine::plan_or_resolve(t, full).step_time, engine::evaluate(t, full).step_time);
+  auto partial = strategy("tp=4,gbs=64", t.seq);
+  EXPECT_FALSE(engine::complete(t, partial));
+  const auto resolved = engine::plan_or_resolve(t, partial);
+  EXPECT_EQ(resolved.step_time, engine::resolve(t, partial).step_time);
+  EXPECT_EQ(resolved.strategy.tp, 4);
+  // A complete strategy that breaks a rule is an input error, not a price.
+  auto bad = strategy("tp=3,pp=1,dp=8,vp=1,mbs=1,gbs=64,sp=true,zero=1,recompute=selective", t.seq);
+  EXPECT_THROW((void)engine::plan_or_resolve(t, bad), core::InputError);
+
+  auto vfull = strategy("dp=16,spatial=2,mbs=8,gbs=256,zero=1,recompute=none", 0);
+  EXPECT_TRUE(engine::complete(v, vfull));
+  EXPECT_EQ(engine::plan_or_resolve(v, vfull).step_time, engine::evaluate(v, vfull).step_time);
+  auto vpartial = strategy("mbs=8", 0);
+  EXPECT_FALSE(engine::complete(v, vpartial));
+  EXPECT_EQ(engine::plan_or_resolve(v, vpartial).step_time, engine::resolve(v, vpartial).step_time);
 }

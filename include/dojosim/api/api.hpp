@@ -61,15 +61,14 @@ SplitSets split_sets(const std::vector<std::string>& sets);
 // The stack a command runs on a system: `name` (--stack) or else the system's default.
 parallel::Stack stack_for(const hardware::System& sys, const std::string& name, const std::vector<std::string>& overrides);
 
-// The engine context for a loaded model: sets partial.seq for transformers (default
-// min(max_seq, 2048); `seq` out of range is an InputError) and rejects `seq` for vision.
+// The engine context for a loaded model (engine::workload_context with the stack bound):
+// sets partial.seq for transformers (default min(max_seq, 2048); `seq` out of range is an
+// InputError) and rejects `seq` for vision. The plan `run` prints is then
+// engine::plan_or_resolve (the one resolver, shared with sweeps).
 // `stack` is kept by the caller for the context's lifetime.
 engine::Context model_context(const hardware::System& sys, const workload::Workload& w, parallel::Strategy& partial,
                               long long seq, const parallel::Stack& stack);
 
-// The plan `run` prints: evaluated when every key is given, else completed by the one
-// resolver (engine::resolve, the space and ranking of `search`).
-engine::Result plan(const engine::Context& ctx, const parallel::Strategy& s);
 // Energy and cost per step of a result.
 report::Economics economics_for(const hardware::System& sys, const engine::Result& r, const economics::EconomicsParams& p = {});
 

@@ -15,6 +15,7 @@
 #include "dojosim/parallel/stack.hpp"
 #include "dojosim/parallel/strategy.hpp"
 #include "dojosim/workload/network.hpp"
+#include "dojosim/workload/workload.hpp"
 
 namespace dojosim::engine {
 
@@ -170,6 +171,12 @@ struct Context {
   [[nodiscard]] parallel::Software software() const { return stack != nullptr ? sw : parallel::neutral_software(sys->device); }
 };
 
+// The Context of a workload on a system, for either kind (the stack is bound by the
+// caller with Context::use): a transformer at `seq` tokens (0: its max_seq up to 2048), a
+// vision network at its own input size. `option` names where seq came from in errors
+// ("--seq", "seq"): a seq for a vision network, or one outside 1..16M, is an InputError.
+Context workload_context(const hardware::System& sys, const workload::Workload& w, long long seq, const std::string& option);
+
 inline constexpr double kContentionBoundShare = 0.10;
 
 // Evaluates a fully resolved, valid strategy (check with parallel::strategy_problem first).
@@ -178,6 +185,14 @@ Result evaluate(const Context& ctx, const parallel::Strategy& s);
 // Fills unset keys of `partial` with the fastest feasible choice. Throws InputError if
 // the given keys cannot be completed into a valid strategy, and Infeasible if nothing fits.
 Result resolve(const Context& ctx, const parallel::Strategy& partial);
+
+// Whether `s` gives every key of its workload's strategy (transformers: tp, pp, dp, vp,
+// mbs, gbs, sp, zero, recompute and cp unless it is 1; vision: dp, spatial, mbs, gbs,
+// zero, recompute).
+bool complete(const Context& ctx, const parallel::Strategy& s);
+// The plan `run` prices, for every workload: a complete strategy checked
+// (parallel::check_strategy) and evaluated as given, else its left-out keys resolved.
+Result plan_or_resolve(const Context& ctx, const parallel::Strategy& s);
 
 // Seconds per token: the figure `resolve` minimises (fair across rounded global batches).
 double time_per_token(const Result& r);
