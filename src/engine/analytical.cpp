@@ -243,10 +243,13 @@ long long default_gbs(const workload::Transformer& m, long long seq) {
 
 Result evaluate(const Context& ctx, const Strategy& s) { return price(ctx, make_plan(ctx, s)); }
 
-// The analytical engine: prices a Plan (docs/model.md). Every placement, split and memory
-// figure comes from the Plan; this function only turns work into time.
-Result price(const Context& ctx, const Plan& plan) {
-  if (ctx.net != nullptr) return price_vision(ctx, plan);
+namespace {
+
+// The analytical engine on a transformer Plan (docs/model.md). Every placement, split and
+// memory figure comes from the Plan; this function only turns work into time. (One return
+// of one named Result: a Result is ~10 KB, and a second return path would cost a copy of
+// it per plan in the search loop.)
+Result price_transformer(const Context& ctx, const Plan& plan) {
   const Strategy& s = plan.strategy;
   const auto& sys = *ctx.sys;
   const auto& m = *ctx.model;
@@ -417,6 +420,12 @@ Result price(const Context& ctx, const Plan& plan) {
   r.mfu = r.model_flops_per_step / (r.step_time * peak);
   r.hfu = r.hardware_flops_per_step / (r.step_time * peak);
   return r;
+}
+
+}  // namespace
+
+Result price(const Context& ctx, const Plan& plan) {
+  return ctx.net != nullptr ? price_vision(ctx, plan) : price_transformer(ctx, plan);
 }
 
 }  // namespace dojosim::engine
