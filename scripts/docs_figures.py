@@ -250,7 +250,10 @@ def validation_misses(dojosim):
     return "\n".join([
         "What the model still misses on these runs:",
         f"- the Llama 3 paper rows (Meta's RoCE cluster, not DGX; TFLOP/s converted to step time)\n"
-        f"  are off by {signed_range(llama)} (positive: predicted slow);",
+        f"  are off by {signed_range(llama)} (positive: predicted slow); the conversion counts attention\n"
+        f"  FLOPs causally (halved), and Meta does not say which count its TFLOP/s use: counted in\n"
+        f"  full, the measured times would be longer, the 128K row's most (attention is a larger\n"
+        f"  share of its FLOPs), so these rows are uncertain by more than the others;",
         f"- MT-NLG 530B (DeepSpeed's pipeline engine, 2021) is off by {signed_range(mtnlg)}"
         + (": predicted fast, no\n  mechanism for that software stack's overheads;"
            if all(c["error_pct"] < 0 for c in mtnlg) else ";"),
