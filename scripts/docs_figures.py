@@ -160,7 +160,7 @@ def worst(j):
 def readme_accuracy(dojosim):
     cal, gen = validated(dojosim, "calibration"), validated(dojosim, "generality")
     a100, h100 = cal["by_system_stack"]["dgx-a100 / megatron-2021"], cal["by_system_stack"]["dgx-h100 / megatron-core"]
-    fsdp = [c for c in gen["cases"] if c["stack"] == "fsdp"]
+    fsdp = [c for c in gen["cases"] if c["stack"].split(":")[0] == "fsdp"]
     direction = "all predicted fast" if all(c["error_pct"] < 0 for c in fsdp) else "both directions"
     w = worst(gen)
     return (f"In-sample — `dojosim validate docs/data/calibration.csv` ({cal['evaluated']} measured Megatron-LM and NeMo\n"
@@ -246,7 +246,7 @@ def validation_misses(dojosim):
     llama = by(lambda c: c["id"].startswith("LLAMA3-"))
     mtnlg = by(lambda c: c["id"].startswith("MTNLG-"))
     b200 = by(lambda c: c["system"] == "dgx-b200")
-    fsdp = by(lambda c: c["stack"] == "fsdp")
+    fsdp = by(lambda c: c["stack"].split(":")[0] == "fsdp")
     return "\n".join([
         "What the model still misses on these runs:",
         f"- the Llama 3 paper rows (Meta's RoCE cluster, not DGX; TFLOP/s converted to step time)\n"

@@ -139,8 +139,8 @@ Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& 
                        activations);
 }
 
-Demands comm_demands(const workload::Transformer& m, const Strategy& s, const DeviceParams& params, double phi,
-                     long long seq_len) {
+Demands comm_demands(const workload::Transformer& m, const Strategy& s, const DeviceParams& params, double phi, long long seq_len,
+                     double reduce_bytes) {
   using collective::Op;
   const double tp = s.tp, cp = s.cp, b = s.mbs, seq = static_cast<double>(seq_len);
   const double h = static_cast<double>(m.hidden), kv = static_cast<double>(m.kv_dim());
@@ -186,7 +186,7 @@ Demands comm_demands(const workload::Transformer& m, const Strategy& s, const De
       D.dp[0] = {.op = Op::reduce_scatter, .bytes = grads, .per_step = 1.0};
       D.dp[1] = {.op = Op::all_gather, .bytes = params16, .per_step = 1.0};
     } else {
-      D.dp[0] = {.op = Op::reduce_scatter, .bytes = grads, .per_layer = 1.0, .split_by_layer = true};
+      D.dp[0] = {.op = Op::reduce_scatter, .bytes = params.stage * reduce_bytes, .per_layer = 1.0, .split_by_layer = true};
       D.dp[1] = {.op = Op::all_gather, .bytes = params16, .per_layer = 2.0, .split_by_layer = true};
     }
   }
@@ -283,7 +283,7 @@ Plan plan_transformer(const Context& ctx, const Strategy& s) {
          .phi = phi,
          .microbatches = static_cast<double>(s.microbatches()),
          .shards = shards,
-         .demands = comm_demands(m, s, params, phi, ctx.seq),
+         .demands = comm_demands(m, s, params, phi, ctx.seq, sw.zero3_reduce_bytes),
          .work = compute_work(m, s, sw, params, shards, ctx.seq),
          .memory = memory_by_kind(sys, m, s, sw, split, params, phi, ctx.seq),
          .placement = {}};

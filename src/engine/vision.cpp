@@ -312,13 +312,14 @@ Result price_vision(const Context& ctx, const Plan& plan) {
     } else {
       // ZeRO-3 / FSDP: gather every layer's weights for forward and backward and
       // reduce-scatter its gradients, per micro-batch, prefetched under compute.
-      c = collective::reduce_scatter(g_dp, grads);
+      const double z3_grads = P * sw.zero3_reduce_bytes;  // the stack's zero3.reduce dtype
+      c = collective::reduce_scatter(g_dp, z3_grads);
       const double gathers = 2.0 * collective::all_gather(g_dp, params16).time * (s.recompute == Recompute::full ? 1.5 : 1.0);
       const double total = (gathers + c.time) * mb;
       // The first layer's gather before any compute, and the last layer's reduction after it,
       // cannot hide: one bucket each.
       const double edge = collective::all_gather(g_dp, std::min(params16, kDdpBucketBytes)).time +
-                          collective::reduce_scatter(g_dp, std::min(grads, kDdpBucketBytes)).time;
+                          collective::reduce_scatter(g_dp, std::min(z3_grads, kDdpBucketBytes)).time;
       const double exposed =
           s.overlap_zero3 && sw.zero3_prefetch > 0 ? std::min(total, std::max(edge, total - r.breakdown.compute)) : total;
       dp_exposed += exposed;

@@ -55,6 +55,8 @@ Stack read_stack(const std::shared_ptr<const core::Document>& doc) {
   }
   if (auto z = r.optional_map("zero3")) {
     s.zero3_prefetch = static_cast<int>(z->integer("prefetch", kDefaults.zero3_prefetch, 0, 64));
+    s.zero3_reduce_bytes =
+        z->choice("reduce", {"bf16", "fp32"}, kDefaults.zero3_reduce_bytes == 4.0 ? "fp32" : "bf16") == "fp32" ? 4.0 : 2.0;
     z->finish();
   }
   if (auto f = r.optional_map("fp8")) {
@@ -101,6 +103,7 @@ Software bind(const Stack& stack, const hardware::Device& device) {
   w.pp_overlap = stack.pp_overlap;
   w.cp_overlap = stack.cp_overlap;
   w.zero3_prefetch = stack.zero3_prefetch;
+  w.zero3_reduce_bytes = stack.zero3_reduce_bytes;
   w.fp8_cast_kernels = stack.fp8_cast_kernels;
   w.optimizer_state_bytes = stack.optimizer_master_bytes + 2.0 * stack.optimizer_moment_bytes;
   w.gemm_max = device.eff.gemm_max;
@@ -196,6 +199,7 @@ YAML::Node stack_to_yaml(const Stack& s) {
   n["overlap"]["pp"] = s.pp_overlap;
   n["overlap"]["cp"] = s.cp_overlap;
   n["zero3"]["prefetch"] = s.zero3_prefetch;
+  n["zero3"]["reduce"] = s.zero3_reduce_bytes == 4.0 ? "fp32" : "bf16";
   n["fp8"]["cast_kernels"] = s.fp8_cast_kernels;
   n["optimizer"]["master"] = s.optimizer_master_bytes == 2.0 ? "bf16" : "fp32";
   n["optimizer"]["moments"] = s.optimizer_moment_bytes == 2.0 ? "bf16" : "fp32";
@@ -236,6 +240,8 @@ void register_stacks(core::Registry& r) {
            "ring-attention K/V exchange hidden under the attention compute"},
           {"zero3.prefetch", "int", "", fmt::format("{}", d.zero3_prefetch),
            "ZeRO-3/FSDP: layers whose parameters are gathered ahead (0 = none)"},
+          {"zero3.reduce", "string", "", d.zero3_reduce_bytes == 4.0 ? "fp32" : "bf16",
+           "ZeRO-3/FSDP: the gradients' dtype in the reduce-scatters, bf16 or fp32 (FSDP reduce_dtype)"},
           {"fp8.cast_kernels", "bool", "", d.fp8_cast_kernels ? "true" : "false",
            "FP8 cast/transpose priced as separate memory-bound kernels"},
           {"optimizer.master", "string", "", d.optimizer_master_bytes == 2.0 ? "bf16" : "fp32",

@@ -433,3 +433,34 @@ TEST(Plan, OneEntryForEveryWorkload) {
   EXPECT_FALSE(engine::complete(v, vpartial));
   EXPECT_EQ(engine::plan_or_resolve(v, vpartial).step_time, engine::resolve(v, vpartial).step_time);
 }
+
+// ZeRO-3's reduce-scatters carry the stack's gradient dtype (FSDP reduce_dtype): fp32
+// doubles their bytes per call, for transformers and vision networks; the gathers stay bf16.
+TEST(Plan, Zero3ReduceDtypeIsTheStacks) {
+  const Bench setup("dgx-a100:nodes=4", "llama3-8b");
+  const auto fp32 = parallel::load_stack("fsdp", {"zero3.reduce=fp32"});
+  const auto bf16 = parallel::load_stack("fsdp");
+  EXPECT_EQ(bf16.zero3_reduce_bytes, 2.0);
+  engine::Context c32 = setup.ctx, c16 = setup.ctx;
+  c32.use(fp32);
+  c16.use(bf16);
+  const auto s = strategy("tp=1,pp=1,dp=32,vp=1,mbs=1,gbs=64,sp=false,zero=3,recompute=none");
+  const auto a = engine::make_plan(c16, s), b = engine::make_plan(c32, s);
+  EXPECT_EQ(a.demands.dp[0].op, collective::Op::reduce_scatter);
+  EXPECT_DOUBLE_EQ(b.demands.dp[0].bytes, 2.0 * a.demands.dp[0].bytes);
+  EXPECT_DOUBLE_EQ(b.demands.dp[1].bytes, a.demands.dp[1].bytes);
+  EXPECT_GE(engine::price(c32, b).step_time, engine::price(c16, a).step_time);
+  // ZeRO-1 keeps its own gradient reduction.
+  const auto z1 = strategy("tp=1,pp=1,dp=32,vp=1,mbs=1,gbs=64,sp=false,zero=1,recompute=none");
+  EXPECT_DOUBLE_EQ(engine::make_plan(c32, z1).demands.dp[0].bytes, engine::make_plan(c16, z1).demands.dp[0].bytes);
+  // Vision: the reduce-scatter priced is the larger one (communication-bound: 64 GPUs,
+  // one image each).
+  const auto sys = hardware::load_system("dgx-a100:nodes=8");
+  const auto w = workload::load_workload("vit-l16");
+  engine::Context v16{&sys, nullptr, 0, &w.network}, v32{&sys, nullptr, 0, &w.network};
+  v16.use(bf16);
+  v32.use(fp32);
+  const auto vs = strategy("dp=64,mbs=1,gbs=64,zero=3,recompute=none", 0);
+  const auto r16 = engine::evaluate(v16, vs), r32 = engine::evaluate(v32, vs);
+  EXPECT_GT(r32.step_time, r16.step_time);
+}

@@ -56,6 +56,10 @@ struct Stack {
   // backward, gradients reduce-scattered per layer; `zero3_prefetch` layers gathered ahead
   // (0 = each gather waits for the previous layer to finish).
   int zero3_prefetch = 1;
+  // Bytes per gradient element of ZeRO-3's reduce-scatters: 2 (bf16, FSDP's default: the
+  // parameters' compute dtype) or 4 (fp32: FSDP MixedPrecision(reduce_dtype=float32),
+  // Composer's `mixed_precision: DEFAULT`, DeepSpeed `communication_data_type: fp32`).
+  double zero3_reduce_bytes = 2.0;
   // FP8 recipe: cast/transpose kernels priced as separate memory-bound passes (Transformer
   // Engine), or fused into the GEMM epilogues (0 passes).
   bool fp8_cast_kernels = true;
@@ -80,6 +84,7 @@ struct Software {
   double pp_overlap = 0.0;
   bool cp_overlap = true;
   int zero3_prefetch = 1;
+  double zero3_reduce_bytes = 2.0;
   bool fp8_cast_kernels = true;
   double optimizer_state_bytes = 12.0;                   // per parameter: master + two Adam moments
   std::array<double, hardware::kPrecisions> gemm_max{};  // the device's, or the stack's tuning for it
