@@ -20,6 +20,11 @@ namespace {
 // documentation both come from this value.
 const Stack kDefaults{};
 
+// The 16- or 32-bit state and communication dtypes a stack names (optimizer state, ZeRO-3
+// gradient reduction): bytes per element <-> name.
+const char* dtype_name(double bytes) { return bytes == 2.0 ? "bf16" : "fp32"; }
+double dtype_bytes(const std::string& name) { return name == "bf16" ? 2.0 : 4.0; }
+
 DeviceTuning read_tuning(const Reader& r) {
   DeviceTuning t;
   if (auto g = r.optional_map("gemm_max")) {
@@ -55,8 +60,7 @@ Stack read_stack(const std::shared_ptr<const core::Document>& doc) {
   }
   if (auto z = r.optional_map("zero3")) {
     s.zero3_prefetch = static_cast<int>(z->integer("prefetch", kDefaults.zero3_prefetch, 0, 64));
-    s.zero3_reduce_bytes =
-        z->choice("reduce", {"bf16", "fp32"}, kDefaults.zero3_reduce_bytes == 4.0 ? "fp32" : "bf16") == "fp32" ? 4.0 : 2.0;
+    s.zero3_reduce_bytes = dtype_bytes(z->choice("reduce", {"bf16", "fp32"}, dtype_name(kDefaults.zero3_reduce_bytes)));
     z->finish();
   }
   if (auto f = r.optional_map("fp8")) {
@@ -64,10 +68,8 @@ Stack read_stack(const std::shared_ptr<const core::Document>& doc) {
     f->finish();
   }
   if (auto o = r.optional_map("optimizer")) {
-    const auto bytes = [](const std::string& v) { return v == "bf16" ? 2.0 : 4.0; };
-    const auto name = [](double b) { return b == 2.0 ? "bf16" : "fp32"; };
-    s.optimizer_master_bytes = bytes(o->choice("master", {"fp32", "bf16"}, name(kDefaults.optimizer_master_bytes)));
-    s.optimizer_moment_bytes = bytes(o->choice("moments", {"fp32", "bf16"}, name(kDefaults.optimizer_moment_bytes)));
+    s.optimizer_master_bytes = dtype_bytes(o->choice("master", {"fp32", "bf16"}, dtype_name(kDefaults.optimizer_master_bytes)));
+    s.optimizer_moment_bytes = dtype_bytes(o->choice("moments", {"fp32", "bf16"}, dtype_name(kDefaults.optimizer_moment_bytes)));
     o->finish();
   }
   if (auto d = r.optional_map("devices")) {
@@ -199,10 +201,10 @@ YAML::Node stack_to_yaml(const Stack& s) {
   n["overlap"]["pp"] = s.pp_overlap;
   n["overlap"]["cp"] = s.cp_overlap;
   n["zero3"]["prefetch"] = s.zero3_prefetch;
-  n["zero3"]["reduce"] = s.zero3_reduce_bytes == 4.0 ? "fp32" : "bf16";
+  n["zero3"]["reduce"] = dtype_name(s.zero3_reduce_bytes);
   n["fp8"]["cast_kernels"] = s.fp8_cast_kernels;
-  n["optimizer"]["master"] = s.optimizer_master_bytes == 2.0 ? "bf16" : "fp32";
-  n["optimizer"]["moments"] = s.optimizer_moment_bytes == 2.0 ? "bf16" : "fp32";
+  n["optimizer"]["master"] = dtype_name(s.optimizer_master_bytes);
+  n["optimizer"]["moments"] = dtype_name(s.optimizer_moment_bytes);
   for (const auto& [key, t] : s.devices) {
     YAML::Node d;
     const auto& names = hardware::precision_names();
@@ -240,13 +242,13 @@ void register_stacks(core::Registry& r) {
            "ring-attention K/V exchange hidden under the attention compute"},
           {"zero3.prefetch", "int", "", fmt::format("{}", d.zero3_prefetch),
            "ZeRO-3/FSDP: layers whose parameters are gathered ahead (0 = none)"},
-          {"zero3.reduce", "string", "", d.zero3_reduce_bytes == 4.0 ? "fp32" : "bf16",
+          {"zero3.reduce", "string", "", dtype_name(d.zero3_reduce_bytes),
            "ZeRO-3/FSDP: the gradients' dtype in the reduce-scatters, bf16 or fp32 (FSDP reduce_dtype)"},
           {"fp8.cast_kernels", "bool", "", d.fp8_cast_kernels ? "true" : "false",
            "FP8 cast/transpose priced as separate memory-bound kernels"},
-          {"optimizer.master", "string", "", d.optimizer_master_bytes == 2.0 ? "bf16" : "fp32",
+          {"optimizer.master", "string", "", dtype_name(d.optimizer_master_bytes),
            "Adam's master copy of the parameters: fp32 or bf16 (apex/NeMo DistributedFusedAdam dtype: bf16)"},
-          {"optimizer.moments", "string", "", d.optimizer_moment_bytes == 2.0 ? "bf16" : "fp32",
+          {"optimizer.moments", "string", "", dtype_name(d.optimizer_moment_bytes),
            "Adam's two moments: fp32 or bf16 (Megatron-Core precision-aware optimizer, NeMo dtype: bf16)"},
           {"devices.<prefix>.gemm_max.<precision>", "float", "", "device's",
            "(device, stack) calibration: achieved fraction of peak for large GEMMs"},

@@ -98,7 +98,7 @@ struct Demands {
 // The collectives of a transformer plan, from the strategy and the parameters per device;
 // ZeRO-3 reduce-scatters gradients of `reduce_bytes` per element (the stack's zero3.reduce).
 Demands comm_demands(const workload::Transformer& m, const parallel::Strategy& s, const DeviceParams& params, double phi,
-                     long long seq, double reduce_bytes = 2.0);
+                     long long seq, double reduce_bytes);
 
 // The attention kernel a plan runs: the strategy's `attention=` when given, else the stack's.
 bool uses_flash_attention(const parallel::Strategy& s, const parallel::Software& sw);
