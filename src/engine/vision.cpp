@@ -17,6 +17,7 @@
 #include "dojosim/core/text.hpp"
 #include "kernels.hpp"
 #include "tiers.hpp"
+#include "traffic.hpp"
 #include "vision.hpp"
 
 namespace dojosim::engine {
@@ -164,10 +165,31 @@ Memory vision_memory(const hardware::System& sys, const workload::Network& net, 
                        act + max_out);
 }
 
+Demands vision_demands(const workload::Network& net, const Strategy& s, double reduce_bytes) {
+  using collective::Op;
+  Demands D;
+  if (1LL * s.dp * s.spatial <= 1) return D;
+  const double P = net.params(), grads = P * grad_bytes(s.zero), params16 = P * 2.0;
+  if (s.zero == 0) {
+    D.dp[0] = {.op = Op::all_reduce, .bytes = grads, .per_step = 1.0};
+  } else if (s.zero <= 2) {
+    D.dp[0] = {.op = Op::reduce_scatter, .bytes = grads, .per_step = 1.0};
+    D.dp[1] = {.op = Op::all_gather, .bytes = params16, .per_step = 1.0};
+  } else {
+    // ZeRO-3 / FSDP: every micro-batch gathers the weights before the forward and the
+    // backward (and the recomputed forward, half of it under full recompute's sqrt(n)
+    // segments: priced as 0.5 gathers more) and reduce-scatters the gradients after it.
+    const double gathers = 2.0 * (s.recompute == Recompute::full ? 1.5 : 1.0);
+    D.dp[0] = {.op = Op::reduce_scatter, .bytes = P * reduce_bytes, .per_microbatch = 1.0};
+    D.dp[1] = {.op = Op::all_gather, .bytes = params16, .per_microbatch = gathers};
+  }
+  return D;
+}
+
 Plan plan_vision(const Context& ctx, const Strategy& s) {
   const auto& sys = *ctx.sys;
   const auto& net = *ctx.net;
-  Plan p;  // the transformer's members (split, demands, work) stay empty
+  Plan p;  // the transformer's members (split, work) stay empty; demands holds the dp group's
   p.strategy = s;
   p.sw = ctx.software();
   // Gradients reduce over all dp * spatial replicas, placed innermost; the spatial groups
@@ -178,6 +200,7 @@ Plan plan_vision(const Context& ctx, const Strategy& s) {
   p.microbatches = static_cast<double>(s.microbatches());
   p.shards = static_cast<double>(s.dp) * s.spatial;
   for (const Op& o : net.ops) p.ops += o.kind != OpKind::view ? 1 : 0;
+  p.demands = vision_demands(net, s, p.sw.zero3_reduce_bytes);
   p.memory = vision_memory(sys, net, s, p.sw);
   p.stream_time = plan_tiers(sys, s, p.phi, p.microbatches, p.memory, p.placement);
   return p;
@@ -292,34 +315,26 @@ Result price_vision(const Context& ctx, const Plan& plan) {
   r.breakdown.spatial_comm = mb * (comm_fwd + comm_bwd);
   r.halo_bytes = mb * halo * (s.recompute == Recompute::full ? 1.5 : 1.0);
 
-  // --- data parallel over all dp * spatial replicas (docs/model.md#vision-dp) ---
-  const double P = plan.params.stage;
+  // --- data parallel over all dp * spatial replicas (docs/model.md#vision-dp): the Plan's
+  // demands, [0] the gradient reduction, [1] (ZeRO) the parameter all-gather ---
   double dp_exposed = 0, dp_hidden = 0;
   if (s.dp * sp > 1) {
-    const double grads = P * grad_bytes(s.zero), params16 = P * 2.0;
+    const Demand &red = plan.demands.dp[0], &ag = plan.demands.dp[1];
     const bool overlap = s.overlap_dp && sw.dp_overlap;
-    collective::Cost c;
+    const collective::Cost c = collective::collective(red.op, g_dp, red.bytes);  // one call each
+    const collective::Cost gather = ag.active() ? collective::collective(ag.op, g_dp, ag.bytes) : collective::Cost{};
     double t_rs = 0, t_ag = 0, t_last = 0;
-    if (s.zero == 0) {
-      c = collective::all_reduce(g_dp, grads);
+    if (s.zero < 3) {
       t_rs = c.time;
-      t_last = collective::all_reduce(g_dp, std::min(grads, kDdpBucketBytes)).time;
-    } else if (s.zero <= 2) {
-      c = collective::reduce_scatter(g_dp, grads);
-      t_rs = c.time;
-      t_last = collective::reduce_scatter(g_dp, std::min(grads, kDdpBucketBytes)).time;
-      t_ag = collective::all_gather(g_dp, params16).time;
+      t_ag = gather.time;
+      t_last = collective::collective(red.op, g_dp, std::min(red.bytes, kDdpBucketBytes)).time;
     } else {
-      // ZeRO-3 / FSDP: gather every layer's weights for forward and backward and
-      // reduce-scatter its gradients, per micro-batch, prefetched under compute.
-      const double z3_grads = P * sw.zero3_reduce_bytes;  // the stack's zero3.reduce dtype
-      c = collective::reduce_scatter(g_dp, z3_grads);
-      const double gathers = 2.0 * collective::all_gather(g_dp, params16).time * (s.recompute == Recompute::full ? 1.5 : 1.0);
-      const double total = (gathers + c.time) * mb;
-      // The first layer's gather before any compute, and the last layer's reduction after it,
-      // cannot hide: one bucket each.
-      const double edge = collective::all_gather(g_dp, std::min(params16, kDdpBucketBytes)).time +
-                          collective::reduce_scatter(g_dp, std::min(z3_grads, kDdpBucketBytes)).time;
+      // ZeRO-3 / FSDP: the gathers and reductions of every micro-batch, prefetched under
+      // compute. The first layer's gather before any compute, and the last layer's
+      // reduction after it, cannot hide: one bucket each.
+      const double total = (ag.per_microbatch * gather.time + red.per_microbatch * c.time) * mb;
+      const double edge = collective::collective(ag.op, g_dp, std::min(ag.bytes, kDdpBucketBytes)).time +
+                          collective::collective(red.op, g_dp, std::min(red.bytes, kDdpBucketBytes)).time;
       const double exposed =
           s.overlap_zero3 && sw.zero3_prefetch > 0 ? std::min(total, std::max(edge, total - r.breakdown.compute)) : total;
       dp_exposed += exposed;
@@ -327,6 +342,10 @@ Result price_vision(const Context& ctx, const Plan& plan) {
     }
     r.dp_algo = c.algo;
     r.dp_zplane = g_dp.hops > 0 && g_dp.hop[static_cast<std::size_t>(g_dp.hops - 1)].zplane;
+    record(r.comm.dp, g_dp, red.op, red.bytes, c);
+    r.comm.dp.traffic[0].calls = red.calls(mb, 0.0);
+    set_traffic(r.comm.dp.traffic[1], ag.op, ag.bytes, gather);
+    r.comm.dp.traffic[1].calls = ag.calls(mb, 0.0);
     // Bucketed reduction under the last micro-batch's backward; the parameter all-gather
     // (ZeRO-1/2) under the next forward.
     const double rs_exposed = overlap ? std::max(std::min(t_last, t_rs), t_rs - bwd) : t_rs;
@@ -338,6 +357,7 @@ Result price_vision(const Context& ctx, const Plan& plan) {
   r.hidden_comm = dp_hidden;
 
   // --- optimizer step: Adam, memory-bound over the local shard (docs/model.md#optimizer) ---
+  const double P = plan.params.stage;
   const double opt_params = s.zero >= 1 ? P / plan.shards : P;
   r.breakdown.optimizer = mem_time(d, opt_params * optimizer_traffic(sw.optimizer_state_bytes)) + 10 * d.overhead;
 

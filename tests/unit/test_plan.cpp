@@ -352,6 +352,69 @@ TEST(Plan, VisionNetworks) {
   EXPECT_EQ(test_support::allocations() - before, 0);
 }
 
+// A vision Plan carries its data-parallel group's collectives, as a transformer's does:
+// the gradient reduction and parameter gathers of each ZeRO stage over dp x spatial
+// replicas, with how often they run; pricing reads them, and the Result reports the group
+// with each collective at the cost it was priced (docs/model.md#vision-dp).
+TEST(Plan, VisionDemands) {
+  using collective::Op;
+  const auto sys = hardware::load_system("dgx-a100:nodes=4");
+  const auto w = workload::load_workload("resnet50");
+  const auto stack = parallel::load_stack("fsdp");
+  engine::Context ctx{&sys, nullptr, 0, &w.network};
+  ctx.use(stack);
+  const double P = w.network.params();
+  const auto plan = [&](const std::string& spec) { return engine::make_plan(ctx, strategy(spec, 0)); };
+
+  const auto z0 = plan("dp=32,mbs=32,gbs=2048,zero=0,recompute=none");
+  EXPECT_EQ(z0.demands.dp[0].op, Op::all_reduce);
+  EXPECT_DOUBLE_EQ(z0.demands.dp[0].bytes, 4.0 * P);  // fp32 gradients without ZeRO
+  EXPECT_DOUBLE_EQ(z0.demands.dp[0].calls(z0.microbatches, 0), 1.0);
+  EXPECT_FALSE(z0.demands.dp[1].active());
+  EXPECT_FALSE(z0.demands.tp[0].active());  // no other group of a vision network has demands
+
+  const auto z1 = plan("dp=16,spatial=2,mbs=32,gbs=2048,zero=1,recompute=none");
+  EXPECT_EQ(z1.groups.dp.size, 32);  // dp x spatial replicas share the weights
+  EXPECT_EQ(z1.demands.dp[0].op, Op::reduce_scatter);
+  EXPECT_DOUBLE_EQ(z1.demands.dp[0].bytes, 2.0 * P);
+  EXPECT_EQ(z1.demands.dp[1].op, Op::all_gather);
+  EXPECT_DOUBLE_EQ(z1.demands.dp[1].calls(z1.microbatches, 0), 1.0);  // once per step
+
+  // ZeRO-3: per micro-batch, gradients in the stack's zero3.reduce dtype, gathers before
+  // the forward and the backward (x1.5 under full recompute).
+  const auto z3 = plan("dp=32,mbs=16,gbs=2048,zero=3,recompute=full");
+  ASSERT_DOUBLE_EQ(z3.microbatches, 4.0);
+  EXPECT_DOUBLE_EQ(z3.demands.dp[0].bytes, P * z3.sw.zero3_reduce_bytes);
+  EXPECT_DOUBLE_EQ(z3.demands.dp[0].calls(z3.microbatches, 0), 4.0);
+  EXPECT_DOUBLE_EQ(z3.demands.dp[1].calls(z3.microbatches, 0), 4.0 * 3.0);
+  EXPECT_DOUBLE_EQ(plan("dp=32,mbs=16,gbs=2048,zero=3,recompute=none").demands.dp[1].calls(4.0, 0), 4.0 * 2.0);
+
+  // One replica: nothing to reduce, nothing reported.
+  const auto one = plan("dp=1,mbs=32,gbs=32,zero=0,recompute=none");
+  EXPECT_FALSE(one.demands.dp[0].active());
+  EXPECT_FALSE(engine::price(ctx, one).comm.dp.active());
+
+  // Pricing reads the Plan's demands and reports them at their priced cost.
+  for (const auto* p : {&z0, &z1, &z3}) {
+    const auto r = engine::price(ctx, *p);
+    ASSERT_TRUE(r.comm.dp.active());
+    EXPECT_EQ(r.comm.dp.group.size, p->groups.dp.size);
+    for (std::size_t k = 0; k < 2; ++k) {
+      const auto& d = p->demands.dp[k];
+      const auto& t = r.comm.dp.traffic[k];
+      EXPECT_EQ(t.op, d.op);
+      if (!d.active()) continue;
+      EXPECT_DOUBLE_EQ(t.bytes, d.bytes);
+      EXPECT_DOUBLE_EQ(t.calls, d.calls(p->microbatches, 0));
+      EXPECT_DOUBLE_EQ(t.cost.time, collective::collective(d.op, p->groups.dp, d.bytes).time);
+    }
+    auto heavier = *p;
+    heavier.demands.dp[0].bytes *= 8;
+    const auto h = engine::price(ctx, heavier);
+    EXPECT_GT(h.breakdown.dp_comm + h.hidden_comm, r.breakdown.dp_comm + r.hidden_comm);
+  }
+}
+
 // The work of one vision op on one device: over the `split` devices and `kernels` launches
 // it adds up to the op's FLOPs and query rows for the whole micro-batch; only a split op
 // exchanges halos, gathers or reduces.

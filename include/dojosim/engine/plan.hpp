@@ -100,6 +100,15 @@ struct Demands {
 Demands comm_demands(const workload::Transformer& m, const parallel::Strategy& s, const DeviceParams& params, double phi,
                      long long seq, double reduce_bytes);
 
+// The collectives of a vision plan (docs/model.md#vision-dp), over the dp x spatial
+// replicas that share the network's weights: the gradient all-reduce (ZeRO-0), or the
+// reduce-scatter and parameter all-gather once per step (ZeRO-1/2), or per micro-batch
+// under ZeRO-3 (gathers before the forward and the backward, 1.5x that under full
+// recompute; gradients reduce-scattered in `reduce_bytes` per element, the stack's
+// zero3.reduce), in `dp` ([0] the reduction, [1] the gather). A spatial split's exchanges
+// depend on each op's rows and come with its work (vision_op_work).
+Demands vision_demands(const workload::Network& net, const parallel::Strategy& s, double reduce_bytes);
+
 // The attention kernel a plan runs: the strategy's `attention=` when given, else the stack's.
 bool uses_flash_attention(const parallel::Strategy& s, const parallel::Software& sw);
 
@@ -176,7 +185,7 @@ struct Plan {
   double phi = 0;           // recompute_fraction
   double microbatches = 0;  // per pipeline, per step
   double shards = 1;        // ZeRO shards: dp * cp
-  Demands demands;          // the collectives each group needs
+  Demands demands;          // the collectives each group needs (vision: the dp group's)
   Work work;                // the compute each device does
   Memory memory;            // per device; on Dojo with offload, host and fits from the tiers
   Placement placement;      // Dojo: which tier holds each kind, bytes streamed per step
@@ -184,8 +193,8 @@ struct Plan {
   double ops = 0;           // vision: the network's ops (kernels other than views), the units streaming is prefetched in
 };
 // Transformers (ctx.model) and vision networks (ctx.net; engine/vision.cpp, which fills the
-// strategy, stack, data-parallel group, microbatches, shards, params.stage, phi, ops,
-// memory and Dojo tiers; split, demands and work are the transformer's).
+// strategy, stack, data-parallel group and its demands, microbatches, shards, params.stage,
+// phi, ops, memory and Dojo tiers; split and work are the transformer's).
 Plan make_plan(const Context& ctx, const parallel::Strategy& s);
 
 // The analytical engine: the step time of a Plan (engine/analytical.cpp; vision networks
