@@ -87,8 +87,15 @@ def vision_exapod(dojosim):
     by_peak = exa["devices"] * peak(dojosim, "dojo-exapod") / peak(dojosim, "dgx-a100")
     return (f"How many A100s is an ExaPOD worth on the video network? {rate(exa['samples_per_s'])} clips/s against "
             f"{rate(per_node)} clips/s\nper A100 in a DGX node ({rate(per_big)} per A100 at 4,096 GPUs, `dgx-a100:nodes=512`): "
-            f"about {sig(lo, 2)}–{sig(hi, 2)}\nA100s, where equal BF16 peak would be {sig(by_peak, 3)} — the ExaPOD does about "
-            f"{hi / by_peak:.2g}× {'more' if hi > by_peak else 'less'} per peak FLOP\non this network.")
+            f"about {sig(lo, 2)}–{sig(hi, 2)}\nA100s, where equal BF16 peak would be {sig(by_peak, 3)} — the ExaPOD does "
+            f"{per_peak(hi / by_peak)}\non this network.")
+
+
+def per_peak(ratio):
+    """'about 1.1x more per peak FLOP', or 'about as much per peak FLOP' within 5%."""
+    if abs(ratio - 1) < 0.05:
+        return f"about as much per peak FLOP ({ratio:.2f}×)"
+    return f"about {ratio:.2g}× {'more' if ratio > 1 else 'less'} per peak FLOP"
 
 
 def dojo_sensitivity(dojosim):

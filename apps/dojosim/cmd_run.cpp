@@ -60,9 +60,9 @@ void add_run(CLI::App& app, Action& action) {
       const auto out = api::run(args);
       if (!trace.empty()) {
         if (!out.has_timeline)
-          throw core::Unsupported({"--engine", 0, 0, "engine"},
-                                  "the event engine simulates transformer pipelines; vision networks run data parallel",
-                                  "--engine analytical, without --trace");
+          throw core::Unsupported({"--trace", 0, 0, "trace"},
+                                  "a vision network has no pipeline schedule for the analytical engine to trace",
+                                  "--engine event --trace FILE (the whole step, op by op)");
         write_file(trace, engine::trace_json(out.timeline, fmt::format("{} on {}: {}", out.model_name, out.sys.name,
                                                                        out.result.strategy.spec())) +
                               "\n");

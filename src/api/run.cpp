@@ -58,26 +58,21 @@ RunOutput run(const RunArgs& a) {
   const engine::Context ctx = model_context(sys, w, partial, a.seq, out.stack);
   out.result = engine::plan_or_resolve(ctx, partial);
   const engine::Result analytical = out.result;  // what both engines start from
-  if (a.engine == "event" || a.timeline) {
-    if (w.vision()) {
-      if (a.engine == "event")
-        throw core::Unsupported({"--engine", 0, 0, "engine"},
-                                "the event engine simulates transformer pipelines; vision networks run data parallel",
-                                "--engine analytical, without --trace");
-    } else {
-      const auto& st = out.result.strategy;
-      const long long micro = st.dp * st.mbs > 0 ? st.gbs / (st.dp * st.mbs) : 0;
-      const bool keep = a.timeline && !(a.timeline_optional && 2 * st.pp * st.vp * micro > kReportMaxPasses);
-      if (a.engine == "event") {
-        // The whole step on the topology graph: compute, every collective and stream, contention.
-        const hardware::Graph graph(sys);
-        const engine::Plan plan = engine::make_plan(ctx, out.result.strategy);
-        out.result = engine::simulate_step(ctx, plan, analytical, graph, a.timeline ? &out.timeline : nullptr);
-        out.has_timeline = a.timeline;
-      } else if (keep) {
-        engine::simulate_pipeline(ctx, out.result, &out.timeline);
-        out.has_timeline = true;
-      }
+  if (a.engine == "event") {
+    // The whole step on the topology graph: compute, every collective and stream, contention
+    // (transformers and vision networks).
+    const hardware::Graph graph(sys);
+    const engine::Plan plan = engine::make_plan(ctx, out.result.strategy);
+    out.result = engine::simulate_step(ctx, plan, analytical, graph, a.timeline ? &out.timeline : nullptr);
+    out.has_timeline = a.timeline;
+  } else if (a.timeline && !w.vision()) {
+    // The analytical engine's pipeline schedule, pass by pass (transformers: a vision
+    // network has no pipeline; its timeline comes from --engine event).
+    const auto& st = out.result.strategy;
+    const long long micro = st.dp * st.mbs > 0 ? st.gbs / (st.dp * st.mbs) : 0;
+    if (!(a.timeline_optional && 2 * st.pp * st.vp * micro > kReportMaxPasses)) {
+      engine::simulate_pipeline(ctx, out.result, &out.timeline);
+      out.has_timeline = true;
     }
   }
   if (!a.chakra.empty()) {

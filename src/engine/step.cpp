@@ -27,6 +27,7 @@
 #include "dojosim/workload/chakra.hpp"
 #include "kernels.hpp"
 #include "schedule.hpp"
+#include "vision.hpp"
 
 namespace dojosim::engine {
 
@@ -38,9 +39,9 @@ using collective::flow::Phase;
 using parallel::Strategy;
 
 // What a stretch of a rank's compute stream was spent on (the Result's breakdown).
-enum Cat : int { kCompute, kTp, kCp, kEp, kPp, kDp, kBubble, kOptimizer, kStream, kCats };
+enum Cat : int { kCompute, kTp, kCp, kEp, kPp, kDp, kBubble, kOptimizer, kStream, kSpatial, kCats };
 const char* cat_name(int c) {
-  static const char* names[] = {"compute", "tp", "cp", "ep", "pp", "dp", "bubble", "optimizer", "stream"};
+  static const char* names[] = {"compute", "tp", "cp", "ep", "pp", "dp", "bubble", "optimizer", "stream", "spatial"};
   return names[c];
 }
 
@@ -106,6 +107,11 @@ class Sim {
   };
   static Built build(const Context& ctx, const Plan& plan, const Result& a, const hardware::Graph& g, const StepOptions& opt,
                      StepStats* stats);
+  // A vision network's step (data parallel over dp x spatial ranks, one stage).
+  static Built build_vision(const Context& ctx, const Plan& plan, const Result& a, const hardware::Graph& g,
+                            const StepOptions& opt, StepStats* stats);
+  // Stable phase ids and which phases share a link (after the templates are built).
+  static void index_phases(Built& b, const hardware::Graph& g);
 
   Result run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, double* end_out);
 
@@ -149,7 +155,361 @@ class Sim {
 };
 
 // Devices of the plan (every rank of the strategy, placed in order).
-long long ranks_of(const Strategy& s) { return 1LL * s.tp * s.cp * s.pp * s.dp; }
+long long ranks_of(const Strategy& s) { return 1LL * s.tp * s.cp * s.pp * s.dp * s.spatial; }
+
+void Sim::index_phases(Built& b, const hardware::Graph& g) {
+  b.phase_off.assign(b.tmpl.size() + 1, 0);
+  for (std::size_t i = 0; i < b.tmpl.size(); ++i) b.phase_off[i + 1] = b.phase_off[i] + b.tmpl[i].phases.size();
+  {
+    // Which phases share a link: max-min rates of phases that share none are independent,
+    // so each connected group of phases in flight is solved (and cached) on its own.
+    const std::size_t np = b.phase_off.back();
+    b.meets.assign(np, std::vector<char>(np, 0));
+    std::vector<std::vector<int>> on_link(g.links().size());
+    for (std::size_t i = 0; i < b.tmpl.size(); ++i)
+      for (std::size_t p = 0; p < b.tmpl[i].phases.size(); ++p) {
+        const int id = static_cast<int>(b.phase_off[i] + p);
+        for (const auto& c : b.tmpl[i].phases[p].classes)
+          for (const auto& lc : c.load) {
+            auto& v = on_link[static_cast<std::size_t>(lc.first)];
+            if (v.empty() || v.back() != id) v.push_back(id);
+          }
+      }
+    for (const auto& v : on_link)
+      for (std::size_t x = 0; x < v.size(); ++x)
+        for (std::size_t y = x + 1; y < v.size(); ++y) {
+          b.meets[static_cast<std::size_t>(v[x])][static_cast<std::size_t>(v[y])] = 1;
+          b.meets[static_cast<std::size_t>(v[y])][static_cast<std::size_t>(v[x])] = 1;
+        }
+  }
+}
+
+// A vision network's step (docs/model.md#whole-step-vision): one stage whose
+// representative rank runs, per micro-batch, every op's forward and then backward as
+// compute tasks, each spatial exchange (halo send-recv, key/value gathers, statistics
+// reductions) as a blocking collective on its split's group with one instance per
+// data-parallel replica, and the data-parallel collectives of the Plan's demands: ZeRO-0/1/2
+// gradients reduced in DDP buckets during the last backward (the ZeRO-1/2 parameter gather
+// under the first forward), ZeRO-3 per-op gathers prefetched one op ahead and per-op
+// reduce-scatters; Dojo's DIP streams per op, prefetched. The per-op compute is
+// price_vision's (vision_op_times), so with no link shared the two engines agree up to
+// the schedule.
+Sim::Built Sim::build_vision(const Context& ctx, const Plan& plan, const Result& a, const hardware::Graph& g,
+                             const StepOptions& opt, StepStats* stats) {
+  Built b;
+  const Strategy& s = plan.strategy;
+  const auto& net = *ctx.net;
+  const auto& sys = *ctx.sys;
+  const parallel::Software& sw = plan.sw;
+  const int sp = s.spatial;
+  const long long m = std::max<long long>(1, s.microbatches());
+  const long long N = std::min<long long>(ranks_of(s), g.devices());
+  const VisionKernels vk = vision_kernels(sys.device, sw, s);
+  auto add = [&](std::vector<Phase> ph, const char* name, int cat, std::vector<std::pair<Op, double>> ops, char group) {
+    for (const auto& p : ph) {
+      if (stats == nullptr) continue;
+      stats->flow_classes += static_cast<long long>(p.classes.size());
+      for (const auto& c : p.classes)
+        for (const auto& [l, n] : c.load) stats->flows += static_cast<long long>(n) * (g.link(l).from < g.devices() ? 1 : 0);
+    }
+    b.tmpl.push_back({std::move(ph), name, cat, std::move(ops), group, -1});
+    return static_cast<int>(b.tmpl.size()) - 1;
+  };
+  // Spatial exchanges: one template per (collective, split, bytes), on the group of the
+  // split's neighbouring devices, one instance per data-parallel replica.
+  std::map<int, collective::Group> split_group;
+  std::map<std::tuple<int, int, double>, int> exchange;
+  auto spatial = [&](Op op, double split, double bytes, const char* name) {
+    const int k = static_cast<int>(split);
+    if (k <= 1 || bytes <= 0) return -1;
+    const auto key = std::make_tuple(static_cast<int>(op), k, bytes);
+    if (auto it = exchange.find(key); it != exchange.end()) return it->second;
+    auto [gi, fresh] = split_group.try_emplace(k);
+    if (fresh) gi->second = collective::place_group(sys, k, 1);
+    Instances in;
+    in.size = k;
+    in.stride = 1;
+    for (long long d = 0; d < N; d += sp) in.bases.push_back(d);
+    // A halo exchange (Op::none here): every member sends its border rows to each
+    // neighbour along the split, both directions at once; the ends have one neighbour.
+    std::vector<Phase> ph;
+    if (op == Op::none) {
+      Phase halo;
+      for (int i = 0; i + 1 < k; ++i)
+        for (const auto& [from, to] : {std::pair{i, i + 1}, std::pair{i + 1, i}}) {
+          Phase q = collective::flow::point_to_point(g, gi->second, bytes, in, from, to);
+          if (halo.classes.empty()) {
+            halo = std::move(q);
+          } else {
+            for (auto& c : q.classes) halo.classes.push_back(std::move(c));
+            halo.latency = std::max(halo.latency, q.latency);
+          }
+        }
+      halo.what = "halo exchange";
+      ph.push_back(std::move(halo));
+    } else {
+      ph = collective::flow::decompose(g, gi->second, op, bytes, in);
+    }
+    const int id = add(std::move(ph), name, kSpatial, {{op == Op::none ? Op::send_recv : op, bytes}}, 'x');
+    exchange.emplace(key, id);
+    return id;
+  };
+  // Data parallel over the dp x spatial replicas: the Plan's demands, one template per
+  // (collective, bytes) so that each call is priced at its own size (small calls at the
+  // bus efficiency of a small message, as the closed form prices them).
+  const Demand &red = plan.demands.dp[0], &ag = plan.demands.dp[1];
+  const bool dp = red.active();
+  std::map<std::pair<int, double>, int> dp_calls;
+  auto dp_tmpl = [&](Op op, double bytes) {
+    if (!dp || op == Op::none || bytes <= 0) return -1;
+    const auto key = std::make_pair(static_cast<int>(op), bytes);
+    if (auto it = dp_calls.find(key); it != dp_calls.end()) return it->second;
+    Instances in;
+    in.size = s.dp * sp;
+    in.stride = 1;
+    in.bases = {0};
+    const char* name = op == Op::all_reduce       ? "dp all-reduce"
+                       : op == Op::reduce_scatter ? (s.zero == 3 ? "zero3 reduce-scatter" : "dp reduce-scatter")
+                                                  : (s.zero == 3 ? "zero3 gather" : "dp all-gather");
+    const int id = add(collective::flow::decompose(g, plan.groups.dp, op, bytes, in), name, kDp, {{op, bytes}}, 'd');
+    dp_calls.emplace(key, id);
+    return id;
+  };
+  const bool overlap = s.overlap_dp && sw.dp_overlap;
+  const bool prefetch = s.overlap_zero3 && sw.zero3_prefetch > 0;
+  const double grad_bytes = dp ? red.bytes / plan.params.stage : 0.0;  // DDP buckets: the Plan's bytes per weight
+  // Dojo: state streamed from DIP HBM (and host DRAM) per op and pass, as the Plan's tiers say.
+  const auto& pl = plan.placement;
+  int t_stream = -1;
+  const double occurrences = 2.0 * static_cast<double>(m) * std::max(1.0, plan.ops);
+  if (pl.streams()) {
+    std::vector<long long> devs;
+    for (long long d = 0; d < N; ++d) devs.push_back(d);
+    Phase host;
+    host.latency = pl.host_bandwidth > 0 ? pl.host_bytes / pl.host_bandwidth / occurrences : 0.0;
+    host.what = "host stream";
+    t_stream = add({collective::flow::dip_stream(g, pl.stream_bytes / occurrences, devs, 0.0), host}, "DIP stream", kStream,
+                   {{Op::none, pl.stream_bytes / occurrences}}, 's');
+  }
+
+  // Each op once: its compute per pass and its exchanges.
+  struct Step {
+    double fwd = 0, bwd = 0, kernels = 1, params = 0;
+    bool norm = false, view = false;
+    int halo = -1, gather = -1, scatter = -1, stats = -1, reduce = -1;
+  };
+  std::vector<Step> steps;
+  steps.reserve(net.ops.size());
+  for (const auto& o : net.ops) {
+    const OpWork w = vision_op_work(o, s);
+    const OpTimes t = vision_op_times(vk, o, w);
+    Step st;
+    st.kernels = w.kernels;
+    st.fwd = t.fwd * w.kernels;
+    st.bwd = t.bwd * w.kernels;
+    st.params = o.params;
+    st.norm = o.kind == workload::OpKind::norm;
+    st.view = o.kind == workload::OpKind::view;
+    if (w.halo_bytes > 0) st.halo = spatial(Op::none, w.split, w.halo_side_bytes, "halo exchange");
+    st.gather = spatial(Op::all_gather, w.split, w.gather_bytes, "spatial all-gather");
+    st.scatter = spatial(Op::reduce_scatter, w.split, w.gather_bytes, "spatial reduce-scatter");
+    st.stats = spatial(Op::all_reduce, w.split, w.stats_bytes, "spatial all-reduce");
+    st.reduce = spatial(Op::all_reduce, w.split, w.reduce_bytes, "spatial all-reduce");
+    steps.push_back(st);
+  }
+  const int n = static_cast<int>(steps.size());
+  // ZeRO-3's units (for_each_zero3_unit, as the analytical engine and the memory account
+  // take them): each unit's weights gathered (per_layer times per micro-batch: the
+  // forward's, and in the backward the rest) and its gradients reduced, by the Plan's bytes
+  // per weight.
+  struct Unit {
+    int first = 0, last = 0, gather = -1, reduce = -1;
+  };
+  std::vector<Unit> units;
+  std::vector<int> unit_starting(static_cast<std::size_t>(n), -1), unit_ending(static_cast<std::size_t>(n), -1);
+  std::vector<int> with_params;  // units that gather weights
+  if (s.zero == 3 && dp)
+    for_each_zero3_unit(net, [&](std::size_t first, std::size_t last, double params) {
+      Unit u{static_cast<int>(first), static_cast<int>(last), -1, -1};
+      if (params > 0) {
+        u.gather = dp_tmpl(ag.op, params * (ag.bytes / plan.params.stage));
+        u.reduce = dp_tmpl(red.op, params * (red.bytes / plan.params.stage));
+        with_params.push_back(static_cast<int>(units.size()));
+      }
+      unit_starting[first] = static_cast<int>(units.size());
+      unit_ending[last] = static_cast<int>(units.size());
+      units.push_back(u);
+    });
+  b.compute_scale.assign(1, 1.0 + (opt.straggler > 0 ? opt.straggler : 0.0));
+  auto& prog = b.prog.emplace_back();
+  // Dojo: each op's share of the streamed state, by what the tiers keep off the D1s (its
+  // kept activations, its weights and their gradients and optimizer state), in repeats
+  // of the stream template (the mean op's share of a pass).
+  std::vector<double> share(static_cast<std::size_t>(n), 0.0);
+  if (t_stream >= 0) {
+    const bool acts = pl.activations != Tier::sram;
+    const bool state = pl.weights != Tier::sram || pl.gradients != Tier::sram || pl.optimizer != Tier::sram;
+    double sum = 0;
+    for (int i = 0; i < n; ++i) {
+      const auto& o = net.ops[static_cast<std::size_t>(i)];
+      if (steps[static_cast<std::size_t>(i)].view) continue;
+      const double w = (acts ? o.count * o.saved_elems : 0.0) + (state ? o.params : 0.0);
+      share[static_cast<std::size_t>(i)] = w;
+      sum += w;
+    }
+    for (int i = 0; i < n; ++i) {
+      auto& x = share[static_cast<std::size_t>(i)];
+      if (sum > 0)
+        x = x / sum * std::max(1.0, plan.ops);
+      else
+        x = steps[static_cast<std::size_t>(i)].view ? 0.0 : 1.0;
+    }
+  }
+  // A pass's streams are issued when it starts, in the order its ops need them, and each
+  // op waits for its own (prefetch as deep as the DIP queue runs ahead of compute, as the
+  // analytical engine assumes).
+  auto stream_pass = [&](bool forward) {
+    std::vector<int> tok(static_cast<std::size_t>(n), -1);
+    if (t_stream < 0) return tok;
+    for (int k = 0; k < n; ++k) {
+      const int i = forward ? k : n - 1 - k;
+      const double r = share[static_cast<std::size_t>(i)];
+      if (r <= 0) continue;
+      const int t = b.tokens++;
+      prog.push_back(Task{K::async, kStream, t_stream, 1, r, 0, 1, t});
+      tok[static_cast<std::size_t>(i)] = t;
+    }
+    return tok;
+  };
+
+  auto compute = [&](double dur, int cat = kCompute, int label = -1) {
+    if (dur > 0 || label >= 0) prog.push_back(Task{K::compute, cat, -1, 1, 1, dur, 0, -1, -1, label});
+  };
+  auto block = [&](int tmpl, int cat, double scale = 1, double repeat = 1) {
+    if (tmpl >= 0 && scale > 0 && repeat > 0) prog.push_back(Task{K::block, cat, tmpl, scale, repeat});
+  };
+  auto async = [&](int tmpl, int queue, double scale = 1) {
+    if (tmpl < 0 || scale <= 0) return -1;
+    const int tok = b.tokens++;
+    prog.push_back(Task{K::async, kDp, tmpl, scale, 1, 0, queue, tok});
+    return tok;
+  };
+  auto wait = [&](int tok, int cat) {
+    if (tok >= 0) prog.push_back(Task{K::wait, cat, -1, 1, 1, 0, 0, tok});
+  };
+  // ZeRO-3 gathers of a pass, unit by unit: each unit's is issued one unit ahead under the
+  // previous unit's compute (with the stack's prefetch) and waited for before its own.
+  struct Ahead {
+    std::map<int, int> tok;
+  };
+  auto before = [&](Ahead& x, int unit, bool forward) {
+    if (s.zero != 3) return;
+    const auto it = std::find(with_params.begin(), with_params.end(), unit);
+    if (it == with_params.end()) return;
+    auto tmpl_of = [&](int u) { return units[static_cast<std::size_t>(u)].gather; };
+    if (!prefetch) {
+      block(tmpl_of(unit), kDp);
+      return;
+    }
+    if (!x.tok.count(unit)) x.tok[unit] = async(tmpl_of(unit), 0);
+    const auto next = forward ? (it + 1 != with_params.end() ? *(it + 1) : -1) : (it != with_params.begin() ? *(it - 1) : -1);
+    if (next >= 0 && !x.tok.count(next)) x.tok[next] = async(tmpl_of(next), 0);
+    wait(x.tok[unit], kDp);
+    x.tok.erase(unit);
+  };
+  auto exchange_fwd = [&](const Step& st) {
+    block(st.halo, kSpatial, 1, st.kernels);
+    block(st.gather, kSpatial, 1, st.kernels);
+    block(st.stats, kSpatial, 1, st.kernels);
+    block(st.reduce, kSpatial, 1, st.kernels);
+  };
+  auto exchange_bwd = [&](const Step& st) {
+    block(st.halo, kSpatial, 1, st.kernels);
+    block(st.scatter, kSpatial, 1, st.kernels);
+    block(st.stats, kSpatial, 1, st.kernels);
+    block(st.reduce, kSpatial, 1, st.kernels);
+  };
+
+  const bool zero3 = dp && s.zero == 3;
+  // ZeRO-1/2: the previous step's parameter gather runs under the first forward.
+  const int ag_tok = s.zero > 0 && s.zero < 3 && overlap ? async(dp_tmpl(ag.op, ag.bytes), 0) : -1;
+  std::vector<int> rs_tok;
+  double bucket = 0;
+  for (long long mb = 0; mb < m; ++mb) {
+    Ahead gat;
+    b.labels.push_back(fmt::format("F{}", mb));
+    compute(0.0, kCompute, static_cast<int>(b.labels.size()) - 1);
+    const auto fs = stream_pass(true);
+    for (int i = 0; i < n; ++i) {
+      const auto& st = steps[static_cast<std::size_t>(i)];
+      if (unit_starting[static_cast<std::size_t>(i)] >= 0) before(gat, unit_starting[static_cast<std::size_t>(i)], true);
+      wait(fs[static_cast<std::size_t>(i)], kStream);
+      compute(st.fwd);
+      exchange_fwd(st);
+    }
+    if (mb == 0) wait(ag_tok, kDp);
+    b.labels.push_back(fmt::format("B{}", mb));
+    compute(0.0, kCompute, static_cast<int>(b.labels.size()) - 1);
+    // The backward's gathers: the Plan's per op and micro-batch less the forward's (under
+    // full recompute, as it counts them, the recomputed forward's too).
+    const int back_gathers = std::max(0, static_cast<int>(std::lround(ag.per_layer)) - 1);
+    std::vector<Ahead> gbw(static_cast<std::size_t>(back_gathers));
+    const bool last = mb == m - 1;
+    const auto bs = stream_pass(false);
+    for (int i = n - 1; i >= 0; --i) {
+      const auto& st = steps[static_cast<std::size_t>(i)];
+      if (unit_ending[static_cast<std::size_t>(i)] >= 0)
+        for (auto& x : gbw) before(x, unit_ending[static_cast<std::size_t>(i)], false);
+      wait(bs[static_cast<std::size_t>(i)], kStream);
+      if (s.recompute == parallel::Recompute::full) {
+        compute(st.fwd);
+        exchange_fwd(st);
+      } else if (s.recompute == parallel::Recompute::selective && st.norm) {
+        compute(st.fwd);
+      }
+      compute(st.bwd);
+      exchange_bwd(st);
+      const int ended = unit_starting[static_cast<std::size_t>(i)];  // the backward leaves the unit
+      if (ended >= 0 && units[static_cast<std::size_t>(ended)].reduce >= 0) {
+        const int tok = async(units[static_cast<std::size_t>(ended)].reduce, 0);
+        if (prefetch)
+          rs_tok.push_back(tok);
+        else
+          wait(tok, kDp);
+      }
+      if (dp && !zero3 && last && overlap) {
+        bucket += st.params * grad_bytes;
+        if (bucket >= kDdpBucketBytes) {
+          rs_tok.push_back(async(dp_tmpl(red.op, bucket), 0));
+          bucket = 0;
+        }
+      }
+    }
+  }
+  if (dp && !zero3) {
+    if (overlap) {
+      if (bucket > 0) rs_tok.push_back(async(dp_tmpl(red.op, bucket), 0));
+    } else {
+      block(dp_tmpl(red.op, red.bytes), kDp);
+    }
+  }
+  for (int tok : rs_tok) wait(tok, kDp);
+  compute(a.breakdown.optimizer, kOptimizer);
+  if (s.zero > 0 && s.zero < 3 && !overlap) block(dp_tmpl(ag.op, ag.bytes), kDp);
+  if (static_cast<long long>(prog.size()) > kMaxStepTasks)
+    throw core::Unsupported(
+        {"--engine", 0, 0, "engine"},
+        fmt::format("the whole-step event engine would simulate more than {} tasks ({} micro-batches of {} ops)", kMaxStepTasks,
+                    m, n),
+        "--engine analytical, or fewer micro-batches");
+  index_phases(b, g);
+  if (stats != nullptr) {
+    stats->tasks = static_cast<long long>(prog.size());
+    stats->ranks = 1;
+    stats->links = g.links().size();
+  }
+  return b;
+}
 
 Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, const hardware::Graph& g, const StepOptions& opt,
                       StepStats* stats) {
@@ -447,30 +807,7 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
                       kMaxStepTasks, m, pp, ctx.model != nullptr ? ctx.model->layers : 0),
           "--engine analytical, or fewer micro-batches");
   }
-  b.phase_off.assign(b.tmpl.size() + 1, 0);
-  for (std::size_t i = 0; i < b.tmpl.size(); ++i) b.phase_off[i + 1] = b.phase_off[i] + b.tmpl[i].phases.size();
-  {
-    // Which phases share a link: max-min rates of phases that share none are independent,
-    // so each connected group of phases in flight is solved (and cached) on its own.
-    const std::size_t np = b.phase_off.back();
-    b.meets.assign(np, std::vector<char>(np, 0));
-    std::vector<std::vector<int>> on_link(g.links().size());
-    for (std::size_t i = 0; i < b.tmpl.size(); ++i)
-      for (std::size_t p = 0; p < b.tmpl[i].phases.size(); ++p) {
-        const int id = static_cast<int>(b.phase_off[i] + p);
-        for (const auto& c : b.tmpl[i].phases[p].classes)
-          for (const auto& lc : c.load) {
-            auto& v = on_link[static_cast<std::size_t>(lc.first)];
-            if (v.empty() || v.back() != id) v.push_back(id);
-          }
-      }
-    for (const auto& v : on_link)
-      for (std::size_t x = 0; x < v.size(); ++x)
-        for (std::size_t y = x + 1; y < v.size(); ++y) {
-          b.meets[static_cast<std::size_t>(v[x])][static_cast<std::size_t>(v[y])] = 1;
-          b.meets[static_cast<std::size_t>(v[y])][static_cast<std::size_t>(v[x])] = 1;
-        }
-  }
+  index_phases(b, g);
   if (stats != nullptr) {
     stats->tasks = total_tasks;
     stats->ranks = pp;
@@ -880,7 +1217,14 @@ Result Sim::run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, d
   bd.bubble = sp[kBubble];
   bd.optimizer = sp[kOptimizer];
   bd.memory_stream = sp[kStream];
+  bd.spatial_comm = sp[kSpatial];
   r.step_time = end[static_cast<std::size_t>(slow)];
+  if (a_.ingest_time > 0) {
+    // Dojo vision: the next step's input arrives over PCIe under this one (as priced).
+    bd.ingest = std::max(0.0, a_.ingest_time - r.step_time);
+    r.ingest_bound = bd.ingest > 0;
+    r.step_time += bd.ingest;
+  }
   const double scale = a_.step_time > 0 && r.step_time > 0 ? a_.step_time / r.step_time : 1.0;
   r.mfu = a_.mfu * scale;
   r.hfu = a_.hfu * scale;
@@ -1071,11 +1415,20 @@ workload::chakra::Trace rank_trace(const Sim::Built& b, const Strategy& s, const
 
 Result simulate_step(const Context& ctx, const Plan& plan, const Result& analytical, const hardware::Graph& graph,
                      Timeline* timeline, const StepOptions& opt, StepStats* stats) {
-  if (ctx.model == nullptr)
-    throw core::Unsupported({"--engine", 0, 0, "engine"}, "the whole-step event engine simulates transformers",
-                            "--engine analytical");
   if (stats != nullptr) *stats = StepStats{};
-  {
+  if (ctx.net != nullptr) {
+    // Refuse before building: about four tasks per op per pass.
+    const auto& st = plan.strategy;
+    const double tasks =
+        2.0 * static_cast<double>(std::max<long long>(1, st.microbatches())) * 4.0 * static_cast<double>(ctx.net->ops.size());
+    if (tasks > static_cast<double>(kMaxStepTasks))
+      throw core::Unsupported(
+          {"--engine", 0, 0, "engine"},
+          fmt::format(
+              "the whole-step event engine would simulate about {:.3g} tasks ({} micro-batches of {} ops); the limit is {}",
+              tasks, st.microbatches(), ctx.net->ops.size(), kMaxStepTasks),
+          "--engine analytical, or a smaller global batch");
+  } else {
     // Refuse before building: about six tasks per layer per pass on every stage.
     const auto& st = plan.strategy;
     const double passes = 2.0 * static_cast<double>(std::max<long long>(1, st.microbatches())) * st.vp * st.pp;
@@ -1088,7 +1441,8 @@ Result simulate_step(const Context& ctx, const Plan& plan, const Result& analyti
                       passes * per_pass, st.microbatches(), st.pp, st.vp, kMaxStepTasks),
           "--engine analytical (the same schedule in closed form), or a smaller global batch");
   }
-  const Sim::Built built = Sim::build(ctx, plan, analytical, graph, opt, stats);
+  const Sim::Built built = ctx.net != nullptr ? Sim::build_vision(ctx, plan, analytical, graph, opt, stats)
+                                              : Sim::build(ctx, plan, analytical, graph, opt, stats);
   Sim sim(ctx, plan, analytical, graph, opt, false);
   std::vector<double> bytes;
   Result r = sim.run(built, timeline, &bytes, nullptr);
@@ -1169,9 +1523,11 @@ Result simulate_step(const Context& ctx, const Plan& plan, const Result& analyti
     }
   }
   r.notes.push_back(fmt::format(
-      "event engine: whole step simulated on the topology graph ({} links), {} ranks (one per stage) standing for {}; "
+      "event engine: whole step simulated on the topology graph ({} links), {} standing for {}; "
       "contention adds {:.1f}% over the same schedule with every transfer alone",
-      graph.links().size(), plan.strategy.pp, ranks_of(plan.strategy), 100.0 * r.contention));
+      graph.links().size(),
+      ctx.net != nullptr ? std::string("one rank, op by op,") : fmt::format("{} ranks (one per stage)", plan.strategy.pp),
+      ranks_of(plan.strategy), 100.0 * r.contention));
   return r;
 }
 

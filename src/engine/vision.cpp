@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "dojosim/core/errors.hpp"
@@ -37,10 +38,6 @@ namespace {
 // smaller slice). Grouped convolutions pad N = Cout/g the same way. Dojo's D1 matrix
 // units work on 8x8 tiles (device tile_n), so there the slice is 8.
 constexpr double kConvSliceGpu = 32.0;
-// PyTorch DistributedDataParallel reduces gradients in 25 MB buckets as they become ready
-// during the backward pass (bucket_cap_mb = 25; Li et al. 2020, "PyTorch Distributed",
-// VLDB): only the last bucket's reduction cannot overlap the backward.
-constexpr double kDdpBucketBytes = 25.0 * 1024.0 * 1024.0;
 constexpr double kStatBytes = 4.0;  // fp32 statistics and partial sums
 // Ingest: the hosts decode the camera streams and send 8-bit pixels (one byte per input
 // element) to the DIPs; normalisation to 16 bits happens on the D1s (assumption: the
@@ -130,7 +127,7 @@ Memory vision_memory(const hardware::System& sys, const workload::Network& net, 
   std::size_t n_ops = 0;
   for (const Op& o : net.ops) n_ops += o.kind != OpKind::view ? 1 : 0;
   const auto seg = static_cast<std::size_t>(std::max(1.0, std::ceil(std::sqrt(static_cast<double>(n_ops)))));
-  double saved_none = 0, saved_selective = 0, max_out = 0, max_params = 0;
+  double saved_none = 0, saved_selective = 0, max_out = 0;
   double kept = 0, worst = 0, inside = 0;
   std::size_t index = 0;
   for (const Op& o : net.ops) {
@@ -141,7 +138,6 @@ Memory vision_memory(const hardware::System& sys, const workload::Network& net, 
     saved_none += saved;
     if (o.kind != OpKind::norm) saved_selective += saved;
     max_out = std::max(max_out, b * o.count / kernels * o.out_elems / split * e);
-    max_params = std::max(max_params, o.params);
     if (o.kind == OpKind::view) continue;
     if (index % seg == 0) {
       worst = std::max(worst, inside);
@@ -158,10 +154,12 @@ Memory vision_memory(const hardware::System& sys, const workload::Network& net, 
   else if (s.recompute == Recompute::full)
     act = kept + worst;
 
-  // Kept tensors of one micro-batch + the output being produced; ZeRO-3 gathers one op's
+  // Kept tensors of one micro-batch + the output being produced; ZeRO-3 gathers one unit's
   // weights at a time, over the dp * spatial replicas that share the state.
+  double largest_unit = 0;
+  for_each_zero3_unit(net, [&](std::size_t, std::size_t, double p) { largest_unit = std::max(largest_unit, p); });
   return device_memory(sys, s, sw,
-                       {.stage_params = net.params(), .unit_params = max_params, .shards = static_cast<double>(s.dp) * sp},
+                       {.stage_params = net.params(), .unit_params = largest_unit, .shards = static_cast<double>(s.dp) * sp},
                        act + max_out);
 }
 
@@ -176,12 +174,14 @@ Demands vision_demands(const workload::Network& net, const Strategy& s, double r
     D.dp[0] = {.op = Op::reduce_scatter, .bytes = grads, .per_step = 1.0};
     D.dp[1] = {.op = Op::all_gather, .bytes = params16, .per_step = 1.0};
   } else {
-    // ZeRO-3 / FSDP: every micro-batch gathers the weights before the forward and the
-    // backward (and the recomputed forward, half of it under full recompute's sqrt(n)
-    // segments: priced as 0.5 gathers more) and reduce-scatters the gradients after it.
+    // ZeRO-3 / FSDP, one unit of coalesced ops at a time (for_each_zero3_unit): every
+    // micro-batch gathers each unit's weights before its forward and its backward (and,
+    // under full recompute, half again: priced as 3 gathers instead of 2) and
+    // reduce-scatters its gradients after its backward. `bytes` are the whole network's,
+    // moved unit by unit (split_by_layer; calls per unit and micro-batch in per_layer).
     const double gathers = 2.0 * (s.recompute == Recompute::full ? 1.5 : 1.0);
-    D.dp[0] = {.op = Op::reduce_scatter, .bytes = P * reduce_bytes, .per_microbatch = 1.0};
-    D.dp[1] = {.op = Op::all_gather, .bytes = params16, .per_microbatch = gathers};
+    D.dp[0] = {.op = Op::reduce_scatter, .bytes = P * reduce_bytes, .per_layer = 1.0, .split_by_layer = true};
+    D.dp[1] = {.op = Op::all_gather, .bytes = params16, .per_layer = gathers, .split_by_layer = true};
   }
   return D;
 }
@@ -199,12 +199,158 @@ Plan plan_vision(const Context& ctx, const Strategy& s) {
   p.phi = s.recompute == Recompute::full ? 1.0 : 0.0;
   p.microbatches = static_cast<double>(s.microbatches());
   p.shards = static_cast<double>(s.dp) * s.spatial;
-  for (const Op& o : net.ops) p.ops += o.kind != OpKind::view ? 1 : 0;
+  for (const Op& o : net.ops) { p.ops += o.kind != OpKind::view ? 1 : 0; }
+  for_each_zero3_unit(net, [&](std::size_t, std::size_t, double w) { p.units += w > 0 ? 1 : 0; });
   p.demands = vision_demands(net, s, p.sw.zero3_reduce_bytes);
   p.memory = vision_memory(sys, net, s, p.sw);
   p.stream_time = plan_tiers(sys, s, p.phi, p.microbatches, p.memory, p.placement);
   return p;
 }
+
+VisionKernels vision_kernels(const hardware::Device& dv, const parallel::Software& sw, const Strategy& s) {
+  VisionKernels k;
+  k.d = make_dev(dv, sw, s.precision);
+  // Depthwise convolutions run on the vector (FP32) units, not the matrix units.
+  k.peak_simd = dv.peak_for(Precision::fp32) > 0 ? dv.peak_for(Precision::fp32) : k.d.peak_vec / 16.0;
+  k.slice = std::min(kConvSliceGpu, static_cast<double>(dv.eff.tile_n));
+  // Attention: the stack's kernel (fused FlashAttention, Dao et al. 2022, on every modern
+  // stack), unless the strategy asks for one (docs/model.md#stacks).
+  k.flash = uses_flash_attention(s, sw);
+  k.attention_efficiency = sw.attention_efficiency;
+  return k;
+}
+
+OpTimes vision_op_times(const VisionKernels& k, const Op& o, const OpWork& w) {
+  const Dev& d = k.d;
+  double tf = 0, tb = 0;
+  switch (o.kind) {
+    case OpKind::conv:
+    case OpKind::linear:
+    case OpKind::matmul: {
+      if (depthwise(o)) {
+        tf = std::max(w.flops / k.peak_simd, w.io_bytes / d.bw) + d.overhead;
+      } else {
+        // Tensor-core tiles pad K (and N of grouped convolutions) to the device's slice.
+        const double u = pad_util(o.k, k.slice) * (o.batch > 1 && o.kind == OpKind::conv ? pad_util(o.n, k.slice) : 1.0);
+        const Gemm& g = w.gemm;
+        const double tc = g.M > 0 && g.N > 0 && g.K > 0 ? gemm_compute_time(d, g.M, g.N, g.K, w.gemm_batch) / u : 0.0;
+        tf = std::max(tc, w.io_bytes / d.bw) + d.overhead;
+      }
+      tb = 2.0 * tf;  // data and weight gradients, each the forward's work
+      break;
+    }
+    case OpKind::attention: {
+      if (k.flash) {
+        tf = w.flops / (d.peak_vec * d.attn_eff) + d.overhead;
+        tb = kFlashBackwardRatio * tf;
+      } else {
+        const double q = w.query_rows;
+        const double gq = gemm_time(d, q, o.kv_len, o.head_dim, 2.0), gv = gemm_time(d, q, o.head_dim, o.kv_len, 2.0);
+        tf = (gq + gv) / k.attention_efficiency + mem_time(d, kUnfusedScoreBytesFwd * w.score_elements);
+        tb = 2.0 * (gq + gv) / k.attention_efficiency + mem_time(d, kUnfusedScoreBytesBwd * w.score_elements);
+      }
+      break;
+    }
+    case OpKind::view: break;
+    default:
+      tf = mem_time(d, w.fwd_bytes);
+      tb = mem_time(d, w.bwd_bytes);
+      break;
+  }
+  return {tf, tb};
+}
+
+namespace {
+
+// One op of a vision plan per micro-batch: compute forward and backward, and its blocking
+// spatial exchanges in each pass.
+struct OpCost {
+  double fwd = 0, bwd = 0, comm_fwd = 0, comm_bwd = 0, halo = 0;
+  bool norm = false;
+};
+
+// ZeRO-3 over one micro-batch, unit by unit (for_each_zero3_unit; docs/model.md#vision-dp):
+// each unit gathers its weights before its ops' forward and their backward (the Plan's
+// per-unit gathers: the rest of them in the backward) and reduce-scatters its gradients
+// after its ops' backward, all on one communication stream in the order they are issued.
+// With the stack's prefetch a unit's gather is issued when the unit before it starts, so
+// it hides under that unit's compute; without, each gather and reduction blocks. The
+// exposed time is what the two passes take beyond their compute (recompute and spatial
+// exchanges included).
+struct Zero3Ops {
+  double exposed = 0, comm = 0, compute = 0;  // seconds per micro-batch
+};
+// Units per network priced at once (a network beyond it has its last units merged: more
+// than kMaxZero3Units x 25 MB of weights, far beyond any vision network of the zoo).
+inline constexpr std::size_t kMaxZero3Units = 1024;
+template <class CostOf>
+Zero3Ops zero3_ops(const workload::Network& net, const Plan& plan, const collective::Group& g_dp, CostOf&& cost_of) {
+  const Strategy& s = plan.strategy;
+  const Demand &red = plan.demands.dp[0], &ag = plan.demands.dp[1];
+  const bool prefetch = s.overlap_zero3 && plan.sw.zero3_prefetch > 0;
+  const double ag_per_param = ag.bytes / plan.params.stage, rs_per_param = red.bytes / plan.params.stage;
+  const double back_gathers = std::max(0.0, ag.per_layer - 1.0);
+  struct Unit {
+    double params = 0, fwd = 0, bwd = 0;  // weights; busy seconds of its ops forward, backward
+  };
+  std::array<Unit, kMaxZero3Units> units{};
+  std::size_t count = 0;
+  Zero3Ops z;
+  for_each_zero3_unit(net, [&](std::size_t first, std::size_t last, double params) {
+    Unit& u = units[std::min(count, kMaxZero3Units - 1)];
+    count = std::min(count + 1, kMaxZero3Units);
+    u.params += params;
+    for (std::size_t i = first; i <= last; ++i) {
+      const OpCost c = cost_of(net.ops[i]);
+      u.fwd += c.fwd + c.comm_fwd;
+      double b = c.bwd + c.comm_bwd;
+      if (s.recompute == Recompute::full) b += c.fwd + c.comm_fwd;
+      if (s.recompute == Recompute::selective && c.norm) b += c.fwd;
+      u.bwd += b;
+    }
+    z.compute += u.fwd + u.bwd;
+  });
+  auto gather = [&](const Unit& u) {
+    return u.params > 0 ? collective::collective(ag.op, g_dp, u.params * ag_per_param).time : 0.0;
+  };
+  // One pass over the units, forward or backward.
+  auto pass = [&](bool forward) {
+    const double gathers = forward ? 1.0 : back_gathers;
+    double t = 0, q = 0, ready = -1;  // compute stream, communication stream, the prefetched gather's end
+    for (std::size_t k = 0; k < count; ++k) {
+      const Unit& u = units[forward ? k : count - 1 - k];
+      double start = t;
+      if (u.params > 0) {
+        const double g = gather(u) * gathers;
+        z.comm += g;
+        if (prefetch) {
+          if (ready < 0) ready = q = std::max(q, t) + g;
+          start = std::max(t, ready);
+          ready = -1;
+          if (k + 1 < count) {
+            const Unit& next = units[forward ? k + 1 : count - 2 - k];
+            if (next.params > 0) ready = q = std::max(q, start) + gather(next) * gathers;
+          }
+        } else {
+          start = q = std::max(t, q) + g;
+        }
+      }
+      t = start + (forward ? u.fwd : u.bwd);
+      if (!forward && u.params > 0) {
+        const double rs = collective::collective(red.op, g_dp, u.params * rs_per_param).time;
+        z.comm += rs;
+        q = std::max(q, t) + rs;
+        if (!prefetch) t = q;
+      }
+    }
+    return std::max(t, q);
+  };
+  const double span = pass(true) + pass(false);
+  z.exposed = std::clamp(span - z.compute, 0.0, z.comm);
+  return z;
+}
+
+}  // namespace
 
 Result price_vision(const Context& ctx, const Plan& plan) {
   const Strategy& s = plan.strategy;
@@ -218,87 +364,58 @@ Result price_vision(const Context& ctx, const Plan& plan) {
   r.sample_unit = net.sample == "clip" ? "clips" : (net.sample == "image" ? "images" : "samples");
 
   const parallel::Software& sw = plan.sw;
-  const Dev d = make_dev(dv, sw, s.precision);
-  // Depthwise convolutions run on the vector (FP32) units, not the matrix units.
-  const double peak_simd = dv.peak_for(Precision::fp32) > 0 ? dv.peak_for(Precision::fp32) : d.peak_vec / 16.0;
-  const double slice = std::min(kConvSliceGpu, static_cast<double>(dv.eff.tile_n));
-  // Attention: the stack's kernel (fused FlashAttention, Dao et al. 2022, on every modern
-  // stack), unless the strategy asks for one (docs/model.md#stacks).
-  const bool flash = uses_flash_attention(s, sw);
+  const VisionKernels vk = vision_kernels(dv, sw, s);
+  const Dev& d = vk.d;
   const int sp = s.spatial;
   Groups groups{&sys, {}};
   const collective::Group& g_dp = plan.groups.dp;
 
   // --- per micro-batch: compute, spatial communication (docs/model.md#vision-networks) ---
   double fwd = 0, bwd = 0, rec = 0, comm_fwd = 0, comm_bwd = 0, halo = 0, norm_fwd = 0;
-  for (const Op& o : net.ops) {
+  // One op per micro-batch: its compute forward and backward, and its spatial exchanges
+  // (halo rows from the neighbours forward, halo gradients back; keys/values gathered
+  // whole; statistics and pooled sums reduced).
+  auto cost_of = [&](const Op& o) {
+    OpCost c;
     const OpWork w = vision_op_work(o, s);
-    double tf = 0, tb = 0;
-    switch (o.kind) {
-      case OpKind::conv:
-      case OpKind::linear:
-      case OpKind::matmul: {
-        if (depthwise(o)) {
-          tf = std::max(w.flops / peak_simd, w.io_bytes / d.bw) + d.overhead;
-        } else {
-          // Tensor-core tiles pad K (and N of grouped convolutions) to the device's slice.
-          const double u = pad_util(o.k, slice) * (o.batch > 1 && o.kind == OpKind::conv ? pad_util(o.n, slice) : 1.0);
-          const Gemm& g = w.gemm;
-          const double tc = g.M > 0 && g.N > 0 && g.K > 0 ? gemm_compute_time(d, g.M, g.N, g.K, w.gemm_batch) / u : 0.0;
-          tf = std::max(tc, w.io_bytes / d.bw) + d.overhead;
-        }
-        tb = 2.0 * tf;  // data and weight gradients, each the forward's work
-        break;
-      }
-      case OpKind::attention: {
-        if (flash) {
-          tf = w.flops / (d.peak_vec * d.attn_eff) + d.overhead;
-          tb = kFlashBackwardRatio * tf;
-        } else {
-          const double q = w.query_rows;
-          const double gq = gemm_time(d, q, o.kv_len, o.head_dim, 2.0), gv = gemm_time(d, q, o.head_dim, o.kv_len, 2.0);
-          tf = (gq + gv) / sw.attention_efficiency + mem_time(d, kUnfusedScoreBytesFwd * w.score_elements);
-          tb = 2.0 * (gq + gv) / sw.attention_efficiency + mem_time(d, kUnfusedScoreBytesBwd * w.score_elements);
-        }
-        break;
-      }
-      case OpKind::view: break;
-      default:
-        tf = mem_time(d, w.fwd_bytes);
-        tb = mem_time(d, w.bwd_bytes);
-        break;
-    }
+    const OpTimes ot = vision_op_times(vk, o, w);
     const double kernels = w.kernels;
-    tf *= kernels;
-    tb *= kernels;
-    fwd += tf;
-    bwd += tb;
-    if (o.kind == OpKind::norm) norm_fwd += tf;
-    // Spatial partitioning: halo rows from the neighbours (forward) and halo gradients back
-    // (backward); keys/values gathered whole; statistics and pooled sums reduced.
+    c.fwd = ot.fwd * kernels;
+    c.bwd = ot.bwd * kernels;
+    c.norm = o.kind == OpKind::norm;
     if (w.split > 1) {
       const auto& g = groups.of(static_cast<int>(w.split));
       if (w.halo_bytes > 0) {
         const double t = collective::send_recv(g, w.halo_side_bytes).time * kernels;
-        comm_fwd += t;
-        comm_bwd += t;
-        halo += w.halo_bytes * kernels;
+        c.comm_fwd += t;
+        c.comm_bwd += t;
+        c.halo += w.halo_bytes * kernels;
       }
       if (w.gather_bytes > 0) {
-        comm_fwd += collective::all_gather(g, w.gather_bytes).time * kernels;
-        comm_bwd += collective::reduce_scatter(g, w.gather_bytes).time * kernels;
+        c.comm_fwd += collective::all_gather(g, w.gather_bytes).time * kernels;
+        c.comm_bwd += collective::reduce_scatter(g, w.gather_bytes).time * kernels;
       }
       if (w.stats_bytes > 0) {
         const double t = collective::all_reduce(g, w.stats_bytes).time * kernels;
-        comm_fwd += t;
-        comm_bwd += t;
+        c.comm_fwd += t;
+        c.comm_bwd += t;
       }
       if (w.reduce_bytes > 0) {
         const double t = collective::all_reduce(g, w.reduce_bytes).time * kernels;
-        comm_fwd += t;
-        comm_bwd += t;
+        c.comm_fwd += t;
+        c.comm_bwd += t;
       }
     }
+    return c;
+  };
+  for (const Op& o : net.ops) {
+    const OpCost c = cost_of(o);
+    fwd += c.fwd;
+    bwd += c.bwd;
+    if (c.norm) norm_fwd += c.fwd;
+    comm_fwd += c.comm_fwd;
+    comm_bwd += c.comm_bwd;
+    halo += c.halo;
   }
   // Recompute: selective recomputes the norms from the outputs the next layer keeps
   // (in-place activated norm, Rota Bulo et al. 2018); full recomputes the forward from one
@@ -317,35 +434,33 @@ Result price_vision(const Context& ctx, const Plan& plan) {
 
   // --- data parallel over all dp * spatial replicas (docs/model.md#vision-dp): the Plan's
   // demands, [0] the gradient reduction, [1] (ZeRO) the parameter all-gather ---
+  const Demand &red = plan.demands.dp[0], &ag = plan.demands.dp[1];
   double dp_exposed = 0, dp_hidden = 0;
   if (s.dp * sp > 1) {
-    const Demand &red = plan.demands.dp[0], &ag = plan.demands.dp[1];
     const bool overlap = s.overlap_dp && sw.dp_overlap;
-    const collective::Cost c = collective::collective(red.op, g_dp, red.bytes);  // one call each
-    const collective::Cost gather = ag.active() ? collective::collective(ag.op, g_dp, ag.bytes) : collective::Cost{};
+    // One call each (ZeRO-3: of the mean unit, for the report; priced unit by unit in zero3_ops).
+    const double units = red.split_by_layer ? std::max(1.0, plan.units) : 1.0;
+    const collective::Cost c = collective::collective(red.op, g_dp, red.bytes / units);
+    const collective::Cost gather = ag.active() ? collective::collective(ag.op, g_dp, ag.bytes / units) : collective::Cost{};
     double t_rs = 0, t_ag = 0, t_last = 0;
     if (s.zero < 3) {
       t_rs = c.time;
       t_ag = gather.time;
       t_last = collective::collective(red.op, g_dp, std::min(red.bytes, kDdpBucketBytes)).time;
     } else {
-      // ZeRO-3 / FSDP: the gathers and reductions of every micro-batch, prefetched under
-      // compute. The first layer's gather before any compute, and the last layer's
-      // reduction after it, cannot hide: one bucket each.
-      const double total = (ag.per_microbatch * gather.time + red.per_microbatch * c.time) * mb;
-      const double edge = collective::collective(ag.op, g_dp, std::min(ag.bytes, kDdpBucketBytes)).time +
-                          collective::collective(red.op, g_dp, std::min(red.bytes, kDdpBucketBytes)).time;
-      const double exposed =
-          s.overlap_zero3 && sw.zero3_prefetch > 0 ? std::min(total, std::max(edge, total - r.breakdown.compute)) : total;
-      dp_exposed += exposed;
-      dp_hidden += total - exposed;
+      // ZeRO-3 / FSDP: the gathers and reductions of every micro-batch, unit by unit, on one
+      // communication stream (zero3_ops).
+      const Zero3Ops z = zero3_ops(net, plan, g_dp, cost_of);
+      dp_exposed += mb * z.exposed;
+      dp_hidden += mb * (z.comm - z.exposed);
+      r.zero3_comm_bound = z.comm > z.compute;
     }
     r.dp_algo = c.algo;
     r.dp_zplane = g_dp.hops > 0 && g_dp.hop[static_cast<std::size_t>(g_dp.hops - 1)].zplane;
-    record(r.comm.dp, g_dp, red.op, red.bytes, c);
-    r.comm.dp.traffic[0].calls = red.calls(mb, 0.0);
-    set_traffic(r.comm.dp.traffic[1], ag.op, ag.bytes, gather);
-    r.comm.dp.traffic[1].calls = ag.calls(mb, 0.0);
+    record(r.comm.dp, g_dp, red.op, red.bytes / units, c);
+    r.comm.dp.traffic[0].calls = red.calls(mb, units);
+    set_traffic(r.comm.dp.traffic[1], ag.op, ag.bytes / units, gather);
+    r.comm.dp.traffic[1].calls = ag.calls(mb, units);
     // Bucketed reduction under the last micro-batch's backward; the parameter all-gather
     // (ZeRO-1/2) under the next forward.
     const double rs_exposed = overlap ? std::max(std::min(t_last, t_rs), t_rs - bwd) : t_rs;

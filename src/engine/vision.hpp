@@ -4,6 +4,7 @@
 
 #include "dojosim/engine/engine.hpp"
 #include "dojosim/engine/plan.hpp"
+#include "kernels.hpp"
 
 namespace dojosim::engine {
 
@@ -16,9 +17,54 @@ Result price_vision(const Context& ctx, const Plan& plan);
 // Memory per device by kind for a vision network (docs/model.md#vision-networks): kept
 // tensors per recompute mode (full: one input per segment of sqrt(n) ops plus the largest
 // segment); the model state is device_memory's (plan.hpp), the transformer's formula, with
-// the network as one stage sharded over dp x spatial and its largest op as ZeRO-3's unit.
+// the network as one stage sharded over dp x spatial and its largest ZeRO-3 unit held whole.
 Memory vision_memory(const hardware::System& sys, const workload::Network& net, const parallel::Strategy& s,
                      const parallel::Software& sw);
+// PyTorch DistributedDataParallel reduces gradients in 25 MB buckets as they become ready
+// during the backward pass (bucket_cap_mb = 25; Li et al. 2020, "PyTorch Distributed",
+// VLDB): only the last bucket's reduction cannot overlap the backward.
+inline constexpr double kDdpBucketBytes = 25.0 * 1024.0 * 1024.0;
+
+// ZeRO-3's units of a vision network: consecutive ops coalesced as long as their weights
+// stay within the largest op's, so the unit held whole is never larger than that op (the
+// memory account's unit) while small ops share one gather (DeepSpeed ZeRO-3 coalesces the
+// parameters it gathers into prefetch buckets, PyTorch FSDP gathers per wrapped module).
+// Calls f(first op, last op, parameters) in network order for every unit; ops without
+// weights join the unit around them, trailing ones a last unit of 0.
+template <class F>
+void for_each_zero3_unit(const workload::Network& net, F&& f) {
+  double cap = 0;
+  for (const auto& o : net.ops) cap = std::max(cap, o.params);
+  std::size_t first = 0;
+  double params = 0;
+  const std::size_t n = net.ops.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const double w = net.ops[i].params;
+    if (params > 0 && w > 0 && params + w > cap) {
+      f(first, i - 1, params);
+      first = i;
+      params = 0;
+    }
+    params += w;
+  }
+  if (first < n) f(first, n - 1, params);
+}
+
+// The device's kernels as a vision plan uses them (its stack and precision), and the
+// seconds of one launch of an op, forward and backward, from its work (vision_op_work):
+// the one per-op price both engines use (price_vision; simulate_step's vision programs).
+struct VisionKernels {
+  detail::Dev d{};
+  double peak_simd = 0;  // depthwise convolutions: the vector (FP32) units
+  double slice = 0;      // implicit-GEMM K slice (tensor-core tiles)
+  bool flash = false;    // fused attention
+  double attention_efficiency = 1;
+};
+VisionKernels vision_kernels(const hardware::Device& dv, const parallel::Software& sw, const parallel::Strategy& s);
+struct OpTimes {
+  double fwd = 0, bwd = 0;
+};
+OpTimes vision_op_times(const VisionKernels& k, const workload::Op& o, const OpWork& w);
 // Rejects keys that do not exist for vision networks (tp, pp, cp, ep, vp, sp) with a
 // clear InputError; the space and ranking are the common ones (engine/space.hpp).
 void check_vision_keys(const Context& ctx, const parallel::Strategy& partial);

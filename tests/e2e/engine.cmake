@@ -25,7 +25,10 @@ add_test(NAME e2e.validate_generality COMMAND /usr/bin/python3 ${CMAKE_CURRENT_S
 set_tests_properties(e2e.validate_generality PROPERTIES LABELS e2e TIMEOUT 600)
 # The event engine and the pipeline trace.
 cli_test(run_event_engine 0 "\"engine\": \"event\"" run --system dgx-a100:nodes=8 --model gpt3-175b --parallel tp=8,pp=8,dp=1,vp=3,mbs=1,gbs=64,sp=true,zero=0,recompute=selective --engine event --format json)
-cli_test(run_event_vision 2 "event engine simulates transformer pipelines" run --system dgx-h100 --model resnet50 --engine event)
+cli_test(run_event_vision 0 "\"engine\": \"event\"" run --system dgx-h100 --model resnet50 --engine event --format json)
+cli_test(run_trace_vision_analytical 2 "no pipeline schedule" run --system dgx-h100 --model resnet50 --trace ${CMAKE_CURRENT_BINARY_DIR}/vision_trace.json)
+add_test(NAME e2e.run_trace_vision COMMAND sh -c "$<TARGET_FILE:dojosim> run --system dojo-tile --model tesla-video:cameras=2,frames=2 --parallel dp=5,spatial=5,mbs=1,gbs=10,zero=1,recompute=none --engine event --trace ${CMAKE_CURRENT_BINARY_DIR}/vision_event.json >/dev/null && /usr/bin/python3 -c \"import json,sys; d=json.load(open(sys.argv[1])); x=[e for e in d['traceEvents'] if e['ph']=='X']; p=[e for e in x if e['cat'] in ('forward','backward')]; assert len(p) == 2*2, len(p); h=[e for e in x if e['name']=='halo exchange']; assert h and all(e['dur'] > 0 for e in h), len(h); print('ok', len(p), len(h))\" ${CMAKE_CURRENT_BINARY_DIR}/vision_event.json")
+set_tests_properties(e2e.run_trace_vision PROPERTIES LABELS e2e TIMEOUT 120)
 cli_test(run_bad_engine 2 "engine" run --system dgx-h100 --model llama3-8b --engine evnt)
 add_test(NAME e2e.run_trace COMMAND sh -c "$<TARGET_FILE:dojosim> run --system dgx-h100:nodes=16 --model llama3-70b --parallel tp=8,pp=4,vp=5,mbs=1,gbs=64,sp=true,zero=1,recompute=selective --trace ${CMAKE_CURRENT_BINARY_DIR}/trace.json >/dev/null && /usr/bin/python3 -c \"import json,sys; d=json.load(open(sys.argv[1])); x=[e for e in d['traceEvents'] if e['ph']=='X' and e['cat'] in ('forward','backward')]; assert len(x) == 2*16*4*5, len(x); assert all(e['dur'] >= 0 for e in x); print('ok', len(x))\" ${CMAKE_CURRENT_BINARY_DIR}/trace.json")
 set_tests_properties(e2e.run_trace PROPERTIES LABELS e2e TIMEOUT 120)

@@ -158,10 +158,19 @@ def test_infeasible():
 
 
 def test_unsupported_is_an_input_error():
+    # A step beyond what the whole-step engine simulates (about 5.3e7 tasks).
     with pytest.raises(dojosim.Unsupported) as e:
-        dojosim.run(system="dojo-tile", model="resnet50", engine="event")
+        dojosim.run(system="dgx-h100", model="llama3-8b", engine="event",
+                    parallel="tp=1,pp=1,dp=8,vp=1,mbs=1,gbs=1048576,sp=false,zero=1,recompute=none")
     assert isinstance(e.value, dojosim.InputError)
-    assert "vision" in str(e.value)
+    assert "tasks" in str(e.value)
+
+
+def test_vision_event_engine():
+    got = dojosim.run(system="dojo-tile", model="resnet50", engine="event")
+    assert got["engine"] == "event"
+    assert got == cli_json("run", "--system", "dojo-tile", "--model", "resnet50", "--engine", "event")
+    assert got["communication"]["dp"]["members"] == got["devices"]
 
 
 def test_stack_matches_cli():

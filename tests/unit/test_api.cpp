@@ -42,7 +42,7 @@ TEST(Api, RunIsTheEngine) {
   EXPECT_FALSE(out.has_timeline);
 }
 
-TEST(Api, TimelineOnlyWhenAskedAndNotForVision) {
+TEST(Api, TimelineOnlyWhenAskedAndForVisionFromTheEventEngine) {
   api::RunArgs a;
   a.system = "dgx-h100:nodes=4";
   a.model = "llama3-70b";
@@ -54,9 +54,14 @@ TEST(Api, TimelineOnlyWhenAskedAndNotForVision) {
   EXPECT_STREQ(out.result.engine, "analytical");  // the timeline alone does not switch engines
   a.model = "resnet50";
   a.parallel.clear();
-  EXPECT_FALSE(api::run(a).has_timeline);
-  a.engine = "event";
-  EXPECT_THROW(api::run(a), core::Unsupported);
+  EXPECT_FALSE(api::run(a).has_timeline);  // no pipeline schedule for the analytical engine
+  a.engine = "event";                      // the whole step, op by op
+  const auto vision = api::run(a);
+  ASSERT_TRUE(vision.has_timeline);
+  EXPECT_STREQ(vision.result.engine, "event");
+  bool forward = false;
+  for (const auto& e : vision.timeline.events) forward = forward || std::string(e.category) == "forward";
+  EXPECT_TRUE(forward);
 }
 
 TEST(Api, StackIsTheSystemsDefaultUnlessNamed) {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -380,15 +381,56 @@ TEST(Plan, VisionDemands) {
   EXPECT_EQ(z1.demands.dp[1].op, Op::all_gather);
   EXPECT_DOUBLE_EQ(z1.demands.dp[1].calls(z1.microbatches, 0), 1.0);  // once per step
 
-  // ZeRO-3: per micro-batch, gradients in the stack's zero3.reduce dtype, gathers before
+  // ZeRO-3: unit by unit (consecutive ops as long as their weights stay within the largest
+  // op's), every micro-batch: gradients in the stack's zero3.reduce dtype, gathers before
   // the forward and the backward (x1.5 under full recompute).
   const auto z3 = plan("dp=32,mbs=16,gbs=2048,zero=3,recompute=full");
   ASSERT_DOUBLE_EQ(z3.microbatches, 4.0);
+  std::vector<double> units;
+  {
+    double cap = 0, acc = 0;
+    for (const auto& o : w.network.ops) cap = std::max(cap, o.params);
+    for (const auto& o : w.network.ops) {
+      if (acc > 0 && o.params > 0 && acc + o.params > cap) {
+        units.push_back(acc);
+        acc = 0;
+      }
+      acc += o.params;
+    }
+    if (acc > 0) units.push_back(acc);
+  }
+  const double n_units = static_cast<double>(units.size());
+  EXPECT_DOUBLE_EQ(z3.units, n_units);
+  double with_weights = 0;
+  for (const auto& o : w.network.ops) with_weights += o.params > 0 ? 1 : 0;
+  EXPECT_GT(n_units, 5.0);               // ResNet-50's stages ...
+  EXPECT_LT(n_units, with_weights / 4);  // ... but far fewer gathers than ops with weights
+  EXPECT_TRUE(z3.demands.dp[0].split_by_layer);
   EXPECT_DOUBLE_EQ(z3.demands.dp[0].bytes, P * z3.sw.zero3_reduce_bytes);
-  EXPECT_DOUBLE_EQ(z3.demands.dp[0].calls(z3.microbatches, 0), 4.0);
-  EXPECT_DOUBLE_EQ(z3.demands.dp[1].calls(z3.microbatches, 0), 4.0 * 3.0);
-  EXPECT_DOUBLE_EQ(plan("dp=32,mbs=16,gbs=2048,zero=3,recompute=none").demands.dp[1].calls(4.0, 0), 4.0 * 2.0);
-
+  EXPECT_DOUBLE_EQ(z3.demands.dp[0].calls(z3.microbatches, n_units), 4.0 * n_units);
+  EXPECT_DOUBLE_EQ(z3.demands.dp[1].calls(z3.microbatches, n_units), 4.0 * n_units * 3.0);
+  EXPECT_DOUBLE_EQ(plan("dp=32,mbs=16,gbs=2048,zero=3,recompute=none").demands.dp[1].calls(4.0, n_units), 4.0 * n_units * 2.0);
+  // Each unit's gathers and reductions are priced at its own size: the communication of a
+  // step is theirs, hidden or exposed, and costs more than one whole-network call per pass.
+  {
+    const auto r3 = engine::price(ctx, plan("dp=32,mbs=16,gbs=2048,zero=3,recompute=none"));
+    double per_unit = 0;
+    for (const double u : units)
+      per_unit += 2.0 * collective::collective(Op::all_gather, z3.groups.dp, u * 2.0).time +
+                  collective::collective(Op::reduce_scatter, z3.groups.dp, u * z3.sw.zero3_reduce_bytes).time;
+    EXPECT_NEAR(r3.breakdown.dp_comm + r3.hidden_comm, 4.0 * per_unit, 1e-6 * per_unit);
+    const double whole = 2.0 * collective::collective(Op::all_gather, z3.groups.dp, 2.0 * P).time +
+                         collective::collective(Op::reduce_scatter, z3.groups.dp, P * z3.sw.zero3_reduce_bytes).time;
+    EXPECT_GT(per_unit, whole);
+    // The largest unit, the largest op, is what the memory account holds whole (with the
+    // prefetched one).
+    const double largest = *std::max_element(units.begin(), units.end());
+    double largest_op = 0;
+    for (const auto& o : w.network.ops) largest_op = std::max(largest_op, o.params);
+    EXPECT_EQ(largest, largest_op);
+    EXPECT_NEAR(r3.memory.weights, P * 2.0 / 32.0 + (1.0 + std::max(1, z3.sw.zero3_prefetch)) * largest * 2.0,
+                1e-9 * r3.memory.weights);
+  }
   // One replica: nothing to reduce, nothing reported.
   const auto one = plan("dp=1,mbs=32,gbs=32,zero=0,recompute=none");
   EXPECT_FALSE(one.demands.dp[0].active());
@@ -399,14 +441,15 @@ TEST(Plan, VisionDemands) {
     const auto r = engine::price(ctx, *p);
     ASSERT_TRUE(r.comm.dp.active());
     EXPECT_EQ(r.comm.dp.group.size, p->groups.dp.size);
+    const double per = p->demands.dp[0].split_by_layer ? p->units : 1.0;  // ZeRO-3: the mean unit's call
     for (std::size_t k = 0; k < 2; ++k) {
       const auto& d = p->demands.dp[k];
       const auto& t = r.comm.dp.traffic[k];
       EXPECT_EQ(t.op, d.op);
       if (!d.active()) continue;
-      EXPECT_DOUBLE_EQ(t.bytes, d.bytes);
-      EXPECT_DOUBLE_EQ(t.calls, d.calls(p->microbatches, 0));
-      EXPECT_DOUBLE_EQ(t.cost.time, collective::collective(d.op, p->groups.dp, d.bytes).time);
+      EXPECT_DOUBLE_EQ(t.bytes, d.bytes / per);
+      EXPECT_DOUBLE_EQ(t.calls, d.calls(p->microbatches, per));
+      EXPECT_DOUBLE_EQ(t.cost.time, collective::collective(d.op, p->groups.dp, d.bytes / per).time);
     }
     auto heavier = *p;
     heavier.demands.dp[0].bytes *= 8;

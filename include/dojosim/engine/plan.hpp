@@ -58,7 +58,7 @@ DeviceParams device_params(const workload::Transformer& m, const parallel::Strat
 // plus 8-bit copies under FP8), gradients and optimizer state of the `stage_params` one
 // device holds, sharded over the `shards` replicas that share them by the ZeRO stage;
 // under ZeRO-3 the unit being computed and the ones the stack prefetches held whole (a
-// transformer layer, a vision op: `unit_params`); the activation bytes the workload keeps
+// transformer layer, a vision network's largest unit of coalesced ops: `unit_params`); the activation bytes the workload keeps
 // at its peak; and a workspace (GPU) or reserved SRAM (Dojo).
 struct DeviceState {
   double stage_params = 0, unit_params = 0, shards = 1;
@@ -102,10 +102,11 @@ Demands comm_demands(const workload::Transformer& m, const parallel::Strategy& s
 
 // The collectives of a vision plan (docs/model.md#vision-dp), over the dp x spatial
 // replicas that share the network's weights: the gradient all-reduce (ZeRO-0), or the
-// reduce-scatter and parameter all-gather once per step (ZeRO-1/2), or per micro-batch
-// under ZeRO-3 (gathers before the forward and the backward, 1.5x that under full
-// recompute; gradients reduce-scattered in `reduce_bytes` per element, the stack's
-// zero3.reduce), in `dp` ([0] the reduction, [1] the gather). A spatial split's exchanges
+// reduce-scatter and parameter all-gather once per step (ZeRO-1/2), or under ZeRO-3 op by
+// op every micro-batch (split_by_layer: each op's weights gathered before its forward and
+// its backward, 1.5x that under full recompute; its gradients reduce-scattered in
+// `reduce_bytes` per element, the stack's zero3.reduce), in `dp` ([0] the reduction, [1]
+// the gather). A spatial split's exchanges
 // depend on each op's rows and come with its work (vision_op_work).
 Demands vision_demands(const workload::Network& net, const parallel::Strategy& s, double reduce_bytes);
 
@@ -191,6 +192,7 @@ struct Plan {
   Placement placement;      // Dojo: which tier holds each kind, bytes streamed per step
   double stream_time = 0;   // Dojo: streaming seconds per step, before overlap with compute
   double ops = 0;           // vision: the network's ops (kernels other than views), the units streaming is prefetched in
+  double units = 0;         // vision: ops with weights, the units ZeRO-3 gathers and reduces one at a time
 };
 // Transformers (ctx.model) and vision networks (ctx.net; engine/vision.cpp, which fills the
 // strategy, stack, data-parallel group and its demands, microbatches, shards, params.stage,
