@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
 
 #include "dojosim/core/errors.hpp"
 #include "dojosim/core/text.hpp"
@@ -48,14 +49,25 @@ double pad_util(double x, double slice) { return x <= 0 ? 1.0 : x / (std::ceil(x
 
 bool depthwise(const Op& o) { return o.kind == OpKind::conv && o.groups > 1 && o.n <= 1; }
 
+// The groups of a spatial split by size (an op's split is min(spatial, its rows)), placed
+// once per pricing: a few sizes per network, kept without allocating (the search loop
+// prices vision plans too); past kSplitSizes distinct sizes a group is placed each time.
+inline constexpr std::size_t kSplitSizes = 8;
 struct Groups {
   const hardware::System* sys;
-  std::vector<std::pair<int, collective::Group>> cache;
-  const collective::Group& of(int size) {
-    for (const auto& [k, g] : cache)
-      if (k == size) return g;
-    cache.emplace_back(size, collective::place_group(*sys, size, 1));
-    return cache.back().second;
+  std::array<int, kSplitSizes> size{};
+  std::array<std::optional<collective::Group>, kSplitSizes> group{};
+  collective::Group spare{};
+  const collective::Group& of(int k) {
+    for (std::size_t i = 0; i < kSplitSizes && group[i]; ++i)
+      if (size[i] == k) return *group[i];
+    for (std::size_t i = 0; i < kSplitSizes; ++i)
+      if (!group[i]) {
+        size[i] = k;
+        return group[i].emplace(collective::place_group(*sys, k, 1));
+      }
+    spare = collective::place_group(*sys, k, 1);
+    return spare;
   }
 };
 
@@ -367,7 +379,7 @@ Result price_vision(const Context& ctx, const Plan& plan) {
   const VisionKernels vk = vision_kernels(dv, sw, s);
   const Dev& d = vk.d;
   const int sp = s.spatial;
-  Groups groups{&sys, {}};
+  Groups groups{&sys};
   const collective::Group& g_dp = plan.groups.dp;
 
   // --- per micro-batch: compute, spatial communication (docs/model.md#vision-networks) ---

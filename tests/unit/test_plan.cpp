@@ -348,9 +348,20 @@ TEST(Plan, VisionNetworks) {
   const auto resnet = workload::load_workload("resnet50");
   engine::Context g{&gpus, nullptr, 0, &resnet.network};
   const auto rs = strategy("dp=32,mbs=64,gbs=2048,zero=1,recompute=full", 0);
-  const long before = test_support::allocations();
-  for (int i = 0; i < 100; ++i) ASSERT_GT(engine::make_plan(g, rs).memory.activations, 0);
-  EXPECT_EQ(test_support::allocations() - before, 0);
+  {
+    const long before = test_support::allocations();
+    for (int i = 0; i < 100; ++i) ASSERT_GT(engine::make_plan(g, rs).memory.activations, 0);
+    EXPECT_EQ(test_support::allocations() - before, 0);
+  }
+  // Nor does pricing one, spatially split (the split groups of every op size) and under
+  // ZeRO-3 (unit by unit), as the search loop does.
+  for (const char* spec : {"dp=8,spatial=4,mbs=8,gbs=2048,zero=1,recompute=none", "dp=32,mbs=8,gbs=2048,zero=3,recompute=full"}) {
+    SCOPED_TRACE(spec);
+    const auto sp = strategy(spec, 0);
+    const long before = test_support::allocations();
+    for (int i = 0; i < 20; ++i) ASSERT_GT(engine::price(g, engine::make_plan(g, sp)).step_time, 0);
+    EXPECT_EQ(test_support::allocations() - before, 0);
+  }
 }
 
 // A vision Plan carries its data-parallel group's collectives, as a transformer's does:
