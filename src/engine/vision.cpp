@@ -293,38 +293,61 @@ struct Zero3Ops {
   double exposed = 0, comm = 0, compute = 0;  // seconds per micro-batch
 };
 // Units per network priced at once (a network beyond it has its last units merged: more
-// than kMaxZero3Units x 25 MB of weights, far beyond any vision network of the zoo).
+// units than any vision network of the zoo has ops).
 inline constexpr std::size_t kMaxZero3Units = 1024;
-template <class CostOf>
-Zero3Ops zero3_ops(const workload::Network& net, const Plan& plan, const collective::Group& g_dp, CostOf&& cost_of) {
+// The units of one micro-batch in network order, accumulated op by op as pricing walks the
+// ops (Zero3Units' rule, as for_each_zero3_unit takes them): weights, and the busy seconds
+// of their ops forward and backward (recompute and spatial exchanges included).
+struct Zero3Walk {
+  struct Unit {
+    double params = 0, fwd = 0, bwd = 0;
+  };
+  explicit Zero3Walk(const workload::Network& net) : rule(net) {}
+  Zero3Units rule;
+  std::array<Unit, kMaxZero3Units> units{};
+  std::size_t count = 0;
+  void add(const Op& o, const OpCost& c, Recompute recompute) {
+    const bool fresh = rule.starts(o.params);  // always asked: the rule counts every op's weights
+    if (count == 0)
+      count = 1;
+    else if (fresh && count < kMaxZero3Units)
+      ++count;
+    Unit& u = units[count - 1];
+    u.params += o.params;
+    u.fwd += c.fwd + c.comm_fwd;
+    double b = c.bwd + c.comm_bwd;
+    if (recompute == Recompute::full) b += c.fwd + c.comm_fwd;
+    if (recompute == Recompute::selective && c.norm) b += c.fwd;
+    u.bwd += b;
+  }
+};
+Zero3Ops zero3_ops(const Zero3Walk& walk, const Plan& plan, const collective::Group& g_dp) {
   const Strategy& s = plan.strategy;
   const Demand &red = plan.demands.dp[0], &ag = plan.demands.dp[1];
   const bool prefetch = s.overlap_zero3 && plan.sw.zero3_prefetch > 0;
   const double ag_per_param = ag.bytes / plan.params.stage, rs_per_param = red.bytes / plan.params.stage;
   const double back_gathers = std::max(0.0, ag.per_layer - 1.0);
-  struct Unit {
-    double params = 0, fwd = 0, bwd = 0;  // weights; busy seconds of its ops forward, backward
-  };
-  std::array<Unit, kMaxZero3Units> units{};
-  std::size_t count = 0;
+  using Unit = Zero3Walk::Unit;
+  const auto& units = walk.units;
+  const std::size_t count = walk.count;
   Zero3Ops z;
-  for_each_zero3_unit(net, [&](std::size_t first, std::size_t last, double params) {
-    Unit& u = units[std::min(count, kMaxZero3Units - 1)];
-    count = std::min(count + 1, kMaxZero3Units);
-    u.params += params;
-    for (std::size_t i = first; i <= last; ++i) {
-      const OpCost c = cost_of(net.ops[i]);
-      u.fwd += c.fwd + c.comm_fwd;
-      double b = c.bwd + c.comm_bwd;
-      if (s.recompute == Recompute::full) b += c.fwd + c.comm_fwd;
-      if (s.recompute == Recompute::selective && c.norm) b += c.fwd;
-      u.bwd += b;
-    }
-    z.compute += u.fwd + u.bwd;
-  });
-  auto gather = [&](const Unit& u) {
-    return u.params > 0 ? collective::collective(ag.op, g_dp, u.params * ag_per_param).time : 0.0;
+  for (std::size_t k = 0; k < count; ++k) z.compute += units[k].fwd + units[k].bwd;
+  // One gather and one reduce-scatter of a unit, priced once per distinct size (a ViT's
+  // layers repeat the same few units).
+  struct Priced {
+    double params = -1, gather = 0, scatter = 0;
   };
+  std::array<Priced, 32> seen{};
+  std::size_t next_slot = 0;
+  auto priced = [&](const Unit& u) -> const Priced& {
+    for (const auto& p : seen)
+      if (p.params == u.params) return p;
+    Priced& p = seen[next_slot++ % seen.size()];
+    p = {u.params, collective::collective(ag.op, g_dp, u.params * ag_per_param).time,
+         collective::collective(red.op, g_dp, u.params * rs_per_param).time};
+    return p;
+  };
+  auto gather = [&](const Unit& u) { return u.params > 0 ? priced(u).gather : 0.0; };
   // One pass over the units, forward or backward.
   auto pass = [&](bool forward) {
     const double gathers = forward ? 1.0 : back_gathers;
@@ -349,7 +372,7 @@ Zero3Ops zero3_ops(const workload::Network& net, const Plan& plan, const collect
       }
       t = start + (forward ? u.fwd : u.bwd);
       if (!forward && u.params > 0) {
-        const double rs = collective::collective(red.op, g_dp, u.params * rs_per_param).time;
+        const double rs = priced(u).scatter;
         z.comm += rs;
         q = std::max(q, t) + rs;
         if (!prefetch) t = q;
@@ -420,8 +443,12 @@ Result price_vision(const Context& ctx, const Plan& plan) {
     }
     return c;
   };
+  const Demand &red = plan.demands.dp[0], &ag = plan.demands.dp[1];
+  std::optional<Zero3Walk> walk;  // ZeRO-3: the units, as the ops are walked
+  if (s.zero == 3 && red.active()) walk.emplace(net);
   for (const Op& o : net.ops) {
     const OpCost c = cost_of(o);
+    if (walk) walk->add(o, c, s.recompute);
     fwd += c.fwd;
     bwd += c.bwd;
     if (c.norm) norm_fwd += c.fwd;
@@ -446,7 +473,6 @@ Result price_vision(const Context& ctx, const Plan& plan) {
 
   // --- data parallel over all dp * spatial replicas (docs/model.md#vision-dp): the Plan's
   // demands, [0] the gradient reduction, [1] (ZeRO) the parameter all-gather ---
-  const Demand &red = plan.demands.dp[0], &ag = plan.demands.dp[1];
   double dp_exposed = 0, dp_hidden = 0;
   if (s.dp * sp > 1) {
     const bool overlap = s.overlap_dp && sw.dp_overlap;
@@ -462,7 +488,7 @@ Result price_vision(const Context& ctx, const Plan& plan) {
     } else {
       // ZeRO-3 / FSDP: the gathers and reductions of every micro-batch, unit by unit, on one
       // communication stream (zero3_ops).
-      const Zero3Ops z = zero3_ops(net, plan, g_dp, cost_of);
+      const Zero3Ops z = zero3_ops(*walk, plan, g_dp);
       dp_exposed += mb * z.exposed;
       dp_hidden += mb * (z.comm - z.exposed);
       r.zero3_comm_bound = z.comm > z.compute;

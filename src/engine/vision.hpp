@@ -31,16 +31,32 @@ inline constexpr double kDdpBucketBytes = 25.0 * 1024.0 * 1024.0;
 // parameters it gathers into prefetch buckets, PyTorch FSDP gathers per wrapped module).
 // Calls f(first op, last op, parameters) in network order for every unit; ops without
 // weights join the unit around them, trailing ones a last unit of 0.
+// The rule op by op: whether an op with `weights` starts a new unit (the current one
+// closes before it).
+class Zero3Units {
+ public:
+  explicit Zero3Units(const workload::Network& net) {
+    for (const auto& o : net.ops) cap_ = std::max(cap_, o.params);
+  }
+  bool starts(double weights) {
+    const bool fresh = params_ > 0 && weights > 0 && params_ + weights > cap_;
+    if (fresh) params_ = 0;
+    params_ += weights;
+    return fresh;
+  }
+
+ private:
+  double cap_ = 0, params_ = 0;
+};
 template <class F>
 void for_each_zero3_unit(const workload::Network& net, F&& f) {
-  double cap = 0;
-  for (const auto& o : net.ops) cap = std::max(cap, o.params);
+  Zero3Units rule(net);
   std::size_t first = 0;
   double params = 0;
   const std::size_t n = net.ops.size();
   for (std::size_t i = 0; i < n; ++i) {
     const double w = net.ops[i].params;
-    if (params > 0 && w > 0 && params + w > cap) {
+    if (rule.starts(w)) {
       f(first, i - 1, params);
       first = i;
       params = 0;
