@@ -388,10 +388,10 @@ Sim::Built Sim::build_vision(const Context& ctx, const Plan& plan, const Result&
   auto block = [&](int tmpl, int cat, double scale = 1, double repeat = 1) {
     if (tmpl >= 0 && scale > 0 && repeat > 0) prog.push_back(Task{K::block, cat, tmpl, scale, repeat});
   };
-  auto async = [&](int tmpl, int queue, double scale = 1) {
-    if (tmpl < 0 || scale <= 0) return -1;
+  auto async = [&](int tmpl, int queue, double scale = 1, double repeat = 1) {
+    if (tmpl < 0 || scale <= 0 || repeat <= 0) return -1;
     const int tok = b.tokens++;
-    prog.push_back(Task{K::async, kDp, tmpl, scale, 1, 0, queue, tok});
+    prog.push_back(Task{K::async, kDp, tmpl, scale, repeat, 0, queue, tok});
     return tok;
   };
   auto wait = [&](int tok, int cat) {
@@ -399,21 +399,25 @@ Sim::Built Sim::build_vision(const Context& ctx, const Plan& plan, const Result&
   };
   // ZeRO-3 gathers of a pass, unit by unit: each unit's is issued one unit ahead under the
   // previous unit's compute (with the stack's prefetch) and waited for before its own.
+  // `times` gathers of a unit run back to back as one transfer of that many repeats (the
+  // backward's under full recompute: the recomputed forward's and the backward's), as
+  // zero3_ops takes them.
   struct Ahead {
+    double times = 1;
     std::map<int, int> tok;
   };
   auto before = [&](Ahead& x, int unit, bool forward) {
-    if (s.zero != 3) return;
+    if (s.zero != 3 || x.times <= 0) return;
     const auto it = std::find(with_params.begin(), with_params.end(), unit);
     if (it == with_params.end()) return;
     auto tmpl_of = [&](int u) { return units[static_cast<std::size_t>(u)].gather; };
     if (!prefetch) {
-      block(tmpl_of(unit), kDp);
+      block(tmpl_of(unit), kDp, 1, x.times);
       return;
     }
-    if (!x.tok.count(unit)) x.tok[unit] = async(tmpl_of(unit), 0);
+    if (!x.tok.count(unit)) x.tok[unit] = async(tmpl_of(unit), 0, 1, x.times);
     const auto next = forward ? (it + 1 != with_params.end() ? *(it + 1) : -1) : (it != with_params.begin() ? *(it - 1) : -1);
-    if (next >= 0 && !x.tok.count(next)) x.tok[next] = async(tmpl_of(next), 0);
+    if (next >= 0 && !x.tok.count(next)) x.tok[next] = async(tmpl_of(next), 0, 1, x.times);
     wait(x.tok[unit], kDp);
     x.tok.erase(unit);
   };
@@ -450,16 +454,14 @@ Sim::Built Sim::build_vision(const Context& ctx, const Plan& plan, const Result&
     if (mb == 0) wait(ag_tok, kDp);
     b.labels.push_back(fmt::format("B{}", mb));
     compute(0.0, kCompute, static_cast<int>(b.labels.size()) - 1);
-    // The backward's gathers: the Plan's per op and micro-batch less the forward's (under
+    // The backward's gathers: the Plan's per unit and micro-batch less the forward's (under
     // full recompute, as it counts them, the recomputed forward's too).
-    const int back_gathers = std::max(0, static_cast<int>(std::lround(ag.per_layer)) - 1);
-    std::vector<Ahead> gbw(static_cast<std::size_t>(back_gathers));
+    Ahead gbw{std::max(0.0, ag.per_layer - 1.0), {}};
     const bool last = mb == m - 1;
     const auto bs = stream_pass(false);
     for (int i = n - 1; i >= 0; --i) {
       const auto& st = steps[static_cast<std::size_t>(i)];
-      if (unit_ending[static_cast<std::size_t>(i)] >= 0)
-        for (auto& x : gbw) before(x, unit_ending[static_cast<std::size_t>(i)], false);
+      if (unit_ending[static_cast<std::size_t>(i)] >= 0) before(gbw, unit_ending[static_cast<std::size_t>(i)], false);
       wait(bs[static_cast<std::size_t>(i)], kStream);
       if (s.recompute == parallel::Recompute::full) {
         compute(st.fwd);
@@ -477,10 +479,12 @@ Sim::Built Sim::build_vision(const Context& ctx, const Plan& plan, const Result&
         else
           wait(tok, kDp);
       }
+      // DDP buckets: each issued as its share of the whole reduction the Plan demands (the
+      // closed form prices one call of every gradient, its buckets splitting its time).
       if (dp && !zero3 && last && overlap) {
         bucket += st.params * grad_bytes;
         if (bucket >= kDdpBucketBytes) {
-          rs_tok.push_back(async(dp_tmpl(red.op, bucket), 0));
+          rs_tok.push_back(async(dp_tmpl(red.op, red.bytes), 0, 1, bucket / red.bytes));
           bucket = 0;
         }
       }
@@ -488,7 +492,7 @@ Sim::Built Sim::build_vision(const Context& ctx, const Plan& plan, const Result&
   }
   if (dp && !zero3) {
     if (overlap) {
-      if (bucket > 0) rs_tok.push_back(async(dp_tmpl(red.op, bucket), 0));
+      if (bucket > 0) rs_tok.push_back(async(dp_tmpl(red.op, red.bytes), 0, 1, bucket / red.bytes));
     } else {
       block(dp_tmpl(red.op, red.bytes), kDp);
     }

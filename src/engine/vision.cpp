@@ -292,9 +292,9 @@ struct OpCost {
 struct Zero3Ops {
   double exposed = 0, comm = 0, compute = 0;  // seconds per micro-batch
 };
-// Units per network priced at once (a network beyond it has its last units merged: more
-// units than any vision network of the zoo has ops).
-inline constexpr std::size_t kMaxZero3Units = 1024;
+// Units kept without allocating (a network with more, a user's very deep ViT, keeps the
+// rest in a vector: pricing it allocates).
+inline constexpr std::size_t kZero3UnitsInPlace = 1024;
 // The units of one micro-batch in network order, accumulated op by op as pricing walks the
 // ops (Zero3Units' rule, as for_each_zero3_unit takes them): weights, and the busy seconds
 // of their ops forward and backward (recompute and spatial exchanges included).
@@ -304,15 +304,20 @@ struct Zero3Walk {
   };
   explicit Zero3Walk(const workload::Network& net) : rule(net) {}
   Zero3Units rule;
-  std::array<Unit, kMaxZero3Units> units{};
+  std::array<Unit, kZero3UnitsInPlace> in_place{};
+  std::vector<Unit> more;
   std::size_t count = 0;
+  [[nodiscard]] const Unit& unit(std::size_t k) const {
+    return k < kZero3UnitsInPlace ? in_place[k] : more[k - kZero3UnitsInPlace];
+  }
+  Unit& unit(std::size_t k) { return k < kZero3UnitsInPlace ? in_place[k] : more[k - kZero3UnitsInPlace]; }
   void add(const Op& o, const OpCost& c, Recompute recompute) {
     const bool fresh = rule.starts(o.params);  // always asked: the rule counts every op's weights
-    if (count == 0)
-      count = 1;
-    else if (fresh && count < kMaxZero3Units)
+    if (count == 0 || fresh) {
+      if (count >= kZero3UnitsInPlace) more.emplace_back();
       ++count;
-    Unit& u = units[count - 1];
+    }
+    Unit& u = unit(count - 1);
     u.params += o.params;
     u.fwd += c.fwd + c.comm_fwd;
     double b = c.bwd + c.comm_bwd;
@@ -328,10 +333,9 @@ Zero3Ops zero3_ops(const Zero3Walk& walk, const Plan& plan, const collective::Gr
   const double ag_per_param = ag.bytes / plan.params.stage, rs_per_param = red.bytes / plan.params.stage;
   const double back_gathers = std::max(0.0, ag.per_layer - 1.0);
   using Unit = Zero3Walk::Unit;
-  const auto& units = walk.units;
   const std::size_t count = walk.count;
   Zero3Ops z;
-  for (std::size_t k = 0; k < count; ++k) z.compute += units[k].fwd + units[k].bwd;
+  for (std::size_t k = 0; k < count; ++k) z.compute += walk.unit(k).fwd + walk.unit(k).bwd;
   // One gather and one reduce-scatter of a unit, priced once per distinct size (a ViT's
   // layers repeat the same few units).
   struct Priced {
@@ -353,7 +357,7 @@ Zero3Ops zero3_ops(const Zero3Walk& walk, const Plan& plan, const collective::Gr
     const double gathers = forward ? 1.0 : back_gathers;
     double t = 0, q = 0, ready = -1;  // compute stream, communication stream, the prefetched gather's end
     for (std::size_t k = 0; k < count; ++k) {
-      const Unit& u = units[forward ? k : count - 1 - k];
+      const Unit& u = walk.unit(forward ? k : count - 1 - k);
       double start = t;
       if (u.params > 0) {
         const double g = gather(u) * gathers;
@@ -363,7 +367,7 @@ Zero3Ops zero3_ops(const Zero3Walk& walk, const Plan& plan, const collective::Gr
           start = std::max(t, ready);
           ready = -1;
           if (k + 1 < count) {
-            const Unit& next = units[forward ? k + 1 : count - 2 - k];
+            const Unit& next = walk.unit(forward ? k + 1 : count - 2 - k);
             if (next.params > 0) ready = q = std::max(q, start) + gather(next) * gathers;
           }
         } else {
@@ -421,7 +425,11 @@ Result price_vision(const Context& ctx, const Plan& plan) {
     if (w.split > 1) {
       const auto& g = groups.of(static_cast<int>(w.split));
       if (w.halo_bytes > 0) {
-        const double t = collective::send_recv(g, w.halo_side_bytes).time * kernels;
+        // Both sides at once: over different links on a mesh or ring; through one port on a
+        // switched level, where an interior member (split of 3 or more) sends twice.
+        const auto topo = g.hops > 0 ? g.hop[0].topology : hardware::Topology::mesh2d;
+        const bool one_port = w.split > 2 && (topo == hardware::Topology::switched || topo == hardware::Topology::fat_tree);
+        const double t = collective::send_recv(g, w.halo_side_bytes * (one_port ? 2.0 : 1.0)).time * kernels;
         c.comm_fwd += t;
         c.comm_bwd += t;
         c.halo += w.halo_bytes * kernels;

@@ -30,7 +30,7 @@ inline constexpr double kDdpBucketBytes = 25.0 * 1024.0 * 1024.0;
 // memory account's unit) while small ops share one gather (DeepSpeed ZeRO-3 coalesces the
 // parameters it gathers into prefetch buckets, PyTorch FSDP gathers per wrapped module).
 // Calls f(first op, last op, parameters) in network order for every unit; ops without
-// weights join the unit around them, trailing ones a last unit of 0.
+// weights join the unit they fall in (a network without weights is one unit of 0).
 // The rule op by op: whether an op with `weights` starts a new unit (the current one
 // closes before it).
 class Zero3Units {

@@ -102,11 +102,11 @@ Demands comm_demands(const workload::Transformer& m, const parallel::Strategy& s
 
 // The collectives of a vision plan (docs/model.md#vision-dp), over the dp x spatial
 // replicas that share the network's weights: the gradient all-reduce (ZeRO-0), or the
-// reduce-scatter and parameter all-gather once per step (ZeRO-1/2), or under ZeRO-3 op by
-// op every micro-batch (split_by_layer: each op's weights gathered before its forward and
-// its backward, 1.5x that under full recompute; its gradients reduce-scattered in
-// `reduce_bytes` per element, the stack's zero3.reduce), in `dp` ([0] the reduction, [1]
-// the gather). A spatial split's exchanges
+// reduce-scatter and parameter all-gather once per step (ZeRO-1/2), or under ZeRO-3 unit by
+// unit every micro-batch (split_by_layer; units of consecutive ops, Plan::units: each
+// unit's weights gathered before its forward and its backward, 1.5x that under full
+// recompute; its gradients reduce-scattered in `reduce_bytes` per element, the stack's
+// zero3.reduce), in `dp` ([0] the reduction, [1] the gather). A spatial split's exchanges
 // depend on each op's rows and come with its work (vision_op_work).
 Demands vision_demands(const workload::Network& net, const parallel::Strategy& s, double reduce_bytes);
 
@@ -192,7 +192,7 @@ struct Plan {
   Placement placement;      // Dojo: which tier holds each kind, bytes streamed per step
   double stream_time = 0;   // Dojo: streaming seconds per step, before overlap with compute
   double ops = 0;           // vision: the network's ops (kernels other than views), the units streaming is prefetched in
-  double units = 0;         // vision: ops with weights, the units ZeRO-3 gathers and reduces one at a time
+  double units = 0;         // vision: ZeRO-3's units (consecutive ops coalesced up to the largest op's weights)
 };
 // Transformers (ctx.model) and vision networks (ctx.net; engine/vision.cpp, which fills the
 // strategy, stack, data-parallel group and its demands, microbatches, shards, params.stage,
