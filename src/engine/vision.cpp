@@ -139,7 +139,7 @@ Memory vision_memory(const hardware::System& sys, const workload::Network& net, 
   std::size_t n_ops = 0;
   for (const Op& o : net.ops) n_ops += o.kind != OpKind::view ? 1 : 0;
   const auto seg = static_cast<std::size_t>(std::max(1.0, std::ceil(std::sqrt(static_cast<double>(n_ops)))));
-  double saved_none = 0, saved_selective = 0, max_out = 0;
+  double saved_none = 0, saved_selective = 0, max_out = 0, largest_unit = 0;
   double kept = 0, worst = 0, inside = 0;
   std::size_t index = 0;
   for (const Op& o : net.ops) {
@@ -150,6 +150,7 @@ Memory vision_memory(const hardware::System& sys, const workload::Network& net, 
     saved_none += saved;
     if (o.kind != OpKind::norm) saved_selective += saved;
     max_out = std::max(max_out, b * o.count / kernels * o.out_elems / split * e);
+    largest_unit = std::max(largest_unit, o.params);
     if (o.kind == OpKind::view) continue;
     if (index % seg == 0) {
       worst = std::max(worst, inside);
@@ -168,8 +169,8 @@ Memory vision_memory(const hardware::System& sys, const workload::Network& net, 
 
   // Kept tensors of one micro-batch + the output being produced; ZeRO-3 gathers one unit's
   // weights at a time, over the dp * spatial replicas that share the state.
-  double largest_unit = 0;
-  for_each_zero3_unit(net, [&](std::size_t, std::size_t, double p) { largest_unit = std::max(largest_unit, p); });
+  // (ZeRO-3 units never exceed the largest op and that op is a unit of its own: the
+  // largest unit is the largest op, Zero3Units' rule.)
   return device_memory(sys, s, sw,
                        {.stage_params = net.params(), .unit_params = largest_unit, .shards = static_cast<double>(s.dp) * sp},
                        act + max_out);
