@@ -327,6 +327,9 @@ Result price_transformer(const Context& ctx, const Plan& plan) {
     const double prologue = stream / std::max(1.0, passes_w * lay_n);
     r.breakdown.memory_stream = std::max(prologue, stream - r.breakdown.compute);
     r.placement.stream_hidden = stream - r.breakdown.memory_stream;
+    // A stage that waits for its stream is slower per micro-batch, in the pipeline's fill
+    // and drain too: the bubble's stage-times stretch by the exposed stream per micro-batch.
+    if (s.pp > 1) r.breakdown.bubble += (pp - 1.0) / s.vp * std::max(0.0, stream - r.breakdown.compute) / mb;
   }
 
   r.step_time = r.breakdown.total();
@@ -383,6 +386,7 @@ Result price_transformer(const Context& ctx, const Plan& plan) {
       const double dip_time =
           plan.placement.stream_bandwidth > 0 ? plan.placement.stream_bytes / plan.placement.stream_bandwidth : 0.0;
       P.host_time_per_layer = std::max(0.0, plan.stream_time - dip_time) / passes;
+      P.stream_passes_bwd = 1.0 + phi;  // the recompute reads the layer's weights again
     }
   }
   r.tokens_per_step = static_cast<double>(s.gbs) * static_cast<double>(ctx.seq);

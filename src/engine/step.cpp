@@ -757,9 +757,10 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
             }
           }
           if (t.stream >= 0) {
-            if (l == n - 1) s_next = async(t.stream, 1);
+            // The backward's stream carries the recomputed forward's too.
+            if (l == n - 1) s_next = async(t.stream, 1, 1.0, P.stream_passes_bwd);
             const int cur = s_next;
-            s_next = l > 0 ? async(t.stream, 1) : -1;
+            s_next = l > 0 ? async(t.stream, 1, 1.0, P.stream_passes_bwd) : -1;
             wait(cur, kStream);
           }
           if (t.cp >= 0 && P.cp_overlap) {
@@ -955,6 +956,12 @@ Result Sim::run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, d
       busy_cat(static_cast<std::size_t>(pp), kCompute);
   std::vector<std::array<double, kCats>> spent(static_cast<std::size_t>(pp));
   for (auto& x : spent) x.fill(0.0);
+  // Overlapped communication: per stage and queue, the time its jobs ran and the time the
+  // stage waited for them; what ran and was not waited for was hidden under compute.
+  std::vector<std::array<double, kQueues>> queue_ran(static_cast<std::size_t>(pp)), queue_waited(static_cast<std::size_t>(pp));
+  for (auto& x : queue_ran) x.fill(0.0);
+  for (auto& x : queue_waited) x.fill(0.0);
+  std::vector<int> token_queue(static_cast<std::size_t>(b.tokens), -1);
   const auto& phase_off = b.phase_off;
   std::vector<double> phase_bytes(phase_off.back(), 0.0);  // per phase: bytes each of its flows moved
   std::mt19937_64 rng(opt_.seed * 0x9E3779B97F4A7C15ULL + 1);
@@ -976,6 +983,7 @@ Result Sim::run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, d
       tl->events.push_back({b.tmpl[static_cast<std::size_t>(j.tmpl)].name, cat_name(b.tmpl[static_cast<std::size_t>(j.tmpl)].cat),
                             pp + j.stage * (kQueues + 1) + (j.queue >= 0 ? j.queue : kQueues), j.start, now_ - j.start});
     if (j.owner_kind == 1) token_done[static_cast<std::size_t>(j.token)] = now_;
+    if (j.queue >= 0) queue_ran[static_cast<std::size_t>(j.stage)][static_cast<std::size_t>(j.queue)] += now_ - j.start;
     if (j.owner_kind == 2) msg_done[static_cast<std::size_t>(j.msg)] = now_;
     if (j.queue >= 0) {
       const auto q = static_cast<std::size_t>(j.stage * kQueues + j.queue);
@@ -1015,6 +1023,8 @@ Result Sim::run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, d
         }
         if (blocked_token[su] >= 0) {
           if (token_done[static_cast<std::size_t>(blocked_token[su])] < 0) continue;
+          const int q = token_queue[static_cast<std::size_t>(blocked_token[su])];
+          if (q >= 0 && now_ > block_start[su]) queue_waited[su][static_cast<std::size_t>(q)] += now_ - block_start[su];
           blocked_token[su] = -1;
         }
         if (blocked_msg[su] >= 0) {
@@ -1087,6 +1097,7 @@ Result Sim::run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, d
               j.owner_kind = 1;
               j.token = t.token;
               j.queue = t.queue;
+              token_queue[static_cast<std::size_t>(t.token)] = t.queue;
               const auto q = static_cast<std::size_t>(st * kQueues + t.queue);
               if (queue_busy_[q] < 0) {
                 queue_busy_[q] = static_cast<int>(jobs_.size());
@@ -1223,6 +1234,12 @@ Result Sim::run(const Built& b, Timeline* tl, std::vector<double>* link_bytes, d
   bd.memory_stream = sp[kStream];
   bd.spatial_comm = sp[kSpatial];
   r.step_time = end[static_cast<std::size_t>(slow)];
+  // Hidden: what the slowest stage's DP / ZeRO-3 queue and DIP streams ran while the
+  // stage computed (the analytical engine's hidden_comm and stream_hidden, measured here).
+  const auto& ran = queue_ran[static_cast<std::size_t>(slow)];
+  const auto& waited = queue_waited[static_cast<std::size_t>(slow)];
+  r.hidden_comm = std::max(0.0, ran[0] - waited[0]);
+  if (r.placement.stream_hidden > 0 || ran[1] > 0) r.placement.stream_hidden = std::max(0.0, ran[1] - waited[1]);
   if (a_.ingest_time > 0) {
     // Dojo vision: the next step's input arrives over PCIe under this one (as priced).
     bd.ingest = std::max(0.0, a_.ingest_time - r.step_time);

@@ -101,6 +101,7 @@ struct PipelineTimes {
   double optimizer = 0;
   double stream_bytes_per_layer = 0;  // Dojo: bytes streamed from DIP HBM per layer per pass
   double host_time_per_layer = 0;     // Dojo: seconds per layer per pass from host DRAM (PCIe, not on the graph)
+  double stream_passes_bwd = 1;       // Dojo: passes a layer's backward streams (1 + the recomputed fraction)
 };
 
 // A link of the topology graph and how busy a simulated step kept it (event engine).
