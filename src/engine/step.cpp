@@ -683,7 +683,15 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
       }
     }
     const auto passes = detail::stage_order(st, pp, vp, m);
-    for (const auto& pass : passes) {
+    // Dojo: the stream runs one layer ahead across passes too: the last layer of a pass
+    // issues the first layer's stream of the next pass on this stage.
+    int carried = -1;
+    for (std::size_t pi = 0; pi < passes.size(); ++pi) {
+      const auto& pass = passes[pi];
+      auto next_pass_stream = [&] {
+        if (pi + 1 >= passes.size()) return -1;
+        return async(t.stream, 1, 1.0, passes[pi + 1].forward ? 1.0 : P.stream_passes_bwd);
+      };
       const int v = pass.chunk * pp + st;
       const int n = per_v[static_cast<std::size_t>(v)];
       const int base = layer_base_of_chunk[std::min(pass.chunk, 63)];
@@ -708,9 +716,10 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
             }
           }
           if (t.stream >= 0) {
-            if (l == 0) s_next = async(t.stream, 1);
+            if (l == 0) s_next = carried >= 0 ? carried : async(t.stream, 1);
             const int cur = s_next;
             s_next = l + 1 < n ? async(t.stream, 1) : -1;
+            if (l + 1 == n) carried = next_pass_stream();
             wait(cur, kStream);
           }
           if (!ag_tok.empty() && pass.mb == 0) wait(ag_tok[static_cast<std::size_t>(base + l)], kDp);
@@ -758,9 +767,10 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
           }
           if (t.stream >= 0) {
             // The backward's stream carries the recomputed forward's too.
-            if (l == n - 1) s_next = async(t.stream, 1, 1.0, P.stream_passes_bwd);
+            if (l == n - 1) s_next = carried >= 0 ? carried : async(t.stream, 1, 1.0, P.stream_passes_bwd);
             const int cur = s_next;
             s_next = l > 0 ? async(t.stream, 1, 1.0, P.stream_passes_bwd) : -1;
+            if (l == 0) carried = next_pass_stream();
             wait(cur, kStream);
           }
           if (t.cp >= 0 && P.cp_overlap) {

@@ -132,8 +132,30 @@ TEST(WholeStep, DojoStreamsEveryPassTheAnalyticalEngineCounts) {
     const auto r = c.step();
     EXPECT_LT(rel(r.step_time, c.a.step_time), 0.01) << rc << ": event " << r.step_time << " s, analytical " << c.a.step_time;
     EXPECT_LT(rel(r.breakdown.memory_stream, c.a.breakdown.memory_stream), 0.01) << rc;
-    EXPECT_LT(rel(r.placement.stream_hidden, c.a.placement.stream_hidden), 0.02) << rc;
+    // The schedule also streams while the stage waits on its TP collectives (3% more
+    // hidden here); the closed form hides the stream under compute only.
+    EXPECT_LT(rel(r.placement.stream_hidden, c.a.placement.stream_hidden), 0.05) << rc;
   }
+}
+
+TEST(WholeStep, DojoStreamsPrefetchAcrossPasses) {
+  // Interleaved stages of one layer per chunk (vp = 8 on 5 stages of 8 layers): every
+  // layer-pass starts a pass. The stream runs one layer ahead across passes, so each pass's
+  // first layer is not waited for in full: the exposed stream stays within a few times the
+  // closed form's (which hides the whole stream under the whole step's compute), not the
+  // whole stream (1.5 s of 1.5 s here when every pass started cold).
+  Case c("dojo-tile", "gpt3-13b", "tp=5,pp=5,dp=1,vp=8,mbs=1,gbs=40,zero=1,recompute=full");
+  ASSERT_EQ(c.s.vp, 8);
+  const double stream = c.a.breakdown.memory_stream + c.a.placement.stream_hidden;
+  ASSERT_GT(stream, 0.5 * c.a.breakdown.compute);
+  const auto r = c.step();
+  EXPECT_LT(r.breakdown.memory_stream, 0.5 * stream) << "exposed " << r.breakdown.memory_stream << " of " << stream << " s";
+  EXPECT_LT(rel(r.step_time, c.a.step_time), 0.25) << "event " << r.step_time << " s, analytical " << c.a.step_time;
+  // The figures docs/model.md#whole-step quotes (0.59 s vs 0.18 s exposed; 2.0 vs 1.6 s).
+  EXPECT_NEAR(r.breakdown.memory_stream, 0.59, 0.01);
+  EXPECT_NEAR(c.a.breakdown.memory_stream, 0.18, 0.01);
+  EXPECT_NEAR(r.step_time, 2.0, 0.05);
+  EXPECT_NEAR(c.a.step_time, 1.6, 0.05);
 }
 
 TEST(WholeStep, DojoPipelineFillStretchesWithTheExposedStream) {
