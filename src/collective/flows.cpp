@@ -130,6 +130,53 @@ void for_each_ring(const Group& g, const Instances& in, int h, F&& f) {
       }
 }
 
+// A ring's members on a 2D mesh (Dojo) as the R x C grid they occupy: their rows and
+// columns of the graph's grid, evenly spaced; false when they are not such a grid.
+struct MeshGrid {
+  int rows = 0, cols = 0;
+  std::vector<long long> at;  // row-major: the member at (r, c)
+};
+bool mesh_grid(const Graph& graph, const Hop& hop, bool zplane, const std::vector<long long>& ring, MeshGrid& out) {
+  if (zplane || !hop.is_mesh() || graph.grid_dims() != 2 || ring.size() < 2) return false;
+  std::vector<int> rows, cols;
+  for (long long d : ring) {
+    const auto c = graph.grid_coord(d);
+    rows.push_back(c[0]);
+    cols.push_back(c[1]);
+  }
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  std::sort(cols.begin(), cols.end());
+  cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
+  if (rows.size() * cols.size() != ring.size()) return false;
+  out.rows = static_cast<int>(rows.size());
+  out.cols = static_cast<int>(cols.size());
+  out.at.assign(ring.size(), -1);
+  for (long long d : ring) {
+    const auto c = graph.grid_coord(d);
+    const auto r = std::lower_bound(rows.begin(), rows.end(), c[0]) - rows.begin();
+    const auto k = std::lower_bound(cols.begin(), cols.end(), c[1]) - cols.begin();
+    auto& slot = out.at[static_cast<std::size_t>(r * out.cols + k)];
+    if (slot >= 0) return false;
+    slot = d;
+  }
+  return true;
+}
+
+// The ring order the closed form's mesh algorithm uses (collective/mesh2d.hpp: a folded
+// ring on a line, a snake on a Hamiltonian cycle of a grid), in place; other rings keep
+// member order.
+void mesh_ring_order(const Graph& graph, const Hop& hop, bool zplane, std::vector<long long>& ring) {
+  MeshGrid mg;
+  if (!mesh_grid(graph, hop, zplane, ring, mg)) return;
+  mesh::Members m;
+  m.rows = mg.rows;
+  m.cols = mg.cols;
+  const auto order = mesh::ring_order(m);
+  if (order.size() != ring.size()) return;
+  for (std::size_t i = 0; i < order.size(); ++i) ring[i] = mg.at[static_cast<std::size_t>(order[i].row * mg.cols + order[i].col)];
+}
+
 bool bidirectional(const Hop& h, bool zplane) {
   return !zplane && h.topology != Topology::switched && h.topology != Topology::fat_tree;
 }
@@ -138,7 +185,11 @@ bool bidirectional(const Hop& h, bool zplane) {
 Phase ring_phase(const Graph& graph, const Group& g, const Instances& in, int h, int shift, bool zplane) {
   const int k = g.hop[static_cast<std::size_t>(h)].k;
   std::vector<ClassBuilder> cls(static_cast<std::size_t>(k));
-  for_each_ring(g, in, h, [&](const std::vector<long long>& ring) {
+  std::vector<long long> ordered;
+  for_each_ring(g, in, h, [&](const std::vector<long long>& members) {
+    ordered = members;
+    mesh_ring_order(graph, g.hop[static_cast<std::size_t>(h)], zplane, ordered);
+    const auto& ring = ordered;
     const auto n = static_cast<long long>(ring.size());
     for (long long j = 0; j < n; ++j)
       cls[static_cast<std::size_t>(j)].add(graph, ring[static_cast<std::size_t>(j)],
@@ -183,9 +234,13 @@ double max_latency(const Phase& p, double floor) {
 bool torus_dimwise(const Graph& graph, const Group& g, const Instances& in, int h, const HopChoice& ch, Op op, double bytes,
                    std::vector<Phase>& out);
 
+bool mesh_dimwise(const Graph& graph, const Group& g, const Instances& in, int h, const HopChoice& ch, Op op, double bytes,
+                  std::vector<Phase>& out);
+
 void reduce_hop(const Graph& graph, const Group& g, const Instances& in, int h, const HopChoice& ch, Op op, double bytes,
                 std::vector<Phase>& out) {
   if (torus_dimwise(graph, g, in, h, ch, op, bytes, out)) return;
+  if (mesh_dimwise(graph, g, in, h, ch, op, bytes, out)) return;
   const Hop& hop = g.hop[static_cast<std::size_t>(h)];
   const double k = hop.k;
   const bool zp = mostly_zplane(ch);
@@ -308,6 +363,74 @@ bool torus_dimwise(const Graph& graph, const Group& g, const Instances& in, int 
     rs.push_back(std::move(p));
     shard /= n0;
   }
+  if (op != Op::all_gather)
+    for (const auto& p : rs) out.push_back(p);
+  if (op != Op::reduce_scatter)
+    for (auto it = rs.rbegin(); it != rs.rend(); ++it) out.push_back(*it);
+  return true;
+}
+
+// 2D-mesh levels (Dojo) where the closed form chose the dimension-wise algorithm
+// (collective/mesh2d.hpp): half A of the buffer reduce-scatters along the rows while half
+// B does along the columns, then A along the columns and B along the rows on their
+// shards; each line a folded ring (0, 2, 4, ..., 3, 1: every directed link once a round).
+// One phase per stage: the two halves run at once on disjoint links, the stage lasting as
+// long as its slower line (rows and columns differ in length when R != C).
+bool mesh_dimwise(const Graph& graph, const Group& g, const Instances& in, int h, const HopChoice& ch, Op op, double bytes,
+                  std::vector<Phase>& out) {
+  const Hop& hop = g.hop[static_cast<std::size_t>(h)];
+  if (ch.algo != Algo::dimwise || mostly_zplane(ch) || !hop.is_mesh()) return false;
+  std::vector<MeshGrid> grids;
+  bool ok = true;
+  for_each_ring(g, in, h, [&](const std::vector<long long>& ring) {
+    MeshGrid mg;
+    if (ok && mesh_grid(graph, hop, false, ring, mg) && mg.rows >= 2 && mg.cols >= 2)
+      grids.push_back(std::move(mg));
+    else
+      ok = false;
+  });
+  if (!ok || grids.empty()) return false;
+  const int R = grids[0].rows, C = grids[0].cols;
+  for (const auto& mg : grids)
+    if (mg.rows != R || mg.cols != C) return false;
+  // Folded-ring flows of every row (along_rows) or column line, one class per ring position.
+  auto lines = [&](bool along_rows, std::vector<ClassBuilder>& cls, std::size_t first) {
+    const int n = along_rows ? C : R, count = along_rows ? R : C;
+    std::vector<int> ord;
+    for (int i = 0; i < n; i += 2) ord.push_back(i);
+    for (int i = (n % 2 == 0 ? n - 1 : n - 2); i >= 1; i -= 2) ord.push_back(i);
+    for (const auto& mg : grids)
+      for (int line = 0; line < count; ++line) {
+        auto member = [&](int i) {
+          const int r = along_rows ? line : i, c = along_rows ? i : line;
+          return mg.at[static_cast<std::size_t>(r * C + c)];
+        };
+        for (int q = 0; q < n; ++q)
+          cls[first + static_cast<std::size_t>(q)].add(graph, member(ord[static_cast<std::size_t>(q)]),
+                                                       member(ord[static_cast<std::size_t>((q + 1) % n)]), false);
+      }
+  };
+  // Stage j: rows carry x_row bytes per member over C - 1 rounds, columns x_col over R - 1.
+  auto stage = [&](double x_row, double x_col) {
+    std::vector<ClassBuilder> cls(static_cast<std::size_t>(R + C));
+    lines(true, cls, 0);
+    lines(false, cls, static_cast<std::size_t>(C));
+    Phase p;
+    for (auto& c : cls) {
+      FlowClass f = c.finish();
+      if (!f.load.empty()) p.classes.push_back(std::move(f));
+    }
+    const double w_row = (C - 1.0) * x_row / C, w_col = (R - 1.0) * x_col / R;  // bytes each line's flows move
+    p.rounds = std::max(R, C) - 1.0;
+    p.bytes = std::max(w_row, w_col) / p.rounds;
+    p.latency = max_latency(p, hop.latency);
+    p.efficiency = efficiency(hop, std::max(x_row / C, x_col / R));
+    p.what = "mesh dimension-wise";
+    return p;
+  };
+  std::vector<Phase> rs;
+  rs.push_back(stage(bytes / 2.0, bytes / 2.0));
+  rs.push_back(stage(bytes / (2.0 * R), bytes / (2.0 * C)));
   if (op != Op::all_gather)
     for (const auto& p : rs) out.push_back(p);
   if (op != Op::reduce_scatter)

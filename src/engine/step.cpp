@@ -439,14 +439,18 @@ Sim::Built Sim::build_vision(const Context& ctx, const Plan& plan, const Result&
   const int ag_tok = s.zero > 0 && s.zero < 3 && overlap ? async(dp_tmpl(ag.op, ag.bytes), 0) : -1;
   std::vector<int> rs_tok;
   double bucket = 0;
+  // Dojo: a pass's streams are issued as the pass before it reaches its last op (the
+  // stream queue runs ahead across passes, as the transformer's does).
+  std::vector<int> fs, bs;
   for (long long mb = 0; mb < m; ++mb) {
     Ahead gat;
     b.labels.push_back(fmt::format("F{}", mb));
     compute(0.0, kCompute, static_cast<int>(b.labels.size()) - 1);
-    const auto fs = stream_pass(true);
+    if (mb == 0) fs = stream_pass(true);
     for (int i = 0; i < n; ++i) {
       const auto& st = steps[static_cast<std::size_t>(i)];
       if (unit_starting[static_cast<std::size_t>(i)] >= 0) before(gat, unit_starting[static_cast<std::size_t>(i)], true);
+      if (i == n - 1) bs = stream_pass(false);
       wait(fs[static_cast<std::size_t>(i)], kStream);
       compute(st.fwd);
       exchange_fwd(st);
@@ -458,10 +462,11 @@ Sim::Built Sim::build_vision(const Context& ctx, const Plan& plan, const Result&
     // full recompute, as it counts them, the recomputed forward's too).
     Ahead gbw{std::max(0.0, ag.per_layer - 1.0), {}};
     const bool last = mb == m - 1;
-    const auto bs = stream_pass(false);
+    std::vector<int> next_fs;
     for (int i = n - 1; i >= 0; --i) {
       const auto& st = steps[static_cast<std::size_t>(i)];
       if (unit_ending[static_cast<std::size_t>(i)] >= 0) before(gbw, unit_ending[static_cast<std::size_t>(i)], false);
+      if (i == 0 && !last) next_fs = stream_pass(true);
       wait(bs[static_cast<std::size_t>(i)], kStream);
       if (s.recompute == parallel::Recompute::full) {
         compute(st.fwd);
@@ -489,6 +494,7 @@ Sim::Built Sim::build_vision(const Context& ctx, const Plan& plan, const Result&
         }
       }
     }
+    fs = std::move(next_fs);
   }
   if (dp && !zero3) {
     if (overlap) {
