@@ -186,10 +186,14 @@ Phase ring_phase(const Graph& graph, const Group& g, const Instances& in, int h,
   const int k = g.hop[static_cast<std::size_t>(h)].k;
   std::vector<ClassBuilder> cls(static_cast<std::size_t>(k));
   std::vector<long long> ordered;
+  const Hop& hop = g.hop[static_cast<std::size_t>(h)];
+  const bool mesh = !zplane && hop.is_mesh() && graph.grid_dims() == 2;
   for_each_ring(g, in, h, [&](const std::vector<long long>& members) {
-    ordered = members;
-    mesh_ring_order(graph, g.hop[static_cast<std::size_t>(h)], zplane, ordered);
-    const auto& ring = ordered;
+    if (mesh) {
+      ordered = members;
+      mesh_ring_order(graph, hop, zplane, ordered);
+    }
+    const auto& ring = mesh ? ordered : members;
     const auto n = static_cast<long long>(ring.size());
     for (long long j = 0; j < n; ++j)
       cls[static_cast<std::size_t>(j)].add(graph, ring[static_cast<std::size_t>(j)],
