@@ -252,8 +252,14 @@ Members place(int mesh_rows, int mesh_cols, int k, int spacing) {
     const int C = k / R;
     if (C * sc > mesh_cols) continue;
     const int diam = (R - 1) * sr + (C - 1) * sc;
-    if (!found || diam < best_diam || (diam == best_diam && C > best.cols)) {
+    const bool tiles = mesh_rows % (R * sr) == 0 && mesh_cols % (C * sc) == 0;
+    // A shape whose copies tile the mesh first (every group the same rectangle), then
+    // the smallest diameter, then the widest.
+    const bool better =
+        !found || (tiles && !best.tiles) || (tiles == best.tiles && (diam < best_diam || (diam == best_diam && C > best.cols)));
+    if (better) {
       best = Members{R, C, sr, sc, 0, 0, sc, sr, false};
+      best.tiles = tiles;
       best_diam = diam;
       found = true;
     }
@@ -275,6 +281,7 @@ Members place(int mesh_rows, int mesh_cols, int k, int spacing) {
   best.col_spacing = bC > 1 ? std::max(1, mesh_cols / bC) : 1;
   best.share_h = best.share_v = spacing;
   best.irregular = true;
+  best.tiles = false;
   return best;
 }
 

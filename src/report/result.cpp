@@ -88,6 +88,7 @@ nlohmann::ordered_json comm_json(const engine::GroupComm& gc, const hardware::Sy
       l["spacing"] = {m.row_spacing, m.col_spacing};
       l["links_shared_by"] = {{"horizontal", m.share_h}, {"vertical", m.share_v}};
       l["irregular"] = m.irregular;
+      l["tiles_mesh"] = m.tiles;
       if (ch.path == collective::Path::mesh) l["hops_per_step"] = ch.mesh_hops;
     }
     levels.push_back(l);
@@ -110,7 +111,10 @@ std::string comm_text(const engine::GroupComm& gc, const hardware::System& sys) 
       if (m.row_spacing > 1 || m.col_spacing > 1) o += fmt::format(" spaced {}x{}", m.row_spacing, m.col_spacing);
       if (ch.path == collective::Path::mesh) o += fmt::format(", {} hop{}/step", ch.mesh_hops, ch.mesh_hops == 1 ? "" : "s");
       if (m.share_h > 1 || m.share_v > 1) o += fmt::format(", links shared by {}x{}", m.share_h, m.share_v);
-      if (m.irregular) o += " (irregular)";
+      if (m.irregular)
+        o += " (irregular)";
+      else if (!m.tiles)
+        o += " (does not tile the mesh)";
     } else {
       o += fmt::format(" k={}", h.k);
     }

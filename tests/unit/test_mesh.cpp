@@ -244,8 +244,31 @@ TEST(Mesh, PlacementIsACompactSubRectangle) {
   // 6 members 4 apart do not tile a 5x5 mesh as rectangles: irregular, pessimistic sharing.
   p = mesh::place(5, 5, 6, 4);
   EXPECT_TRUE(p.irregular);
+  EXPECT_FALSE(p.tiles);
   EXPECT_GE(p.count(), 6);
   EXPECT_EQ(p.share_h, 4);
+}
+
+TEST(Mesh, PlacementSaysWhetherTheGroupTilesTheMesh) {
+  // A 2x2 fits a 5x5 tile but four of them leave a row and a column: the other groups of
+  // four are lines or straddle the tile, so the compact price is optimistic (and said).
+  auto p = mesh::place(5, 5, 4, 1);
+  EXPECT_FALSE(p.irregular);
+  EXPECT_FALSE(p.tiles);
+  EXPECT_TRUE(mesh::place(5, 5, 5, 1).tiles);   // a row
+  EXPECT_TRUE(mesh::place(5, 5, 5, 5).tiles);   // a column, rows between
+  EXPECT_TRUE(mesh::place(5, 5, 25, 1).tiles);  // the tile
+  EXPECT_TRUE(mesh::place(2, 3, 6, 1).tiles);   // the tiles of a tray
+  EXPECT_TRUE(mesh::place(4, 4, 4, 4).tiles);   // 2x2 groups spaced 2x2 on a 4x4 mesh
+  // Pairs of tiles on a 2x3 tray: 1x2 would leave a column, 2x1 tiles (same diameter).
+  p = mesh::place(2, 3, 2, 1);
+  EXPECT_TRUE(p.tiles);
+  EXPECT_EQ(p.rows * 10 + p.cols, 21);
+  EXPECT_TRUE(mesh::place(10, 15, 2, 1).tiles);  // 2x1 on 10 rows (1x2 would not tile 15 columns)
+  // A tiling shape before a more compact one: 1x4 rows on a 5x4 mesh, not 2x2 squares.
+  p = mesh::place(5, 4, 4, 1);
+  EXPECT_TRUE(p.tiles);
+  EXPECT_EQ(p.rows * 10 + p.cols, 14);
 }
 
 TEST(Mesh, StridedGroupsTraverseMoreHopsAndShareLinks) {

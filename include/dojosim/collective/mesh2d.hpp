@@ -63,7 +63,12 @@ struct Members {
   int row_spacing = 1, col_spacing = 1;  // mesh hops between neighbouring members
   int row0 = 0, col0 = 0;                // mesh node of member (0, 0)
   int share_h = 1, share_v = 1;          // concurrent groups on each horizontal / vertical link
-  bool irregular = false;                // the group does not tile the mesh as a rectangle (approximated)
+  bool irregular = false;                // no rectangle of k members fits: spread over the mesh (approximated)
+  // The group's block (its members and the interleaved inner groups between them) tiles
+  // the mesh, so every instance is this rectangle. False: it fits but does not tile (four
+  // D1s on a 5 x 5 tile): some instances are other shapes or straddle the level's edge,
+  // and pricing every one as this rectangle is optimistic.
+  bool tiles = true;
   [[nodiscard]] int count() const { return rows * cols; }
   [[nodiscard]] Coord at(int r, int c) const { return {row0 + r * row_spacing, col0 + c * col_spacing}; }
 };
