@@ -143,6 +143,11 @@ std::vector<Strategy> vision_outer_points(const Context& ctx, const Strategy& pa
 }  // namespace
 
 std::vector<Strategy> outer_points(const Context& ctx, const Strategy& partial, const SpaceOptions& opt) {
+  if (partial.weights != parallel::Residency::automatic && !ctx.sys->is_dojo())
+    throw core::InputError(
+        core::Location{"--parallel", 0, 0, "weights"},
+        fmt::format("weights= places weights in D1 SRAM or DIP HBM on Dojo; {} has no such tiers", ctx.sys->name),
+        "leave weights unset on GPU and TPU systems");
   if (ctx.net != nullptr) return vision_outer_points(ctx, partial, opt);
   const auto& sys = *ctx.sys;
   const auto& m = *ctx.model;
@@ -267,8 +272,10 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
   else
     for (Recompute r : kRecompute) rc_buf[nr++] = r;
   const bool dp_comm = 1LL * outer.dp * outer.cp > 1;
-  const int n_odp = opt.overlap && dp_comm ? 2 : 1;
-  const int n_oz = opt.overlap && dp_comm && outer.zero == 3 ? 2 : 1;
+  // Overlap switches the user did not set, where they change anything: DP overlap for
+  // ZeRO 0-2 (ZeRO-3 overlaps through its prefetch), ZeRO-3 prefetch for ZeRO-3.
+  const int n_odp = opt.overlap && dp_comm && outer.zero < 3 && !g.overlap_dp ? 2 : 1;
+  const int n_oz = opt.overlap && dp_comm && outer.zero == 3 && !g.overlap_zero3 ? 2 : 1;
   Residency res_buf[3] = {partial.weights, Residency::sram, Residency::dip};
   const int n_res = opt.residency && sys.is_dojo() && partial.weights == Residency::automatic ? 3 : 1;
   const long long inner_total = 1LL * nm * nv * ns * nr * n_odp * n_oz * n_res;

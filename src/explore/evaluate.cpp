@@ -158,7 +158,7 @@ PointResult evaluate_point(const Point& p) {
     ctx.use(tl_cache.stack(p.stack.empty() ? parallel::default_stack_name(sys) : p.stack));
     const engine::Result r = choose(ctx, p, params);
     const auto econ = Pricer(sys, params).summary(r);
-    out.strategy = r.strategy.spec();
+    out.strategy = r.strategy.spec() + r.strategy.options();
     out.devices = r.devices;
     out.has_metrics = true;
     out.step_time_s = r.step_time;

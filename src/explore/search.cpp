@@ -187,6 +187,20 @@ SearchReport search(const engine::Context& ctx, const Strategy& partial, const S
   }
   for (auto& c : items)
     if (!c.econ.present) c.econ = pricer.summary(c.result);
+  // The same plan twice: options that changed nothing (weights=sram where the resolver
+  // keeps them in SRAM anyway) give the same result; the first enumerated stays.
+  {
+    std::vector<Ranked> kept;
+    kept.reserve(items.size());
+    for (auto& c : items) {
+      const bool same = std::any_of(kept.begin(), kept.end(), [&](const Ranked& k) {
+        return k.result.step_time == c.result.step_time && k.result.memory.per_device() == c.result.memory.per_device() &&
+               k.objective == c.objective && k.result.strategy.spec() == c.result.strategy.spec();
+      });
+      if (!same) kept.push_back(std::move(c));
+    }
+    items = std::move(kept);
+  }
   // Runner-up: the best plan that is measurably different from the winner.
   const Ranked& best = items.front();
   const Ranked* runner = nullptr;
@@ -202,7 +216,8 @@ SearchReport search(const engine::Context& ctx, const Strategy& partial, const S
   else
     rep.reason =
         fmt::format("{:.2f}% lower {} per token than the runner-up ({}); {}", 100.0 * (runner->objective / best.objective - 1.0),
-                    objective_name(opt.objective), runner->result.strategy.spec(), why_better(best.result, runner->result));
+                    objective_name(opt.objective), runner->result.strategy.spec() + runner->result.strategy.options(),
+                    why_better(best.result, runner->result));
   items.resize(std::min(items.size(), static_cast<std::size_t>(std::max(1, opt.top))));
   rep.ranked = std::move(items);
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -105,6 +105,7 @@ Strategy parse_strategy(const std::string& spec) {
                                              "spatial",
                                              "placement",
                                              "recompute_layers"};
+  std::vector<std::string> keys_seen;
   for (const auto& raw : core::split(spec, ',')) {
     const std::string item = core::trim(raw);
     if (item.empty()) continue;
@@ -113,6 +114,9 @@ Strategy parse_strategy(const std::string& spec) {
     if (eq == std::string::npos) throw InputError(where, fmt::format("'{}' is not key=value", item), "e.g. tp=8,pp=4,mbs=1");
     const std::string key = core::to_lower(core::trim(item.substr(0, eq)));
     const std::string val = core::to_lower(core::trim(item.substr(eq + 1)));
+    if (std::find(keys_seen.begin(), keys_seen.end(), key) != keys_seen.end())
+      throw InputError(where, fmt::format("{} is given twice", key), "each key once, e.g. tp=8,pp=4");
+    keys_seen.push_back(key);
     auto integer = [&](long long lo, long long hi) -> long long {
       char* end = nullptr;
       const double d = std::strtod(val.c_str(), &end);
@@ -160,11 +164,13 @@ Strategy parse_strategy(const std::string& spec) {
       s.given.spatial = true;
     } else if (key == "recompute_layers")
       s.recompute_layers = static_cast<int>(integer(0, 1 << 20));
-    else if (key == "overlap_dp")
+    else if (key == "overlap_dp") {
       s.overlap_dp = boolean();
-    else if (key == "overlap_zero3")
+      s.given.overlap_dp = true;
+    } else if (key == "overlap_zero3") {
       s.overlap_zero3 = boolean();
-    else if (key == "recompute") {
+      s.given.overlap_zero3 = true;
+    } else if (key == "recompute") {
       const std::vector<std::string> modes{"none", "selective", "full"};
       if (val == "none")
         s.recompute = Recompute::none;

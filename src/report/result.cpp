@@ -31,6 +31,11 @@ nlohmann::ordered_json strategy_json(const parallel::Strategy& s) {
   j["seq"] = s.seq;
   j["spatial"] = s.spatial;
   j["placement"] = s.placement();
+  // Options of the plan (SPEC keys): what the stack decides unless set.
+  j["overlap_dp"] = s.overlap_dp;
+  j["overlap_zero3"] = s.overlap_zero3;
+  j["attention"] = s.attention == 1 ? "flash" : s.attention == 2 ? "unfused" : "stack";
+  j["weights"] = s.weights == parallel::Residency::sram ? "sram" : s.weights == parallel::Residency::dip ? "dip" : "auto";
   return j;
 }
 
@@ -239,9 +244,10 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
   const bool vision = std::string_view(r.sample_unit) != "tokens";
   o += fmt::format("{} on {} ({} x {})\n", model_name, sys.name, r.devices, sys.device.name);
   if (vision)
-    o += fmt::format("strategy   {} precision={}\n", s.spec(), hardware::precision_name(s.precision));
+    o += fmt::format("strategy   {}{} precision={}\n", s.spec(), s.options(), hardware::precision_name(s.precision));
   else
-    o += fmt::format("strategy   {} precision={} seq={}\n", s.spec(), hardware::precision_name(s.precision), s.seq);
+    o +=
+        fmt::format("strategy   {}{} precision={} seq={}\n", s.spec(), s.options(), hardware::precision_name(s.precision), s.seq);
   if (!r.stack.empty()) o += fmt::format("stack      {} (software: dojosim show stack {})\n", r.stack, r.stack);
   for (const auto& n : r.notes) o += fmt::format("           {}\n", n);
   if (r.contention_bound)

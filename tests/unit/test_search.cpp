@@ -154,6 +154,38 @@ TEST(Search, ErrorsAreTyped) {
   EXPECT_THROW(explore::parse_objective("tme"), core::InputError);
 }
 
+// Options the user sets are held (overlap_dp=false was tried both ways unless every key
+// was given); options that change nothing are not enumerated (overlap_dp under ZeRO-3) or
+// are ranked once (the same plan and result twice).
+TEST(Search, GivenOptionsAreHeldAndNoPlanIsRankedTwice) {
+  const auto sys = hardware::load_system("dgx-h100:nodes=4");
+  const auto m = workload::load_model("llama3-8b");
+  const engine::Context ctx{&sys, &m, 2048};
+  explore::SearchOptions o;
+  o.top = 12;
+  const auto held = explore::search(ctx, partial("tp=2,pp=2,zero=1,overlap_dp=false"), o);
+  ASSERT_FALSE(held.ranked.empty());
+  for (const auto& r : held.ranked) EXPECT_FALSE(r.result.strategy.overlap_dp) << r.result.strategy.spec();
+  // run's resolver holds it too: the partial plan equals the same plan given whole.
+  const auto best = engine::resolve(ctx, partial("tp=2,pp=2,zero=1,overlap_dp=false"));
+  auto whole = partial(best.strategy.spec() + ",overlap_dp=false");
+  EXPECT_EQ(engine::evaluate(ctx, whole).step_time, best.step_time);
+  EXPECT_FALSE(best.strategy.overlap_dp);
+  const auto all = explore::search(ctx, partial(""), o);
+  for (std::size_t i = 0; i < all.ranked.size(); ++i) {
+    const auto& a = all.ranked[i].result;
+    if (a.strategy.zero == 3) { EXPECT_TRUE(a.strategy.overlap_dp) << "overlap_dp does nothing under ZeRO-3"; }
+    for (std::size_t j = 0; j < i; ++j) {
+      const auto& b = all.ranked[j].result;
+      EXPECT_FALSE(a.strategy.spec() == b.strategy.spec() && a.step_time == b.step_time)
+          << "ranked twice: " << a.strategy.spec() << a.strategy.options();
+    }
+  }
+  // weights= is a Dojo residency: an input error on GPUs, a key given twice too.
+  EXPECT_THROW(explore::search(ctx, partial("weights=dip"), o), core::InputError);
+  EXPECT_THROW(parallel::parse_strategy("tp=8,tp=4"), core::InputError);
+}
+
 // Devices-equivalent by resizing: exact on a closed-form throughput curve, and "none"
 // when the reference plateaus below the target (a batch too small for more devices).
 TEST(Equivalence, SolvesByBisectionAndInterpolation) {

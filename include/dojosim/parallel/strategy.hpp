@@ -50,7 +50,7 @@ struct Strategy {
   // Which keys the user gave (the rest are chosen by the resolver).
   struct Given {
     bool tp = false, pp = false, dp = false, cp = false, ep = false, vp = false, mbs = false, gbs = false, sp = false,
-         zero = false, recompute = false, spatial = false;
+         zero = false, recompute = false, spatial = false, overlap_dp = false, overlap_zero3 = false;
   } given;
 
   [[nodiscard]] long long devices() const { return 1LL * tp * pp * dp * cp * spatial; }
