@@ -62,20 +62,29 @@ DeviceParams device_params(const workload::Transformer& m, const Strategy& s, co
                : m.mlp_params_per_layer() / tp);
   p.stage = split.max * p.layer +
             std::max(m.embedding_params() / tp, m.head_params() / tp) * (s.pp == 1 && !m.tied_embeddings ? 2.0 : 1.0);
+  if (m.moe()) {
+    p.expert_layer = (m.mlp_params_per_layer() - h * static_cast<double>(m.experts)) / (tp * ep);
+    p.expert_stage = split.max * p.expert_layer;
+  }
   return p;
 }
 
 Memory device_memory(const hardware::System& sys, const Strategy& s, const parallel::Software& sw, const DeviceState& st,
                      double activations) {
   const bool fp8 = s.precision == Precision::fp8 || s.precision == Precision::cfp8;
-  const double P = st.stage_params, shards = st.shards;
+  const double P = st.stage_params;
+  // Bytes per device of `per_param` bytes for every parameter held, sharded or not: the
+  // dense parameters over their dp·cp replicas, MoE experts over their own (fewer) ones.
+  const double E = std::min(st.expert_params, P);
+  auto held = [&](double per_param, bool sharded) {
+    return sharded ? (P - E) * per_param / st.shards + E * per_param / st.expert_shards : P * per_param;
+  };
   Memory M;
   // ZeRO-3 holds the unit being computed plus the prefetched ones, unsharded.
-  M.weights = P * 2.0 / (s.zero == 3 ? shards : 1.0) +
-              (s.zero == 3 ? (1.0 + std::max(1, sw.zero3_prefetch)) * st.unit_params * 2.0 : 0.0);
-  if (fp8) M.weights += P * 1.0 / (s.zero == 3 ? shards : 1.0);  // 8-bit copies of GEMM weights
-  M.gradients = P * grad_bytes(s.zero) / (s.zero >= 2 ? shards : 1.0);
-  M.optimizer = P * sw.optimizer_state_bytes / (s.zero >= 1 ? shards : 1.0);
+  M.weights = held(2.0, s.zero == 3) + (s.zero == 3 ? (1.0 + std::max(1, sw.zero3_prefetch)) * st.unit_params * 2.0 : 0.0);
+  if (fp8) M.weights += held(1.0, s.zero == 3);  // 8-bit copies of GEMM weights
+  M.gradients = held(grad_bytes(s.zero), s.zero >= 2);
+  M.optimizer = held(sw.optimizer_state_bytes, s.zero >= 1);
   M.activations = activations;
   // Dojo: a share of SRAM for code, stacks and buffers (assumption, docs/dojo.md); GPUs:
   // CUDA context, NCCL and cuBLAS workspaces.
@@ -134,8 +143,15 @@ Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& 
   const double logits = tok * static_cast<double>(m.vocab) / tp * 4.0 * 2.0;
   const double activations = std::max(per_layer * split.max * inflight, per_layer * split.last + logits);
   // Optimizer state shards over the DP and CP replicas; ZeRO-3 gathers one layer at a time.
+  // MoE experts: replicated on the dp·cp/ep devices of their expert-data-parallel group
+  // (Megatron-Core's distributed optimizer shards their state over it).
+  const double dense_shards = static_cast<double>(s.dp) * cp;
   return device_memory(sys, s, sw,
-                       {.stage_params = params.stage, .unit_params = params.layer, .shards = static_cast<double>(s.dp) * cp},
+                       {.stage_params = params.stage,
+                        .unit_params = params.layer,
+                        .shards = dense_shards,
+                        .expert_params = params.expert_stage,
+                        .expert_shards = std::max(1.0, dense_shards / s.ep)},
                        activations);
 }
 

@@ -51,6 +51,9 @@ double recompute_fraction(const workload::Transformer& m, const parallel::Strate
 // (with the embedding or head; both on a single stage unless tied).
 struct DeviceParams {
   double layer = 0, stage = 0;
+  // Of these, the MoE experts' (sharded over EP): replicated on dp·cp/ep devices only,
+  // their expert-data-parallel group, over which their gradients and optimizer state shard.
+  double expert_layer = 0, expert_stage = 0;
 };
 DeviceParams device_params(const workload::Transformer& m, const parallel::Strategy& s, const StageSplit& split);
 
@@ -62,6 +65,7 @@ DeviceParams device_params(const workload::Transformer& m, const parallel::Strat
 // at its peak; and a workspace (GPU) or reserved SRAM (Dojo).
 struct DeviceState {
   double stage_params = 0, unit_params = 0, shards = 1;
+  double expert_params = 0, expert_shards = 1;  // MoE: the experts' share of stage_params and their replicas
 };
 Memory device_memory(const hardware::System& sys, const parallel::Strategy& s, const parallel::Software& sw,
                      const DeviceState& state, double activations);
