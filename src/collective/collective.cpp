@@ -155,7 +155,31 @@ Group place_group(const hardware::System& sys, int size, long long stride) {
       // Direct links between neighbouring instances are shared by all devices of an
       // instance (every group of this kind communicates at the same time).
       const double devices_below = i == 0 ? 1.0 : static_cast<double>(sys.devices_per(i - 1));
-      h.bandwidth = ring_links(L.topology) * L.bandwidth / devices_below;
+      // Torus: a group's members span a box of the dimensions (row-major, the last
+      // fastest); one ring through all of them drives two links per member (one for a
+      // pair), and a box of two or more dimensions is priced dimension-wise on rings
+      // along each (switch_hop), driving the links of every dimension it spans.
+      double links = ring_links(L.topology);
+      if (L.topology == Topology::torus2d || L.topology == Topology::torus3d) {
+        const int nd = L.topology == Topology::torus2d ? 2 : 3;
+        const long long child = i == 0 ? 1 : sys.devices_per(i - 1);
+        const long long spacing = stride >= child ? stride / child : 1;
+        long long faster = 1;  // children per step of dimension j
+        for (int j = nd - 1; j >= 0; --j) {
+          const long long d = std::max(1, L.dims[static_cast<std::size_t>(j)]);
+          long long lo = 0, hi = 0;
+          for (long long m = 1; m < h.k; ++m) {
+            const long long c = (m * spacing / faster) % d;
+            lo = std::min(lo, c);
+            hi = std::max(hi, c);
+          }
+          h.torus[static_cast<std::size_t>(j)] = static_cast<int>(hi - lo + 1);
+          faster *= d;
+        }
+        links = h.k > 2 ? 2.0 : 1.0;
+        h.link_bandwidth = L.bandwidth / devices_below;
+      }
+      h.bandwidth = links * L.bandwidth / devices_below;
       h.shared = devices_below;
       if (i >= 1 && sys.dip.count > 0) {
         set_zplane(sys, h);
@@ -183,11 +207,51 @@ double ar_tree(const Hop& h, double bytes) {
   return 2.0 * bytes / (h.bandwidth * efficiency(h, bytes)) + 2.0 * std::ceil(std::log2(static_cast<double>(h.k))) * h.latency;
 }
 
+// Torus box of two or more dimensions (Hop::torus): the buffer in one part per spanned
+// dimension; in stage j part p reduce-scatters along dimension (p + j) mod D on its
+// current shard, all parts at once on different links, the stage as long as its slowest
+// line: (n-1) (x/n) / (w b eta(x/n)) + (n-1) a on a line of n, w = 2 ways for n > 2 (half
+// each way), 1 for a pair. 0 when the members are not such a box (then one ring).
+double torus_dimwise(const Hop& h, double bytes) {
+  std::array<int, 3> dims{};
+  int nd = 0;
+  long long box = 1;
+  for (int e : h.torus) {
+    box *= e;
+    if (e > 1) dims[static_cast<std::size_t>(nd++)] = e;
+  }
+  if (nd < 2 || box != h.k || !(h.link_bandwidth > 0)) return 0.0;
+  std::array<double, 3> part{};
+  for (int p = 0; p < nd; ++p) part[static_cast<std::size_t>(p)] = bytes / nd;
+  double total = 0;
+  for (int j = 0; j < nd; ++j) {
+    double stage = 0;
+    for (int p = 0; p < nd; ++p) {
+      const double n = dims[static_cast<std::size_t>((p + j) % nd)];
+      const double x = part[static_cast<std::size_t>(p)];
+      const double ways = n > 2 ? 2.0 : 1.0;
+      stage = std::max(stage, (n - 1) * (x / n) / (ways * h.link_bandwidth * efficiency(h, x / n)) + (n - 1) * h.latency);
+      part[static_cast<std::size_t>(p)] = x / n;
+    }
+    total += stage;
+  }
+  return total;
+}
+
 // Switched, fat-tree, ring and torus levels (and the Z-plane, a switch).
 HopChoice switch_hop(const Hop& h, double bytes, bool all_reduce, Algo force) {
   const double mult = all_reduce ? 2.0 : 1.0;
   HopChoice best{Algo::ring, path_of(h.topology), 0, mult * rs_ring(h, bytes)};
   if (force == Algo::ring) return best;
+  // Direct links (a ring or torus of children): rings. Halving-doubling and trees send to
+  // one partner at a time over multi-hop routes that share links; XLA runs ICI collectives
+  // as rings, on a torus one per dimension the group spans.
+  if (h.topology == Topology::torus2d || h.topology == Topology::torus3d) {
+    const double t = torus_dimwise(h, bytes);
+    if (t > 0) best = {Algo::dimwise, best.path, 0, mult * t};
+    return best;
+  }
+  if (h.topology == Topology::ring) return best;
   if (pow2(h.k) && (force == Algo::none || force == Algo::halving_doubling)) {
     const double t = mult * rs_hd(h, bytes);
     if (force == Algo::halving_doubling || t < best.time) best = {Algo::halving_doubling, best.path, 0, t};

@@ -335,37 +335,48 @@ bool torus_dimwise(const Graph& graph, const Group& g, const Instances& in, int 
   if (dims.size() < 2) return false;
   const auto nd = static_cast<int>(dims.size());
   std::vector<Phase> rs;
-  double shard = bytes / nd;  // each part's buffer, before this stage
+  // Part p's buffer before stage j: bytes / nd reduced over the dimensions it has done.
+  std::vector<double> part(static_cast<std::size_t>(nd), bytes / nd);
   for (int j = 0; j < nd; ++j) {
     Phase p;
     int rounds = 1;
-    for (int part = 0; part < nd; ++part) {
-      const int e = dims[static_cast<std::size_t>((part + j) % nd)];
+    double work = 0, chunk = 0;  // bytes the busiest line's flows move; its per-round message
+    for (int pi = 0; pi < nd; ++pi) {
+      const int e = dims[static_cast<std::size_t>((pi + j) % nd)];
       const int n = extent[static_cast<std::size_t>(e)];
       rounds = std::max(rounds, n - 1);
+      const double x = part[static_cast<std::size_t>(pi)];
+      // A ring of 3 or more runs both ways, half each; a pair exchanges over its one link.
+      const bool both = n > 2;
+      // The slowest line at its message size's efficiency sets the stage.
+      const double w = (n - 1.0) * x / n / (both ? 2.0 : 1.0);
+      if (work <= 0 || w / efficiency(hop, x / n) > work / efficiency(hop, chunk)) {
+        work = w;
+        chunk = x / n;
+      }
       std::vector<ClassBuilder> cls(static_cast<std::size_t>(2 * n));
       for (const auto& line : lines[static_cast<std::size_t>(e)]) {
         const auto m = static_cast<long long>(line.size());
         for (long long q = 0; q < m; ++q) {
           cls[static_cast<std::size_t>(q)].add(graph, line[static_cast<std::size_t>(q)],
                                                line[static_cast<std::size_t>((q + 1) % m)], false);
-          cls[static_cast<std::size_t>(n + q)].add(graph, line[static_cast<std::size_t>(q)],
-                                                   line[static_cast<std::size_t>((q + m - 1) % m)], false);
+          if (both)
+            cls[static_cast<std::size_t>(n + q)].add(graph, line[static_cast<std::size_t>(q)],
+                                                     line[static_cast<std::size_t>((q + m - 1) % m)], false);
         }
       }
       for (auto& c : cls) {
         FlowClass f = c.finish();
         if (!f.load.empty()) p.classes.push_back(std::move(f));
       }
+      part[static_cast<std::size_t>(pi)] = x / n;
     }
-    const int n0 = extent[static_cast<std::size_t>(dims[static_cast<std::size_t>(j % nd)])];
-    p.bytes = shard / n0 / 2.0;  // a ring chunk, half each way
     p.rounds = rounds;
+    p.bytes = work / rounds;  // the stage lasts as long as its busiest line
     p.latency = max_latency(p, hop.latency);
-    p.efficiency = efficiency(hop, shard / n0);
+    p.efficiency = efficiency(hop, chunk);
     p.what = "torus rings";
     rs.push_back(std::move(p));
-    shard /= n0;
   }
   if (op != Op::all_gather)
     for (const auto& p : rs) out.push_back(p);

@@ -210,3 +210,23 @@ TEST(Flows, MeshCollectivesFollowTheClosedFormsAlgorithm) {
       }
   }
 }
+
+TEST(Flows, TorusCollectivesTakeTheClosedFormsTime) {
+  // TPU: a group drives the links of the torus dimensions it spans (a line of 4 chips: 2
+  // links each; 4x2: 4), as rings; every instance of the group at once.
+  const auto sys = hardware::load_system("tpu-v4:cubes=1");
+  const hardware::Graph g(sys);
+  for (int size : {4, 8, 16, 64})
+    for (double bytes : {1e6, 64e6}) {
+      const auto grp = collective::place_group(sys, size, 1);
+      Instances in;
+      in.stride = 1;
+      in.size = size;
+      for (long long d = 0; d < sys.device_count(); d += size) in.bases.push_back(d);
+      const auto op = collective::Op::all_reduce;
+      const auto closed = collective::collective(op, grp, bytes);
+      const double t = collective::flow::uncontended_time(g, collective::flow::decompose(g, grp, op, bytes, in));
+      EXPECT_LT(rel(t, closed.time), 0.02) << size << " chips, " << bytes << " B: flows " << t << " s, closed form "
+                                           << closed.time << " s (" << collective::algo_name(closed.hop[0].algo) << ")";
+    }
+}

@@ -49,6 +49,11 @@ struct Hop {
   // devices of a child) and the sub-rectangle the group's k members occupy in it.
   mesh::Mesh2D mesh{};
   mesh::Members members{};
+  // Torus levels: the members' extent along each dimension (their box, when the extents'
+  // product is k: priced dimension-wise) and one link's bandwidth per direction (shared
+  // by the devices of a child).
+  std::array<int, 3> torus{1, 1, 1};
+  double link_bandwidth = 0;
   // Dojo beyond the tile: the Z-plane alternative, B/s per member and s per message (0 = none).
   double z_bandwidth = 0, z_latency = 0;
   // Kept for callers written before the per-message choice: the Z-plane has more
