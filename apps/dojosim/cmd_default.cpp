@@ -14,8 +14,8 @@
 
 namespace dojosim::cli {
 
-int run_default_scenario() {
-  const auto out = api::default_scenario();
+int run_default_scenario(const std::string& stack_spec) {
+  const auto out = api::default_scenario(stack_spec);
   const auto& dojo = out.dojo;
   const auto& gpu = out.gpu;
   const auto& stack = out.stack;

@@ -2,5 +2,5 @@
 #pragma once
 
 namespace dojosim::cli {
-int run_default_scenario();
+int run_default_scenario(const std::string& stack = "");
 }  // namespace dojosim::cli

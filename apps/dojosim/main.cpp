@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
   cli::add_build_vs_buy(app, action);
   cli::add_sensitivity(app, action);
   cli::add_replay(app, action);
+  // The default scenario (no command) takes the stack both machines run on.
+  std::string default_stack;
+  app.add_option("--stack", default_stack,
+                 "with no command: the software stack both machines of the default scenario run on (dojosim list stacks)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) { return app.exit(e); } catch (const CLI::CallForAllHelp& e) {
@@ -51,7 +55,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    if (!action) return cli::run_default_scenario();
+    if (!action) return cli::run_default_scenario(default_stack);
+    if (!default_stack.empty())
+      throw core::InputError({"--stack", 0, 0, ""}, "a --stack before the command applies to the default scenario only",
+                             "the command's own --stack, after the command: dojosim run --stack NAME ...");
     return action();
   } catch (const core::Error& e) {
     std::cerr << e.what() << "\n";

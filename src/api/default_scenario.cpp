@@ -8,7 +8,7 @@
 
 namespace dojosim::api {
 
-DefaultScenarioOutput default_scenario() {
+DefaultScenarioOutput default_scenario(const std::string& stack) {
   DefaultScenarioOutput out;
   const auto w = workload::load_workload("gpt3-175b");
   out.dojo = hardware::load_system("dojo-exapod");
@@ -17,8 +17,9 @@ DefaultScenarioOutput default_scenario() {
   const long long nodes = std::llround(peak / a100_one.peak(hardware::Precision::bf16));
   out.gpu_spec = fmt::format("dgx-a100:nodes={}", nodes);
   out.gpu = hardware::load_system(out.gpu_spec);
-  // Fair: both machines on the same software stack, the reference's default (DESIGN.md 3).
-  out.stack = parallel::load_stack(parallel::default_stack_name(out.gpu));
+  // Fair: both machines on the same software stack, the reference's default unless given
+  // (DESIGN.md 3).
+  out.stack = stack_for(out.gpu, stack.empty() ? parallel::default_stack_name(out.gpu) : stack, {});
   parallel::Strategy partial = parallel::parse_strategy("");  // everything chosen: the fastest feasible plan
   out.dojo_result = engine::plan_or_resolve(model_context(out.dojo, w, partial, 2048, out.stack), partial);
   out.gpu_result = engine::plan_or_resolve(model_context(out.gpu, w, partial, 2048, out.stack), partial);
@@ -34,7 +35,9 @@ DefaultScenarioOutput default_scenario() {
   const auto solved = sizer.solve(rd.tokens_per_s(), rg.tokens_per_s() / static_cast<double>(rg.devices));
   out.resized = solved.solved;
   out.a100_equivalents = solved.solved ? solved.devices : 0.0;
-  out.sensitivity = sensitivity({});
+  SensitivityArgs sa;
+  sa.stack = stack;
+  out.sensitivity = sensitivity(sa);
   return out;
 }
 

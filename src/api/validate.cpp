@@ -192,9 +192,11 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
       text += fmt::format("{:<22} {:>10.3f} {:>10.3f} {:>+8.1f}%  {:<14} {}\n", col("id"), r.step_time, measured, err, stack.name,
                           r.strategy.spec());
     } catch (const core::Error& e) {
-      c["error"] = e.message();
+      // The suggestion travels with the failure ("unknown system 'dgx-a1000' (did you mean 'dgx-a100'?)").
+      const std::string why = e.suggestion().empty() ? e.message() : fmt::format("{} ({})", e.message(), e.suggestion());
+      c["error"] = why;
       ++failed;
-      text += fmt::format("{:<22} {:>10} {:>10.3f} {:>9}  {}\n", col("id"), "-", measured, "FAILED", e.message());
+      text += fmt::format("{:<22} {:>10} {:>10.3f} {:>9}  {}\n", col("id"), "-", measured, "FAILED", why);
     }
     cases.push_back(c);
   }

@@ -335,7 +335,9 @@ void register_economics(core::Registry& r) {
   core::ComponentDoc d;
   d.kind = "economics-parameter";
   d.name = "economics";
-  d.help = "assumptions of the power, cost and yield models (--econ KEY=VALUE); see docs/economics.md";
+  d.help =
+      "assumptions of the power, cost and yield models (yield: --econ KEY=VALUE; run, search, compare, sweep, build-vs-buy: "
+      "--set economics.KEY=VALUE); see docs/economics.md";
   for (const auto& e : table())
     d.params.push_back(
         {e.info.name, e.info.type, e.info.unit, e.info.default_value, e.info.help + " [source: " + e.info.source + "]"});

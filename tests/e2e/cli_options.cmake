@@ -56,3 +56,8 @@ cli_test(opt_numerics_bias 2 "(?s)key 'bias': 'x' is not an integer.*expected: a
 cli_test(opt_numerics_seed 2 "(?s)key 'seed': 'x' is not a seed.*expected: a non-negative integer" numerics quantize bf16 ${DATA}/numerics/float64.npy --seed x)
 cli_test(opt_run_stack 2 "(?s)--stack: key 'stack': unknown stack 'megatrn'.*expected: a stack name" ${RUN} --stack megatrn)
 cli_test(opt_sweep_out 2 "(?s)key '--out': --out goes with --export" sweep ${PROJECT_SOURCE_DIR}/configs/sweeps/sram-per-d1.yaml --db x.sqlite --out y)
+# The default scenario takes the stack both machines run on (README: every command takes --stack).
+cli_test(default_scenario_stack_given 0 "Assumption: both run the same software stack, megatron-2021" --stack megatron-2021)
+cli_test(default_scenario_stack_unknown 2 "unknown stack 'nosuch'" --stack nosuch)
+cli_test(default_scenario_stack_before_command 2 "applies to the default scenario only" --stack dojo run --system dgx-h100 --model llama3-8b)
+cli_test(validate_failed_case_suggests 3 "typo-system +- +[0-9.]+ +FAILED +unknown system 'dgx-a1000' \\(did you mean 'dgx-a100'\\?\\)" validate ${DATA}/validation/typo_system.csv)

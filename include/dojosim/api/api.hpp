@@ -246,7 +246,8 @@ struct DefaultScenarioOutput {
   SensitivityOutput sensitivity;
   [[nodiscard]] Json json() const;
 };
-DefaultScenarioOutput default_scenario();
+// `stack`: a stack spec both machines run on (default: the A100 cluster's default stack).
+DefaultScenarioOutput default_scenario(const std::string& stack = "");
 
 // ---- yield -----------------------------------------------------------------------------
 // Die and tile yield, cost per good tile, capital and $ per delivered PFLOP-day of a system
