@@ -37,10 +37,14 @@ ReferenceSizer::ReferenceSizer(std::string spec, std::vector<std::string> sets, 
   base_ = core::trim(parts[0]);
   size_param_ = hardware::preset_size_parameter(base_, sys.levels.back().name);
   if (size_param_.empty()) return;
+  // Parameters that size the same level another way (devices=100 beside racks=) are
+  // dropped with it: the resized system is the size parameter's alone.
+  const auto sizing = hardware::preset_level_parameters(base_, sys.levels.back().name);
   for (std::size_t i = 1; i < parts.size(); ++i)
     for (const auto& a : core::split(parts[i], ',')) {
       const std::string t = core::trim(a);
-      if (!t.empty() && core::trim(t.substr(0, t.find('='))) != size_param_) params_.push_back(t);
+      const std::string key = core::trim(t.substr(0, t.find('=')));
+      if (!t.empty() && key != size_param_ && std::find(sizing.begin(), sizing.end(), key) == sizing.end()) params_.push_back(t);
     }
 }
 

@@ -457,6 +457,20 @@ std::string preset_size_parameter(const std::string& preset, const std::string& 
   return "";
 }
 
+std::vector<std::string> preset_level_parameters(const std::string& preset, const std::string& level) {
+  std::vector<std::string> out;
+  const std::string text = preset_system_text(preset);
+  if (text.empty()) return out;
+  const auto doc = core::parse_yaml(text, fmt::format("<preset {}>", preset));
+  for (const auto& p : read_params(doc))
+    for (const auto& path : p.paths)
+      if (path.substr(0, path.find('*')) == "levels." + level + ".size") {
+        out.push_back(p.name);
+        break;
+      }
+  return out;
+}
+
 namespace {
 
 Efficiency read_efficiency(const Reader& r) {

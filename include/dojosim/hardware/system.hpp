@@ -156,6 +156,9 @@ std::vector<std::string> preset_system_names();
 // The preset parameter that sets the size of level `level` alone (e.g. "nodes" for
 // dgx-h100's cluster, "cabinets" for dojo-exapod), or "" when the preset has none.
 std::string preset_size_parameter(const std::string& preset, const std::string& level);
+// Every parameter of the preset that sets that level's size (e.g. gb200-nvl72's `racks` and
+// `devices`), "" names none.
+std::vector<std::string> preset_level_parameters(const std::string& preset, const std::string& level);
 // The YAML text of a preset, or "" if there is none of that name.
 std::string preset_system_text(std::string_view name);
 
