@@ -44,10 +44,12 @@ bench: bootstrap build/ci/build.ninja
 	@cmake --build --preset ci -j $(JOBS) --target bench_numerics bench_engine
 	@for b in build/ci/bench/bench_*; do $$b; done
 
-# Regenerates the figures the docs quote (blocks marked <!-- figures:NAME -->); e2e.docs_figures
-# fails when they no longer match the binary.
+# Regenerates the figures the docs quote (blocks marked <!-- figures:NAME -->, and the sweep
+# tables of docs/sweep.md section 5); e2e.docs_figures and e2e.sweep_doc_tables fail when they
+# no longer match the binary.
 docs: release
 	@scripts/docs_figures.py $(DOJOSIM) --write
+	@/usr/bin/python3 scripts/sweep_doc_tables.py $(DOJOSIM) docs/sweep.md --write
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -34,3 +34,7 @@ add_test(NAME e2e.sweep_bad_utf8_name
          COMMAND sh -c "rm -f '${SWEEP_WORK}/utf8.sqlite' && mkdir -p '${SWEEP_WORK}' && ${EXPECT} 0 'sweep: 1 of 1 points in .*: 1 ok, 0 infeasible, 0 invalid, 0 error' -- $<TARGET_FILE:dojosim> sweep space.yaml --db '${SWEEP_WORK}/utf8.sqlite'"
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/data/utf8)
 set_tests_properties(e2e.sweep_bad_utf8_name PROPERTIES LABELS e2e TIMEOUT 120)
+# docs/sweep.md section 5: every table is what its sweep and query give with this binary.
+add_test(NAME e2e.sweep_doc_tables COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/scripts/sweep_doc_tables.py $<TARGET_FILE:dojosim>
+                                           ${PROJECT_SOURCE_DIR}/docs/sweep.md --check)
+set_tests_properties(e2e.sweep_doc_tables PROPERTIES LABELS e2e TIMEOUT 300)
