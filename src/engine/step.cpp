@@ -1559,12 +1559,14 @@ Result simulate_step(const Context& ctx, const Plan& plan, const Result& analyti
       timeline->counters.push_back(std::move(c));
     }
   }
-  r.notes.push_back(fmt::format(
-      "event engine: whole step simulated on the topology graph ({} links), {} standing for {}; "
-      "contention adds {:.1f}% over the same schedule with every transfer alone",
-      graph.links().size(),
-      ctx.net != nullptr ? std::string("one rank, op by op,") : fmt::format("{} ranks (one per stage)", plan.strategy.pp),
-      ranks_of(plan.strategy), 100.0 * r.contention));
+  r.notes.push_back(
+      fmt::format("event engine: whole step simulated on the topology graph ({} links), {} standing for {}; "
+                  "contention adds {:.1f}% over the same schedule with every transfer alone",
+                  graph.links().size(),
+                  ctx.net != nullptr      ? std::string("one rank, op by op,")
+                  : plan.strategy.pp == 1 ? std::string("one rank (one stage)")
+                                          : fmt::format("{} ranks (one per stage)", plan.strategy.pp),
+                  ranks_of(plan.strategy), 100.0 * r.contention));
   return r;
 }
 

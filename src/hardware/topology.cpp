@@ -481,7 +481,14 @@ std::string Graph::link_name(int id) const {
     return node_label_[static_cast<std::size_t>(n - devices_)];
   };
   const std::string where = l.level >= 0 ? sys_->levels[static_cast<std::size_t>(l.level)].name + " " : std::string{};
-  return fmt::format("{} -> {} [{}{}]", node(l.from), node(l.to), where, link_kind_name(l.kind));
+  // Grid links are named by their level's topology (a TPU cube's are torus links).
+  const char* kind = link_kind_name(l.kind);
+  if (l.kind == LinkKind::mesh && l.level >= 0) {
+    const auto t = sys_->levels[static_cast<std::size_t>(l.level)].topology;
+    if (t == Topology::torus2d || t == Topology::torus3d) kind = "torus";
+    if (t == Topology::ring) kind = "ring";
+  }
+  return fmt::format("{} -> {} [{}{}]", node(l.from), node(l.to), where, kind);
 }
 
 std::vector<std::string> Graph::summary() const {

@@ -179,7 +179,13 @@ Stack load_stack(const std::string& spec_text, const std::vector<std::string>& o
   auto shared = std::make_shared<const core::Document>(std::move(doc));
   try {
     Stack s = read_stack(shared);
-    if (!spec_overrides.empty()) s.name = spec;  // a changed stack is not the preset: name it by its spec
+    // A changed stack is not the preset: name it by its spec, with the --set overrides too
+    // (megatron-core:overlap.tp=0), so every output says which software it priced.
+    if (!spec_overrides.empty() || !overrides.empty()) {
+      std::vector<std::string> all = spec_overrides;
+      all.insert(all.end(), overrides.begin(), overrides.end());
+      s.name = name + ":" + core::join(all, ",");
+    }
     return s;
   } catch (const YAML::Exception& e) {
     throw InputError(Location{shared->file, e.mark.line + 1, e.mark.column + 1, ""}, fmt::format("cannot read stack: {}", e.msg));

@@ -238,3 +238,12 @@ TEST(PartialUnits, DeviceCountsThatDoNotFillTheOuterUnit) {
   EXPECT_EQ(r.devices, 512);
   EXPECT_EQ(r.strategy.devices(), 512);
 }
+
+// A stack changed by --set stack.KEY=VALUE is named by what changed, as a spec is
+// (every output says which software it priced).
+TEST(Stack, OverriddenStackIsNamedByItsChanges) {
+  EXPECT_EQ(parallel::load_stack("megatron-core", {"overlap.tp=0"}).name, "megatron-core:overlap.tp=0");
+  EXPECT_EQ(parallel::load_stack("megatron-core:optimizer.moments=bf16", {"overlap.tp=0"}).name,
+            "megatron-core:optimizer.moments=bf16,overlap.tp=0");
+  EXPECT_EQ(parallel::load_stack("megatron-core").name, "megatron-core");
+}
