@@ -11,9 +11,7 @@
 namespace dojosim::economics {
 
 namespace {
-double instances(const hardware::System& s, std::size_t level) {
-  return static_cast<double>(s.device_count()) / static_cast<double>(s.devices_per(static_cast<int>(level)));
-}
+double instances(const hardware::System& s, std::size_t level) { return whole_instances(s, static_cast<int>(level)); }
 }  // namespace
 
 CapitalCost capital_cost(const hardware::System& s, const YieldAnalysis& y) {
@@ -47,7 +45,8 @@ double capital_recovery_factor(double rate, double years) {
 long long rack_count(const hardware::System& s, const EconomicsParams& p) {
   std::vector<std::string> names;
   for (const auto& l : s.levels) names.push_back(l.name);
-  auto count_of = [&](std::size_t i) { return s.device_count() / s.devices_per(static_cast<int>(i)); };
+  // A partly used rack takes its whole floor space.
+  auto count_of = [&](std::size_t i) { return static_cast<long long>(whole_instances(s, static_cast<int>(i))); };
   if (!p.rack_level.empty()) {
     for (std::size_t i = 0; i < names.size(); ++i)
       if (names[i] == p.rack_level) return count_of(i);

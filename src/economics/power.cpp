@@ -39,11 +39,7 @@ double device_power_w(const hardware::Device& d, Phase phase, double utilisation
 
 double overhead_power_w(const hardware::System& s) {
   double w = 0;
-  const double devices = static_cast<double>(s.device_count());
-  for (std::size_t i = 0; i < s.levels.size(); ++i) {
-    const double instances = devices / static_cast<double>(s.devices_per(static_cast<int>(i)));
-    w += s.levels[i].overhead_power * instances;
-  }
+  for (std::size_t i = 0; i < s.levels.size(); ++i) w += s.levels[i].overhead_power * whole_instances(s, static_cast<int>(i));
   return w + s.dip.power * s.dip.count;
 }
 

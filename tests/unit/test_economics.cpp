@@ -425,3 +425,18 @@ TEST(EconomicsParams, EveryDefaultHasASourceAndDescribeCoversAll) {
   register_economics(r);
   EXPECT_NE(r.find("economics-parameter", "economics"), nullptr);
 }
+
+// A partly used node or rack is bought and powered whole: gb200-nvl72 with 73 GPUs has two
+// racks' overheads and prices, as 144 GPUs do, but only 73 GPUs (docs/economics.md).
+TEST(Economics, PartlyUsedRacksAreWhole) {
+  const auto part = hardware::load_system("gb200-nvl72:devices=73");
+  const auto two = hardware::load_system("gb200-nvl72:racks=2");
+  const auto one = hardware::load_system("gb200-nvl72:racks=1");
+  EXPECT_DOUBLE_EQ(economics::overhead_power_w(part), economics::overhead_power_w(two));
+  EXPECT_GT(economics::overhead_power_w(part), economics::overhead_power_w(one));
+  const economics::EconomicsParams p;
+  const auto cp = economics::capital_cost(part, p), c2 = economics::capital_cost(two, p);
+  EXPECT_DOUBLE_EQ(cp.levels_usd, c2.levels_usd);
+  EXPECT_LT(cp.total_usd, c2.total_usd);  // the GPUs not there are not bought
+  EXPECT_EQ(economics::rack_count(part, p), 2);
+}

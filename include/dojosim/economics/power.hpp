@@ -43,6 +43,12 @@ double device_power_w(const hardware::Device& d, Phase phase, double utilisation
 
 // Power beyond the devices: sum over levels of overhead_power x instances, plus DIPs.
 double overhead_power_w(const hardware::System& s);
+// Instances of a level the system occupies, whole: a partly used node or rack is bought
+// and powered whole (its chassis, switches, power and cooling), ceil(devices / per instance).
+inline double whole_instances(const hardware::System& s, int level) {
+  const long long per = s.devices_per(level);
+  return static_cast<double>((s.device_count() + per - 1) / per);
+}
 // Every device at TDP plus the overheads: the IT power a facility must provision.
 double provisioned_it_power_w(const hardware::System& s);
 
