@@ -57,6 +57,11 @@ RunOutput run(const RunArgs& a) {
   partial.precision = hardware::parse_precision(a.precision);
   const engine::Context ctx = model_context(sys, w, partial, a.seq, out.stack);
   out.result = engine::plan_or_resolve(ctx, partial);
+  if (!w.vision() && w.transformer.learned_positions && ctx.seq > w.transformer.max_seq)
+    out.result.notes.push_back(
+        fmt::format("seq {} is past the {} positions {} was trained with (learned position embeddings): "
+                    "priced as if its position table were extended",
+                    ctx.seq, w.transformer.max_seq, w.name()));
   const engine::Result analytical = out.result;  // what both engines start from
   if (a.engine == "event") {
     // The whole step on the topology graph: compute, every collective and stream, contention

@@ -91,6 +91,12 @@ Result resolve(const Context& ctx, const Strategy& partial) {
                                          n, sys.device.name, holdable_bytes(sys) / 1e9),
                              "try more devices, ZeRO-3, or a smaller model");
     const auto& M = smallest.memory;
+    if (partial.weights == parallel::Residency::sram && M.weights > M.capacity - M.other)
+      throw core::Infeasible(
+          fmt::format("no strategy fits with weights=sram on {} x {}: the closest ({}) holds {:.2f} GB of weights per device, "
+                      "more than the {:.0f} MB of SRAM",
+                      n, sys.device.name, smallest.strategy.spec(), M.weights / 1e9, (M.capacity - M.other) / 1e6),
+          "leave weights unset (streamed from DIP HBM when they do not fit), or use more devices");
     throw core::Infeasible(
         fmt::format("no strategy fits in memory on {} x {}: the closest ({}) needs {:.1f} GB per device, {:.1f} GB available", n,
                     sys.device.name, smallest.strategy.spec(), M.per_device() / 1e9,

@@ -64,3 +64,6 @@ cli_test(validate_failed_case_suggests 3 "typo-system +- +[0-9.]+ +FAILED +unkno
 # A reference sized by devices= that leaves a node partly used is resized by its nodes
 # parameter alone (devices=100 was kept beside nodes=k: every resized cluster had 100 GPUs).
 cli_test(compare_resized_partial_reference 0 "by throughput \\(resized\\) +128 +100" compare --system dgx-h100:nodes=16 --system dgx-h100:devices=100 --reference dgx-h100:devices=100 --model llama3-8b)
+# Input the plan cannot honour is said, not silently bent.
+cli_test(run_weights_sram_too_big 3 "no strategy fits with weights=sram on 150 x d1: .* of weights per device, more than the 418 MB of SRAM" run --system dojo-tray --model llama3-8b --parallel weights=sram)
+cli_test(run_seq_past_learned_positions 0 "seq 8192 is past the 2048 positions gpt3-175b was trained with" run --system dgx-h100:nodes=8 --model gpt3-175b --seq 8192 --parallel tp=8,pp=8,dp=1,mbs=1,gbs=64,zero=1,recompute=full,sp=true,vp=1)
