@@ -47,6 +47,9 @@ Result plan_or_resolve(const Context& ctx, const Strategy& s) {
     parallel::check_strategy(s, *ctx.net, *ctx.sys);
   else
     parallel::check_strategy(s, *ctx.model, *ctx.sys);
+  if (const std::string why = stack_problem(ctx, s); !why.empty())
+    throw core::InputError(core::Location{"--parallel", 0, 0, ""}, "invalid strategy: " + why,
+                           "a plan the stack can run (dojosim show stack NAME), or another --stack");
   return evaluate(ctx, s);
 }
 

@@ -41,7 +41,8 @@ constexpr Recompute kRecompute[] = {Recompute::none, Recompute::selective, Recom
 // pruned by memory. Counts why not; counts it as evaluated when it is.
 template <class Model>
 bool admissible(const Context& ctx, const Model& m, const Strategy& s, bool memory_pruned, SpaceCounts& counts) {
-  const std::string why = parallel::strategy_problem(s, m, *ctx.sys);
+  std::string why = parallel::strategy_problem(s, m, *ctx.sys);
+  if (why.empty()) why = stack_problem(ctx, s);
   if (!why.empty()) {
     ++counts.invalid;
     counts.last_problem = why;
@@ -61,6 +62,16 @@ Result evaluate_counted(const Context& ctx, const Strategy& s, SpaceCounts& coun
   return r;
 }
 }  // namespace
+
+std::string stack_problem(const Context& ctx, const Strategy& s) {
+  if (s.pp <= 1) return {};
+  if (s.zero > ctx.sw.pipeline_max_zero)
+    return fmt::format("the stack's pipeline engine combines pipeline parallelism with ZeRO-{} at most (zero={}, pp={})",
+                       ctx.sw.pipeline_max_zero, s.zero, s.pp);
+  if (s.vp > 1 && !ctx.sw.pipeline_interleaved)
+    return fmt::format("the stack's pipeline engine has no interleaved schedule (vp={}, pp={})", s.vp, s.pp);
+  return {};
+}
 
 long long target_gbs(const Context& ctx, const Strategy& partial) {
   if (partial.given.gbs) return partial.gbs;

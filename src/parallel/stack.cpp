@@ -58,6 +58,11 @@ Stack read_stack(const std::shared_ptr<const core::Document>& doc) {
     s.cp_overlap = o->boolean("cp", kDefaults.cp_overlap);
     o->finish();
   }
+  if (auto p = r.optional_map("pipeline")) {
+    s.pipeline_interleaved = p->boolean("interleaved", kDefaults.pipeline_interleaved);
+    s.pipeline_max_zero = static_cast<int>(p->integer("zero", kDefaults.pipeline_max_zero, 0, 3));
+    p->finish();
+  }
   if (auto z = r.optional_map("zero3")) {
     s.zero3_prefetch = static_cast<int>(z->integer("prefetch", kDefaults.zero3_prefetch, 0, 64));
     s.zero3_reduce_bytes = dtype_bytes(z->choice("reduce", {"bf16", "fp32"}, dtype_name(kDefaults.zero3_reduce_bytes)));
@@ -105,6 +110,8 @@ Software bind(const Stack& stack, const hardware::Device& device) {
   w.pp_overlap = stack.pp_overlap;
   w.cp_overlap = stack.cp_overlap;
   w.zero3_prefetch = stack.zero3_prefetch;
+  w.pipeline_interleaved = stack.pipeline_interleaved;
+  w.pipeline_max_zero = stack.pipeline_max_zero;
   w.zero3_reduce_bytes = stack.zero3_reduce_bytes;
   w.fp8_cast_kernels = stack.fp8_cast_kernels;
   w.optimizer_state_bytes = stack.optimizer_master_bytes + 2.0 * stack.optimizer_moment_bytes;
@@ -206,6 +213,8 @@ YAML::Node stack_to_yaml(const Stack& s) {
   n["overlap"]["dp"] = s.dp_overlap;
   n["overlap"]["pp"] = s.pp_overlap;
   n["overlap"]["cp"] = s.cp_overlap;
+  n["pipeline"]["interleaved"] = s.pipeline_interleaved;
+  n["pipeline"]["zero"] = s.pipeline_max_zero;
   n["zero3"]["prefetch"] = s.zero3_prefetch;
   n["zero3"]["reduce"] = dtype_name(s.zero3_reduce_bytes);
   n["fp8"]["cast_kernels"] = s.fp8_cast_kernels;
@@ -246,6 +255,10 @@ void register_stacks(core::Registry& r) {
           {"overlap.pp", "float", "", fmt::format("{}", d.pp_overlap), "fraction of pipeline send/recv hidden under compute"},
           {"overlap.cp", "bool", "", d.cp_overlap ? "true" : "false",
            "ring-attention K/V exchange hidden under the attention compute"},
+          {"pipeline.interleaved", "bool", "", d.pipeline_interleaved ? "true" : "false",
+           "the pipeline engine runs interleaved (virtual-stage) schedules (vp > 1)"},
+          {"pipeline.zero", "int", "", fmt::format("{}", d.pipeline_max_zero),
+           "the highest ZeRO stage the stack combines with pipeline parallelism (pp > 1)"},
           {"zero3.prefetch", "int", "", fmt::format("{}", d.zero3_prefetch),
            "ZeRO-3/FSDP: layers whose parameters are gathered ahead (0 = none)"},
           {"zero3.reduce", "string", "", dtype_name(d.zero3_reduce_bytes),

@@ -247,3 +247,27 @@ TEST(Stack, OverriddenStackIsNamedByItsChanges) {
             "megatron-core:optimizer.moments=bf16,overlap.tp=0");
   EXPECT_EQ(parallel::load_stack("megatron-core").name, "megatron-core");
 }
+
+// What a stack's pipeline engine cannot run is never planned and is an error when given:
+// DeepSpeed's pipeline engine has no interleaved schedule and takes ZeRO-1 at most.
+TEST(Stack, PipelineEngineLimitsAreHeld) {
+  const auto sys = hardware::load_system("dgx-a100:nodes=16");
+  const auto m = workload::load_model("gpt3-175b");
+  const auto ds = parallel::load_stack("deepspeed");
+  engine::Context ctx{&sys, &m, 2048};
+  ctx.use(ds);
+  const auto r = engine::resolve(ctx, parallel::parse_strategy(""));
+  if (r.strategy.pp > 1) {
+    EXPECT_LE(r.strategy.zero, 1);
+    EXPECT_EQ(r.strategy.vp, 1);
+  }
+  EXPECT_THROW(engine::resolve(ctx, parallel::parse_strategy("zero=3,pp=4")), core::InputError);
+  auto given = parallel::parse_strategy("tp=8,pp=4,dp=4,vp=2,mbs=1,gbs=64,zero=1,recompute=full,sp=false");
+  given.seq = 2048;
+  EXPECT_THROW(engine::plan_or_resolve(ctx, given), core::InputError);
+  // Megatron-Core interleaves and takes the same plan.
+  const auto mc = parallel::load_stack("megatron-core");
+  engine::Context ctx2{&sys, &m, 2048};
+  ctx2.use(mc);
+  EXPECT_NO_THROW(engine::plan_or_resolve(ctx2, given));
+}

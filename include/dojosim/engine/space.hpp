@@ -44,6 +44,9 @@ struct SpaceCounts {
   void add(const SpaceCounts& o);
 };
 
+// Why the context's stack cannot run a strategy (its pipeline engine's limits), or "".
+std::string stack_problem(const Context& ctx, const parallel::Strategy& s);
+
 // Target global batch when the user gave none (default_gbs), or the given one.
 long long target_gbs(const Context& ctx, const parallel::Strategy& partial);
 

@@ -52,6 +52,11 @@ struct Stack {
   bool dp_overlap = true;   // DP gradient reduce-scatter under backward, parameter gather under forward
   double pp_overlap = 0.0;  // fraction of pipeline send/recv hidden under compute
   bool cp_overlap = true;   // ring-attention K/V exchange under the attention compute
+  // Pipeline engine: whether it runs interleaved (virtual-stage) schedules, and the
+  // highest ZeRO stage it combines with pipeline parallelism (DeepSpeed's: 1, no
+  // interleaving). docs/model.md#stacks.
+  bool pipeline_interleaved = true;
+  int pipeline_max_zero = 3;
   // ZeRO-3 / FSDP: parameters gathered per layer (module) in forward and again in
   // backward, gradients reduce-scattered per layer; `zero3_prefetch` layers gathered ahead
   // (0 = each gather waits for the previous layer to finish).
@@ -83,6 +88,8 @@ struct Software {
   bool dp_overlap = true;
   double pp_overlap = 0.0;
   bool cp_overlap = true;
+  bool pipeline_interleaved = true;
+  int pipeline_max_zero = 3;
   int zero3_prefetch = 1;
   double zero3_reduce_bytes = 2.0;
   bool fp8_cast_kernels = true;
