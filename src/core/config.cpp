@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fmt/format.h>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -63,6 +64,9 @@ Document parse_yaml(std::string text, std::string file) {
 }
 
 std::string read_text_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError(Location{path, 0, 0, ""}, "is a directory, not a file", "the path of a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(Location{path, 0, 0, ""}, "cannot open file (missing or unreadable)", "an existing, readable file");
   std::ostringstream ss;

@@ -623,10 +623,20 @@ System load_system(const std::string& spec, const std::vector<std::string>& over
   core::Document doc;
   std::string preset;
   std::vector<std::string> params;
+  // A file, optionally with its own declared parameters: my-cluster.yaml:nodes=4.
+  std::string path = spec;
+  for (const char* ext : {".yaml:", ".yml:", ".json:"})
+    if (const auto k = spec.find(ext); k != std::string::npos) {
+      path = spec.substr(0, k + std::char_traits<char>::length(ext) - 1);
+      for (const auto& p : core::split(spec.substr(path.size() + 1), ','))
+        if (!core::trim(p).empty()) params.push_back(core::trim(p));
+      break;
+    }
   const bool is_file =
-      spec.find('/') != std::string::npos || spec.ends_with(".yaml") || spec.ends_with(".yml") || spec.ends_with(".json");
+      path.find('/') != std::string::npos || path.ends_with(".yaml") || path.ends_with(".yml") || path.ends_with(".json");
   if (is_file) {
-    doc = core::load_yaml_file(spec);
+    doc = core::load_yaml_file(path);
+    preset = path;
   } else {
     auto parts = core::split(spec, ':');
     preset = core::trim(parts[0]);
@@ -651,8 +661,6 @@ System load_system(const std::string& spec, const std::vector<std::string>& over
     throw InputError(Location{doc.file, e.mark.line + 1, e.mark.column + 1, "parameters"},
                      fmt::format("malformed preset parameters: {}", e.msg), "name: {sets: [key.path], divide: N, help: ...}");
   }
-  if (!params.empty() && is_file)
-    throw InputError(Location{spec, 0, 0, ""}, "parameters after a file name are not supported", "use --set KEY=VALUE");
   for (const auto& p : params) apply_param(doc, declared, preset, p);
   for (const auto& o : overrides) core::apply_override(doc, o, "--set " + o);
   auto shared = std::make_shared<const core::Document>(std::move(doc));
