@@ -85,38 +85,33 @@ def main():
 
         out, i, last = [], 0, None
         changed = []
+
+        def replace_table(name, query, head_end):
+            """Copies lines[i:head_end] and the text up to the next table, then the query's
+            table in place of the old one; returns the index past the old table."""
+            out.extend(lines[i:head_end])
+            t0, t1 = table_span(lines, head_end)
+            out.extend(lines[head_end:t0])
+            new = run(name, query)
+            if new != lines[t0:t1]:
+                changed.append(t0 + 1)
+            out.extend(new)
+            return t1
+
         while i < len(lines):
             line = lines[i]
             m = re.match(r"-- sqlite3 -markdown (\S+)", lines[i + 1]) if line == "```sql" and i + 1 < len(lines) else None
-            variant = re.search(r"\(the same query with\s*$", line)
             if m:
                 end = lines.index("```", i + 1)
-                name, query = m.group(1), "\n".join(lines[i + 2:end])
-                last = (name, query)
-                out.extend(lines[i:end + 1])
-                t0, t1 = table_span(lines, end + 1)
-                out.extend(lines[end + 1:t0])
-                new = run(name, query)
-                if new != lines[t0:t1]:
-                    changed.append(t0 + 1)
-                out.extend(new)
-                i = t1
+                last = (m.group(1), "\n".join(lines[i + 2:end]))
+                i = replace_table(last[0], last[1], end + 1)
                 continue
-            if variant and last and i + 1 < len(lines):
-                expr = re.match(r"`(printf\(.*\))`\)?:?", lines[i + 1])
-                if expr:
-                    name, query = last
-                    a, b = first_printf(query)
-                    q = query[:a] + expr.group(1) + query[b:]
-                    out.extend(lines[i:i + 2])
-                    t0, t1 = table_span(lines, i + 2)
-                    out.extend(lines[i + 2:t0])
-                    new = run(name, q)
-                    if new != lines[t0:t1]:
-                        changed.append(t0 + 1)
-                    out.extend(new)
-                    i = t1
-                    continue
+            expr = re.match(r"`(printf\(.*\))`\)?:?", lines[i + 1]) if i + 1 < len(lines) else None
+            if last and expr and re.search(r"\(the same query with\s*$", line):
+                name, query = last
+                a, b = first_printf(query)
+                i = replace_table(name, query[:a] + expr.group(1) + query[b:], i + 2)
+                continue
             out.append(line)
             i += 1
     if write:
