@@ -233,8 +233,9 @@ double Reader::quantity(const std::string& key, Dim dim, std::optional<double> d
   const bool zero_ok = b.allow_zero && v == 0.0;
   if (!zero_ok && (v < b.min || v > b.max || (b.min == 0.0 && v <= 0.0)))
     fail(key, fmt::format("'{}' = {} is out of range", key, text),
-         b.min == 0.0
-             ? fmt::format("{} greater than zero{}", dim_name(dim),
+         b.min == 0.0 && b.allow_zero && b.max < 1e29 ? fmt::format("{} from 0 to {}", dim_name(dim), format_quantity(b.max, dim))
+         : b.min == 0.0
+             ? fmt::format("{} {}{}", dim_name(dim), b.allow_zero ? "from 0" : "greater than zero",
                            b.max < 1e29 ? fmt::format(" and at most {}", format_quantity(b.max, dim)) : "")
              : fmt::format("{} between {} and {}", dim_name(dim), format_quantity(b.min, dim), format_quantity(b.max, dim)));
   return v;
