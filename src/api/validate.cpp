@@ -77,12 +77,16 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     if (header.empty()) {
       header = f;
       for (auto& h : header) h = core::trim(h);
+      auto known = kColumns;
+      known.insert(known.end(), kOptionalColumns.begin(), kOptionalColumns.end());
+      // A missing column's likely misspelling is among the columns that are not known ones.
+      std::vector<std::string> strangers;
+      for (const auto& h : header)
+        if (std::find(known.begin(), known.end(), h) == known.end()) strangers.push_back(h);
       for (const auto& c : kColumns)
         if (std::find(header.begin(), header.end(), c) == header.end())
           throw core::InputError({file, lineno, 1, c}, fmt::format("missing column '{}'", c), "the header of DESIGN.md 4.4",
-                                 core::did_you_mean(c, header));
-      auto known = kColumns;
-      known.insert(known.end(), kOptionalColumns.begin(), kOptionalColumns.end());
+                                 core::did_you_mean(c, strangers));
       for (std::size_t i = 0; i < header.size(); ++i)
         if (std::find(known.begin(), known.end(), header[i]) == known.end())
           throw core::InputError({file, lineno, fl.columns[i], header[i]}, fmt::format("unknown column '{}'", header[i]),

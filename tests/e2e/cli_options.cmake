@@ -72,3 +72,6 @@ cli_test(run_file_with_parameters 0 "llama3-8b on dgx-h100 \\(16 x h100-sxm\\)" 
 cli_test(run_system_directory 2 "is a directory, not a file" run --system ${PROJECT_SOURCE_DIR}/configs/systems --model llama3-8b)
 # A range that admits zero says so (overlap.tp=0 is valid).
 cli_test(stack_range_from_zero 2 "expected: a plain number from 0 to 1" show stack megatron-core:overlap.tp=2)
+# A missing column suggests a misspelt one among the unknown columns, never a known column.
+cli_test(validate_missing_column_misspelt 2 "missing column 'id'\\n.*\\n  hint: did you mean 'ids'\\?" validate ${DATA}/validation/misspelt_id.csv)
+cli_test(validate_missing_column_no_hint 2 "missing column 'id'\\n  expected: the header of DESIGN\\.md 4\\.4$" validate ${DATA}/validation/no_id.csv)
