@@ -17,6 +17,13 @@ using namespace dojosim;
 namespace {
 double rel(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-30); }
 
+// The whole step of a priced plan on its system's topology graph (both fixtures below).
+engine::Result simulate(const hardware::System& sys, const engine::Context& ctx, const engine::Plan& plan,
+                        const engine::Result& a, const engine::StepOptions& opt, engine::Timeline* tl) {
+  const hardware::Graph g(sys);
+  return engine::simulate_step(ctx, plan, a, g, tl, opt);
+}
+
 struct Case {
   hardware::System sys;
   workload::Transformer model;
@@ -40,8 +47,7 @@ struct Case {
     a = engine::price(ctx, plan);
   }
   engine::Result step(engine::StepOptions opt = {}, engine::Timeline* tl = nullptr) const {
-    const hardware::Graph g(sys);
-    return engine::simulate_step(ctx, plan, a, g, tl, opt);
+    return simulate(sys, ctx, plan, a, opt, tl);
   }
 };
 }  // namespace
@@ -277,8 +283,7 @@ struct VisionCase {
     a = engine::price(ctx, plan);
   }
   engine::Result step(engine::StepOptions opt = {}, engine::Timeline* tl = nullptr) const {
-    const hardware::Graph g(sys);
-    return engine::simulate_step(ctx, plan, a, g, tl, opt);
+    return simulate(sys, ctx, plan, a, opt, tl);
   }
 };
 }  // namespace
