@@ -200,6 +200,23 @@ void price_data_parallel(const Plan& plan, const LayerCost& L, double lay_n, dou
   r.hidden_comm = dp_hidden;
 }
 
+// Pipeline send/recv exposed per step on the first stage (docs/model.md#pipeline), each
+// call taking `p2p` seconds: 2 per chunk and micro-batch (the activation forward, its
+// gradient backward). Under steady-phase overlap with an interleaved schedule, only the
+// fill's and the flush's are exposed: the first stage's warm-up forward passes (Megatron-
+// Core's count, 2(pp-1) + (vp-1)pp, at most all of them) and as many backward passes at the
+// end; a steady call shows only what it takes beyond the chunk's forward compute
+// (`chunk_fwd`) it runs under.
+double exposed_pipeline_p2p(const Strategy& s, const parallel::Software& sw, double mb, double p2p, double chunk_fwd) {
+  const double passes = mb * s.vp;  // forward (and backward) chunk passes per step
+  double exposed = 2.0 * passes * p2p;
+  if (sw.pp_steady_overlap && s.vp > 1) {
+    const double warmup = std::min(passes, 2.0 * (s.pp - 1.0) + (s.vp - 1.0) * s.pp);
+    exposed = 2.0 * warmup * p2p + 2.0 * (passes - warmup) * std::max(0.0, p2p - chunk_fwd);
+  }
+  return exposed * (1.0 - sw.pp_overlap);
+}
+
 }  // namespace
 
 const char* tier_name(Tier t) {
@@ -277,7 +294,8 @@ Result price_transformer(const Context& ctx, const Plan& plan) {
     record(r.comm.pp, g_pp, boundary.op, boundary.bytes, price_call(g_pp, boundary, boundary.bytes));
     p2p = r.comm.pp.cost().time + (gather.active() ? price_call(g_tp, gather, gather.bytes).time : 0.0);
   }
-  // The stack hides a fraction of it under compute (overlap.pp).
+  // The stack hides a fraction of it under compute (overlap.pp); the fill and drain see
+  // every hop's send/recv.
   const double pp_comm_per_mb = s.pp > 1 ? 2.0 * s.vp * p2p * (1.0 - sw.pp_overlap) : 0.0;
 
   // 1F1B / interleaved schedule: m steady-state slots of the slowest stage plus a fill and
@@ -298,7 +316,7 @@ Result price_transformer(const Context& ctx, const Plan& plan) {
   r.breakdown.tp_comm = mb * (lay_n * (L.tp_fwd * (1.0 + phi) + L.tp_bwd) + (has_head ? head_comm : 0.0));
   r.breakdown.cp_comm = mb * lay_n * L.cp;
   r.breakdown.ep_comm = mb * lay_n * L.ep;
-  r.breakdown.pp_comm = mb * pp_comm_per_mb;
+  r.breakdown.pp_comm = s.pp > 1 ? exposed_pipeline_p2p(s, sw, mb, p2p, lay_n / s.vp * L.fwd) : 0.0;
   r.breakdown.bubble = bubble;
 
   price_data_parallel(plan, L, lay_n, layer_total, r);
@@ -374,6 +392,7 @@ Result price_transformer(const Context& ctx, const Plan& plan) {
     P.tp_calls_bwd = s.tp > 1 ? 2.0 * (1.0 + phi) : 0.0;
     P.tp_exposed = 1.0 - sw.tp_overlap;
     P.pp_exposed = 1.0 - sw.pp_overlap;
+    P.pp_steady_exposed = sw.pp_steady_overlap && s.vp > 1 ? 0.0 : P.pp_exposed;
     P.cp_overlap = sw.cp_overlap;
     P.dp_overlap = s.overlap_dp && sw.dp_overlap;
     P.zero3_prefetch = s.overlap_zero3 && sw.zero3_prefetch > 0;

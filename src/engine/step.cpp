@@ -689,11 +689,20 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
       }
     }
     const auto passes = detail::stage_order(st, pp, vp, m);
+    // The steady 1F1B phase: from the first backward pass to the last forward pass. Its
+    // sends are exposed by pp_steady_exposed (interleaved schedules with steady-phase
+    // overlap hide them), the fill's and the flush's by pp_exposed.
+    std::size_t first_bwd = passes.size(), last_fwd = 0;
+    for (std::size_t pi = 0; pi < passes.size(); ++pi) {
+      if (!passes[pi].forward && first_bwd == passes.size()) first_bwd = pi;
+      if (passes[pi].forward) last_fwd = pi;
+    }
     // Dojo: the stream runs one layer ahead across passes too: the last layer of a pass
     // issues the first layer's stream of the next pass on this stage.
     int carried = -1;
     for (std::size_t pi = 0; pi < passes.size(); ++pi) {
       const auto& pass = passes[pi];
+      const double send_exposed = pi >= first_bwd && pi <= last_fwd ? P.pp_steady_exposed : P.pp_exposed;
       auto next_pass_stream = [&] {
         if (pi + 1 >= passes.size()) return -1;
         return async(t.stream, 1, 1.0, passes[pi + 1].forward ? 1.0 : P.stream_passes_bwd);
@@ -747,7 +756,7 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
           compute(P.head_compute_fwd);
           fixed(0.5 * P.head_comm, kTp);
         } else {
-          prog.push_back(Task{K::send, kPp, t.pp_next, 1, 1, P.pp_exposed, 0, -1, msg_id(v, pass.mb, true)});
+          prog.push_back(Task{K::send, kPp, t.pp_next, 1, 1, send_exposed, 0, -1, msg_id(v, pass.mb, true)});
         }
       } else {
         if (v < nv - 1) {
@@ -802,7 +811,7 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
           if (t.dp_rs >= 0 && last_mb && P.dp_overlap) rs_tok.push_back(async(t.dp_rs, 0));
         }
         if (v == 0) compute(2.0 * P.embed / 3.0);
-        if (v > 0) prog.push_back(Task{K::send, kPp, t.pp_prev, 1, 1, P.pp_exposed, 0, -1, msg_id(v, pass.mb, false)});
+        if (v > 0) prog.push_back(Task{K::send, kPp, t.pp_prev, 1, 1, send_exposed, 0, -1, msg_id(v, pass.mb, false)});
       }
     }
     // End of step: gradients reduced (the embedding's and head's with the last bucket),

@@ -55,6 +55,7 @@ Stack read_stack(const std::shared_ptr<const core::Document>& doc) {
     s.tp_overlap = o->number("tp", kDefaults.tp_overlap, Bounds{0.0, 1.0, true});
     s.dp_overlap = o->boolean("dp", kDefaults.dp_overlap);
     s.pp_overlap = o->number("pp", kDefaults.pp_overlap, Bounds{0.0, 1.0, true});
+    s.pp_steady_overlap = o->boolean("pp_steady", kDefaults.pp_steady_overlap);
     s.cp_overlap = o->boolean("cp", kDefaults.cp_overlap);
     o->finish();
   }
@@ -108,6 +109,7 @@ Software bind(const Stack& stack, const hardware::Device& device) {
   w.tp_overlap = stack.tp_overlap;
   w.dp_overlap = stack.dp_overlap;
   w.pp_overlap = stack.pp_overlap;
+  w.pp_steady_overlap = stack.pp_steady_overlap;
   w.cp_overlap = stack.cp_overlap;
   w.zero3_prefetch = stack.zero3_prefetch;
   w.pipeline_interleaved = stack.pipeline_interleaved;
@@ -212,6 +214,7 @@ YAML::Node stack_to_yaml(const Stack& s) {
   n["overlap"]["tp"] = s.tp_overlap;
   n["overlap"]["dp"] = s.dp_overlap;
   n["overlap"]["pp"] = s.pp_overlap;
+  n["overlap"]["pp_steady"] = s.pp_steady_overlap;
   n["overlap"]["cp"] = s.cp_overlap;
   n["pipeline"]["interleaved"] = s.pipeline_interleaved;
   n["pipeline"]["zero"] = s.pipeline_max_zero;
@@ -253,6 +256,8 @@ void register_stacks(core::Registry& r) {
           {"overlap.dp", "bool", "", d.dp_overlap ? "true" : "false",
            "DP gradient reduce-scatter under backward and parameter gather under forward"},
           {"overlap.pp", "float", "", fmt::format("{}", d.pp_overlap), "fraction of pipeline send/recv hidden under compute"},
+          {"overlap.pp_steady", "bool", "", d.pp_steady_overlap ? "true" : "false",
+           "interleaved schedules (vp > 1) hide the steady 1F1B phase's send/recv; the fill's and flush's stay exposed"},
           {"overlap.cp", "bool", "", d.cp_overlap ? "true" : "false",
            "ring-attention K/V exchange hidden under the attention compute"},
           {"pipeline.interleaved", "bool", "", d.pipeline_interleaved ? "true" : "false",

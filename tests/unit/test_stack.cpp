@@ -114,6 +114,32 @@ TEST(Stack, MechanismsMoveTheStepTimeTheRightWay) {
   EXPECT_EQ(r.stack, "megatron-core");
 }
 
+// Steady-phase pipeline overlap (megatron-core's overlap.pp_steady: NeMo's
+// overlap_p2p_comm under virtual pipelining): only the first stage's fill and flush
+// send/recv stay exposed, Megatron-Core's warm-up count 2(pp-1) + (vp-1)pp forward passes
+// and as many backward ones, against 2 per chunk and micro-batch without it; without
+// interleaving nothing changes.
+TEST(Stack, SteadyPhasePipelineOverlapExposesOnlyTheFillAndFlush) {
+  const auto sys = hardware::load_system("dgx-h100:nodes=4");
+  const auto w = workload::load_workload("llama3-70b");
+  const auto on = parallel::load_stack("megatron-core");
+  const auto off = parallel::load_stack("megatron-core:overlap.pp_steady=false");
+  EXPECT_TRUE(on.pp_steady_overlap);
+  EXPECT_FALSE(off.pp_steady_overlap);
+  EXPECT_FALSE(parallel::load_stack("megatron-2021").pp_steady_overlap);
+  const auto s = partial("tp=4,pp=8,dp=1,vp=5,mbs=1,gbs=64,sp=true,zero=1,recompute=none", 4096);
+  const auto a = engine::evaluate(context(sys, w, on, 4096), s);
+  const auto b = engine::evaluate(context(sys, w, off, 4096), s);
+  const double passes = 64.0 * 5.0, warmup = 2.0 * 7.0 + 4.0 * 8.0;
+  ASSERT_GT(b.breakdown.pp_comm, 0.0);
+  EXPECT_NEAR(a.breakdown.pp_comm / b.breakdown.pp_comm, warmup / passes, 1e-9);
+  EXPECT_DOUBLE_EQ(a.breakdown.bubble, b.breakdown.bubble);  // the fill's hops are the same
+  EXPECT_LT(a.step_time, b.step_time);
+  const auto s1 = partial("tp=4,pp=8,dp=1,vp=1,mbs=1,gbs=64,sp=true,zero=1,recompute=none", 4096);
+  EXPECT_DOUBLE_EQ(engine::evaluate(context(sys, w, on, 4096), s1).breakdown.pp_comm,
+                   engine::evaluate(context(sys, w, off, 4096), s1).breakdown.pp_comm);
+}
+
 // Optimizer state precision: bf16 master and moments (NeMo's distributed_fused_adam with
 // dtype: bf16) hold 6 bytes per parameter instead of 12, over the same ZeRO shard, and the
 // Adam step moves 2*6+14 bytes instead of 38. A stack spec carries the overrides and names

@@ -96,6 +96,7 @@ struct PipelineTimes {
   double head_compute_fwd = 0, head_compute_bwd = 0, head_comm = 0;  // last stage: LM head, loss statistics
   double tp_calls_fwd = 0, tp_calls_bwd = 0;                         // TP collectives per layer per pass (with recompute)
   double tp_exposed = 1, pp_exposed = 1;                             // fraction the stack leaves exposed
+  double pp_steady_exposed = 1;  // of the steady 1F1B phase's pipeline sends (0 under interleaved steady-phase overlap)
   bool cp_overlap = false, dp_overlap = false, zero3_prefetch = false;
   double p2p_gather = 0;  // TP all-gather after a pipeline receive (s)
   double optimizer = 0;

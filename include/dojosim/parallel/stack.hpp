@@ -51,7 +51,11 @@ struct Stack {
   double tp_overlap = 0.0;  // fraction of tensor-parallel communication hidden under GEMMs
   bool dp_overlap = true;   // DP gradient reduce-scatter under backward, parameter gather under forward
   double pp_overlap = 0.0;  // fraction of pipeline send/recv hidden under compute
-  bool cp_overlap = true;   // ring-attention K/V exchange under the attention compute
+  // Interleaved schedules (vp > 1): the send/recv of the steady 1F1B phase run under the
+  // other direction's compute; only the fill's and the flush's stay exposed (Megatron-Core
+  // overlap_p2p_comm, NeMo's default with virtual pipelining). docs/model.md#pipeline.
+  bool pp_steady_overlap = false;
+  bool cp_overlap = true;  // ring-attention K/V exchange under the attention compute
   // Pipeline engine: whether it runs interleaved (virtual-stage) schedules, and the
   // highest ZeRO stage it combines with pipeline parallelism (DeepSpeed's: 1, no
   // interleaving). docs/model.md#stacks.
@@ -87,6 +91,7 @@ struct Software {
   double tp_overlap = 0.0;
   bool dp_overlap = true;
   double pp_overlap = 0.0;
+  bool pp_steady_overlap = false;
   bool cp_overlap = true;
   bool pipeline_interleaved = true;
   int pipeline_max_zero = 3;
