@@ -142,6 +142,20 @@ Zero3Pass zero3_pass(double layers, double gather, double scatter, double comput
   return p;
 }
 
+// Exposed time of a bucketed data-parallel collective of `t` seconds in all (docs/model.md#dp)
+// over `vp` model chunks. Chunk c's gradients are final `c` groups of chunk passes before the
+// backward ends (the cooldown runs chunks vp-1 ... 0, min(m, pp) micro-batches each, a
+// group taking `group_time`), and the chunks' reductions queue behind one another: the queue
+// ends at the latest of (c+1)·t/vp - c·group_time, a line in c, so at c = 0 (one chunk's
+// share, NeMo's "exposes only one DP communication chunk") or c = vp-1. Within its last pass
+// a chunk's layers release their buckets one by one: `window` (the pass but one layer) hides
+// under it. vp = 1 is the last micro-batch's backward as the window. The parameter gathers of
+// the next forward mirror this through the warm-up.
+double bucketed_exposure(double t, int vp, double group_time, double window) {
+  const double queue = std::max(t / vp, t - (vp - 1.0) * group_time);
+  return std::max(0.0, queue - window);
+}
+
 // Data parallel (docs/model.md#dp, #zero3): the gradient reduction and parameter gathers
 // of one step over the dp*cp group, what of it hides under compute, and the group's
 // collective for the report. `lay_n` layers on the slowest stage, each taking `layer_total`
@@ -187,12 +201,16 @@ void price_data_parallel(const Plan& plan, const LayerCost& L, double lay_n, dou
     r.comm.dp.traffic[1].calls = ag.calls(mb, layers);
     for (int i = 0; i < c.hops; ++i) r.dp_zplane = r.dp_zplane || c.hop[static_cast<std::size_t>(i)].z_share > 0;
     // Gradient reduction overlaps the last micro-batch's backward (bucketed, Megatron
-    // --overlap-grad-reduce); the parameter all-gather overlaps the next forward.
-    const double window_b = lay_n * L.bwd * (lay_n > 1 ? (lay_n - 1) / lay_n : 0.0);
-    const double window_f = lay_n * L.fwd * (lay_n > 1 ? (lay_n - 1) / lay_n : 0.0);
+    // --overlap-grad-reduce); the parameter all-gather overlaps the next forward
+    // (--overlap-param-gather). Buckets follow the layers within a model chunk; with an
+    // interleaved schedule the chunks' buckets are released chunk by chunk through the
+    // cooldown (and needed chunk by chunk through the warm-up): bucketed_exposure.
+    const double chunk = lay_n / s.vp;  // layers per model chunk on this stage
+    const double within = chunk > 1 ? (chunk - 1) / chunk : 0.0;
+    const double group = std::min(mb, static_cast<double>(s.pp));
     const bool overlap = s.overlap_dp && sw.dp_overlap;
-    const double rs_exposed = overlap ? std::max(0.0, t_rs - window_b) : t_rs;
-    const double ag_exposed = overlap ? std::max(0.0, t_ag - window_f) : t_ag;
+    const double rs_exposed = overlap ? bucketed_exposure(t_rs, s.vp, group * chunk * L.bwd, chunk * L.bwd * within) : t_rs;
+    const double ag_exposed = overlap ? bucketed_exposure(t_ag, s.vp, group * chunk * L.fwd, chunk * L.fwd * within) : t_ag;
     dp_exposed += rs_exposed + ag_exposed;
     dp_hidden += (t_rs - rs_exposed) + (t_ag - ag_exposed);
   }

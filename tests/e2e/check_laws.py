@@ -81,10 +81,12 @@ if what == "run":
     # ZeRO-1 over dp=4: Adam's fp32 master, m and v (12 B/param) divided by dp.
     o = j["memory"]["breakdown"]["optimizer"]
     close("optimizer = 12 B/param / (tp pp dp) (ZeRO-1)", o, 12 * n / (8 * 4 * 4), 0.10)
-    # The event engine simulates the same schedule: it must agree with the closed form to a few %.
+    # The event engine simulates the same schedule: with every transfer alone (its step over
+    # 1 + contention) it must agree with the closed form to a few %; contention only slows it.
     ev = cli("run", "--system", "dgx-h100:nodes=16", "--model", "llama3-70b", "--parallel", spec, "--engine", "event",
              "--format", "json")
-    close("event engine step time vs analytical", ev["step_time_s"], j["step_time_s"], 0.05)
+    if ev["contention"] < 0: problems.append(f"negative contention {ev['contention']}")
+    close("event engine step time alone vs analytical", ev["step_time_s"] / (1 + ev["contention"]), j["step_time_s"], 0.05)
 elif what == "search":
     top = 4
     r = cli("search", "--system", "dgx-h100:nodes=4", "--model", "llama3-8b", "--top", str(top), "--format", "json")

@@ -51,7 +51,7 @@ struct Efficiency {
 // draw roughly a quarter of TDP when idle; docs/economics.md lists idle power as an assumption).
 inline constexpr double kIdleShareOfTdp = 0.25;
 // A device file that gives no GEMM efficiency at all gets this one for every precision
-// (assumption: near the middle of the 0.575-0.79 calibrated gemm_max values in docs/validation.md).
+// (assumption: near the middle of the 0.565-0.79 calibrated gemm_max values in docs/validation.md).
 inline constexpr double kGemmMaxWhenUnstated = 0.7;
 
 struct Device {
