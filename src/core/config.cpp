@@ -76,7 +76,15 @@ std::string read_text_file(const std::string& path) {
 
 Document load_yaml_file(const std::string& path) { return parse_yaml(read_text_file(path), path); }
 
-void set_path(Document& doc, const std::string& key_path, const std::string& value, const std::string& origin) {
+void set_path(Document& doc, const std::string& key_path, const std::string& value, const std::string& origin, bool create) {
+  // Two settings of one key (nodes=2,nodes=4; nodes= and devices= both sizing the cluster;
+  // overlap.tp given twice) would leave the last one silently winning.
+  if (const auto it = doc.overridden.find(key_path); it != doc.overridden.end())
+    throw InputError(Location{origin, 0, 0, key_path},
+                     it->second == origin ? fmt::format("'{}' is set twice", key_path)
+                                          : fmt::format("'{}' is set twice: by {} and by {}", key_path, it->second, origin),
+                     "each setting once",
+                     key_path.ends_with("size") ? "size a system by one parameter: nodes=, racks= or devices=" : "");
   const auto parts = split(key_path, '.');
   YAML::Node cur = doc.root;
   std::string walked;
@@ -88,6 +96,21 @@ void set_path(Document& doc, const std::string& key_path, const std::string& val
                        "a dotted key path such as levels.node.link_bandwidth");
     if (!ccur.IsMap())
       throw InputError(Location{origin, 0, 0, key_path}, fmt::format("'{}' is not a map, so it has no key '{}'", walked, k));
+    if (!ccur[k].IsDefined() && create && (i + 1 == parts.size() || i == 0)) {
+      // Left out of the file (its default applies): create it, a setting or a top-level
+      // section (a named entry such as a level is not invented); the typed reader judges it.
+      if (i + 1 == parts.size())
+        cur[k] = value;
+      else
+        cur[k] = YAML::Node(YAML::NodeType::Map);
+      if (i + 1 == parts.size()) {
+        doc.overridden[key_path] = origin;
+        return;
+      }
+      walked = join_path(walked, k);
+      cur.reset(cur[k]);
+      continue;
+    }
     if (!ccur[k].IsDefined()) {
       std::vector<std::string> names;
       for (const auto& kv : ccur) names.push_back(kv.first.Scalar());
@@ -108,6 +131,7 @@ void set_path(Document& doc, const std::string& key_path, const std::string& val
       } else {
         cur[k] = value;
       }
+      doc.overridden[key_path] = origin;
       return;
     }
     cur.reset(cur[k]);
@@ -119,7 +143,7 @@ void apply_override(Document& doc, const std::string& assignment, const std::str
   if (eq == std::string::npos || eq == 0)
     throw InputError(Location{origin, 0, 0, ""}, fmt::format("override '{}' is not key=value", assignment),
                      "KEY=VALUE, e.g. levels.node.link_bandwidth=450GB/s");
-  set_path(doc, trim(assignment.substr(0, eq)), trim(assignment.substr(eq + 1)), origin);
+  set_path(doc, trim(assignment.substr(0, eq)), trim(assignment.substr(eq + 1)), origin, true);
 }
 
 Reader::Reader(std::shared_ptr<const Document> doc, YAML::Node node, std::string path, Provenance* provenance)
@@ -142,6 +166,9 @@ std::vector<std::string> Reader::keys() const {
 }
 
 Location Reader::location(const std::string& key) const {
+  // A value an override set is located where the override came from.
+  if (const auto it = doc_->overridden.find(key.empty() ? path_ : join_path(path_, key)); it != doc_->overridden.end())
+    return Location{it->second, 0, 0, it->first};
   const YAML::Node& n = node_;
   if (!key.empty() && n[key].IsDefined()) {
     // Point at the key itself: find it among the map's entries.

@@ -25,6 +25,9 @@ namespace dojosim::core {
 struct Document {
   std::string file;  // as given by the user ("<preset dgx-h100>" for embedded presets)
   YAML::Node root;
+  // Key paths an override set (or created), with where the override came from: readers
+  // locate their errors there, not in the file.
+  std::map<std::string, std::string> overridden;
 };
 
 // Parses YAML (or JSON, which YAML 1.2 accepts) text. Malformed input throws InputError
@@ -40,12 +43,16 @@ struct Provenance {
   std::map<std::string, std::string> note;
 };
 
-// Applies one "a.b.c=value" override to the document. Every key on the path must exist
-// (a typo is an InputError with a suggestion); a figure written as {value, source} keeps
-// its shape and gets source "override". `origin` names where the override came from
-// ("--set", "dgx-h100:nodes") for messages.
+// Applies one "a.b.c=value" override to the document. A figure written as {value, source}
+// keeps its shape and gets source "override". A key the file leaves out (its default
+// applies) is created: the typed reader then checks it like any key of the file, so a typo
+// is still an InputError with a suggestion, located at `origin` ("--set", "dgx-h100:nodes",
+// "--stack megatron-core:overlap.tp=0.3"). Setting a key twice in one document is an error.
 void apply_override(Document& doc, const std::string& assignment, const std::string& origin);
-void set_path(Document& doc, const std::string& key_path, const std::string& value, const std::string& origin);
+// Sets one key path; with `create` false every key on the path must exist (a typo is an
+// InputError with a suggestion): preset parameters name paths of their own file.
+void set_path(Document& doc, const std::string& key_path, const std::string& value, const std::string& origin,
+              bool create = false);
 
 struct Bounds {
   double min = 0.0;         // inclusive
