@@ -66,29 +66,41 @@ Result resolve(const Context& ctx, const Strategy& partial) {
   bool found = false;
   Result smallest;  // the candidate closest to fitting, for the Infeasible message
   double smallest_mem = 1e300;
-  for (const Strategy& outer : outer_points(ctx, partial, opt)) {
-    for_each_inner(ctx, outer, partial, opt, counts, [&](const Result& r, long long) {
-      if (!r.memory.fits) {
-        const double over = r.memory.per_device() - r.memory.capacity - r.memory.offload_capacity - r.memory.host_capacity;
-        if (over < smallest_mem) {
-          smallest_mem = over;
-          smallest = r;
+  auto walk = [&](const SpaceOptions& o, SpaceCounts& c) {
+    for (const Strategy& outer : outer_points(ctx, partial, o))
+      for_each_inner(ctx, outer, partial, o, c, [&](const Result& r, long long) {
+        if (!r.memory.fits) {
+          const double over = r.memory.per_device() - r.memory.capacity - r.memory.offload_capacity - r.memory.host_capacity;
+          if (over < smallest_mem) {
+            smallest_mem = over;
+            smallest = r;
+          }
+          return;
         }
-        return;
-      }
-      if (!found || time_per_token(r) < time_per_token(best) * (1 - 1e-9)) {
-        best = r;
-        found = true;
-      }
-    });
-  }
+        if (!found || time_per_token(r) < time_per_token(best) * (1 - 1e-9)) {
+          best = r;
+          found = true;
+        }
+      });
+  };
+  walk(opt, counts);
   if (counts.evaluated == 0 && counts.pruned_memory == 0)
     throw core::InputError(core::Location{"--parallel", 0, 0, ""},
                            "no valid strategy completes the given keys: " +
                                (counts.last_problem.empty() ? no_split_reason(ctx, partial) : counts.last_problem),
                            "keys that fit the model and system");
+  const bool keys_given = g.tp || g.pp || g.dp || g.cp || g.ep || g.vp || g.mbs || g.gbs || g.sp || g.zero || g.recompute ||
+                          g.spatial || partial.weights != parallel::Residency::automatic;
+  if (!found && counts.evaluated == 0 && keys_given) {
+    // Every completion of the given keys was pruned by its state alone: price them anyway
+    // to name the closest, since a plan the user fixed (zero=1, say) is not the most sharded.
+    SpaceOptions all = opt;
+    all.prune_memory = false;
+    SpaceCounts unpruned;
+    walk(all, unpruned);
+  }
   if (!found) {
-    if (counts.evaluated == 0)
+    if (smallest_mem >= 1e300)
       throw core::Infeasible(fmt::format("no strategy fits in memory on {} x {}: even the weights, gradients and optimizer "
                                          "state of the most sharded plan exceed the {:.3g} GB a device can hold",
                                          n, sys.device.name, holdable_bytes(sys) / 1e9),
@@ -101,12 +113,13 @@ Result resolve(const Context& ctx, const Strategy& partial) {
                       n, sys.device.name, smallest.strategy.spec(), M.weights / 1e9, (M.capacity - M.other) / 1e6),
           "leave weights unset (streamed from DIP HBM when they do not fit), or use more devices");
     throw core::Infeasible(
-        fmt::format("no strategy fits in memory on {} x {}: the closest ({}) needs {:.1f} GB per device, {:.1f} GB available", n,
-                    sys.device.name, smallest.strategy.spec(), M.per_device() / 1e9,
-                    (M.capacity + M.offload_capacity + M.host_capacity) / 1e9),
+        fmt::format("no {} fits in memory on {} x {}: the closest ({}) needs {:.1f} GB per device, {:.1f} GB available",
+                    keys_given ? "completion of the given keys" : "strategy", n, sys.device.name, smallest.strategy.spec(),
+                    M.per_device() / 1e9, (M.capacity + M.offload_capacity + M.host_capacity) / 1e9),
         fmt::format("weights {:.1f} GB, gradients {:.1f} GB, optimizer {:.1f} GB, activations {:.1f} GB, other {:.1f} GB; "
-                    "try more devices or a smaller model",
-                    M.weights / 1e9, M.gradients / 1e9, M.optimizer / 1e9, M.activations / 1e9, M.other / 1e9));
+                    "try {}more devices or a smaller model",
+                    M.weights / 1e9, M.gradients / 1e9, M.optimizer / 1e9, M.activations / 1e9, M.other / 1e9,
+                    keys_given ? "leaving keys open (zero, recompute, tp, pp), " : ""));
   }
   auto& notes = best.notes;
   const auto& s = best.strategy;

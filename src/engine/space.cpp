@@ -141,6 +141,7 @@ std::vector<Strategy> vision_outer_points(const Context& ctx, const Strategy& pa
       if (sp < 1 || n % sp != 0) continue;
       if (g.dp && n / sp != partial.dp) continue;
       for (int zero : g.zero ? std::vector<int>{partial.zero} : std::vector<int>{0, 1, 2, 3}) {
+        if (!g.zero && zero >= 2 && n == 1) continue;  // one replica: nothing to shard (as for transformers)
         Strategy s = partial;
         s.precision = prec;
         s.spatial = sp;
@@ -208,6 +209,9 @@ std::vector<Strategy> outer_points(const Context& ctx, const Strategy& partial, 
             eps = {1};
           for (int ep : eps)
             for (int zero : zeros) {
+              // Without replicas to shard over (dp·cp = 1), ZeRO-2 and ZeRO-3 are ZeRO-1 with
+              // nothing sharded (ZeRO-3 only holding extra gathered units): not enumerated.
+              if (!g.zero && zero >= 2 && dp * cp == 1) continue;
               Strategy s = partial;
               s.precision = prec;
               s.tp = tp;
@@ -229,7 +233,7 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
   if (ctx.net != nullptr) {
     // Vision: micro-batch (powers of two up to 1024) x recompute; the batch is the target
     // rounded down (search) or the network's default grown to one micro-batch per replica.
-    const bool memory_pruned = state_lower_bound(ctx, outer) > holdable_bytes(sys);
+    const bool memory_pruned = opt.prune_memory && state_lower_bound(ctx, outer) > holdable_bytes(sys);
     const long long target = target_gbs(ctx, partial);
     long long index = 0;
     for (int mbs = g.mbs ? partial.mbs : 1; mbs <= (g.mbs ? partial.mbs : 1024); mbs *= 2) {
@@ -294,7 +298,7 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
 
   // Memory prune of the whole outer point (weights, gradients, optimizer only): its inner
   // points are still checked for validity (cheap) so that counts and errors say why.
-  const bool memory_pruned = state_lower_bound(ctx, outer) > holdable_bytes(sys);
+  const bool memory_pruned = opt.prune_memory && state_lower_bound(ctx, outer) > holdable_bytes(sys);
   const long long target = target_gbs(ctx, partial);
   long long index = 0;
   for (int a = 0; a < nm; ++a)

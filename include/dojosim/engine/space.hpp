@@ -28,6 +28,7 @@ struct SpaceOptions {
   bool precisions = false;     // also try every precision the device has a peak for (bf16, fp8, cfp8)
   bool overlap = false;        // also try DP / ZeRO-3 overlap switched off
   bool residency = false;      // Dojo: also try weights forced to SRAM or to DIP HBM
+  bool prune_memory = true;    // skip points whose state alone cannot fit (false: evaluate them, to name the closest)
 };
 
 // The space `resolve` (run) walks: search's, with a given gbs taken exactly (search takes
