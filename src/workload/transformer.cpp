@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include <initializer_list>
+#include <map>
+#include <regex>
 
 #include "dojosim/core/text.hpp"
 #include "presets.hpp"
@@ -177,6 +179,13 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
   }
   if (!j.is_object()) throw InputError(Location{file, 1, 1, ""}, "config.json must be a JSON object", "{\"model_type\": ...}");
   const Location where{file, 0, 0, ""};
+  // Where a key of the file is written (its first occurrence as a key), or the file alone.
+  auto at = [&](const std::string& key) {
+    const std::size_t pos = text.find("\"" + key + "\"");
+    return pos == std::string::npos ? Location{file, 0, 0, key} : json_location(text, pos, file, key);
+  };
+  // The config key each field came from (for messages in the file's own names).
+  std::map<std::string, std::string> from;
   auto get_int = [&](const char* key, std::optional<long long> dflt) -> long long {
     if (!j.contains(key) || j[key].is_null()) {
       if (dflt) return *dflt;
@@ -184,8 +193,12 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
                        "an integer field of the Hugging Face config");
     }
     if (!j[key].is_number_integer() || j[key].get<long long>() < 0)
-      throw InputError(Location{file, 0, 0, key}, fmt::format("'{}' must be a non-negative integer", key), "an integer");
+      throw InputError(at(key), fmt::format("'{}' must be a non-negative integer", key), "an integer");
     return j[key].get<long long>();
+  };
+  auto field = [&](const char* field_name, const char* key, std::optional<long long> dflt) {
+    from[field_name] = key;
+    return get_int(key, dflt);
   };
   // A dropout probability: any of `keys` present and > 0.
   auto any_dropout = [&](std::initializer_list<const char*> keys, double dflt) -> bool {
@@ -212,24 +225,24 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
   t.dropout = type == "gpt2" ? any_dropout({"resid_pdrop", "attn_pdrop"}, 0.1)
                              : any_dropout({"hidden_dropout", "attention_dropout", "hidden_dropout_prob"}, 0.0);
   if (type == "gpt2") {
-    t.hidden = get_int("n_embd", std::nullopt);
-    t.layers = get_int("n_layer", std::nullopt);
-    t.heads = get_int("n_head", std::nullopt);
+    t.hidden = field("hidden", "n_embd", std::nullopt);
+    t.layers = field("layers", "n_layer", std::nullopt);
+    t.heads = field("heads", "n_head", std::nullopt);
     t.kv_heads = t.heads;
-    t.ffn = get_int("n_inner", 4 * t.hidden);
-    t.vocab = get_int("vocab_size", std::nullopt);
-    t.max_seq = get_int("n_positions", 1024);
+    t.ffn = field("ffn", "n_inner", 4 * t.hidden);
+    t.vocab = field("vocab", "vocab_size", std::nullopt);
+    t.max_seq = field("max_seq", "n_positions", 1024);
     t.tied_embeddings = get_bool("tie_word_embeddings", true);
     t.learned_positions = true;
     t.bias = true;
   } else if (type == "llama" || type == "mistral" || type == "qwen2" || type == "mixtral" || type == "gpt_neox") {
-    t.hidden = get_int("hidden_size", std::nullopt);
-    t.layers = get_int("num_hidden_layers", std::nullopt);
-    t.heads = get_int("num_attention_heads", std::nullopt);
-    t.kv_heads = get_int("num_key_value_heads", t.heads);
-    t.ffn = get_int("intermediate_size", std::nullopt);
-    t.vocab = get_int("vocab_size", std::nullopt);
-    t.max_seq = get_int("max_position_embeddings", 2048);
+    t.hidden = field("hidden", "hidden_size", std::nullopt);
+    t.layers = field("layers", "num_hidden_layers", std::nullopt);
+    t.heads = field("heads", "num_attention_heads", std::nullopt);
+    t.kv_heads = field("kv_heads", "num_key_value_heads", t.heads);
+    t.ffn = field("ffn", "intermediate_size", std::nullopt);
+    t.vocab = field("vocab", "vocab_size", std::nullopt);
+    t.max_seq = field("max_seq", "max_position_embeddings", 2048);
     t.tied_embeddings = get_bool("tie_word_embeddings", type == "gpt_neox" ? false : false);
     if (type == "gpt_neox") {
       t.bias = true;
@@ -240,20 +253,34 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
     }
     if (type == "qwen2") t.qkv_bias = true;
     if (type == "mixtral") {
-      t.experts = get_int("num_local_experts", std::nullopt);
-      t.experts_per_token = get_int("num_experts_per_tok", 2);
+      t.experts = field("experts", "num_local_experts", std::nullopt);
+      t.experts_per_token = field("experts_per_token", "num_experts_per_tok", 2);
       t.expert_ffn = t.ffn;
+      from["expert_ffn"] = "intermediate_size";
     }
   } else {
     throw core::Unsupported(Location{file, 0, 0, "model_type"}, fmt::format("model_type '{}' is not supported", type),
-                            "supported: " + core::join(supported, ", ") + "; or describe the model in YAML (docs/models.md)");
+                            "supported: " + core::join(supported, ", ") +
+                                "; or describe the model in a YAML file like configs/models/llama2-7b.yaml (`dojosim show model "
+                                "llama2-7b` prints every key)");
   }
-  if (t.heads == 0) throw InputError(Location{file, 0, 0, "num_attention_heads"}, "heads must be positive", "an integer >= 1");
-  t.head_dim = get_int("head_dim", t.hidden / t.heads);
+  if (t.heads == 0) throw InputError(at(from["heads"]), fmt::format("'{}' must be positive", from["heads"]), "an integer >= 1");
+  t.head_dim = field("head_dim", "head_dim", t.hidden / t.heads);
   if (!j.contains("head_dim") && t.hidden % t.heads != 0)
-    throw InputError(Location{file, 0, 0, "num_attention_heads"}, "heads do not divide the hidden size",
-                     "a divisor of hidden_size");
-  t.validate(where);
+    throw InputError(at(from["heads"]), fmt::format("'{}' does not divide '{}'", from["heads"], from["hidden"]),
+                     "a divisor of the hidden size, or an explicit head_dim");
+  try {
+    t.validate(where);
+  } catch (const InputError& e) {
+    // Name the file's own key, where it is written (or would be: a default), not the field.
+    const auto it = from.find(e.location().key_path);
+    if (it == from.end()) throw;
+    auto own = [&](std::string text_in) {
+      for (const auto& [f, key] : from) text_in = std::regex_replace(text_in, std::regex("\\b" + f + "\\b"), key);
+      return text_in;
+    };
+    throw InputError(at(it->second), own(e.message()), own(e.expected()), e.suggestion());
+  }
   return t;
 }
 
