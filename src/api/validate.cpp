@@ -69,6 +69,7 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     double sum = 0, max = 0;
   };
   std::map<std::string, Group> groups;  // by (system, stack): what each calibration covers
+  std::map<std::string, int> seen_ids;  // case id -> its line
   while (std::getline(in, line)) {
     ++lineno;
     if (core::trim(line).empty()) continue;
@@ -118,6 +119,10 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
       return static_cast<long long>(d);
     };
     Json c;
+    if (col("id").empty()) throw core::InputError(where("id"), "a case without an id", "a name for each measured run");
+    if (const auto [it, fresh] = seen_ids.emplace(col("id"), lineno); !fresh)
+      throw core::InputError(where("id"), fmt::format("case id '{}' appears twice (first on line {})", col("id"), it->second),
+                             "one id per measured run");
     c["id"] = col("id");
     const std::string measured_text = col("step_time_s");
     char* measured_end = nullptr;
@@ -205,6 +210,8 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     cases.push_back(c);
   }
   if (header.empty()) throw core::InputError({file, 1, 1, ""}, "the file is empty", "a CSV with the header of DESIGN.md 4.4");
+  if (cases.empty())
+    throw core::InputError({file, lineno, 1, ""}, "no cases: the file has a header and no rows", "one row per measured run");
   const double mape = counted > 0 ? sum_abs / counted : 0.0;
   ValidateOutput out;
   out.json["cases"] = cases;
