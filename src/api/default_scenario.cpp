@@ -19,7 +19,7 @@ DefaultScenarioOutput default_scenario(const std::string& stack) {
   out.gpu = hardware::load_system(out.gpu_spec);
   // Fair: both machines on the same software stack, the reference's default unless given
   // (DESIGN.md 3).
-  out.stack = stack_for(out.gpu, stack.empty() ? parallel::default_stack_name(out.gpu) : stack, {});
+  out.stack = stack_for(out.gpu, stack, {});
   parallel::Strategy partial = parallel::parse_strategy("");  // everything chosen: the fastest feasible plan
   out.dojo_result = engine::plan_or_resolve(model_context(out.dojo, w, partial, 2048, out.stack), partial);
   out.gpu_result = engine::plan_or_resolve(model_context(out.gpu, w, partial, 2048, out.stack), partial);

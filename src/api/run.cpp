@@ -26,7 +26,14 @@ SplitSets split_sets(const std::vector<std::string>& sets) {
 }
 
 parallel::Stack stack_for(const hardware::System& sys, const std::string& name, const std::vector<std::string>& overrides) {
-  return parallel::load_stack(name.empty() ? parallel::default_stack_name(sys) : name, overrides);
+  if (!name.empty() || !overrides.empty())
+    return parallel::load_stack(name.empty() ? parallel::default_stack_name(sys) : name, overrides);
+  try {
+    return parallel::load_stack(parallel::default_stack_name(sys));
+  } catch (const core::InputError& e) {
+    // The system file named it: say so, at its `stack:` line.
+    throw core::InputError(sys.stack_where, fmt::format("the system's stack: {}", e.message()), e.expected(), e.suggestion());
+  }
 }
 
 engine::Context model_context(const hardware::System& sys, const workload::Workload& w, parallel::Strategy& partial,

@@ -597,6 +597,7 @@ System read_system(const std::shared_ptr<const core::Document>& doc) {
   }
   s.pue = r.number("pue", kSystem.pue, Bounds{1.0, 3.0});
   s.stack = r.string("stack", kSystem.stack);
+  s.stack_where = r.location("stack");
   const long long all = s.device_count();
   s.devices_used = r.integer("devices_used", 0, 0, all);
   if (s.devices_used == all) s.devices_used = 0;

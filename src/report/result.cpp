@@ -7,6 +7,7 @@
 #include <array>
 
 #include "dojosim/core/units.hpp"
+#include "dojosim/parallel/stack.hpp"
 
 namespace dojosim::report {
 
@@ -248,7 +249,13 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
   else
     o +=
         fmt::format("strategy   {}{} precision={} seq={}\n", s.spec(), s.options(), hardware::precision_name(s.precision), s.seq);
-  if (!r.stack.empty()) o += fmt::format("stack      {} (software: dojosim show stack {})\n", r.stack, r.stack);
+  if (!r.stack.empty()) {
+    // A preset (or a preset spec) can be shown by its name; a stack read from a file by the file.
+    const std::string base = r.stack.substr(0, r.stack.find(':'));
+    o += parallel::preset_stack_text(base).empty()
+             ? fmt::format("stack      {} (software: dojosim show stack FILE, with the file given to --stack)\n", r.stack)
+             : fmt::format("stack      {} (software: dojosim show stack {})\n", r.stack, r.stack);
+  }
   for (const auto& n : r.notes) o += fmt::format("           {}\n", n);
   if (r.contention_bound)
     o += fmt::format(

@@ -130,6 +130,7 @@ struct System {
   Dip dip;
   double pue = 1.0;
   std::string stack = "megatron-core";  // the software stack it runs when none is named (DESIGN.md 4.5)
+  core::Location stack_where;           // where `stack:` is written (file:line), for errors about it
   // Devices in use when they do not fill the outermost level ("dgx-h100:devices=12": two
   // nodes, the second half used); 0 = every device the levels hold. Placement fills
   // devices in order, so only the last instance of the outermost level is partial.
