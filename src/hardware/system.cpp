@@ -401,7 +401,29 @@ std::vector<PresetParam> read_params(const core::Document& doc) {
     p.help = v["help"].IsDefined() ? v["help"].Scalar() : "";
     if (v["divide"].IsDefined()) p.divide = v["divide"].as<long long>();
     if (v["multiply"].IsDefined()) p.multiply = v["multiply"].as<long long>();
-    for (const auto& s : v["sets"]) p.paths.push_back(s.Scalar());
+    for (const auto& s : v["sets"]) {
+      // Each path must name a setting of this file: a typo fails here, at its line, not
+      // only when the parameter is used.
+      const std::string path = s.Scalar().substr(0, s.Scalar().find('*'));
+      YAML::Node cur = root;
+      std::string walked;
+      for (const auto& k : core::split(path, '.')) {
+        const YAML::Node& ccur = cur;
+        if (!ccur.IsMap() || !ccur[k].IsDefined()) {
+          std::vector<std::string> names;
+          if (ccur.IsMap())
+            for (const auto& e : ccur) names.push_back(e.first.Scalar());
+          throw InputError(Location{doc.file, s.Mark().line + 1, s.Mark().column + 1, "parameters." + p.name + ".sets"},
+                           fmt::format("parameter '{}' sets '{}', which is not in the file: no '{}' in '{}'", p.name, path, k,
+                                       walked.empty() ? "<top level>" : walked),
+                           names.empty() ? "a key path of this file" : "one of: " + core::join(names, ", "),
+                           core::did_you_mean(k, names));
+        }
+        walked = walked.empty() ? k : walked + "." + k;
+        cur.reset(ccur[k]);
+      }
+      p.paths.push_back(s.Scalar());
+    }
     out.push_back(std::move(p));
   }
   return out;
