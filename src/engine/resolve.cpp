@@ -136,7 +136,10 @@ Result resolve(const Context& ctx, const Strategy& partial) {
   if (!g.gbs) chosen.push_back(fmt::format("gbs={}", s.gbs));
   if (!vision && !g.sp) chosen.push_back(fmt::format("sp={}", s.sp ? "true" : "false"));
   if (!g.zero) chosen.push_back(fmt::format("zero={}", s.zero));
-  if (!g.recompute) chosen.push_back(fmt::format("recompute={}", parallel::recompute_name(s.recompute)));
+  if (!g.recompute)
+    chosen.push_back(s.recompute_layers > 0 ? fmt::format("recompute={},recompute_layers={}",
+                                                          parallel::recompute_name(s.recompute), s.recompute_layers)
+                                            : fmt::format("recompute={}", parallel::recompute_name(s.recompute)));
   if (!chosen.empty()) {
     std::string joined;
     for (const auto& c : chosen) joined += (joined.empty() ? "" : ",") + c;

@@ -1,5 +1,8 @@
 #include "dojosim/report/tree.hpp"
 
+#include <fmt/format.h>
+
+#include <cmath>
 #include <cstdlib>
 
 namespace dojosim::report {
@@ -32,9 +35,38 @@ nlohmann::ordered_json yaml_to_json(const YAML::Node& n) {
   return nullptr;
 }
 
+namespace {
+// yaml-cpp stores a double as 17 significant digits (0.3 -> 0.29999999999999999): write such
+// scalars in their shortest form that reads back the same (0.3). Other scalars are kept.
+YAML::Node shortest_numbers(const YAML::Node& n) {
+  if (n.IsScalar()) {
+    const std::string& s = n.Scalar();
+    if (s.size() >= 17) {
+      char* end = nullptr;
+      const double d = std::strtod(s.c_str(), &end);
+      if (*end == '\0' && std::isfinite(d)) return YAML::Node(fmt::format("{}", d));
+    }
+    return n;
+  }
+  if (n.IsMap()) {
+    YAML::Node m(YAML::NodeType::Map);
+    for (const auto& kv : n) m[kv.first] = shortest_numbers(kv.second);
+    m.SetStyle(n.Style());
+    return m;
+  }
+  if (n.IsSequence()) {
+    YAML::Node q(YAML::NodeType::Sequence);
+    for (const auto& e : n) q.push_back(shortest_numbers(e));
+    q.SetStyle(n.Style());
+    return q;
+  }
+  return n;
+}
+}  // namespace
+
 std::string yaml_text(const YAML::Node& n) {
   YAML::Emitter out;
-  out << n;
+  out << shortest_numbers(n);
   return std::string(out.c_str()) + "\n";
 }
 
