@@ -2,6 +2,8 @@
 // or an HTML report. Definitions of each figure: src/api/compare.cpp, docs/dojo.md#compare.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <iostream>
 
 #include "cli_checks.hpp"
@@ -83,12 +85,23 @@ void add_compare(CLI::App& app, Action& action) {
       fmt::print(
           "costs exclude development (NRE: design, masks, packaging, software); for a whole programme see "
           "`dojosim build-vs-buy`\n\n");
+      auto strategy_text = [&](const api::CompareEntry& e) {
+        const auto& s = e.best.result.strategy;
+        if (out.vision) return fmt::format("dp{} spatial{} mbs{}", s.dp, s.spatial, s.mbs);
+        return fmt::format("tp{} pp{} dp{} cp{} vp{} mbs{}", s.tp, s.pp, s.dp, s.cp, s.vp, s.mbs);
+      };
+      // Columns 24 wide, or two more than their widest cell (a long spec, stack or plan).
+      std::size_t widest = 0;
+      for (const auto& e : entries)
+        widest = std::max({widest, e.spec.size(), e.stack.name.size(), strategy_text(e).size(),
+                           fmt::format("{} x {}", e.best.result.devices, e.sys.device.name).size()});
+      const std::size_t width = std::max<std::size_t>(24, widest + 2);
       std::string line = fmt::format("{:<28}", "");
-      for (const auto& e : entries) line += fmt::format(" {:>24}", e.spec);
+      for (const auto& e : entries) line += fmt::format(" {:>{}}", e.spec, width);
       fmt::print("{}\n", line);
       auto row = [&](const char* name, auto&& cell) {
         std::string l = fmt::format("{:<28}", name);
-        for (const auto& e : entries) l += fmt::format(" {:>24}", cell(e));
+        for (const auto& e : entries) l += fmt::format(" {:>{}}", cell(e), width);
         fmt::print("{}\n", l);
       };
       using core::Dim;
@@ -97,11 +110,7 @@ void add_compare(CLI::App& app, Action& action) {
       row("stack", [](const api::CompareEntry& e) { return e.stack.name; });
       row("peak BF16",
           [](const api::CompareEntry& e) { return format_quantity(e.sys.peak(hardware::Precision::bf16), Dim::flop_rate); });
-      row("strategy", [&](const api::CompareEntry& e) {
-        const auto& s = e.best.result.strategy;
-        if (out.vision) return fmt::format("dp{} spatial{} mbs{}", s.dp, s.spatial, s.mbs);
-        return fmt::format("tp{} pp{} dp{} cp{} vp{} mbs{}", s.tp, s.pp, s.dp, s.cp, s.vp, s.mbs);
-      });
+      row("strategy", strategy_text);
       row("gbs / zero / recompute", [](const api::CompareEntry& e) {
         const auto& s = e.best.result.strategy;
         return fmt::format("{} / {} / {}", s.gbs, s.zero, parallel::recompute_name(s.recompute));
