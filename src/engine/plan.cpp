@@ -94,40 +94,45 @@ Memory device_memory(const hardware::System& sys, const Strategy& s, const paral
   return M;
 }
 
+SavedBytes saved_bytes(const workload::SavedList& list, double rows, double keys, const SavedShare& share, double e,
+                       double gemm_e) {
+  using Split = workload::Saved::Split;
+  SavedBytes out;
+  for (const workload::Saved& t : list) {
+    const double over = share.rows * (t.split == Split::tensor     ? share.tensor
+                                      : t.split == Split::sequence ? share.sequence
+                                                                   : 1.0);
+    const double bytes = t.mask ? e / 2.0 : t.gemm_input ? gemm_e : e;
+    const double v = rows * t.elems / over * bytes;
+    if (t.scores)
+      out.scores += v * keys;
+    else
+      out.kept += v;
+  }
+  return out;
+}
+
 Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& m, const Strategy& s,
                       const parallel::Software& sw, const StageSplit& split, const DeviceParams& params, double phi,
                       long long seq_len) {
   const double tp = s.tp, cp = s.cp, pp = s.pp, b = s.mbs, seq = static_cast<double>(seq_len);
   const double h = static_cast<double>(m.hidden);
-  const double q = static_cast<double>(m.q_dim()), kv = static_cast<double>(m.kv_dim());
   const double e = s.precision == Precision::cfp8 ? 1.0 : 2.0;  // bytes per stored activation element
   const double mb = static_cast<double>(s.microbatches());
-  // Activation bytes per layer per micro-batch (sbh units: s*b*h elements of 2 bytes).
-  const double sbh = b * (seq / cp) * h;
-  const double ratio_kv = kv / h, ratio_q = q / h;
-  const double f_local = m.moe() ? static_cast<double>(m.expert_ffn) * static_cast<double>(m.experts_per_token + m.shared_experts)
-                                 : static_cast<double>(m.ffn);
-  const double mlp_inner = f_local / h * (m.gated_mlp ? 3.0 : 2.0);  // up (+gate) outputs and activation output, in units of sbh
-  // Norm inputs (2 x 2 sbh) and the QKV input, out-proj input, MLP input that SP shards.
-  // FP8 (Transformer Engine) keeps the inputs of its FP8 GEMMs for backward in 8 bits:
-  // the QKV, output-projection, FC1 and FC2 inputs take 1 byte per element, not 2.
+  // What a layer keeps (Transformer::saved_per_layer) for the b*seq/cp tokens of a
+  // micro-batch on this device, its tensor-split entries over TP and its sequence-split ones
+  // over TP with SP. FP8 (Transformer Engine) keeps the inputs of its FP8 GEMMs in 8 bits;
+  // the scores are kept per key of the local chunk (seq/cp) and only without FlashAttention.
   const double gi = s.precision == Precision::fp8 ? 0.5 : 1.0;
-  // Dropout (GPT-2/3, Megatron's default 0.1) keeps a 1-byte mask after attention and
-  // after the MLP; models trained without dropout (Llama, Mistral, Qwen) keep none.
-  const double masks = m.dropout ? 2.0 : 0.0;
-  const double act_out = f_local / h;                        // FC2 input (the activation output), in elements of sbh
-  const double sharded = 4.0 + 2.0 * gi + 2.0 * gi + masks;  // LN inputs, QKV input, MLP input, dropout masks
-  const double tp_local = 2.0 * (ratio_q + 2.0 * ratio_kv) + 2.0 * ratio_q * gi + 2.0 * mlp_inner -
-                          2.0 * act_out * (1.0 - gi);  // Q,K,V, attn out (out-proj input), MLP inner (FC2 input)
-  // Scores kept without FlashAttention: softmax output, and with dropout its mask and output.
-  const double attn_scores = (m.dropout ? 5.0 : 2.0) * static_cast<double>(m.heads) * (seq / cp) / h;
-  const double e_scale = e / 2.0;
+  const double tok = b * seq / cp;
+  const SavedBytes layer =
+      saved_bytes(m.saved_per_layer(), tok, seq / cp, {.rows = 1.0, .tensor = tp, .sequence = s.sp ? tp : 1.0}, e, e * gi);
   // Kept per layer: everything (none), everything but the attention scores (selective),
   // or only the layer input (full); partial full recompute mixes full and none.
   const bool flash_mem = uses_flash_attention(s, sw);
-  const double kept = sbh * (sharded / (s.sp ? tp : 1.0) + tp_local / tp) * e_scale;
-  const double scores = flash_mem ? 0.0 : sbh * attn_scores / tp * e_scale;
-  const double input_only = 2.0 * sbh / (s.sp ? tp : 1.0);
+  const double kept = layer.kept;
+  const double scores = flash_mem ? 0.0 : layer.scores;
+  const double input_only = 2.0 * tok * h / (s.sp ? tp : 1.0);
   double per_layer;
   if (s.recompute == Recompute::full)
     per_layer = phi * input_only + (1.0 - phi) * (kept + scores);
@@ -139,7 +144,6 @@ Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& 
   // (pp-1)/(pp*vp) (Korthikanti et al. 2022, section 4.2.3).
   const double inflight = std::min(mb, pp) * (s.vp > 1 ? 1.0 + (pp - 1.0) / (pp * s.vp) : 1.0);
   // Logits and loss (fp32) on the last stage for one micro-batch.
-  const double tok = b * seq / cp;
   const double logits = tok * static_cast<double>(m.vocab) / tp * 4.0 * 2.0;
   const double activations = std::max(per_layer * split.max * inflight, per_layer * split.last + logits);
   // Optimizer state shards over the DP and CP replicas; ZeRO-3 gathers one layer at a time.

@@ -145,8 +145,10 @@ Memory vision_memory(const hardware::System& sys, const workload::Network& net, 
   for (const Op& o : net.ops) {
     const double split = op_split(o, sp);
     const double kernels = o.sequential ? o.count : 1.0;
-    double saved = b * o.count * o.saved_elems / split * e;
-    if (o.kind == OpKind::attention && !flash) saved += b * o.count * o.heads * o.q_len / split * o.kv_len * e;  // softmax output
+    // The one activation-memory model (saved_bytes): the op's saved elements and, without
+    // fused attention, its scores (the softmax output, per key), split with its rows.
+    const SavedBytes op_kept = saved_bytes(workload::op_saved(o), b * o.count, o.kv_len, {.rows = split}, e, e);
+    double saved = op_kept.kept + (flash ? 0.0 : op_kept.scores);
     saved_none += saved;
     if (o.kind != OpKind::norm) saved_selective += saved;
     max_out = std::max(max_out, b * o.count / kernels * o.out_elems / split * e);

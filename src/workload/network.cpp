@@ -17,6 +17,13 @@ namespace dojosim::workload {
 using core::InputError;
 using core::Location;
 
+SavedList op_saved(const Op& o) {
+  SavedList l;
+  l.add({.elems = o.saved_elems});
+  if (o.kind == OpKind::attention) l.add({.elems = o.heads * o.q_len, .scores = true});  // per key
+  return l;
+}
+
 double Network::params() const {
   double p = 0;
   for (const auto& o : ops) p += o.params;

@@ -89,6 +89,30 @@ double Transformer::forward_flops_per_token(long long seq, bool causal) const {
   return static_cast<double>(layers) * (proj + mlp + attn) + logits;
 }
 
+SavedList Transformer::saved_per_layer() const {
+  using Split = Saved::Split;
+  const double h = static_cast<double>(hidden), q = static_cast<double>(q_dim()), kv = static_cast<double>(kv_dim());
+  // MLP width per token: the routed experts' (and shared experts') for MoE.
+  const double f = moe() ? static_cast<double>(expert_ffn) * static_cast<double>(experts_per_token + shared_experts)
+                         : static_cast<double>(ffn);
+  SavedList l;
+  l.add({.elems = h, .split = Split::sequence});                          // input norm's input
+  l.add({.elems = h, .split = Split::sequence, .gemm_input = true});      // QKV projection's input
+  l.add({.elems = q + 2.0 * kv, .split = Split::tensor});                 // Q, K, V
+  l.add({.elems = q, .split = Split::tensor, .gemm_input = true});        // output projection's input
+  l.add({.elems = h, .split = Split::sequence});                          // MLP norm's input
+  l.add({.elems = h, .split = Split::sequence, .gemm_input = true});      // MLP input (up / gate projections)
+  l.add({.elems = (gated_mlp ? 2.0 : 1.0) * f, .split = Split::tensor});  // up (and gate) outputs: the activation's input
+  l.add({.elems = f, .split = Split::tensor, .gemm_input = true});        // activation output: the down projection's input
+  if (dropout) {
+    l.add({.elems = h, .split = Split::sequence, .mask = true});  // after attention
+    l.add({.elems = h, .split = Split::sequence, .mask = true});  // after the MLP
+  }
+  // Softmax output, and with dropout its 1-byte mask and its output: 2.5 elements a score.
+  l.add({.elems = static_cast<double>(heads) * (dropout ? 2.5 : 1.0), .split = Split::tensor, .scores = true});
+  return l;
+}
+
 void Transformer::validate(const Location& where) const {
   auto bad = [&](const std::string& key, const std::string& msg, const std::string& expected) {
     Location l = where;

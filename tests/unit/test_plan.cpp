@@ -603,3 +603,51 @@ TEST(Plan, Zero3ReduceDtypeIsTheStacks) {
   const auto r16 = engine::evaluate(v16, vs), r32 = engine::evaluate(v32, vs);
   EXPECT_GT(r32.step_time, r16.step_time);
 }
+
+// One activation-memory model for both workloads (workload/saved.hpp, engine::saved_bytes).
+// A transformer layer's saved list reproduces Korthikanti et al. 2022's per-layer
+// activations exactly: sbh(34 + 5as/h) bytes without parallelism, sbh(10 + 24/t + 5as/(ht))
+// with tensor parallelism, sbh/t (34 + 5as/h) with sequence parallelism too (Table 2;
+// GPT-3 175B: dropout, 2-byte activations, unfused attention).
+TEST(Plan, TransformerLayerSavedListIsKorthikantisActivationMemory) {
+  const auto m = workload::load_model("gpt3-175b");
+  const double s = 2048, b = 1, h = static_cast<double>(m.hidden), a = static_cast<double>(m.heads), sbh = s * b * h;
+  const auto list = m.saved_per_layer();
+  auto bytes = [&](double t, bool sp) {
+    const auto r = engine::saved_bytes(list, b * s, s, {.rows = 1, .tensor = t, .sequence = sp ? t : 1.0}, 2.0, 2.0);
+    return r.kept + r.scores;
+  };
+  EXPECT_NEAR(bytes(1, false), sbh * (34.0 + 5.0 * a * s / h), 1e-9 * sbh);
+  EXPECT_NEAR(bytes(8, false), sbh * (10.0 + 24.0 / 8.0 + 5.0 * a * s / (h * 8.0)), 1e-9 * sbh);
+  EXPECT_NEAR(bytes(8, true), sbh / 8.0 * (34.0 + 5.0 * a * s / h), 1e-9 * sbh);
+  // Selective recompute keeps everything but the scores: sbh/t * 34 with SP.
+  const auto sel = engine::saved_bytes(list, b * s, s, {.rows = 1, .tensor = 8, .sequence = 8}, 2.0, 2.0);
+  EXPECT_NEAR(sel.kept, sbh / 8.0 * 34.0, 1e-9 * sbh);
+}
+
+// The same model reads a vision network's ops: a ViT block described as ops (vision) keeps
+// what the same block described as a transformer layer keeps, up to the softmax statistics
+// fused attention saves per query (2 per head), which the transformer's list leaves out.
+TEST(Plan, VisionAndTransformerBlocksKeepTheSameActivations) {
+  const auto vit = workload::load_workload("vit-l16").network;
+  workload::Transformer t;
+  t.hidden = 1024;
+  t.heads = 16;
+  t.kv_heads = 16;
+  t.head_dim = 64;
+  t.ffn = 4096;
+  t.layers = 24;
+  t.vocab = 1;
+  const double tokens = 197;  // 196 patches and the class token
+  const auto per_layer = engine::saved_bytes(t.saved_per_layer(), tokens, tokens, {}, 2.0, 2.0);
+  double block = 0, block_scores = 0;
+  for (const auto& o : vit.ops)
+    if (o.name.rfind("encoder.0.", 0) == 0) {
+      const auto r = engine::saved_bytes(workload::op_saved(o), o.count, o.kv_len, {}, 2.0, 2.0);
+      block += r.kept;
+      block_scores += r.scores;
+    }
+  ASSERT_GT(block, 0.0) << "no ops of the first block found";
+  EXPECT_NEAR(block, per_layer.kept, 0.005 * per_layer.kept);
+  EXPECT_NEAR(block_scores, per_layer.scores, 1e-9 * per_layer.scores);
+}

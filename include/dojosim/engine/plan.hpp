@@ -70,6 +70,21 @@ struct DeviceState {
 Memory device_memory(const hardware::System& sys, const parallel::Strategy& s, const parallel::Software& sw,
                      const DeviceState& state, double activations);
 
+// The one activation-memory model of both workloads (docs/model.md#memory): the bytes one
+// device keeps of a saved list (workload/saved.hpp) for `rows` rows (tokens of a micro-batch,
+// or instances of an op), each entry's elements shared over the devices its split names
+// (`share`), in `e` bytes per element (a GEMM input kept in 8 bits: `gemm_e`; a dropout
+// mask: e/2), attention scores times the `keys` each row sees. Kept tensors and scores
+// apart: fused attention and selective recompute keep no scores.
+struct SavedShare {
+  double rows = 1, tensor = 1, sequence = 1;  // devices sharing each kind of split
+};
+struct SavedBytes {
+  double kept = 0, scores = 0;
+};
+SavedBytes saved_bytes(const workload::SavedList& list, double rows, double keys, const SavedShare& share, double e,
+                       double gemm_e);
+
 // Memory per device by kind for a transformer (Korthikanti et al. 2022, generalised to GQA, gated MLPs, FP8
 // and partial recompute; docs/model.md#memory), before Dojo's tiers.
 Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& m, const parallel::Strategy& s,

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "dojosim/core/config.hpp"
+#include "dojosim/workload/saved.hpp"
 
 namespace dojosim::workload {
 
@@ -70,6 +71,10 @@ struct Op {
   // each, instead of one kernel batching all of them.
   bool sequential = false;
 };
+
+// What an op keeps for its backward pass, per instance: its saved elements (split with its
+// rows) and, for attention, the scores (per query and key) an unfused kernel keeps.
+SavedList op_saved(const Op& o);
 
 struct Network {
   std::string name;

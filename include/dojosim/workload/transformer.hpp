@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dojosim/core/config.hpp"
+#include "dojosim/workload/saved.hpp"
 
 namespace dojosim::workload {
 
@@ -58,6 +59,13 @@ struct Transformer {
   [[nodiscard]] double training_flops_per_token(long long seq, bool causal = true) const {
     return 3.0 * forward_flops_per_token(seq, causal);
   }
+
+  // What one layer keeps for its backward pass, per token (Korthikanti et al. 2022, Table 2,
+  // generalised to GQA, gated MLPs, MoE and models without dropout; docs/model.md#memory):
+  // the two norm inputs, the QKV and MLP inputs, the dropout masks (sequence-split), Q, K,
+  // V, the output-projection input, the MLP's up (and gate) outputs and the down
+  // projection's input (tensor-split), and the attention scores (per key).
+  [[nodiscard]] SavedList saved_per_layer() const;
 
   // Throws InputError naming `where` if the shape is inconsistent.
   void validate(const core::Location& where) const;
