@@ -310,7 +310,12 @@ Result price_transformer(const Context& ctx, const Plan& plan) {
   if (s.pp > 1) {
     const Demand &boundary = plan.demands.pp[0], &gather = plan.demands.pp_gather;
     record(r.comm.pp, g_pp, boundary.op, boundary.bytes, price_call(g_pp, boundary, boundary.bytes));
-    p2p = r.comm.pp.cost().time + (gather.active() ? price_call(g_tp, gather, gather.bytes).time : 0.0);
+    // The pipeline runs at the pace of the stage at its slowest boundary, which sends across
+    // it one way and to its other neighbour the other way: inside the innermost level the
+    // group spans when that level holds consecutive stages (k >= 2). A send costs the mean.
+    const collective::Cost pc = r.comm.pp.cost();
+    const double other = g_pp.hops > 1 && g_pp.hop[0].k >= 2 ? pc.hop[0].time : pc.time;
+    p2p = 0.5 * (pc.time + other) + (gather.active() ? price_call(g_tp, gather, gather.bytes).time : 0.0);
   }
   // The stack hides a fraction of it under compute (overlap.pp); the fill and drain see
   // every hop's send/recv.

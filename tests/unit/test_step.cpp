@@ -98,6 +98,22 @@ TEST(WholeStep, InterleavedDataParallelOverlapAgreesWithTheAnalyticalEngine) {
   EXPECT_LT(rel(c.a.breakdown.dp_comm, e.breakdown.dp_comm), 0.4);
 }
 
+// A pipeline whose stages share nodes four at a time: only the stages at a node boundary
+// send over InfiniBand, once per pass pair, their other sends staying on NVLink. The closed
+// form prices the critical stage's two sends (one slow, one fast), as the schedule runs them.
+TEST(WholeStep, PipelineSendsInsideANodeAreFastInBothEngines) {
+  const char* spec = "tp=1,pp=8,dp=2,vp=4,mbs=1,gbs=64,sp=false,zero=1,recompute=selective,cp=1";
+  const Case c("dgx-h100:nodes=2", "llama3-8b", spec, 8192, {}, "megatron-core:overlap.pp_steady=false");
+  const auto e = c.step();
+  EXPECT_LT(std::abs(e.contention), 0.005);
+  EXPECT_LT(rel(e.step_time, c.a.step_time), 0.03) << "event " << e.step_time << " s, analytical " << c.a.step_time << " s";
+  // Per send: between the intra-node and the inter-node price, not the inter-node one.
+  const auto& pc = c.a.comm.pp.cost();
+  ASSERT_EQ(pc.hops, 2);
+  EXPECT_LT(c.a.breakdown.pp_comm, 2.0 * 4.0 * 32.0 * pc.time * 0.99);
+  EXPECT_GT(c.a.breakdown.pp_comm, 2.0 * 4.0 * 32.0 * pc.hop[0].time);
+}
+
 TEST(WholeStep, OversubscribedFatTreeSlowsDataParallelByTheFlowArithmetic) {
   // 12 DGX A100 nodes, one per leaf (plain leaves of 8 GPUs), pure DP with ZeRO-1 and no
   // overlap: the gradient reduce-scatter and parameter all-gather run alone at the end of
