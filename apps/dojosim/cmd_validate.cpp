@@ -21,8 +21,6 @@ void add_validate(CLI::App& app, Action& action) {
       if (format == "json") {
         std::cout << v.json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       } else {
-        std::cout << fmt::format("{:<22} {:>10} {:>10} {:>9}  {:<14} {}\n", "case", "predicted", "measured", "error", "stack",
-                                 "strategy");
         std::cout << v.text;
         std::cout << fmt::format("mean absolute error {:.2f}% over {} evaluated cases; max {:.2f}%; {} failed\n", v.mape,
                                  v.counted, v.max_abs, v.failed);

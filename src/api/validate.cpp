@@ -63,7 +63,12 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
   Json cases = Json::array();
   double sum_abs = 0, max_abs = 0;
   int counted = 0, failed = 0;
-  std::string text;
+  // One printed row per case; the table is laid out once every row is known, so long ids
+  // and stack specs keep their columns apart.
+  struct Row {
+    std::string id, predicted, measured, error, stack, strategy;
+  };
+  std::vector<Row> rows;
   struct Group {
     int n = 0;
     double sum = 0, max = 0;
@@ -198,14 +203,14 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
       grp.n += 1;
       grp.sum += std::fabs(err);
       grp.max = std::max(grp.max, std::fabs(err));
-      text += fmt::format("{:<22} {:>10.3f} {:>10.3f} {:>+8.1f}%  {:<14} {}\n", col("id"), r.step_time, measured, err, stack.name,
-                          r.strategy.spec());
+      rows.push_back({col("id"), fmt::format("{:.3f}", r.step_time), fmt::format("{:.3f}", measured),
+                      fmt::format("{:+.1f}%", err), stack.name, r.strategy.spec()});
     } catch (const core::Error& e) {
       // The suggestion travels with the failure ("unknown system 'dgx-a1000' (did you mean 'dgx-a100'?)").
       const std::string why = e.suggestion().empty() ? e.message() : fmt::format("{} ({})", e.message(), e.suggestion());
       c["error"] = why;
       ++failed;
-      text += fmt::format("{:<22} {:>10} {:>10.3f} {:>9}  {}\n", col("id"), "-", measured, "FAILED", why);
+      rows.push_back({col("id"), "-", fmt::format("{:.3f}", measured), "FAILED", why, ""});
     }
     cases.push_back(c);
   }
@@ -222,9 +227,21 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
   auto& by = out.json["by_system_stack"];
   by = Json::object();
   for (const auto& [key, g] : groups) by[key] = {{"cases", g.n}, {"mape", g.sum / g.n}, {"max_abs_error_pct", g.max}};
+  std::size_t id_w = 22, stack_w = 14, key_w = 32;
+  for (const auto& row : rows) {
+    id_w = std::max(id_w, row.id.size());
+    if (!row.strategy.empty()) stack_w = std::max(stack_w, row.stack.size());
+  }
+  for (const auto& [key, g] : groups) key_w = std::max(key_w, key.size());
+  out.text = fmt::format("{:<{}} {:>10} {:>10} {:>9}  {:<{}} {}\n", "case", id_w, "predicted", "measured", "error", "stack",
+                         stack_w, "strategy");
+  for (const auto& row : rows) {
+    // A failed case prints its reason where the stack and strategy would be.
+    const std::string tail = row.strategy.empty() ? row.stack : fmt::format("{:<{}} {}", row.stack, stack_w, row.strategy);
+    out.text += fmt::format("{:<{}} {:>10} {:>10} {:>9}  {}\n", row.id, id_w, row.predicted, row.measured, row.error, tail);
+  }
   for (const auto& [key, g] : groups)
-    out.groups += fmt::format("  {:<32} {:>3} cases: mean {:.2f}%, max {:.2f}%\n", key, g.n, g.sum / g.n, g.max);
-  out.text = std::move(text);
+    out.groups += fmt::format("  {:<{}} {:>3} cases: mean {:.2f}%, max {:.2f}%\n", key, key_w, g.n, g.sum / g.n, g.max);
   out.mape = mape;
   out.max_abs = max_abs;
   out.counted = counted;

@@ -61,6 +61,9 @@ cli_test(default_scenario_stack_given 0 "Assumption: both run the same software 
 cli_test(default_scenario_stack_unknown 2 "unknown stack 'nosuch'" --stack nosuch)
 cli_test(default_scenario_stack_before_command 2 "applies to the default scenario only" --stack dojo run --system dgx-h100 --model llama3-8b)
 cli_test(validate_failed_case_suggests 3 "typo-system +- +[0-9.]+ +FAILED +unknown system 'dgx-a1000' \\(did you mean 'dgx-a100'\\?\\)" validate ${DATA}/validation/typo_system.csv)
+# Long case ids and stack specs widen their columns instead of running into the next one.
+add_test(NAME e2e.validate_long_names_apart COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/check_validate_columns.py $<TARGET_FILE:dojosim> ${DATA}/validation/long_names.csv)
+set_tests_properties(e2e.validate_long_names_apart PROPERTIES LABELS e2e TIMEOUT 120)
 # A reference sized by devices= that leaves a node partly used is resized by its nodes
 # parameter alone (devices=100 was kept beside nodes=k: every resized cluster had 100 GPUs).
 cli_test(compare_resized_partial_reference 0 "by throughput \\(resized\\) +128 +100" compare --system dgx-h100:nodes=16 --system dgx-h100:devices=100 --reference dgx-h100:devices=100 --model llama3-8b)

@@ -292,7 +292,7 @@ explore::BuildVsBuyReport build_vs_buy(const BuildVsBuyArgs& a);
 // ---- validate --------------------------------------------------------------------------
 struct ValidateOutput {
   Json json;           // cases, mape, max_abs_error_pct, failed
-  std::string text;    // the CLI's table rows
+  std::string text;    // the CLI's table: a header and a row per case, columns as wide as their widest cell
   std::string groups;  // the CLI's lines per (system, stack)
   double mape = 0, max_abs = 0;
   int counted = 0, failed = 0;
