@@ -33,6 +33,7 @@ struct LayerCost {
   double cp = 0, ep = 0;                   // exposed CP / EP communication (fwd + bwd)
   double flops_fwd = 0, flops_recompute = 0;
   double attn_core_fwd = 0;
+  double offload_fwd = 0, offload_bwd = 0;  // exposed activation offload, averaged over the layers
 };
 
 // One layer, one micro-batch, on one device: compute of each pass and the exposed TP, CP
@@ -89,6 +90,15 @@ LayerCost layer_costs(const Plan& plan, const Dev& d, Result& r) {
   } else if (s.recompute == Recompute::selective) {
     L.recompute = ta;
     L.flops_recompute = w.attention_flops;
+  }
+  // Activation offload (docs/model.md#offload): an offloaded layer's saved activations go
+  // to the host while the next layer computes its forward, and come back while the layer
+  // after it (in backward order) computes its backward; only what the link cannot hide
+  // under that compute is exposed, for the offloaded share of the layers.
+  if (plan.offload > 0 && plan.host_link > 0) {
+    const double link = plan.offload_layer_bytes / (plan.host_link * kHostLinkEfficiency);
+    L.offload_fwd = plan.offload * std::max(0.0, link - L.fwd);
+    L.offload_bwd = plan.offload * std::max(0.0, link - (L.bwd + L.recompute));
   }
   // Tensor parallel: 2 all-reduces (or all-gather + reduce-scatter pairs with SP) per
   // direction of activations [tok, h] (Megatron-LM; Korthikanti et al. 2022).
@@ -284,7 +294,8 @@ Result price_transformer(const Context& ctx, const Plan& plan) {
   // --- stages (the Plan's split) ---
   const bool accounted = plan.split.accounted;
   const double layers_max = plan.split.max, layers_first = plan.split.first, layers_last = plan.split.last;
-  const double layer_total = L.fwd + L.bwd + L.recompute + L.tp_fwd * (1.0 + phi) + L.tp_bwd + L.cp + L.ep;
+  const double layer_total =
+      L.fwd + L.bwd + L.recompute + L.tp_fwd * (1.0 + phi) + L.tp_bwd + L.cp + L.ep + L.offload_fwd + L.offload_bwd;
   // Embedding (first stage) and LM head + loss (last stage).
   const Work& w = plan.work;
   const double head_f = gemm_time(d, w.head.M, w.head.N, w.head.K, w.head.bytes) + mem_time(d, w.head_fwd_bytes);
@@ -339,6 +350,8 @@ Result price_transformer(const Context& ctx, const Plan& plan) {
   r.breakdown.tp_comm = mb * (lay_n * (L.tp_fwd * (1.0 + phi) + L.tp_bwd) + (has_head ? head_comm : 0.0));
   r.breakdown.cp_comm = mb * lay_n * L.cp;
   r.breakdown.ep_comm = mb * lay_n * L.ep;
+  const double offload_exposed = mb * lay_n * (L.offload_fwd + L.offload_bwd);  // activation offload (GPUs)
+  r.breakdown.memory_stream = offload_exposed;
   r.breakdown.pp_comm = s.pp > 1 ? exposed_pipeline_p2p(s, sw, mb, p2p, lay_n / s.vp * L.fwd) : 0.0;
   r.breakdown.bubble = bubble;
 
@@ -362,6 +375,10 @@ Result price_transformer(const Context& ctx, const Plan& plan) {
   // the prologue (the first layer's streamed state must arrive before any compute) ---
   r.memory = plan.memory;
   r.placement = plan.placement;
+  if (plan.offload > 0) {
+    r.memory.host_link = plan.host_link;
+    r.memory.host_traffic = 2.0 * mb * lay_n * plan.offload * plan.offload_layer_bytes;
+  }
   if (plan.placement.streams() || plan.stream_time > 0) {
     const double stream = plan.stream_time;
     const double passes_w = (2.0 + phi) * mb;
@@ -397,15 +414,18 @@ Result price_transformer(const Context& ctx, const Plan& plan) {
   }
   {
     PipelineTimes& P = r.pipeline;
-    P.layer_fwd = L.fwd + L.tp_fwd;
+    P.layer_fwd = L.fwd + L.tp_fwd + L.offload_fwd;
     P.layer_bwd = layer_total - P.layer_fwd;
     P.embed = first_extra;
     P.head_fwd = head_f + 0.5 * head_comm;
     P.head_bwd = head_b + 0.5 * head_comm;
     P.p2p = p2p;
-    P.tail = r.breakdown.dp_comm + r.breakdown.optimizer + r.breakdown.memory_stream;
+    P.tail =
+        r.breakdown.dp_comm + r.breakdown.optimizer + r.breakdown.memory_stream - offload_exposed;  // offload is in the layers
     P.compute_fwd = L.fwd;
     P.compute_bwd = L.bwd + L.recompute;
+    P.offload_fwd = L.offload_fwd;
+    P.offload_bwd = L.offload_bwd;
     P.attn_fwd = L.attn_core_fwd;
     P.attn_bwd = L.attn_core_fwd * (sw.flash_attention ? kFlashBackwardRatio : 2.0);
     P.head_compute_fwd = head_f;

@@ -23,6 +23,10 @@ inline double optimizer_traffic(double state_bytes) { return 2.0 * state_bytes +
 constexpr double kFlashBackwardRatio = 2.5;  // FlashAttention backward / forward FLOPs (5 vs 2 matmuls)
 constexpr double kWorkspaceGpu = 2.0e9;      // CUDA context, NCCL and cuBLAS workspaces (assumption)
 constexpr double kDojoReservedSram = 0.05;   // share of D1 SRAM kept for code, stacks and buffers (assumption)
+// Achieved share of a GPU's host link (PCIe, NVLink-C2C) for activation offload copies
+// from pinned host buffers (assumption: large pinned cudaMemcpyAsync transfers are commonly
+// measured at about 80% of the link's per-direction rate). docs/model.md#offload.
+constexpr double kHostLinkEfficiency = 0.8;
 // Unfused attention (Megatron-LM 2021-22): bytes moved per s x s score element. Forward:
 // scale-mask-softmax reads the scores and writes the probabilities (2 + 2), dropout reads
 // them and writes its output and a 1-byte mask (2 + 2 + 1). Backward: dropout reads the

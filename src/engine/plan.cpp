@@ -53,6 +53,12 @@ double recompute_fraction(const workload::Transformer& m, const Strategy& s) {
   return s.recompute_layers > 0 ? std::min(1.0, s.recompute_layers / chunk_layers) : 1.0;
 }
 
+double offload_fraction(const workload::Transformer& m, const Strategy& s) {
+  if (s.offload_layers <= 0) return 0.0;
+  const double chunk_layers = std::ceil(static_cast<double>(m.layers) / (static_cast<double>(s.pp) * s.vp));
+  return std::min(1.0, s.offload_layers / chunk_layers);
+}
+
 DeviceParams device_params(const workload::Transformer& m, const Strategy& s, const StageSplit& split) {
   const double tp = s.tp, ep = s.ep, h = static_cast<double>(m.hidden);
   DeviceParams p;
@@ -112,13 +118,11 @@ SavedBytes saved_bytes(const workload::SavedList& list, double rows, double keys
   return out;
 }
 
-Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& m, const Strategy& s,
-                      const parallel::Software& sw, const StageSplit& split, const DeviceParams& params, double phi,
-                      long long seq_len) {
-  const double tp = s.tp, cp = s.cp, pp = s.pp, b = s.mbs, seq = static_cast<double>(seq_len);
+double layer_activation_bytes(const workload::Transformer& m, const Strategy& s, const parallel::Software& sw, double phi,
+                              long long seq_len) {
+  const double tp = s.tp, cp = s.cp, b = s.mbs, seq = static_cast<double>(seq_len);
   const double h = static_cast<double>(m.hidden);
   const double e = s.precision == Precision::cfp8 ? 1.0 : 2.0;  // bytes per stored activation element
-  const double mb = static_cast<double>(s.microbatches());
   // What a layer keeps (Transformer::saved_per_layer) for the b*seq/cp tokens of a
   // micro-batch on this device, its tensor-split entries over TP and its sequence-split ones
   // over TP with SP. FP8 (Transformer Engine) keeps the inputs of its FP8 GEMMs in 8 bits;
@@ -129,34 +133,58 @@ Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& 
       saved_bytes(m.saved_per_layer(), tok, seq / cp, {.rows = 1.0, .tensor = tp, .sequence = s.sp ? tp : 1.0}, e, e * gi);
   // Kept per layer: everything (none), everything but the attention scores (selective),
   // or only the layer input (full); partial full recompute mixes full and none.
-  const bool flash_mem = uses_flash_attention(s, sw);
   const double kept = layer.kept;
-  const double scores = flash_mem ? 0.0 : layer.scores;
+  const double scores = uses_flash_attention(s, sw) ? 0.0 : layer.scores;
   const double input_only = 2.0 * tok * h / (s.sp ? tp : 1.0);
-  double per_layer;
-  if (s.recompute == Recompute::full)
-    per_layer = phi * input_only + (1.0 - phi) * (kept + scores);
-  else if (s.recompute == Recompute::selective)
-    per_layer = kept;
-  else
-    per_layer = kept + scores;
+  if (s.recompute == Recompute::full) return phi * input_only + (1.0 - phi) * (kept + scores);
+  if (s.recompute == Recompute::selective) return kept;
+  return kept + scores;
+}
+
+Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& m, const Strategy& s,
+                      const parallel::Software& sw, const StageSplit& split, const DeviceParams& params, double phi,
+                      long long seq_len) {
+  const double tp = s.tp, cp = s.cp, pp = s.pp, b = s.mbs, seq = static_cast<double>(seq_len);
+  const double mb = static_cast<double>(s.microbatches());
+  const double per_layer = layer_activation_bytes(m, s, sw, phi, seq_len);
   // In-flight micro-batches on the first stage: pp for 1F1B; interleaving adds
   // (pp-1)/(pp*vp) (Korthikanti et al. 2022, section 4.2.3).
   const double inflight = std::min(mb, pp) * (s.vp > 1 ? 1.0 + (pp - 1.0) / (pp * s.vp) : 1.0);
   // Logits and loss (fp32) on the last stage for one micro-batch.
+  const double tok = b * seq / cp;
   const double logits = tok * static_cast<double>(m.vocab) / tp * 4.0 * 2.0;
-  const double activations = std::max(per_layer * split.max * inflight, per_layer * split.last + logits);
+  // Offloading (docs/model.md#offload): the offloaded layers' activations wait in host
+  // memory; the device keeps two layers' worth in flight (one leaving after its forward,
+  // one arriving before its backward).
+  const double omega = offload_fraction(m, s);
+  const double staging = omega > 0 ? 2.0 * per_layer : 0.0;
+  const double first = per_layer * split.max * inflight;
+  const double activations = std::max((1.0 - omega) * first + staging, (1.0 - omega) * per_layer * split.last + staging + logits);
   // Optimizer state shards over the DP and CP replicas; ZeRO-3 gathers one layer at a time.
   // MoE experts: replicated on the dp·cp/ep devices of their expert-data-parallel group
   // (Megatron-Core's distributed optimizer shards their state over it).
   const double dense_shards = static_cast<double>(s.dp) * cp;
-  return device_memory(sys, s, sw,
-                       {.stage_params = params.stage,
-                        .unit_params = params.layer,
-                        .shards = dense_shards,
-                        .expert_params = params.expert_stage,
-                        .expert_shards = std::max(1.0, dense_shards / s.ep)},
-                       activations);
+  Memory M = device_memory(sys, s, sw,
+                           {.stage_params = params.stage,
+                            .unit_params = params.layer,
+                            .shards = dense_shards,
+                            .expert_params = params.expert_stage,
+                            .expert_shards = std::max(1.0, dense_shards / s.ep)},
+                           activations);
+  if (omega > 0) {
+    const hardware::MemoryTier* host = sys.device.host();
+    M.host = omega * first;
+    M.host_capacity = host != nullptr ? host->capacity : 0.0;
+    M.fits = M.fits && M.host <= M.host_capacity * (1 + 1e-12);
+  }
+  return M;
+}
+
+Memory transformer_memory(const Context& ctx, const Strategy& s) {
+  const auto& m = *ctx.model;
+  const StageSplit split = split_stages(m.layers, s.pp);
+  const double phi = recompute_fraction(m, s);
+  return memory_by_kind(*ctx.sys, m, s, ctx.software(), split, device_params(m, s, split), phi, ctx.seq);
 }
 
 Demands comm_demands(const workload::Transformer& m, const Strategy& s, const DeviceParams& params, double phi, long long seq_len,
@@ -311,6 +339,12 @@ Plan plan_transformer(const Context& ctx, const Strategy& s) {
   // Dojo: SRAM-resident, or streamed from DIP HBM or from the host DRAM behind the DIPs
   // (docs/dojo.md#memory-tiers).
   p.stream_time = plan_tiers(sys, s, phi, p.microbatches, p.memory, p.placement);
+  p.offload = offload_fraction(m, s);
+  if (p.offload > 0) {
+    p.offload_layer_bytes = layer_activation_bytes(m, s, sw, phi, ctx.seq);
+    const hardware::MemoryTier* host = sys.device.host();
+    p.host_link = host != nullptr ? host->bandwidth : 0.0;
+  }
   return p;
 }
 

@@ -112,10 +112,17 @@ Result resolve(const Context& ctx, const Strategy& partial) {
                       "more than the {:.0f} MB of SRAM",
                       n, sys.device.name, smallest.strategy.spec(), M.weights / 1e9, (M.capacity - M.other) / 1e6),
           "leave weights unset (streamed from DIP HBM when they do not fit), or use more devices");
+    // Dojo counts its DIP HBM and host DRAM shares as the device's; a GPU offloading
+    // activations holds them beside its own memory, in the host's.
+    const double available = sys.is_dojo() ? M.capacity + M.offload_capacity + M.host_capacity : M.capacity;
+    const std::string host =
+        !sys.is_dojo() && M.host > 0
+            ? fmt::format(" (and {:.1f} GB of activations in host memory, of {:.1f} GB)", M.host / 1e9, M.host_capacity / 1e9)
+            : std::string();
     throw core::Infeasible(
-        fmt::format("no {} fits in memory on {} x {}: the closest ({}) needs {:.1f} GB per device, {:.1f} GB available",
+        fmt::format("no {} fits in memory on {} x {}: the closest ({}) needs {:.1f} GB per device{}, {:.1f} GB available",
                     keys_given ? "completion of the given keys" : "strategy", n, sys.device.name, smallest.strategy.spec(),
-                    M.per_device() / 1e9, (M.capacity + M.offload_capacity + M.host_capacity) / 1e9),
+                    M.per_device() / 1e9, host, available / 1e9),
         fmt::format("weights {:.1f} GB, gradients {:.1f} GB, optimizer {:.1f} GB, activations {:.1f} GB, other {:.1f} GB; "
                     "try {}more devices or a smaller model",
                     M.weights / 1e9, M.gradients / 1e9, M.optimizer / 1e9, M.activations / 1e9, M.other / 1e9,
@@ -140,6 +147,7 @@ Result resolve(const Context& ctx, const Strategy& partial) {
     chosen.push_back(s.recompute_layers > 0 ? fmt::format("recompute={},recompute_layers={}",
                                                           parallel::recompute_name(s.recompute), s.recompute_layers)
                                             : fmt::format("recompute={}", parallel::recompute_name(s.recompute)));
+  if (!g.offload_layers && s.offload_layers > 0) chosen.push_back(fmt::format("offload_layers={}", s.offload_layers));
   if (!chosen.empty()) {
     std::string joined;
     for (const auto& c : chosen) joined += (joined.empty() ? "" : ",") + c;

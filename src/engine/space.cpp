@@ -1,6 +1,8 @@
 // Enumeration of the strategy space with pruning (contract in engine/space.hpp).
 #include "dojosim/engine/space.hpp"
 
+#include "dojosim/engine/plan.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -64,6 +66,8 @@ Result evaluate_counted(const Context& ctx, const Strategy& s, SpaceCounts& coun
 }  // namespace
 
 std::string stack_problem(const Context& ctx, const Strategy& s) {
+  if (s.offload_layers > 0 && !ctx.sw.activation_offload)
+    return fmt::format("the stack does not offload activations (offload.activations false; offload_layers={})", s.offload_layers);
   if (s.pp <= 1) return {};
   if (s.zero > ctx.sw.pipeline_max_zero)
     return fmt::format("the stack's pipeline engine combines pipeline parallelism with ZeRO-{} at most (zero={}, pp={})",
@@ -352,6 +356,40 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
                     }
                   }
                   if (hi < per_chunk) visit(fit, index | (1LL << 19));
+                }
+                // Without full recompute and short of memory: the fewest layers per chunk whose
+                // activations the stack offloads to the GPU host's memory for the device's memory
+                // to suffice (docs/model.md#offload), by bisection on the memory account alone
+                // (device memory falls as more layers are offloaded; host memory rises, so the
+                // fewest is also the host's best chance), then one evaluation. Not when the state
+                // without any activations is already over capacity.
+                if (!g.offload_layers && s.offload_layers == 0 && s.recompute != Recompute::full && !r.memory.fits &&
+                    r.memory.per_device() - r.memory.activations < r.memory.capacity && ctx.sw.activation_offload &&
+                    ctx.sys->device.host() != nullptr && !ctx.sys->is_dojo()) {
+                  Strategy t = s;
+                  auto device_fits = [&](long long k) {
+                    t.offload_layers = static_cast<int>(k);
+                    const Memory mem = transformer_memory(ctx, t);
+                    return mem.per_device() <= mem.capacity;
+                  };
+                  if (device_fits(per_chunk)) {
+                    long long lo = 1, hi = per_chunk;  // hi: the device's memory suffices
+                    while (lo < hi) {
+                      const long long mid = (lo + hi) / 2;
+                      if (device_fits(mid))
+                        hi = mid;
+                      else
+                        lo = mid + 1;
+                    }
+                    t.offload_layers = static_cast<int>(hi);
+                    ++counts.enumerated;
+                    ++counts.evaluated;
+                    Result fit = evaluate(ctx, t);
+                    if (fit.memory.fits) {
+                      ++counts.feasible;
+                      visit(fit, index | (1LL << 20));
+                    }
+                  }
                 }
               }
 }

@@ -746,6 +746,7 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
             compute(P.compute_fwd);
             block(t.cp, kCp, 1, s.cp - 1.0);
           }
+          fixed(P.offload_fwd, kStream);  // exposed activation offload to the host (GPUs)
           for (int i = 0; i < static_cast<int>(P.tp_calls_fwd); ++i) {
             block(t.tp, kTp, P.tp_exposed);
             if (P.tp_exposed < 1) async(t.tp, 2, 1.0 - P.tp_exposed);
@@ -796,6 +797,7 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
             compute(P.compute_bwd);
             block(t.cp, kCp, 1, 2.0 * (s.cp - 1.0));
           }
+          fixed(P.offload_bwd, kStream);  // exposed activation reload from the host (GPUs)
           for (int i = 0; i < static_cast<int>(std::lround(P.tp_calls_bwd)); ++i) {
             block(t.tp, kTp, P.tp_exposed);
             if (P.tp_exposed < 1) async(t.tp, 2, 1.0 - P.tp_exposed);

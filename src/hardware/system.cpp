@@ -823,8 +823,11 @@ void register_hardware(core::Registry& r) {
   std::vector<core::ParamDoc> device{
       {"name", "string", "", "", "device name"},
       {"peak.<precision>", "compute rate", "FLOP/s", "0", "peak rate per precision (bf16 required; 0 = not supported)"},
-      {"memory.<tier>.capacity", "size", "B", "", "capacity of a memory tier (the first holds model state)"},
-      {"memory.<tier>.bandwidth", "bandwidth", "B/s", "", "bandwidth of a memory tier"}};
+      {"memory.<tier>.capacity", "size", "B", "",
+       "capacity of a memory tier (the first holds model state; a GPU's `host` tier: host memory per GPU, for activation "
+       "offload)"},
+      {"memory.<tier>.bandwidth", "bandwidth", "B/s", "",
+       "bandwidth of a memory tier (`host`: the GPU's host link per direction, PCIe or NVLink-C2C)"}};
   for (auto& d : field_docs(kDeviceFields, kDevice)) device.push_back(std::move(d));
   device.push_back(
       {"idle_power", "power", "W", fmt::format("{} x tdp", kIdleShareOfTdp), "power when idle (assumption when unstated)"});

@@ -27,6 +27,7 @@ std::string Strategy::spec() const {
                               vp, mbs, gbs, sp ? "true" : "false", zero, recompute_name(recompute));
   if (spatial > 1) s += fmt::format(",spatial={}", spatial);
   if (recompute == Recompute::full && recompute_layers > 0) s += fmt::format(",recompute_layers={}", recompute_layers);
+  if (offload_layers > 0) s += fmt::format(",offload_layers={}", offload_layers);
   if (!default_order()) s += ",placement=" + placement();
   return s;
 }
@@ -104,7 +105,8 @@ Strategy parse_strategy(const std::string& spec) {
                                              "attention",
                                              "spatial",
                                              "placement",
-                                             "recompute_layers"};
+                                             "recompute_layers",
+                                             "offload_layers"};
   std::vector<std::string> keys_seen;
   for (const auto& raw : core::split(spec, ',')) {
     const std::string item = core::trim(raw);
@@ -162,9 +164,12 @@ Strategy parse_strategy(const std::string& spec) {
     } else if (key == "spatial") {
       s.spatial = static_cast<int>(integer(1, 1 << 20));
       s.given.spatial = true;
-    } else if (key == "recompute_layers")
+    } else if (key == "recompute_layers") {
       s.recompute_layers = static_cast<int>(integer(0, 1 << 20));
-    else if (key == "overlap_dp") {
+    } else if (key == "offload_layers") {
+      s.offload_layers = static_cast<int>(integer(0, 1 << 20));
+      s.given.offload_layers = true;
+    } else if (key == "overlap_dp") {
       s.overlap_dp = boolean();
       s.given.overlap_dp = true;
     } else if (key == "overlap_zero3") {
@@ -259,6 +264,23 @@ std::string strategy_problem(const Strategy& s, const workload::Transformer& m, 
   if (s.recompute_layers > 0 && s.recompute != Recompute::full)
     return fmt::format("recompute_layers={} needs recompute=full (it sets how many layers per stage are fully recomputed)",
                        s.recompute_layers);
+  if (s.offload_layers > 0) {
+    const long long chunk = (m.layers + 1LL * s.pp * s.vp - 1) / (1LL * s.pp * s.vp);
+    if (sys.is_dojo())
+      return "offload_layers moves GPU activations to host memory; Dojo places its state in SRAM, DIP HBM and host DRAM "
+             "by itself (weights=)";
+    if (sys.device.host() == nullptr)
+      return fmt::format("offload_layers={} needs host memory: {} has no `host` memory tier (capacity and link bandwidth)",
+                         s.offload_layers, sys.device.name);
+    if (s.recompute == Recompute::full)
+      return fmt::format(
+          "offload_layers={} keeps activations on the host instead of recomputing them; with recompute=full "
+          "use one or the other (recompute_layers for a partial recompute)",
+          s.offload_layers);
+    if (s.offload_layers > chunk)
+      return fmt::format("offload_layers={} exceeds the {} layers of a model chunk (layers / (pp*vp), rounded up)",
+                         s.offload_layers, chunk);
+  }
   if (s.gbs <= 0) return "gbs must be given or chosen";
   if (s.gbs % (1LL * s.dp * s.mbs) != 0)
     return fmt::format("gbs={} is not divisible by dp*mbs = {}*{} = {}", s.gbs, s.dp, s.mbs, 1LL * s.dp * s.mbs);
@@ -307,6 +329,9 @@ std::string strategy_problem(const Strategy& s, const workload::Network& net, co
   if (s.vp != 1) return only_dp("vp", s.vp);
   if (s.sp)
     return fmt::format("sp=true (sequence parallelism) applies to transformers; {} is a vision network (use spatial=N)",
+                       net.name);
+  if (s.offload_layers > 0)
+    return fmt::format("offload_layers={} offloads transformer layers' activations; {} is a vision network", s.offload_layers,
                        net.name);
   const long long n = sys.device_count();
   if (s.devices() != n)

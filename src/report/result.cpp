@@ -28,6 +28,7 @@ nlohmann::ordered_json strategy_json(const parallel::Strategy& s) {
   j["zero"] = s.zero;
   j["recompute"] = std::string(parallel::recompute_name(s.recompute));
   j["recompute_layers"] = s.recompute_layers;  // with full: layers per stage recomputed (0 = all)
+  j["offload_layers"] = s.offload_layers;      // layers per model chunk whose activations wait in host memory
   j["precision"] = std::string(hardware::precision_name(s.precision));
   j["seq"] = s.seq;
   j["spatial"] = s.spatial;
@@ -177,6 +178,11 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
                         {"host_bytes_per_step", p.host_bytes},
                         {"stream_hidden_s", p.stream_hidden}};
   }
+  if (!sys.is_dojo() && r.memory.host > 0)  // activation offload (docs/model.md#offload)
+    mem["offload"] = {{"host_bytes_per_device", r.memory.host},
+                      {"host_capacity_per_device", r.memory.host_capacity},
+                      {"host_link_bandwidth_per_device", r.memory.host_link},
+                      {"bytes_each_way_per_step", r.memory.host_traffic}};
   const auto& b = r.breakdown;
   j["breakdown_s"] = {{"compute", b.compute},
                       {"tp_comm", b.tp_comm},
@@ -325,13 +331,18 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
   const auto& M = r.memory;
   o += fmt::format("memory per device: {} of {} ({})\n", format_quantity(M.per_device(), Dim::bytes),
                    format_quantity(M.capacity, Dim::bytes),
-                   M.fits ? (M.host > 0      ? "fits with DIP HBM and host DRAM"
-                             : M.offload > 0 ? "fits with DIP HBM"
-                                             : "fits")
+                   M.fits ? (M.host > 0 && !sys.is_dojo() ? "fits with activations offloaded to host memory"
+                             : M.host > 0                 ? "fits with DIP HBM and host DRAM"
+                             : M.offload > 0              ? "fits with DIP HBM"
+                                                          : "fits")
                           : "DOES NOT FIT");
   o += fmt::format("  weights {}  gradients {}  optimizer {}  activations {}  other {}\n", format_quantity(M.weights, Dim::bytes),
                    format_quantity(M.gradients, Dim::bytes), format_quantity(M.optimizer, Dim::bytes),
                    format_quantity(M.activations, Dim::bytes), format_quantity(M.other, Dim::bytes));
+  if (!sys.is_dojo() && M.host > 0)
+    o += fmt::format("  offloaded to host memory: {} of activations per GPU (of {}), {} each way per step at {} per GPU\n",
+                     format_quantity(M.host, Dim::bytes), format_quantity(M.host_capacity, Dim::bytes),
+                     format_quantity(M.host_traffic, Dim::bytes), format_quantity(M.host_link, Dim::byte_rate));
   if (sys.is_dojo()) {
     const auto& p = r.placement;
     using engine::tier_name;

@@ -80,3 +80,9 @@ cli_test(validate_missing_column_misspelt 2 "missing column 'id'\\n.*\\n  hint: 
 cli_test(validate_missing_column_no_hint 2 "missing column 'id'\\n  expected: the header of DESIGN\\.md 4\\.4$" validate ${DATA}/validation/no_id.csv)
 cli_test(run_partial_plan_does_not_fit 3 "no completion of the given keys fits in memory on 16 x h100-sxm: the closest \\(tp=8,pp=1,dp=2,cp=1,ep=1,vp=1,mbs=1,gbs=512,sp=true,zero=1,recompute=full\\) needs 91.4 GB per device" run --system dgx-h100:nodes=2 --model llama3-70b --seq 4096 --parallel tp=8,pp=1,dp=2,mbs=1,gbs=512,sp=true,zero=1,recompute=full)
 cli_test(search_no_zero2_without_replicas 0 "^(?![\\s\\S]*zero=2)" search --system dgx-h100:nodes=1 --model llama3-8b --parallel tp=8,pp=1 --top 20)
+# Activation offload (docs/model.md#offload): the resolver offloads layers where the plan
+# does not fit otherwise; given, it is checked against the machine and the stack.
+cli_test(run_offload_chosen 0 "(?s)chosen \\(fastest feasible\\):[^\\n]*offload_layers=[0-9]+.*fits with activations offloaded to host memory.*offloaded to host memory: [0-9.]+ GB of activations per GPU \\(of 240 GB\\)" run --system gb200-nvl72:devices=64 --model llama3-70b --seq 8192 --precision fp8 --parallel tp=1,pp=1,dp=64,mbs=2,gbs=256,zero=3)
+cli_test(run_offload_stack_refuses 2 "the stack does not offload activations" run --system dgx-h100 --model llama3-8b --stack deepspeed --parallel tp=8,pp=1,dp=1,mbs=1,gbs=8,zero=1,recompute=none,offload_layers=4)
+cli_test(run_offload_no_host 2 "no `host` memory tier" run --system tpu-v5p --model llama3-8b --parallel tp=8,pp=1,dp=8,mbs=1,gbs=8,zero=1,recompute=none,offload_layers=4)
+cli_test(run_offload_json 0 "(?s)\"offload_layers\": 42.*\"offload\": \\{[^}]*\"host_capacity_per_device\": 240000000000" run --system gb200-nvl72:devices=64 --model llama3-70b --seq 8192 --precision fp8 --parallel tp=1,pp=1,dp=64,mbs=2,gbs=256,zero=3,recompute=none,offload_layers=42 --format json)

@@ -11,6 +11,8 @@
 
 #include "dojosim/core/errors.hpp"
 #include "dojosim/engine/plan.hpp"
+#include "dojosim/engine/event.hpp"
+#include "dojosim/engine/space.hpp"
 #include "dojosim/parallel/stack.hpp"
 #include "dojosim/workload/workload.hpp"
 
@@ -650,4 +652,122 @@ TEST(Plan, VisionAndTransformerBlocksKeepTheSameActivations) {
   ASSERT_GT(block, 0.0) << "no ops of the first block found";
   EXPECT_NEAR(block, per_layer.kept, 0.005 * per_layer.kept);
   EXPECT_NEAR(block_scores, per_layer.scores, 1e-9 * per_layer.scores);
+}
+
+// Activation offload (docs/model.md#offload): `offload_layers` of each model chunk keep
+// their saved activations in the GPU host's memory; the device holds the rest plus two
+// layers in flight, the host the offloaded share of every in-flight micro-batch, and the
+// plan fits only if both do. Llama 3 70B at 8K tokens on 64 GB200 with Megatron FSDP, FP8
+// (the Megatron-Bridge recipe offloads 40 of the 80 layers).
+TEST(Plan, OffloadedActivationsWaitInHostMemory) {
+  const auto sys = hardware::load_system("gb200-nvl72:devices=64");
+  const auto m = workload::load_model("llama3-70b");
+  const auto stack = parallel::load_stack("megatron-core");
+  engine::Context ctx{&sys, &m, 8192};
+  ctx.use(stack);
+  const auto spec = [](int k) {
+    auto s =
+        strategy(fmt::format("tp=1,pp=1,dp=64,vp=1,mbs=2,gbs=256,sp=false,zero=3,recompute=none,offload_layers={}", k), 8192);
+    s.precision = hardware::Precision::fp8;
+    return s;
+  };
+  const auto none = engine::make_plan(ctx, spec(0));
+  EXPECT_FALSE(none.memory.fits);  // 80 layers of 2 x 8192 tokens do not fit 186 GB
+  EXPECT_DOUBLE_EQ(none.memory.host, 0.0);
+  EXPECT_DOUBLE_EQ(none.offload, 0.0);
+  const double per_layer = engine::layer_activation_bytes(m, spec(0), none.sw, 0.0, 8192);
+  const double first = per_layer * 80.0;  // one micro-batch in flight without pipelining
+  // One stage: it also holds the fp32 logits and loss of its micro-batch.
+  const double logits = 2.0 * 8192 * 128256 * 4.0 * 2.0;
+  EXPECT_NEAR(none.memory.activations, first + logits, 1e-9 * first);
+  for (int k : {20, 40, 60}) {
+    const auto p = engine::make_plan(ctx, spec(k));
+    const double omega = k / 80.0;
+    EXPECT_DOUBLE_EQ(p.offload, omega);
+    EXPECT_DOUBLE_EQ(p.offload_layer_bytes, per_layer);
+    EXPECT_DOUBLE_EQ(p.host_link, 225e9);
+    EXPECT_NEAR(p.memory.host, omega * first, 1e-9 * first);
+    EXPECT_NEAR(p.memory.activations, (1.0 - omega) * first + 2.0 * per_layer + logits, 1e-9 * first);
+    EXPECT_DOUBLE_EQ(p.memory.host_capacity, 240e9);
+    EXPECT_EQ(p.memory.fits, p.memory.per_device() <= p.memory.capacity && p.memory.host <= p.memory.host_capacity);
+  }
+  // Too few layers offloaded: the device is short; all of them: the Grace share is.
+  const auto few = engine::make_plan(ctx, spec(20)), all = engine::make_plan(ctx, spec(80));
+  EXPECT_GT(few.memory.per_device(), few.memory.capacity);
+  EXPECT_LE(all.memory.per_device(), all.memory.capacity);
+  EXPECT_GT(all.memory.host, all.memory.host_capacity);
+  EXPECT_FALSE(all.memory.fits);
+  // The resolver finds the fewest layers that fit (the recipe's 40 within a few).
+  const auto chosen = engine::resolve(ctx, parallel::parse_strategy("tp=1,pp=1,dp=64,mbs=2,gbs=256,zero=3"));
+  EXPECT_TRUE(chosen.memory.fits);
+  EXPECT_EQ(chosen.strategy.recompute, parallel::Recompute::none);
+  EXPECT_GT(chosen.strategy.offload_layers, 20);
+  EXPECT_LT(chosen.strategy.offload_layers, 60);
+  auto fewer = spec(chosen.strategy.offload_layers - 1);
+  fewer.precision = chosen.strategy.precision;
+  EXPECT_FALSE(engine::make_plan(ctx, fewer).memory.fits);
+}
+
+// The exposed offload time: per offloaded layer, what the host link cannot hide under the
+// layer's forward (going out) and backward (coming back) compute, in the memory_stream part
+// of the step. A link 10x faster than GB200's hides it all; one 100x slower exposes most.
+TEST(Plan, OffloadExposesOnlyWhatTheLinkCannotHide) {
+  const auto m = workload::load_model("llama3-70b");
+  const auto stack = parallel::load_stack("megatron-core");
+  const auto s = strategy("tp=1,pp=1,dp=64,vp=1,mbs=2,gbs=256,sp=false,zero=3,recompute=none,offload_layers=40", 8192);
+  const auto plain = strategy("tp=1,pp=1,dp=64,vp=1,mbs=2,gbs=256,sp=false,zero=3,recompute=none", 8192);
+  double previous = -1;
+  for (const char* bw : {"2250GB/s", "225GB/s", "2.25GB/s"}) {
+    const auto sys = hardware::load_system("gb200-nvl72:devices=64", {fmt::format("device.memory.host.bandwidth={}", bw)});
+    engine::Context ctx{&sys, &m, 8192};
+    ctx.use(stack);
+    const auto plan = engine::make_plan(ctx, s);
+    const auto r = engine::price(ctx, plan), r0 = engine::evaluate(ctx, plain);
+    const double link = plan.offload_layer_bytes / (plan.host_link * 0.8);
+    const double mb = 256.0 / (64 * 2), fwd = r.pipeline.compute_fwd, bwd = r.pipeline.compute_bwd;
+    const double expected = mb * 80.0 * 0.5 * (std::max(0.0, link - fwd) + std::max(0.0, link - bwd));
+    EXPECT_NEAR(r.breakdown.memory_stream, expected, 1e-9 * r.step_time) << bw;
+    EXPECT_DOUBLE_EQ(r.breakdown.compute, r0.breakdown.compute) << bw;
+    EXPECT_NEAR(r.step_time - r0.step_time, r.breakdown.memory_stream, 1e-6 * r.step_time) << bw;
+    EXPECT_DOUBLE_EQ(r.memory.host_traffic, 2.0 * mb * 80.0 * 0.5 * plan.offload_layer_bytes) << bw;
+    EXPECT_GT(r.breakdown.memory_stream, previous) << bw;  // slower links expose more
+    previous = r.breakdown.memory_stream;
+    if (std::string(bw) == "2250GB/s") { EXPECT_DOUBLE_EQ(r.breakdown.memory_stream, 0.0); }
+    // The event engine runs the same exposure per layer.
+    const hardware::Graph graph(sys);
+    const auto ev = engine::simulate_step(ctx, plan, r, graph);
+    EXPECT_NEAR(ev.step_time, r.step_time, 0.01 * r.step_time) << bw;
+  }
+}
+
+// Where offload cannot run: Dojo (its own tiers), devices without a host tier, with full
+// recompute, past a chunk's layers, vision networks, and stacks that do not offload.
+TEST(Plan, OffloadIsCheckedAgainstTheMachineTheModelAndTheStack) {
+  const auto m = workload::load_model("llama3-8b");
+  const auto gpu = hardware::load_system("dgx-h100");
+  const auto gpus = hardware::load_system("dgx-h100:nodes=2");
+  const auto tpu = hardware::load_system("tpu-v5p");
+  const auto tile = hardware::load_system("dojo-tile");
+  auto problem = [&](const std::string& spec, const hardware::System& sys) {
+    return parallel::strategy_problem(strategy(spec), m, sys);
+  };
+  EXPECT_EQ(problem("tp=8,pp=1,dp=1,mbs=1,gbs=8,offload_layers=4", gpu), "");
+  EXPECT_NE(problem("tp=8,pp=1,dp=8,mbs=1,gbs=8,offload_layers=4", tpu).find("no `host` memory tier"), std::string::npos);
+  EXPECT_NE(problem("tp=1,pp=1,dp=25,mbs=1,gbs=25,offload_layers=4", tile).find("Dojo places its state"), std::string::npos);
+  EXPECT_NE(problem("tp=8,pp=1,dp=1,mbs=1,gbs=8,recompute=full,offload_layers=4", gpu).find("one or the other"),
+            std::string::npos);
+  EXPECT_NE(problem("tp=8,pp=2,dp=1,vp=2,mbs=1,gbs=8,offload_layers=9", gpus).find("exceeds the 8 layers"), std::string::npos);
+  const auto w = workload::load_workload("resnet50");
+  EXPECT_NE(parallel::strategy_problem(strategy("dp=8,mbs=1,gbs=8,offload_layers=1", 0), w.network, gpu).find("vision network"),
+            std::string::npos);
+  // The deepspeed stack does not offload activations: a given offload is an input error,
+  // and its resolver never chooses one.
+  const auto ds = parallel::load_stack("deepspeed");
+  const auto mc = parallel::load_stack("megatron-core");
+  EXPECT_FALSE(ds.activation_offload);
+  EXPECT_TRUE(mc.activation_offload);
+  engine::Context ctx{&gpu, &m, 2048};
+  ctx.use(ds);
+  EXPECT_NE(engine::stack_problem(ctx, strategy("tp=8,pp=1,dp=1,mbs=1,gbs=8,offload_layers=4")).find("does not offload"),
+            std::string::npos);
 }

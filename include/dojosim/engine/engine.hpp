@@ -40,8 +40,10 @@ struct Memory {
   double capacity = 0;  // device main memory (HBM, or D1 SRAM)
   double offload = 0;   // Dojo: bytes kept in DIP HBM instead of SRAM
   double offload_capacity = 0;
-  double host = 0;  // Dojo: bytes kept in host DRAM behind the DIPs (PCIe)
+  double host = 0;  // Dojo: bytes kept in host DRAM behind the DIPs (PCIe); GPUs: offloaded activations
   double host_capacity = 0;
+  double host_link = 0;     // GPUs offloading activations: host link bandwidth per direction
+  double host_traffic = 0;  // GPUs offloading activations: bytes each way per step
   bool fits = false;
   [[nodiscard]] double per_device() const { return weights + gradients + optimizer + activations + other; }
 };
@@ -92,6 +94,7 @@ struct PipelineTimes {
   // collective itself on the topology graph; it needs the compute alone and what the
   // stack overlaps.
   double compute_fwd = 0, compute_bwd = 0;  // one layer, one micro-batch: compute only (bwd with recompute)
+  double offload_fwd = 0, offload_bwd = 0;  // one layer: exposed activation offload to / from the host (GPUs)
   double attn_fwd = 0, attn_bwd = 0;        // attention core of a layer: the window a CP ring hides under
   double head_compute_fwd = 0, head_compute_bwd = 0, head_comm = 0;  // last stage: LM head, loss statistics
   double tp_calls_fwd = 0, tp_calls_bwd = 0;                         // TP collectives per layer per pass (with recompute)

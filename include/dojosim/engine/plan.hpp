@@ -46,6 +46,14 @@ StageSplit split_stages(long long layers, int pp);
 // `recompute_layers` per model chunk (Megatron-LM's --recompute-method block
 // --recompute-num-layers N, counted per virtual pipeline chunk); 0 without full recompute.
 double recompute_fraction(const workload::Transformer& m, const parallel::Strategy& s);
+// Fraction of a model chunk's layers whose saved activations are offloaded to host memory
+// (`offload_layers` per chunk, Megatron-Core's --cpu-offloading-num-layers); 0 without.
+double offload_fraction(const workload::Transformer& m, const parallel::Strategy& s);
+// Bytes one layer keeps for its backward pass, per micro-batch on one device, under the
+// strategy's recompute mode (all of it when not recomputed; only the input under full
+// recompute): what memory_by_kind counts per layer, and what offloading moves.
+double layer_activation_bytes(const workload::Transformer& m, const parallel::Strategy& s, const parallel::Software& sw,
+                              double phi, long long seq);
 
 // Parameters one device holds: per layer (TP- and EP-sharded) and on the fullest stage
 // (with the embedding or head; both on a single stage unless tied).
@@ -90,6 +98,9 @@ SavedBytes saved_bytes(const workload::SavedList& list, double rows, double keys
 Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& m, const parallel::Strategy& s,
                       const parallel::Software& sw, const StageSplit& split, const DeviceParams& params, double phi,
                       long long seq);
+// memory_by_kind for a transformer strategy in a Context, without building the rest of the
+// Plan (the resolver's memory-only probes, e.g. how many layers to offload).
+Memory transformer_memory(const Context& ctx, const parallel::Strategy& s);
 
 // A collective the strategy needs (docs/model.md#comm, #dp, #zero3): the operation, bytes
 // per member per call, and how often it runs — per layer and micro-batch (TP, CP, EP,
@@ -210,8 +221,14 @@ struct Plan {
   Memory memory;            // per device; on Dojo with offload, host and fits from the tiers
   Placement placement;      // Dojo: which tier holds each kind, bytes streamed per step
   double stream_time = 0;   // Dojo: streaming seconds per step, before overlap with compute
-  double ops = 0;           // vision: the network's ops (kernels other than views), the units streaming is prefetched in
-  double units = 0;         // vision: ZeRO-3's units (consecutive ops coalesced up to the largest op's weights)
+  // GPUs offloading activations (offload_fraction of each chunk's layers): the bytes an
+  // offloaded layer sends to the host in its forward pass and reads back before its backward,
+  // per micro-batch, and the host link's bandwidth per direction (docs/model.md#offload).
+  double offload = 0;
+  double offload_layer_bytes = 0;
+  double host_link = 0;
+  double ops = 0;    // vision: the network's ops (kernels other than views), the units streaming is prefetched in
+  double units = 0;  // vision: ZeRO-3's units (consecutive ops coalesced up to the largest op's weights)
 };
 // Transformers (ctx.model) and vision networks (ctx.net; engine/vision.cpp, which fills the
 // strategy, stack, data-parallel group and its demands, microbatches, shards, params.stage,

@@ -75,6 +75,14 @@ struct Device {
   [[nodiscard]] double peak_for(Precision p) const { return peak[static_cast<std::size_t>(p)]; }
   [[nodiscard]] double memory_capacity() const { return memory.empty() ? 0.0 : memory[0].capacity; }
   [[nodiscard]] double memory_bandwidth() const { return memory.empty() ? 0.0 : memory[0].bandwidth; }
+  // The host memory a GPU reaches over its host link (a tier named `host` after the first:
+  // capacity per device, link bandwidth per device per direction), or nullptr. Activation
+  // offloading (strategy key offload_layers) keeps saved activations there.
+  [[nodiscard]] const MemoryTier* host() const {
+    for (std::size_t i = 1; i < memory.size(); ++i)
+      if (memory[i].name == "host") return &memory[i];
+    return nullptr;
+  }
 };
 
 enum class Topology { switched, fat_tree, ring, mesh2d, torus2d, torus3d };

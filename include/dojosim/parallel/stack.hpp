@@ -72,6 +72,10 @@ struct Stack {
   // FP8 recipe: cast/transpose kernels priced as separate memory-bound passes (Transformer
   // Engine), or fused into the GEMM epilogues (0 passes).
   bool fp8_cast_kernels = true;
+  // Activation offloading: the stack can keep the saved activations of some layers in the
+  // GPU host's memory between forward and backward (Megatron-Core's cpu_offloading), so
+  // `offload_layers` is a plan it runs and the resolver may choose (docs/model.md#offload).
+  bool activation_offload = false;
   // Optimizer state precision (Adam): bytes of the master copy of each parameter and of
   // each of the two moments. fp32/fp32 (4, 4) is mixed-precision Adam as in Megatron-LM
   // and DeepSpeed; apex/NeMo DistributedFusedAdam with `dtype: bf16` keeps all three in
@@ -98,6 +102,7 @@ struct Software {
   int zero3_prefetch = 1;
   double zero3_reduce_bytes = 2.0;
   bool fp8_cast_kernels = true;
+  bool activation_offload = false;
   double optimizer_state_bytes = 12.0;                   // per parameter: master + two Adam moments
   std::array<double, hardware::kPrecisions> gemm_max{};  // the device's, or the stack's tuning for it
   bool tuned = false;                                    // the stack has a (device, stack) calibration entry for this device

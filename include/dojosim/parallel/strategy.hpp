@@ -29,6 +29,10 @@ struct Strategy {
   int zero = 0;
   Recompute recompute = Recompute::none;
   int recompute_layers = 0;  // with recompute=full: layers per stage recomputed (0 = all)
+  // Activation offloading (Megatron-Core's cpu_offloading_num_layers): the saved activations
+  // of this many layers per model chunk wait in host memory between the forward and the
+  // backward pass (GPUs with a `host` memory tier; docs/model.md#offload). 0 = none.
+  int offload_layers = 0;
   hardware::Precision precision = hardware::Precision::bf16;
   bool overlap_dp = true;                    // overlap DP gradient reduction with backward
   bool overlap_zero3 = true;                 // prefetch ZeRO-3 parameter gathers under compute
@@ -50,7 +54,7 @@ struct Strategy {
   // Which keys the user gave (the rest are chosen by the resolver).
   struct Given {
     bool tp = false, pp = false, dp = false, cp = false, ep = false, vp = false, mbs = false, gbs = false, sp = false,
-         zero = false, recompute = false, spatial = false, overlap_dp = false, overlap_zero3 = false;
+         zero = false, recompute = false, spatial = false, overlap_dp = false, overlap_zero3 = false, offload_layers = false;
   } given;
 
   [[nodiscard]] long long devices() const { return 1LL * tp * pp * dp * cp * spatial; }
