@@ -40,6 +40,7 @@ ReferenceSizer::ReferenceSizer(std::string spec, std::vector<std::string> sets, 
   // Parameters that size the same level another way (devices=100 beside racks=) are
   // dropped with it: the resized system is the size parameter's alone.
   const auto sizing = hardware::preset_level_parameters(base_, sys.levels.back().name);
+  by_devices_ = std::find(sizing.begin(), sizing.end(), "devices") != sizing.end();
   for (std::size_t i = 1; i < parts.size(); ++i)
     for (const auto& a : core::split(parts[i], ',')) {
       const std::string t = core::trim(a);
@@ -80,6 +81,29 @@ double ReferenceSizer::throughput(long long instances) {
   return v;
 }
 
+double ReferenceSizer::throughput_devices(long long devices) {
+  auto it = memo_devices_.find(devices);
+  if (it != memo_devices_.end()) return it->second;
+  double v = 0;
+  try {
+    auto params = params_;
+    params.push_back(fmt::format("devices={}", devices));
+    const auto sys = hardware::load_system(base_ + ":" + core::join(params, ","), sets_);
+    parallel::Strategy p = partial_;
+    const engine::Context ctx = model_context(sys, *w_, p, seq_, stack_);
+    explore::SearchOptions opt;
+    opt.top = 1;
+    v = explore::search(ctx, p, opt).ranked.front().result.tokens_per_s();
+  } catch (const core::Infeasible&) {
+    v = 0;  // cannot run with so few devices: never interpolated from
+  } catch (const core::InputError& e) {
+    if (e.location().key_path != "devices" && e.location().file != "--parallel") throw;
+    v = 0;
+  }
+  memo_devices_.emplace(devices, v);
+  return v;
+}
+
 explore::Equivalence ReferenceSizer::solve(double target, double tput_per_device) {
   if (size_param_.empty() || !(tput_per_device > 0)) return {};
   const double start = std::ceil(target / tput_per_device / static_cast<double>(per_instance_));
@@ -87,8 +111,29 @@ explore::Equivalence ReferenceSizer::solve(double target, double tput_per_device
   const long long cap = std::max<long long>(1, std::min<long long>(k0 * 64, 1000000 / per_instance_));
   // The reference's own size, where it reaches the target, bounds the answer (a jagged curve
   // must not put the equivalent beyond a size already known to be enough).
-  return explore::solve_equivalence([this](long long k) { return throughput(k); }, per_instance_, target, k0, cap,
-                                    own_instances_);
+  explore::Equivalence e =
+      explore::solve_equivalence([this](long long k) { return throughput(k); }, per_instance_, target, k0, cap, own_instances_);
+  // One instance is already more than enough: resize below it by devices where the preset
+  // allows (the last node or rack partly used), the first device count that reaches the
+  // target, interpolated from the one below when that one runs.
+  if (e.solved && e.low == 0 && e.high == 1 && per_instance_ > 1 && by_devices_) {
+    long long lo = 0, hi = per_instance_;
+    while (hi - lo > 1) {
+      const long long mid = lo + (hi - lo) / 2;
+      ++e.probes;
+      if (throughput_devices(mid) >= target)
+        hi = mid;
+      else
+        lo = mid;
+    }
+    const double t_hi = hi == per_instance_ ? throughput(1) : throughput_devices(hi);
+    const double t_lo = lo > 0 ? throughput_devices(lo) : 0.0;
+    const double frac = t_lo > 0 && t_hi > t_lo ? std::clamp((target - t_lo) / (t_hi - t_lo), 0.0, 1.0) : 1.0;
+    e.devices = static_cast<double>(lo) + frac * static_cast<double>(hi - lo);
+    e.low_devices = lo;
+    e.high_devices = hi;
+  }
+  return e;
 }
 
 CompareOutput compare(const CompareArgs& a) {
@@ -206,8 +251,7 @@ Json CompareOutput::json() const {
       if (ref_resizable && !e.solved_why.empty()) j["equivalent_devices_why"] = e.solved_why;
     }
     j["equivalent_devices_linear"] = e.equiv_linear;
-    if (i != ref && e.solved.solved)
-      j["equivalent_devices_bracket"] = {e.solved.low * ref_per_instance, e.solved.high * ref_per_instance};
+    if (i != ref && e.solved.solved) j["equivalent_devices_bracket"] = {e.solved.low_devices, e.solved.high_devices};
     j["equivalent_devices_by_cost"] = e.equiv_cost;
     j["equivalent_devices_by_peak"] = e.equiv_peak;
     list.push_back(std::move(j));

@@ -16,6 +16,8 @@ Equivalence finish(Equivalence& e, T& t, long long devices_per_instance, double 
   e.solved = true;
   e.low = lo;
   e.high = hi;
+  e.low_devices = lo * devices_per_instance;
+  e.high_devices = hi * devices_per_instance;
   const double t_hi = t(hi);
   const double t_lo = lo > 0 ? t(lo) : 0.0;
   // A size that could not run (throughput 0) is not interpolated from: the answer is then hi.

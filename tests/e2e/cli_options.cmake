@@ -86,3 +86,8 @@ cli_test(run_offload_chosen 0 "(?s)chosen \\(fastest feasible\\):[^\\n]*offload_
 cli_test(run_offload_stack_refuses 2 "the stack does not offload activations" run --system dgx-h100 --model llama3-8b --stack deepspeed --parallel tp=8,pp=1,dp=1,mbs=1,gbs=8,zero=1,recompute=none,offload_layers=4)
 cli_test(run_offload_no_host 2 "no `host` memory tier" run --system tpu-v5p --model llama3-8b --parallel tp=8,pp=1,dp=8,mbs=1,gbs=8,zero=1,recompute=none,offload_layers=4)
 cli_test(run_offload_json 0 "(?s)\"offload_layers\": 42.*\"offload\": \\{[^}]*\"host_capacity_per_device\": 240000000000" run --system gb200-nvl72:devices=64 --model llama3-70b --seq 8192 --precision fp8 --parallel tp=1,pp=1,dp=64,mbs=2,gbs=256,zero=3,recompute=none,offload_layers=42 --format json)
+# A system slower than one instance of the reference (8 A100s against a node of 8 H100s) is
+# worth fewer reference devices than that instance: the reference is resized by devices
+# below it (the last node partly used), not reported at the instance's 8.
+cli_test(compare_below_one_instance 0 "by throughput \\(resized\\) +8 +[1-7]\\n" compare --system dgx-h100 --system dgx-a100 --model llama3-8b)
+cli_test(compare_below_one_instance_json 0 "(?s)\"devices\": 150,.*\"equivalent_devices\": 1[0-4][0-9]\\.[0-9]+,.*\"equivalent_devices_bracket\": \\[\\s*1[0-4][0-9],\\s*1[0-4][0-9]\\s*\\]" compare --system dojo-tray --system dojo-exapod --model llama3-8b --format json)

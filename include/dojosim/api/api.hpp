@@ -191,6 +191,9 @@ class ReferenceSizer final {
 
  private:
   double throughput(long long instances);
+  // Below one instance: the reference with only `devices` of it used (its `devices`
+  // parameter), 0 when that cannot run.
+  double throughput_devices(long long devices);
   std::string spec_;
   std::vector<std::string> sets_;
   const workload::Workload* w_;
@@ -201,7 +204,8 @@ class ReferenceSizer final {
   std::vector<std::string> params_;  // the spec's other preset parameters
   long long per_instance_ = 1;
   long long own_instances_ = 0;  // the reference's own size in instances (0: a partial one)
-  std::map<long long, double> memo_;
+  std::map<long long, double> memo_, memo_devices_;
+  bool by_devices_ = false;  // the preset also sizes its outermost level by `devices`
   std::string why_;
 };
 

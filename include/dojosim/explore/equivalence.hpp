@@ -23,9 +23,12 @@ struct Equivalence {
   bool solved = false;
   double devices = 0;           // reference devices matching the target (interpolated)
   long long low = 0, high = 0;  // bracketing instance counts: t(low) < target <= t(high)
-  double best_throughput = 0;   // when unsolved: the most the reference reached ...
-  long long best_devices = 0;   // ... and at how many devices
-  int probes = 0;               // evaluations of throughput_at
+  // The bracket in devices: low and high instances, or, when one instance is already more
+  // than enough and the reference can be resized by devices, the device counts around it.
+  long long low_devices = 0, high_devices = 0;
+  double best_throughput = 0;  // when unsolved: the most the reference reached ...
+  long long best_devices = 0;  // ... and at how many devices
+  int probes = 0;              // evaluations of throughput_at
 };
 
 Equivalence solve_equivalence(const std::function<double(long long)>& throughput_at, long long devices_per_instance,
