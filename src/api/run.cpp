@@ -69,6 +69,8 @@ RunOutput run(const RunArgs& a) {
         fmt::format("seq {} is past the {} positions {} was trained with (learned position embeddings): "
                     "priced as if its position table were extended",
                     ctx.seq, w.transformer.max_seq, w.name()));
+  if (const std::string gemm = parallel::uncalibrated_gemm_note(out.stack, sys, out.result.strategy.precision); !gemm.empty())
+    out.result.notes.push_back(gemm);
   const engine::Result analytical = out.result;  // what both engines start from
   if (a.engine == "event") {
     // The whole step on the topology graph: compute, every collective and stream, contention

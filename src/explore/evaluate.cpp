@@ -13,6 +13,7 @@
 #include "dojosim/economics/params.hpp"
 #include "dojosim/economics/power.hpp"
 #include "dojosim/engine/engine.hpp"
+#include "dojosim/parallel/stack.hpp"
 #include "dojosim/explore/search.hpp"
 #include "dojosim/explore/sweep.hpp"
 #include "dojosim/workload/workload.hpp"
@@ -156,7 +157,11 @@ PointResult evaluate_point(const Point& p) {
     const auto params = economics::parse_params(econ_overrides, {}, "set");
     engine::Context ctx = engine::workload_context(sys, w, p.seq, "seq");
     ctx.use(tl_cache.stack(p.stack.empty() ? parallel::default_stack_name(sys) : p.stack));
-    const engine::Result r = choose(ctx, p, params);
+    engine::Result r = choose(ctx, p, params);
+    // As `dojosim run` says it (sweep rows hold run's JSON).
+    if (ctx.stack != nullptr)
+      if (const std::string gemm = parallel::uncalibrated_gemm_note(*ctx.stack, sys, r.strategy.precision); !gemm.empty())
+        r.notes.push_back(gemm);
     const auto econ = Pricer(sys, params).summary(r);
     out.strategy = r.strategy.spec() + r.strategy.options();
     out.devices = r.devices;

@@ -143,6 +143,22 @@ Software bind(const Stack& stack, const hardware::Device& device) {
 
 Software neutral_software(const hardware::Device& device) { return bind(kDefaults, device); }
 
+std::string uncalibrated_gemm_note(const Stack& stack, const hardware::System& sys, hardware::Precision p) {
+  const hardware::Device& d = sys.device;
+  if (d.core_rows > 0 && d.core_issue_efficiency > 0) return {};  // GEMMs priced core by core (Dojo D1)
+  const auto i = static_cast<std::size_t>(p);
+  const DeviceTuning* t = tuning_for(stack, d.name);
+  if (t != nullptr && (t->gemm_max[i] > 0 || t->gemm_max[static_cast<std::size_t>(hardware::Precision::bf16)] > 0)) return {};
+  const std::string path = fmt::format("device.efficiency.gemm_max.{}", hardware::precision_name(p));
+  const auto src = sys.provenance.source.find(path);
+  const std::string source = src != sys.provenance.source.end() ? src->second : "default";
+  if (source == "calibration") return {};
+  return fmt::format(
+      "{} under {}: GEMM efficiency {:.3g} ({}) is not calibrated by any measured run of this pair "
+      "(docs/validation.md#gemm-transfer)",
+      d.name, stack.name, d.eff.gemm_max[i], source == "assumption" ? "assumption, derived from GEMM benchmarks" : source);
+}
+
 std::vector<std::string> preset_stack_names() {
   std::vector<std::string> names;
   for (const auto& p : detail::stack_presets()) names.emplace_back(p.name);

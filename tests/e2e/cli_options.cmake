@@ -91,3 +91,6 @@ cli_test(run_offload_json 0 "(?s)\"offload_layers\": 42.*\"offload\": \\{[^}]*\"
 # below it (the last node partly used), not reported at the instance's 8.
 cli_test(compare_below_one_instance 0 "by throughput \\(resized\\) +8 +[1-7]\\n" compare --system dgx-h100 --system dgx-a100 --model llama3-8b)
 cli_test(compare_below_one_instance_json 0 "(?s)\"devices\": 150,.*\"equivalent_devices\": 1[0-4][0-9]\\.[0-9]+,.*\"equivalent_devices_bracket\": \\[\\s*1[0-4][0-9],\\s*1[0-4][0-9]\\s*\\]" compare --system dojo-tray --system dojo-exapod --model llama3-8b --format json)
+# A (device, stack) pair whose GEMM efficiency no measured run calibrates says so.
+cli_test(run_uncalibrated_gemm_note 0 "a100-sxm4-80gb under megatron-core: GEMM efficiency 0.73 \\(assumption, derived from GEMM benchmarks\\) is not calibrated" run --system dgx-a100 --model llama3-8b --parallel tp=8,pp=1,dp=1,mbs=1,gbs=8,zero=1,recompute=none)
+cli_test(run_calibrated_no_gemm_note 0 "(?s)\\A(?!.*not calibrated).*step time" run --system dgx-a100 --model llama3-8b --stack megatron-2021 --parallel tp=8,pp=1,dp=1,mbs=1,gbs=8,zero=1,recompute=none)

@@ -45,3 +45,7 @@ set_tests_properties(e2e.event_every_preset PROPERTIES LABELS e2e TIMEOUT 300)
 cli_test(show_graph_dgx 0 "(?s)graph:.*2080 directed links.*cluster +leaf uplink +32 links x 1600 GB/s" show system dgx-h100:nodes=64)
 cli_test(show_graph_exapod 0 "(?s)graph:.*DIP link +800 links x 900 GB/s.*Z-plane +800 links.*tray +edge +1400 links x 1800 GB/s" show system dojo-exapod)
 cli_test(run_event_busiest 0 "(?s)busiest links \\(event engine; contention adds [0-9.]+% to the step\\).*node port\\] \\(and [0-9]+ like it\\)" run --system dgx-a100:nodes=4 --model gpt3-13b --parallel tp=8,pp=2,dp=2,mbs=1,gbs=64 --engine event)
+# The GEMM efficiency of devices without a calibration run is derived from GEMM benchmarks
+# (docs/validation.md#gemm-transfer): the presets and the doc's table must hold it.
+add_test(NAME e2e.gemm_transfer COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/scripts/derive_gemm_max.py --check)
+set_tests_properties(e2e.gemm_transfer PROPERTIES LABELS e2e TIMEOUT 60)

@@ -112,6 +112,10 @@ struct Software {
 // the device's own GEMM efficiencies with the Stack defaults above.
 Software bind(const Stack& stack, const hardware::Device& device);
 Software neutral_software(const hardware::Device& device);
+// "" when the stack carries a GEMM efficiency for this device and precision, or the
+// device's own figure is a calibration; else a note saying the (device, stack) pair's GEMM
+// efficiency is not measured, with the figure used and its source (docs/validation.md).
+std::string uncalibrated_gemm_note(const Stack& stack, const hardware::System& sys, hardware::Precision p);
 
 // Loads a stack: a name from configs/stacks (embedded at build time) or a path to a YAML
 // file, optionally followed by overrides as in system specs
