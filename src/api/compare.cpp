@@ -152,7 +152,7 @@ CompareOutput compare(const CompareArgs& a) {
   // ImageNet-1k (1.28M images; Goyal et al. 2017) per the sample unit.
   out.run_tokens = a.tokens > 0 ? a.tokens : w.vision() ? 90.0 * 1281167 : 20.0 * w.params();
   parallel::Strategy partial = parallel::parse_strategy(a.parallel);
-  partial.precision = hardware::parse_precision(a.precision);
+  partial.precision = hardware::parse_training_precision(a.precision);
   auto& entries = out.entries;
   for (const auto& s : a.systems)
     entries.push_back(CompareEntry{s, hardware::load_system(s, split.system), {}, {}, {}, {}, 0, {}, 0, 0, 0, {}});

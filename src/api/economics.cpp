@@ -40,7 +40,7 @@ YieldOutput yield_report(const YieldArgs& a) {
   if (a.no_kgd) assignments.emplace_back("known_good_die=false");
   YieldOutput out;
   out.params = economics::parse_params(assignments);
-  out.precision = hardware::parse_precision(a.precision);
+  out.precision = hardware::parse_training_precision(a.precision);
   out.system = hardware::load_system(a.system, a.sets);
   if (out.params.tile_yield && out.system.tiles() == 0)
     throw core::Unsupported({"", 0, 0, "--tile-yield"}, fmt::format("system '{}' has no training tiles", out.system.name),
@@ -68,7 +68,7 @@ explore::BuildVsBuyReport build_vs_buy(const BuildVsBuyArgs& a) {
   req.workload = &w;
   req.params = economics::parse_params(split.economics, {}, "--set");
   req.partial = parallel::parse_strategy(a.parallel);
-  req.partial.precision = hardware::parse_precision(a.precision);
+  req.partial.precision = hardware::parse_training_precision(a.precision);
   const auto stack = parallel::load_stack(a.stack, split.stack);  // one stack for every machine: a fair comparison
   const long long seq = a.seq;
   req.context = [&w, &stack, seq](const hardware::System& s, parallel::Strategy& p) {

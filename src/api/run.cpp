@@ -41,6 +41,16 @@ engine::Context model_context(const hardware::System& sys, const workload::Workl
   engine::Context ctx = engine::workload_context(sys, w, seq, "--seq");
   partial.seq = ctx.seq;
   ctx.use(stack);
+  // A precision the device cannot compute in is the --precision option's fault, not a
+  // strategy's (every completion would fail for it).
+  if (sys.device.peak_for(partial.precision) <= 0) {
+    std::vector<std::string> has;
+    for (const char* p : {"bf16", "fp16", "fp8", "cfp8"})
+      if (sys.device.peak_for(hardware::parse_precision(p)) > 0) has.emplace_back(p);
+    throw core::InputError({"--precision", 0, 0, "precision"},
+                           fmt::format("{} has no {} peak", sys.device.name, hardware::precision_name(partial.precision)),
+                           "a precision the device computes in: " + core::join(has, ", "));
+  }
   return ctx;
 }
 
@@ -61,7 +71,7 @@ RunOutput run(const RunArgs& a) {
   const auto& sys = out.sys;
   out.stack = stack_for(sys, a.stack, split.stack);
   parallel::Strategy partial = parallel::parse_strategy(a.parallel);
-  partial.precision = hardware::parse_precision(a.precision);
+  partial.precision = hardware::parse_training_precision(a.precision);
   const engine::Context ctx = model_context(sys, w, partial, a.seq, out.stack);
   out.result = engine::plan_or_resolve(ctx, partial);
   if (!w.vision() && w.transformer.learned_positions && ctx.seq > w.transformer.max_seq)
@@ -126,7 +136,7 @@ SearchOutput search(const SearchArgs& a) {
   if (a.precision == "any")
     opt.space.precisions = true;
   else
-    partial.precision = hardware::parse_precision(a.precision);
+    partial.precision = hardware::parse_training_precision(a.precision);
   out.stack = stack_for(out.sys, a.stack, split.stack);
   const engine::Context ctx = model_context(out.sys, w, partial, a.seq, out.stack);
   out.report = explore::search(ctx, partial, opt);

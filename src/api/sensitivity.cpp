@@ -30,7 +30,7 @@ SensitivityOutput sensitivity(const SensitivityArgs& a) {
   // Same software on both: the reference's default stack unless named (DESIGN.md 3).
   const auto stack = stack_for(ref, a.stack.empty() ? parallel::default_stack_name(ref) : a.stack, base_split.stack);
   parallel::Strategy partial = parallel::parse_strategy("");
-  partial.precision = hardware::parse_precision(a.precision);
+  partial.precision = hardware::parse_training_precision(a.precision);
   // The reference once: its best plan, throughput and cost rate per device.
   const auto ref_econ_params = economics::parse_params({}, {}, "--set");
   parallel::Strategy rp = partial;

@@ -171,7 +171,7 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
       s = parallel::parse_strategy(spec);
     } catch (const core::InputError& e) { throw relocate(e, "tp"); }
     try {
-      s.precision = hardware::parse_precision(col("precision").empty() ? "bf16" : col("precision"));
+      s.precision = hardware::parse_training_precision(col("precision").empty() ? "bf16" : col("precision"));
     } catch (const core::InputError& e) { throw relocate(e, "precision"); }
     try {
       m.validate({file, lineno, 0, ""});

@@ -85,10 +85,8 @@ Result resolve(const Context& ctx, const Strategy& partial) {
   };
   walk(opt, counts);
   if (counts.evaluated == 0 && counts.pruned_memory == 0)
-    throw core::InputError(core::Location{"--parallel", 0, 0, ""},
-                           "no valid strategy completes the given keys: " +
-                               (counts.last_problem.empty() ? no_split_reason(ctx, partial) : counts.last_problem),
-                           "keys that fit the model and system");
+    throw no_completion(partial, counts.last_problem.empty() ? no_split_reason(ctx, partial) : counts.last_problem,
+                        "keys that fit the model and system");
   const bool keys_given = g.tp || g.pp || g.dp || g.cp || g.ep || g.vp || g.mbs || g.gbs || g.sp || g.zero || g.recompute ||
                           g.spatial || partial.weights != parallel::Residency::automatic;
   if (!found && counts.evaluated == 0 && keys_given) {

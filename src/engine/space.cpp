@@ -77,6 +77,23 @@ std::string stack_problem(const Context& ctx, const Strategy& s) {
   return {};
 }
 
+bool any_key_given(const Strategy& partial) {
+  const auto& g = partial.given;
+  return g.tp || g.pp || g.dp || g.cp || g.ep || g.vp || g.mbs || g.gbs || g.sp || g.zero || g.recompute || g.spatial ||
+         g.overlap_dp || g.overlap_zero3 || g.offload_layers || partial.weights != parallel::Residency::automatic ||
+         partial.recompute_layers > 0 || partial.attention != 0 || partial.order_given;
+}
+
+core::InputError no_completion(const Strategy& partial, const std::string& problem, const std::string& expected_given) {
+  if (any_key_given(partial))
+    return core::InputError(core::Location{"--parallel", 0, 0, ""}, "no valid strategy completes the given keys: " + problem,
+                            expected_given);
+  const bool batch = problem.find("global batch") != std::string::npos;
+  return core::InputError(core::Location{"--system", 0, 0, ""}, "no valid strategy for this model on this system: " + problem,
+                          batch ? "fewer devices, or a global batch of at least dp*mbs sequences (--parallel gbs=N)"
+                                : "a system and model some strategy fits (dojosim search lists what was tried)");
+}
+
 long long target_gbs(const Context& ctx, const Strategy& partial) {
   if (partial.given.gbs) return partial.gbs;
   return ctx.net != nullptr ? ctx.net->default_gbs : default_gbs(*ctx.model, ctx.seq);

@@ -123,7 +123,7 @@ thread_local Cache tl_cache;
 engine::Result choose(const engine::Context& ctx, const Point& p, const economics::EconomicsParams& params) {
   const bool best = p.strategy == "best";
   parallel::Strategy s = best ? parallel::parse_strategy("") : parallel::parse_strategy(p.strategy);
-  s.precision = hardware::parse_precision(p.precision);
+  s.precision = hardware::parse_training_precision(p.precision);
   s.seq = ctx.seq;
   if (best && p.objective != "time") {
     SearchOptions opt;

@@ -168,10 +168,9 @@ SearchReport search(const engine::Context& ctx, const Strategy& partial, const S
   if (total.evaluated == 0 && total.pruned_memory == 0) {
     engine::SpaceCounts serial;
     for (const auto& o : outers) engine::for_each_inner(ctx, o, partial, opt.space, serial, [](const Result&, long long) {});
-    throw core::InputError(core::Location{"--parallel", 0, 0, ""},
-                           "no valid strategy completes the given keys: " +
-                               (serial.last_problem.empty() ? engine::no_split_reason(ctx, partial) : serial.last_problem),
-                           "keys that fit the model and system (a given gbs is a target: it must be at least dp*mbs)");
+    throw engine::no_completion(partial,
+                                serial.last_problem.empty() ? engine::no_split_reason(ctx, partial) : serial.last_problem,
+                                "keys that fit the model and system (a given gbs is a target: it must be at least dp*mbs)");
   }
   if (all.items.empty())
     throw core::Infeasible(fmt::format("no strategy fits in memory on {} x {} ({} plans evaluated, {} pruned by memory)",

@@ -422,7 +422,7 @@ Space parse_space(const std::string& text, const std::string& file) {
   if (s.seqs.empty()) s.seqs.push_back(0);
   for (const auto& it : scalar_list(r, "precision", false, "a precision (or a list): bf16, fp16, fp8, cfp8")) {
     try {
-      s.precisions.emplace_back(hardware::precision_name(hardware::parse_precision(core::trim(it.text))));
+      s.precisions.emplace_back(hardware::precision_name(hardware::parse_training_precision(core::trim(it.text))));
     } catch (const core::Error& e) { relocate(e, it.where, "precision"); }
   }
   if (s.precisions.empty()) s.precisions.emplace_back("bf16");

@@ -337,6 +337,17 @@ Precision parse_precision(std::string_view s) {
                    "one of: " + core::join(kPrecisionNames, ", "), core::did_you_mean(l, kPrecisionNames));
 }
 
+Precision parse_training_precision(std::string_view s) {
+  const Precision p = parse_precision(s);
+  if (p == Precision::fp32 || p == Precision::tf32 || p == Precision::fp64)
+    throw InputError({"--precision", 0, 0, "precision"},
+                     fmt::format("training in {} is not modelled: weights, activations and collectives are sized for 16-bit "
+                                 "(bf16, fp16) or 8-bit (fp8, cfp8) mixed-precision training",
+                                 precision_name(p)),
+                     "bf16, fp16, fp8 or cfp8");
+  return p;
+}
+
 double precision_bytes(Precision p) {
   switch (p) {
     case Precision::fp64: return 8;

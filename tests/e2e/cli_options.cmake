@@ -94,3 +94,9 @@ cli_test(compare_below_one_instance_json 0 "(?s)\"devices\": 150,.*\"equivalent_
 # A (device, stack) pair whose GEMM efficiency no measured run calibrates says so.
 cli_test(run_uncalibrated_gemm_note 0 "a100-sxm4-80gb under megatron-core: GEMM efficiency 0.73 \\(assumption, derived from GEMM benchmarks\\) is not calibrated" run --system dgx-a100 --model llama3-8b --parallel tp=8,pp=1,dp=1,mbs=1,gbs=8,zero=1,recompute=none)
 cli_test(run_calibrated_no_gemm_note 0 "(?s)\\A(?!.*not calibrated).*step time" run --system dgx-a100 --model llama3-8b --stack megatron-2021 --parallel tp=8,pp=1,dp=1,mbs=1,gbs=8,zero=1,recompute=none)
+# Training precisions: fp32/tf32/fp64 are not sized (exit 2, not priced as bf16); a precision
+# the device lacks is the --precision option's error; no strategy without given keys blames
+# the system, not --parallel. Found by an independent probe.
+cli_test(run_fp32_not_modelled 2 "--precision: key 'precision': training in fp32 is not modelled" run --system dgx-h100 --model llama3-8b --precision fp32)
+cli_test(run_precision_without_peak 2 "(?s)--precision: key 'precision': a100-sxm4-80gb has no fp8 peak.*expected: a precision the device computes in: bf16, fp16" run --system dgx-a100 --model llama3-8b --precision fp8)
+cli_test(run_no_strategy_blames_system 2 "(?s)--system: no valid strategy for this model on this system: dp\\*mbs exceeds the global batch.*--parallel gbs=N" run --system dgx-h100:nodes=100000 --model llama3-8b)

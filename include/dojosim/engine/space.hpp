@@ -15,6 +15,8 @@
 // never allocates on its hot path except through the visitor.
 #pragma once
 
+#include "dojosim/core/errors.hpp"
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -53,6 +55,12 @@ long long target_gbs(const Context& ctx, const parallel::Strategy& partial);
 
 // Why no outer point exists for the given keys (for the error message), e.g. "tp=3 ...".
 std::string no_split_reason(const Context& ctx, const parallel::Strategy& partial);
+// Whether the user fixed any key of the strategy (--parallel, a sweep's SPEC).
+bool any_key_given(const parallel::Strategy& partial);
+// The input error when no strategy completes `partial` (`problem`: why the last one
+// failed): blamed on --parallel when keys were given, else on the system and model, with
+// what to change.
+core::InputError no_completion(const parallel::Strategy& partial, const std::string& problem, const std::string& expected_given);
 
 // Outer points of the space (tp, cp, pp, dp, ep, zero, precision set; the rest as given).
 std::vector<parallel::Strategy> outer_points(const Context& ctx, const parallel::Strategy& partial, const SpaceOptions& opt);

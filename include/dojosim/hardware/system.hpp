@@ -24,6 +24,10 @@ inline constexpr std::size_t kPrecisions = 7;
 std::string_view precision_name(Precision p);
 const std::vector<std::string>& precision_names();
 Precision parse_precision(std::string_view s);  // throws InputError with a suggestion
+// A precision to train in: bf16, fp16, fp8 or cfp8. Weights, activations and collectives
+// are sized for 16- or 8-bit training, so fp32, tf32 and fp64 (peaks of `show system`) are
+// an InputError here rather than priced as if they were bf16.
+Precision parse_training_precision(std::string_view s);
 // Bytes per stored element of a tensor kept in this precision.
 double precision_bytes(Precision p);
 
