@@ -94,6 +94,7 @@ void add_compare(CLI::App& app, Action& action) {
       std::size_t widest = 0;
       for (const auto& e : entries)
         widest = std::max({widest, e.spec.size(), e.stack.name.size(), strategy_text(e).size(),
+                           parallel::activation_text(e.best.result.strategy).size() + 12,
                            fmt::format("{} x {}", e.best.result.devices, e.sys.device.name).size()});
       const std::size_t width = std::max<std::size_t>(24, widest + 2);
       std::string line = fmt::format("{:<28}", "");
@@ -113,7 +114,7 @@ void add_compare(CLI::App& app, Action& action) {
       row("strategy", strategy_text);
       row("gbs / zero / recompute", [](const api::CompareEntry& e) {
         const auto& s = e.best.result.strategy;
-        return fmt::format("{} / {} / {}", s.gbs, s.zero, parallel::recompute_name(s.recompute));
+        return fmt::format("{} / {} / {}", s.gbs, s.zero, parallel::activation_text(s));
       });
       row("step time", [](const api::CompareEntry& e) { return fmt::format("{:.4g} s", e.best.result.step_time); });
       row(out.vision ? "samples/s" : "tokens/s",
@@ -132,6 +133,12 @@ void add_compare(CLI::App& app, Action& action) {
       row("  by throughput (linear)", [](const api::CompareEntry& e) { return fmt::format("{:.0f}", e.equiv_linear); });
       row("  by cost per hour", [](const api::CompareEntry& e) { return fmt::format("{:.0f}", e.equiv_cost); });
       row("  by peak BF16 (naive)", [](const api::CompareEntry& e) { return fmt::format("{:.0f}", e.equiv_peak); });
+      // Each plan in full, to rerun with `dojosim run --parallel`.
+      fmt::print("plans:\n");
+      std::size_t name_w = 0;
+      for (const auto& e : entries) name_w = std::max(name_w, e.spec.size());
+      for (const auto& e : entries)
+        fmt::print("  {:<{}}  {}\n", e.spec, name_w, e.best.result.strategy.spec() + e.best.result.strategy.options());
       fmt::print(
           "\nworth: how many {} devices give the same throughput — resized: {} grown or shrunk (its {} level) with its "
           "best plan at each size for the same target batch; linear: at the per-device throughput of {} as given — "

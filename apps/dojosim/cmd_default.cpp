@@ -1,6 +1,7 @@
 // The default scenario (api::default_scenario), printed: the question Dojo was judged on. One Dojo ExaPOD against a DGX
 // A100 cluster of equal peak BF16, training GPT-3 175B: step time, MFU, where the time
 // goes, where the memory lives, and how many A100s the ExaPOD is worth.
+#include <algorithm>
 #include <fmt/format.h>
 
 #include <cmath>
@@ -27,9 +28,14 @@ int run_default_scenario(const std::string& stack_spec) {
   fmt::print("dojosim default scenario: does a Dojo ExaPOD beat an equal-peak DGX A100 cluster on GPT-3 175B?\n");
   fmt::print("Assumption: both run the same software stack, {} ({}); docs/dojo.md gives the verdict under each stack.\n\n",
              stack.name, stack.description);
-  fmt::print("{:<26} {:>22} {:>22}\n", "", dojo.name, out.gpu_spec);
-  auto row = [](const char* name, const std::string& a, const std::string& b) {
-    fmt::print("{:<26} {:>22} {:>22}\n", name, a, b);
+  // Columns as wide as their widest cell (at least 22): the recompute cell names a partial
+  // recompute or offload.
+  const std::string act_d = fmt::format("{} / {}", parallel::activation_text(rd.strategy), rd.strategy.zero);
+  const std::string act_g = fmt::format("{} / {}", parallel::activation_text(rg.strategy), rg.strategy.zero);
+  const std::size_t w = std::max<std::size_t>({22, act_d.size() + 1, act_g.size() + 1, out.gpu_spec.size() + 1});
+  fmt::print("{:<26} {:>{}} {:>{}}\n", "", dojo.name, w, out.gpu_spec, w);
+  auto row = [w](const char* name, const std::string& a, const std::string& b) {
+    fmt::print("{:<26} {:>{}} {:>{}}\n", name, a, w, b, w);
   };
   using core::Dim;
   row("devices", fmt::format("{} D1", rd.devices), fmt::format("{} A100", rg.devices));
@@ -37,8 +43,7 @@ int run_default_scenario(const std::string& stack_spec) {
       core::format_quantity(gpu.peak(hardware::Precision::bf16), Dim::flop_rate));
   row("strategy", fmt::format("tp{} pp{} dp{} gbs{}", rd.strategy.tp, rd.strategy.pp, rd.strategy.dp, rd.strategy.gbs),
       fmt::format("tp{} pp{} dp{} gbs{}", rg.strategy.tp, rg.strategy.pp, rg.strategy.dp, rg.strategy.gbs));
-  row("recompute / zero", fmt::format("{} / {}", parallel::recompute_name(rd.strategy.recompute), rd.strategy.zero),
-      fmt::format("{} / {}", parallel::recompute_name(rg.strategy.recompute), rg.strategy.zero));
+  row("recompute / zero", act_d, act_g);
   row("step time", fmt::format("{:.3f} s", rd.step_time), fmt::format("{:.3f} s", rg.step_time));
   row("tokens/s", fmt::format("{:.4g}", rd.tokens_per_s()), fmt::format("{:.4g}", rg.tokens_per_s()));
   row("MFU", fmt::format("{:.1f}%", 100 * rd.mfu), fmt::format("{:.1f}%", 100 * rg.mfu));
@@ -58,6 +63,9 @@ int run_default_scenario(const std::string& stack_spec) {
       "HBM");
   row("power", core::format_quantity(ed.power_w, Dim::watts), core::format_quantity(eg.power_w, Dim::watts));
   row("cost per step", fmt::format("${:.2f}", ed.cost_usd_per_step), fmt::format("${:.2f}", eg.cost_usd_per_step));
+  // Each plan in full, to rerun with `dojosim run --parallel`.
+  fmt::print("plans:\n  {:<24} {}\n  {:<24} {}\n", dojo.name, rd.strategy.spec() + rd.strategy.options(), out.gpu_spec,
+             rg.strategy.spec() + rg.strategy.options());
   fmt::print(
       "\nA100-equivalents of one ExaPOD on this workload: {} by throughput (the A100 cluster resized, its best plan at "
       "each size), {:.0f} extrapolating per-A100 throughput at equal peak, {:.0f} by peak BF16 alone.\n",

@@ -22,6 +22,13 @@ std::string_view recompute_name(Recompute r) {
   return "none";
 }
 
+std::string activation_text(const Strategy& s) {
+  std::string t(recompute_name(s.recompute));
+  if (s.recompute == Recompute::full && s.recompute_layers > 0) t += fmt::format(" ({} layers/chunk)", s.recompute_layers);
+  if (s.offload_layers > 0) t += fmt::format(", offload {} layers/chunk", s.offload_layers);
+  return t;
+}
+
 std::string Strategy::spec() const {
   std::string s = fmt::format("tp={},pp={},dp={},cp={},ep={},vp={},mbs={},gbs={},sp={},zero={},recompute={}", tp, pp, dp, cp, ep,
                               vp, mbs, gbs, sp ? "true" : "false", zero, recompute_name(recompute));

@@ -100,3 +100,7 @@ cli_test(run_calibrated_no_gemm_note 0 "(?s)\\A(?!.*not calibrated).*step time" 
 cli_test(run_fp32_not_modelled 2 "--precision: key 'precision': training in fp32 is not modelled" run --system dgx-h100 --model llama3-8b --precision fp32)
 cli_test(run_precision_without_peak 2 "(?s)--precision: key 'precision': a100-sxm4-80gb has no fp8 peak.*expected: a precision the device computes in: bf16, fp16" run --system dgx-a100 --model llama3-8b --precision fp8)
 cli_test(run_no_strategy_blames_system 2 "(?s)--system: no valid strategy for this model on this system: dp\\*mbs exceeds the global batch.*--parallel gbs=N" run --system dgx-h100:nodes=100000 --model llama3-8b)
+# compare and the default scenario name partial recompute and offload in their tables and
+# print each plan whole, to rerun (found by an independent probe: "full" hid 5 of 96 layers).
+cli_test(compare_plans_in_full 0 "(?s)gbs / zero / recompute +[0-9]+ / [0-3] / [a-z]+(, offload [0-9]+ layers/chunk| \\([0-9]+ layers/chunk\\))?.*plans:\\n  dgx-h100:nodes=128 +tp=[0-9]+,pp=[0-9]+,dp=[0-9]+,cp=1,ep=1,vp=[0-9]+,mbs=[0-9]+,gbs=2048,sp=(true|false),zero=[0-3],recompute=" compare --system dgx-h100:nodes=128 --system dgx-a100:nodes=64 --model gpt3-175b)
+cli_test(default_scenario_plans 0 "(?s)plans:\\n  dojo-exapod +tp=[0-9]+,pp=[0-9]+,dp=[0-9]+.*\\n  dgx-a100:nodes=435 +tp=")

@@ -17,6 +17,10 @@ namespace dojosim::parallel {
 
 enum class Recompute { none, selective, full };
 std::string_view recompute_name(Recompute r);
+struct Strategy;
+// How a plan keeps its activations, for tables: "none", "selective", "full",
+// "full (5 layers/chunk)" for a partial recompute, ", offload 42 layers/chunk" appended.
+std::string activation_text(const Strategy& s);
 
 // Where Dojo keeps each kind of state: resident in D1 SRAM, or streamed from DIP HBM.
 enum class Residency { automatic, sram, dip };
