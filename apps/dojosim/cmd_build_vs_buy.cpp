@@ -29,7 +29,8 @@ void add_build_vs_buy(CLI::App& app, Action& action) {
                   "compute need: samples (video clips, images) a year (vision models)");
   cmd->add_option("--gpu", args.gpus, "replace the GPU roadmap: SYSTEM@YEAR, repeatable (e.g. dgx-h100:nodes=128@2023)");
   cmd->add_option("--parallel", args.parallel, "keys held fixed on every system (as compare)");
-  cmd->add_option("--seq", args.seq, "sequence length (default: min(model max, 2048))");
+  cmd->add_option("--seq", args.seq, "sequence length (default: min(model max, 2048))")
+      ->check(checks::whole(1, 1LL << 24, "a sequence length in tokens"));
   cmd->add_option("--precision", args.precision, "bf16 | fp16 | fp8 | cfp8");
   cmd->add_option("--stack", args.stack,
                   "software stack of every machine, custom and bought (default megatron-core: the same "

@@ -20,6 +20,10 @@ using parallel::Strategy;
 Context workload_context(const hardware::System& sys, const workload::Workload& w, long long seq, const std::string& option) {
   Context ctx;
   ctx.sys = &sys;
+  // 0 means "the default"; a negative length is a typo, never silently the default.
+  if (seq < 0)
+    throw core::InputError({option, 0, 0, "seq"}, fmt::format("sequence length {} is negative", seq),
+                           "a whole number of tokens from 1 to 16777216, or leave it out for the default");
   if (w.vision()) {
     if (seq > 0)
       throw core::InputError({option, 0, 0, "seq"}, fmt::format("{} does not apply to {}, a vision network", option, w.name()),

@@ -304,3 +304,11 @@ def test_cli_html_options(tmp_path):
     # an unwritable report path is bad input, located at the path
     p = cli("run", "--system", "dgx-h100", "--model", "llama3-8b", "--html", "/nonexistent-dir/r.html", check=False)
     assert p.returncode == 2 and "/nonexistent-dir/r.html" in p.stderr
+
+
+def test_negative_sequence_length_is_input_error():
+    # 0 (or leaving it out) is the model's default; a negative length is never silently that.
+    with pytest.raises(dojosim.InputError) as e:
+        dojosim.run(system="dgx-h100", model="llama3-8b", seq=-5)
+    assert "negative" in str(e.value)
+    assert dojosim.run(system="dgx-h100", model="llama3-8b", parallel="tp=8,pp=1,dp=1,mbs=1,gbs=8")["strategy"]["seq"] == 2048
