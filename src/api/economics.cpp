@@ -4,9 +4,6 @@
 // into requests and checks them.
 #include <fmt/format.h>
 
-#include <cmath>
-#include <utility>
-
 #include "dojosim/api/api.hpp"
 #include "dojosim/core/errors.hpp"
 #include "dojosim/economics/params.hpp"
@@ -89,7 +86,12 @@ explore::BuildVsBuyReport build_vs_buy(const BuildVsBuyArgs& a) {
   if (a.samples_per_year > 0 && !w.vision())
     throw core::InputError({"", 0, 0, "--samples-per-year"}, fmt::format("{} is a language model: it counts tokens", w.name()),
                            "--tokens-per-year", "--tokens-per-year N");
-  if ((a.fleet > 0) + (a.tokens_per_year > 0) + (a.samples_per_year > 0) != 1)
+  const int given = (a.fleet > 0) + (a.tokens_per_year > 0) + (a.samples_per_year > 0);
+  if (given == 0)
+    throw core::InputError(
+        {"", 0, 0, "--fleet"}, "no compute need: --fleet, --tokens-per-year or --samples-per-year must be positive",
+        "one of --fleet, --tokens-per-year, --samples-per-year", "e.g. --fleet 3.7 (custom units) or --tokens-per-year 1e12");
+  if (given != 1)
     throw core::InputError({"", 0, 0, "--fleet"}, "give the compute need exactly once",
                            "one of --fleet, --tokens-per-year, --samples-per-year",
                            "e.g. --fleet 3.7 (custom units) or --tokens-per-year 1e12");

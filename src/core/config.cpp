@@ -142,7 +142,7 @@ void apply_override(Document& doc, const std::string& assignment, const std::str
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
     throw InputError(Location{origin, 0, 0, ""}, fmt::format("override '{}' is not key=value", assignment),
-                     "KEY=VALUE, e.g. levels.node.link_bandwidth=450GB/s");
+                     "KEY=VALUE, e.g. levels.node.bandwidth=450GB/s");
   set_path(doc, trim(assignment.substr(0, eq)), trim(assignment.substr(eq + 1)), origin, true);
 }
 

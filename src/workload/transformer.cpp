@@ -166,7 +166,15 @@ Transformer model_from_yaml(const core::Reader& r) {
   t.shared_experts = r.integer("shared_experts", 0, 0, 1000000);
   t.ffn = r.integer("ffn", t.experts > 0 ? 0 : std::optional<long long>{}, 0, big);
   r.finish();
-  t.validate(r.location());
+  try {
+    t.validate(r.location());
+  } catch (const InputError& e) {
+    // A check across keys (kv_heads against heads, experts_per_token against experts) is
+    // located at the key it names, on its line, when the file writes that key.
+    const std::string key = e.location().key_path;
+    if (!key.empty() && r.has(key)) r.fail(key, e.message(), e.expected());
+    throw;
+  }
   return t;
 }
 

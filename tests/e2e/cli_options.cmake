@@ -105,3 +105,5 @@ cli_test(run_no_strategy_blames_system 2 "(?s)--system: no valid strategy for th
 cli_test(compare_plans_in_full 0 "(?s)gbs / zero / recompute +[0-9]+ / [0-3] / [a-z]+(, offload [0-9]+ layers/chunk| \\([0-9]+ layers/chunk\\))?.*plans:\\n  dgx-h100:nodes=128 +tp=[0-9]+,pp=[0-9]+,dp=[0-9]+,cp=1,ep=1,vp=[0-9]+,mbs=[0-9]+,gbs=2048,sp=(true|false),zero=[0-3],recompute=" compare --system dgx-h100:nodes=128 --system dgx-a100:nodes=64 --model gpt3-175b)
 cli_test(default_scenario_plans 0 "(?s)plans:\\n  dojo-exapod +tp=[0-9]+,pp=[0-9]+,dp=[0-9]+.*\\n  dgx-a100:nodes=435 +tp=")
 cli_test(build_vs_buy_negative_seq 2 "--seq: -1 is out of range" build-vs-buy --model gpt3-175b --fleet 2 --seq -1)
+# Checks across model keys are located at the key's own line (was 1:1).
+cli_test(model_cross_key_error_line 2 "bad_kv_heads.yaml:9:1: key 'kv_heads': kv_heads = 3 must divide heads = 8" show model ${DATA}/models/bad_kv_heads.yaml)

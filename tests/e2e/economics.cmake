@@ -24,7 +24,7 @@ cli_test(bvb_text 0 "(?s)NRE \\$720 M: chip design.*fleet: 3\\.7 units.*H100 buy
 cli_test(bvb_json 0 "(?s)\"break_even_units\":.*\"delay_erasing_months\":.*\"sensitivity\":" build-vs-buy --model tesla-video --fleet 3.7 --format json)
 cli_test(bvb_need_per_year 0 "fleet: [0-9.e+]+ units, .* 1e\\+12 tokens a year" build-vs-buy --model gpt3-175b --tokens-per-year 1e12)
 cli_test(bvb_compare_points_here 0 "costs exclude development.*dojosim build-vs-buy" compare --system dojo-tile --system dgx-a100:nodes=1 --model llama2-7b --tokens 1e9)
-cli_test(bvb_no_need 2 "(?s)--fleet.*give the compute need exactly once.*e\\.g\\. --fleet 3\\.7" build-vs-buy --model gpt3-175b)
+cli_test(bvb_no_need 2 "(?s)--fleet.*no compute need.*e\\.g\\. --fleet 3\\.7" build-vs-buy --model gpt3-175b)
 cli_test(bvb_two_needs 2 "give the compute need exactly once" build-vs-buy --model gpt3-175b --fleet 2 --tokens-per-year 1e12)
 cli_test(bvb_tokens_for_vision 2 "(?s)--tokens-per-year.*counts samples.*--samples-per-year" build-vs-buy --model tesla-video --tokens-per-year 1e9)
 cli_test(bvb_negative_fleet 2 "--fleet -1 is out of range" build-vs-buy --model gpt3-175b --fleet -1)
