@@ -74,11 +74,15 @@ RunOutput run(const RunArgs& a) {
   partial.precision = hardware::parse_training_precision(a.precision);
   const engine::Context ctx = model_context(sys, w, partial, a.seq, out.stack);
   out.result = engine::plan_or_resolve(ctx, partial);
-  if (!w.vision() && w.transformer.learned_positions && ctx.seq > w.transformer.max_seq)
+  if (!w.vision() && ctx.seq > w.transformer.max_seq)
     out.result.notes.push_back(
-        fmt::format("seq {} is past the {} positions {} was trained with (learned position embeddings): "
-                    "priced as if its position table were extended",
-                    ctx.seq, w.transformer.max_seq, w.name()));
+        w.transformer.learned_positions
+            ? fmt::format("seq {} is past the {} positions {} was trained with (learned position embeddings): "
+                          "priced as if its position table were extended",
+                          ctx.seq, w.transformer.max_seq, w.name())
+            : fmt::format("seq {} is past the {} tokens of context {} was trained with (max_seq): priced as given "
+                          "(a long-context stage extends rotary positions; what it does to quality is not modelled)",
+                          ctx.seq, w.transformer.max_seq, w.name()));
   if (const std::string gemm = parallel::uncalibrated_gemm_note(out.stack, sys, out.result.strategy.precision); !gemm.empty())
     out.result.notes.push_back(gemm);
   const engine::Result analytical = out.result;  // what both engines start from

@@ -383,11 +383,11 @@ YAML::Node model_to_yaml(const Transformer& t) {
     n["shared_experts"] = t.shared_experts;
   }
   YAML::Node d;
-  d["params"] = fmt::format("{:.4g}", t.params());
+  d["params"] = fmt::format("{:.0f}", t.params());
   d["params_billions"] = fmt::format("{:.3f}", t.params() / 1e9);
   if (t.moe()) d["active_params_billions"] = fmt::format("{:.3f}", t.active_params() / 1e9);
-  d["forward_flops_per_token_at_max_seq"] = fmt::format("{:.4g}", t.forward_flops_per_token(t.max_seq));
-  d["training_flops_per_token_at_2048"] = fmt::format("{:.4g}", t.training_flops_per_token(std::min<long long>(2048, t.max_seq)));
+  d["forward_flops_per_token_at_max_seq"] = fmt::format("{:.0f}", t.forward_flops_per_token(t.max_seq));
+  d["training_flops_per_token_at_2048"] = fmt::format("{:.0f}", t.training_flops_per_token(std::min<long long>(2048, t.max_seq)));
   n["derived"] = d;
   return n;
 }

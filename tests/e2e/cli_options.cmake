@@ -107,3 +107,6 @@ cli_test(default_scenario_plans 0 "(?s)plans:\\n  dojo-exapod +tp=[0-9]+,pp=[0-9
 cli_test(build_vs_buy_negative_seq 2 "--seq: -1 is out of range" build-vs-buy --model gpt3-175b --fleet 2 --seq -1)
 # Checks across model keys are located at the key's own line (was 1:1).
 cli_test(model_cross_key_error_line 2 "bad_kv_heads.yaml:9:1: key 'kv_heads': kv_heads = 3 must divide heads = 8" show model ${DATA}/models/bad_kv_heads.yaml)
+# A sequence past the model's trained context is noted (found by an independent probe).
+cli_test(run_seq_past_context_noted 0 "seq 32768 is past the 4096 tokens of context llama2-7b was trained with" run --system dgx-h100 --model llama2-7b --seq 32768)
+cli_test(show_model_json_exact 0 "\"params\": 8030261248," show model llama3-8b --format json)
