@@ -49,19 +49,23 @@ ReferenceSizer::ReferenceSizer(std::string spec, std::vector<std::string> sets, 
     }
 }
 
+double ReferenceSizer::best_tokens_per_s(const std::string& size) {
+  auto params = params_;
+  params.push_back(size);
+  const auto sys = hardware::load_system(base_ + ":" + core::join(params, ","), sets_);
+  parallel::Strategy p = partial_;
+  const engine::Context ctx = model_context(sys, *w_, p, seq_, stack_);
+  explore::SearchOptions opt;
+  opt.top = 1;
+  return explore::search(ctx, p, opt).ranked.front().result.tokens_per_s();
+}
+
 double ReferenceSizer::throughput(long long instances) {
   auto it = memo_.find(instances);
   if (it != memo_.end()) return it->second;
   double v = 0;
   try {
-    auto params = params_;
-    params.push_back(fmt::format("{}={}", size_param_, instances));
-    const auto sys = hardware::load_system(base_ + ":" + core::join(params, ","), sets_);
-    parallel::Strategy p = partial_;
-    const engine::Context ctx = model_context(sys, *w_, p, seq_, stack_);
-    explore::SearchOptions opt;
-    opt.top = 1;
-    v = explore::search(ctx, p, opt).ranked.front().result.tokens_per_s();
+    v = best_tokens_per_s(fmt::format("{}={}", size_param_, instances));
   } catch (const core::Infeasible& e) {
     v = 0;  // cannot run at this size (does not fit): never used to interpolate
     why_ = fmt::format("{} x {}: {}", instances, size_param_, e.message());
@@ -86,14 +90,7 @@ double ReferenceSizer::throughput_devices(long long devices) {
   if (it != memo_devices_.end()) return it->second;
   double v = 0;
   try {
-    auto params = params_;
-    params.push_back(fmt::format("devices={}", devices));
-    const auto sys = hardware::load_system(base_ + ":" + core::join(params, ","), sets_);
-    parallel::Strategy p = partial_;
-    const engine::Context ctx = model_context(sys, *w_, p, seq_, stack_);
-    explore::SearchOptions opt;
-    opt.top = 1;
-    v = explore::search(ctx, p, opt).ranked.front().result.tokens_per_s();
+    v = best_tokens_per_s(fmt::format("devices={}", devices));
   } catch (const core::Infeasible&) {
     v = 0;  // cannot run with so few devices: never interpolated from
   } catch (const core::InputError& e) {

@@ -190,6 +190,8 @@ class ReferenceSizer final {
   [[nodiscard]] const std::string& why() const { return why_; }
 
  private:
+  // The reference's best throughput with one more size parameter ("nodes=4", "devices=3").
+  double best_tokens_per_s(const std::string& size);
   double throughput(long long instances);
   // Below one instance: the reference with only `devices` of it used (its `devices`
   // parameter), 0 when that cannot run.
