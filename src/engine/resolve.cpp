@@ -106,7 +106,10 @@ Result resolve(const Context& ctx, const Strategy& partial) {
       throw core::Infeasible(fmt::format("no strategy fits in memory on {} x {}: even the weights, gradients and optimizer "
                                          "state of the most sharded plan exceed the {:.3g} GB a device can hold",
                                          n, sys.device.name, holdable_bytes(sys) / 1e9),
-                             "try more devices, ZeRO-3, or a smaller model");
+                             // ZeRO-3 is in the most sharded plan already, unless the user fixed a
+                             // lower stage; on one device it shards nothing.
+                             g.zero && partial.zero < 3 && n > 1 ? "try zero=3, more devices, or a smaller model"
+                                                                 : "try more devices or a smaller model");
     const auto& M = smallest.memory;
     if (partial.weights == parallel::Residency::sram && M.weights > M.capacity - M.other)
       throw core::Infeasible(

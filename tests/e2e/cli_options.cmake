@@ -110,3 +110,5 @@ cli_test(model_cross_key_error_line 2 "bad_kv_heads.yaml:9:1: key 'kv_heads': kv
 # A sequence past the model's trained context is noted (found by an independent probe).
 cli_test(run_seq_past_context_noted 0 "seq 32768 is past the 4096 tokens of context llama2-7b was trained with" run --system dgx-h100 --model llama2-7b --seq 32768)
 cli_test(show_model_json_exact 0 "\"params\": 8030261248," show model llama3-8b --format json)
+# One device: ZeRO-3 shards nothing, so the hint does not suggest it (found by an independent probe).
+cli_test(one_device_hint_without_zero3 3 "hint: try more devices or a smaller model" run --system dgx-h100:devices=1 --model llama3-8b)
