@@ -91,8 +91,7 @@ Result resolve(const Context& ctx, const Strategy& partial) {
   if (counts.evaluated == 0 && counts.pruned_memory == 0)
     throw no_completion(partial, counts.last_problem.empty() ? no_split_reason(ctx, partial) : counts.last_problem,
                         "keys that fit the model and system");
-  const bool keys_given = g.tp || g.pp || g.dp || g.cp || g.ep || g.vp || g.mbs || g.gbs || g.sp || g.zero || g.recompute ||
-                          g.spatial || partial.weights != parallel::Residency::automatic;
+  const bool keys_given = any_key_given(partial);
   if (!found && counts.evaluated == 0 && keys_given) {
     // Every completion of the given keys was pruned by its state alone: price them anyway
     // to name the closest, since a plan the user fixed (zero=1, say) is not the most sharded.
