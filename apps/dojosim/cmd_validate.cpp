@@ -10,7 +10,7 @@
 namespace dojosim::cli {
 
 void add_validate(CLI::App& app, Action& action) {
-  auto* cmd = app.add_subcommand("validate", "Compare predicted with measured step times (CSV of DESIGN.md 4.4)");
+  auto* cmd = app.add_subcommand("validate", "Compare predicted with measured step times (CSV columns: docs/validation.md#csv)");
   static std::string file, format = "text", stack_name;
   cmd->add_option("cases", file, "CSV file")->required();
   cmd->add_option("--stack", stack_name, "software stack of rows whose `stack` column is empty (default: each system's)");
@@ -22,8 +22,11 @@ void add_validate(CLI::App& app, Action& action) {
         std::cout << v.json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       } else {
         std::cout << v.text;
-        std::cout << fmt::format("mean absolute error {:.2f}% over {} evaluated cases; max {:.2f}%; {} failed\n", v.mape,
-                                 v.counted, v.max_abs, v.failed);
+        if (v.counted > 0)
+          std::cout << fmt::format("mean absolute error {:.2f}% over {} evaluated cases; max {:.2f}%; {} failed\n", v.mape,
+                                   v.counted, v.max_abs, v.failed);
+        else
+          std::cout << fmt::format("no case evaluated; {} failed\n", v.failed);
         std::cout << v.groups;
       }
       if (v.failed > 0) {

@@ -1,4 +1,4 @@
-// api: validate — predicted against measured step times (CSV of DESIGN.md 4.4).
+// api: validate — predicted against measured step times (CSV columns: docs/validation.md#csv).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -51,11 +51,21 @@ const std::vector<std::string> kColumns{"id",      "model",     "layers",    "hi
                                         "seq_len", "vocab",     "gated_mlp", "system",      "devices", "tp",    "pp",
                                         "dp",      "cp",        "ep",        "vp",          "mbs",     "gbs",   "sp",
                                         "zero",    "recompute", "precision", "step_time_s", "source"};
-// Optional columns: `stack` (DESIGN.md 4.5; empty = --stack, else the system's default).
-const std::vector<std::string> kOptionalColumns{"stack"};
+// Optional columns (docs/validation.md#csv): `stack` (DESIGN.md 4.5; empty = --stack, else
+// the system's default), partial recompute and activation offload (strategy keys), and a
+// mixture of experts' routing (`experts` per MoE layer, `top_k` experts per token; `ffn`
+// is then each expert's width).
+const std::vector<std::string> kOptionalColumns{"stack", "recompute_layers", "offload_layers", "experts", "top_k"};
+// Strategy columns, in the order they are written into a strategy spec.
+const std::vector<std::string> kStrategyColumns{
+    "tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gbs", "sp", "zero", "recompute", "recompute_layers", "offload_layers"};
+const std::string kColumnsDoc = "the columns of docs/validation.md#csv";
 }  // namespace
 
 ValidateOutput validate(const std::string& file, const std::string& stack_name) {
+  // A misspelt --stack is an error before any row (rows that name their own stack would
+  // otherwise never read it).
+  if (!stack_name.empty()) (void)parallel::load_stack(stack_name);
   std::istringstream in(core::read_text_file(file));
   std::string line;
   int lineno = 0;
@@ -77,12 +87,19 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
   std::map<std::string, int> seen_ids;  // case id -> its line
   while (std::getline(in, line)) {
     ++lineno;
+    // A UTF-8 byte-order mark (spreadsheets' "CSV UTF-8") is not part of the first column's name.
+    if (lineno == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
     if (core::trim(line).empty()) continue;
     const Fields fl = csv_fields(line);
     const auto& f = fl.values;
+    // A row of empty cells (a spreadsheet's trailing ",,,,") is a blank line.
+    if (!header.empty() && std::all_of(f.begin(), f.end(), [](const std::string& v) { return core::trim(v).empty(); })) continue;
     if (header.empty()) {
       header = f;
-      for (auto& h : header) h = core::trim(h);
+      for (auto& h : header) h = core::to_lower(core::trim(h));
+      if (header.size() == 1 && (line.find(';') != std::string::npos || line.find('\t') != std::string::npos))
+        throw core::InputError({file, lineno, 1, ""}, "the header has one column", "comma-separated values (" + kColumnsDoc + ")",
+                               "save the file with commas as separators");
       auto known = kColumns;
       known.insert(known.end(), kOptionalColumns.begin(), kOptionalColumns.end());
       // A missing column's likely misspelling is among the columns that are not known ones.
@@ -91,12 +108,20 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
         if (std::find(known.begin(), known.end(), h) == known.end()) strangers.push_back(h);
       for (const auto& c : kColumns)
         if (std::find(header.begin(), header.end(), c) == header.end())
-          throw core::InputError({file, lineno, 1, c}, fmt::format("missing column '{}'", c), "the header of DESIGN.md 4.4",
+          throw core::InputError({file, lineno, 1, c}, fmt::format("missing column '{}'", c), kColumnsDoc,
                                  core::did_you_mean(c, strangers));
-      for (std::size_t i = 0; i < header.size(); ++i)
+      for (std::size_t i = 0; i < header.size(); ++i) {
+        if (header[i].empty())
+          throw core::InputError({file, lineno, fl.columns[i], ""}, fmt::format("column {} has no name", i + 1), kColumnsDoc,
+                                 "remove the trailing comma of the header");
         if (std::find(known.begin(), known.end(), header[i]) == known.end())
           throw core::InputError({file, lineno, fl.columns[i], header[i]}, fmt::format("unknown column '{}'", header[i]),
-                                 "the columns of DESIGN.md 4.4", core::did_you_mean(header[i], known));
+                                 kColumnsDoc, core::did_you_mean(header[i], known));
+        if (std::find(header.begin(), header.begin() + static_cast<std::ptrdiff_t>(i), header[i]) !=
+            header.begin() + static_cast<std::ptrdiff_t>(i))
+          throw core::InputError({file, lineno, fl.columns[i], header[i]}, fmt::format("column '{}' appears twice", header[i]),
+                                 "each column once");
+      }
       continue;
     }
     if (f.size() != header.size())
@@ -132,9 +157,9 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     const std::string measured_text = col("step_time_s");
     char* measured_end = nullptr;
     const double measured = std::strtod(measured_text.c_str(), &measured_end);
-    if (measured_text.empty() || *measured_end != '\0' || !std::isfinite(measured) || !(measured > 0))
+    if (measured_text.empty() || *measured_end != '\0' || !std::isfinite(measured) || !(measured >= 1e-6))
       throw core::InputError(where("step_time_s"), fmt::format("measured step time '{}' is not a positive number", measured_text),
-                             "the measured step time in seconds, e.g. 12.7");
+                             "the measured step time in seconds (at least 1e-6), e.g. 12.7");
     c["measured_step_time_s"] = measured;
     workload::Transformer m;
     m.name = col("model");
@@ -157,9 +182,33 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     m.learned_positions = !m.gated_mlp;
     m.tied_embeddings = !m.gated_mlp;
     m.dropout = !m.gated_mlp;  // GPT-style (Megatron, dropout 0.1) vs Llama-style (no dropout)
+    if (!col("experts").empty() || !col("top_k").empty()) {
+      // A mixture of experts: every layer's MLP is `experts` experts of width ffn, each token
+      // routed to top_k of them (Mixtral-style; docs/validation.md#csv).
+      m.experts = num("experts");
+      m.experts_per_token = col("top_k").empty() ? 0 : num("top_k");
+      if (m.experts < 2 || m.experts_per_token < 1 || m.experts_per_token > m.experts)
+        throw core::InputError(
+            where(col("top_k").empty() ? "top_k" : "experts"),
+            fmt::format("experts '{}' with top_k '{}' is not a mixture of experts", col("experts"), col("top_k")),
+            "experts >= 2 and 1 <= top_k <= experts (both empty for a dense model)");
+      m.expert_ffn = m.ffn;
+    }
+    // The measured time is per step of the stated global batch: without it, no comparison.
+    if (col("gbs").empty())
+      throw core::InputError(where("gbs"), "the global batch is empty", "the run's global batch in sequences",
+                             "the step time measured is that of one global batch; give it");
     std::string spec;
-    for (const char* k : {"tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gbs", "sp", "zero", "recompute"})
-      if (!col(k).empty()) spec += fmt::format("{}{}={}", spec.empty() ? "" : ",", k, col(k));
+    for (const auto& k : kStrategyColumns) {
+      const std::string v = col(k);
+      if (v.empty()) continue;
+      if (v.find_first_of(",=") != std::string::npos)
+        throw core::InputError(where(k), fmt::format("'{}' is not one value", v), fmt::format("one value for {}", k));
+      if (v == "-" || core::to_lower(v) == "n/a" || core::to_lower(v) == "na")
+        throw core::InputError(where(k), fmt::format("'{}' is not a value of {}", v, k), "a value, or an empty cell",
+                               "leave the cell empty when the source does not state it: the fastest feasible value is chosen");
+      spec += fmt::format("{}{}={}", spec.empty() ? "" : ",", k, v);
+    }
     // Malformed strategy or precision fields are located at their column (exit 2).
     auto relocate = [&](const core::InputError& e, const std::string& column) {
       const std::string key = e.location().key_path;
@@ -175,7 +224,22 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     } catch (const core::InputError& e) { throw relocate(e, "precision"); }
     try {
       m.validate({file, lineno, 0, ""});
-      const auto sys = hardware::load_system(fmt::format("{}:devices={}", col("system"), devices));
+    } catch (const core::InputError& e) { throw relocate(e, "layers"); }
+    try {
+      // A preset of fixed size (a Dojo tile, tray, cabinet) takes no device count: the
+      // row's count must be its own.
+      hardware::System sys = hardware::load_system(col("system"));
+      if (sys.device_count() != devices) {
+        try {
+          sys = hardware::load_system(fmt::format("{}:devices={}", col("system"), devices));
+        } catch (const core::InputError& e) {
+          if (e.message().find("no parameter 'devices'") == std::string::npos) throw;
+          throw core::InputError(e.location(),
+                                 fmt::format("{} has {} devices, the row {}", col("system"), sys.device_count(), devices),
+                                 fmt::format("devices = {} for {}", sys.device_count(), col("system")),
+                                 "a larger preset (dojo-exapod:devices=N) for other counts");
+        }
+      }
       s.seq = m.max_seq;
       const auto stack = stack_for(sys, col("stack").empty() ? stack_name : col("stack"), {});
       engine::Context ctx{&sys, &m, s.seq};
@@ -185,8 +249,14 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
       const auto& g = s.given;
       if (g.tp && g.pp && g.dp && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute) {
         parallel::check_strategy(s, m, sys);
+        // The plan as the stack can run it: a plan its software cannot run (DeepSpeed's
+        // pipeline without interleaving) is a failed case here, as it is an error in `run`.
+        if (const std::string why = engine::stack_problem(ctx, s); !why.empty())
+          throw core::Infeasible(fmt::format("the stack cannot run this plan: {}", why));
         r = engine::evaluate(ctx, s);
-        if (!r.memory.fits) throw core::Infeasible("does not fit in memory");
+        if (!r.memory.fits)
+          throw core::Infeasible(fmt::format("does not fit in memory: {:.1f} GB per device, {:.1f} GB available",
+                                             r.memory.per_device() / 1e9, r.memory.capacity / 1e9));
       } else {
         r = engine::resolve(ctx, s);
       }
@@ -207,14 +277,16 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
                       fmt::format("{:+.1f}%", err), stack.name, r.strategy.spec()});
     } catch (const core::Error& e) {
       // The suggestion travels with the failure ("unknown system 'dgx-a1000' (did you mean 'dgx-a100'?)").
-      const std::string why = e.suggestion().empty() ? e.message() : fmt::format("{} ({})", e.message(), e.suggestion());
+      const std::string& hint = e.suggestion().empty() ? e.expected() : e.suggestion();
+      const std::string why = hint.empty() ? e.message() : fmt::format("{} ({})", e.message(), hint);
       c["error"] = why;
       ++failed;
       rows.push_back({col("id"), "-", fmt::format("{:.3f}", measured), "FAILED", why, ""});
     }
     cases.push_back(c);
   }
-  if (header.empty()) throw core::InputError({file, 1, 1, ""}, "the file is empty", "a CSV with the header of DESIGN.md 4.4");
+  if (header.empty())
+    throw core::InputError({file, 1, 1, ""}, "the file is empty", "a CSV with the header of docs/validation.md#csv");
   if (cases.empty())
     throw core::InputError({file, lineno, 1, ""}, "no cases: the file has a header and no rows", "one row per measured run");
   const double mape = counted > 0 ? sum_abs / counted : 0.0;
