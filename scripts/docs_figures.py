@@ -177,7 +177,8 @@ def readme_accuracy(dojosim):
             f"{pct(h100['mape'])} over {h100['cases']} runs with 5\nfitted knobs (so that figure says little). Out-of-sample — "
             f"`dojosim validate\ndocs/data/generality.csv` ({gen['evaluated']} published runs never fit to: Llama 3.1 8B–405B,\n"
             f"Nemotron-4 340B, GPT-3 on H100 BF16/FP8 and B200, Llama 3 on GB200 NVL72, MT-NLG on A100,\n"
-            f"FSDP runs of MPT 7B–70B on A100, up to 16,384 GPUs): mean absolute error {pct(gen['mape'])} ({pct(mean_abs(fsdp))} on the "
+            f"FSDP runs of MPT 7B–70B and Llama 2/3 8B–70B (torchtitan) on A100, up to 16,384 GPUs): mean absolute error "
+            f"{pct(gen['mape'])} ({pct(mean_abs(fsdp))} on the "
             f"{len(fsdp)} FSDP runs, {direction}),\nlargest {pct(abs(w['error_pct']))} ({w['id']}, stack {w['stack']}).")
 
 

@@ -73,7 +73,7 @@ LayerCost layer_costs(const Plan& plan, const Dev& d, Result& r) {
   }
   // Memory-bound element-wise work (4 kernels), rotary embeddings (forward and again
   // backward), FP8 cast-transposes (3 more kernels backward).
-  const double te = mem_time(d, w.elementwise_bytes) + 4 * d.overhead;
+  const double te = mem_time(d, w.elementwise_bytes) + w.elementwise_kernels * d.overhead;
   const double rope = mem_time(d, w.rope_bytes);
   double cast_f = 0, cast_b = 0;
   if (w.fp8_casts) {

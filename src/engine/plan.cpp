@@ -241,6 +241,44 @@ Demands comm_demands(const workload::Transformer& m, const Strategy& s, const De
   return D;
 }
 
+namespace {
+
+// Eager PyTorch element-wise kernels (docs/model.md#eager-elementwise): what the reference
+// Llama code (torchtitan's and Meta's model.py) runs where fused stacks run one pass each,
+// counted in bytes read + written per element and kernels, forward:
+//  - RMSNorm: x.float() (2+4), pow (4+4), mean (4), x * rsqrt (4+4), type_as (4+2),
+//    * weight (2+2): 36 bytes and 8 kernels (with the [tok, 1] eps add and rsqrt), against a
+//    fused norm's 4 bytes and 1 kernel;
+//  - SwiGLU: silu (2+2) then the multiply (4+2): 10 bytes and 2 kernels against 6 and 1;
+//  - RoPE on Q and K: float (2+4), the complex multiply (4+4), type_as (4+2): 20 bytes and
+//    3 kernels per tensor against 4 bytes fused;
+//  - grouped-query attention: K and V expanded to every query head (repeat_kv: a copy
+//    reading kv and writing q columns each), where fused kernels read the shared heads.
+// Backward is priced as fused work is: the norm and activation bytes twice, the rotary and
+// copy bytes once more.
+void add_eager_elementwise(const workload::Transformer& m, double tok, double tok_sp, double tp, double act_width, Work& w) {
+  const double h = static_cast<double>(m.hidden);
+  const double q = static_cast<double>(m.q_dim()), kv = static_cast<double>(m.kv_dim());
+  if (m.rmsnorm) {
+    w.elementwise_bytes += 2.0 * (36.0 - 4.0) * tok_sp * h;
+    w.elementwise_kernels += 2.0 * 7.0;
+  }
+  if (m.gated_mlp) {
+    w.elementwise_bytes += (10.0 - 6.0) * tok * act_width;
+    w.elementwise_kernels += 1.0;
+  }
+  if (!m.learned_positions) {
+    w.rope_bytes += (20.0 - 4.0) * tok * (q + kv) / tp;
+    w.elementwise_kernels += 6.0;
+  }
+  if (m.kv_heads < m.heads) {
+    w.rope_bytes += 2.0 * tok * (kv + q) / tp * 2.0;
+    w.elementwise_kernels += 2.0;
+  }
+}
+
+}  // namespace
+
 Work compute_work(const workload::Transformer& m, const Strategy& s, const parallel::Software& sw, const DeviceParams& params,
                   double shards, long long seq_len) {
   Work w;
@@ -290,6 +328,7 @@ Work compute_work(const workload::Transformer& m, const Strategy& s, const paral
   }
   w.elementwise_bytes = (4.0 + 6.0) * tok_sp * h * 2.0 + (m.gated_mlp ? 3.0 : 2.0) * tok * act_width * 2.0;
   w.rope_bytes = m.learned_positions ? 0.0 : 2.0 * tok * (q + kv) / tp * 2.0;
+  if (!sw.fused_elementwise) add_eager_elementwise(m, tok, tok_sp, tp, act_width, w);
   // FP8 (Transformer Engine): the attention output is cast and transposed before the output
   // projection; in backward each GEMM's output gradient is cast and transposed for dgrad and
   // wgrad. Each reads 2 bytes and writes 1 + 1 per element.

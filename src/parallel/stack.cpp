@@ -73,6 +73,10 @@ Stack read_stack(const std::shared_ptr<const core::Document>& doc) {
     s.fp8_cast_kernels = f->boolean("cast_kernels", kDefaults.fp8_cast_kernels);
     f->finish();
   }
+  if (auto e = r.optional_map("elementwise")) {
+    s.fused_elementwise = e->boolean("fused", kDefaults.fused_elementwise);
+    e->finish();
+  }
   if (auto o = r.optional_map("offload")) {
     s.activation_offload = o->boolean("activations", kDefaults.activation_offload);
     o->finish();
@@ -120,6 +124,7 @@ Software bind(const Stack& stack, const hardware::Device& device) {
   w.pipeline_max_zero = stack.pipeline_max_zero;
   w.zero3_reduce_bytes = stack.zero3_reduce_bytes;
   w.fp8_cast_kernels = stack.fp8_cast_kernels;
+  w.fused_elementwise = stack.fused_elementwise;
   w.activation_offload = stack.activation_offload;
   w.optimizer_state_bytes = stack.optimizer_master_bytes + 2.0 * stack.optimizer_moment_bytes;
   w.gemm_max = device.eff.gemm_max;
@@ -242,6 +247,7 @@ YAML::Node stack_to_yaml(const Stack& s) {
   n["zero3"]["prefetch"] = s.zero3_prefetch;
   n["zero3"]["reduce"] = dtype_name(s.zero3_reduce_bytes);
   n["fp8"]["cast_kernels"] = s.fp8_cast_kernels;
+  n["elementwise"]["fused"] = s.fused_elementwise;
   n["offload"]["activations"] = s.activation_offload;
   n["optimizer"]["master"] = dtype_name(s.optimizer_master_bytes);
   n["optimizer"]["moments"] = dtype_name(s.optimizer_moment_bytes);
@@ -292,6 +298,9 @@ void register_stacks(core::Registry& r) {
            "ZeRO-3/FSDP: the gradients' dtype in the reduce-scatters, bf16 or fp32 (FSDP reduce_dtype)"},
           {"fp8.cast_kernels", "bool", "", d.fp8_cast_kernels ? "true" : "false",
            "FP8 cast/transpose priced as separate memory-bound kernels"},
+          {"elementwise.fused", "bool", "", d.fused_elementwise ? "true" : "false",
+           "RMSNorm, RoPE and SwiGLU as fused kernels (Transformer Engine, apex, XLA, torch.compile) or as eager PyTorch "
+           "ops in fp32 (docs/model.md#eager-elementwise)"},
           {"offload.activations", "bool", "", d.activation_offload ? "true" : "false",
            "saved activations of offload_layers layers per model chunk wait in the GPU host's memory (Megatron-Core "
            "cpu_offloading); the resolver may choose it"},

@@ -45,6 +45,41 @@ struct Bench {
 };
 }  // namespace
 
+// Eager element-wise kernels (docs/model.md#eager-elementwise): a stack that runs the
+// reference Llama code un-fused moves the bytes of its RMSNorm (36 per element, not 4),
+// SwiGLU (10, not 6), RoPE (20, not 4) and GQA's K/V copies; a GPT-style model, which has
+// none of them, is priced the same either way; and the step is slower.
+TEST(Plan, EagerElementwiseKernels) {
+  const auto sys = hardware::load_system("dgx-h100:nodes=2");
+  const auto fused = parallel::load_stack("fsdp", {"elementwise.fused=true"});
+  const auto eager = parallel::load_stack("fsdp");
+  ASSERT_FALSE(eager.fused_elementwise);
+  const auto s = strategy("tp=2,pp=1,dp=8,mbs=1,gbs=64,sp=true,zero=3,recompute=none");
+  for (const char* name : {"llama3-8b", "gpt3-13b"}) {
+    SCOPED_TRACE(name);
+    const auto m = workload::load_model(name);
+    engine::Context a{&sys, &m, 2048}, b{&sys, &m, 2048};
+    a.use(fused);
+    b.use(eager);
+    const auto pf = engine::make_plan(a, s), pe = engine::make_plan(b, s);
+    const double tok = 2048.0, tp = 2.0, h = static_cast<double>(m.hidden), f = static_cast<double>(m.ffn) / tp;
+    const double q = static_cast<double>(m.q_dim()) / tp, kv = static_cast<double>(m.kv_dim()) / tp;
+    const double d_elem = pe.work.elementwise_bytes - pf.work.elementwise_bytes;
+    const double d_rope = pe.work.rope_bytes - pf.work.rope_bytes;
+    if (m.rmsnorm) {
+      EXPECT_NEAR(d_elem, 2.0 * 32.0 * tok / tp * h + 4.0 * tok * f, 1e-9 * d_elem);
+      EXPECT_NEAR(d_rope, 16.0 * tok * (q + kv) + 4.0 * tok * (q + kv), 1e-9 * d_rope);
+      EXPECT_GT(pe.work.elementwise_kernels, pf.work.elementwise_kernels);
+      EXPECT_GT(engine::price(b, pe).step_time, engine::price(a, pf).step_time);
+    } else {
+      EXPECT_EQ(d_elem, 0.0);
+      EXPECT_EQ(d_rope, 0.0);
+      EXPECT_EQ(pe.work.elementwise_kernels, pf.work.elementwise_kernels);
+      EXPECT_EQ(engine::price(b, pe).step_time, engine::price(a, pf).step_time);
+    }
+  }
+}
+
 // Megatron-Core's order on GPUs: TP inside a node, then CP, DP, PP outward.
 TEST(Plan, GroupsSitWhereTheOrderPutsThem) {
   const auto sys = hardware::load_system("dgx-h100:nodes=16");  // 128 GPUs, 8 per node

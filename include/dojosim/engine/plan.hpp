@@ -169,9 +169,10 @@ struct Work {
   double attention_flops = 0;
   Gemm scores, context;
   double score_elements = 0;
-  double elementwise_bytes = 0;  // two norms, two residual adds, the MLP activation
-  double rope_bytes = 0;         // rotary embeddings on Q and K (0 with learned positions)
-  bool fp8_casts = false;        // FP8 cast-transpose kernels (Transformer Engine)
+  double elementwise_bytes = 0;    // two norms, two residual adds, the MLP activation
+  double rope_bytes = 0;           // rotary embeddings on Q and K (0 with learned positions); eager: and GQA's K/V copies
+  double elementwise_kernels = 4;  // kernels of the element-wise work forward (more when eager)
+  bool fp8_casts = false;          // FP8 cast-transpose kernels (Transformer Engine)
   double cast_fwd_bytes = 0, cast_bwd_bytes = 0;
   // First and last stage: the LM head GEMM, its loss kernels' bytes forward and backward,
   // and the embedding lookup's bytes (one pass).

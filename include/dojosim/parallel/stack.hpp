@@ -72,6 +72,11 @@ struct Stack {
   // FP8 recipe: cast/transpose kernels priced as separate memory-bound passes (Transformer
   // Engine), or fused into the GEMM epilogues (0 passes).
   bool fp8_cast_kernels = true;
+  // Element-wise kernels of Llama-style layers: fused (Transformer Engine / apex / XLA /
+  // torch.compile: one pass per RMSNorm, RoPE and SwiGLU) or eager PyTorch as the reference
+  // model code writes them (RMSNorm as seven fp32 ops, RoPE through complex fp32 tensors,
+  // SiLU then a multiply). docs/model.md#eager-elementwise.
+  bool fused_elementwise = true;
   // Activation offloading: the stack can keep the saved activations of some layers in the
   // GPU host's memory between forward and backward (Megatron-Core's cpu_offloading), so
   // `offload_layers` is a plan it runs and the resolver may choose (docs/model.md#offload).
@@ -102,6 +107,7 @@ struct Software {
   int zero3_prefetch = 1;
   double zero3_reduce_bytes = 2.0;
   bool fp8_cast_kernels = true;
+  bool fused_elementwise = true;
   bool activation_offload = false;
   double optimizer_state_bytes = 12.0;                   // per parameter: master + two Adam moments
   std::array<double, hardware::kPrecisions> gemm_max{};  // the device's, or the stack's tuning for it
