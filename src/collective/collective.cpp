@@ -1,6 +1,7 @@
 #include "dojosim/collective/collective.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <cmath>
 
 namespace dojosim::collective {
@@ -110,6 +111,18 @@ Group place_group(const hardware::System& sys, int size, long long stride) {
   for (int i = 0; i < nlev && g.hops < static_cast<int>(g.hop.size()); ++i) {
     const long long per = sys.devices_per(i);
     long long members = stride >= per ? 1 : std::min<long long>(size, std::max<long long>(1, per / stride));
+    // Groups laid out in rank order (a block of size x stride ranks holds `stride` of them)
+    // straddle instances of this level when the block does not divide the instance (a
+    // 72-GPU NVLink rack holding groups of 16, 32 or 64; partial units): the slowest group
+    // is the one with the fewest members on one side of a boundary. Instance boundaries
+    // fall inside blocks at offsets that are multiples of gcd(per, block), so that group
+    // keeps gcd / stride members (at least one) together, and the next level carries the
+    // rest (docs/model.md#straddle). A 2D mesh places its groups as rectangles instead
+    // (below, with its own note when they do not tile it).
+    const long long block = 1LL * size * stride;
+    if (i < nlev - 1 && stride < per && per % block != 0 && sys.device_count() > per &&
+        sys.levels[static_cast<std::size_t>(i)].topology != Topology::mesh2d)
+      members = std::min<long long>(members, std::max<long long>(1, std::gcd(per, block) / stride));
     if (i == nlev - 1) members = size;  // the outermost level holds the whole group
     if (members <= below) continue;
     const auto& L = sys.levels[static_cast<std::size_t>(i)];

@@ -45,6 +45,55 @@ struct Bench {
 };
 }  // namespace
 
+// Groups that do not divide a 72-GPU NVLink rack straddle two racks (found by an
+// independent probe: groups of 16, 32 and 64 on GB200 NVL72 were priced as if inside one
+// NVLink domain, 2-3x faster than the event engine, which places ranks in order). The
+// slowest group keeps gcd(72, block) / stride members on one side of a rack boundary and
+// crosses the network with the rest; groups that divide the rack, and DGX nodes, keep
+// their single NVLink hop. Both engines then agree.
+TEST(Plan, GroupsStraddlingARackCrossTheNetwork) {
+  const auto gb = hardware::load_system("gb200-nvl72:racks=2");
+  const auto tp8 = engine::place_groups(gb, strategy("tp=8,pp=1,dp=18"));
+  ASSERT_EQ(tp8.tp.hops, 1);  // 72 = 9 groups of 8: inside a rack
+  EXPECT_EQ(tp8.tp.hop[0].k, 8);
+  const auto tp16 = engine::place_groups(gb, strategy("tp=16,pp=1,dp=9"));
+  ASSERT_EQ(tp16.tp.hops, 2);  // group 4 holds ranks 64..79: 8 in each rack
+  EXPECT_EQ(tp16.tp.hop[0].level, 0);
+  EXPECT_EQ(tp16.tp.hop[0].k, 8);
+  EXPECT_EQ(tp16.tp.hop[1].level, 1);
+  EXPECT_EQ(tp16.tp.hop[1].k, 2);
+  const auto tp32 = engine::place_groups(gb, strategy("tp=32,pp=1,dp=4"));
+  ASSERT_EQ(tp32.tp.hops, 2);  // ranks 64..95: 8 and 24
+  EXPECT_EQ(tp32.tp.hop[0].k, 8);
+  EXPECT_EQ(tp32.tp.hop[1].k, 4);
+  const auto h100 = engine::place_groups(hardware::load_system("dgx-h100:nodes=4"), strategy("tp=8,pp=1,dp=4"));
+  ASSERT_EQ(h100.tp.hops, 1);
+  EXPECT_EQ(h100.tp.hop[0].k, 8);
+  // Priced: a TP call of the straddling group costs more than the same call in a rack of 80
+  // (which 16 divides), and the whole-step engine, which routes the ring in rank order
+  // over one path, is slower still (it does not spread the crossing over the NICs).
+  const auto m = workload::load_model("llama3-8b");
+  const auto stack = parallel::load_stack("megatron-core");
+  const auto s = strategy("tp=16,pp=1,dp=9,mbs=1,gbs=72,sp=true,zero=1,recompute=none");
+  auto tp_call = [&](const hardware::System& sys, const parallel::Strategy& st, engine::Result* out = nullptr) {
+    engine::Context ctx{&sys, &m, 2048};
+    ctx.use(stack);
+    const auto plan = engine::make_plan(ctx, st);
+    const auto r = engine::price(ctx, plan);
+    if (out != nullptr) {
+      const hardware::Graph graph(sys);
+      *out = engine::simulate_step(ctx, plan, r, graph);
+    }
+    return r;
+  };
+  engine::Result ev;
+  const auto straddling = tp_call(gb, s, &ev);
+  const auto rack80 = hardware::load_system("gb200-nvl72:racks=2", {"levels.rack.size=80"});
+  const auto inside = tp_call(rack80, strategy("tp=16,pp=1,dp=10,mbs=1,gbs=80,sp=true,zero=1,recompute=none"));
+  EXPECT_GT(straddling.comm.tp.cost().time, 1.5 * inside.comm.tp.cost().time);
+  EXPECT_GT(ev.step_time, straddling.step_time);
+}
+
 // Eager element-wise kernels (docs/model.md#eager-elementwise): a stack that runs the
 // reference Llama code un-fused moves the bytes of its RMSNorm (36 per element, not 4),
 // SwiGLU (10, not 6), RoPE (20, not 4) and GQA's K/V copies; a GPT-style model, which has

@@ -255,9 +255,18 @@ TEST(PartialUnits, DeviceCountsThatDoNotFillTheOuterUnit) {
   EXPECT_DOUBLE_EQ(h.peak(hardware::Precision::bf16), 12 * h.device.peak_for(hardware::Precision::bf16));
   const auto full = hardware::load_system("dgx-h100:devices=16");
   EXPECT_EQ(full.devices_used, 0);
-  const auto g = collective::place_group(gb, 64, 8);  // DP of tp=8 groups: 9 per rack, over 8 racks
-  ASSERT_EQ(g.hops, 2);
-  EXPECT_EQ(g.hop[0].k * g.hop[1].k >= 64, true);
+  // DP of tp=8 groups: 9 members in each full rack, but one alone in the partial rack
+  // (ranks 504..511), which carries its whole share over the network: the group is priced
+  // by that member, as one network hop over all 64 (docs/model.md#straddle).
+  const auto g = collective::place_group(gb, 64, 8);
+  ASSERT_EQ(g.hops, 1);
+  EXPECT_EQ(g.hop[0].level, 1);
+  EXPECT_EQ(g.hop[0].k, 64);
+  // Seven full racks: 9 members per rack over NVLink, then 7 racks over the network.
+  const auto g7 = collective::place_group(hardware::load_system("gb200-nvl72:devices=504"), 63, 8);
+  ASSERT_EQ(g7.hops, 2);
+  EXPECT_EQ(g7.hop[0].k, 9);
+  EXPECT_EQ(g7.hop[1].k, 7);
   const auto w = workload::load_workload("llama3-70b");
   const auto st = parallel::load_stack("megatron-core");
   const auto r = engine::resolve(context(gb, w, st), partial(""));
