@@ -139,6 +139,12 @@ void add_compare(CLI::App& app, Action& action) {
       for (const auto& e : entries) name_w = std::max(name_w, e.spec.size());
       for (const auto& e : entries)
         fmt::print("  {:<{}}  {}\n", e.spec, name_w, e.best.result.strategy.spec() + e.best.result.strategy.options());
+      // A batch the plan could not keep (rounded to its replicas), said as search says it.
+      for (const auto& e : entries)
+        if (e.target_gbs > 0 && e.best.result.strategy.gbs != e.target_gbs)
+          fmt::print("note: {} trains with a global batch of {} {}, {} the target {}\n", e.spec, e.best.result.strategy.gbs,
+                     out.vision ? "samples" : "sequences",
+                     e.best.result.strategy.gbs < e.target_gbs ? "rounded down from" : "grown from", e.target_gbs);
       fmt::print(
           "\nworth: how many {} devices give the same throughput — resized: {} grown or shrunk (its {} level) with its "
           "best plan at each size for the same target batch; linear: at the per-device throughput of {} as given — "

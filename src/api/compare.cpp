@@ -24,6 +24,18 @@
 
 namespace dojosim::api {
 
+namespace {
+// An input error raised at a resized reference that says the size itself cannot run: past
+// the size parameter's range, keys of --parallel no strategy completes at this size (dp *
+// mbs past the batch; they ran at the reference's own size, priced before sizing), or no
+// valid strategy at all on this many devices (a prime node count against the batch). Any
+// other input error is the user's (a --set key).
+bool cannot_run_at_size(const core::InputError& e, const std::string& size_key) {
+  const auto& at = e.location();
+  return at.key_path == size_key || at.file == "--parallel" || (at.file == "--system" && at.key_path.empty());
+}
+}  // namespace
+
 ReferenceSizer::ReferenceSizer(std::string spec, std::vector<std::string> sets, const workload::Workload& w,
                                const parallel::Strategy& partial, long long seq, parallel::Stack stack)
     : spec_(std::move(spec)), sets_(std::move(sets)), w_(&w), partial_(partial), seq_(seq), stack_(std::move(stack)) {
@@ -70,11 +82,8 @@ double ReferenceSizer::throughput(long long instances) {
     v = 0;  // cannot run at this size (does not fit): never used to interpolate
     why_ = fmt::format("{} x {}: {}", instances, size_param_, e.message());
   } catch (const core::InputError& e) {
-    // Past the size parameter's own range: this size does not exist, so it cannot match.
-    // Keys of --parallel that no strategy completes at this size (dp * mbs past the batch)
-    // cannot run here either: they ran at the reference's own size, priced before sizing.
-    // Any other input error is the user's (a --set key): never a number.
-    if (e.location().key_path != size_param_ && e.location().file != "--parallel")
+    // This size does not exist or cannot run (cannot_run_at_size): never a number to match.
+    if (!cannot_run_at_size(e, size_param_))
       throw core::InputError(e.location(),
                              fmt::format("sizing the reference {} to {}={}: {}", base_, size_param_, instances, e.message()),
                              e.expected(), e.suggestion());
@@ -94,7 +103,7 @@ double ReferenceSizer::throughput_devices(long long devices) {
   } catch (const core::Infeasible&) {
     v = 0;  // cannot run with so few devices: never interpolated from
   } catch (const core::InputError& e) {
-    if (e.location().key_path != "devices" && e.location().file != "--parallel") throw;
+    if (!cannot_run_at_size(e, "devices")) throw;
     v = 0;
   }
   memo_devices_.emplace(devices, v);
@@ -151,8 +160,17 @@ CompareOutput compare(const CompareArgs& a) {
   parallel::Strategy partial = parallel::parse_strategy(a.parallel);
   partial.precision = hardware::parse_training_precision(a.precision);
   auto& entries = out.entries;
+  // An input error about one system names it (a --set key one of them lacks).
+  auto about = [](const std::string& spec, auto&& step) {
+    try {
+      return step();
+    } catch (const core::InputError& e) {
+      throw core::InputError(e.location(), fmt::format("--system {}: {}", spec, e.message()), e.expected(), e.suggestion());
+    }
+  };
   for (const auto& s : a.systems)
-    entries.push_back(CompareEntry{s, hardware::load_system(s, split.system), {}, {}, {}, {}, 0, {}, 0, 0, 0, {}});
+    entries.push_back(
+        CompareEntry{s, about(s, [&] { return hardware::load_system(s, split.system); }), {}, {}, {}, {}, 0, {}, 0, 0, 0, {}});
   // The reference: named, else the first non-Dojo system, else the last one.
   out.ref = entries.size() - 1;
   if (!a.reference.empty()) {
@@ -185,17 +203,19 @@ CompareOutput compare(const CompareArgs& a) {
     const std::string name = names.empty()       ? parallel::default_stack_name(entries[out.ref].sys)
                              : names.size() == 1 ? names[0]
                                                  : names[i];
-    entries[i].stack = stack_for(entries[i].sys, name, split.stack);
+    entries[i].stack = about(entries[i].spec, [&] { return stack_for(entries[i].sys, name, split.stack); });
   }
   out.stack_named = !names.empty();
   out.same_stack =
       std::all_of(entries.begin(), entries.end(), [&](const CompareEntry& e) { return e.stack.name == entries[0].stack.name; });
   for (auto& e : entries) {
-    const engine::Context ctx = model_context(e.sys, w, partial, a.seq, e.stack);
+    const engine::Context ctx = about(e.spec, [&] { return model_context(e.sys, w, partial, a.seq, e.stack); });
     explore::SearchOptions opt;
     opt.top = 1;
     opt.econ = econ_params;
-    e.best = explore::search(ctx, partial, opt).ranked.front();
+    const auto found = about(e.spec, [&] { return explore::search(ctx, partial, opt); });
+    e.best = found.ranked.front();
+    e.target_gbs = found.target_gbs;
     e.econ = explore::Pricer(e.sys, econ_params).price(e.best.result);
     e.steps = out.run_tokens / e.best.result.tokens_per_step;
     e.run = economics::training_run(e.econ, e.steps);

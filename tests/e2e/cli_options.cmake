@@ -130,3 +130,10 @@ cli_test(validate_unknown_stack_lists 3 "FAILED +unknown stack 'nemo' \\(.*stack
 cli_test(validate_bad_stack_option 2 "unknown stack 'megatron_core'.*\\n.*\\n  hint: did you mean 'megatron-core'" validate ${DATA}/validation/one_ok.csv --stack megatron_core)
 add_test(NAME e2e.validate_moe_row_matches_run COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/check_validate_moe.py $<TARGET_FILE:dojosim> ${DATA}/validation/moe.csv)
 set_tests_properties(e2e.validate_moe_row_matches_run PROPERTIES LABELS e2e TIMEOUT 120)
+# compare sizes the reference through sizes that cannot run (577 nodes, prime, against the
+# batch: no valid strategy) without aborting: such sizes are never matched (probe finding).
+cli_test(compare_sizes_past_sizes_that_cannot_run 0 "by throughput \\(resized\\) +2048 +none \\(max" compare --system dgx-h100:nodes=256 --system gb200-nvl72:racks=28 --model llama3.1-405b --seq 8192 --tokens 15e12)
+# compare says when a plan could not keep the batch asked for, and names the system an
+# input error is about (probe findings).
+cli_test(compare_notes_rounded_batch 0 "note: gb200-nvl72:racks=7 trains with a global batch of 1008 sequences, rounded down from the target 1024" compare --system dgx-h100:nodes=16 --system gb200-nvl72:racks=7 --model llama3-70b --parallel gbs=1024)
+cli_test(compare_error_names_system 2 "--system gb200-nvl72:racks=2: override of a key that does not exist" compare --system dgx-h100:nodes=16 --system gb200-nvl72:racks=2 --model llama3-8b --set levels.node.bandwidth=300GB/s)

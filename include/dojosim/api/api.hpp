@@ -157,7 +157,8 @@ struct CompareEntry {
   double steps = 0;
   explore::Equivalence solved;  // reference devices matching this system's throughput
   double equiv_linear = 0, equiv_cost = 0, equiv_peak = 0;
-  std::string solved_why;  // when no size matched and none could run: why (the last size's error)
+  std::string solved_why;    // when no size matched and none could run: why (the last size's error)
+  long long target_gbs = 0;  // the batch asked for (given or default); the plan's may be rounded to its replicas
 };
 struct CompareOutput {
   std::string model_name;
