@@ -38,6 +38,20 @@ def _spec(parallel):
     raise TypeError(f"parallel: expected a dict or a 'tp=8,...' string, got {type(parallel).__name__}")
 
 
+def _plan(parallel, seq, precision):
+    """A result's ``strategy`` dict runs again as given: its ``seq`` and ``precision`` are the
+    options of the same names (they must agree with those options when both are set)."""
+    if not isinstance(parallel, dict) or not ("seq" in parallel or "precision" in parallel):
+        return _spec(parallel), int(seq), precision
+    rest = dict(parallel)
+    s, p = rest.pop("seq", None), rest.pop("precision", None)
+    if s is not None and int(seq) not in (0, int(s)):
+        raise ValueError(f"parallel['seq'] = {s} and seq = {seq} disagree: give one")
+    if p is not None and precision not in ("bf16", p):
+        raise ValueError(f"parallel['precision'] = {p!r} and precision = {precision!r} disagree: give one")
+    return _spec(rest), int(s) if s is not None else int(seq), p if p is not None else precision
+
+
 def _sets(sets):
     """{"levels.node.bandwidth": "450 GB/s"}, ["KEY=VALUE", ...] or "KEY=VALUE" -> list of "KEY=VALUE"."""
     if sets is None:
@@ -59,13 +73,15 @@ def _path(p):
 
 def run(system, model, parallel=None, *, seq=0, precision="bf16", set=None, stack=None, engine="analytical", html=None):
     """One training step predicted: ``dojosim run --format json``. ``html``: also write the HTML report."""
-    return _dojosim.run(system, model, _spec(parallel), int(seq), precision, _sets(set), _stack(stack), engine, _path(html))
+    spec, seq, precision = _plan(parallel, seq, precision)
+    return _dojosim.run(system, model, spec, seq, precision, _sets(set), _stack(stack), engine, _path(html))
 
 
 def search(system, model, parallel=None, *, objective="time", top=5, threads=0, seq=0, precision="bf16", set=None,
            stack=None, html=None):
     """Every valid strategy ranked: ``dojosim search --format json`` (the plans are in ``["ranked"]``)."""
-    return _dojosim.search(system, model, _spec(parallel), int(seq), precision, _sets(set), _stack(stack), objective,
+    spec, seq, precision = _plan(parallel, seq, precision)
+    return _dojosim.search(system, model, spec, seq, precision, _sets(set), _stack(stack), objective,
                            int(top), int(threads), _path(html))
 
 
@@ -76,7 +92,8 @@ def compare(systems, model, parallel=None, *, tokens=0, reference=None, seq=0, p
     if isinstance(systems, str):
         systems = [systems]
     stacks = [] if stack is None else [stack] if isinstance(stack, str) else [str(s) for s in stack]
-    return _dojosim.compare([str(s) for s in systems], model, _spec(parallel), int(seq), precision, _sets(set),
+    spec, seq, precision = _plan(parallel, seq, precision)
+    return _dojosim.compare([str(s) for s in systems], model, spec, seq, precision, _sets(set),
                             stacks, float(tokens), "" if reference is None else str(reference), _path(html))
 
 

@@ -377,7 +377,8 @@ Result price_transformer(const Context& ctx, const Plan& plan) {
   r.placement = plan.placement;
   if (plan.offload > 0) {
     r.memory.host_link = plan.host_link;
-    r.memory.host_traffic = 2.0 * mb * lay_n * plan.offload * plan.offload_layer_bytes;
+    // Each way: every micro-batch sends its offloaded layers out once and brings them back once.
+    r.memory.host_traffic = mb * lay_n * plan.offload * plan.offload_layer_bytes;
   }
   if (plan.placement.streams() || plan.stream_time > 0) {
     const double stream = plan.stream_time;

@@ -195,13 +195,15 @@ Strategy parse_strategy(const std::string& spec) {
                          core::did_you_mean(val, modes));
       s.given.recompute = true;
     } else if (key == "attention") {
-      const std::vector<std::string> kinds{"flash", "unfused"};
-      if (val == "flash")
+      const std::vector<std::string> kinds{"stack", "flash", "unfused"};
+      if (val == "stack")
+        s.attention = 0;  // the stack's kernel (what a result's JSON says when none was forced)
+      else if (val == "flash")
         s.attention = 1;
       else if (val == "unfused")
         s.attention = 2;
       else
-        throw InputError(where, fmt::format("attention={} is not a kernel", val), "flash or unfused",
+        throw InputError(where, fmt::format("attention={} is not a kernel", val), "stack, flash or unfused",
                          core::did_you_mean(val, kinds));
     } else if (key == "placement") {
       // placement=tp-cp-pp-dp: the four kinds, innermost first ('-', '/' or '.' between).

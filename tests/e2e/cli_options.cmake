@@ -137,3 +137,5 @@ cli_test(compare_sizes_past_sizes_that_cannot_run 0 "by throughput \\(resized\\)
 # input error is about (probe findings).
 cli_test(compare_notes_rounded_batch 0 "note: gb200-nvl72:racks=7 trains with a global batch of 1008 sequences, rounded down from the target 1024" compare --system dgx-h100:nodes=16 --system gb200-nvl72:racks=7 --model llama3-70b --parallel gbs=1024)
 cli_test(compare_error_names_system 2 "--system gb200-nvl72:racks=2: override of a key that does not exist" compare --system dgx-h100:nodes=16 --system gb200-nvl72:racks=2 --model llama3-8b --set levels.node.bandwidth=300GB/s)
+# FP8 MFU says what it is measured against (it can pass 100%; probe finding).
+cli_test(run_fp8_mfu_basis 0 "MFU +[0-9.]+% +HFU [0-9.]+% +\\(against the BF16 peak" run --system dgx-h100:nodes=2 --model llama3-8b --precision fp8)

@@ -312,3 +312,15 @@ def test_negative_sequence_length_is_input_error():
         dojosim.run(system="dgx-h100", model="llama3-8b", seq=-5)
     assert "negative" in str(e.value)
     assert dojosim.run(system="dgx-h100", model="llama3-8b", parallel="tp=8,pp=1,dp=1,mbs=1,gbs=8")["strategy"]["seq"] == 2048
+
+
+def test_result_strategy_runs_again():
+    """A result's ``strategy`` (with its seq, precision and attention='stack') is a valid
+    ``parallel`` and reproduces the step (found by a probe: 'precision' and 'attention=stack'
+    were rejected)."""
+    first = dojosim.run(system="dgx-h100:nodes=2", model="llama3-8b", seq=4096)
+    again = dojosim.run(system="dgx-h100:nodes=2", model="llama3-8b", parallel=first["strategy"])
+    assert again["step_time_s"] == first["step_time_s"]
+    assert again["strategy"] == first["strategy"]
+    with pytest.raises(ValueError, match="disagree"):
+        dojosim.run(system="dgx-h100:nodes=2", model="llama3-8b", parallel=first["strategy"], seq=2048)

@@ -813,7 +813,8 @@ TEST(Plan, OffloadExposesOnlyWhatTheLinkCannotHide) {
     EXPECT_NEAR(r.breakdown.memory_stream, expected, 1e-9 * r.step_time) << bw;
     EXPECT_DOUBLE_EQ(r.breakdown.compute, r0.breakdown.compute) << bw;
     EXPECT_NEAR(r.step_time - r0.step_time, r.breakdown.memory_stream, 1e-6 * r.step_time) << bw;
-    EXPECT_DOUBLE_EQ(r.memory.host_traffic, 2.0 * mb * 80.0 * 0.5 * plan.offload_layer_bytes) << bw;
+    // Reported each way (found by a probe: it was out plus back under that label).
+    EXPECT_DOUBLE_EQ(r.memory.host_traffic, mb * 80.0 * 0.5 * plan.offload_layer_bytes) << bw;
     EXPECT_GT(r.breakdown.memory_stream, previous) << bw;  // slower links expose more
     previous = r.breakdown.memory_stream;
     if (std::string(bw) == "2250GB/s") { EXPECT_DOUBLE_EQ(r.breakdown.memory_stream, 0.0); }
