@@ -35,6 +35,8 @@ DeviceTuning read_tuning(const Reader& r) {
   t.kernel_overhead = r.quantity("kernel_overhead", Dim::seconds, -1.0, Bounds{-1.0, 1e-2, true});
   t.attention_efficiency = r.number("attention_efficiency", 0.0, Bounds{0.0, 1.0, true});
   t.tp_overlap = r.number("tp_overlap", -1.0, Bounds{-1.0, 1.0, true});
+  if (r.has("attention_kernel"))
+    t.attention_kernel = r.choice("attention_kernel", {"flash", "unfused"}, "flash") == "flash" ? 1 : 0;
   r.finish();
   return t;
 }
@@ -142,6 +144,7 @@ Software bind(const Stack& stack, const hardware::Device& device) {
     if (t->kernel_overhead >= 0) w.kernel_overhead = t->kernel_overhead;
     if (t->attention_efficiency > 0) w.attention_efficiency = t->attention_efficiency;
     if (t->tp_overlap >= 0) w.tp_overlap = t->tp_overlap;
+    if (t->attention_kernel >= 0) w.flash_attention = t->attention_kernel == 1;
   }
   return w;
 }
@@ -259,6 +262,7 @@ YAML::Node stack_to_yaml(const Stack& s) {
     if (t.kernel_overhead >= 0) d["kernel_overhead"] = core::format_quantity(t.kernel_overhead, Dim::seconds);
     if (t.attention_efficiency > 0) d["attention_efficiency"] = t.attention_efficiency;
     if (t.tp_overlap >= 0) d["tp_overlap"] = t.tp_overlap;
+    if (t.attention_kernel >= 0) d["attention_kernel"] = t.attention_kernel == 1 ? "flash" : "unfused";
     n["devices"][key] = d;
   }
   for (const auto& [path, src] : s.provenance.source) n["sources"][path] = src;
@@ -312,7 +316,9 @@ void register_stacks(core::Registry& r) {
            "(device, stack) calibration: achieved fraction of peak for large GEMMs"},
           {"devices.<prefix>.kernel_overhead", "time", "s", "stack's", "(device, stack) kernel overhead"},
           {"devices.<prefix>.attention_efficiency", "float", "", "stack's", "(device, stack) attention efficiency"},
-          {"devices.<prefix>.tp_overlap", "float", "", "stack's", "(device, stack) TP overlap"}}});
+          {"devices.<prefix>.tp_overlap", "float", "", "stack's", "(device, stack) TP overlap"},
+          {"devices.<prefix>.attention_kernel", "string", "", "stack's",
+           "(device, stack) attention kernel, flash or unfused: the stack's version on that device"}}});
   for (const auto& name : preset_stack_names()) {
     const Stack s = load_stack(name);
     r.add({"stack-preset", s.name, s.description, {}});

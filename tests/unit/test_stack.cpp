@@ -91,6 +91,15 @@ TEST(Stack, BindUsesTheDeviceTuningOrTheDevice) {
   EXPECT_DOUBLE_EQ(parallel::bind(mc, d1.device).kernel_overhead, mc.devices.at("d1").kernel_overhead);
   EXPECT_FALSE(parallel::bind(m21, a100.device).flash_attention);
   EXPECT_TRUE(parallel::bind(mc, a100.device).flash_attention);
+  // A stack's version on a device can run another attention kernel: DeepSpeed's A100-era
+  // runs (MT-NLG, BLOOM) unfused, its Hopper and Blackwell runs FlashAttention (found by a
+  // probe: H100 DeepSpeed runs were priced with 2021 kernels, about 2x slow).
+  const auto ds = parallel::load_stack("deepspeed");
+  EXPECT_FALSE(parallel::bind(ds, a100.device).flash_attention);
+  EXPECT_TRUE(parallel::bind(ds, h100.device).flash_attention);
+  EXPECT_TRUE(parallel::bind(ds, hardware::load_system("dgx-b200").device).flash_attention);
+  EXPECT_FALSE(
+      parallel::bind(parallel::load_stack("deepspeed", {"devices.h100.attention_kernel=unfused"}), h100.device).flash_attention);
 }
 
 // What a stack decides changes the prediction in the direction its mechanism says.

@@ -36,6 +36,7 @@ struct DeviceTuning {
   double kernel_overhead = -1;                           // s per kernel
   double attention_efficiency = 0;                       // fused attention, fraction of GEMM max
   double tp_overlap = -1;                                // fraction of TP communication hidden
+  int attention_kernel = -1;                             // -1 the stack's, 0 unfused, 1 flash (the version run on this device)
 };
 
 struct Stack {
