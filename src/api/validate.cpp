@@ -222,6 +222,11 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     try {
       s.precision = hardware::parse_training_precision(col("precision").empty() ? "bf16" : col("precision"));
     } catch (const core::InputError& e) { throw relocate(e, "precision"); }
+    // The CSV has no head_dim column: the head width is hidden / heads, exactly.
+    if (m.heads > 0 && m.hidden % m.heads != 0)
+      throw core::InputError(where("heads"), fmt::format("hidden {} is not a multiple of heads {}", m.hidden, m.heads),
+                             "heads dividing hidden (the head width is hidden / heads)",
+                             "for a model whose heads are not hidden / heads wide, write a model file (docs/model.md)");
     try {
       m.validate({file, lineno, 0, ""});
     } catch (const core::InputError& e) { throw relocate(e, "layers"); }

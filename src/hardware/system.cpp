@@ -338,7 +338,13 @@ Precision parse_precision(std::string_view s) {
 }
 
 Precision parse_training_precision(std::string_view s) {
-  const Precision p = parse_precision(s);
+  Precision p;
+  try {
+    p = parse_precision(s);
+  } catch (const InputError& e) {
+    // The training precisions only: fp32, tf32 and fp64 are formats, not trainings modelled.
+    throw InputError(e.location(), e.message(), "bf16, fp16, fp8 or cfp8", e.suggestion());
+  }
   if (p == Precision::fp32 || p == Precision::tf32 || p == Precision::fp64)
     throw InputError({"--precision", 0, 0, "precision"},
                      fmt::format("training in {} is not modelled: weights, activations and collectives are sized for 16-bit "

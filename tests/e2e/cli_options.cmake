@@ -12,7 +12,7 @@ cli_test(opt_run_seq_overflow 2 "error: option --seq: 99999999999999999999 is ou
 cli_test(opt_run_format 2 "(?s)error: option --format: 'xml' is not a valid value.*expected: one of text, json" ${RUN} --format xml)
 cli_test(opt_run_engine 2 "(?s)error: option --engine: 'evnt' is not a valid value.*did you mean 'event'" ${RUN} --engine evnt)
 cli_test(opt_run_svg_collective 2 "error: option --svg-collective: 'xp' is not a valid value" ${RUN} --svg x.svg --svg-collective xp)
-cli_test(opt_run_precision 2 "(?s)error: --precision: key 'precision': unknown precision 'fp7'.*expected: one of" ${RUN} --precision fp7)
+cli_test(opt_run_precision 2 "(?s)error: --precision: key 'precision': unknown precision 'fp7'.*expected: bf16, fp16, fp8 or cfp8" ${RUN} --precision fp7)
 cli_test(opt_run_parallel 2 "error: --parallel: key 'tp': tp=abc is not a whole number" ${RUN} --parallel tp=abc)
 cli_test(opt_run_trace_empty 2 "error: option --trace: the value is missing" ${RUN} --trace "")
 cli_test(opt_run_unknown 2 "error: The following arguments? (was|were) not expected: .*--sq" ${RUN} --sq 8)
@@ -139,3 +139,5 @@ cli_test(compare_notes_rounded_batch 0 "note: gb200-nvl72:racks=7 trains with a 
 cli_test(compare_error_names_system 2 "--system gb200-nvl72:racks=2: override of a key that does not exist" compare --system dgx-h100:nodes=16 --system gb200-nvl72:racks=2 --model llama3-8b --set levels.node.bandwidth=300GB/s)
 # FP8 MFU says what it is measured against (it can pass 100%; probe finding).
 cli_test(run_fp8_mfu_basis 0 "MFU +[0-9.]+% +HFU [0-9.]+% +\\(against the BF16 peak" run --system dgx-h100:nodes=2 --model llama3-8b --precision fp8)
+cli_test(validate_heads_not_dividing 2 "heads_not_dividing.csv:2:[0-9]+: key 'heads': hidden 4100 is not a multiple of heads 32" validate ${DATA}/validation/heads_not_dividing.csv)
+cli_test(precision_unknown_lists_training_ones 2 "unknown precision 'bf61'\\n  expected: bf16, fp16, fp8 or cfp8\\n  hint: did you mean 'bf16'" run --system dgx-h100 --model llama3-8b --precision bf61)
