@@ -318,7 +318,8 @@ Work compute_work(const workload::Transformer& m, const Strategy& s, const paral
   const double heads_local = static_cast<double>(m.heads) / tp;
   const double sq = seq / cp;
   if (w.flash) {
-    w.attention_flops = 4.0 * b * sq * seq * q / tp * 0.5;  // causal: half the scores
+    // Causal: half the scores; a sliding window skips the blocks outside it too.
+    w.attention_flops = 4.0 * b * sq * seq * q / tp * 0.5 * m.causal_pairs_share(seq_len);
   } else {
     const double hd = static_cast<double>(m.head_dim);
     w.attention_flops = 4.0 * b * sq * seq * q / tp;

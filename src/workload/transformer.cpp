@@ -75,6 +75,12 @@ double Transformer::active_params() const {
          embedding_params() + head_params();
 }
 
+double Transformer::causal_pairs_share(long long seq) const {
+  if (sliding_window <= 0 || seq <= sliding_window) return 1.0;
+  const double s = static_cast<double>(seq), w = static_cast<double>(sliding_window);
+  return (2.0 * s * w - w * w) / (s * s);
+}
+
 double Transformer::forward_flops_per_token(long long seq, bool causal) const {
   const double h = static_cast<double>(hidden);
   // Projections: 2 FLOPs per weight per token (biases and norms are not GEMM work).
@@ -84,7 +90,8 @@ double Transformer::forward_flops_per_token(long long seq, bool causal) const {
                              : static_cast<double>(ffn);
   double mlp = 2.0 * mats * h * width;
   if (moe()) mlp += 2.0 * h * static_cast<double>(experts);  // router
-  const double attn = 4.0 * static_cast<double>(seq) * static_cast<double>(q_dim()) * (causal ? 0.5 : 1.0);
+  const double attn =
+      4.0 * static_cast<double>(seq) * static_cast<double>(q_dim()) * (causal ? 0.5 * causal_pairs_share(seq) : 1.0);
   const double logits = 2.0 * h * static_cast<double>(vocab);
   return static_cast<double>(layers) * (proj + mlp + attn) + logits;
 }
@@ -159,6 +166,7 @@ Transformer model_from_yaml(const core::Reader& r) {
   t.bias = r.boolean("bias", false);
   t.rmsnorm = r.boolean("rmsnorm", false);
   t.qkv_bias = r.boolean("qkv_bias", false);
+  t.sliding_window = r.integer("sliding_window", 0, 0, big);
   t.dropout = r.boolean("dropout", t.family == "gpt");
   t.experts = r.integer("experts", 0, 0, 1000000);
   t.experts_per_token = r.integer("experts_per_token", t.experts > 0 ? 1 : 0, 0, 1000000);
@@ -284,6 +292,15 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
       t.rmsnorm = true;
     }
     if (type == "qwen2") t.qkv_bias = true;
+    // Llama's attention_bias: biases on Q, K, V (and on the output projection, whose
+    // h parameters are not counted).
+    if (type == "llama" && get_bool("attention_bias", false)) t.qkv_bias = true;
+    // Sliding-window attention: Mistral and Mixtral when sliding_window is set; Qwen2 only
+    // with use_sliding_window (its configs carry a window they do not use).
+    if ((type == "mistral" || type == "mixtral" || (type == "qwen2" && get_bool("use_sliding_window", false))) &&
+        j.contains("sliding_window") && !j["sliding_window"].is_null()) {
+      t.sliding_window = field("sliding_window", "sliding_window", 0);
+    }
     if (type == "mixtral") {
       t.experts = field("experts", "num_local_experts", std::nullopt);
       t.experts_per_token = field("experts_per_token", "num_experts_per_tok", 2);
@@ -376,6 +393,7 @@ YAML::Node model_to_yaml(const Transformer& t) {
   n["bias"] = t.bias;
   n["rmsnorm"] = t.rmsnorm;
   if (t.qkv_bias) n["qkv_bias"] = true;
+  if (t.sliding_window > 0) n["sliding_window"] = t.sliding_window;
   if (t.moe()) {
     n["experts"] = t.experts;
     n["experts_per_token"] = t.experts_per_token;

@@ -94,6 +94,25 @@ TEST(Plan, GroupsStraddlingARackCrossTheNetwork) {
   EXPECT_GT(ev.step_time, straddling.step_time);
 }
 
+// A sliding window (Mistral v0.1: 4096 keys) cuts the attention kernel's FLOPs at 32768
+// tokens to (2sW - W^2)/s^2 of causal attention, as it cuts the model's FLOPs.
+TEST(Plan, SlidingWindowSkipsAttention) {
+  auto v01 = workload::load_model("llama3-8b");
+  auto v02 = v01;
+  v01.sliding_window = 4096;
+  const double s = 32768, w = 4096;
+  const auto sys = hardware::load_system("dgx-h100");
+  engine::Context a{&sys, &v01, 32768}, b{&sys, &v02, 32768};
+  const auto stack = parallel::load_stack("megatron-core");
+  a.use(stack);
+  b.use(stack);
+  const auto st = parallel::parse_strategy("tp=8,pp=1,dp=1,mbs=1,gbs=8,sp=true,zero=1,recompute=none");
+  auto with_seq = st;
+  with_seq.seq = 32768;
+  const double ratio = engine::make_plan(a, with_seq).work.attention_flops / engine::make_plan(b, with_seq).work.attention_flops;
+  EXPECT_NEAR(ratio, (2 * s * w - w * w) / (s * s), 1e-12);
+}
+
 // Eager element-wise kernels (docs/model.md#eager-elementwise): a stack that runs the
 // reference Llama code un-fused moves the bytes of its RMSNorm (36 per element, not 4),
 // SwiGLU (10, not 6), RoPE (20, not 4) and GQA's K/V copies; a GPT-style model, which has

@@ -64,6 +64,22 @@ TEST(HuggingFace, LoadsEachSupportedModelType) {
   expect_within(workload::load_model(kHf + "pythia-1.4b.json").params(), 1.41e9, 0.01);
 }
 
+// Sliding-window attention (docs/model.md): Mistral v0.1's window of 4096 keys cuts the
+// attention FLOPs past 4096 tokens to (2sW - W^2)/s^2 of causal; Qwen2's configs carry a
+// window they do not use (use_sliding_window false), which is not applied. Found by a
+// probe: the key was silently ignored.
+TEST(HuggingFace, SlidingWindowAttention) {
+  const auto v01 = workload::load_model(kHf + "mistral-7b-v0.1.json");
+  const auto v02 = workload::load_model(kHf + "mistral-7b.json");
+  EXPECT_EQ(v01.sliding_window, 4096);
+  EXPECT_EQ(v02.sliding_window, 0);
+  EXPECT_DOUBLE_EQ(v01.forward_flops_per_token(4096), v02.forward_flops_per_token(4096));
+  const double s = 32768, w = 4096, q = 4096, l = 32;
+  const double full = 4.0 * s * q * 0.5, windowed = full * (2 * s * w - w * w) / (s * s);
+  EXPECT_NEAR(v02.forward_flops_per_token(32768) - v01.forward_flops_per_token(32768), l * (full - windowed), 1e-6 * l * full);
+  EXPECT_EQ(workload::load_model(kHf + "qwen2-window-unused.json").sliding_window, 0);
+}
+
 TEST(HuggingFace, ErrorsAreLocated) {
   try {
     workload::load_model(kHf + "malformed.json");

@@ -31,6 +31,7 @@ struct Transformer {
   bool rmsnorm = false;            // RMSNorm (scale only) instead of LayerNorm (scale+bias)
   bool qkv_bias = false;           // Qwen2: bias on Q, K, V only
   bool dropout = false;            // trained with dropout (GPT-2/3, Megatron default): masks kept for backward
+  long long sliding_window = 0;    // each query attends to at most this many keys (Mistral v0.1); 0: all before it
   // Mixture of experts (experts == 0: dense).
   long long experts = 0;
   long long experts_per_token = 0;
@@ -52,6 +53,10 @@ struct Transformer {
   [[nodiscard]] double params() const;
   [[nodiscard]] double active_params() const;
 
+  // Query-key pairs a causal sequence of `seq` tokens computes, as a share of seq^2 / 2:
+  // 1 without a sliding window (or with seq <= window), else (2 seq W - W^2) / seq^2
+  // (W^2 / 2 pairs in the first W tokens, W per token after).
+  [[nodiscard]] double causal_pairs_share(long long seq) const;
   // Forward FLOPs per token at sequence length `seq`. Attention scores and context cost
   // 4 * seq * q_dim per layer for full attention; causal masking halves that.
   [[nodiscard]] double forward_flops_per_token(long long seq, bool causal = true) const;
