@@ -66,7 +66,16 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
   // A misspelt --stack is an error before any row (rows that name their own stack would
   // otherwise never read it).
   if (!stack_name.empty()) (void)parallel::load_stack(stack_name);
-  std::istringstream in(core::read_text_file(file));
+  // Line ends: CRLF, LF, or a lone CR (classic Mac spreadsheets) all end a line.
+  const std::string raw = core::read_text_file(file);
+  std::string text;
+  text.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i)
+    if (raw[i] != '\r')
+      text += raw[i];
+    else if (i + 1 == raw.size() || raw[i + 1] != '\n')
+      text += '\n';
+  std::istringstream in(text);
   std::string line;
   int lineno = 0;
   std::vector<std::string> header;
@@ -87,8 +96,12 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
   std::map<std::string, int> seen_ids;  // case id -> its line
   while (std::getline(in, line)) {
     ++lineno;
+    const int first_line = lineno;
+    // A quoted field may hold line breaks: read on until its quotes close.
+    for (std::string more; std::count(line.begin(), line.end(), '"') % 2 == 1 && std::getline(in, more); ++lineno)
+      line += "\n" + more;
     // A UTF-8 byte-order mark (spreadsheets' "CSV UTF-8") is not part of the first column's name.
-    if (lineno == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
+    if (first_line == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
     if (core::trim(line).empty()) continue;
     const Fields fl = csv_fields(line);
     const auto& f = fl.values;
@@ -98,8 +111,8 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
       header = f;
       for (auto& h : header) h = core::to_lower(core::trim(h));
       if (header.size() == 1 && (line.find(';') != std::string::npos || line.find('\t') != std::string::npos))
-        throw core::InputError({file, lineno, 1, ""}, "the header has one column", "comma-separated values (" + kColumnsDoc + ")",
-                               "save the file with commas as separators");
+        throw core::InputError({file, first_line, 1, ""}, "the header has one column",
+                               "comma-separated values (" + kColumnsDoc + ")", "save the file with commas as separators");
       auto known = kColumns;
       known.insert(known.end(), kOptionalColumns.begin(), kOptionalColumns.end());
       // A missing column's likely misspelling is among the columns that are not known ones.
@@ -108,24 +121,24 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
         if (std::find(known.begin(), known.end(), h) == known.end()) strangers.push_back(h);
       for (const auto& c : kColumns)
         if (std::find(header.begin(), header.end(), c) == header.end())
-          throw core::InputError({file, lineno, 1, c}, fmt::format("missing column '{}'", c), kColumnsDoc,
+          throw core::InputError({file, first_line, 1, c}, fmt::format("missing column '{}'", c), kColumnsDoc,
                                  core::did_you_mean(c, strangers));
       for (std::size_t i = 0; i < header.size(); ++i) {
         if (header[i].empty())
-          throw core::InputError({file, lineno, fl.columns[i], ""}, fmt::format("column {} has no name", i + 1), kColumnsDoc,
+          throw core::InputError({file, first_line, fl.columns[i], ""}, fmt::format("column {} has no name", i + 1), kColumnsDoc,
                                  "remove the trailing comma of the header");
         if (std::find(known.begin(), known.end(), header[i]) == known.end())
-          throw core::InputError({file, lineno, fl.columns[i], header[i]}, fmt::format("unknown column '{}'", header[i]),
+          throw core::InputError({file, first_line, fl.columns[i], header[i]}, fmt::format("unknown column '{}'", header[i]),
                                  kColumnsDoc, core::did_you_mean(header[i], known));
         if (std::find(header.begin(), header.begin() + static_cast<std::ptrdiff_t>(i), header[i]) !=
             header.begin() + static_cast<std::ptrdiff_t>(i))
-          throw core::InputError({file, lineno, fl.columns[i], header[i]}, fmt::format("column '{}' appears twice", header[i]),
-                                 "each column once");
+          throw core::InputError({file, first_line, fl.columns[i], header[i]},
+                                 fmt::format("column '{}' appears twice", header[i]), "each column once");
       }
       continue;
     }
     if (f.size() != header.size())
-      throw core::InputError({file, lineno, 1, ""}, fmt::format("{} fields, the header has {}", f.size(), header.size()),
+      throw core::InputError({file, first_line, 1, ""}, fmt::format("{} fields, the header has {}", f.size(), header.size()),
                              "one value per column (quote values that contain commas)");
     auto index = [&](const std::string& name) -> std::size_t {
       for (std::size_t i = 0; i < header.size(); ++i)
@@ -137,7 +150,7 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
         if (header[i] == name) return core::trim(f[i]);
       return "";  // an optional column left out
     };
-    auto where = [&](const std::string& name) -> core::Location { return {file, lineno, fl.columns[index(name)], name}; };
+    auto where = [&](const std::string& name) -> core::Location { return {file, first_line, fl.columns[index(name)], name}; };
     // A malformed field is a bad CSV (exit 2, located); a well-formed case that cannot be
     // evaluated (unknown system, does not fit) is a failed case (exit 3).
     auto num = [&](const std::string& name) -> long long {
@@ -150,7 +163,7 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     };
     Json c;
     if (col("id").empty()) throw core::InputError(where("id"), "a case without an id", "a name for each measured run");
-    if (const auto [it, fresh] = seen_ids.emplace(col("id"), lineno); !fresh)
+    if (const auto [it, fresh] = seen_ids.emplace(col("id"), first_line); !fresh)
       throw core::InputError(where("id"), fmt::format("case id '{}' appears twice (first on line {})", col("id"), it->second),
                              "one id per measured run");
     c["id"] = col("id");
@@ -228,7 +241,7 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
                              "heads dividing hidden (the head width is hidden / heads)",
                              "for a model whose heads are not hidden / heads wide, write a model file (docs/model.md)");
     try {
-      m.validate({file, lineno, 0, ""});
+      m.validate({file, first_line, 0, ""});
     } catch (const core::InputError& e) { throw relocate(e, "layers"); }
     try {
       // A preset of fixed size (a Dojo tile, tray, cabinet) takes no device count: the

@@ -141,3 +141,8 @@ cli_test(compare_error_names_system 2 "--system gb200-nvl72:racks=2: override of
 cli_test(run_fp8_mfu_basis 0 "MFU +[0-9.]+% +HFU [0-9.]+% +\\(against the BF16 peak" run --system dgx-h100:nodes=2 --model llama3-8b --precision fp8)
 cli_test(validate_heads_not_dividing 2 "heads_not_dividing.csv:2:[0-9]+: key 'heads': hidden 4100 is not a multiple of heads 32" validate ${DATA}/validation/heads_not_dividing.csv)
 cli_test(precision_unknown_lists_training_ones 2 "unknown precision 'bf61'\\n  expected: bf16, fp16, fp8 or cfp8\\n  hint: did you mean 'bf16'" run --system dgx-h100 --model llama3-8b --precision bf61)
+# CR-only line ends and a quoted field over two lines are read; an error after it names
+# the record's own first line (probe findings).
+cli_test(validate_cr_only 0 "over 1 evaluated cases" validate ${DATA}/validation/cr_only.csv)
+cli_test(validate_multiline_source 0 "over 1 evaluated cases" validate ${DATA}/validation/multiline_source.csv)
+cli_test(validate_multiline_then_bad 2 "multiline_then_bad.csv:4:[0-9]+: key 'sp'" validate ${DATA}/validation/multiline_then_bad.csv)
