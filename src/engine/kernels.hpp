@@ -13,8 +13,13 @@
 namespace dojosim::engine::detail {
 
 // Gradient buffer and reduction dtype: fp32 with plain data parallelism (Megatron-LM's
-// default main_grad for bf16), bf16 with the distributed optimizer (NeMo's grad_sync_dtype).
-inline double grad_bytes(int zero) { return zero == 0 ? 4.0 : 2.0; }
+// default main_grad for bf16); with the distributed optimizer (ZeRO-1/2) the stack's
+// `optimizer.grads` (bf16: NVIDIA's performance recipes, grad_reduce_in_fp32=False; fp32:
+// Megatron-LM's own --bf16 default); ZeRO-3 holds bf16 shards (its reduce-scatter dtype is
+// zero3.reduce).
+inline double grad_bytes(int zero, const parallel::Software& sw) {
+  return zero == 0 ? 4.0 : zero <= 2 ? sw.distributed_grad_bytes : 2.0;
+}
 // Bytes moved per parameter by one Adam step (docs/model.md#optimizer): the master copy and
 // both moments read and written (2 x the stack's optimizer state bytes: 24 for fp32), the
 // fp32 gradient read (4), the bf16 weight copy written (2), the gradient zeroed (4) and read

@@ -89,7 +89,7 @@ Memory device_memory(const hardware::System& sys, const Strategy& s, const paral
   // ZeRO-3 holds the unit being computed plus the prefetched ones, unsharded.
   M.weights = held(2.0, s.zero == 3) + (s.zero == 3 ? (1.0 + std::max(1, sw.zero3_prefetch)) * st.unit_params * 2.0 : 0.0);
   if (fp8) M.weights += held(1.0, s.zero == 3);  // 8-bit copies of GEMM weights
-  M.gradients = held(grad_bytes(s.zero), s.zero >= 2);
+  M.gradients = held(grad_bytes(s.zero, sw), s.zero >= 2);
   M.optimizer = held(sw.optimizer_state_bytes, s.zero >= 1);
   M.activations = activations;
   // Dojo: a share of SRAM for code, stacks and buffers (assumption, docs/dojo.md); GPUs:
@@ -189,7 +189,7 @@ Memory transformer_memory(const Context& ctx, const Strategy& s) {
 }
 
 Demands comm_demands(const workload::Transformer& m, const Strategy& s, const DeviceParams& params, double phi, long long seq_len,
-                     double reduce_bytes) {
+                     const parallel::Software& sw) {
   using collective::Op;
   const double tp = s.tp, cp = s.cp, b = s.mbs, seq = static_cast<double>(seq_len);
   const double h = static_cast<double>(m.hidden), kv = static_cast<double>(m.kv_dim());
@@ -227,7 +227,7 @@ Demands comm_demands(const workload::Transformer& m, const Strategy& s, const De
   // all-gather once per step (ZeRO-1/2), or per layer and micro-batch (ZeRO-3: one
   // reduce-scatter after each layer's backward, a gather before its forward and backward).
   if (1LL * s.dp * s.cp > 1) {
-    const double grads = params.stage * grad_bytes(s.zero), params16 = params.stage * 2.0;
+    const double grads = params.stage * grad_bytes(s.zero, sw), params16 = params.stage * 2.0;
     if (s.zero == 0) {
       D.dp[0] = {.op = Op::all_reduce, .bytes = grads, .per_step = 1.0};
       D.dp[1] = {.op = Op::none, .bytes = params16, .per_step = 1.0};
@@ -235,7 +235,8 @@ Demands comm_demands(const workload::Transformer& m, const Strategy& s, const De
       D.dp[0] = {.op = Op::reduce_scatter, .bytes = grads, .per_step = 1.0};
       D.dp[1] = {.op = Op::all_gather, .bytes = params16, .per_step = 1.0};
     } else {
-      D.dp[0] = {.op = Op::reduce_scatter, .bytes = params.stage * reduce_bytes, .per_layer = 1.0, .split_by_layer = true};
+      D.dp[0] = {
+          .op = Op::reduce_scatter, .bytes = params.stage * sw.zero3_reduce_bytes, .per_layer = 1.0, .split_by_layer = true};
       D.dp[1] = {.op = Op::all_gather, .bytes = params16, .per_layer = 2.0, .split_by_layer = true};
     }
   }
@@ -372,7 +373,7 @@ Plan plan_transformer(const Context& ctx, const Strategy& s) {
          .phi = phi,
          .microbatches = static_cast<double>(s.microbatches()),
          .shards = shards,
-         .demands = comm_demands(m, s, params, phi, ctx.seq, sw.zero3_reduce_bytes),
+         .demands = comm_demands(m, s, params, phi, ctx.seq, sw),
          .work = compute_work(m, s, sw, params, shards, ctx.seq),
          .memory = memory_by_kind(sys, m, s, sw, split, params, phi, ctx.seq),
          .placement = {}};

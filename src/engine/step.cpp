@@ -599,10 +599,11 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
         t.z_rs = add(collective::flow::decompose(g, C.dp.group, Op::reduce_scatter, grad_bytes, in), "zero3 reduce-scatter", kDp,
                      {{Op::reduce_scatter, grad_bytes}}, 'd');
       } else {
-        t.dp_rs = add(collective::flow::decompose(g, C.dp.group, s.zero == 0 ? Op::all_reduce : Op::reduce_scatter,
-                                                  layer_params * detail::grad_bytes(s.zero), in),
-                      s.zero == 0 ? "dp all-reduce" : "dp reduce-scatter", kDp,
-                      {{s.zero == 0 ? Op::all_reduce : Op::reduce_scatter, layer_params * detail::grad_bytes(s.zero)}}, 'd');
+        t.dp_rs =
+            add(collective::flow::decompose(g, C.dp.group, s.zero == 0 ? Op::all_reduce : Op::reduce_scatter,
+                                            layer_params * detail::grad_bytes(s.zero, plan.sw), in),
+                s.zero == 0 ? "dp all-reduce" : "dp reduce-scatter", kDp,
+                {{s.zero == 0 ? Op::all_reduce : Op::reduce_scatter, layer_params * detail::grad_bytes(s.zero, plan.sw)}}, 'd');
         if (s.zero > 0)
           t.dp_ag = add(collective::flow::decompose(g, C.dp.group, Op::all_gather, layer_params * 2.0, in), "dp all-gather", kDp,
                         {{Op::all_gather, layer_params * 2.0}}, 'd');

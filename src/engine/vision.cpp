@@ -178,11 +178,12 @@ Memory vision_memory(const hardware::System& sys, const workload::Network& net, 
                        act + max_out);
 }
 
-Demands vision_demands(const workload::Network& net, const Strategy& s, double reduce_bytes) {
+Demands vision_demands(const workload::Network& net, const Strategy& s, const parallel::Software& sw) {
   using collective::Op;
   Demands D;
   if (1LL * s.dp * s.spatial <= 1) return D;
-  const double P = net.params(), grads = P * grad_bytes(s.zero), params16 = P * 2.0;
+  const double P = net.params(), grads = P * grad_bytes(s.zero, sw), params16 = P * 2.0;
+  const double reduce_bytes = sw.zero3_reduce_bytes;
   if (s.zero == 0) {
     D.dp[0] = {.op = Op::all_reduce, .bytes = grads, .per_step = 1.0};
   } else if (s.zero <= 2) {
@@ -216,7 +217,7 @@ Plan plan_vision(const Context& ctx, const Strategy& s) {
   p.shards = static_cast<double>(s.dp) * s.spatial;
   for (const Op& o : net.ops) { p.ops += o.kind != OpKind::view ? 1 : 0; }
   for_each_zero3_unit(net, [&](std::size_t, std::size_t, double w) { p.units += w > 0 ? 1 : 0; });
-  p.demands = vision_demands(net, s, p.sw.zero3_reduce_bytes);
+  p.demands = vision_demands(net, s, p.sw);
   p.memory = vision_memory(sys, net, s, p.sw);
   p.stream_time = plan_tiers(sys, s, p.phi, p.microbatches, p.memory, p.placement);
   return p;

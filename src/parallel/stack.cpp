@@ -86,6 +86,7 @@ Stack read_stack(const std::shared_ptr<const core::Document>& doc) {
   if (auto o = r.optional_map("optimizer")) {
     s.optimizer_master_bytes = dtype_bytes(o->choice("master", {"fp32", "bf16"}, dtype_name(kDefaults.optimizer_master_bytes)));
     s.optimizer_moment_bytes = dtype_bytes(o->choice("moments", {"fp32", "bf16"}, dtype_name(kDefaults.optimizer_moment_bytes)));
+    s.distributed_grad_bytes = dtype_bytes(o->choice("grads", {"bf16", "fp32"}, dtype_name(kDefaults.distributed_grad_bytes)));
     o->finish();
   }
   if (auto d = r.optional_map("devices")) {
@@ -129,6 +130,7 @@ Software bind(const Stack& stack, const hardware::Device& device) {
   w.fused_elementwise = stack.fused_elementwise;
   w.activation_offload = stack.activation_offload;
   w.optimizer_state_bytes = stack.optimizer_master_bytes + 2.0 * stack.optimizer_moment_bytes;
+  w.distributed_grad_bytes = stack.distributed_grad_bytes;
   w.gemm_max = device.eff.gemm_max;
   if (const DeviceTuning* t = tuning_for(stack, device.name)) {
     w.tuned = true;
@@ -254,6 +256,7 @@ YAML::Node stack_to_yaml(const Stack& s) {
   n["offload"]["activations"] = s.activation_offload;
   n["optimizer"]["master"] = dtype_name(s.optimizer_master_bytes);
   n["optimizer"]["moments"] = dtype_name(s.optimizer_moment_bytes);
+  n["optimizer"]["grads"] = dtype_name(s.distributed_grad_bytes);
   for (const auto& [key, t] : s.devices) {
     YAML::Node d;
     const auto& names = hardware::precision_names();
@@ -312,6 +315,9 @@ void register_stacks(core::Registry& r) {
            "Adam's master copy of the parameters: fp32 or bf16 (apex/NeMo DistributedFusedAdam dtype: bf16)"},
           {"optimizer.moments", "string", "", dtype_name(d.optimizer_moment_bytes),
            "Adam's two moments: fp32 or bf16 (Megatron-Core precision-aware optimizer, NeMo dtype: bf16)"},
+          {"optimizer.grads", "string", "", dtype_name(d.distributed_grad_bytes),
+           "gradient buffer and data-parallel reduction with the distributed optimizer (zero=1/2): bf16 (NVIDIA "
+           "performance recipes, grad_reduce_in_fp32=False) or fp32 (Megatron-LM's --bf16 default)"},
           {"devices.<prefix>.gemm_max.<precision>", "float", "", "device's",
            "(device, stack) calibration: achieved fraction of peak for large GEMMs"},
           {"devices.<prefix>.kernel_overhead", "time", "s", "stack's", "(device, stack) kernel overhead"},

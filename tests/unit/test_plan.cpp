@@ -124,6 +124,30 @@ TEST(Plan, InFlightMicroBatchesNeverExceedTheStep) {
   EXPECT_NEAR(eight.memory.activations / four.memory.activations, 1.0 + 3.0 / 8.0, 0.05);
 }
 
+// The distributed optimizer's gradient buffer and reduction follow the stack's
+// optimizer.grads: bf16 by default (NVIDIA's performance recipes), fp32 as Megatron-LM's
+// --bf16 default, which doubles the gradient memory and the DP reduce-scatter (a probe
+// found no way to say so). ZeRO-0 keeps fp32 main grads and ZeRO-3 its zero3.reduce.
+TEST(Plan, DistributedOptimizerGradientDtype) {
+  const auto sys = hardware::load_system("dgx-h100:nodes=4");
+  const auto m = workload::load_model("llama3-8b");
+  const auto bf = parallel::load_stack("megatron-core"), fp = parallel::load_stack("megatron-core", {"optimizer.grads=fp32"});
+  engine::Context a{&sys, &m, 2048}, b{&sys, &m, 2048};
+  a.use(bf);
+  b.use(fp);
+  for (const char* spec : {"tp=2,pp=1,dp=16,mbs=1,gbs=64,zero=1", "tp=2,pp=1,dp=16,mbs=1,gbs=64,zero=2"}) {
+    const auto s = strategy(spec);
+    const auto pa = engine::make_plan(a, s), pb = engine::make_plan(b, s);
+    EXPECT_DOUBLE_EQ(pb.memory.gradients, 2.0 * pa.memory.gradients) << spec;
+    EXPECT_DOUBLE_EQ(pb.demands.dp[0].bytes, 2.0 * pa.demands.dp[0].bytes) << spec;
+    EXPECT_EQ(pa.demands.dp[1].bytes, pb.demands.dp[1].bytes) << spec;  // the bf16 parameter gather
+  }
+  for (const char* spec : {"tp=2,pp=1,dp=16,mbs=1,gbs=64,zero=0", "tp=2,pp=1,dp=16,mbs=1,gbs=64,zero=3"}) {
+    const auto s = strategy(spec);
+    EXPECT_DOUBLE_EQ(engine::make_plan(a, s).memory.gradients, engine::make_plan(b, s).memory.gradients) << spec;
+  }
+}
+
 // Eager element-wise kernels (docs/model.md#eager-elementwise): a stack that runs the
 // reference Llama code un-fused moves the bytes of its RMSNorm (36 per element, not 4),
 // SwiGLU (10, not 6), RoPE (20, not 4) and GQA's K/V copies; a GPT-style model, which has

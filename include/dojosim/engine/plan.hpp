@@ -126,19 +126,19 @@ struct Demands {
   Demand head_stats;                         // TP: the loss statistics all-reduce of the vocabulary-parallel head
 };
 // The collectives of a transformer plan, from the strategy and the parameters per device;
-// ZeRO-3 reduce-scatters gradients of `reduce_bytes` per element (the stack's zero3.reduce).
+// gradients travel in the stack's dtypes (ZeRO-1/2: optimizer.grads; ZeRO-3: zero3.reduce).
 Demands comm_demands(const workload::Transformer& m, const parallel::Strategy& s, const DeviceParams& params, double phi,
-                     long long seq, double reduce_bytes);
+                     long long seq, const parallel::Software& sw);
 
 // The collectives of a vision plan (docs/model.md#vision-dp), over the dp x spatial
 // replicas that share the network's weights: the gradient all-reduce (ZeRO-0), or the
 // reduce-scatter and parameter all-gather once per step (ZeRO-1/2), or under ZeRO-3 unit by
 // unit every micro-batch (split_by_layer; units of consecutive ops, Plan::units: each
 // unit's weights gathered before its forward and its backward, 1.5x that under full
-// recompute; its gradients reduce-scattered in `reduce_bytes` per element, the stack's
-// zero3.reduce), in `dp` ([0] the reduction, [1] the gather). A spatial split's exchanges
+// recompute; its gradients reduce-scattered in the stack's zero3.reduce dtype; ZeRO-1/2's
+// in its optimizer.grads), in `dp` ([0] the reduction, [1] the gather). A spatial split's exchanges
 // depend on each op's rows and come with its work (vision_op_work).
-Demands vision_demands(const workload::Network& net, const parallel::Strategy& s, double reduce_bytes);
+Demands vision_demands(const workload::Network& net, const parallel::Strategy& s, const parallel::Software& sw);
 
 // The attention kernel a plan runs: the strategy's `attention=` when given, else the stack's.
 bool uses_flash_attention(const parallel::Strategy& s, const parallel::Software& sw);

@@ -89,6 +89,10 @@ struct Stack {
   // moments (4, 2). docs/model.md#optimizer.
   double optimizer_master_bytes = 4.0;
   double optimizer_moment_bytes = 4.0;
+  // Gradient buffer and its data-parallel reduction under the distributed optimizer
+  // (ZeRO-1/2): 2 (bf16, NVIDIA's performance recipes: grad_reduce_in_fp32 = False) or 4
+  // (fp32: Megatron-LM's default with --bf16, accumulate_allreduce_grads_in_fp32).
+  double distributed_grad_bytes = 2.0;
   std::map<std::string, DeviceTuning> devices;  // keyed by Device::name
   core::Provenance provenance;
 };
@@ -111,6 +115,7 @@ struct Software {
   bool fused_elementwise = true;
   bool activation_offload = false;
   double optimizer_state_bytes = 12.0;                   // per parameter: master + two Adam moments
+  double distributed_grad_bytes = 2.0;                   // ZeRO-1/2 gradient buffer and reduction, bytes per element
   std::array<double, hardware::kPrecisions> gemm_max{};  // the device's, or the stack's tuning for it
   bool tuned = false;                                    // the stack has a (device, stack) calibration entry for this device
 };
