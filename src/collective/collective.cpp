@@ -102,6 +102,29 @@ double dip_reach_latency(const hardware::System& sys) {
   return worst + tile.latency;  // the DIP link
 }
 
+// The fewest members a group keeps in one instance of `per` devices, for groups of `size`
+// members `stride` apart laid out in rank order over `n` devices (blocks of size x stride
+// ranks, each holding `stride` groups): at each instance boundary inside a block, the
+// pieces on either side (at most one instance long) hold at least floor(length / stride)
+// members of every group with any there (one when shorter than the stride). Blocks that
+// divide the instance, or instances that divide the blocks with the stride dividing the
+// instance, keep the closed form (every piece alike); the loop runs once per boundary,
+// up to the period of the pattern (docs/model.md#straddle).
+static long long smallest_part(long long per, long long size, long long stride, long long n) {
+  const long long block = size * stride;
+  const long long whole = std::min<long long>(size, std::max<long long>(1, per / stride));
+  if (n <= per || per % block == 0 || (block % per == 0 && per % stride == 0)) return whole;
+  auto piece = [&](long long length) { return std::max<long long>(1, std::min(length, per) / stride); };
+  long long least = block >= per ? whole : size;
+  const long long period = block / std::gcd(per, block);
+  for (long long k = 1; k <= period && k * per < n; ++k) {
+    const long long boundary = k * per, into = boundary % block;
+    if (into == 0 || boundary - into + block > n) continue;
+    least = std::min({least, piece(into), piece(block - into)});
+  }
+  return least;
+}
+
 Group place_group(const hardware::System& sys, int size, long long stride) {
   Group g;
   g.size = size;
@@ -111,18 +134,13 @@ Group place_group(const hardware::System& sys, int size, long long stride) {
   for (int i = 0; i < nlev && g.hops < static_cast<int>(g.hop.size()); ++i) {
     const long long per = sys.devices_per(i);
     long long members = stride >= per ? 1 : std::min<long long>(size, std::max<long long>(1, per / stride));
-    // Groups laid out in rank order (a block of size x stride ranks holds `stride` of them)
-    // straddle instances of this level when the block does not divide the instance (a
-    // 72-GPU NVLink rack holding groups of 16, 32 or 64; partial units): the slowest group
-    // is the one with the fewest members on one side of a boundary. Instance boundaries
-    // fall inside blocks at offsets that are multiples of gcd(per, block), so that group
-    // keeps gcd / stride members (at least one) together, and the next level carries the
-    // rest (docs/model.md#straddle). A 2D mesh places its groups as rectangles instead
-    // (below, with its own note when they do not tile it).
-    const long long block = 1LL * size * stride;
-    if (i < nlev - 1 && stride < per && per % block != 0 && sys.device_count() > per &&
-        sys.levels[static_cast<std::size_t>(i)].topology != Topology::mesh2d)
-      members = std::min<long long>(members, std::max<long long>(1, std::gcd(per, block) / stride));
+    // Groups laid out in rank order straddle instances of this level where their blocks do
+    // not divide the instance (a 72-GPU NVLink rack holding groups of 16, 32 or 64; partial
+    // units): the slowest group is the one with the fewest members in one instance, and
+    // the next level carries the rest (docs/model.md#straddle). A 2D mesh places its groups
+    // as rectangles instead (below, with its own note when they do not tile it).
+    if (i < nlev - 1 && stride < per && sys.levels[static_cast<std::size_t>(i)].topology != Topology::mesh2d)
+      members = std::min(members, smallest_part(per, size, stride, sys.device_count()));
     if (i == nlev - 1) members = size;  // the outermost level holds the whole group
     if (members <= below) continue;
     const auto& L = sys.levels[static_cast<std::size_t>(i)];
@@ -142,8 +160,8 @@ Group place_group(const hardware::System& sys, int size, long long stride) {
       if (L.topology == Topology::fat_tree && L.tiers >= 2 && L.oversubscription > 1.0) {
         const long long child = i == 0 ? 1 : sys.devices_per(i - 1);
         const long long top = L.tiers >= 3 ? 1LL * L.leaf_size * L.leaf_size : L.leaf_size;
-        const long long span =
-            L.rail_optimised ? (h.k - 1) * std::max<long long>(1, stride / child) + 1 : (1LL * size - 1) * stride + 1;
+        // Children (rails) or devices the group covers, first member to last.
+        const long long span = L.rail_optimised ? (1LL * size - 1) * stride / child + 1 : (1LL * size - 1) * stride + 1;
         if (span > top) over = L.oversubscription;
       }
       h.bandwidth = L.bandwidth / over;
