@@ -40,16 +40,17 @@ def _spec(parallel):
 
 def _plan(parallel, seq, precision):
     """A result's ``strategy`` dict runs again as given: its ``seq`` and ``precision`` are the
-    options of the same names (they must agree with those options when both are set)."""
-    if not isinstance(parallel, dict) or not ("seq" in parallel or "precision" in parallel):
-        return _spec(parallel), int(seq), precision
-    rest = dict(parallel)
-    s, p = rest.pop("seq", None), rest.pop("precision", None)
-    if s is not None and int(seq) not in (0, int(s)):
-        raise ValueError(f"parallel['seq'] = {s} and seq = {seq} disagree: give one")
-    if p is not None and precision not in ("bf16", p):
-        raise ValueError(f"parallel['precision'] = {p!r} and precision = {precision!r} disagree: give one")
-    return _spec(rest), int(s) if s is not None else int(seq), p if p is not None else precision
+    options of the same names (they must agree with those options when both are given;
+    ``precision`` left out is bf16)."""
+    if isinstance(parallel, dict) and ("seq" in parallel or "precision" in parallel):
+        rest = dict(parallel)
+        s, p = rest.pop("seq", None), rest.pop("precision", None)
+        if s is not None and int(seq) not in (0, int(s)):
+            raise ValueError(f"parallel['seq'] = {s} and seq = {seq} disagree: give one")
+        if p is not None and precision is not None and precision != p:
+            raise ValueError(f"parallel['precision'] = {p!r} and precision = {precision!r} disagree: give one")
+        return _spec(rest), int(s) if s is not None else int(seq), p if p is not None else precision
+    return _spec(parallel), int(seq), "bf16" if precision is None else precision
 
 
 def _sets(sets):
@@ -71,13 +72,13 @@ def _path(p):
     return "" if p is None else str(p)
 
 
-def run(system, model, parallel=None, *, seq=0, precision="bf16", set=None, stack=None, engine="analytical", html=None):
+def run(system, model, parallel=None, *, seq=0, precision=None, set=None, stack=None, engine="analytical", html=None):
     """One training step predicted: ``dojosim run --format json``. ``html``: also write the HTML report."""
     spec, seq, precision = _plan(parallel, seq, precision)
     return _dojosim.run(system, model, spec, seq, precision, _sets(set), _stack(stack), engine, _path(html))
 
 
-def search(system, model, parallel=None, *, objective="time", top=5, threads=0, seq=0, precision="bf16", set=None,
+def search(system, model, parallel=None, *, objective="time", top=5, threads=0, seq=0, precision=None, set=None,
            stack=None, html=None):
     """Every valid strategy ranked: ``dojosim search --format json`` (the plans are in ``["ranked"]``)."""
     spec, seq, precision = _plan(parallel, seq, precision)
@@ -85,7 +86,7 @@ def search(system, model, parallel=None, *, objective="time", top=5, threads=0, 
                            int(top), int(threads), _path(html))
 
 
-def compare(systems, model, parallel=None, *, tokens=0, reference=None, seq=0, precision="bf16", set=None, stack=None,
+def compare(systems, model, parallel=None, *, tokens=0, reference=None, seq=0, precision=None, set=None, stack=None,
             html=None):
     """One model on several systems: ``dojosim compare --format json`` (a list, one entry per system).
     ``stack``: one name for every system, or a list with one per system (default: the reference's default)."""

@@ -78,6 +78,7 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
   std::istringstream in(text);
   std::string line;
   int lineno = 0;
+  int open_quote = 0;  // the line of a quoted field the file never closes
   std::vector<std::string> header;
   Json cases = Json::array();
   double sum_abs = 0, max_abs = 0;
@@ -100,6 +101,10 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     // A quoted field may hold line breaks: read on until its quotes close.
     for (std::string more; std::count(line.begin(), line.end(), '"') % 2 == 1 && std::getline(in, more); ++lineno)
       line += "\n" + more;
+    if (std::count(line.begin(), line.end(), '"') % 2 == 1) {
+      open_quote = first_line;  // the file ended inside a quoted field
+      break;
+    }
     // A UTF-8 byte-order mark (spreadsheets' "CSV UTF-8") is not part of the first column's name.
     if (first_line == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
     if (core::trim(line).empty()) continue;
@@ -195,6 +200,9 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     m.learned_positions = !m.gated_mlp;
     m.tied_embeddings = !m.gated_mlp;
     m.dropout = !m.gated_mlp;  // GPT-style (Megatron, dropout 0.1) vs Llama-style (no dropout)
+    if (!col("experts").empty() && std::find(header.begin(), header.end(), "top_k") == header.end())
+      throw core::InputError(where("experts"), "an experts column without a top_k column",
+                             "a top_k column beside experts: the experts each token is routed to");
     if (!col("experts").empty() || !col("top_k").empty()) {
       // A mixture of experts: every layer's MLP is `experts` experts of width ffn, each token
       // routed to top_k of them (Mixtral-style; docs/validation.md#csv).
@@ -247,6 +255,11 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
       // A preset of fixed size (a Dojo tile, tray, cabinet) takes no device count: the
       // row's count must be its own.
       hardware::System sys = hardware::load_system(col("system"));
+      // A system given with its own size (dgx-h100:nodes=2) must have the row's devices.
+      if (sys.device_count() != devices && col("system").find(':') != std::string::npos)
+        throw core::InputError(where("system"),
+                               fmt::format("{} has {} devices, the row {}", col("system"), sys.device_count(), devices),
+                               "the preset's name alone (its size comes from devices), or a size that matches");
       if (sys.device_count() != devices) {
         try {
           sys = hardware::load_system(fmt::format("{}:devices={}", col("system"), devices));
@@ -303,6 +316,9 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     }
     cases.push_back(c);
   }
+  if (open_quote > 0)
+    throw core::InputError({file, open_quote, 1, ""}, "a quoted field opened on this line is never closed",
+                           "a closing \" for every opening one", "check the quotes of this row");
   if (header.empty())
     throw core::InputError({file, 1, 1, ""}, "the file is empty", "a CSV with the header of docs/validation.md#csv");
   if (cases.empty())

@@ -343,7 +343,8 @@ Precision parse_training_precision(std::string_view s) {
     p = parse_precision(s);
   } catch (const InputError& e) {
     // The training precisions only: fp32, tf32 and fp64 are formats, not trainings modelled.
-    throw InputError(e.location(), e.message(), "bf16, fp16, fp8 or cfp8", e.suggestion());
+    throw InputError(e.location(), e.message(), "bf16, fp16, fp8 or cfp8",
+                     core::did_you_mean(std::string(s), {"bf16", "fp16", "fp8", "cfp8"}));
   }
   if (p == Precision::fp32 || p == Precision::tf32 || p == Precision::fp64)
     throw InputError({"--precision", 0, 0, "precision"},

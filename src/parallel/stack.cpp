@@ -219,6 +219,12 @@ Stack load_stack(const std::string& spec_text, const std::vector<std::string>& o
   auto shared = std::make_shared<const core::Document>(std::move(doc));
   try {
     Stack s = read_stack(shared);
+    // An attention kernel the user sets applies on every device: it replaces the kernels a
+    // stack's version runs on particular devices (deepspeed's FlashAttention on H100).
+    auto sets_kernel = [](const std::string& o) { return core::trim(o).starts_with("attention.kernel"); };
+    if (std::any_of(spec_overrides.begin(), spec_overrides.end(), sets_kernel) ||
+        std::any_of(overrides.begin(), overrides.end(), sets_kernel))
+      for (auto& [key, t] : s.devices) t.attention_kernel = -1;
     // A changed stack is not the preset: name it by its spec, with the --set overrides too
     // (megatron-core:overlap.tp=0), so every output says which software it priced.
     if (!spec_overrides.empty() || !overrides.empty()) {

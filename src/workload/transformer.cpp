@@ -78,7 +78,9 @@ double Transformer::active_params() const {
 double Transformer::causal_pairs_share(long long seq) const {
   if (sliding_window <= 0 || seq <= sliding_window) return 1.0;
   const double s = static_cast<double>(seq), w = static_cast<double>(sliding_window);
-  return (2.0 * s * w - w * w) / (s * s);
+  const double windowed =
+      window_layers > 0 ? static_cast<double>(std::min(window_layers, layers)) / static_cast<double>(layers) : 1.0;
+  return 1.0 - windowed * (1.0 - (2.0 * s * w - w * w) / (s * s));
 }
 
 double Transformer::forward_flops_per_token(long long seq, bool causal) const {
@@ -167,6 +169,7 @@ Transformer model_from_yaml(const core::Reader& r) {
   t.rmsnorm = r.boolean("rmsnorm", false);
   t.qkv_bias = r.boolean("qkv_bias", false);
   t.sliding_window = r.integer("sliding_window", 0, 0, big);
+  t.window_layers = r.integer("window_layers", 0, 0, big);
   t.dropout = r.boolean("dropout", t.family == "gpt");
   t.experts = r.integer("experts", 0, 0, 1000000);
   t.experts_per_token = r.integer("experts_per_token", t.experts > 0 ? 1 : 0, 0, 1000000);
@@ -300,6 +303,15 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
     if ((type == "mistral" || type == "mixtral" || (type == "qwen2" && get_bool("use_sliding_window", false))) &&
         j.contains("sliding_window") && !j["sliding_window"].is_null()) {
       t.sliding_window = field("sliding_window", "sliding_window", 0);
+      // Qwen2 windows only the layers from max_window_layers on (its released configs set
+      // it to the layer count: no layer windowed).
+      if (type == "qwen2" && j.contains("max_window_layers") && !j["max_window_layers"].is_null()) {
+        const long long full = std::min(t.layers, field("window_layers", "max_window_layers", 0));
+        if (full >= t.layers)
+          t.sliding_window = 0;
+        else
+          t.window_layers = t.layers - full;
+      }
     }
     if (type == "mixtral") {
       t.experts = field("experts", "num_local_experts", std::nullopt);
@@ -394,6 +406,7 @@ YAML::Node model_to_yaml(const Transformer& t) {
   n["rmsnorm"] = t.rmsnorm;
   if (t.qkv_bias) n["qkv_bias"] = true;
   if (t.sliding_window > 0) n["sliding_window"] = t.sliding_window;
+  if (t.sliding_window > 0 && t.window_layers > 0) n["window_layers"] = t.window_layers;
   if (t.moe()) {
     n["experts"] = t.experts;
     n["experts_per_token"] = t.experts_per_token;

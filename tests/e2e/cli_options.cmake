@@ -146,3 +146,10 @@ cli_test(precision_unknown_lists_training_ones 2 "unknown precision 'bf61'\\n  e
 cli_test(validate_cr_only 0 "over 1 evaluated cases" validate ${DATA}/validation/cr_only.csv)
 cli_test(validate_multiline_source 0 "over 1 evaluated cases" validate ${DATA}/validation/multiline_source.csv)
 cli_test(validate_multiline_then_bad 2 "multiline_then_bad.csv:4:[0-9]+: key 'sp'" validate ${DATA}/validation/multiline_then_bad.csv)
+# Review findings: a sized system whose count is not the row's, an experts column without
+# top_k and a quote never closed are located errors; a precision typo suggests a training
+# precision; an attention kernel set by the user wins over a stack's per-device kernel.
+cli_test(validate_sized_system 3 "FAILED +[^\\n]*dgx-h100:nodes=2 has 16 devices, the row 8" validate ${DATA}/validation/sized_system.csv)
+cli_test(validate_experts_without_top_k 2 "experts_without_top_k.csv:2:[0-9]+: key 'experts': an experts column without a top_k column" validate ${DATA}/validation/experts_without_top_k.csv)
+cli_test(validate_unclosed_quote 2 "unclosed_quote.csv:2:1: a quoted field opened on this line is never closed" validate ${DATA}/validation/unclosed_quote.csv)
+cli_test(precision_typo_suggests_training 2 "unknown precision 'fp33'\\n  expected: bf16, fp16, fp8 or cfp8\\n  hint: did you mean 'fp(8|16)'" run --system dgx-h100 --model llama3-8b --precision fp33)

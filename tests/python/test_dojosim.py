@@ -324,3 +324,7 @@ def test_result_strategy_runs_again():
     assert again["strategy"] == first["strategy"]
     with pytest.raises(ValueError, match="disagree"):
         dojosim.run(system="dgx-h100:nodes=2", model="llama3-8b", parallel=first["strategy"], seq=2048)
+    # An explicit bf16 against an FP8 plan is a disagreement, not silently FP8.
+    fp8 = dojosim.run(system="dgx-h100:nodes=2", model="llama3-8b", precision="fp8")
+    with pytest.raises(ValueError, match="disagree"):
+        dojosim.run(system="dgx-h100:nodes=2", model="llama3-8b", parallel=fp8["strategy"], precision="bf16")

@@ -100,6 +100,10 @@ TEST(Stack, BindUsesTheDeviceTuningOrTheDevice) {
   EXPECT_TRUE(parallel::bind(ds, hardware::load_system("dgx-b200").device).flash_attention);
   EXPECT_FALSE(
       parallel::bind(parallel::load_stack("deepspeed", {"devices.h100.attention_kernel=unfused"}), h100.device).flash_attention);
+  // The user's own attention.kernel applies on every device (a review finding: the
+  // per-device kernel won over deepspeed:attention.kernel=unfused on H100).
+  EXPECT_FALSE(parallel::bind(parallel::load_stack("deepspeed:attention.kernel=unfused"), h100.device).flash_attention);
+  EXPECT_FALSE(parallel::bind(parallel::load_stack("deepspeed", {"attention.kernel=unfused"}), h100.device).flash_attention);
 }
 
 // What a stack decides changes the prediction in the direction its mechanism says.

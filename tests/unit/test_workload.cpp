@@ -78,6 +78,13 @@ TEST(HuggingFace, SlidingWindowAttention) {
   const double full = 4.0 * s * q * 0.5, windowed = full * (2 * s * w - w * w) / (s * s);
   EXPECT_NEAR(v02.forward_flops_per_token(32768) - v01.forward_flops_per_token(32768), l * (full - windowed), 1e-6 * l * full);
   EXPECT_EQ(workload::load_model(kHf + "qwen2-window-unused.json").sliding_window, 0);
+  // Qwen2 windows the layers from max_window_layers on: none when that is the layer count
+  // (its released configs), half of them at 14 of 28 (a review finding).
+  EXPECT_EQ(workload::load_model(kHf + "qwen2-window-all-full.json").sliding_window, 0);
+  const auto half = workload::load_model(kHf + "qwen2-window-half.json");
+  EXPECT_EQ(half.window_layers, 14);
+  const double share = (2 * s * w - w * w) / (s * s);
+  EXPECT_DOUBLE_EQ(half.causal_pairs_share(32768), 1.0 - 0.5 * (1.0 - share));
 }
 
 TEST(HuggingFace, ErrorsAreLocated) {

@@ -32,6 +32,7 @@ struct Transformer {
   bool qkv_bias = false;           // Qwen2: bias on Q, K, V only
   bool dropout = false;            // trained with dropout (GPT-2/3, Megatron default): masks kept for backward
   long long sliding_window = 0;    // each query attends to at most this many keys (Mistral v0.1); 0: all before it
+  long long window_layers = 0;     // layers with the window (0: all; Qwen2: layers - max_window_layers)
   // Mixture of experts (experts == 0: dense).
   long long experts = 0;
   long long experts_per_token = 0;
@@ -53,9 +54,10 @@ struct Transformer {
   [[nodiscard]] double params() const;
   [[nodiscard]] double active_params() const;
 
-  // Query-key pairs a causal sequence of `seq` tokens computes, as a share of seq^2 / 2:
-  // 1 without a sliding window (or with seq <= window), else (2 seq W - W^2) / seq^2
-  // (W^2 / 2 pairs in the first W tokens, W per token after).
+  // Query-key pairs a causal sequence of `seq` tokens computes, as a share of seq^2 / 2,
+  // averaged over the layers: 1 without a sliding window (or with seq <= window), else
+  // (2 seq W - W^2) / seq^2 on the windowed layers (W^2 / 2 pairs in the first W tokens, W
+  // per token after) and 1 on the others.
   [[nodiscard]] double causal_pairs_share(long long seq) const;
   // Forward FLOPs per token at sequence length `seq`. Attention scores and context cost
   // 4 * seq * q_dim per layer for full attention; causal masking halves that.
