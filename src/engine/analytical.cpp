@@ -43,7 +43,6 @@ LayerCost layer_costs(const Plan& plan, const Dev& d, Result& r) {
   const Strategy& s = plan.strategy;
   const parallel::Software& sw = plan.sw;
   const Work& w = plan.work;
-  const double cp = s.cp;
   const auto& g_tp = plan.groups.tp;
   const auto& g_cp = plan.groups.cp;
   const auto& g_ep = plan.groups.ep;
@@ -122,8 +121,9 @@ LayerCost layer_costs(const Plan& plan, const Dev& d, Result& r) {
     record(r.comm.cp, g_cp, kv_chunk.op, kv_chunk.bytes, price_call(g_cp, kv_chunk, kv_chunk.bytes));
     const double hop = r.comm.cp.cost().time;
     // Stacks that do not overlap the ring (overlap.cp false) expose all of it.
-    const double fwd_exposed = std::max(0.0, (cp - 1) * hop - (sw.cp_overlap ? ta : 0.0));
-    const double bwd_exposed = std::max(0.0, 2.0 * (cp - 1) * hop - (sw.cp_overlap ? ta_bwd : 0.0));
+    const double hops = kv_chunk.per_layer / 3.0;  // cp-1, fewer under a sliding window
+    const double fwd_exposed = std::max(0.0, hops * hop - (sw.cp_overlap ? ta : 0.0));
+    const double bwd_exposed = std::max(0.0, 2.0 * hops * hop - (sw.cp_overlap ? ta_bwd : 0.0));
     L.cp = fwd_exposed + bwd_exposed;
   }
   return L;
@@ -438,6 +438,7 @@ Result price_transformer(const Context& ctx, const Plan& plan) {
     P.pp_exposed = 1.0 - sw.pp_overlap;
     P.pp_steady_exposed = sw.pp_steady_overlap && s.vp > 1 ? 0.0 : P.pp_exposed;
     P.cp_overlap = sw.cp_overlap;
+    P.cp_hops = s.cp > 1 ? plan.demands.cp[0].per_layer / 3.0 : 0.0;
     P.dp_overlap = s.overlap_dp && sw.dp_overlap;
     P.zero3_prefetch = s.overlap_zero3 && sw.zero3_prefetch > 0;
     P.p2p_gather =

@@ -210,8 +210,14 @@ Demands comm_demands(const workload::Transformer& m, const Strategy& s, const De
     D.head_stats = {.op = Op::all_reduce, .bytes = tok * 4.0 * 3.0, .per_microbatch = 2.0};
   }
   // Context parallel (ring attention): K and V chunks travel cp-1 hops forward, dK and dV
-  // back in the backward pass.
-  if (s.cp > 1) D.cp[0] = {.op = Op::send_recv, .bytes = 2.0 * b * (seq / cp) * kv / tp * 2.0, .per_layer = 3.0 * (cp - 1.0)};
+  // back in the backward pass; under a sliding window of W keys a chunk needs only the
+  // ceil(W / (seq/cp)) chunks before it (docs/model.md#attention).
+  if (s.cp > 1) {
+    double hops = cp - 1.0;
+    if (m.sliding_window > 0 && (m.window_layers == 0 || m.window_layers >= m.layers))
+      hops = std::min(hops, std::ceil(static_cast<double>(m.sliding_window) / (seq / cp)));
+    D.cp[0] = {.op = Op::send_recv, .bytes = 2.0 * b * (seq / cp) * kv / tp * 2.0, .per_layer = 3.0 * hops};
+  }
   // Expert parallel: dispatch and combine all-to-all, forward and backward.
   if (m.moe() && s.ep > 1) {
     const double routed = tok * static_cast<double>(m.experts_per_token + m.shared_experts);

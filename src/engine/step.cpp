@@ -740,12 +740,12 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
           }
           if (!ag_tok.empty() && pass.mb == 0) wait(ag_tok[static_cast<std::size_t>(base + l)], kDp);
           if (t.cp >= 0 && P.cp_overlap) {
-            const int tok = async(t.cp, 3, 1, s.cp - 1.0);
+            const int tok = async(t.cp, 3, 1, P.cp_hops);
             compute(P.compute_fwd);
             wait(tok, kCp);
           } else {
             compute(P.compute_fwd);
-            block(t.cp, kCp, 1, s.cp - 1.0);
+            block(t.cp, kCp, 1, P.cp_hops);
           }
           fixed(P.offload_fwd, kStream);  // exposed activation offload to the host (GPUs)
           for (int i = 0; i < static_cast<int>(P.tp_calls_fwd); ++i) {
@@ -791,12 +791,12 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
             wait(cur, kStream);
           }
           if (t.cp >= 0 && P.cp_overlap) {
-            const int tok = async(t.cp, 3, 1, 2.0 * (s.cp - 1.0));
+            const int tok = async(t.cp, 3, 1, 2.0 * P.cp_hops);
             compute(P.compute_bwd);
             wait(tok, kCp);
           } else {
             compute(P.compute_bwd);
-            block(t.cp, kCp, 1, 2.0 * (s.cp - 1.0));
+            block(t.cp, kCp, 1, 2.0 * P.cp_hops);
           }
           fixed(P.offload_bwd, kStream);  // exposed activation reload from the host (GPUs)
           for (int i = 0; i < static_cast<int>(std::lround(P.tp_calls_bwd)); ++i) {

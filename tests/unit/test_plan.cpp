@@ -123,6 +123,13 @@ TEST(Plan, SlidingWindowSkipsAttention) {
   with_seq.seq = 32768;
   const double ratio = engine::make_plan(a, with_seq).work.attention_flops / engine::make_plan(b, with_seq).work.attention_flops;
   EXPECT_NEAR(ratio, (2 * s * w - w * w) / (s * s), 1e-12);
+  // Under context parallelism a chunk of 4096 tokens needs K/V from the one chunk before it,
+  // not the 7 a full ring passes (a review finding: the window made CP steps slower).
+  auto cp8 = parallel::parse_strategy("tp=1,cp=8,pp=1,dp=1,mbs=1,gbs=1,zero=1,recompute=none");
+  cp8.seq = 32768;
+  EXPECT_DOUBLE_EQ(engine::make_plan(a, cp8).demands.cp[0].per_layer, 3.0);
+  EXPECT_DOUBLE_EQ(engine::make_plan(b, cp8).demands.cp[0].per_layer, 3.0 * 7.0);
+  EXPECT_LT(engine::evaluate(a, cp8).step_time, engine::evaluate(b, cp8).step_time);
 }
 
 // Interleaving keeps pp(1 + (pp-1)/(pp vp)) micro-batches in flight on the first stage,

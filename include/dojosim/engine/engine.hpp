@@ -101,6 +101,7 @@ struct PipelineTimes {
   double tp_exposed = 1, pp_exposed = 1;                             // fraction the stack leaves exposed
   double pp_steady_exposed = 1;  // of the steady 1F1B phase's pipeline sends (0 under interleaved steady-phase overlap)
   bool cp_overlap = false, dp_overlap = false, zero3_prefetch = false;
+  double cp_hops = 0;     // K/V chunk hops of the CP ring forward (cp-1, fewer under a sliding window)
   double p2p_gather = 0;  // TP all-gather after a pipeline receive (s)
   double optimizer = 0;
   double stream_bytes_per_layer = 0;  // Dojo: bytes streamed from DIP HBM per layer per pass
