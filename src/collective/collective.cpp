@@ -108,16 +108,20 @@ double dip_reach_latency(const hardware::System& sys) {
 // pieces on either side (at most one instance long) hold at least floor(length / stride)
 // members of every group with any there (one when shorter than the stride). Blocks that
 // divide the instance, or instances that divide the blocks with the stride dividing the
-// instance, keep the closed form (every piece alike); the loop runs once per boundary,
-// up to the period of the pattern (docs/model.md#straddle).
+// instance, keep the closed form (every piece alike), and so do device counts past the
+// pattern's period (the nearest boundary gcd(per, block) from a block's edge); fewer
+// devices are walked boundary by boundary (docs/model.md#straddle).
 static long long smallest_part(long long per, long long size, long long stride, long long n) {
   const long long block = size * stride;
   const long long whole = std::min<long long>(size, std::max<long long>(1, per / stride));
   if (n <= per || per % block == 0 || (block % per == 0 && per % stride == 0)) return whole;
   auto piece = [&](long long length) { return std::max<long long>(1, std::min(length, per) / stride); };
   long long least = block >= per ? whole : size;
-  const long long period = block / std::gcd(per, block);
-  for (long long k = 1; k <= period && k * per < n; ++k) {
+  const long long g = std::gcd(per, block), period = block / g;
+  // The whole pattern fits (n >= lcm): boundaries fall at every multiple of g into a
+  // block, the nearest g from a block's edge. Else walk the boundaries there are.
+  if (n / per >= period) return std::min(least, piece(g));
+  for (long long k = 1; k * per < n; ++k) {
     const long long boundary = k * per, into = boundary % block;
     if (into == 0 || boundary - into + block > n) continue;
     least = std::min({least, piece(into), piece(block - into)});
