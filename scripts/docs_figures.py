@@ -212,6 +212,27 @@ def validation_ddp(dojosim):
                "The overlap now fits these\nruns better; the stack still keeps `overlap.dp: false` for all its rows."))
 
 
+def validation_torchtitan(dojosim):
+    """The torchtitan rows priced with fused element-wise kernels, against the fsdp stack's eager ones."""
+    import csv, tempfile
+    path = os.path.join(ROOT, "docs", "data", "generality.csv")
+    rows = [r for r in csv.DictReader(open(path, encoding="utf-8")) if r["id"].startswith("TT-")]
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", newline="", encoding="utf-8", delete=False) as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        w.writeheader()
+        for r in rows:
+            w.writerow(dict(r, stack=r["stack"] + ",elementwise.fused=true"))
+    try:
+        fused = run(dojosim, "validate", f.name)["cases"]
+    finally:
+        os.unlink(f.name)
+    ids = {r["id"] for r in rows}
+    eager = [c for c in validated(dojosim, "generality")["cases"] if c["id"] in ids]
+    return (f"Priced with fused element-wise kernels (`elementwise.fused=true`) the {len(rows)} torchtitan rows are off by\n"
+            f"{signed_range(fused)} (mean {pct(mean_abs(fused))}); with the `fsdp` stack's eager kernels, "
+            f"{signed_range(eager)} (mean {pct(mean_abs(eager))}).")
+
+
 def validate_block(name):
     def gen(dojosim):
         return "```\n" + run_text(dojosim, "validate", os.path.join(ROOT, "docs", "data", name + ".csv")) + "\n```"
@@ -277,7 +298,7 @@ BLOCKS = {"docs/vision.md": {"vision-table": vision_table, "vision-exapod": visi
           "README.md": {"readme-accuracy": readme_accuracy},
           "docs/validation.md": {"validate-calibration": validate_block("calibration"),
                                  "validation-status": validation_status, "validation-knobs": validation_knobs,
-                                 "validation-ddp": validation_ddp,
+                                 "validation-ddp": validation_ddp, "validation-torchtitan": validation_torchtitan,
                                  "validate-generality": validate_block("generality"),
                                  "validation-misses": validation_misses}}
 
