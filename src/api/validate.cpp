@@ -203,6 +203,14 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     if (!col("experts").empty() && std::find(header.begin(), header.end(), "top_k") == header.end())
       throw core::InputError(where("experts"), "an experts column without a top_k column",
                              "a top_k column beside experts: the experts each token is routed to");
+    if (!col("top_k").empty() && std::find(header.begin(), header.end(), "experts") == header.end())
+      throw core::InputError(where("top_k"), "a top_k column without an experts column",
+                             "an experts column beside top_k: the experts of each MoE layer");
+    if (col("experts").empty() != col("top_k").empty())
+      throw core::InputError(
+          where(col("experts").empty() ? "experts" : "top_k"),
+          fmt::format("experts '{}' with top_k '{}' is not a mixture of experts", col("experts"), col("top_k")),
+          "both given for a mixture of experts, both empty for a dense model");
     if (!col("experts").empty() || !col("top_k").empty()) {
       // A mixture of experts: every layer's MLP is `experts` experts of width ffn, each token
       // routed to top_k of them (Mixtral-style; docs/validation.md#csv).

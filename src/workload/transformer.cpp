@@ -170,6 +170,11 @@ Transformer model_from_yaml(const core::Reader& r) {
   t.qkv_bias = r.boolean("qkv_bias", false);
   t.sliding_window = r.integer("sliding_window", 0, 0, big);
   t.window_layers = r.integer("window_layers", 0, 0, big);
+  if (r.has("window_layers") && t.sliding_window == 0)
+    r.fail("window_layers", "window_layers without a sliding_window", "sliding_window: W (keys per query) beside it");
+  if (t.window_layers > t.layers)
+    r.fail("window_layers", fmt::format("window_layers = {} is more than the {} layers", t.window_layers, t.layers),
+           "at most layers (0 or left out: every layer)");
   t.dropout = r.boolean("dropout", t.family == "gpt");
   t.experts = r.integer("experts", 0, 0, 1000000);
   t.experts_per_token = r.integer("experts_per_token", t.experts > 0 ? 1 : 0, 0, 1000000);
@@ -305,8 +310,9 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
       t.sliding_window = field("sliding_window", "sliding_window", 0);
       // Qwen2 windows only the layers from max_window_layers on (its released configs set
       // it to the layer count: no layer windowed).
-      if (type == "qwen2" && j.contains("max_window_layers") && !j["max_window_layers"].is_null()) {
-        const long long full = std::min(t.layers, field("window_layers", "max_window_layers", 0));
+      // (Hugging Face's Qwen2Config defaults max_window_layers to 28.)
+      if (type == "qwen2") {
+        const long long full = std::min(t.layers, field("window_layers", "max_window_layers", 28));
         if (full >= t.layers)
           t.sliding_window = 0;
         else

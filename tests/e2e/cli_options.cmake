@@ -153,3 +153,5 @@ cli_test(validate_sized_system 3 "FAILED +[^\\n]*dgx-h100:nodes=2 has 16 devices
 cli_test(validate_experts_without_top_k 2 "experts_without_top_k.csv:2:[0-9]+: key 'experts': an experts column without a top_k column" validate ${DATA}/validation/experts_without_top_k.csv)
 cli_test(validate_unclosed_quote 2 "unclosed_quote.csv:2:1: a quoted field opened on this line is never closed" validate ${DATA}/validation/unclosed_quote.csv)
 cli_test(precision_typo_suggests_training 2 "unknown precision 'fp33'\\n  expected: bf16, fp16, fp8 or cfp8\\n  hint: did you mean 'fp(8|16)'" run --system dgx-h100 --model llama3-8b --precision fp33)
+cli_test(validate_top_k_without_experts 2 "key 'top_k': a top_k column without an experts column" validate ${DATA}/validation/top_k_without_experts.csv)
+cli_test(validate_top_k_alone 2 "key 'experts': experts '' with top_k '2' is not a mixture of experts" validate ${DATA}/validation/top_k_alone.csv)

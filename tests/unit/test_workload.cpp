@@ -83,6 +83,12 @@ TEST(HuggingFace, SlidingWindowAttention) {
   EXPECT_EQ(workload::load_model(kHf + "qwen2-window-all-full.json").sliding_window, 0);
   const auto half = workload::load_model(kHf + "qwen2-window-half.json");
   EXPECT_EQ(half.window_layers, 14);
+  // Without max_window_layers, Hugging Face's default of 28: 4 of 32 layers windowed.
+  EXPECT_EQ(workload::load_model(kHf + "qwen2-window-default-layers.json").window_layers, 4);
+  // A model file's window_layers needs a window, and no more layers than the model has.
+  const std::string models = std::string(DOJOSIM_TEST_DATA_DIR) + "/models/";
+  EXPECT_THROW(workload::load_model(models + "window_layers_without_window.yaml"), core::InputError);
+  EXPECT_THROW(workload::load_model(models + "window_layers_too_many.yaml"), core::InputError);
   const double share = (2 * s * w - w * w) / (s * s);
   EXPECT_DOUBLE_EQ(half.causal_pairs_share(32768), 1.0 - 0.5 * (1.0 - share));
 }
