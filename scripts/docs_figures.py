@@ -182,22 +182,29 @@ def readme_accuracy(dojosim):
             f"{len(fsdp)} FSDP runs, {direction}),\nlargest {pct(abs(w['error_pct']))} ({w['id']}, stack {w['stack']}).")
 
 
-def validation_ddp(dojosim):
-    """The SC21 pp = 1 rows (PyTorch DDP in run_table_1.sh) priced with and without DP overlap."""
+def restacked(dojosim, name, keep, suffix):
+    """Rows of docs/data/NAME.csv that `keep` selects, validated again with `suffix` added to
+    each row's stack; returns (rows, cases so priced, the same cases as the CSV prices them)."""
     import csv, tempfile
-    path = os.path.join(ROOT, "docs", "data", "calibration.csv")
-    rows = [r for r in csv.DictReader(open(path, encoding="utf-8")) if r["id"].startswith("SC21-") and r["pp"] == "1"]
+    path = os.path.join(ROOT, "docs", "data", name + ".csv")
+    rows = [r for r in csv.DictReader(open(path, encoding="utf-8")) if keep(r)]
     with tempfile.NamedTemporaryFile("w", suffix=".csv", newline="", encoding="utf-8", delete=False) as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         w.writeheader()
         for r in rows:
-            w.writerow(dict(r, stack=r["stack"] + ":overlap.dp=true"))
+            w.writerow(dict(r, stack=r["stack"] + suffix))
     try:
-        overlapped = run(dojosim, "validate", f.name)["cases"]
+        changed = run(dojosim, "validate", f.name)["cases"]
     finally:
         os.unlink(f.name)
     ids = {r["id"] for r in rows}
-    plain = [c for c in validated(dojosim, "calibration")["cases"] if c["id"] in ids]
+    return rows, changed, [c for c in validated(dojosim, name)["cases"] if c["id"] in ids]
+
+
+def validation_ddp(dojosim):
+    """The SC21 pp = 1 rows (PyTorch DDP in run_table_1.sh) priced with and without DP overlap."""
+    rows, overlapped, plain = restacked(dojosim, "calibration", lambda r: r["id"].startswith("SC21-") and r["pp"] == "1",
+                                        ":overlap.dp=true")
     return (f"The {len(rows)} SC21 rows with pp = 1 ran PyTorch DDP (`DDP=torch` in Megatron-LM's\n"
             "`examples/sc21/run_table_1.sh`), which starts bucketed all-reduces during the backward\n"
             "pass; the rows with pp > 1 ran Megatron's local DDP, which reduces after it (the KOR rows\n"
@@ -214,20 +221,7 @@ def validation_ddp(dojosim):
 
 def validation_torchtitan(dojosim):
     """The torchtitan rows priced with fused element-wise kernels, against the fsdp stack's eager ones."""
-    import csv, tempfile
-    path = os.path.join(ROOT, "docs", "data", "generality.csv")
-    rows = [r for r in csv.DictReader(open(path, encoding="utf-8")) if r["id"].startswith("TT-")]
-    with tempfile.NamedTemporaryFile("w", suffix=".csv", newline="", encoding="utf-8", delete=False) as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
-        w.writeheader()
-        for r in rows:
-            w.writerow(dict(r, stack=r["stack"] + ",elementwise.fused=true"))
-    try:
-        fused = run(dojosim, "validate", f.name)["cases"]
-    finally:
-        os.unlink(f.name)
-    ids = {r["id"] for r in rows}
-    eager = [c for c in validated(dojosim, "generality")["cases"] if c["id"] in ids]
+    rows, fused, eager = restacked(dojosim, "generality", lambda r: r["id"].startswith("TT-"), ",elementwise.fused=true")
     return (f"Priced with fused element-wise kernels (`elementwise.fused=true`) the {len(rows)} torchtitan rows are off by\n"
             f"{signed_range(fused)} (mean {pct(mean_abs(fused))}); with the `fsdp` stack's eager kernels, "
             f"{signed_range(eager)} (mean {pct(mean_abs(eager))}).")
