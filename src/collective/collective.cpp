@@ -151,6 +151,7 @@ Group place_group(const hardware::System& sys, int size, long long stride) {
     Hop h;
     h.level = i;
     h.k = static_cast<int>((members + below - 1) / below);  // a partly used last instance still takes a step
+    h.instance = i < nlev - 1 && L.topology != Topology::mesh2d ? per : 0;
     h.latency = L.latency;
     h.bus_efficiency = L.bus_efficiency;
     h.half_bytes = L.half_efficiency_bytes;

@@ -2,6 +2,8 @@
 #include "dojosim/collective/flows.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdlib>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -107,27 +109,78 @@ struct ClassBuilder {
 // The device of member `i` of the instance at `base`.
 long long member(const Instances& in, long long base, long long i) { return base + i * in.stride; }
 
+// The members of one instance of the group laid out hop by hop, as the closed form
+// prices them (docs/model.md#straddle): hop 0's rings take up to k_0 consecutive members
+// and, where the hop has an instance boundary (Hop::instance), never cross it, so a group
+// straddling two NVLink racks has rings inside each rack; each ring becomes a unit, and
+// hop 1's rings take up to k_1 consecutive units inside one of its instances, and so on;
+// the last hop takes every unit left. Slot p * inner_h + lo of a unit of hop h holds
+// position p's unit's slot lo (inner_h = slots per unit below); a short ring leaves its
+// slots empty (-1). Groups that divide their instances get the plain member order.
+struct Layout {
+  std::vector<long long> slots;
+  std::array<long long, 9> inner{};  // slots per unit below hop h (inner[0] = 1)
+  std::array<long long, 8> len{};    // units per ring at hop h (k, or more at the last hop)
+};
+void lay_out(const Group& g, const Instances& in, long long base, Layout& out) {
+  std::vector<std::vector<long long>> units(static_cast<std::size_t>(in.size)), next;
+  for (long long i = 0; i < in.size; ++i) units[static_cast<std::size_t>(i)] = {member(in, base, i)};
+  out.inner[0] = 1;
+  for (int h = 0; h < g.hops; ++h) {
+    const Hop& hop = g.hop[static_cast<std::size_t>(h)];
+    const bool last = h == g.hops - 1;
+    const auto inner = static_cast<std::size_t>(out.inner[static_cast<std::size_t>(h)]);
+    const auto len =
+        static_cast<std::size_t>(last ? std::max<std::size_t>(static_cast<std::size_t>(hop.k), units.size()) : hop.k);
+    out.len[static_cast<std::size_t>(h)] = static_cast<long long>(len);
+    out.inner[static_cast<std::size_t>(h) + 1] = static_cast<long long>(inner * len);
+    auto first = [](const std::vector<long long>& u) {
+      for (long long d : u)
+        if (d >= 0) return d;
+      return -1LL;
+    };
+    next.clear();
+    std::size_t p = len;  // position in the open ring (len: none open)
+    long long at = -1;    // the open ring's instance
+    for (auto& u : units) {
+      const long long d = first(u);
+      const long long inst = hop.instance > 0 && !last ? d / hop.instance : 0;
+      if (p >= len || inst != at) {
+        next.emplace_back(inner * len, -1LL);
+        p = 0;
+        at = inst;
+      }
+      std::copy(u.begin(), u.end(), next.back().begin() + static_cast<std::ptrdiff_t>(p * inner));
+      ++p;
+    }
+    units.swap(next);
+  }
+  out.slots.clear();
+  for (const auto& u : units) out.slots.insert(out.slots.end(), u.begin(), u.end());
+}
+
 // Members of hop h in each ring: for every instance and every combination of the other
-// hops' positions, the members differing only in hop h's position (ordered by position).
-// Calls f(ring) with the ring's devices.
+// hops' positions, the members differing only in hop h's position (ordered by position,
+// laid out by lay_out). Calls f(ring) with the ring's devices.
 template <class F>
 void for_each_ring(const Group& g, const Instances& in, int h, F&& f) {
-  long long inner = 1;
-  for (int j = 0; j < h; ++j) inner *= g.hop[static_cast<std::size_t>(j)].k;
-  const int k = g.hop[static_cast<std::size_t>(h)].k;
   std::vector<long long> ring;
-  ring.reserve(static_cast<std::size_t>(k));
-  const long long span = inner * k;
-  for (long long base : in.bases)
+  Layout lay;
+  for (long long base : in.bases) {
+    lay_out(g, in, base, lay);
+    const auto hu = static_cast<std::size_t>(h);
+    const long long inner = lay.inner[hu], k = lay.len[hu], span = inner * k;
+    const auto n = static_cast<long long>(lay.slots.size());
     for (long long lo = 0; lo < inner; ++lo)
-      for (long long hi = 0; hi * span < in.size; ++hi) {
+      for (long long hi = 0; hi * span < n; ++hi) {
         ring.clear();
-        for (int p = 0; p < k; ++p) {
+        for (long long p = 0; p < k; ++p) {
           const long long i = hi * span + p * inner + lo;
-          if (i < in.size) ring.push_back(member(in, base, i));
+          if (i < n && lay.slots[static_cast<std::size_t>(i)] >= 0) ring.push_back(lay.slots[static_cast<std::size_t>(i)]);
         }
         if (ring.size() > 1) f(ring);
       }
+  }
 }
 
 // A ring's members on a 2D mesh (Dojo) as the R x C grid they occupy: their rows and
@@ -195,6 +248,8 @@ Phase ring_phase(const Graph& graph, const Group& g, const Instances& in, int h,
     }
     const auto& ring = mesh ? ordered : members;
     const auto n = static_cast<long long>(ring.size());
+    if (std::abs(shift) >= n) return;  // an all-to-all's offsets past a short ring's length
+    if (cls.size() < ring.size()) cls.resize(ring.size());
     for (long long j = 0; j < n; ++j)
       cls[static_cast<std::size_t>(j)].add(graph, ring[static_cast<std::size_t>(j)],
                                            ring[static_cast<std::size_t>(((j + shift) % n + n) % n)], zplane);
@@ -213,6 +268,7 @@ Phase exchange_phase(const Graph& graph, const Group& g, const Instances& in, in
   std::vector<ClassBuilder> cls(static_cast<std::size_t>(k));
   for_each_ring(g, in, h, [&](const std::vector<long long>& ring) {
     const auto n = static_cast<int>(ring.size());
+    if (cls.size() < ring.size()) cls.resize(ring.size());
     for (int j = 0; j < n; ++j) {
       const int partner = j ^ (1 << r);
       if (partner < n)

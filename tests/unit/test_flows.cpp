@@ -230,3 +230,38 @@ TEST(Flows, TorusCollectivesTakeTheClosedFormsTime) {
                                            << closed.time << " s (" << collective::algo_name(closed.hop[0].algo) << ")";
     }
 }
+
+// Groups that straddle NVLink racks (GB200 NVL72: groups of 16, 32 or 64; a partly used
+// last rack) are laid out as the closed form prices them: each hop's rings stay inside a
+// rack and the network carries the next hop on the shards. Laid out by member index they
+// crossed the network within a ring (3-11x slower on a DP group over a rack and a rack of
+// 56 found by a probe, docs/model.md#straddle). Alone on the graph, every instance at
+// once, the flows take the closed form's time.
+TEST(Flows, StraddlingGroupsRingInsideEachRack) {
+  struct C {
+    const char* system;
+    int size;
+    long long stride;
+  };
+  for (const C& c : {C{"gb200-nvl72:devices=128", 128, 1}, C{"gb200-nvl72:devices=100", 100, 1}, C{"gb200-nvl72:racks=2", 16, 1},
+                     C{"gb200-nvl72:racks=4", 32, 1}, C{"gb200-nvl72:racks=8", 64, 1}, C{"gb200-nvl72:devices=512", 64, 8},
+                     C{"gb200-nvl72:racks=2", 9, 16}}) {
+    const auto sys = hardware::load_system(c.system);
+    const hardware::Graph g(sys);
+    const auto grp = collective::place_group(sys, c.size, c.stride);
+    ASSERT_GE(grp.hops, 1) << c.system;
+    Instances in;
+    in.stride = c.stride;
+    in.size = c.size;
+    for (long long d = 0; d < sys.device_count(); ++d)
+      if ((d / c.stride) % c.size == 0 && d + (c.size - 1) * c.stride < sys.device_count()) in.bases.push_back(d);
+    for (auto op : {collective::Op::all_reduce, collective::Op::reduce_scatter, collective::Op::all_gather})
+      for (double bytes : {16e6, 1e9}) {
+        const auto closed = collective::collective(op, grp, bytes);
+        const double t = collective::flow::uncontended_time(g, collective::flow::decompose(g, grp, op, bytes, in));
+        EXPECT_LT(rel(t, closed.time), 0.1) << c.system << ": " << c.size << " members at stride " << c.stride << ", op "
+                                            << static_cast<int>(op) << ", " << bytes << " B: flows " << t << " s, closed form "
+                                            << closed.time << " s";
+      }
+  }
+}

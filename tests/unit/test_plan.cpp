@@ -51,8 +51,9 @@ struct Bench {
 // NVLink domain, 2-3x faster than the event engine, which places ranks in order). The
 // slowest group keeps gcd(72, block) / stride members on one side of a rack boundary and
 // crosses the network with the rest; groups that divide the rack, and DGX nodes, keep
-// their single NVLink hop. The whole-step engine builds its rings by member index, so on
-// straddling groups it stays slower than the closed form (docs/model.md#straddle).
+// their single NVLink hop. The whole-step engine lays the rings out the same way
+// (Flows.StraddlingGroupsRingInsideEachRack); it is slower by the contention of the
+// network hop with the other traffic on the rack-edge NICs (docs/model.md#straddle).
 TEST(Plan, GroupsStraddlingARackCrossTheNetwork) {
   const auto gb = hardware::load_system("gb200-nvl72:racks=2");
   const auto tp8 = engine::place_groups(gb, strategy("tp=8,pp=1,dp=18"));
@@ -82,8 +83,9 @@ TEST(Plan, GroupsStraddlingARackCrossTheNetwork) {
   ASSERT_EQ(h100.tp.hops, 1);
   EXPECT_EQ(h100.tp.hop[0].k, 8);
   // Priced: a TP call of the straddling group costs more than the same call in a rack of 80
-  // (which 16 divides), and the whole-step engine, which routes the ring in rank order
-  // over one path, is slower still (it does not spread the crossing over the NICs).
+  // (which 16 divides), and the whole-step engine is slower still (the network hop shares
+  // the rack-edge NICs with the overlapped DP traffic: contention), but not by a ring that
+  // crosses the network (below 1.5x; 1.5x before the rings were laid out by rack).
   const auto m = workload::load_model("llama3-8b");
   const auto stack = parallel::load_stack("megatron-core");
   const auto s = strategy("tp=16,pp=1,dp=9,mbs=1,gbs=72,sp=true,zero=1,recompute=none");
@@ -104,6 +106,7 @@ TEST(Plan, GroupsStraddlingARackCrossTheNetwork) {
   const auto inside = tp_call(rack80, strategy("tp=16,pp=1,dp=10,mbs=1,gbs=80,sp=true,zero=1,recompute=none"));
   EXPECT_GT(straddling.comm.tp.cost().time, 1.5 * inside.comm.tp.cost().time);
   EXPECT_GT(ev.step_time, straddling.step_time);
+  EXPECT_LT(ev.step_time, 1.45 * straddling.step_time);
 }
 
 // A sliding window (Mistral v0.1: 4096 keys) cuts the attention kernel's FLOPs at 32768

@@ -35,8 +35,12 @@
 namespace dojosim::collective {
 
 struct Hop {
-  int level = 0;         // index into System::levels
-  int k = 1;             // fan-in at this level
+  int level = 0;  // index into System::levels
+  int k = 1;      // fan-in at this level
+  // Devices per instance of this level (System::devices_per), where the group's members of
+  // one ring of this hop must share an instance: 0 for the outermost hop and mesh levels.
+  // The whole-step engine lays straddling groups out by it (collective/flows.hpp).
+  long long instance = 0;
   double bandwidth = 0;  // B/s per member per direction (effective, algorithm-independent);
                          // mesh levels: per link per direction, shared by a child's devices
   double latency = 0;    // s per algorithm step (mesh levels: per hop)
