@@ -29,7 +29,7 @@ PlacedGroups place_groups(const hardware::System& sys, const Strategy& s) {
   const auto pos = [&](K k) { return std::find(placed.order.begin(), placed.order.end(), k) - placed.order.begin(); };
   const bool cp_dp_adjacent = pos(K::dp) == pos(K::cp) + 1;
   g.dp = collective::place_group(sys, static_cast<int>(1LL * s.dp * s.cp), s.cp > 1 && cp_dp_adjacent ? st_cp : st_dp);
-  g.ep = collective::place_group(sys, s.ep, st_dp);
+  g.ep = collective::place_group(sys, s.ep, std::max<long long>(1, placed.ep_stride()));
   return g;
 }
 

@@ -586,7 +586,8 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
       t.cp = add(collective::flow::decompose(g, C.cp.group, Op::send_recv, C.cp.traffic[0].bytes, instances(s.cp, st_cp, st)),
                  "cp ring", kCp, {{Op::send_recv, C.cp.traffic[0].bytes}}, 'c');
     if (s.ep > 1 && C.ep.active())
-      t.ep = add(collective::flow::decompose(g, C.ep.group, Op::all_to_all, C.ep.traffic[0].bytes, instances(s.ep, st_dp, st)),
+      t.ep = add(collective::flow::decompose(g, C.ep.group, Op::all_to_all, C.ep.traffic[0].bytes,
+                                             instances(s.ep, std::max<long long>(1, s.ep_stride()), st)),
                  "ep all-to-all", kEp, {{Op::all_to_all, C.ep.traffic[0].bytes}}, 'e');
     if (s.dp * s.cp > 1) {
       const int size = s.dp * s.cp;

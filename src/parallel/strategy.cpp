@@ -81,6 +81,12 @@ long long Strategy::stride(Kind k) const {
   return s;
 }
 
+long long Strategy::ep_stride() const {
+  if (ep <= 1 || dp % ep == 0) return stride(Kind::dp);
+  const auto pos = [&](Kind k) { return std::find(order.begin(), order.end(), k) - order.begin(); };
+  return pos(Kind::dp) == pos(Kind::cp) + 1 ? stride(Kind::cp) : 0;
+}
+
 bool Strategy::default_order() const { return !order_given; }
 
 std::array<Strategy::Kind, 4> Strategy::effective_order(bool dojo) const {
@@ -305,6 +311,15 @@ std::string strategy_problem(const Strategy& s, const workload::Transformer& m, 
   if (s.ep > 1 && !m.moe()) return fmt::format("ep={} needs a mixture-of-experts model", s.ep);
   if (s.ep > 1 && m.experts % s.ep != 0) return fmt::format("ep={} does not divide the {} experts", s.ep, m.experts);
   if (s.ep > 1 && (1LL * s.dp * s.cp) % s.ep != 0) return fmt::format("ep={} must divide dp*cp = {}", s.ep, 1LL * s.dp * s.cp);
+  if (s.ep > 1) {
+    Strategy placed = s;
+    placed.order = s.effective_order(sys.is_dojo());
+    if (placed.ep_stride() == 0)
+      return fmt::format(
+          "ep={} does not divide dp={}, so its groups span the CP ranks, which needs cp and dp adjacent in the placement (not "
+          "{})",
+          s.ep, s.dp, placed.placement());
+  }
   if (sys.device.peak_for(s.precision) <= 0)
     return fmt::format("{} has no {} peak", sys.device.name, hardware::precision_name(s.precision));
   return "";

@@ -437,3 +437,32 @@ TEST(WholeStep, VisionZero3BeyondTheUnitsKeptInPlace) {
   EXPECT_LT(rel(r.breakdown.dp_comm, v.a.breakdown.dp_comm), 0.002)
       << "event " << r.breakdown.dp_comm << " s, analytical " << v.a.breakdown.dp_comm << " s";
 }
+
+// An expert-parallel group that ep does not fit in the DP ranks spans the CP ranks too
+// (valid: ep divides dp * cp). The event engine placed it with DP's stride, its members ran
+// past the last device and it crashed (found by a probe); both engines now place it over
+// the dp x cp ranks with CP's stride, and the same EP group.
+TEST(WholeStep, ExpertGroupsSpanningContextRanks) {
+  const Case c("dgx-a100:nodes=4", "mixtral-8x7b", "tp=8,pp=1,cp=4,dp=1,ep=4,mbs=1,gbs=8,zero=1,recompute=full,sp=true,vp=1");
+  EXPECT_EQ(c.s.ep_stride(), 8);
+  EXPECT_EQ(c.plan.groups.ep.hops, 1);
+  EXPECT_EQ(c.plan.groups.ep.hop[0].level, 1);  // 4 nodes, one member each
+  const auto ev = c.step();
+  EXPECT_GT(ev.step_time, 0.8 * c.a.step_time);
+  EXPECT_LT(ev.step_time, 1.5 * c.a.step_time);
+  // Placed with cp and dp apart, such a group is no strided group: an invalid strategy.
+  auto apart = c.s;
+  apart.order = {parallel::Strategy::Kind::tp, parallel::Strategy::Kind::cp, parallel::Strategy::Kind::pp,
+                 parallel::Strategy::Kind::dp};
+  apart.order_given = true;
+  apart.tp = 4;
+  apart.pp = 2;
+  apart.cp = 2;
+  apart.dp = 2;
+  apart.ep = 4;
+  apart.gbs = 8;
+  apart.sp = true;
+  EXPECT_EQ(apart.ep_stride(), 0);
+  EXPECT_NE(parallel::strategy_problem(apart, c.model, c.sys).find("adjacent"), std::string::npos)
+      << parallel::strategy_problem(apart, c.model, c.sys);
+}

@@ -70,6 +70,11 @@ struct Strategy {
   // Devices between neighbouring members of a group of this kind (product of the degrees
   // of the kinds placed inside it).
   [[nodiscard]] long long stride(Kind k) const;
+  // Devices between neighbouring members of an expert-parallel group: its members are DP
+  // ranks when ep divides dp; otherwise the group spans the dp x cp ranks with CP's
+  // stride (Megatron-Core folds CP into the expert groups), which needs cp and dp
+  // adjacent in `order` (0 when they are not: no such placement).
+  [[nodiscard]] long long ep_stride() const;
   [[nodiscard]] bool default_order() const;  // true unless the user gave a placement
   // The order the engine uses on a system: the given one, else the system's convention.
   [[nodiscard]] std::array<Kind, 4> effective_order(bool dojo) const;
