@@ -517,7 +517,7 @@ Efficiency read_efficiency(const Reader& r) {
   Efficiency e;
   if (auto g = r.optional_map("gemm_max")) {
     for (std::size_t i = 0; i < kPrecisionNames.size(); ++i)
-      e.gemm_max[i] = g->number(kPrecisionNames[i], 0.0, Bounds{0.0, 1.0, true});
+      e.gemm_max[i] = g->number(kPrecisionNames[i], 0.0, Bounds{0.0, 1.0, false});
     g->finish();
   }
   if (auto g = r.optional_map("gemm_k_half")) {

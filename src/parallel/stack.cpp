@@ -29,7 +29,7 @@ DeviceTuning read_tuning(const Reader& r) {
   DeviceTuning t;
   if (auto g = r.optional_map("gemm_max")) {
     const auto& names = hardware::precision_names();
-    for (std::size_t i = 0; i < names.size(); ++i) t.gemm_max[i] = g->number(names[i], 0.0, Bounds{0.0, 1.0, true});
+    for (std::size_t i = 0; i < names.size(); ++i) t.gemm_max[i] = g->number(names[i], 0.0, Bounds{0.0, 1.0, false});
     g->finish();
   }
   t.kernel_overhead = r.quantity("kernel_overhead", Dim::seconds, -1.0, Bounds{-1.0, 1e-2, true});
@@ -151,6 +151,18 @@ Software bind(const Stack& stack, const hardware::Device& device) {
   return w;
 }
 
+Software bind(const Stack& stack, const hardware::System& sys) {
+  Software w = bind(stack, sys.device);
+  // A GEMM efficiency the user sets on the device (--set device.efficiency.gemm_max.bf16,
+  // a sweep's `set`) is what runs: the stack's tuning for the device does not shadow it.
+  const auto& names = hardware::precision_names();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto it = sys.provenance.source.find("device.efficiency.gemm_max." + names[i]);
+    if (it != sys.provenance.source.end() && it->second.starts_with("override")) w.gemm_max[i] = sys.device.eff.gemm_max[i];
+  }
+  return w;
+}
+
 Software neutral_software(const hardware::Device& device) { return bind(kDefaults, device); }
 
 std::string uncalibrated_gemm_note(const Stack& stack, const hardware::System& sys, hardware::Precision p) {
@@ -221,10 +233,21 @@ Stack load_stack(const std::string& spec_text, const std::vector<std::string>& o
     Stack s = read_stack(shared);
     // An attention kernel the user sets applies on every device: it replaces the kernels a
     // stack's version runs on particular devices (deepspeed's FlashAttention on H100).
-    auto sets_kernel = [](const std::string& o) { return core::trim(o).starts_with("attention.kernel"); };
-    if (std::any_of(spec_overrides.begin(), spec_overrides.end(), sets_kernel) ||
-        std::any_of(overrides.begin(), overrides.end(), sets_kernel))
-      for (auto& [key, t] : s.devices) t.attention_kernel = -1;
+    // So does every other setting the user sets for the whole stack: a per-device entry
+    // (megatron-core's kernel_overhead on A100, its tp_overlap on H100) no longer shadows
+    // it, unless the user sets that device's entry too (a probe found `--set
+    // stack.kernel_overhead=1ms` on A100 silently without effect).
+    std::vector<std::string> keys;
+    for (const auto& o : spec_overrides) keys.push_back(core::trim(o.substr(0, o.find('='))));
+    for (const auto& o : overrides) keys.push_back(core::trim(o.substr(0, o.find('='))));
+    const auto has = [&](const std::string& k) { return std::find(keys.begin(), keys.end(), k) != keys.end(); };
+    for (auto& [key, t] : s.devices) {
+      const std::string dev = "devices." + key + ".";
+      if (has("attention.kernel") && !has(dev + "attention_kernel")) t.attention_kernel = -1;
+      if (has("kernel_overhead") && !has(dev + "kernel_overhead")) t.kernel_overhead = -1;
+      if (has("attention.efficiency") && !has(dev + "attention_efficiency")) t.attention_efficiency = 0;
+      if (has("overlap.tp") && !has(dev + "tp_overlap")) t.tp_overlap = -1;
+    }
     // A changed stack is not the preset: name it by its spec, with the --set overrides too
     // (megatron-core:overlap.tp=0), so every output says which software it priced.
     if (!spec_overrides.empty() || !overrides.empty()) {

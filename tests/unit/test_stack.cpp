@@ -319,3 +319,26 @@ TEST(Stack, PipelineEngineLimitsAreHeld) {
   ctx2.use(mc);
   EXPECT_NO_THROW(engine::plan_or_resolve(ctx2, given));
 }
+
+// What the user sets is what runs (found by a probe: both were silently without effect):
+// a setting for the whole stack replaces the stack's per-device entries for it unless the
+// user sets the device's entry too, and a GEMM efficiency set on the device replaces the
+// stack's tuning for the device. A GEMM efficiency of 0 is an error, not "unstated".
+TEST(Stack, UserOverridesWinOverPerDeviceEntries) {
+  const auto a100 = hardware::load_system("dgx-a100");
+  EXPECT_DOUBLE_EQ(parallel::bind(parallel::load_stack("megatron-core"), a100).kernel_overhead, 5e-6);
+  EXPECT_DOUBLE_EQ(parallel::bind(parallel::load_stack("megatron-core", {"kernel_overhead=1ms"}), a100).kernel_overhead, 1e-3);
+  EXPECT_DOUBLE_EQ(
+      parallel::bind(parallel::load_stack("megatron-core", {"kernel_overhead=1ms", "devices.a100.kernel_overhead=2us"}), a100)
+          .kernel_overhead,
+      2e-6);
+  EXPECT_DOUBLE_EQ(
+      parallel::bind(parallel::load_stack("megatron-core:overlap.tp=0.1"), hardware::load_system("dgx-h100")).tp_overlap, 0.1);
+  const auto bf = static_cast<std::size_t>(hardware::Precision::bf16);
+  const auto stack = parallel::load_stack("megatron-core");
+  EXPECT_DOUBLE_EQ(parallel::bind(stack, hardware::load_system("dgx-h100")).gemm_max[bf], 0.675);
+  EXPECT_DOUBLE_EQ(parallel::bind(stack, hardware::load_system("dgx-h100", {"device.efficiency.gemm_max.bf16=0.3"})).gemm_max[bf],
+                   0.3);
+  EXPECT_THROW(hardware::load_system("dgx-h100", {"device.efficiency.gemm_max.bf16=0"}), core::InputError);
+  EXPECT_THROW(parallel::load_stack("megatron-core", {"devices.h100.gemm_max.bf16=0"}), core::InputError);
+}

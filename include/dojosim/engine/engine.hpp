@@ -172,7 +172,7 @@ struct Context {
   // Binds `s` (kept by the caller for the context's lifetime) to the system's device.
   void use(const parallel::Stack& s) {
     stack = &s;
-    sw = parallel::bind(s, sys->device);
+    sw = parallel::bind(s, *sys);
   }
   [[nodiscard]] parallel::Software software() const { return stack != nullptr ? sw : parallel::neutral_software(sys->device); }
 };

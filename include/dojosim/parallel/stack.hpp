@@ -123,6 +123,9 @@ struct Software {
 // The stack-neutral binding used when no stack is named (unit tests, bare contexts):
 // the device's own GEMM efficiencies with the Stack defaults above.
 Software bind(const Stack& stack, const hardware::Device& device);
+// The same on a system: GEMM efficiencies the user overrode on its device (provenance
+// "override ...") win over the stack's tuning for the device.
+Software bind(const Stack& stack, const hardware::System& sys);
 Software neutral_software(const hardware::Device& device);
 // "" when the stack carries a GEMM efficiency for this device and precision, or the
 // device's own figure is a calibration; else a note saying the (device, stack) pair's GEMM
