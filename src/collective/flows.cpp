@@ -527,10 +527,13 @@ std::vector<Phase> decompose(const Graph& graph, const Group& g, Op op, double b
       p.what = "send-recv";
       if (!p.empty()) out.push_back(std::move(p));
     }
-    // Neighbours at different hops exchange at once: one phase.
+    // Neighbours at different hops exchange at once: one phase, at the efficiency of its
+    // least efficient hop (a small message across the network; it was the first hop's,
+    // NVLink's, so a CP ring across nodes took 0.6x the closed form's time).
     for (std::size_t i = 1; i < out.size(); ++i) {
       for (auto& c : out[i].classes) out[0].classes.push_back(std::move(c));
       out[0].latency = std::max(out[0].latency, out[i].latency);
+      out[0].efficiency = std::min(out[0].efficiency, out[i].efficiency);
     }
     out.resize(std::min<std::size_t>(out.size(), 1));
     return out;

@@ -32,7 +32,7 @@ struct LayerCost {
   double tp_fwd = 0, tp_bwd = 0;           // exposed TP communication
   double cp = 0, ep = 0;                   // exposed CP / EP communication (fwd + bwd)
   double flops_fwd = 0, flops_recompute = 0;
-  double attn_core_fwd = 0;
+  double attn_core_fwd = 0, attn_core_bwd = 0;
   double offload_fwd = 0, offload_bwd = 0;  // exposed activation offload, averaged over the layers
 };
 
@@ -83,6 +83,7 @@ LayerCost layer_costs(const Plan& plan, const Dev& d, Result& r) {
   L.bwd = 2.0 * gf + ta_bwd + 2.0 * te + rope + cast_b;
   L.flops_fwd = w.gemm_flops + w.attention_flops;
   L.attn_core_fwd = ta;
+  L.attn_core_bwd = ta_bwd;
   if (s.recompute == Recompute::full) {
     L.recompute = plan.phi * L.fwd;
     L.flops_recompute = plan.phi * L.flops_fwd;
@@ -428,7 +429,7 @@ Result price_transformer(const Context& ctx, const Plan& plan) {
     P.offload_fwd = L.offload_fwd;
     P.offload_bwd = L.offload_bwd;
     P.attn_fwd = L.attn_core_fwd;
-    P.attn_bwd = L.attn_core_fwd * (sw.flash_attention ? kFlashBackwardRatio : 2.0);
+    P.attn_bwd = L.attn_core_bwd;
     P.head_compute_fwd = head_f;
     P.head_compute_bwd = head_b;
     P.head_comm = head_comm;

@@ -420,6 +420,17 @@ TEST(WholeStep, VisionOnDojoMeshesAgreesWithTheAnalyticalEngine) {
   }
 }
 
+// A vision network whose state streams from DIP HBM and host DRAM at once: the slower of
+// the two sets the time, in both engines (a probe found the event engine adding the two:
+// vit-h14 on a tray 5.9 s against 3.3 s).
+TEST(WholeStep, VisionStreamsFromDipsAndHostAtOnce) {
+  const VisionCase v("dojo-tray", "vit-h14", "dp=30,spatial=5,mbs=4,gbs=4080,zero=0,recompute=none");
+  ASSERT_GT(v.plan.placement.host_bytes, 0.0);
+  ASSERT_GT(v.plan.placement.stream_bytes, 0.0);
+  const auto r = v.step();
+  EXPECT_LT(rel(r.step_time, v.a.step_time), 0.1) << "event " << r.step_time << " s, analytical " << v.a.step_time << " s";
+}
+
 // A network of more ZeRO-3 units than pricing keeps in place (a user's 300-layer ViT:
 // about 1,200 units) is priced unit by unit all the same: both engines, the reported calls
 // and the Plan's unit count agree.
@@ -448,8 +459,7 @@ TEST(WholeStep, ExpertGroupsSpanningContextRanks) {
   EXPECT_EQ(c.plan.groups.ep.hops, 1);
   EXPECT_EQ(c.plan.groups.ep.hop[0].level, 1);  // 4 nodes, one member each
   const auto ev = c.step();
-  EXPECT_GT(ev.step_time, 0.8 * c.a.step_time);
-  EXPECT_LT(ev.step_time, 1.5 * c.a.step_time);
+  EXPECT_LT(rel(ev.step_time, c.a.step_time), 0.1) << "event " << ev.step_time << " s, analytical " << c.a.step_time << " s";
   // Placed with cp and dp apart, such a group is no strided group: an invalid strategy.
   auto apart = c.s;
   apart.order = {parallel::Strategy::Kind::tp, parallel::Strategy::Kind::cp, parallel::Strategy::Kind::pp,
@@ -465,4 +475,19 @@ TEST(WholeStep, ExpertGroupsSpanningContextRanks) {
   EXPECT_EQ(apart.ep_stride(), 0);
   EXPECT_NE(parallel::strategy_problem(apart, c.model, c.sys).find("adjacent"), std::string::npos)
       << parallel::strategy_problem(apart, c.model, c.sys);
+}
+
+// Context parallelism: the ring's K,V chunks hide under the attention core, not the whole
+// layer, and a ring shift across nodes runs at the network's small-message efficiency, in
+// both engines (a probe found the event engine 38% faster on llama3-70b cp=4 over B200
+// nodes: the transfer hidden under the GEMMs, and priced at NVLink's efficiency).
+TEST(WholeStep, ContextParallelHidesUnderAttentionOnly) {
+  for (const char* spec : {"tp=4,pp=1,cp=4,dp=4,mbs=1,gbs=1024,sp=true,zero=2,recompute=full,vp=1",
+                           "tp=8,pp=1,cp=2,dp=4,mbs=1,gbs=64,sp=true,zero=1,recompute=none,vp=1"}) {
+    const Case c("dgx-b200:nodes=8", "llama3-70b", spec);
+    ASSERT_GT(c.a.breakdown.cp_comm, 0.1 * c.a.step_time) << spec;
+    const auto ev = c.step();
+    EXPECT_LT(rel(ev.step_time, c.a.step_time), 0.08) << spec << ": event " << ev.step_time << " s, analytical " << c.a.step_time;
+    EXPECT_LT(rel(ev.breakdown.cp_comm, c.a.breakdown.cp_comm), 0.1) << spec;
+  }
 }
