@@ -199,10 +199,15 @@ void price_data_parallel(const Plan& plan, const LayerCost& L, double lay_n, dou
       const double c_f = L.fwd + L.tp_fwd;
       const double c_b = layer_total - c_f;
       const bool prefetch = s.overlap_zero3 && sw.zero3_prefetch > 0;
-      const Zero3Pass f = zero3_pass(lay_n, g1, 0.0, c_f, prefetch);
-      const Zero3Pass bw = zero3_pass(lay_n, g1, r1, c_b, prefetch);
-      dp_exposed += mb * (f.exposed + bw.exposed);
-      dp_hidden += mb * std::max(0.0, f.comm + bw.comm - f.exposed - bw.exposed);
+      // Under an interleaved schedule each micro-batch makes vp passes of lay_n / vp layers
+      // in each direction, each starting with a gather that nothing prefetched (the
+      // prefetch follows the modules of one pass; the event engine's schedule, where a
+      // probe found vp = 8 exposing 8x the gathers this priced).
+      const double passes = std::max(1, s.vp);
+      const Zero3Pass f = zero3_pass(lay_n / passes, g1, 0.0, c_f, prefetch);
+      const Zero3Pass bw = zero3_pass(lay_n / passes, g1, r1, c_b, prefetch);
+      dp_exposed += mb * passes * (f.exposed + bw.exposed);
+      dp_hidden += mb * passes * std::max(0.0, f.comm + bw.comm - f.exposed - bw.exposed);
       r.zero3_comm_bound = f.comm_bound || bw.comm_bound;
     }
     r.dp_algo = c.algo;
