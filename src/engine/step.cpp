@@ -675,6 +675,37 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
     auto wait = [&](int tok, int cat) {
       if (tok >= 0) prog.push_back(Task{K::wait, cat, -1, 1, 1, 0, 0, tok});
     };
+    // One layer's pass: its compute, the CP ring under the attention core only (the GEMMs
+    // around it need the whole chunk, as the closed form hides it), the exposed activation
+    // offload, the TP calls and the MoE all-to-alls. With TP overlap (Transformer Engine)
+    // each call sits between the layer's GEMMs: its exposed share blocks, its overlapped
+    // share runs under the compute that follows, not beside the next call (a probe found
+    // one TP group contending with itself, 8% on llama3-8b tp=8 in one node).
+    auto layer = [&](double total, double attn_core, double cp_repeat, int calls, double offload) {
+      const bool split_tp = t.tp >= 0 && calls > 0 && P.tp_exposed < 1;
+      const int parts = split_tp ? calls : 1;
+      const bool cp_under_attention = t.cp >= 0 && P.cp_overlap;
+      const double attn = cp_under_attention ? std::min(attn_core, total) : 0.0;
+      const double share = (total - attn) / parts;
+      for (int i = 0; i < parts; ++i) {
+        compute(share);
+        if (i == 0 && cp_under_attention) {
+          const int tok = async(t.cp, 3, 1, cp_repeat);
+          compute(attn);
+          wait(tok, kCp);
+        } else if (i == 0) {
+          block(t.cp, kCp, 1, cp_repeat);
+        }
+        if (split_tp) {
+          block(t.tp, kTp, P.tp_exposed);
+          async(t.tp, 2, 1.0 - P.tp_exposed);
+        }
+      }
+      fixed(offload, kStream);  // exposed activation offload (forward) or reload (backward) to the host (GPUs)
+      if (!split_tp)
+        for (int i = 0; i < calls; ++i) block(t.tp, kTp, P.tp_exposed);
+      block(t.ep, kEp, 1, 2);
+    };
     // Data parallel: parameter gathers of the previous step's update run under the first
     // micro-batch's forward (overlapped), bucket by layer.
     const int layers_here = [&] {
@@ -744,25 +775,7 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
             wait(cur, kStream);
           }
           if (!ag_tok.empty() && pass.mb == 0) wait(ag_tok[static_cast<std::size_t>(base + l)], kDp);
-          if (t.cp >= 0 && P.cp_overlap) {
-            // The ring's K,V chunks travel under the attention core only (the GEMMs around
-            // it need the whole chunk), as the closed form hides them (a probe found them
-            // hidden under the whole layer: llama3-70b cp=4 on B200 38% faster).
-            const double attn = std::min(P.attn_fwd, P.compute_fwd);
-            compute(P.compute_fwd - attn);
-            const int tok = async(t.cp, 3, 1, P.cp_hops);
-            compute(attn);
-            wait(tok, kCp);
-          } else {
-            compute(P.compute_fwd);
-            block(t.cp, kCp, 1, P.cp_hops);
-          }
-          fixed(P.offload_fwd, kStream);  // exposed activation offload to the host (GPUs)
-          for (int i = 0; i < static_cast<int>(P.tp_calls_fwd); ++i) {
-            block(t.tp, kTp, P.tp_exposed);
-            if (P.tp_exposed < 1) async(t.tp, 2, 1.0 - P.tp_exposed);
-          }
-          block(t.ep, kEp, 1, 2);
+          layer(P.compute_fwd, P.attn_fwd, P.cp_hops, static_cast<int>(P.tp_calls_fwd), P.offload_fwd);
         }
         if (v == nv - 1) {
           compute(P.head_compute_fwd);
@@ -800,22 +813,7 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
             if (l == 0) carried = next_pass_stream();
             wait(cur, kStream);
           }
-          if (t.cp >= 0 && P.cp_overlap) {
-            const double attn = std::min(P.attn_bwd, P.compute_bwd);
-            compute(P.compute_bwd - attn);
-            const int tok = async(t.cp, 3, 1, 2.0 * P.cp_hops);
-            compute(attn);
-            wait(tok, kCp);
-          } else {
-            compute(P.compute_bwd);
-            block(t.cp, kCp, 1, 2.0 * P.cp_hops);
-          }
-          fixed(P.offload_bwd, kStream);  // exposed activation reload from the host (GPUs)
-          for (int i = 0; i < static_cast<int>(std::lround(P.tp_calls_bwd)); ++i) {
-            block(t.tp, kTp, P.tp_exposed);
-            if (P.tp_exposed < 1) async(t.tp, 2, 1.0 - P.tp_exposed);
-          }
-          block(t.ep, kEp, 1, 2);
+          layer(P.compute_bwd, P.attn_bwd, 2.0 * P.cp_hops, static_cast<int>(std::lround(P.tp_calls_bwd)), P.offload_bwd);
           if (t.z_rs >= 0) {
             const int tok = async(t.z_rs, 0);
             if (P.zero3_prefetch)

@@ -85,7 +85,7 @@ TEST(Plan, GroupsStraddlingARackCrossTheNetwork) {
   // Priced: a TP call of the straddling group costs more than the same call in a rack of 80
   // (which 16 divides), and the whole-step engine is slower still (the network hop shares
   // the rack-edge NICs with the overlapped DP traffic: contention), but not by a ring that
-  // crosses the network (below 1.5x; 1.5x before the rings were laid out by rack).
+  // crosses the network (1.18x; 1.5x before the rings were laid out by rack).
   const auto m = workload::load_model("llama3-8b");
   const auto stack = parallel::load_stack("megatron-core");
   const auto s = strategy("tp=16,pp=1,dp=9,mbs=1,gbs=72,sp=true,zero=1,recompute=none");
@@ -106,7 +106,7 @@ TEST(Plan, GroupsStraddlingARackCrossTheNetwork) {
   const auto inside = tp_call(rack80, strategy("tp=16,pp=1,dp=10,mbs=1,gbs=80,sp=true,zero=1,recompute=none"));
   EXPECT_GT(straddling.comm.tp.cost().time, 1.5 * inside.comm.tp.cost().time);
   EXPECT_GT(ev.step_time, straddling.step_time);
-  EXPECT_LT(ev.step_time, 1.45 * straddling.step_time);
+  EXPECT_LT(ev.step_time, 1.3 * straddling.step_time);
 }
 
 // A sliding window (Mistral v0.1: 4096 keys) cuts the attention kernel's FLOPs at 32768

@@ -266,7 +266,7 @@ TEST(WholeStep, TpuTorusAgreesWithTheAnalyticalEngine) {
   ASSERT_EQ(c.s.tp, 4);
   const auto r = c.step();
   EXPECT_NEAR(c.a.step_time, 104.0, 1.5);
-  EXPECT_NEAR(r.step_time, 107.0, 1.5);
+  EXPECT_NEAR(r.step_time, 104.0, 1.5);
   EXPECT_LT(rel(r.step_time, c.a.step_time), 0.05);
 }
 
@@ -505,4 +505,17 @@ TEST(WholeStep, Zero3InterleavedExposesAGatherPerChunkPass) {
     EXPECT_LT(rel(ev.breakdown.dp_comm, c->a.breakdown.dp_comm), 0.05) << c->s.spec();
     EXPECT_LT(rel(ev.step_time, c->a.step_time), 0.03) << c->s.spec();
   }
+}
+
+// Transformer Engine's TP overlap: each call's overlapped share runs under the GEMM that
+// follows it, not beside the next call, so one TP group alone in a node does not contend
+// with itself (a probe found 8% of contention and a step 10% over the closed form).
+TEST(WholeStep, TpOverlapDoesNotContendWithItself) {
+  const Case c("dgx-h100:nodes=1", "llama3-8b", "tp=8,pp=1,dp=1,cp=1,zero=1,mbs=1,gbs=64,sp=true,recompute=none,vp=1");
+  ASSERT_GT(c.sys.device_count(), 0);
+  ASSERT_LT(c.ctx.sw.tp_overlap, 1.0);
+  ASSERT_GT(c.ctx.sw.tp_overlap, 0.0);
+  const auto ev = c.step();
+  EXPECT_LT(ev.contention, 0.01);
+  EXPECT_LT(rel(ev.step_time, c.a.step_time), 0.03) << "event " << ev.step_time << " s, analytical " << c.a.step_time << " s";
 }
