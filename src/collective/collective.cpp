@@ -443,7 +443,15 @@ Cost send_recv(const Group& g, double bytes) {
         const mesh::MeshCost m = mesh::send_recv(h.mesh, h.members, b, mesh::Efficiency{h.bus_efficiency, h.half_bytes});
         return HopChoice{Algo::direct, Path::mesh, m.hops_per_step, m.time};
       }
-      return HopChoice{Algo::direct, path_of(h.topology), 0, b / (h.bandwidth * eff_p2p) + h.latency};
+      // A message to one neighbour crosses one link one way: on ring and torus levels not
+      // the both-ways ring bandwidth a collective drives (a probe found TPU CP rings and
+      // pipeline sends at half the graph's time).
+      double bw = h.bandwidth;
+      if (h.topology == Topology::torus2d || h.topology == Topology::torus3d)
+        bw = h.link_bandwidth > 0 ? h.link_bandwidth : bw;
+      else if (h.topology == Topology::ring)
+        bw = h.bandwidth / ring_links(h.topology);
+      return HopChoice{Algo::direct, path_of(h.topology), 0, b / (bw * eff_p2p) + h.latency};
     };
     auto on_z = [&](double b) { return HopChoice{Algo::direct, Path::zplane, 0, b / (h.z_bandwidth * eff_p2p) + h.z_latency}; };
     const HopChoice hc = split_zplane(h, bytes, on_fabric, on_z);

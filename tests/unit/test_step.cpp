@@ -519,3 +519,15 @@ TEST(WholeStep, TpOverlapDoesNotContendWithItself) {
   EXPECT_LT(ev.contention, 0.01);
   EXPECT_LT(rel(ev.step_time, c.a.step_time), 0.03) << "event " << ev.step_time << " s, analytical " << c.a.step_time << " s";
 }
+
+// A send to one neighbour on a torus crosses one link one way: the closed form priced CP
+// ring shifts (and pipeline sends) on TPU at the both-ways ring bandwidth of a collective,
+// half the graph's time (found by a probe). Exposed in full here (overlap.cp false).
+TEST(WholeStep, TorusRingShiftCrossesOneLinkOneWay) {
+  const Case c("tpu-v5p", "llama3-8b", "tp=1,cp=8,pp=1,dp=8,zero=1,mbs=1,gbs=64,recompute=full,sp=false,vp=1", 2048, {},
+               "deepspeed:overlap.cp=false");
+  ASSERT_GT(c.a.breakdown.cp_comm, 0.1 * c.a.step_time);
+  const auto ev = c.step();
+  EXPECT_LT(rel(ev.breakdown.cp_comm, c.a.breakdown.cp_comm), 0.1)
+      << "event " << ev.breakdown.cp_comm << " s, analytical " << c.a.breakdown.cp_comm << " s";
+}
