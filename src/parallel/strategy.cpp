@@ -263,8 +263,10 @@ std::string strategy_problem(const Strategy& s, const workload::Transformer& m, 
   if (s.devices() != n)
     return fmt::format("tp*pp*dp*cp = {}*{}*{}*{} = {} but the system has {} devices", s.tp, s.pp, s.dp, s.cp, s.devices(), n);
   if (m.heads % s.tp != 0) return fmt::format("tp={} does not divide the {} attention heads", s.tp, m.heads);
-  if (m.kv_heads % s.tp != 0 && s.tp % m.kv_heads != 0)
-    return fmt::format("tp={} and the {} KV heads do not divide one another", s.tp, m.kv_heads);
+  // Megatron-Core splits the KV heads (query groups) over the TP ranks: tp must divide
+  // them (docs/search.md; it replicates none).
+  if (m.kv_heads > 0 && m.kv_heads % s.tp != 0)
+    return fmt::format("tp={} does not divide the {} KV heads (query groups), which tensor parallelism splits", s.tp, m.kv_heads);
   if (m.layers < s.pp) return fmt::format("pp={} exceeds the {} layers", s.pp, m.layers);
   if (s.vp > 1 && m.layers % (1LL * s.pp * s.vp) != 0 && (m.layers + 2) % (1LL * s.pp * s.vp) != 0)
     return fmt::format(
