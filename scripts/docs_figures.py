@@ -4,14 +4,16 @@
 Each generated block sits between `<!-- figures:NAME -->` and `<!-- /figures:NAME -->` in a
 markdown file and is rebuilt here from dojosim's JSON output:
 
-  scripts/docs_figures.py DOJOSIM --write   # regenerate the blocks (make docs)
+  scripts/docs_figures.py DOJOSIM --write   # regenerate the blocks and docs/python.md's plot (make docs)
   scripts/docs_figures.py DOJOSIM --check   # exit 1 and a diff when a quoted figure is stale (e2e.docs_figures)
 
 Covered: docs/vision.md (the default-plan table and the ExaPOD-vs-A100 paragraph),
 docs/search.md (the sizes of the benchmarked search spaces), docs/dojo.md (the verdict's
-sensitivity to every Dojo assumption), and the accuracy figures of README.md and
-docs/validation.md (`dojosim validate` on docs/data/calibration.csv and generality.csv). Timings depend on the machine
-and are labelled as measured, not generated."""
+sensitivity to every Dojo assumption), docs/python.md (the worked example's output, run on the
+same build's Python package: $DOJOSIM_PYTHON_DIR, else BUILD/python beside the binary), and the
+accuracy figures of README.md and docs/validation.md (`dojosim validate` on
+docs/data/calibration.csv and generality.csv). Timings depend on the machine and are labelled
+as measured, not generated."""
 import difflib, json, math, os, re, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -286,8 +288,63 @@ def validation_misses(dojosim):
            if all(c["error_pct"] < 0 for c in fsdp) else ";")])
 
 
+def python_dir(dojosim):
+    """The dojosim Python package of the same build: $DOJOSIM_PYTHON_DIR (the e2e test sets it),
+    else BUILD/python beside BUILD/apps/dojosim/dojosim."""
+    d = os.environ.get("DOJOSIM_PYTHON_DIR") or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(dojosim)))), "python")
+    if not os.path.isfile(os.path.join(d, "dojosim", "__init__.py")):
+        raise SystemExit(f"no dojosim Python package in {d} (build the python module, or set DOJOSIM_PYTHON_DIR)")
+    return d
+
+
+def python_example(dojosim, name, *args):
+    """stdout of docs/examples/NAME run on this build's Python package (as tests/python runs it)."""
+    env = dict(os.environ, PYTHONPATH=python_dir(dojosim))
+    p = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "docs", "examples", name), *args],
+                       capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        raise SystemExit(f"docs/examples/{name} exited {p.returncode}: {p.stderr}")
+    return p.stdout.rstrip("\n")
+
+
+def python_three_clusters(dojosim):
+    """docs/python.md's worked example: its printed table as is, and what the doc says of it."""
+    out = python_example(dojosim, "three_clusters.py")
+    lines = out.splitlines()
+    head = lines[0].split()
+    rows = [dict(zip(head, line.split())) for line in lines[1:]]
+    names = {"dgx-h100": "the H100 cluster", "dojo-cabinet": "the Dojo cabinet", "tpu-v5p": "the TPU slice"}
+    name = lambda r: names[r["cluster"].split(":")[0]]
+    cost = lambda r: float(r["usd_per_mtok"])
+    step = lambda r: float(r["step_time_s"])
+    cheap, dear = min(rows, key=cost), max(rows, key=cost)
+    fast, slow = min(rows, key=step), max(rows, key=step)
+    text = ["```", out, "```", "",
+            f"Per million tokens {name(cheap)} is the cheapest (${cost(cheap):.3f}) and {name(dear)} the dearest "
+            f"(${cost(dear):.3f});\nper step {name(fast)} is the fastest ({step(fast):.1f} s) and {name(slow)} the slowest "
+            f"({step(slow):.1f} s)."]
+    for r in rows:
+        if r["strategy.gbs"] != "1024":
+            text.append(f"({name(r)[0].upper() + name(r)[1:]}'s {r['devices']} devices round the target batch of 1024 "
+                        f"down to {r['strategy.gbs']}, a multiple\nof dp·mbs; `result[\"gbs_rounded\"]` says so.)")
+    return "\n".join(text)
+
+
+def write_pictures(dojosim):
+    """--write also redraws docs/python.md's plot from its example (matplotlib is optional:
+    without it the picture is left as it is, and said so). Pictures are not compared by --check."""
+    png = os.path.join(ROOT, "docs", "img", "python-three-clusters.png")
+    if subprocess.run(["/usr/bin/python3", "-c", "import matplotlib"], capture_output=True).returncode != 0:
+        print(f"{os.path.relpath(png, ROOT)}: not redrawn (no matplotlib: Debian's python3-matplotlib)")
+        return
+    python_example(dojosim, "three_clusters.py", png)
+    print(f"{os.path.relpath(png, ROOT)}: redrawn")
+
+
 BLOCKS = {"docs/vision.md": {"vision-table": vision_table, "vision-exapod": vision_exapod},
           "docs/search.md": {"search-spaces": search_spaces},
+          "docs/python.md": {"python-three-clusters": python_three_clusters},
           "docs/dojo.md": {"dojo-sensitivity": dojo_sensitivity},
           "README.md": {"readme-accuracy": readme_accuracy},
           "docs/validation.md": {"validate-calibration": validate_block("calibration"),
@@ -319,6 +376,8 @@ def main():
             else:
                 stale = True
                 sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), new.splitlines(True), rel, rel + " (binary)"))
+    if mode == "--write":
+        write_pictures(dojosim)
     if stale:
         print("figures quoted in the docs no longer match the binary: run `make docs` and review the diff")
     sys.exit(1 if stale else 0)

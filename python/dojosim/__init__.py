@@ -111,7 +111,9 @@ def sweep(space, db, *, resume=False, threads=0, stack=None):
 
 
 def sweep_results(db, *, html=None):
-    """The rows of a sweep database (``dojosim sweep --export csv``), numbers as numbers."""
+    """The rows of a sweep database (``dojosim sweep --export csv``) as dicts, typed as the
+    database's columns: ``point_id``, ``seq``, ``devices`` int, metrics float, ``fits`` bool,
+    text str (``''`` for no note or error), None for a metric the point lacks (docs/python.md)."""
     return _dojosim.sweep_rows(str(db), _path(html))
 
 

@@ -174,7 +174,11 @@ Json SearchOutput::json() const {
 }
 
 YAML::Node show_tree(const std::string& kind, const std::string& name, const std::vector<std::string>& sets) {
-  if (kind == "system") return hardware::system_to_yaml(hardware::load_system(name, sets));
+  if (kind == "system") {
+    const auto sys = hardware::load_system(name, sets);
+    (void)stack_for(sys, "", {});  // the file's `stack:` is checked as `run` checks it
+    return hardware::system_to_yaml(sys);
+  }
   if (kind == "model") {
     if (!sets.empty()) throw core::InputError({"", 0, 0, "--set"}, "--set applies to systems only", "no --set with show model");
     return workload::workload_to_yaml(workload::load_workload(name));

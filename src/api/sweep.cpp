@@ -1,7 +1,10 @@
 // api: sweep — a design space evaluated into SQLite, and the stored results read back.
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cmath>
 #include <cstdlib>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -91,6 +94,80 @@ std::vector<std::string> csv_fields(const std::string& line) {
 }
 }  // namespace
 
+namespace {
+// How a CSV column reads back (docs/python.md, sweep_results): the fixed columns by their
+// SQL type, the set keys' values as numbers when they are bare numbers.
+enum class Column { integer, real, boolean, text, set_value };
+
+Column column_kind(const std::string& name) {
+  static const std::map<std::string, Column, std::less<>> fixed{{"point_id", Column::integer},
+                                                                {"system", Column::text},
+                                                                {"model", Column::text},
+                                                                {"strategy_input", Column::text},
+                                                                {"objective", Column::text},
+                                                                {"seq", Column::integer},
+                                                                {"precision", Column::text},
+                                                                {"status", Column::text},
+                                                                {"strategy", Column::text},
+                                                                {"devices", Column::integer},
+                                                                {"step_time_s", Column::real},
+                                                                {"tokens_per_s", Column::real},
+                                                                {"mfu", Column::real},
+                                                                {"memory_per_device_bytes", Column::real},
+                                                                {"fits", Column::boolean},
+                                                                {"energy_j_per_step", Column::real},
+                                                                {"cost_usd_per_step", Column::real},
+                                                                {"note", Column::text},
+                                                                {"error", Column::text}};
+  const auto it = fixed.find(name);
+  return it == fixed.end() ? Column::set_value : it->second;
+}
+
+// A whole number written as one ("400", "-3"): an integer; any other full number
+// ("0.05", "1e-4"): a double; nothing else is a number.
+std::optional<Json> number(const std::string& v) {
+  if (v.empty()) return std::nullopt;
+  const char* b = v.c_str();
+  char* end = nullptr;
+  const bool digits = v.find_first_not_of("-0123456789") == std::string::npos;
+  if (digits) {
+    errno = 0;
+    const long long n = std::strtoll(b, &end, 10);
+    if (*end == '\0' && errno == 0) return Json(n);
+  }
+  const double d = std::strtod(b, &end);
+  if (*end == '\0' && std::isfinite(d)) return Json(d);
+  return std::nullopt;
+}
+
+Json cell(const std::string& name, const std::string& v) {
+  switch (column_kind(name)) {
+    case Column::text: return v;  // "" for no note or error, as stored
+    case Column::boolean:
+      if (v.empty()) return nullptr;
+      return v == "true";
+    case Column::integer:
+    case Column::real: {
+      if (v.empty()) return nullptr;  // a metric the point has not (invalid, error)
+      auto n = number(v);
+      if (!n) {
+        char* end = nullptr;
+        if (!std::isfinite(std::strtod(v.c_str(), &end)) && *end == '\0') return nullptr;  // inf, nan: as JSON prints them
+        throw std::runtime_error(fmt::format("sweep export: column '{}' holds '{}', not a number", name, v));
+      }
+      if (column_kind(name) == Column::real && n->is_number_integer()) return static_cast<double>(n->get<long long>());
+      return *n;
+    }
+    case Column::set_value: {
+      if (v.empty()) return nullptr;  // the point has no value for this key
+      auto n = number(v);
+      return n ? *n : Json(v);
+    }
+  }
+  return v;
+}
+}  // namespace
+
 Json sweep_rows(const std::string& db) {
   std::istringstream in(sweep_csv(db));
   std::string line;
@@ -104,17 +181,7 @@ Json sweep_rows(const std::string& db) {
       continue;
     }
     Json row = Json::object();
-    for (std::size_t i = 0; i < header.size() && i < f.size(); ++i) {
-      const std::string& v = f[i];
-      char* end = nullptr;
-      const double d = v.empty() ? 0.0 : std::strtod(v.c_str(), &end);
-      if (v.empty())
-        row[header[i]] = nullptr;
-      else if (end && *end == '\0')
-        row[header[i]] = d;
-      else
-        row[header[i]] = v;
-    }
+    for (std::size_t i = 0; i < header.size() && i < f.size(); ++i) row[header[i]] = cell(header[i], f[i]);
     rows.push_back(std::move(row));
   }
   return rows;

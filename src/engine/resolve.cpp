@@ -17,6 +17,8 @@ namespace dojosim::engine {
 
 using parallel::Strategy;
 
+long long default_seq(const workload::Workload& w) { return w.vision() ? 0 : std::min<long long>(w.transformer.max_seq, 2048); }
+
 Context workload_context(const hardware::System& sys, const workload::Workload& w, long long seq, const std::string& option) {
   Context ctx;
   ctx.sys = &sys;
@@ -32,7 +34,7 @@ Context workload_context(const hardware::System& sys, const workload::Workload& 
     ctx.net = &w.network;
     return ctx;
   }
-  ctx.seq = seq > 0 ? seq : std::min<long long>(w.transformer.max_seq, 2048);
+  ctx.seq = seq > 0 ? seq : default_seq(w);
   if (ctx.seq < 1 || ctx.seq > (1LL << 24))
     throw core::InputError({option, 0, 0, "seq"}, fmt::format("sequence length {} out of range", ctx.seq), "1 to 16M tokens");
   ctx.model = &w.transformer;

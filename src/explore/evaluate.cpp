@@ -38,6 +38,7 @@ nlohmann::ordered_json PointResult::to_json() const {
   j["error"] = error;
   j["note"] = note;
   j["strategy"] = strategy;
+  j["seq"] = seq;
   j["devices"] = devices;
   j["has_metrics"] = has_metrics;
   j["step_time_s"] = step_time_s;
@@ -66,6 +67,7 @@ PointResult PointResult::from_json(const nlohmann::json& j) {
     r.error = j.at("error").get<std::string>();
     r.note = j.at("note").get<std::string>();
     r.strategy = j.at("strategy").get<std::string>();
+    r.seq = j.at("seq").get<long long>();
     r.devices = j.at("devices").get<long long>();
     r.has_metrics = j.at("has_metrics").get<bool>();
     r.step_time_s = j.at("step_time_s").get<double>();
@@ -146,14 +148,18 @@ std::string one_line(std::string s) {
 PointResult evaluate_point(const Point& p) {
   PointResult out;
   out.id = p.id;
+  out.seq = p.seq;
   try {
+    // The model first: its default sequence length is stored even when the system cannot
+    // take the point.
+    const auto& w = tl_cache.model(p.model);
+    if (p.seq == 0) out.seq = engine::default_seq(w);
     std::vector<std::string> sys_overrides, econ_overrides;
     for (const auto& [k, v] : p.set) {
       const std::string a = k + "=" + v;
       (economics::is_economics_key(a) ? econ_overrides : sys_overrides).push_back(a);
     }
     const auto& sys = tl_cache.system(p.system, sys_overrides);
-    const auto& w = tl_cache.model(p.model);
     const auto params = economics::parse_params(econ_overrides, {}, "set");
     engine::Context ctx = engine::workload_context(sys, w, p.seq, "seq");
     ctx.use(tl_cache.stack(p.stack.empty() ? parallel::default_stack_name(sys) : p.stack));

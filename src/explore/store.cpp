@@ -318,7 +318,7 @@ void Store::add(const Point& p, const PointResult& r) {
   text(4, overrides);
   text(5, p.strategy);
   text(6, p.objective);
-  sqlite3_bind_int64(st, 7, p.seq);
+  sqlite3_bind_int64(st, 7, r.seq);  // as run (the model's default when the space gives none)
   text(8, p.precision);
   text(9, inputs);
   text(10, status);

@@ -19,25 +19,27 @@ using core::Location;
 double Transformer::attention_params_per_layer() const {
   const double h = static_cast<double>(hidden);
   double p = h * static_cast<double>(q_dim()) * 2.0 + h * static_cast<double>(kv_dim()) * 2.0;
-  if (bias)
-    p += static_cast<double>(q_dim() + 2 * kv_dim()) + h;
-  else if (qkv_bias)
-    p += static_cast<double>(q_dim() + 2 * kv_dim());
+  if (bias || attention_bias || qkv_bias) p += static_cast<double>(q_dim() + 2 * kv_dim());
+  if (bias || attention_bias) p += h;  // the output projection's (Qwen2 has none)
   return p;
 }
+
+namespace {
+// The biases of one MLP of inner width `inner`: one per output of each projection (gate
+// and up: inner each, down: hidden), as LlamaMLP's nn.Linear(bias=mlp_bias) holds them.
+double mlp_biases(const Transformer& t, long long inner) {
+  if (!t.bias && !t.mlp_bias) return 0.0;
+  return (t.gated_mlp ? 2.0 : 1.0) * static_cast<double>(inner) + static_cast<double>(t.hidden);
+}
+}  // namespace
 
 double Transformer::mlp_params_per_layer() const {
   const double h = static_cast<double>(hidden);
   const double mats = gated_mlp ? 3.0 : 2.0;
-  if (!moe()) {
-    double p = mats * h * static_cast<double>(ffn);
-    if (bias) p += static_cast<double>(ffn) + h;
-    return p;
-  }
+  if (!moe()) return mats * h * static_cast<double>(ffn) + mlp_biases(*this, ffn);
   const double e = static_cast<double>(expert_ffn);
   double p = h * static_cast<double>(experts);  // router
-  p += static_cast<double>(experts + shared_experts) * mats * h * e;
-  if (bias) p += static_cast<double>(experts + shared_experts) * (e + h);
+  p += static_cast<double>(experts + shared_experts) * (mats * h * e + mlp_biases(*this, expert_ffn));
   return p;
 }
 
@@ -47,8 +49,7 @@ double Transformer::active_mlp_params_per_layer() const {
   const double mats = gated_mlp ? 3.0 : 2.0;
   const double e = static_cast<double>(expert_ffn);
   double p = h * static_cast<double>(experts);
-  p += static_cast<double>(experts_per_token + shared_experts) * mats * h * e;
-  if (bias) p += static_cast<double>(experts_per_token + shared_experts) * (e + h);
+  p += static_cast<double>(experts_per_token + shared_experts) * (mats * h * e + mlp_biases(*this, expert_ffn));
   return p;
 }
 
@@ -168,6 +169,8 @@ Transformer model_from_yaml(const core::Reader& r) {
   t.bias = r.boolean("bias", false);
   t.rmsnorm = r.boolean("rmsnorm", false);
   t.qkv_bias = r.boolean("qkv_bias", false);
+  t.attention_bias = r.boolean("attention_bias", false);
+  t.mlp_bias = r.boolean("mlp_bias", false);
   t.sliding_window = r.integer("sliding_window", 0, 0, big);
   t.window_layers = r.integer("window_layers", 0, 0, big);
   if (r.has("window_layers") && t.sliding_window == 0)
@@ -300,9 +303,12 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
       t.rmsnorm = true;
     }
     if (type == "qwen2") t.qkv_bias = true;
-    // Llama's attention_bias: biases on Q, K, V (and on the output projection, whose
-    // h parameters are not counted).
-    if (type == "llama" && get_bool("attention_bias", false)) t.qkv_bias = true;
+    // Llama's attention_bias (q, k, v and o_proj) and mlp_bias (gate, up and down_proj):
+    // LlamaAttention and LlamaMLP build every nn.Linear with them.
+    if (type == "llama") {
+      t.attention_bias = get_bool("attention_bias", false);
+      t.mlp_bias = get_bool("mlp_bias", false);
+    }
     // Sliding-window attention: Mistral and Mixtral when sliding_window is set; Qwen2 only
     // with use_sliding_window (its configs carry a window they do not use).
     if ((type == "mistral" || type == "mixtral" || (type == "qwen2" && get_bool("use_sliding_window", false))) &&
@@ -411,6 +417,8 @@ YAML::Node model_to_yaml(const Transformer& t) {
   n["bias"] = t.bias;
   n["rmsnorm"] = t.rmsnorm;
   if (t.qkv_bias) n["qkv_bias"] = true;
+  if (t.attention_bias) n["attention_bias"] = true;
+  if (t.mlp_bias) n["mlp_bias"] = true;
   if (t.sliding_window > 0) n["sliding_window"] = t.sliding_window;
   if (t.sliding_window > 0 && t.window_layers > 0) n["window_layers"] = t.window_layers;
   if (t.moe()) {

@@ -250,6 +250,25 @@ def test_sweep_into_sqlite(tmp_path):
     assert list(rows[0].keys()) == header
     ok = [r for r in rows if r["status"] == "ok"]
     assert ok and all(r["step_time_s"] > 0 for r in ok)
+    # typed as the columns are (docs/python.md): point_id, seq and devices ints, fits a bool,
+    # text columns str ('' for no note or error), a metric the point lacks None; the values
+    # agree with the database's. (A probe found floats, fits 'true' and note None.)
+    con = sqlite3.connect(db)
+    stored = {r[0]: r[1:] for r in con.execute("select point_id, seq, devices, fits, note, error, step_time_s from points")}
+    con.close()
+    for r in rows:
+        assert type(r["point_id"]) is int and type(r["seq"]) is int
+        assert type(r["note"]) is str and type(r["error"]) is str and type(r["strategy"]) is str
+        seq, devices, fits, note, error, step = stored[r["point_id"]]
+        assert (r["seq"], r["devices"], r["note"], r["error"], r["step_time_s"]) == (seq, devices, note, error, step)
+        assert r["fits"] == (None if fits is None else bool(fits))
+        if r["status"] in ("ok", "infeasible") and devices is not None:
+            assert type(r["devices"]) is int and type(r["fits"]) is bool and type(r["step_time_s"]) is float
+        if r["status"] == "invalid":
+            assert r["devices"] is None and r["fits"] is None and r["error"] != ""
+    assert {r["seq"] for r in rows} == {2048}  # the models' default, as run
+    assert all(r["fits"] is True and r["note"] == "" for r in ok)
+    assert all(type(r["device.memory.sram.capacity"]) is str for r in rows)  # "440MB": text with a unit
     # resuming a finished sweep evaluates nothing
     again = dojosim.sweep(space, db, resume=True)
     assert again["evaluated"] == 0 and again["resumed"] == 36

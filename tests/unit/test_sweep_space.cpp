@@ -169,6 +169,24 @@ TEST(SweepSpace, CartesianOrderHasTheLastAxisFastest) {
   EXPECT_EQ(static_cast<long long>(seen.size()), s.size());
 }
 
+// A descending range is enumerated from `from` to `to` (value i at ((n-1-i) from + i to)/(n-1)),
+// linear, log or rounded: point 0 has `from`. A probe read 100, 500, 900 GB/s back from a
+// query without ORDER BY point_id, which SQLite answered through the overrides index.
+TEST(SweepSpace, DescendingRangesRunFromFromToTo) {
+  for (const std::string extra : {"", ", scale: log", ", round: true"}) {
+    const auto s = explore::parse_space(
+        "systems: [dgx-h100:nodes=8]\nmodels: [llama3-8b]\nset:\n  levels.node.bandwidth: {from: 900 GB/s, to: 100 GB/s, steps: "
+        "3" +
+            extra + "}\n",
+        "space.yaml");
+    ASSERT_EQ(s.size(), 3) << extra;
+    const std::string middle = extra == ", scale: log" ? "300000000000 B/s" : "500000000000 B/s";
+    EXPECT_EQ(explore::point_at(s, 0).overrides(), "levels.node.bandwidth=900000000000 B/s") << extra;
+    EXPECT_EQ(explore::point_at(s, 1).overrides(), "levels.node.bandwidth=" + middle) << extra;
+    EXPECT_EQ(explore::point_at(s, 2).overrides(), "levels.node.bandwidth=100000000000 B/s") << extra;
+  }
+}
+
 TEST(SweepSpace, RandomSamplingIsSeededAndStaysInRange) {
   const std::string text = R"(
 systems: [dgx-h100:nodes=2]

@@ -133,6 +133,48 @@ TEST(SweepStore, OnlyCommittedPointsSurviveAndResumeSkipsThem) {
   } catch (const core::InputError& e) { EXPECT_NE(std::string(e.what()).find("another space"), std::string::npos) << e.what(); }
 }
 
+// A space that leaves seq out runs each model at its default (min(max_seq, 2048)): the
+// points table and the CSV hold that length, not the 0 that asked for it (found by a
+// probe); `inputs` keeps the space's 0. A point the system cannot take still names it.
+TEST(SweepStore, StoresTheSequenceLengthRun) {
+  const TempDb db("seq.sqlite");
+  const std::string gpt2 = std::string(DOJOSIM_TEST_DATA_DIR) + "/hf/gpt2-tiny.json";  // n_positions 1024
+  const auto space = explore::parse_space("systems: [dgx-h100:nodes=2]\nmodels: [llama3-8b, " + gpt2 + "]\n", "space.yaml");
+  ASSERT_EQ(space.size(), 2);
+  {
+    Store s(db.str(), Store::Mode::create);
+    s.begin(space, "dojosim test");
+    for (long long id = 0; id < 2; ++id) {
+      const auto p = explore::point_at(space, id);
+      EXPECT_EQ(p.seq, 0);
+      const auto r = explore::evaluate_point(p);
+      EXPECT_EQ(r.status, explore::Status::ok) << r.error;
+      EXPECT_EQ(r.seq, id == 0 ? 2048 : 1024);
+      EXPECT_EQ(nlohmann::json::parse(r.result_json).at("strategy").at("seq").get<long long>(), r.seq);
+      s.add(p, r);
+    }
+    auto bad = explore::point_at(space, 0);
+    bad.id = 1;
+    bad.set.emplace_back("device.memory.sram.capacity", "1 GB");  // a GPU has no SRAM key: invalid
+    EXPECT_EQ(explore::evaluate_point(bad).status, explore::Status::invalid);
+    EXPECT_EQ(explore::evaluate_point(bad).seq, 2048);
+    s.commit();
+  }
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(db.str().c_str(), &h), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(h, "SELECT seq, json_extract(inputs, '$.seq') FROM points ORDER BY point_id", -1, &st, nullptr),
+            SQLITE_OK);
+  std::vector<std::pair<long long, long long>> rows;
+  while (sqlite3_step(st) == SQLITE_ROW) rows.emplace_back(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  EXPECT_EQ(rows, (std::vector<std::pair<long long, long long>>{{2048, 0}, {1024, 0}}));
+  const std::string text = csv(db.str());
+  EXPECT_NE(text.find("\n0,dgx-h100:nodes=2,llama3-8b,best,time,2048,bf16,ok,"), std::string::npos) << text;
+  EXPECT_NE(text.find(",best,time,1024,bf16,ok,"), std::string::npos) << text;
+}
+
 TEST(SweepStore, ExportIsOrderedByPointIdWhateverTheWriteOrder) {
   const TempDb a("a.sqlite"), b("b.sqlite");
   const auto space = explore::parse_space(kSpace, "space.yaml");

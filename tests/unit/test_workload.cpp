@@ -64,6 +64,27 @@ TEST(HuggingFace, LoadsEachSupportedModelType) {
   expect_within(workload::load_model(kHf + "pythia-1.4b.json").params(), 1.41e9, 0.01);
 }
 
+// Llama's attention_bias puts a bias on q, k, v and o_proj (LlamaAttention), mlp_bias one on
+// gate, up and down_proj (LlamaMLP). Found by a probe: mlp_bias was ignored and o_proj's
+// bias not counted.
+TEST(HuggingFace, LlamaBiasesCountedAsHuggingFace) {
+  const double base = workload::load_model(kHf + "llama3-8b.json").params();
+  const double l = 32, h = 4096, q = 4096, kv = 1024, f = 14336;
+  const auto attn = workload::load_model(kHf + "llama3-8b-attention-bias.json");
+  EXPECT_DOUBLE_EQ(attn.params() - base, l * (q + 2 * kv + h));
+  const auto mlp = workload::load_model(kHf + "llama3-8b-mlp-bias.json");
+  EXPECT_DOUBLE_EQ(mlp.params() - base, l * (2 * f + h));
+  EXPECT_DOUBLE_EQ(mlp.active_params(), mlp.params());
+  // A model file says the same with the same keys (dojosim show model prints them).
+  const auto both = workload::load_model(std::string(DOJOSIM_TEST_DATA_DIR) + "/models/llama3-8b-biases.yaml");
+  EXPECT_DOUBLE_EQ(both.params() - base, l * (q + 2 * kv + h) + l * (2 * f + h));
+  // Qwen2's biases stay on q, k and v only.
+  const auto qwen = workload::load_model(kHf + "qwen2-7b.json");
+  auto no_bias = qwen;
+  no_bias.qkv_bias = false;
+  EXPECT_DOUBLE_EQ(qwen.params() - no_bias.params(), static_cast<double>(qwen.layers * (qwen.q_dim() + 2 * qwen.kv_dim())));
+}
+
 // Sliding-window attention (docs/model.md): Mistral v0.1's window of 4096 keys cuts the
 // attention FLOPs past 4096 tokens to (2sW - W^2)/s^2 of causal; Qwen2's configs carry a
 // window they do not use (use_sliding_window false), which is not applied. Found by a

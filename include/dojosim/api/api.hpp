@@ -332,8 +332,10 @@ struct SweepOutput {
 };
 // Evaluates a design space into SQLite (MPI when launched by mpirun and built with it).
 SweepOutput sweep(const SweepArgs& a, const std::string& version);
-// The sweep database as CSV text (docs/sweep.md), and as a list of row objects with
-// numbers for numeric columns.
+// The sweep database as CSV text (docs/sweep.md), and as a list of row objects typed as
+// the database's columns (docs/python.md): integers, doubles, `fits` a boolean, text as
+// strings ("" for no note or error), null for a metric the point lacks; a set key's value
+// is a number when written as a bare one, else its text.
 std::string sweep_csv(const std::string& db);
 Json sweep_rows(const std::string& db);
 // What the sweep report plots: {"name", "db", "rows": sweep_rows, "params": [{"key", "unit",

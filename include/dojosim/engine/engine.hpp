@@ -182,6 +182,9 @@ struct Context {
 // vision network at its own input size. `option` names where seq came from in errors
 // ("--seq", "seq"): a seq for a vision network, or one outside 1..16M, is an InputError.
 Context workload_context(const hardware::System& sys, const workload::Workload& w, long long seq, const std::string& option);
+// The sequence length a run of `w` takes when none is given: its max_seq up to 2048 for a
+// transformer, 0 for a vision network (the input size is part of the network).
+long long default_seq(const workload::Workload& w);
 
 inline constexpr double kContentionBoundShare = 0.10;
 

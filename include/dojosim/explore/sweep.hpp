@@ -128,6 +128,7 @@ struct PointResult {
   std::string error;     // why a point is not ok ("" when ok)
   std::string note;      // e.g. how "best" was chosen for a cost/energy objective
   std::string strategy;  // resolved SPEC ("" when none was reached)
+  long long seq = 0;     // the sequence length run: the point's, or its model's default (0: a vision network)
   long long devices = 0;
   bool has_metrics = false;  // false: the metric fields below are NULL in the store
   double step_time_s = 0, tokens_per_s = 0, mfu = 0, memory_per_device_bytes = 0;

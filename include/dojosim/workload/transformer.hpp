@@ -27,9 +27,11 @@ struct Transformer {
   bool gated_mlp = false;  // SwiGLU: 3 matrices instead of 2
   bool tied_embeddings = false;
   bool learned_positions = false;  // GPT-2/3 learned absolute position embeddings
-  bool bias = false;               // biases on projections (GPT-2/3, NeoX)
+  bool bias = false;               // biases on every projection (GPT-2/3, NeoX): attention_bias and mlp_bias together
   bool rmsnorm = false;            // RMSNorm (scale only) instead of LayerNorm (scale+bias)
   bool qkv_bias = false;           // Qwen2: bias on Q, K, V only
+  bool attention_bias = false;     // Llama's attention_bias: biases on Q, K, V and the output projection
+  bool mlp_bias = false;           // Llama's mlp_bias: biases on the MLP projections (gate, up and down)
   bool dropout = false;            // trained with dropout (GPT-2/3, Megatron default): masks kept for backward
   long long sliding_window = 0;    // each query attends to at most this many keys (Mistral v0.1); 0: all before it
   long long window_layers = 0;     // layers with the window (0: all; Qwen2: layers - max_window_layers)
@@ -44,7 +46,9 @@ struct Transformer {
   [[nodiscard]] long long q_dim() const { return heads * head_dim; }
   [[nodiscard]] long long kv_dim() const { return kv_heads * head_dim; }
 
-  // Parameters, exactly, from the shape.
+  // Parameters, exactly, from the shape. Biases are counted as Hugging Face's modules hold
+  // them: q_dim + 2 kv_dim on Q, K, V, hidden on the output projection, and per MLP (or
+  // expert) ffn on each input projection (two when gated) and hidden on the down projection.
   [[nodiscard]] double attention_params_per_layer() const;
   [[nodiscard]] double mlp_params_per_layer() const;         // all experts
   [[nodiscard]] double active_mlp_params_per_layer() const;  // per token
