@@ -105,9 +105,11 @@ struct Cache {
     systems.push_back(Entry{key, hardware::load_system(spec, overrides)});
     return systems.back().sys;
   }
-  const parallel::Stack& stack(const std::string& name) {
-    auto it = stacks.find(name);
-    if (it == stacks.end()) it = stacks.emplace(name, parallel::load_stack(name)).first;
+  const parallel::Stack& stack(const std::string& name, const std::vector<std::string>& overrides) {
+    std::string key = name;
+    for (const auto& o : overrides) key += "\n" + o;
+    auto it = stacks.find(key);
+    if (it == stacks.end()) it = stacks.emplace(key, parallel::load_stack(name, overrides)).first;
     return it->second;
   }
   const workload::Workload& model(const std::string& spec) {
@@ -154,15 +156,19 @@ PointResult evaluate_point(const Point& p) {
     // take the point.
     const auto& w = tl_cache.model(p.model);
     if (p.seq == 0) out.seq = engine::default_seq(w);
-    std::vector<std::string> sys_overrides, econ_overrides;
+    // `set` keys as --set reaches them: economics, the stack (stack.KEY), else the system.
+    std::vector<std::string> sys_overrides, econ_overrides, stack_overrides;
     for (const auto& [k, v] : p.set) {
       const std::string a = k + "=" + v;
-      (economics::is_economics_key(a) ? econ_overrides : sys_overrides).push_back(a);
+      if (k.starts_with("stack."))
+        stack_overrides.push_back(a.substr(6));
+      else
+        (economics::is_economics_key(a) ? econ_overrides : sys_overrides).push_back(a);
     }
     const auto& sys = tl_cache.system(p.system, sys_overrides);
     const auto params = economics::parse_params(econ_overrides, {}, "set");
     engine::Context ctx = engine::workload_context(sys, w, p.seq, "seq");
-    ctx.use(tl_cache.stack(p.stack.empty() ? parallel::default_stack_name(sys) : p.stack));
+    ctx.use(tl_cache.stack(p.stack.empty() ? parallel::default_stack_name(sys) : p.stack, stack_overrides));
     engine::Result r = choose(ctx, p, params);
     // As `dojosim run` says it (sweep rows hold run's JSON).
     if (ctx.stack != nullptr)

@@ -346,6 +346,29 @@ void check_axis(const Space& s, const Axis& a, const std::vector<Item>& probes, 
     }
     return;
   }
+  if (a.key.starts_with("stack.")) {
+    // A stack key: every value must be accepted by the space's stack, or by each system's
+    // default stack when the space names none.
+    std::vector<std::string> stacks;
+    if (!s.stack.empty()) {
+      stacks.push_back(s.stack);
+    } else {
+      for (const auto& sys : s.systems) {
+        std::string name;
+        try {
+          name = parallel::default_stack_name(hardware::load_system(sys));
+        } catch (const core::Error&) { continue; }  // the system's own error is reported where it is read
+        if (std::find(stacks.begin(), stacks.end(), name) == stacks.end()) stacks.push_back(name);
+      }
+    }
+    for (const auto& name : stacks)
+      for (const auto& p : probes) {
+        try {
+          (void)parallel::load_stack(name, {a.key.substr(6) + "=" + p.text});
+        } catch (const core::Error& e) { relocate(e, p.where, fmt::format("set {}={} on stack {}", a.key, p.text, name)); }
+      }
+    return;
+  }
   std::vector<std::string> tried;
   std::optional<InputError> first;
   for (const auto& sys : s.systems) {

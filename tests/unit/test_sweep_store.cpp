@@ -214,3 +214,22 @@ TEST(SweepStore, RejectsFilesThatAreNotSweeps) {
   EXPECT_THROW(Store(db.str(), Store::Mode::resume), core::InputError);
   EXPECT_THROW(Store(db.str() + ".missing", Store::Mode::read), core::InputError);
 }
+
+// A sweep's `set` reaches what --set reaches (README): stack keys too, each value a stack
+// of its own (a probe found `set: {stack.overlap.tp: [...]}` refused as a system key), and
+// a misspelt one is located at its value.
+TEST(SweepStore, SetVariesStackKeys) {
+  const auto space = explore::parse_space(
+      "systems: [dgx-h100:nodes=2]\nmodels: [llama3-8b]\nstrategy: tp=8,pp=1,dp=2,mbs=1,gbs=64\nset:\n  stack.overlap.tp: [0.1, "
+      "0.9]\n",
+      "space.yaml");
+  ASSERT_EQ(space.size(), 2);
+  const auto low = explore::evaluate_point(explore::point_at(space, 0));
+  const auto high = explore::evaluate_point(explore::point_at(space, 1));
+  ASSERT_EQ(low.status, explore::Status::ok) << low.error;
+  ASSERT_EQ(high.status, explore::Status::ok) << high.error;
+  EXPECT_GT(low.step_time_s, high.step_time_s);  // less TP communication hidden
+  EXPECT_EQ(nlohmann::json::parse(low.result_json).at("stack").get<std::string>(), "megatron-core:overlap.tp=0.1");
+  EXPECT_THROW(explore::parse_space("systems: [dgx-h100]\nmodels: [llama3-8b]\nset:\n  stack.overlap.tpp: [0.1]\n", "space.yaml"),
+               core::InputError);
+}
