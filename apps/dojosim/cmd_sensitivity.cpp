@@ -2,6 +2,7 @@
 // assumption at its low and high value (api::sensitivity), as a table, JSON or a tornado
 // chart (SVG). The assumptions table: src/explore/sensitivity.cpp.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <iostream>
 
@@ -54,6 +55,8 @@ void add_sensitivity(CLI::App& app, Action& action) {
         fmt::print("{:<38} {:>12} {:>12} {:>12} {:>8.0f}..{:<8.0f} {:>7.2f}..{:<7.2f}\n", r.a.label, r.a.low,
                    r.a.base.empty() ? "model" : r.a.base, r.a.high, r.low[0], r.high[0], r.low[2], r.high[2]);
       }
+      if (!out.not_applicable.empty())
+        fmt::print("not applicable to {} (it has no such level): {}\n", out.system, fmt::join(out.not_applicable, "; "));
       const auto& c0 = s.corners[0];
       const auto& c2 = s.corners[2];
       fmt::print("\nmost sensitive: {}\n", j["most_sensitive"].get<std::string>());

@@ -2,6 +2,7 @@
 // (contract in api.hpp; method in explore/sensitivity.hpp; docs/dojo.md leads with it).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "dojosim/api/api.hpp"
@@ -43,8 +44,33 @@ SensitivityOutput sensitivity(const SensitivityArgs& a) {
   const double ref_rate = explore::Pricer(ref, ref_econ_params).price(rbest.result).rate.total_usd_per_s / ref_n;
   ReferenceSizer sizer(ref_spec, {}, w, partial, a.seq, stack);  // memoised across variants
 
+  // The assumptions this system has: a smaller Dojo (a cabinet, a tray) has no
+  // cabinet-to-cabinet level, so that row does not apply (a probe found `sensitivity
+  // --system dojo-cabinet` failing on a key the user never wrote). A key the user sets
+  // (--set device.price=$5000) is that row's base: its variants replace it.
+  const auto key_of = [](const std::string& kv) { return core::trim(kv.substr(0, kv.find('='))); };
+  std::vector<explore::Assumption> table;
+  for (auto row : explore::dojo_assumptions()) {
+    if (!economics::is_economics_key(row.key + "=")) {
+      try {
+        (void)hardware::load_system(a.system, {row.key + "=" + (row.base.empty() ? row.low : row.base)});
+      } catch (const core::InputError& e) {
+        if (e.message().find("does not exist") != std::string::npos) {
+          out.not_applicable.push_back(row.label);
+          continue;
+        }
+        throw;
+      }
+    }
+    for (const auto& kv : a.sets)
+      if (key_of(kv) == row.key) row.base = core::trim(kv.substr(kv.find('=') + 1));
+    table.push_back(std::move(row));
+  }
   auto evaluate = [&](const std::vector<std::string>& extra) {
-    auto sets = a.sets;
+    std::vector<std::string> sets;
+    for (const auto& kv : a.sets)
+      if (std::none_of(extra.begin(), extra.end(), [&](const std::string& e) { return key_of(e) == key_of(kv); }))
+        sets.push_back(kv);
     sets.insert(sets.end(), extra.begin(), extra.end());
     const auto split = split_sets(sets);
     const auto sys = hardware::load_system(a.system, split.system);
@@ -58,13 +84,14 @@ SensitivityOutput sensitivity(const SensitivityArgs& a) {
     const double rate = explore::Pricer(sys, econ).price(result).rate.total_usd_per_s;
     const auto solved = sizer.solve(result.tokens_per_s(), ref_tput);
     if (!solved.solved)
-      throw core::Infeasible(fmt::format("with {}: no size of {} matches the Dojo system's throughput ({})",
-                                         extra.empty() ? std::string("the preset") : core::join(extra, ", "), ref_spec,
-                                         sizer.why()));
+      throw core::Infeasible(fmt::format(
+          "with {}: no size of {} matches the Dojo system's throughput{}",
+          extra.empty() ? std::string("the preset") : core::join(extra, ", "), ref_spec,
+          sizer.why().empty() ? std::string(" (it has no size parameter of its outer level)") : " (" + sizer.why() + ")"));
     const double by_cost = rate / ref_rate;
     return std::vector<double>{solved.devices, by_cost, solved.devices / by_cost};
   };
-  out.s = explore::one_at_a_time(explore::dojo_assumptions(), evaluate);
+  out.s = explore::one_at_a_time(table, evaluate);
   out.system = a.system;
   out.reference = ref_spec;
   out.model = w.name();
@@ -87,6 +114,7 @@ Json SensitivityOutput::json() const {
     return o;
   };
   j["base"] = metric_obj(s.base);
+  if (!not_applicable.empty()) j["not_applicable"] = not_applicable;  // assumptions of levels this system lacks
   j["table_matches_preset"] = s.base_from_table == s.base;
   auto rows = Json::array();
   for (std::size_t i : s.ranked(0)) {

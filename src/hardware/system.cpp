@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "dojosim/core/text.hpp"
 #include "presets.hpp"
 
@@ -485,11 +487,21 @@ void apply_param(core::Document& doc, const std::vector<PresetParam>& params, co
 
 }  // namespace
 
+// A preset's document, or a system file's (its `parameters:` size it as a preset's do: a
+// probe found a user's YAML with `nodes` never resized by compare and sensitivity).
+static std::optional<core::Document> sized_system_doc(const std::string& name) {
+  const std::string text = preset_system_text(name);
+  if (!text.empty()) return core::parse_yaml(text, fmt::format("<preset {}>", name));
+  const bool is_file =
+      name.find('/') != std::string::npos || name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json");
+  if (is_file) return core::load_yaml_file(name);
+  return std::nullopt;
+}
+
 std::string preset_size_parameter(const std::string& preset, const std::string& level) {
-  const std::string text = preset_system_text(preset);
-  if (text.empty()) return "";
-  const auto doc = core::parse_yaml(text, fmt::format("<preset {}>", preset));
-  for (const auto& p : read_params(doc)) {
+  const auto doc = sized_system_doc(preset);
+  if (!doc) return "";
+  for (const auto& p : read_params(*doc)) {
     if (p.divide != 1 || p.multiply != 1 || p.paths.empty()) continue;
     const std::string first = p.paths.front().substr(0, p.paths.front().find('*'));
     if (first == "levels." + level + ".size") return p.name;
@@ -499,10 +511,9 @@ std::string preset_size_parameter(const std::string& preset, const std::string& 
 
 std::vector<std::string> preset_level_parameters(const std::string& preset, const std::string& level) {
   std::vector<std::string> out;
-  const std::string text = preset_system_text(preset);
-  if (text.empty()) return out;
-  const auto doc = core::parse_yaml(text, fmt::format("<preset {}>", preset));
-  for (const auto& p : read_params(doc))
+  const auto doc = sized_system_doc(preset);
+  if (!doc) return out;
+  for (const auto& p : read_params(*doc))
     for (const auto& path : p.paths)
       if (path.substr(0, path.find('*')) == "levels." + level + ".size") {
         out.push_back(p.name);

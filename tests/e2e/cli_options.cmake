@@ -155,3 +155,11 @@ cli_test(validate_unclosed_quote 2 "unclosed_quote.csv:2:1: a quoted field opene
 cli_test(precision_typo_suggests_training 2 "unknown precision 'fp33'\\n  expected: bf16, fp16, fp8 or cfp8\\n  hint: did you mean 'fp(8|16)'" run --system dgx-h100 --model llama3-8b --precision fp33)
 cli_test(validate_top_k_without_experts 2 "key 'top_k': a top_k column without an experts column" validate ${DATA}/validation/top_k_without_experts.csv)
 cli_test(validate_top_k_alone 2 "key 'experts': experts '' with top_k '2' is not a mixture of experts" validate ${DATA}/validation/top_k_alone.csv)
+# Found by a new user's probe: a user's system file with a size parameter is resized like a
+# preset (compare said "n/a (no size parameter)", sensitivity "()"); sensitivity on a Dojo
+# system without ExaPOD links skips those rows instead of failing on a key never written;
+# a table key the user sets is that row's base, not "set twice".
+cli_test(compare_resizes_custom_system 0 "by throughput \\(resized\\) +128 +[0-9]+\\n" compare --system ${DATA}/systems/custom-sized.yaml:nodes=16 --system dgx-h100:nodes=16 --model llama3-8b)
+cli_test(sensitivity_custom_reference 0 "sensitivity: dojo-tray in .*custom-sized.yaml:nodes=4 devices" sensitivity --system dojo-tray --model llama3-8b --reference ${DATA}/systems/custom-sized.yaml:nodes=4)
+cli_test(sensitivity_cabinet_skips_exapod_rows 0 "not applicable to dojo-cabinet \\(it has no such level\\): cabinet-to-cabinet bandwidth; cabinet hop latency" sensitivity --system dojo-cabinet)
+cli_test(sensitivity_user_set_is_the_base 0 "D1 price +\\$1500 +\\$5000 +\\$6000" sensitivity --system dojo-cabinet --set device.price=$5000)

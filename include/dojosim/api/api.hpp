@@ -231,7 +231,8 @@ struct SensitivityArgs {
 struct SensitivityOutput {
   std::string system, reference, model, stack;
   explore::Sensitivity s;
-  std::vector<std::string> metrics;  // names of the metrics, in order
+  std::vector<std::string> metrics;         // names of the metrics, in order
+  std::vector<std::string> not_applicable;  // assumptions of levels the system lacks (a cabinet's ExaPOD links)
   [[nodiscard]] Json json() const;
 };
 SensitivityOutput sensitivity(const SensitivityArgs& a);
