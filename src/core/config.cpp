@@ -232,12 +232,26 @@ YAML::Node Reader::value_node(const std::string& key) const {
     if (!cv["value"].IsDefined()) fail(key, "a figure written as a map needs a 'value'", "{value: 900 GB/s, source: N2}");
     if (provenance_ != nullptr) {
       const std::string full = join_path(path_, key);
+      provenance_->stated.insert(full);
       if (cv["source"].IsDefined()) provenance_->source[full] = cv["source"].Scalar();
       if (cv["note"].IsDefined()) provenance_->note[full] = cv["note"].Scalar();
     }
     return cv["value"];
   }
+  if (provenance_ != nullptr && v.IsDefined()) {
+    // A plain value is stated all the same (a probe found a file's `pue: 1.3` shown as
+    // "default (not stated)"); one an override set says so.
+    const std::string full = join_path(path_, key);
+    provenance_->stated.insert(full);
+    if (const auto it = doc_->overridden.find(full); it != doc_->overridden.end() && !provenance_->source.contains(full))
+      provenance_->source[full] = fmt::format("override ({})", it->second);
+  }
   return v;
+}
+
+std::string Provenance::origin(const std::string& path) const {
+  if (const auto it = source.find(path); it != source.end()) return it->second;
+  return stated.contains(path) ? "stated (no source given)" : "default (not stated)";
 }
 
 std::string Reader::scalar(const std::string& key) const {

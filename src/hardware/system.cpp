@@ -100,8 +100,7 @@ std::vector<core::ParamDoc> field_docs(const std::vector<Field<T>>& table, const
 YAML::Node fig(double v, Dim d, const System& s, const std::string& path) {
   YAML::Node n;
   n["value"] = core::format_quantity(v, d);
-  auto it = s.provenance.source.find(path);
-  n["source"] = it != s.provenance.source.end() ? it->second : std::string("default (not stated)");
+  n["source"] = s.provenance.origin(path);
   auto nt = s.provenance.note.find(path);
   if (nt != s.provenance.note.end()) n["note"] = nt->second;
   return n;
@@ -619,7 +618,15 @@ Level read_level(const Reader& r, const std::string& name) {
   l.bandwidth_both_directions = r.choice("bandwidth_counts", kBandwidthCounts, std::string("per_direction")) == "both_directions";
   if (l.bandwidth_both_directions) l.bandwidth /= 2;
   read_fields(r, l, kLevelFields, kLevel);
-  read_fields(r, l, kFatTreeFields, kLevel);  // read for every topology; only a fat tree uses them
+  // Only a fat tree uses them: on another topology they are an error, never silently
+  // without effect (a probe found `--set levels.node.oversubscription=8` on a switched
+  // level accepted and ignored).
+  if (l.topology != Topology::fat_tree)
+    for (const auto& f : kFatTreeFields)
+      if (r.has(f.key))
+        r.fail(f.key, fmt::format("'{}' applies to a fat_tree level; this level is {}", f.key, topo),
+               "no fat-tree settings on a " + topo + " level", "set topology: fat_tree to model the switch tiers");
+  read_fields(r, l, kFatTreeFields, kLevel);
   r.finish();
   return l;
 }

@@ -172,8 +172,9 @@ std::string uncalibrated_gemm_note(const Stack& stack, const hardware::System& s
   const DeviceTuning* t = tuning_for(stack, d.name);
   if (t != nullptr && (t->gemm_max[i] > 0 || t->gemm_max[static_cast<std::size_t>(hardware::Precision::bf16)] > 0)) return {};
   const std::string path = fmt::format("device.efficiency.gemm_max.{}", hardware::precision_name(p));
-  const auto src = sys.provenance.source.find(path);
-  const std::string source = src != sys.provenance.source.end() ? src->second : "default";
+  const std::string source = sys.provenance.stated.contains(path) || sys.provenance.source.contains(path)
+                                 ? sys.provenance.origin(path)
+                                 : std::string("default");
   if (source == "calibration") return {};
   return fmt::format(
       "{} under {}: GEMM efficiency {:.3g} ({}) is not calibrated by any measured run of this pair "

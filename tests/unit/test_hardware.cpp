@@ -11,6 +11,7 @@
 #include <regex>
 #include <sstream>
 
+#include "dojosim/core/errors.hpp"
 #include "dojosim/core/registry.hpp"
 #include "dojosim/core/text.hpp"
 #include "dojosim/hardware/system.hpp"
@@ -334,4 +335,22 @@ TEST(Registry, ShowReadsBack) {
     EXPECT_TRUE(near(a.pue, b.pue));
     EXPECT_EQ(a.stack, b.stack);
   }
+}
+
+// Found by a new user's probe. A value a file states without a source is "stated", not
+// "default (not stated)", and a plain value an override sets says so; fat-tree settings
+// on a level of another topology are an error, never silently without effect.
+TEST(System, StatedValuesAndTopologyKeys) {
+  const std::string path = std::string(DOJOSIM_TEST_DATA_DIR) + "/systems/custom-sized.yaml";
+  const auto sys = dojosim::hardware::load_system(path);
+  EXPECT_EQ(sys.provenance.origin("pue"), "stated (no source given)");
+  EXPECT_EQ(sys.provenance.origin("levels.node.latency"), "stated (no source given)");
+  EXPECT_EQ(sys.provenance.origin("levels.node.bandwidth"), "vendor");
+  EXPECT_EQ(sys.provenance.origin("levels.node.bus_efficiency"), "default (not stated)");
+  const auto set = dojosim::hardware::load_system(path, {"pue=1.4"});
+  EXPECT_EQ(set.provenance.origin("pue").rfind("override", 0), 0U) << set.provenance.origin("pue");
+  for (const char* key : {"tiers=3", "oversubscription=8", "leaf_size=2", "rail_optimised=false"})
+    EXPECT_THROW(dojosim::hardware::load_system("dgx-h100", {std::string("levels.node.") + key}), dojosim::core::InputError)
+        << key;
+  EXPECT_NO_THROW(dojosim::hardware::load_system("dgx-h100", {"levels.cluster.oversubscription=2"}));
 }

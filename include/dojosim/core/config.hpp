@@ -41,6 +41,9 @@ std::string read_text_file(const std::string& path);
 struct Provenance {
   std::map<std::string, std::string> source;  // "device.peak.bf16" -> "N2"
   std::map<std::string, std::string> note;
+  std::set<std::string> stated;  // keys the file (or an override) gives, with or without a source
+  // Where a key's value came from: its source, "stated (no source given)", or "default (not stated)".
+  [[nodiscard]] std::string origin(const std::string& path) const;
 };
 
 // Applies one "a.b.c=value" override to the document. A figure written as {value, source}
