@@ -25,6 +25,19 @@ SplitSets split_sets(const std::vector<std::string>& sets) {
   return out;
 }
 
+// economics.mfu is the yield command's MFU, for when no engine result is at hand; run and
+// search price their own, so there it would be silently without effect (found by a probe).
+static void reject_yield_only(const SplitSets& split) {
+  for (const auto& s : split.economics) {
+    const std::string key = core::trim(s.substr(0, s.find('=')));
+    if (key == "economics.mfu" || key == "econ.mfu")
+      throw core::InputError({"--set", 0, 0, key},
+                             fmt::format("'{}' has no effect here: the engine prices the plan's own MFU", key),
+                             "economics keys that price a result (docs/economics.md)",
+                             "leave it out, or use it with `dojosim yield`, which has no engine result");
+  }
+}
+
 parallel::Stack stack_for(const hardware::System& sys, const std::string& name, const std::vector<std::string>& overrides) {
   if (!name.empty() || !overrides.empty())
     return parallel::load_stack(name.empty() ? parallel::default_stack_name(sys) : name, overrides);
@@ -63,6 +76,7 @@ RunOutput run(const RunArgs& a) {
     throw core::InputError({"--engine", 0, 0, "engine"}, fmt::format("unknown engine '{}'", a.engine), "analytical | event",
                            core::did_you_mean(a.engine, {"analytical", "event"}));
   const auto split = split_sets(a.sets);
+  reject_yield_only(split);
   RunOutput out{hardware::load_system(a.system, split.system), {}, {}, false, {}, {}, false, {}, {}};
   const auto econ_params = economics::parse_params(split.economics, {}, "--set");
   const auto w = workload::load_workload(a.model);
@@ -126,6 +140,7 @@ SearchOutput search(const SearchArgs& a) {
   if (a.threads < 0 || a.threads > 1024)
     throw core::InputError({"--threads", 0, 0, "threads"}, fmt::format("--threads {} is out of range", a.threads), "0 to 1024");
   const auto split = split_sets(a.sets);
+  reject_yield_only(split);
   SearchOutput out{hardware::load_system(a.system, split.system), {}, {}, false, explore::Objective::time, {}};
   const auto w = workload::load_workload(a.model);
   out.model_name = w.name();

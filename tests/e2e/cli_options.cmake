@@ -163,3 +163,5 @@ cli_test(compare_resizes_custom_system 0 "by throughput \\(resized\\) +128 +[0-9
 cli_test(sensitivity_custom_reference 0 "sensitivity: dojo-tray in .*custom-sized.yaml:nodes=4 devices" sensitivity --system dojo-tray --model llama3-8b --reference ${DATA}/systems/custom-sized.yaml:nodes=4)
 cli_test(sensitivity_cabinet_skips_exapod_rows 0 "not applicable to dojo-cabinet \\(it has no such level\\): cabinet-to-cabinet bandwidth; cabinet hop latency" sensitivity --system dojo-cabinet)
 cli_test(sensitivity_user_set_is_the_base 0 "D1 price +\\$1500 +\\$5000 +\\$6000" sensitivity --system dojo-cabinet --set device.price=$5000)
+# economics.mfu is yield's MFU when no engine result is at hand: in run it had no effect (probe).
+cli_test(run_rejects_yield_only_mfu 2 "'economics.mfu' has no effect here: the engine prices the plan's own MFU" run --system dgx-h100 --model llama3-8b --set economics.mfu=0.9)
