@@ -317,8 +317,11 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     } catch (const core::Error& e) {
       // The suggestion travels with the failure ("unknown system 'dgx-a1000' (did you mean 'dgx-a100'?)").
       const std::string& hint = e.suggestion().empty() ? e.expected() : e.suggestion();
-      const std::string why = hint.empty() ? e.message() : fmt::format("{} ({})", e.message(), hint);
+      // Located at its row (a probe found a misspelt system reported without where it was).
+      const std::string why =
+          fmt::format("{}{} [{}:{}]", e.message(), hint.empty() ? "" : fmt::format(" ({})", hint), file, first_line);
       c["error"] = why;
+      c["line"] = first_line;
       ++failed;
       rows.push_back({col("id"), "-", fmt::format("{:.3f}", measured), "FAILED", why, ""});
     }

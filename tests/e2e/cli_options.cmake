@@ -60,7 +60,7 @@ cli_test(opt_sweep_out 2 "(?s)key '--out': --out goes with --export" sweep ${PRO
 cli_test(default_scenario_stack_given 0 "Assumption: both run the same software stack, megatron-2021" --stack megatron-2021)
 cli_test(default_scenario_stack_unknown 2 "unknown stack 'nosuch'" --stack nosuch)
 cli_test(default_scenario_stack_before_command 2 "applies to the default scenario only" --stack dojo run --system dgx-h100 --model llama3-8b)
-cli_test(validate_failed_case_suggests 3 "typo-system +- +[0-9.]+ +FAILED +unknown system 'dgx-a1000' \\(did you mean 'dgx-a100'\\?\\)" validate ${DATA}/validation/typo_system.csv)
+cli_test(validate_failed_case_suggests 3 "typo-system +- +[0-9.]+ +FAILED +unknown system 'dgx-a1000' \\(did you mean 'dgx-a100'\\?\\) \\[[^]]*typo_system.csv:2\\]" validate ${DATA}/validation/typo_system.csv)
 # Long case ids and stack specs widen their columns instead of running into the next one.
 add_test(NAME e2e.validate_long_names_apart COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/check_validate_columns.py $<TARGET_FILE:dojosim> ${DATA}/validation/long_names.csv)
 set_tests_properties(e2e.validate_long_names_apart PROPERTIES LABELS e2e TIMEOUT 120)
