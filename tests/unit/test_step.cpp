@@ -461,17 +461,8 @@ TEST(WholeStep, ExpertGroupsSpanningContextRanks) {
   const auto ev = c.step();
   EXPECT_LT(rel(ev.step_time, c.a.step_time), 0.1) << "event " << ev.step_time << " s, analytical " << c.a.step_time << " s";
   // Placed with cp and dp apart, such a group is no strided group: an invalid strategy.
-  auto apart = c.s;
-  apart.order = {parallel::Strategy::Kind::tp, parallel::Strategy::Kind::cp, parallel::Strategy::Kind::pp,
-                 parallel::Strategy::Kind::dp};
-  apart.order_given = true;
-  apart.tp = 4;
-  apart.pp = 2;
-  apart.cp = 2;
-  apart.dp = 2;
-  apart.ep = 4;
-  apart.gbs = 8;
-  apart.sp = true;
+  auto apart = parallel::parse_strategy("tp=4,pp=2,cp=2,dp=2,ep=4,mbs=1,gbs=8,sp=true,placement=tp-cp-pp-dp");
+  apart.seq = 2048;
   EXPECT_EQ(apart.ep_stride(), 0);
   EXPECT_NE(parallel::strategy_problem(apart, c.model, c.sys).find("adjacent"), std::string::npos)
       << parallel::strategy_problem(apart, c.model, c.sys);
