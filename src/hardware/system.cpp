@@ -671,6 +671,18 @@ std::vector<std::string> preset_system_names() {
   return names;
 }
 
+const std::vector<std::string>& preset_device_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& p : detail::system_presets()) {
+      const std::string dev = load_system(std::string(p.name)).device.name;
+      if (std::find(v.begin(), v.end(), dev) == v.end()) v.push_back(dev);
+    }
+    return v;
+  }();
+  return names;
+}
+
 std::string preset_system_text(std::string_view name) {
   for (const auto& p : detail::system_presets())
     if (p.name == name) return std::string(p.text);

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "dojosim/core/text.hpp"
 #include "stack_presets.hpp"
 
@@ -90,7 +92,11 @@ Stack read_stack(const std::shared_ptr<const core::Document>& doc) {
     o->finish();
   }
   if (auto d = r.optional_map("devices")) {
-    for (const auto& key : d->keys()) s.devices.emplace(key, read_tuning(d->map(key)));
+    for (const auto& key : d->keys()) {
+      DeviceTuning t = read_tuning(d->map(key));
+      t.where = d->location(key);
+      s.devices.emplace(key, t);
+    }
     d->finish();
   }
   r.finish();
@@ -108,6 +114,29 @@ const DeviceTuning* tuning_for(const Stack& s, const std::string& device) {
       len = key.size();
     }
   return best;
+}
+
+// A per-device entry is a name prefix, so a misspelt one ("h1OO", "H100") matches nothing
+// and would be silently ignored. When no entry matches the device being bound, an entry
+// that starts no preset device's name but is a near miss of this device's name is refused.
+// (A name far from it is another device's: a custom system's, or a preset's.)
+void check_near_miss(const Stack& s, const std::string& device) {
+  if (s.devices.empty()) return;  // allocation-free for the neutral binding (search loops)
+  const auto& presets = hardware::preset_device_names();
+  std::vector<std::string> prefixes;
+  for (std::size_t i = device.find('-'); i != std::string::npos; i = device.find('-', i + 1))
+    prefixes.push_back(device.substr(0, i));
+  prefixes.push_back(device);
+  for (const auto& [key, t] : s.devices) {
+    if (std::any_of(presets.begin(), presets.end(), [&](const std::string& n) { return n.starts_with(key); })) continue;
+    if (const std::string near = core::nearest(key, prefixes); !near.empty())
+      throw InputError(t.where,
+                       fmt::format("stack '{}': the entry devices.{} is the start of no device's name, so it applies to no "
+                                   "device (this system's is {})",
+                                   s.name, key, device),
+                       "the start of a device's name (" + core::join(presets, ", ") + ") or of a custom system's device",
+                       fmt::format("did you mean '{}'?", near));
+  }
 }
 
 }  // namespace
@@ -132,7 +161,9 @@ Software bind(const Stack& stack, const hardware::Device& device) {
   w.optimizer_state_bytes = stack.optimizer_master_bytes + 2.0 * stack.optimizer_moment_bytes;
   w.distributed_grad_bytes = stack.distributed_grad_bytes;
   w.gemm_max = device.eff.gemm_max;
-  if (const DeviceTuning* t = tuning_for(stack, device.name)) {
+  const DeviceTuning* tuning = tuning_for(stack, device.name);
+  if (tuning == nullptr) check_near_miss(stack, device.name);
+  if (const DeviceTuning* t = tuning) {
     w.tuned = true;
     // A precision the entry leaves out keeps the device's ratio to BF16 under the tuned BF16.
     const auto bf = static_cast<std::size_t>(hardware::Precision::bf16);

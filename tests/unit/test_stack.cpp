@@ -4,6 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
 #include "dojosim/core/errors.hpp"
 #include "dojosim/explore/search.hpp"
 #include "dojosim/parallel/stack.hpp"
@@ -341,4 +345,39 @@ TEST(Stack, UserOverridesWinOverPerDeviceEntries) {
                    0.3);
   EXPECT_THROW(hardware::load_system("dgx-h100", {"device.efficiency.gemm_max.bf16=0"}), core::InputError);
   EXPECT_THROW(parallel::load_stack("megatron-core", {"devices.h100.gemm_max.bf16=0"}), core::InputError);
+}
+
+// A per-device entry is a prefix of a device's name. An entry that starts no device's name
+// but is a near miss of the bound device's ("h1OO", "H100" on H100s) would silently apply to
+// nothing and is refused where it is written; names of other devices, preset or custom, are
+// not typos and are accepted.
+TEST(Stack, DeviceEntriesThatMatchNoDeviceAreRefused) {
+  const auto path = std::filesystem::temp_directory_path() / ("dojosim_stack_devices_" + std::to_string(::getpid()) + ".yaml");
+  auto load = [&](const std::string& key) {
+    std::ofstream(path) << "name: mine\ndevices:\n  " << key << ":\n    kernel_overhead: 7 us\n";
+    return parallel::load_stack(path.string());
+  };
+  const auto h100 = hardware::load_system("dgx-h100");
+  const auto tpu = hardware::load_system("tpu-v4");
+  for (const char* typo : {"h1OO", "H100", "h100-sxn", "h10O-sxm"}) {
+    try {
+      (void)parallel::bind(load(typo), h100);
+      ADD_FAILURE() << typo << ": no error";
+    } catch (const core::InputError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("did you mean 'h100"), std::string::npos) << m;
+      EXPECT_NE(m.find(path.filename().string() + ":3"), std::string::npos) << "the entry's line: " << m;
+    }
+  }
+  EXPECT_THROW((void)parallel::bind(load("tpu-v44"), tpu), core::InputError);
+  // Accepted: the device's own entry (applied), other devices' entries and custom names.
+  EXPECT_DOUBLE_EQ(parallel::bind(load("h100"), h100).kernel_overhead, 7e-6);
+  EXPECT_DOUBLE_EQ(parallel::bind(load("h100-sxm"), h100).kernel_overhead, 7e-6);
+  for (const char* other : {"h200", "a100", "b200", "my-wafer-chip", "mi355x"})
+    EXPECT_NE(parallel::bind(load(other), h100).kernel_overhead, 7e-6) << other;
+  // Every preset stack binds to every preset system (their entries are all real devices).
+  for (const auto& st : parallel::preset_stack_names())
+    for (const auto& sys : hardware::preset_system_names())
+      EXPECT_NO_THROW((void)parallel::bind(parallel::load_stack(st), hardware::load_system(sys))) << st << " on " << sys;
+  std::filesystem::remove(path);
 }

@@ -172,6 +172,9 @@ std::string preset_size_parameter(const std::string& preset, const std::string& 
 // Every parameter of the preset that sets that level's size (e.g. gb200-nvl72's `racks` and
 // `devices`), "" names none.
 std::vector<std::string> preset_level_parameters(const std::string& preset, const std::string& level);
+// The device names of the presets' devices ("a100-sxm4-80gb", "d1", ...), each once, in
+// preset order: what a stack's per-device key (a name prefix) is checked against.
+const std::vector<std::string>& preset_device_names();
 // The YAML text of a preset, or "" if there is none of that name.
 std::string preset_system_text(std::string_view name);
 

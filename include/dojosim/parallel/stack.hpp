@@ -37,6 +37,7 @@ struct DeviceTuning {
   double attention_efficiency = 0;                       // fused attention, fraction of GEMM max
   double tp_overlap = -1;                                // fraction of TP communication hidden
   int attention_kernel = -1;                             // -1 the stack's, 0 unfused, 1 flash (the version run on this device)
+  core::Location where;                                  // the entry in the stack's file (for errors)
 };
 
 struct Stack {
