@@ -225,10 +225,14 @@ void price_data_parallel(const Plan& plan, const LayerCost& L, double lay_n, dou
     const double within = chunk > 1 ? (chunk - 1) / chunk : 0.0;
     const double group = std::min(mb, static_cast<double>(s.pp));
     const bool overlap = s.overlap_dp && sw.dp_overlap;
-    const double rs_exposed = overlap ? bucketed_exposure(t_rs, s.vp, group * chunk * L.bwd, chunk * L.bwd * within) : t_rs;
+    // ZeRO-2 keeps only its shard of the gradients, so each earlier micro-batch's are
+    // reduce-scattered too, under the compute that follows (the stage's next micro-batch).
+    const double earlier = s.zero == 2 ? mb - 1.0 : 0.0;
+    const double rs_exposed = (overlap ? bucketed_exposure(t_rs, s.vp, group * chunk * L.bwd, chunk * L.bwd * within) : t_rs) +
+                              earlier * (overlap ? std::max(0.0, t_rs - lay_n * layer_total) : t_rs);
     const double ag_exposed = overlap ? bucketed_exposure(t_ag, s.vp, group * chunk * L.fwd, chunk * L.fwd * within) : t_ag;
     dp_exposed += rs_exposed + ag_exposed;
-    dp_hidden += (t_rs - rs_exposed) + (t_ag - ag_exposed);
+    dp_hidden += std::max(0.0, (1.0 + earlier) * t_rs - rs_exposed) + (t_ag - ag_exposed);
   }
   r.breakdown.dp_comm = dp_exposed;
   r.hidden_comm = dp_hidden;

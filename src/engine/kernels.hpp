@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "dojosim/engine/core_gemm.hpp"
+#include "dojosim/engine/plan.hpp"
 #include "dojosim/hardware/system.hpp"
 #include "dojosim/parallel/stack.hpp"
 
@@ -19,6 +20,14 @@ namespace dojosim::engine::detail {
 // zero3.reduce).
 inline double grad_bytes(int zero, const parallel::Software& sw) {
   return zero == 0 ? 4.0 : zero <= 2 ? sw.distributed_grad_bytes : 2.0;
+}
+// The ZeRO-1/2 gradient reduction of `bytes` (docs/model.md#dp): ZeRO-1 keeps whole
+// gradients and reduce-scatters them once per step after the last micro-batch; ZeRO-2 keeps
+// only its shard, so each micro-batch's are reduce-scattered after its backward (DeepSpeed
+// stage 2 reduces every micro-step; FSDP SHARD_GRAD_OP without no_sync, Zhao et al. 2023).
+inline Demand zero_gradient_reduction(int zero, double bytes) {
+  if (zero == 2) return {.op = collective::Op::reduce_scatter, .bytes = bytes, .per_microbatch = 1.0};
+  return {.op = collective::Op::reduce_scatter, .bytes = bytes, .per_step = 1.0};
 }
 // Bytes moved per parameter by one Adam step (docs/model.md#optimizer): the master copy and
 // both moments read and written (2 x the stack's optimizer state bytes: 24 for fp32), the

@@ -229,8 +229,9 @@ Demands comm_demands(const workload::Transformer& m, const Strategy& s, const De
     D.pp[0] = {.op = Op::send_recv, .bytes = tok * h * 2.0 / tp, .per_microbatch = 2.0 * s.vp};
     if (s.tp > 1 && !s.sp) D.pp_gather = {.op = Op::all_gather, .bytes = tok * h * 2.0, .per_microbatch = 2.0 * s.vp};
   }
-  // Data parallel over dp*cp replicas: all-reduce (ZeRO-0), reduce-scatter and parameter
-  // all-gather once per step (ZeRO-1/2), or per layer and micro-batch (ZeRO-3: one
+  // Data parallel over dp*cp replicas: all-reduce (ZeRO-0), reduce-scatter (ZeRO-1: once
+  // per step; ZeRO-2: every micro-batch) and parameter all-gather once per step, or per
+  // layer and micro-batch (ZeRO-3: one
   // reduce-scatter after each layer's backward, a gather before its forward and backward).
   if (1LL * s.dp * s.cp > 1) {
     const double grads = params.stage * grad_bytes(s.zero, sw), params16 = params.stage * 2.0;
@@ -238,7 +239,7 @@ Demands comm_demands(const workload::Transformer& m, const Strategy& s, const De
       D.dp[0] = {.op = Op::all_reduce, .bytes = grads, .per_step = 1.0};
       D.dp[1] = {.op = Op::none, .bytes = params16, .per_step = 1.0};
     } else if (s.zero <= 2) {
-      D.dp[0] = {.op = Op::reduce_scatter, .bytes = grads, .per_step = 1.0};
+      D.dp[0] = zero_gradient_reduction(s.zero, grads);
       D.dp[1] = {.op = Op::all_gather, .bytes = params16, .per_step = 1.0};
     } else {
       D.dp[0] = {

@@ -439,6 +439,7 @@ Sim::Built Sim::build_vision(const Context& ctx, const Plan& plan, const Result&
   };
 
   const bool zero3 = dp && s.zero == 3;
+  const bool zero2 = dp && s.zero == 2;  // gradients reduce-scattered every micro-batch
   // ZeRO-1/2: the previous step's parameter gather runs under the first forward.
   const int ag_tok = s.zero > 0 && s.zero < 3 && overlap ? async(dp_tmpl(ag.op, ag.bytes), 0) : -1;
   std::vector<int> rs_tok;
@@ -490,12 +491,20 @@ Sim::Built Sim::build_vision(const Context& ctx, const Plan& plan, const Result&
       }
       // DDP buckets: each issued as its share of the whole reduction the Plan demands (the
       // closed form prices one call of every gradient, its buckets splitting its time).
-      if (dp && !zero3 && last && overlap) {
+      if (dp && !zero3 && (last || zero2) && overlap) {
         bucket += st.params * grad_bytes;
         if (bucket >= kDdpBucketBytes) {
           rs_tok.push_back(async(dp_tmpl(red.op, red.bytes), 0, 1, bucket / red.bytes));
           bucket = 0;
         }
+      }
+    }
+    if (zero2 && !last) {
+      if (!overlap) {
+        block(dp_tmpl(red.op, red.bytes), kDp);
+      } else if (bucket > 0) {
+        rs_tok.push_back(async(dp_tmpl(red.op, red.bytes), 0, 1, bucket / red.bytes));
+        bucket = 0;
       }
     }
     fs = std::move(next_fs);
@@ -573,6 +582,7 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
   };
   std::vector<StageT> T(static_cast<std::size_t>(pp));
   const double layer_params = plan.params.layer;
+  const bool zero2 = s.zero == 2;  // gradients reduce-scattered every micro-batch (t.dp_rs exists only with dp*cp > 1)
   for (int st = 0; st < pp; ++st) {
     auto& t = T[static_cast<std::size_t>(st)];
     if (s.tp > 1 && C.tp.active()) {
@@ -726,6 +736,10 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
       }
     }
     const auto passes = detail::stage_order(st, pp, vp, m);
+    // The embedding's and head's parameters beyond the stage's layers (first and last stage),
+    // in layers' worth: reduced with the last gradient bucket.
+    const double extra = std::max(0.0, plan.params.stage - plan.split.max * plan.params.layer);
+    const double extra_scale = layer_params > 0 && (st == 0 || st == pp - 1) ? extra / layer_params : 0.0;
     // The steady 1F1B phase: from the first backward pass to the last forward pass. Its
     // sends are exposed by pp_steady_exposed (interleaved schedules with steady-phase
     // overlap hide them), the fill's and the flush's by pp_exposed.
@@ -821,21 +835,34 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
             else
               wait(tok, kDp);
           }
-          if (t.dp_rs >= 0 && last_mb && P.dp_overlap) rs_tok.push_back(async(t.dp_rs, 0));
+          // ZeRO-2 keeps only its shard of the gradients, so every micro-batch's are
+          // reduce-scattered after its backward; ZeRO-0/1 reduce the accumulated ones once.
+          if (t.dp_rs >= 0 && (last_mb || zero2)) {
+            if (P.dp_overlap)
+              rs_tok.push_back(async(t.dp_rs, 0));
+            else if (zero2)
+              block(t.dp_rs, kDp);
+          }
         }
         if (v == 0) compute(2.0 * P.embed / 3.0);
+        if (zero2 && v == 0 && t.dp_rs >= 0 && extra_scale > 0 && !last_mb) {
+          if (P.dp_overlap)
+            rs_tok.push_back(async(t.dp_rs, 0, extra_scale));
+          else
+            block(t.dp_rs, kDp, extra_scale);
+        }
         if (v > 0) prog.push_back(Task{K::send, kPp, t.pp_prev, 1, 1, send_exposed, 0, -1, msg_id(v, pass.mb, false)});
       }
     }
     // End of step: gradients reduced (the embedding's and head's with the last bucket),
     // the optimizer, and without overlap the parameter gather.
-    const double extra = std::max(0.0, plan.params.stage - plan.split.max * plan.params.layer);
-    const double extra_scale = layer_params > 0 && (st == 0 || st == pp - 1) ? extra / layer_params : 0.0;
     if (t.dp_rs >= 0) {
       if (P.dp_overlap) {
         if (extra_scale > 0) rs_tok.push_back(async(t.dp_rs, 0, extra_scale));
-      } else {
+      } else if (!zero2) {
         block(t.dp_rs, kDp, layers_here + extra_scale);
+      } else if (extra_scale > 0) {
+        block(t.dp_rs, kDp, extra_scale);
       }
     }
     if (t.z_rs >= 0 && extra_scale > 0) rs_tok.push_back(async(t.z_rs, 0, extra_scale));

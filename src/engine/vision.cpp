@@ -187,7 +187,7 @@ Demands vision_demands(const workload::Network& net, const Strategy& s, const pa
   if (s.zero == 0) {
     D.dp[0] = {.op = Op::all_reduce, .bytes = grads, .per_step = 1.0};
   } else if (s.zero <= 2) {
-    D.dp[0] = {.op = Op::reduce_scatter, .bytes = grads, .per_step = 1.0};
+    D.dp[0] = zero_gradient_reduction(s.zero, grads);
     D.dp[1] = {.op = Op::all_gather, .bytes = params16, .per_step = 1.0};
   } else {
     // ZeRO-3 / FSDP, one unit of coalesced ops at a time (for_each_zero3_unit): every
@@ -513,10 +513,13 @@ Result price_vision(const Context& ctx, const Plan& plan) {
     r.comm.dp.traffic[1].calls = ag.calls(mb, units);
     // Bucketed reduction under the last micro-batch's backward; the parameter all-gather
     // (ZeRO-1/2) under the next forward.
-    const double rs_exposed = overlap ? std::max(std::min(t_last, t_rs), t_rs - bwd) : t_rs;
+    // ZeRO-2: every earlier micro-batch's reduction too, under the compute that follows it.
+    const double earlier = s.zero == 2 ? mb - 1.0 : 0.0;
+    const double rs_exposed = (overlap ? std::max(std::min(t_last, t_rs), t_rs - bwd) : t_rs) +
+                              earlier * (overlap ? std::max(0.0, t_rs - (fwd + bwd + rec)) : t_rs);
     const double ag_exposed = overlap ? std::max(0.0, t_ag - fwd) : t_ag;
     dp_exposed += rs_exposed + ag_exposed;
-    dp_hidden += (t_rs - rs_exposed) + (t_ag - ag_exposed);
+    dp_hidden += std::max(0.0, (1.0 + earlier) * t_rs - rs_exposed) + (t_ag - ag_exposed);
   }
   r.breakdown.dp_comm = dp_exposed;
   r.hidden_comm = dp_hidden;

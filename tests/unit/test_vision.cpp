@@ -288,3 +288,21 @@ TEST(VisionIngest, ThinVideoNetOnATrayIsIngestBound) {
                 .ingest_time,
             0.0);
 }
+
+// ZeRO-2 on a vision network: every micro-batch's gradients are reduce-scattered (the
+// shard is all it keeps); without overlap each of them is exposed (docs/model.md#dp).
+TEST(VisionDp, Zero2ReducesEveryMicroBatch) {
+  const auto sys = hardware::load_system("dgx-a100:nodes=4");
+  const auto vit = workload::load_workload("vit-h14");
+  const auto eager = parallel::load_stack("fsdp", {"overlap.dp=false"});
+  auto run = [&](int zero) {
+    engine::Context c{&sys, nullptr, 0, &vit.network};
+    c.use(eager);
+    return engine::evaluate(c, vision_strategy(fmt::format("dp=32,mbs=4,gbs=2048,zero={},recompute=none", zero)));
+  };
+  const auto one = run(1), two = run(2);
+  const double m = 2048.0 / (32 * 4), t_rs = two.comm.dp.traffic[0].cost.time;
+  EXPECT_EQ(two.comm.dp.traffic[0].calls, m);
+  EXPECT_EQ(one.comm.dp.traffic[0].calls, 1.0);
+  expect_within(two.step_time - one.step_time, (m - 1) * t_rs, 1e-9);
+}
