@@ -160,7 +160,14 @@ Memory memory_by_kind(const hardware::System& sys, const workload::Transformer& 
   const double omega = offload_fraction(m, s);
   const double staging = omega > 0 ? 2.0 * per_layer : 0.0;
   const double first = per_layer * split.max * inflight;
-  const double activations = std::max((1.0 - omega) * first + staging, (1.0 - omega) * per_layer * split.last + staging + logits);
+  // Full recompute re-materialises one layer of one micro-batch in its backward: that
+  // layer's whole activations less the input already kept (Korthikanti et al. 2022, §5:
+  // the recomputed layer's memory on top of 2sbh per layer). On the last stage it comes
+  // after the loss's logits are freed.
+  const double rematerialised =
+      phi > 0 ? layer_activation_bytes(m, s, sw, 0.0, seq_len) - layer_activation_bytes(m, s, sw, 1.0, seq_len) : 0.0;
+  const double activations = std::max((1.0 - omega) * first + staging + rematerialised,
+                                      (1.0 - omega) * per_layer * split.last + staging + std::max(logits, rematerialised));
   // Optimizer state shards over the DP and CP replicas; ZeRO-3 gathers one layer at a time.
   // MoE experts: replicated on the dp·cp/ep devices of their expert-data-parallel group
   // (Megatron-Core's distributed optimizer shards their state over it).

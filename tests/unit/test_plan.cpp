@@ -932,3 +932,37 @@ TEST(Plan, OffloadIsCheckedAgainstTheMachineTheModelAndTheStack) {
   EXPECT_NE(engine::stack_problem(ctx, strategy("tp=8,pp=1,dp=1,mbs=1,gbs=8,offload_layers=4")).find("does not offload"),
             std::string::npos);
 }
+
+// Full recompute keeps each layer's input, and re-materialises one layer of one micro-batch
+// in its backward: that layer's whole activations less its input, once (Korthikanti et al.
+// 2022, §5). On a single stage the fp32 logits are freed first, so the larger of the two
+// counts. A probe found the 405B at 64k tokens 2.1 GB short on the first stage.
+TEST(Plan, FullRecomputeHoldsOneLayerForItsBackward) {
+  const auto sys = hardware::load_system("dgx-h100:nodes=16");
+  const auto m = workload::load_model("llama3.1-405b");
+  const auto stack = parallel::load_stack("megatron-core");
+  engine::Context ctx{&sys, &m, 65536};
+  ctx.use(stack);
+  const auto s = strategy("tp=8,cp=2,pp=8,dp=1,vp=1,mbs=1,gbs=16,sp=true,zero=1,recompute=full", 65536);
+  const auto p = engine::make_plan(ctx, s);
+  const double kept = engine::layer_activation_bytes(m, s, p.sw, 1.0, 65536);   // the input
+  const double whole = engine::layer_activation_bytes(m, s, p.sw, 0.0, 65536);  // everything
+  ASSERT_GT(whole, 10 * kept);
+  const double first = kept * p.split.max * 8;  // 8 micro-batches in flight on the first stage
+  EXPECT_NEAR(p.memory.activations, first + (whole - kept), 1e-9 * first);
+  // Without recompute nothing is re-materialised.
+  const auto none =
+      engine::make_plan(ctx, strategy("tp=8,cp=2,pp=8,dp=1,vp=1,mbs=1,gbs=16,sp=true,zero=1,recompute=none", 65536));
+  EXPECT_NEAR(none.memory.activations, whole * p.split.max * 8, 1e-9 * whole);
+  // One stage: max(logits, the re-materialised layer) on top of the kept inputs.
+  const auto sys1 = hardware::load_system("dgx-h100:nodes=1");
+  const auto m8 = workload::load_model("llama3-8b");
+  engine::Context c1{&sys1, &m8, 2048};
+  c1.use(stack);
+  const auto s1 = strategy("tp=1,pp=1,dp=8,vp=1,mbs=4,gbs=64,sp=false,zero=1,recompute=full", 2048);
+  const auto p1 = engine::make_plan(c1, s1);
+  const double k1 = engine::layer_activation_bytes(m8, s1, p1.sw, 1.0, 2048),
+               w1 = engine::layer_activation_bytes(m8, s1, p1.sw, 0.0, 2048);
+  const double logits = 4.0 * 2048 * 128256 * 4.0 * 2.0;
+  EXPECT_NEAR(p1.memory.activations, k1 * 32 + std::max(logits, w1 - k1), 1e-9 * logits);
+}
