@@ -97,7 +97,9 @@ def per_peak(ratio):
     """'about 1.1x more per peak FLOP', or 'about as much per peak FLOP' within 5%."""
     if abs(ratio - 1) < 0.05:
         return f"about as much per peak FLOP ({ratio:.2f}×)"
-    return f"about {ratio:.2g}× {'more' if ratio > 1 else 'less'} per peak FLOP"
+    if ratio > 1:
+        return f"about {ratio:.2g}× more per peak FLOP"
+    return f"about {1 - ratio:.0%} less per peak FLOP ({ratio:.2f}×)"
 
 
 def dojo_sensitivity(dojosim):

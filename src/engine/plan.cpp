@@ -92,9 +92,11 @@ Memory device_memory(const hardware::System& sys, const Strategy& s, const paral
   M.gradients = held(grad_bytes(s.zero, sw), s.zero >= 2);
   M.optimizer = held(sw.optimizer_state_bytes, s.zero >= 1);
   M.activations = activations;
-  // Dojo: a share of SRAM for code, stacks and buffers (assumption, docs/dojo.md); GPUs:
-  // CUDA context, NCCL and cuBLAS workspaces.
-  M.other = sys.is_dojo() ? kDojoReservedSram * sys.device.memory_capacity() : kWorkspaceGpu;
+  // Dojo: a share of SRAM for code, stacks and buffers (assumption, docs/dojo.md) and the
+  // share the core model's GEMM blocks work in (`gemm_sram_share`: output block and
+  // double-buffered panels, docs/model.md#d1-core), which model state cannot also occupy;
+  // GPUs: CUDA context, NCCL and cuBLAS workspaces.
+  M.other = sys.is_dojo() ? (kDojoReservedSram + sys.device.core_gemm_sram_share) * sys.device.memory_capacity() : kWorkspaceGpu;
   M.capacity = sys.device.memory_capacity();
   M.fits = M.per_device() <= M.capacity;
   return M;

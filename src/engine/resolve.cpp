@@ -115,7 +115,7 @@ Result resolve(const Context& ctx, const Strategy& partial) {
     if (partial.weights == parallel::Residency::sram && M.weights > M.capacity - M.other)
       throw core::Infeasible(
           fmt::format("no strategy fits with weights=sram on {} x {}: the closest ({}) holds {:.2f} GB of weights per device, "
-                      "more than the {:.0f} MB of SRAM",
+                      "more than the {:.0f} MB of SRAM that holds model state",
                       n, sys.device.name, smallest.strategy.spec(), M.weights / 1e9, (M.capacity - M.other) / 1e6),
           "leave weights unset (streamed from DIP HBM when they do not fit), or use more devices");
     // Dojo counts its DIP HBM and host DRAM shares as the device's; a GPU offloading

@@ -68,7 +68,7 @@ set_tests_properties(e2e.validate_long_names_apart PROPERTIES LABELS e2e TIMEOUT
 # parameter alone (devices=100 was kept beside nodes=k: every resized cluster had 100 GPUs).
 cli_test(compare_resized_partial_reference 0 "by throughput \\(resized\\) +128 +100" compare --system dgx-h100:nodes=16 --system dgx-h100:devices=100 --reference dgx-h100:devices=100 --model llama3-8b)
 # Input the plan cannot honour is said, not silently bent.
-cli_test(run_weights_sram_too_big 3 "no strategy fits with weights=sram on 150 x d1: .* of weights per device, more than the 418 MB of SRAM" run --system dojo-tray --model llama3-8b --parallel weights=sram)
+cli_test(run_weights_sram_too_big 3 "no strategy fits with weights=sram on 150 x d1: .* of weights per device, more than the 198 MB of SRAM that holds model state" run --system dojo-tray --model llama3-8b --parallel weights=sram)
 cli_test(run_seq_past_learned_positions 0 "seq 8192 is past the 2048 positions gpt3-175b was trained with" run --system dgx-h100:nodes=8 --model gpt3-175b --seq 8192 --parallel tp=8,pp=8,dp=1,mbs=1,gbs=64,zero=1,recompute=full,sp=true,vp=1)
 # A user's system file takes its own declared parameters; a directory is not a file.
 cli_test(run_file_with_parameters 0 "llama3-8b on dgx-h100 \\(16 x h100-sxm\\)" run --system ${PROJECT_SOURCE_DIR}/configs/systems/dgx-h100.yaml:nodes=2 --model llama3-8b)

@@ -38,7 +38,7 @@ add_test(NAME e2e.golden COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/scripts/
 set_tests_properties(e2e.golden PROPERTIES LABELS e2e TIMEOUT 300)
 # Issue 14: the whole-step event engine on every preset: step time, busiest links, a trace.
 add_test(NAME e2e.event_every_preset COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/check_event_presets.py $<TARGET_FILE:dojosim>
-         gpt3-13b ${DATA}/hf/gpt2-tiny.json ${CMAKE_CURRENT_BINARY_DIR})
+         gpt3-13b ${DATA}/models/d1-tiny.yaml ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties(e2e.event_every_preset PROPERTIES LABELS e2e TIMEOUT 300)
 # The topology graph in `show system` (issue 14): ports, rail leaves and their spine uplinks;
 # Dojo's tile edges, DIP links and the Z-plane.

@@ -163,13 +163,13 @@ TEST(Engine, DojoStreamsOnlyWhenStateExceedsSram) {
   EXPECT_GT(r.placement.stream_bytes, 0);
   workload::Transformer small = big;
   small.name = "tiny";
-  small.layers = 4;
-  small.hidden = 512;
-  small.ffn = 1536;
-  small.heads = 8;
-  small.kv_heads = 8;
+  small.layers = 2;  // fits the 198 MB of a D1's SRAM that hold model state
+  small.hidden = 256;
+  small.ffn = 768;
+  small.heads = 4;
+  small.kv_heads = 4;
   small.head_dim = 64;
-  small.vocab = 8192;
+  small.vocab = 2048;
   const auto t = engine::resolve(engine::Context{&tile, &small, 2048}, make("gbs=50"));
   EXPECT_EQ(t.memory.offload, 0);
   EXPECT_EQ(t.breakdown.memory_stream, 0);
