@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <sstream>
 
@@ -14,6 +15,20 @@
 namespace dojosim::api {
 
 namespace {
+
+// A system or stack cell naming a YAML file by a relative path ("my-stack.yaml",
+// "sys.yaml:nodes=4") is found beside the CSV when it is not beside the working directory,
+// as a user who keeps them together expects.
+std::string beside(const std::string& csv, const std::string& cell) {
+  std::size_t end = std::string::npos;
+  for (const char* ext : {".yaml", ".yml"})
+    if (const auto at = cell.find(ext); at != std::string::npos) end = at + std::string(ext).size();
+  if (end == std::string::npos) return cell;
+  const std::filesystem::path path = cell.substr(0, end);
+  if (path.is_absolute() || std::filesystem::exists(path)) return cell;
+  const std::filesystem::path there = std::filesystem::path(csv).parent_path() / path;
+  return std::filesystem::exists(there) ? there.string() + cell.substr(end) : cell;
+}
 // The fields of one CSV line and the 1-based column where each starts (for file:line:column).
 struct Fields {
   std::vector<std::string> values;
@@ -262,7 +277,8 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     try {
       // A preset of fixed size (a Dojo tile, tray, cabinet) takes no device count: the
       // row's count must be its own.
-      hardware::System sys = hardware::load_system(col("system"));
+      const std::string system_file = beside(file, col("system"));
+      hardware::System sys = hardware::load_system(system_file);
       // A system given with its own size (dgx-h100:nodes=2) must have the row's devices.
       if (sys.device_count() != devices && col("system").find(':') != std::string::npos)
         throw core::InputError(where("system"),
@@ -270,7 +286,7 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
                                "the preset's name alone (its size comes from devices), or a size that matches");
       if (sys.device_count() != devices) {
         try {
-          sys = hardware::load_system(fmt::format("{}:devices={}", col("system"), devices));
+          sys = hardware::load_system(fmt::format("{}:devices={}", system_file, devices));
         } catch (const core::InputError& e) {
           if (e.message().find("no parameter 'devices'") == std::string::npos) throw;
           throw core::InputError(e.location(),
@@ -280,7 +296,7 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
         }
       }
       s.seq = m.max_seq;
-      const auto stack = stack_for(sys, col("stack").empty() ? stack_name : col("stack"), {});
+      const auto stack = stack_for(sys, col("stack").empty() ? stack_name : beside(file, col("stack")), {});
       engine::Context ctx{&sys, &m, s.seq};
       ctx.use(stack);
       c["stack"] = stack.name;
@@ -317,9 +333,14 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     } catch (const core::Error& e) {
       // The suggestion travels with the failure ("unknown system 'dgx-a1000' (did you mean 'dgx-a100'?)").
       const std::string& hint = e.suggestion().empty() ? e.expected() : e.suggestion();
-      // Located at its row (a probe found a misspelt system reported without where it was).
+      // Located at its row (a probe found a misspelt system reported without where it was),
+      // and where a file the row names (a system or stack YAML) has the fault, there too.
+      const core::Location& at = e.location();
+      const std::string inner = at.file.empty() || at.file == file ? ""
+                                : at.line > 0                      ? fmt::format(" at {}", at.str())
+                                                                   : fmt::format(" ({})", at.file);
       const std::string why =
-          fmt::format("{}{} [{}:{}]", e.message(), hint.empty() ? "" : fmt::format(" ({})", hint), file, first_line);
+          fmt::format("{}{}{} [{}:{}]", e.message(), inner, hint.empty() ? "" : fmt::format(" ({})", hint), file, first_line);
       c["error"] = why;
       c["line"] = first_line;
       ++failed;

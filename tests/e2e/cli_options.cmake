@@ -165,3 +165,6 @@ cli_test(sensitivity_cabinet_skips_exapod_rows 0 "not applicable to dojo-cabinet
 cli_test(sensitivity_user_set_is_the_base 0 "D1 price +\\$1500 +\\$5000 +\\$6000" sensitivity --system dojo-cabinet --set device.price=$5000)
 # economics.mfu is yield's MFU when no engine result is at hand: in run it had no effect (probe).
 cli_test(run_rejects_yield_only_mfu 2 "'economics.mfu' has no effect here: the engine prices the plan's own MFU" run --system dgx-h100 --model llama3-8b --set economics.mfu=0.9)
+# A row's stack file, named relative to the CSV, is found beside it, and its fault is
+# reported at its own file and line as well as the row's.
+cli_test(validate_row_file_fault_located 3 "FAILED +unknown key 'atention' at [^ ]*bad-stack.yaml:6:1: .*\\[[^]]*bad_stack_beside.csv:2\\]" validate ${DATA}/validation/bad_stack_beside.csv)
