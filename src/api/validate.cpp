@@ -200,7 +200,7 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     m.hidden = num("hidden");
     m.ffn = num("ffn");
     m.heads = num("heads");
-    m.kv_heads = col("kv_heads").empty() ? m.heads : num("kv_heads");
+    m.kv_heads = num("kv_heads");  // required: a blank is no statement of MHA (heads for multi-head attention)
     m.head_dim = m.heads > 0 ? m.hidden / m.heads : 0;
     m.vocab = num("vocab");
     m.max_seq = num("seq_len");
@@ -264,7 +264,7 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
       s = parallel::parse_strategy(spec);
     } catch (const core::InputError& e) { throw relocate(e, "tp"); }
     try {
-      s.precision = hardware::parse_training_precision(col("precision").empty() ? "bf16" : col("precision"));
+      s.precision = hardware::parse_training_precision(col("precision"));
     } catch (const core::InputError& e) { throw relocate(e, "precision"); }
     // The CSV has no head_dim column: the head width is hidden / heads, exactly.
     if (m.heads > 0 && m.hidden % m.heads != 0)

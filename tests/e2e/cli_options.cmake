@@ -168,3 +168,7 @@ cli_test(run_rejects_yield_only_mfu 2 "'economics.mfu' has no effect here: the e
 # A row's stack file, named relative to the CSV, is found beside it, and its fault is
 # reported at its own file and line as well as the row's.
 cli_test(validate_row_file_fault_located 3 "FAILED +unknown key 'atention' at [^ ]*bad-stack.yaml:6:1: .*\\[[^]]*bad_stack_beside.csv:2\\]" validate ${DATA}/validation/bad_stack_beside.csv)
+# Blank model and precision cells are errors: an empty kv_heads was taken as multi-head
+# attention and an empty precision as bf16, silently (probe).
+cli_test(validate_blank_kv_heads 2 "blank_kv_heads.csv:2:49: key 'kv_heads': '' is not a whole number" validate ${DATA}/validation/blank_kv_heads.csv)
+cli_test(validate_blank_precision 2 "blank_precision.csv:2:[0-9]+: key 'precision': unknown precision ''" validate ${DATA}/validation/blank_precision.csv)
