@@ -557,7 +557,23 @@ Device read_device(const Reader& r) {
   if (d.peak[static_cast<std::size_t>(Precision::bf16)] <= 0)
     peak.fail("bf16", "a device needs a BF16 peak", "a compute rate, e.g. 312 TFLOP/s");
   const Reader mem = r.map("memory");
+  // The first tier is the device's own memory (what capacity and bandwidth mean); `host` is
+  // the host memory a GPU reaches over its link (activation offload). A misspelt name, a
+  // host tier first or a second local tier would silently change what the engines use.
+  static const std::vector<std::string> kTierNames{"hbm", "sram", "dram", "gddr", "lpddr", "host"};
   for (const auto& name : mem.keys()) {
+    if (std::find(kTierNames.begin(), kTierNames.end(), name) == kTierNames.end())
+      mem.fail(name, fmt::format("unknown memory tier '{}'", name),
+               "the device's own memory (hbm, sram, dram, gddr or lpddr) first, then optionally host",
+               core::did_you_mean(name, kTierNames));
+    if (d.memory.empty() && name == "host")
+      mem.fail(name, "the host tier comes after the device's own memory", "the device's own memory (e.g. hbm) first, then host",
+               "move the host block below the device's own tier");
+    if (!d.memory.empty() && name != "host")
+      mem.fail(name, fmt::format("a second device memory tier '{}' (after '{}')", name, d.memory.front().name),
+               "one tier of the device's own memory, then optionally host", "keep one of them");
+    if (name == "host" && std::any_of(d.memory.begin(), d.memory.end(), [](const MemoryTier& m) { return m.name == "host"; }))
+      mem.fail(name, "a second host tier", "one host tier");
     const Reader t = mem.map(name);
     MemoryTier tier;
     tier.name = name;
@@ -872,8 +888,8 @@ void register_hardware(core::Registry& r) {
       {"name", "string", "", "", "device name"},
       {"peak.<precision>", "compute rate", "FLOP/s", "0", "peak rate per precision (bf16 required; 0 = not supported)"},
       {"memory.<tier>.capacity", "size", "B", "",
-       "capacity of a memory tier (the first holds model state; a GPU's `host` tier: host memory per GPU, for activation "
-       "offload)"},
+       "capacity of a memory tier: the device's own first (`hbm`, `sram`, `dram`, `gddr` or `lpddr`: it holds model "
+       "state), then optionally `host` (host memory per GPU, for activation offload)"},
       {"memory.<tier>.bandwidth", "bandwidth", "B/s", "",
        "bandwidth of a memory tier (`host`: the GPU's host link per direction, PCIe or NVLink-C2C)"}};
   for (auto& d : field_docs(kDeviceFields, kDevice)) device.push_back(std::move(d));

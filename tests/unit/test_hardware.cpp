@@ -354,3 +354,31 @@ TEST(System, StatedValuesAndTopologyKeys) {
         << key;
   EXPECT_NO_THROW(dojosim::hardware::load_system("dgx-h100", {"levels.cluster.oversubscription=2"}));
 }
+
+// Memory tiers are named: the device's own memory first, then optionally `host`. A probe
+// found `hots:` silently dropping activation offload and a host block written first
+// becoming the device's memory (22.6 s -> 205 s a step, no warning).
+TEST(System, MemoryTierNamesAndOrderAreChecked) {
+  const std::string text = hardware::preset_system_text("dgx-h100");
+  const auto path = std::filesystem::temp_directory_path() / ("dojosim_tiers_" + std::to_string(::getpid()) + ".yaml");
+  auto load = [&](const std::string& t) {
+    std::ofstream(path) << t;
+    return error_of([&] { (void)hardware::load_system(path.string()); });
+  };
+  auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string t = text;
+    const auto at = t.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return t.replace(at, from.size(), to);
+  };
+  EXPECT_EQ(load(text), "");
+  EXPECT_NE(load(replaced("    host:", "    hots:")).find("did you mean 'host'"), std::string::npos);
+  EXPECT_NE(load(replaced("    hbm:", "    hmb:")).find("unknown memory tier 'hmb'"), std::string::npos);
+  // host first: swap the two blocks' names.
+  std::string swapped = replaced("    hbm:", "    hXm:");
+  swapped.replace(swapped.find("    host:"), 9, "    hbm:");
+  swapped.replace(swapped.find("    hXm:"), 8, "    host:");
+  EXPECT_NE(load(swapped).find("the host tier comes after"), std::string::npos) << load(swapped);
+  EXPECT_NE(load(replaced("    host:", "    sram:")).find("a second device memory tier 'sram'"), std::string::npos);
+  std::filesystem::remove(path);
+}
