@@ -612,8 +612,16 @@ Level read_level(const Reader& r, const std::string& name) {
   if (r.has("dims")) {
     const YAML::Node& dn = r.node()["dims"];
     r.ignore("dims");
-    if (!dn.IsSequence() || dn.size() < 1 || dn.size() > 3)
-      r.fail("dims", "dims must be a list of 1 to 3 whole numbers", "e.g. [5, 5]");
+    // As many as the topology has dimensions: a list of another length was read as far as it
+    // went (a probe found torus3d accepting [4, 16] and [64], with other results).
+    const std::size_t want = l.topology == Topology::torus3d                                     ? 3
+                             : l.topology == Topology::mesh2d || l.topology == Topology::torus2d ? 2
+                                                                                                 : 0;
+    if (want == 0)
+      r.fail("dims", fmt::format("dims apply to mesh2d, torus2d and torus3d levels, not to a {} one", topo),
+             "no dims on this level", "remove dims, or set the topology that has them");
+    if (!dn.IsSequence() || dn.size() != want)
+      r.fail("dims", fmt::format("a {} level takes {} dims", topo, want), want == 3 ? "e.g. [4, 4, 4]" : "e.g. [5, 5]");
     long long prod = 1;
     for (std::size_t i = 0; i < dn.size(); ++i) {
       int v = 0;

@@ -382,3 +382,22 @@ TEST(System, MemoryTierNamesAndOrderAreChecked) {
   EXPECT_NE(load(replaced("    host:", "    sram:")).find("a second device memory tier 'sram'"), std::string::npos);
   std::filesystem::remove(path);
 }
+
+// dims has as many entries as the topology has dimensions, and only mesh and torus levels
+// take it (a probe found torus3d accepting [4, 16] and [64], with other results).
+TEST(System, DimsMatchTheTopology) {
+  const std::string text = hardware::preset_system_text("tpu-v4");
+  const auto path = std::filesystem::temp_directory_path() / ("dojosim_dims_" + std::to_string(::getpid()) + ".yaml");
+  auto load = [&](const std::string& from, const std::string& to) {
+    std::string t = text;
+    const auto at = t.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    std::ofstream(path) << t.replace(at, from.size(), to);
+    return error_of([&] { (void)hardware::load_system(path.string()); });
+  };
+  EXPECT_EQ(load("dims: [4, 4, 4]", "dims: [4, 4, 4]"), "");
+  for (const char* bad : {"dims: [4, 16]", "dims: [64]", "dims: [4, 4, 2, 2]"})
+    EXPECT_NE(load("dims: [4, 4, 4]", bad).find("a torus3d level takes 3 dims"), std::string::npos) << bad;
+  EXPECT_NE(load("    topology: torus3d", "    topology: switched").find("dims apply to mesh2d"), std::string::npos);
+  std::filesystem::remove(path);
+}
