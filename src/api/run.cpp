@@ -25,16 +25,35 @@ SplitSets split_sets(const std::vector<std::string>& sets) {
   return out;
 }
 
-// economics.mfu is the yield command's MFU, for when no engine result is at hand; run and
-// search price their own, so there it would be silently without effect (found by a probe).
-static void reject_yield_only(const SplitSets& split) {
+// Economics keys that cannot act on this run are refused rather than silently without
+// effect (found by probes): economics.mfu is the yield command's MFU, for when no engine
+// result is at hand (run and search price their own); the programme keys are build-vs-buy's;
+// the yield and die-cost keys act only on a system with a wafer-scale `tile` level.
+static void reject_without_effect(const SplitSets& split, const hardware::System& sys) {
+  const bool tiles = std::any_of(sys.levels.begin(), sys.levels.end(), [](const hardware::Level& l) { return l.name == "tile"; });
   for (const auto& s : split.economics) {
     const std::string key = core::trim(s.substr(0, s.find('=')));
-    if (key == "economics.mfu" || key == "econ.mfu")
-      throw core::InputError({"--set", 0, 0, key},
-                             fmt::format("'{}' has no effect here: the engine prices the plan's own MFU", key),
-                             "economics keys that price a result (docs/economics.md)",
-                             "leave it out, or use it with `dojosim yield`, which has no engine result");
+    switch (economics::key_scope(key)) {
+      case economics::KeyScope::yield_command:
+        throw core::InputError({"--set", 0, 0, key},
+                               fmt::format("'{}' has no effect here: the engine prices the plan's own MFU", key),
+                               "economics keys that price a result (docs/economics.md)",
+                               "leave it out, or use it with `dojosim yield`, which has no engine result");
+      case economics::KeyScope::programme:
+        throw core::InputError({"--set", 0, 0, key},
+                               fmt::format("'{}' has no effect here: it is a key of the custom-machine programme", key),
+                               "economics keys that price a result (docs/economics.md)", "use it with `dojosim build-vs-buy`");
+      case economics::KeyScope::tile_systems:
+        if (!tiles)
+          throw core::InputError({"--set", 0, 0, key},
+                                 fmt::format("'{}' has no effect on {}: it prices a wafer-scale tile's yield, and the "
+                                             "system has no `tile` level",
+                                             key, sys.name),
+                                 "economics keys that price this system (docs/economics.md)",
+                                 "leave it out, or use a system with a tile level (dojo-tile and larger)");
+        break;
+      case economics::KeyScope::everywhere: break;
+    }
   }
 }
 
@@ -76,8 +95,8 @@ RunOutput run(const RunArgs& a) {
     throw core::InputError({"--engine", 0, 0, "engine"}, fmt::format("unknown engine '{}'", a.engine), "analytical | event",
                            core::did_you_mean(a.engine, {"analytical", "event"}));
   const auto split = split_sets(a.sets);
-  reject_yield_only(split);
   RunOutput out{hardware::load_system(a.system, split.system), {}, {}, false, {}, {}, false, {}, {}};
+  reject_without_effect(split, out.sys);
   const auto econ_params = economics::parse_params(split.economics, {}, "--set");
   const auto w = workload::load_workload(a.model);
   out.model_name = w.name();
@@ -140,8 +159,8 @@ SearchOutput search(const SearchArgs& a) {
   if (a.threads < 0 || a.threads > 1024)
     throw core::InputError({"--threads", 0, 0, "threads"}, fmt::format("--threads {} is out of range", a.threads), "0 to 1024");
   const auto split = split_sets(a.sets);
-  reject_yield_only(split);
   SearchOutput out{hardware::load_system(a.system, split.system), {}, {}, false, explore::Objective::time, {}};
+  reject_without_effect(split, out.sys);
   const auto w = workload::load_workload(a.model);
   out.model_name = w.name();
   out.vision = w.vision();

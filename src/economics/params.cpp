@@ -294,6 +294,46 @@ bool is_economics_key(std::string_view assignment) {
   return assignment.substr(0, 10) == "economics." || assignment.substr(0, 5) == "econ.";
 }
 
+KeyScope key_scope(std::string_view key) {
+  const std::string trimmed = core::trim(key.substr(0, key.find('=')));
+  const std::string_view k = strip_prefix(trimmed);
+  static constexpr std::string_view kTile[] = {"die_area_mm2",
+                                               "defect_density_per_cm2",
+                                               "yield_model",
+                                               "negbin_alpha",
+                                               "known_good_die",
+                                               "kgd_escape_rate",
+                                               "spare_dies",
+                                               "integration_yield",
+                                               "assembly_yield",
+                                               "tile_yield",
+                                               "wafer_cost_usd",
+                                               "wafer_diameter_mm",
+                                               "test_cost_per_die_usd",
+                                               "integration_cost_usd"};
+  static constexpr std::string_view kProgramme[] = {"nre_chip_design_usd",
+                                                    "mask_set_usd",
+                                                    "tapeouts",
+                                                    "nre_packaging_usd",
+                                                    "nre_system_design_usd",
+                                                    "software_engineer_years",
+                                                    "usd_per_engineer_year",
+                                                    "nre_scale",
+                                                    "program_start_year",
+                                                    "ready_year",
+                                                    "ramp_years",
+                                                    "delay_months",
+                                                    "program_life_years",
+                                                    "unit_price_scale",
+                                                    "gpu_price_decline_per_year"};
+  if (k == "mfu") return KeyScope::yield_command;
+  for (auto t : kTile)
+    if (k == t) return KeyScope::tile_systems;
+  for (auto t : kProgramme)
+    if (k == t) return KeyScope::programme;
+  return KeyScope::everywhere;
+}
+
 void apply_override(EconomicsParams& p, std::string_view assignment, std::string_view origin) {
   const auto eq = assignment.find('=');
   if (eq == std::string_view::npos)

@@ -172,3 +172,8 @@ cli_test(validate_row_file_fault_located 3 "FAILED +unknown key 'atention' at [^
 # attention and an empty precision as bf16, silently (probe).
 cli_test(validate_blank_kv_heads 2 "blank_kv_heads.csv:2:49: key 'kv_heads': '' is not a whole number" validate ${DATA}/validation/blank_kv_heads.csv)
 cli_test(validate_blank_precision 2 "blank_precision.csv:2:[0-9]+: key 'precision': unknown precision ''" validate ${DATA}/validation/blank_precision.csv)
+# Economics keys that cannot act on a run are refused, not silently without effect (probe):
+# a tile's yield on GPUs, build-vs-buy's programme keys anywhere; a tile key on Dojo acts.
+cli_test(run_rejects_tile_key_on_gpus 2 "'economics.tile_yield' has no effect on dgx-h100: it prices a wafer-scale tile's yield" run --system dgx-h100 --model llama3-8b --set economics.tile_yield=0.5)
+cli_test(search_rejects_programme_key 2 "'economics.nre_scale' has no effect here: it is a key of the custom-machine programme" search --system dgx-h100 --model llama3-8b --set economics.nre_scale=2)
+cli_test(run_tile_key_on_dojo 0 "energy +[0-9.]+ kJ per step" run --system dojo-tile --model gpt3-13b --set economics.tile_yield=0.5)

@@ -1,6 +1,8 @@
 // Energy, cost and yield: closed-form checks of every formula in docs/economics.md.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <cmath>
 #include <functional>
 #include <numbers>
@@ -439,4 +441,18 @@ TEST(Economics, PartlyUsedRacksAreWhole) {
   EXPECT_DOUBLE_EQ(cp.levels_usd, c2.levels_usd);
   EXPECT_LT(cp.total_usd, c2.total_usd);  // the GPUs not there are not bought
   EXPECT_EQ(economics::rack_count(part, p), 2);
+}
+
+// Every key of the tile-yield and programme scopes is a real economics key (a misspelt entry
+// would let its key through run and search without effect): counted over the registry.
+TEST(EconomicsParams, KeyScopesNameRealKeys) {
+  std::map<economics::KeyScope, int> n;
+  for (const auto& k : economics::economics_param_names()) ++n[economics::key_scope(k)];
+  EXPECT_EQ(n[economics::KeyScope::tile_systems], 14);
+  EXPECT_EQ(n[economics::KeyScope::programme], 15);
+  EXPECT_EQ(n[economics::KeyScope::yield_command], 1);
+  EXPECT_GE(n[economics::KeyScope::everywhere], 10);
+  EXPECT_EQ(economics::key_scope("economics.tile_yield=0.5"), economics::KeyScope::tile_systems);
+  EXPECT_EQ(economics::key_scope("econ.nre_scale"), economics::KeyScope::programme);
+  EXPECT_EQ(economics::key_scope("economics.pue=1.3"), economics::KeyScope::everywhere);
 }

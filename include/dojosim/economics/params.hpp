@@ -98,6 +98,11 @@ std::vector<std::string> economics_param_names();
 
 // True for "economics.KEY=..." and "econ.KEY=..." (for routing --set overrides here).
 bool is_economics_key(std::string_view assignment);
+// Where a key acts (KEY, "economics.KEY" or "econ.KEY"): everywhere, only on systems with a
+// wafer-scale `tile` level (the yield and die-cost model, docs/economics.md §3), only in the
+// custom-machine programme of build-vs-buy (§5), or only in the yield command (mfu).
+enum class KeyScope { everywhere, tile_systems, programme, yield_command };
+KeyScope key_scope(std::string_view key);
 // Applies one "key=value" override. `origin` names where it came from ("--econ") for messages.
 void apply_override(EconomicsParams& p, std::string_view assignment, std::string_view origin = "--econ");
 // Applies each override in order to `base`.
