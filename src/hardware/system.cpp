@@ -406,6 +406,10 @@ struct PresetParam {
   long long multiply = 1;
 };
 
+// The largest divisor or multiplier of a preset parameter: a parameter value (at most
+// 10^9) times it stays far inside a long long.
+constexpr long long kMaxParamFactor = 1000000000;
+
 std::vector<PresetParam> read_params(const core::Document& doc) {
   std::vector<PresetParam> out;
   const YAML::Node& root = doc.root;
@@ -413,13 +417,23 @@ std::vector<PresetParam> read_params(const core::Document& doc) {
   if (!root["parameters"].IsMap())
     throw InputError(Location{doc.file, root["parameters"].Mark().line + 1, root["parameters"].Mark().column + 1, "parameters"},
                      "'parameters' must be a map", "name: {sets: [key.path], help: ...}");
+  // The typed reader judges each parameter's settings (located errors, whole numbers in
+  // range): a probe found `divide: 0` a division by zero (SIGFPE) and `divide: -8` or
+  // `divide: 2.5` accepted or misreported. The document outlives the readers.
+  const std::shared_ptr<const core::Document> shared(&doc, [](const core::Document*) {});
   for (const auto& kv : root["parameters"]) {
     PresetParam p;
     p.name = kv.first.Scalar();
     const YAML::Node& v = kv.second;
-    p.help = v["help"].IsDefined() ? v["help"].Scalar() : "";
-    if (v["divide"].IsDefined()) p.divide = v["divide"].as<long long>();
-    if (v["multiply"].IsDefined()) p.multiply = v["multiply"].as<long long>();
+    const Reader r(shared, v, "parameters." + p.name);
+    p.help = r.string("help", "");
+    try {
+      p.divide = r.integer("divide", 1, 1, kMaxParamFactor);
+      p.multiply = r.integer("multiply", 1, 1, kMaxParamFactor);
+    } catch (const InputError& e) {
+      throw InputError(e.location(), e.message(), e.expected(),
+                       "divide: how many of the counted things fill one unit (e.g. divide: 8 for 8 GPUs per node)");
+    }
     for (const auto& s : v["sets"]) {
       // Each path must name a setting of this file: a typo fails here, at its line, not
       // only when the parameter is used.

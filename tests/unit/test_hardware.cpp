@@ -354,3 +354,36 @@ TEST(System, StatedValuesAndTopologyKeys) {
         << key;
   EXPECT_NO_THROW(dojosim::hardware::load_system("dgx-h100", {"levels.cluster.oversubscription=2"}));
 }
+
+namespace {
+// A preset's text with `from` replaced by `to`, written to a file of the test's own, and
+// loaded as FILE:param (the parameter applied); the error's text, or "" when it loads.
+std::string param_error(const std::string& preset, const std::string& from, const std::string& to, const std::string& param) {
+  std::string text = hardware::preset_system_text(preset);
+  const auto at = text.find(from);
+  if (at == std::string::npos) return "test setup: '" + from + "' is not in " + preset;
+  text.replace(at, from.size(), to);
+  const std::string path = ::testing::TempDir() + "/param_" + std::to_string(::getpid()) + ".yaml";
+  std::ofstream(path) << text;
+  return error_of([&] { (void)hardware::load_system(path + (param.empty() ? "" : ":" + param)); });
+}
+}  // namespace
+
+// Found by a tester's probe: `divide: 0` divided by zero (SIGFPE, exit 136), `divide: -8`
+// was accepted (a misleading error later) and `divide: 2.5` read as "bad conversion".
+// Each is an error at the key, expecting a whole number of at least 1.
+TEST(BadInput, PresetParameterDivideIsAWholeNumberFromOne) {
+  for (const char* bad : {"divide: 0", "divide: -8", "divide: 2.5", "divide: eight"}) {
+    SCOPED_TRACE(bad);
+    const std::string m = param_error("dgx-h100", "divide: 8", bad, "devices=16");
+    EXPECT_NE(m.find(":6:"), std::string::npos) << m;  // the `devices:` parameter's line
+    EXPECT_NE(m.find("parameters.devices.divide"), std::string::npos) << m;
+    EXPECT_NE(m.find("whole number"), std::string::npos) << m;
+  }
+  const std::string zero = param_error("dgx-h100", "divide: 8", "divide: 0", "devices=16");
+  EXPECT_NE(zero.find("from 1"), std::string::npos) << zero;
+  EXPECT_NE(zero.find("e.g. divide: 8"), std::string::npos) << zero;  // the suggestion
+  // Rejected when the file is read, whichever parameter is used (or none).
+  EXPECT_NE(param_error("dgx-h100", "divide: 8", "divide: 0", "").find("parameters.devices.divide"), std::string::npos);
+  EXPECT_EQ(param_error("dgx-h100", "divide: 8", "divide: 4", "devices=16"), "");
+}
