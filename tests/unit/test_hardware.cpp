@@ -387,3 +387,25 @@ TEST(BadInput, PresetParameterDivideIsAWholeNumberFromOne) {
   EXPECT_NE(param_error("dgx-h100", "divide: 8", "divide: 0", "").find("parameters.devices.divide"), std::string::npos);
   EXPECT_EQ(param_error("dgx-h100", "divide: 8", "divide: 4", "devices=16"), "");
 }
+
+// Found by a tester's probe: a malformed multiplier in a `sets` entry escaped std::stoll
+// ("internal error: stoll", exit 1), and "*40.5" was read as 40, "*1e300" as 1. Each is an
+// error at the entry, expecting KEY*INTEGER.
+TEST(BadInput, PresetParameterMultiplierIsAPositiveWholeNumber) {
+  for (const char* bad : {"dip.count*abc", "dip.count**40", "dip.count*", "dip.count*99999999999999999999", "dip.count*40.5",
+                          "dip.count*1e300", "dip.count*0", "dip.count*-40"}) {
+    SCOPED_TRACE(bad);
+    const std::string m = param_error("dojo-exapod", "\"dip.count*40\"]", std::string("\"") + bad + "\"]", "cabinets=2");
+    EXPECT_NE(m.find("parameters.cabinets.sets"), std::string::npos) << m;
+    EXPECT_NE(m.find("KEY*INTEGER"), std::string::npos) << m;
+    EXPECT_NE(m.find(bad), std::string::npos) << m;
+  }
+  for (const char* bad : {"levels.pod.size*", "levels.pod.size*99999999999999999999"}) {
+    SCOPED_TRACE(bad);
+    const std::string m = param_error("tpu-v4", "sets: [levels.pod.size]", std::string("sets: [\"") + bad + "\"]", "cubes=2");
+    EXPECT_NE(m.find("parameters.cubes.sets"), std::string::npos) << m;
+    EXPECT_NE(m.find("KEY*INTEGER"), std::string::npos) << m;
+  }
+  const auto exapod = hardware::load_system("dojo-exapod:cabinets=2");
+  EXPECT_EQ(exapod.dip.count, 80);
+}
