@@ -456,9 +456,24 @@ std::vector<PresetParam> read_params(const core::Document& doc) {
       throw InputError(e.location(), e.message(), e.expected(),
                        "divide: how many of the counted things fill one unit (e.g. divide: 8 for 8 GPUs per node)");
     }
-    for (const auto& s : v["sets"]) {
-      const std::string entry = core::trim(s.Scalar());
+    // A misspelt key (`set:`, `divid:`) would leave the parameter silently without effect.
+    r.ignore("sets");
+    r.finish();
+    const YAML::Node& sets = v["sets"];
+    if (!sets.IsDefined() || sets.IsNull())
+      r.fail("", fmt::format("parameter '{}' sets nothing: 'sets' is missing", p.name),
+             "sets: [KEY, ...], e.g. sets: [levels.cluster.size]", "list the key paths the parameter sets");
+    if (!sets.IsSequence() || sets.size() == 0)
+      r.fail("sets", fmt::format("'sets' of parameter '{}' must be a non-empty list of key paths", p.name),
+             "sets: [KEY, ...], each KEY or KEY*INTEGER, e.g. sets: [levels.cluster.size]",
+             sets.IsScalar() ? fmt::format("write it as a list: sets: [{}]", sets.Scalar())
+                             : "list the key paths the parameter sets");
+    for (const auto& s : sets) {
       const Location where{doc.file, s.Mark().line + 1, s.Mark().column + 1, "parameters." + p.name + ".sets"};
+      if (!s.IsScalar() || core::trim(s.Scalar()).empty())
+        throw InputError(where, fmt::format("an entry of parameter '{}''s 'sets' is not a key path", p.name),
+                         "KEY or KEY*INTEGER, e.g. levels.cluster.size or dip.count*40");
+      const std::string entry = core::trim(s.Scalar());
       const std::string path = core::trim(entry.substr(0, entry.find('*')));
       long long multiply = p.multiply;
       if (const auto star = entry.find('*'); star != std::string::npos)

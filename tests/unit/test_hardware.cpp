@@ -409,3 +409,25 @@ TEST(BadInput, PresetParameterMultiplierIsAPositiveWholeNumber) {
   const auto exapod = hardware::load_system("dojo-exapod:cabinets=2");
   EXPECT_EQ(exapod.dip.count, 80);
 }
+
+// Found by a tester's probe: `set:`, `divid:` and `hlep:` in a parameter were accepted and
+// the parameter silently did nothing (or divided by 1); `sets:` given a scalar or an empty
+// list likewise. Now an unknown key with a suggestion, and `sets` a non-empty list.
+TEST(BadInput, PresetParameterKeysAreChecked) {
+  const std::string from = "devices: {sets: [levels.cluster.size], divide: 8,";
+  for (const auto& [to, want] : std::vector<std::pair<std::string, std::string>>{
+           {"devices: {set: [levels.cluster.size], divide: 8,", "did you mean 'sets'"},
+           {"devices: {sets: [levels.cluster.size], divid: 8,", "did you mean 'divide'"},
+           {"devices: {sets: [levels.cluster.size], divide: 8, hlep: x,", "did you mean 'help'"},
+           {"devices: {sets: levels.cluster.size, divide: 8,", "non-empty list"},
+           {"devices: {sets: [], divide: 8,", "non-empty list"},
+           {"devices: {sets: [[levels.cluster.size]], divide: 8,", "not a key path"},
+           {"devices: {divide: 8,", "'sets' is missing"}}) {
+    SCOPED_TRACE(to);
+    const std::string m = param_error("dgx-h100", from, to, "devices=16");
+    EXPECT_NE(m.find(":6:"), std::string::npos) << m;
+    EXPECT_NE(m.find("parameters.devices"), std::string::npos) << m;
+    EXPECT_NE(m.find(want), std::string::npos) << m;
+  }
+  EXPECT_EQ(param_error("dgx-h100", from, from, "devices=16"), "");
+}
