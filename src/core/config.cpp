@@ -27,8 +27,40 @@ Location mark_location(const std::string& file, const YAML::Mark& m, std::string
 
 std::string join_path(const std::string& base, const std::string& key) { return base.empty() ? key : base + "." + key; }
 
-// yaml-cpp accepts duplicate keys silently; they are almost always a mistake.
-void reject_duplicates(const YAML::Node& n, const std::string& file, const std::string& path) {
+// The most nodes a document may hold with every alias expanded, and how deep. yaml-cpp
+// shares an aliased node instead of copying it, so a few hundred bytes of nested anchors
+// ("billion laughs": ten levels of nine aliases each, 9^10 nodes) load at once but every
+// walk of the tree (this one, the typed readers, `show`) visits them all and hangs, and an
+// alias inside its own anchor (`a: &a [*a]`) makes the tree cyclic: a walk overflows the
+// stack. The largest file of configs/ and tests/data holds a few thousand nodes.
+constexpr std::size_t kMaxNodes = 1000000;
+constexpr int kMaxDepth = 200;
+
+struct Walk {
+  const std::string& file;
+  std::size_t nodes = 0;
+  Location top;  // the top-level key being walked: where a limit's error points
+};
+
+// Counts a node of the walk; beyond the limits, an InputError at the node.
+void count_node(Walk& w, const YAML::Node& n, int depth) {
+  if (++w.nodes > kMaxNodes)
+    throw InputError(w.top.file.empty() ? mark_location(w.file, n.Mark(), "") : w.top,
+                     fmt::format("the document expands to more than {} values (YAML aliases nested in aliases?)", kMaxNodes),
+                     fmt::format("at most {} values with every alias (*name) expanded", kMaxNodes),
+                     "write the values out, or use fewer nested aliases");
+  if (depth > kMaxDepth)
+    throw InputError(w.top.file.empty() ? mark_location(w.file, n.Mark(), "") : w.top,
+                     fmt::format("the document nests more than {} levels deep (an alias inside its own anchor?)", kMaxDepth),
+                     fmt::format("at most {} levels of maps and lists", kMaxDepth),
+                     "an alias (*name) must not refer to the anchor (&name) that contains it");
+}
+
+// yaml-cpp accepts duplicate keys silently; they are almost always a mistake. The walk also
+// bounds the document's expanded size and depth (kMaxNodes, kMaxDepth).
+void reject_duplicates(const YAML::Node& n, Walk& w, const std::string& path, int depth) {
+  count_node(w, n, depth);
+  const std::string& file = w.file;
   if (n.IsMap()) {
     std::set<std::string> seen;
     for (const auto& kv : n) {
@@ -37,11 +69,12 @@ void reject_duplicates(const YAML::Node& n, const std::string& file, const std::
       if (!seen.insert(k).second)
         throw InputError(mark_location(file, kv.first.Mark(), join_path(path, k)), fmt::format("duplicate key '{}'", k),
                          "each key at most once per map");
-      reject_duplicates(kv.second, file, join_path(path, k));
+      if (depth == 0) w.top = mark_location(file, kv.first.Mark(), k);
+      reject_duplicates(kv.second, w, join_path(path, k), depth + 1);
     }
   } else if (n.IsSequence()) {
     std::size_t i = 0;
-    for (const auto& e : n) reject_duplicates(e, file, fmt::format("{}[{}]", path, i++));
+    for (const auto& e : n) reject_duplicates(e, w, fmt::format("{}[{}]", path, i++), depth + 1);
   }
 }
 
@@ -59,7 +92,8 @@ Document parse_yaml(std::string text, std::string file) {
   }
   if (!d.root.IsDefined() || d.root.IsNull())
     throw InputError(Location{d.file, 0, 0, ""}, "the file is empty", "a YAML map of settings");
-  reject_duplicates(d.root, d.file, "");
+  Walk walk{d.file, 0, {}};
+  reject_duplicates(d.root, walk, "", 0);
   return d;
 }
 

@@ -1,5 +1,8 @@
 // Typed config reading: located errors, unknown keys, overrides.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <chrono>
 
 #include "dojosim/core/config.hpp"
 #include "dojosim/core/text.hpp"
@@ -112,3 +115,37 @@ TEST(Text, EditDistanceAndSuggestions) {
   EXPECT_EQ(nearest("dojo-tiel", {"dgx-h100", "dojo-tile"}), "dojo-tile");
   EXPECT_EQ(nearest("completely-different", {"tp", "pp"}), "");
 }
+
+namespace {
+// Ten levels of nine aliases each: 419 bytes that expand to 9^10 values ("billion laughs").
+std::string alias_bomb() {
+  std::string text = "a: &a [x, x, x, x, x, x, x, x, x]\n";
+  std::string prev = "a";
+  for (const char* name : {"b", "c", "d", "e", "f", "g", "h", "i", "j"}) {
+    text += fmt::format("{}: &{} [", name, name);
+    for (int i = 0; i < 9; ++i) text += (i > 0 ? ", *" : "*") + prev;
+    text += "]\n";
+    prev = name;
+  }
+  return text;
+}
+}  // namespace
+
+// Found by a tester's probe: nested aliases hung every command that read the file (each
+// walk of the tree visits 9^10 values), and an alias inside its own anchor made the tree
+// cyclic (a walk overflowed the stack). Both are located InputErrors, found at once.
+TEST(Config, AliasExpansionIsBounded) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string bomb = message_of([] { parse_yaml(alias_bomb(), "bomb.yaml"); });
+  EXPECT_NE(bomb.find("bomb.yaml:"), std::string::npos) << bomb;
+  EXPECT_NE(bomb.find("expands to more than 1000000 values"), std::string::npos) << bomb;
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 10.0);
+  const std::string cycle = message_of([] { parse_yaml("name: x\nlayers: &a [*a, 1]\n", "cycle.yaml"); });
+  EXPECT_NE(cycle.find("cycle.yaml:2:1: key 'layers'"), std::string::npos) << cycle;
+  EXPECT_NE(cycle.find("nests more than"), std::string::npos) << cycle;
+  // Aliases as YAML means them, a value written once and used again, still load.
+  const auto d = parse_yaml("a: &bw 900 GB/s\nb: *bw\nc: &l [1, 2]\nd: [*l, *l]\n", "ok.yaml");
+  EXPECT_EQ(d.root["b"].Scalar(), "900 GB/s");
+  EXPECT_EQ(d.root["d"][1][1].Scalar(), "2");
+}
+
