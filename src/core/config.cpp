@@ -190,6 +190,11 @@ Reader::Reader(std::shared_ptr<const Document> doc, YAML::Node node, std::string
 
 bool Reader::has(const std::string& key) const {
   const YAML::Node& n = node_;
+  return n[key].IsDefined();
+}
+
+bool Reader::has_value(const std::string& key) const {
+  const YAML::Node& n = node_;
   return n[key].IsDefined() && !n[key].IsNull();
 }
 
@@ -244,7 +249,7 @@ Reader Reader::map(const std::string& key) const {
 
 std::optional<Reader> Reader::optional_map(const std::string& key) const {
   record(key);
-  if (!has(key)) return std::nullopt;
+  if (!has_value(key)) return std::nullopt;  // `overlap:` with nothing under it: no settings
   const YAML::Node& n = node_;
   if (!n[key].IsMap()) fail(key, fmt::format("'{}' must be a map of settings", key));
   return Reader(doc_, n[key], join_path(path_, key), provenance_);
@@ -288,8 +293,13 @@ std::string Provenance::origin(const std::string& path) const {
   return stated.contains(path) ? "stated (no source given)" : "default (not stated)";
 }
 
-std::string Reader::scalar(const std::string& key) const {
+std::string Reader::scalar(const std::string& key, const std::string& expected) const {
   const YAML::Node v = value_node(key);
+  // `price:` with nothing after it is YAML's null: the same mistake as `price: ""`, never
+  // the default (a probe found empty values silently read as the default or 0).
+  if (v.IsNull())
+    fail(key, fmt::format("'{}' has no value: the value is empty", key), expected,
+         fmt::format("write a value after '{}:', or leave the key out for its default", key));
   if (!v.IsScalar()) fail(key, fmt::format("'{}' must be a single value, not a list or map", key));
   return v.Scalar();
 }
@@ -300,7 +310,7 @@ double Reader::quantity(const std::string& key, Dim dim, std::optional<double> d
     if (dflt) return *dflt;
     missing_key(*this, key, fmt::format("{} (e.g. {})", dim_name(dim), dim_example(dim)));
   }
-  const std::string text = scalar(key);
+  const std::string text = scalar(key, fmt::format("{} (e.g. {})", dim_name(dim), dim_example(dim)));
   double v = 0;
   try {
     v = parse_quantity(text, dim);
@@ -326,7 +336,7 @@ long long Reader::integer(const std::string& key, std::optional<long long> dflt,
     if (dflt) return *dflt;
     missing_key(*this, key, "a whole number");
   }
-  const std::string text = trim(scalar(key));
+  const std::string text = trim(scalar(key, "a whole number"));
   errno = 0;
   char* end = nullptr;
   const double d = std::strtod(text.c_str(), &end);
@@ -345,12 +355,14 @@ std::string Reader::string(const std::string& key, std::optional<std::string> df
     if (dflt) return *dflt;
     missing_key(*this, key, "a text value");
   }
-  return scalar(key);
+  return scalar(key, "a text value");
 }
 
 std::string Reader::choice(const std::string& key, const std::vector<std::string>& choices,
                            std::optional<std::string> dflt) const {
-  const std::string v = to_lower(string(key, std::move(dflt)));
+  record(key);
+  if (!has(key) && !dflt) missing_key(*this, key, fmt::format("one of: {}", join(choices, ", ")));
+  const std::string v = to_lower(has(key) ? scalar(key, fmt::format("one of: {}", join(choices, ", "))) : *dflt);
   for (const auto& c : choices)
     if (c == v) return c;
   fail(key, fmt::format("'{}' is not a valid value for '{}'", v, key), fmt::format("one of: {}", join(choices, ", ")),
@@ -363,7 +375,7 @@ bool Reader::boolean(const std::string& key, std::optional<bool> dflt) const {
     if (dflt) return *dflt;
     missing_key(*this, key, "true or false");
   }
-  const std::string v = to_lower(trim(scalar(key)));
+  const std::string v = to_lower(trim(scalar(key, "true or false")));
   if (v == "true") return true;
   if (v == "false") return false;
   fail(key, fmt::format("'{}' = '{}' is not true or false", key, v), "true or false");

@@ -149,3 +149,32 @@ TEST(Config, AliasExpansionIsBounded) {
   EXPECT_EQ(d.root["d"][1][1].Scalar(), "2");
 }
 
+// Found by a tester's probe: `price:` (or `pue:`, `bus_efficiency:`, an overlap's `tp:`)
+// with nothing after it is YAML's null and was read as the key left out (its default, or
+// 0), while `price: ""` is an error. Both are now "the value is empty", at the key; a map
+// key with nothing under it (`overlap:`) still means no settings.
+TEST(Config, EmptyValuesAreErrorsLikeEmptyText) {
+  auto d = doc("q:\nn:\ni:\ns:\nc:\nb:\nf: {value: , source: N2}\nm:\ne: ''\n");
+  Reader r(d, d->root, "sec");
+  const std::vector<std::pair<std::string, std::function<void()>>> reads{{"q", [&] { r.quantity("q", Dim::watts, 100.0); }},
+                                                                         {"n", [&] { r.number("n", 1.2); }},
+                                                                         {"i", [&] { r.integer("i", 8); }},
+                                                                         {"s", [&] { r.string("s", "megatron-core"); }},
+                                                                         {"c",
+                                                                          [&] {
+                                                                            r.choice("c", {"flash", "unfused"}, "flash");
+                                                                          }},
+                                                                         {"b", [&] { r.boolean("b", true); }},
+                                                                         {"f", [&] { r.quantity("f", Dim::usd, 0.0); }},
+                                                                         {"e", [&] { r.quantity("e", Dim::usd, 0.0); }}};
+  int line = 0;
+  for (const auto& [key, read] : reads) {
+    SCOPED_TRACE(key);
+    const std::string m = message_of(read);
+    EXPECT_NE(m.find(fmt::format("test.yaml:{}:", key == "e" ? 9 : ++line)), std::string::npos) << m;
+    EXPECT_NE(m.find("key 'sec." + key + "'"), std::string::npos) << m;
+    EXPECT_NE(m.find("the value is empty"), std::string::npos) << m;
+  }
+  EXPECT_FALSE(r.optional_map("m").has_value());
+  EXPECT_THROW(r.integer("m"), InputError);
+}

@@ -431,3 +431,21 @@ TEST(BadInput, PresetParameterKeysAreChecked) {
   }
   EXPECT_EQ(param_error("dgx-h100", from, from, "devices=16"), "");
 }
+
+// Found by a tester's probe: `pue:`, `price:`, `idle_power:` or `bus_efficiency:` with
+// nothing after it silently meant the default (or 0); now "the value is empty" at its line.
+TEST(BadInput, EmptyValuesAreRefused) {
+  for (const auto& [from, line] : std::vector<std::pair<std::string, std::string>>{
+           {"pue: {value: 1.2, source: assumption, note: \"air-cooled data centre\"}", ":55:"},
+           {"  idle_power: {value: 90 W, source: assumption}", ":26:"},
+           {"  price: {value: $27500, source: N9, note: \"midpoint of $25,000-30,000\"}", ":27:"},
+           {"    bus_efficiency: {value: 0.80, source: calibration, note: \"NCCL all-reduce bus bandwidth ~80% of NVLink "
+            "per-direction bandwidth; docs/validation.md\"}",
+            ":40:"}}) {
+    const std::string key = from.substr(0, from.find(':') + 1);
+    SCOPED_TRACE(key);
+    const std::string m = param_error("dgx-h100", from, key, "");
+    EXPECT_NE(m.find(line), std::string::npos) << m;
+    EXPECT_NE(m.find("the value is empty"), std::string::npos) << m;
+  }
+}

@@ -412,3 +412,21 @@ TEST(Stack, DeviceEntriesTakeTheStackLevelRanges) {
   EXPECT_DOUBLE_EQ(parallel::bind(load("attention_efficiency: 1"), h100).attention_efficiency, 1.0);
   std::filesystem::remove(path);
 }
+
+// Found by a tester's probe: an overlap's `tp:` with nothing after it meant the default;
+// now "the value is empty" at its line. A section with nothing under it means no settings.
+TEST(Stack, EmptyValuesAreRefused) {
+  const auto path = std::filesystem::temp_directory_path() / ("dojosim_stack_empty_" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << "name: mine\noverlap:\n  tp:\n  dp: true\n";
+  try {
+    (void)parallel::load_stack(path.string());
+    ADD_FAILURE() << "accepted an empty tp";
+  } catch (const core::InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find(path.filename().string() + ":3:3: key 'overlap.tp'"), std::string::npos) << m;
+    EXPECT_NE(m.find("the value is empty"), std::string::npos) << m;
+  }
+  std::ofstream(path) << "name: mine\noverlap:\nzero3:\n";
+  EXPECT_NO_THROW((void)parallel::load_stack(path.string()));
+  std::filesystem::remove(path);
+}
