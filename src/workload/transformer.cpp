@@ -184,6 +184,16 @@ Transformer model_from_yaml(const core::Reader& r) {
   t.expert_ffn = r.integer("expert_ffn", t.experts > 0 ? r.integer("ffn", 0, 0, big) : 0, 0, big);
   t.shared_experts = r.integer("shared_experts", 0, 0, 1000000);
   t.ffn = r.integer("ffn", t.experts > 0 ? 0 : std::optional<long long>{}, 0, big);
+  // Without experts the model is dense and these keys would be silently ignored (a probe
+  // found a model with expert_ffn and no experts trained as dense).
+  if (t.experts == 0)
+    for (const char* k : {"experts_per_token", "expert_ffn", "shared_experts"})
+      if (r.has(k))
+        r.fail(k,
+               fmt::format("'{}' is a mixture-of-experts setting, but 'experts' is {}", k,
+                           r.has("experts") ? "0 (a dense model)" : "missing"),
+               "experts: N (routed experts per layer, at least 1) beside it",
+               fmt::format("add 'experts' for a mixture-of-experts model, or remove '{}' for a dense one", k));
   r.finish();
   try {
     t.validate(r.location());

@@ -1,6 +1,8 @@
 // Model shapes give the published parameter counts and the closed-form FLOPs.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "dojosim/core/errors.hpp"
 #include "dojosim/workload/transformer.hpp"
 
@@ -134,4 +136,32 @@ TEST(HuggingFace, ErrorsAreLocated) {
   } catch (const core::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("did you mean 'llama3-8b'"), std::string::npos) << e.what();
   }
+}
+
+// Found by a tester's probe: experts_per_token, expert_ffn or shared_experts without
+// `experts` (or with experts: 0) were ignored and the model trained as dense. Now an error
+// at the key, naming the missing `experts`.
+TEST(ModelYaml, ExpertKeysNeedExperts) {
+  const std::string path = ::testing::TempDir() + "/moe_without_experts.yaml";
+  const std::string dense = "name: m\nlayers: 2\nhidden: 64\nheads: 4\nvocab: 100\nffn: 256\n";
+  for (const auto& [extra, want] :
+       std::vector<std::pair<std::string, std::string>>{{"experts_per_token: 2\n", "'experts' is missing"},
+                                                        {"expert_ffn: 128\n", "'experts' is missing"},
+                                                        {"shared_experts: 1\n", "'experts' is missing"},
+                                                        {"experts: 0\nexpert_ffn: 128\n", "'experts' is 0"}}) {
+    std::ofstream(path) << dense << extra;
+    try {
+      (void)workload::load_model(path);
+      ADD_FAILURE() << extra << ": accepted";
+    } catch (const core::InputError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("moe_without_experts.yaml:"), std::string::npos) << m;
+      EXPECT_NE(m.find(want), std::string::npos) << m;
+      EXPECT_NE(m.find("experts: N"), std::string::npos) << m;
+    }
+  }
+  std::ofstream(path) << dense << "experts: 4\nexperts_per_token: 2\n";
+  EXPECT_TRUE(workload::load_model(path).moe());
+  std::ofstream(path) << dense;
+  EXPECT_FALSE(workload::load_model(path).moe());
 }
