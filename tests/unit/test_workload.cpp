@@ -165,3 +165,18 @@ TEST(ModelYaml, ExpertKeysNeedExperts) {
   std::ofstream(path) << dense;
   EXPECT_FALSE(workload::load_model(path).moe());
 }
+
+// Found by a tester's probe: a config.json with a key written twice loaded with the last
+// one silently winning (YAML files refuse duplicates). Now an error at the second one; the
+// same name in a nested object is not a duplicate.
+TEST(HuggingFace, DuplicateKeysAreRefused) {
+  try {
+    (void)workload::load_model(kHf + "duplicate_key.json");
+    FAIL() << "accepted a duplicate key";
+  } catch (const core::InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("duplicate_key.json:5:2: key 'num_hidden_layers'"), std::string::npos) << m;
+    EXPECT_NE(m.find("duplicate key 'num_hidden_layers'"), std::string::npos) << m;
+  }
+  EXPECT_EQ(workload::load_model(kHf + "llama3-8b.json").layers, 32);
+}
