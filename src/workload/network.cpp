@@ -220,6 +220,25 @@ bool zoo_is_vision(const std::string& name) {
 }
 
 namespace {
+// A vision network's file (builder:, config:) whose `family` is not exactly `vision` would be
+// read as a transformer and fail on "missing required setting 'layers'" (a probe: `family:
+// vison`, `famly: vision`, `family: Vision`): point at the family instead.
+void refuse_misnamed_vision(const core::Reader& r) {
+  if (!r.has("builder") && !r.has("config")) return;
+  const std::string expected = "family: vision beside builder: and config: (a vision network)";
+  if (r.has("family")) {
+    const YAML::Node& f = r.node()["family"];
+    const std::string v = f.IsScalar() ? f.Scalar() : "";
+    r.fail("family", fmt::format("a network with 'builder:' must be of family 'vision', not '{}'", v), expected,
+           "did you mean 'vision'?");
+  }
+  for (const auto& k : r.keys())
+    if (core::nearest(k, {"family"}) == "family")
+      r.fail(k, fmt::format("unknown key '{}' (and a vision network's 'family' is missing)", k), expected,
+             "did you mean 'family'?");
+  r.fail("builder", "a network with 'builder:' needs 'family: vision'", expected, "add family: vision");
+}
+
 Workload load_workload_unchecked(const std::string& spec) {
   const std::string s = core::trim(spec);
   Workload w;
@@ -259,7 +278,9 @@ Workload load_workload_unchecked(const std::string& spec) {
       throw InputError(Location{s, 0, 0, ""}, fmt::format("model '{}' takes no parameters", preset),
                        "parameters apply to parameterised vision presets such as tesla-video:cameras=8");
     auto shared = std::make_shared<const core::Document>(std::move(doc));
-    w.transformer = model_from_yaml(core::Reader(shared, shared->root, ""));
+    const core::Reader r(shared, shared->root, "");
+    refuse_misnamed_vision(r);
+    w.transformer = model_from_yaml(r);
     return w;
   }
   apply_parameters(doc, preset, params);

@@ -5,6 +5,7 @@
 
 #include "dojosim/core/errors.hpp"
 #include "dojosim/workload/transformer.hpp"
+#include "dojosim/workload/workload.hpp"
 
 using namespace dojosim;
 
@@ -179,4 +180,29 @@ TEST(HuggingFace, DuplicateKeysAreRefused) {
     EXPECT_NE(m.find("duplicate key 'num_hidden_layers'"), std::string::npos) << m;
   }
   EXPECT_EQ(workload::load_model(kHf + "llama3-8b.json").layers, 32);
+}
+
+// Found by a tester's probe: a vision network's file with `family: vison`, `famly: vision`
+// or `family: Vision` was read as a transformer: "missing required setting 'layers'", no
+// word of `family`. Now the error is at the family key (or its misspelling), suggesting it.
+TEST(ModelYaml, MisnamedVisionFamilyIsPointedAt) {
+  const std::string path = ::testing::TempDir() + "/vision_family.yaml";
+  const std::string body = "builder: resnet\nconfig:\n  depths: [3, 4, 6, 3]\n";
+  for (const auto& [family, want] :
+       std::vector<std::pair<std::string, std::string>>{{"family: vison\n", "vision_family.yaml:2:1: key 'family'"},
+                                                        {"family: Vision\n", "vision_family.yaml:2:1: key 'family'"},
+                                                        {"famly: vision\n", "vision_family.yaml:2:1: key 'famly'"}}) {
+    std::ofstream(path) << "name: r\n" << family << body;
+    try {
+      (void)workload::load_workload(path);
+      ADD_FAILURE() << family << ": accepted";
+    } catch (const core::InputError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(want), std::string::npos) << m;
+      EXPECT_NE(m.find("family: vision"), std::string::npos) << m;
+      EXPECT_EQ(m.find("layers"), std::string::npos) << m;
+    }
+  }
+  std::ofstream(path) << "name: r\nfamily: vision\n" << body;
+  EXPECT_TRUE(workload::load_workload(path).vision());
 }
