@@ -147,10 +147,20 @@ void apply_parameters(core::Document& doc, const std::string& preset, const std:
       const YAML::Node& v = kv.second;
       const auto bad = [&](const YAML::Node& at) {
         return InputError(Location{doc.file, at.Mark().line + 1, at.Mark().column + 1, "parameters." + kv.first.Scalar()},
-                          "a preset parameter must be a map with a list of key paths under 'sets'",
+                          "a preset parameter must be a map with a non-empty list of key paths under 'sets'",
                           "name: {sets: [config.key], help: ...}");
       };
-      if (!v.IsMap() || !v["sets"].IsSequence()) throw bad(v);
+      // A misspelt key (`set:`, `hlep:`) or an empty list would leave the parameter
+      // silently without effect, as a system's would (hardware::read_params).
+      if (v.IsMap())
+        for (const auto& e : v) {
+          const std::string k = e.first.Scalar();
+          if (k != "sets" && k != "help")
+            throw InputError(Location{doc.file, e.first.Mark().line + 1, e.first.Mark().column + 1,
+                                      "parameters." + kv.first.Scalar() + "." + k},
+                             fmt::format("unknown key '{}'", k), "one of: sets, help", core::did_you_mean(k, {"sets", "help"}));
+        }
+      if (!v.IsMap() || !v["sets"].IsSequence() || v["sets"].size() == 0) throw bad(v);
       names.push_back(kv.first.Scalar());
       std::vector<std::string> paths;
       for (const auto& p : v["sets"]) {

@@ -206,3 +206,27 @@ TEST(ModelYaml, MisnamedVisionFamilyIsPointedAt) {
   std::ofstream(path) << "name: r\nfamily: vision\n" << body;
   EXPECT_TRUE(workload::load_workload(path).vision());
 }
+
+// As a system's parameters (BadInput.PresetParameterKeysAreChecked): a vision preset's
+// parameter with a misspelt key (`hlep:`) or an empty `sets` was accepted without effect.
+TEST(ModelYaml, PresetParameterKeysAreChecked) {
+  const std::string path = ::testing::TempDir() + "/vision_params.yaml";
+  const std::string body = "name: r\nfamily: vision\nbuilder: resnet\nconfig:\n  image: 224\nparameters:\n  image: ";
+  for (const auto& [param, want] :
+       std::vector<std::pair<std::string, std::string>>{{"{sets: [config.image], hlep: x}", "did you mean 'help'"},
+                                                        {"{set: [config.image]}", "did you mean 'sets'"},
+                                                        {"{sets: []}", "non-empty list"}}) {
+    std::ofstream(path) << body << param << "\n";
+    try {
+      (void)workload::load_workload(path);
+      ADD_FAILURE() << param << ": accepted";
+    } catch (const core::InputError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("vision_params.yaml:7:"), std::string::npos) << m;
+      EXPECT_NE(m.find("parameters.image"), std::string::npos) << m;
+      EXPECT_NE(m.find(want), std::string::npos) << m;
+    }
+  }
+  std::ofstream(path) << body << "{sets: [config.image], help: pixels}\n";
+  EXPECT_TRUE(workload::load_workload(path).vision());
+}
