@@ -27,8 +27,40 @@ Location mark_location(const std::string& file, const YAML::Mark& m, std::string
 
 std::string join_path(const std::string& base, const std::string& key) { return base.empty() ? key : base + "." + key; }
 
-// yaml-cpp accepts duplicate keys silently; they are almost always a mistake.
-void reject_duplicates(const YAML::Node& n, const std::string& file, const std::string& path) {
+// The most nodes a document may hold with every alias expanded, and how deep. yaml-cpp
+// shares an aliased node instead of copying it, so a few hundred bytes of nested anchors
+// ("billion laughs": ten levels of nine aliases each, 9^10 nodes) load at once but every
+// walk of the tree (this one, the typed readers, `show`) visits them all and hangs, and an
+// alias inside its own anchor (`a: &a [*a]`) makes the tree cyclic: a walk overflows the
+// stack. The largest file of configs/ and tests/data holds a few thousand nodes.
+constexpr std::size_t kMaxNodes = 1000000;
+constexpr int kMaxDepth = 200;
+
+struct Walk {
+  const std::string& file;
+  std::size_t nodes = 0;
+  Location top;  // the top-level key being walked: where a limit's error points
+};
+
+// Counts a node of the walk; beyond the limits, an InputError at the node.
+void count_node(Walk& w, const YAML::Node& n, int depth) {
+  if (++w.nodes > kMaxNodes)
+    throw InputError(w.top.file.empty() ? mark_location(w.file, n.Mark(), "") : w.top,
+                     fmt::format("the document expands to more than {} values (YAML aliases nested in aliases?)", kMaxNodes),
+                     fmt::format("at most {} values with every alias (*name) expanded", kMaxNodes),
+                     "write the values out, or use fewer nested aliases");
+  if (depth > kMaxDepth)
+    throw InputError(w.top.file.empty() ? mark_location(w.file, n.Mark(), "") : w.top,
+                     fmt::format("the document nests more than {} levels deep (an alias inside its own anchor?)", kMaxDepth),
+                     fmt::format("at most {} levels of maps and lists", kMaxDepth),
+                     "an alias (*name) must not refer to the anchor (&name) that contains it");
+}
+
+// yaml-cpp accepts duplicate keys silently; they are almost always a mistake. The walk also
+// bounds the document's expanded size and depth (kMaxNodes, kMaxDepth).
+void reject_duplicates(const YAML::Node& n, Walk& w, const std::string& path, int depth) {
+  count_node(w, n, depth);
+  const std::string& file = w.file;
   if (n.IsMap()) {
     std::set<std::string> seen;
     for (const auto& kv : n) {
@@ -37,11 +69,12 @@ void reject_duplicates(const YAML::Node& n, const std::string& file, const std::
       if (!seen.insert(k).second)
         throw InputError(mark_location(file, kv.first.Mark(), join_path(path, k)), fmt::format("duplicate key '{}'", k),
                          "each key at most once per map");
-      reject_duplicates(kv.second, file, join_path(path, k));
+      if (depth == 0) w.top = mark_location(file, kv.first.Mark(), k);
+      reject_duplicates(kv.second, w, join_path(path, k), depth + 1);
     }
   } else if (n.IsSequence()) {
     std::size_t i = 0;
-    for (const auto& e : n) reject_duplicates(e, file, fmt::format("{}[{}]", path, i++));
+    for (const auto& e : n) reject_duplicates(e, w, fmt::format("{}[{}]", path, i++), depth + 1);
   }
 }
 
@@ -59,7 +92,8 @@ Document parse_yaml(std::string text, std::string file) {
   }
   if (!d.root.IsDefined() || d.root.IsNull())
     throw InputError(Location{d.file, 0, 0, ""}, "the file is empty", "a YAML map of settings");
-  reject_duplicates(d.root, d.file, "");
+  Walk walk{d.file, 0, {}};
+  reject_duplicates(d.root, walk, "", 0);
   return d;
 }
 
@@ -156,6 +190,11 @@ Reader::Reader(std::shared_ptr<const Document> doc, YAML::Node node, std::string
 
 bool Reader::has(const std::string& key) const {
   const YAML::Node& n = node_;
+  return n[key].IsDefined();
+}
+
+bool Reader::has_value(const std::string& key) const {
+  const YAML::Node& n = node_;
   return n[key].IsDefined() && !n[key].IsNull();
 }
 
@@ -210,7 +249,7 @@ Reader Reader::map(const std::string& key) const {
 
 std::optional<Reader> Reader::optional_map(const std::string& key) const {
   record(key);
-  if (!has(key)) return std::nullopt;
+  if (!has_value(key)) return std::nullopt;  // `overlap:` with nothing under it: no settings
   const YAML::Node& n = node_;
   if (!n[key].IsMap()) fail(key, fmt::format("'{}' must be a map of settings", key));
   return Reader(doc_, n[key], join_path(path_, key), provenance_);
@@ -254,8 +293,13 @@ std::string Provenance::origin(const std::string& path) const {
   return stated.contains(path) ? "stated (no source given)" : "default (not stated)";
 }
 
-std::string Reader::scalar(const std::string& key) const {
+std::string Reader::scalar(const std::string& key, const std::string& expected) const {
   const YAML::Node v = value_node(key);
+  // `price:` with nothing after it is YAML's null: the same mistake as `price: ""`, never
+  // the default (a probe found empty values silently read as the default or 0).
+  if (v.IsNull())
+    fail(key, fmt::format("'{}' has no value: the value is empty", key), expected,
+         fmt::format("write a value after '{}:', or leave the key out for its default", key));
   if (!v.IsScalar()) fail(key, fmt::format("'{}' must be a single value, not a list or map", key));
   return v.Scalar();
 }
@@ -266,7 +310,7 @@ double Reader::quantity(const std::string& key, Dim dim, std::optional<double> d
     if (dflt) return *dflt;
     missing_key(*this, key, fmt::format("{} (e.g. {})", dim_name(dim), dim_example(dim)));
   }
-  const std::string text = scalar(key);
+  const std::string text = scalar(key, fmt::format("{} (e.g. {})", dim_name(dim), dim_example(dim)));
   double v = 0;
   try {
     v = parse_quantity(text, dim);
@@ -292,7 +336,7 @@ long long Reader::integer(const std::string& key, std::optional<long long> dflt,
     if (dflt) return *dflt;
     missing_key(*this, key, "a whole number");
   }
-  const std::string text = trim(scalar(key));
+  const std::string text = trim(scalar(key, "a whole number"));
   errno = 0;
   char* end = nullptr;
   const double d = std::strtod(text.c_str(), &end);
@@ -311,12 +355,14 @@ std::string Reader::string(const std::string& key, std::optional<std::string> df
     if (dflt) return *dflt;
     missing_key(*this, key, "a text value");
   }
-  return scalar(key);
+  return scalar(key, "a text value");
 }
 
 std::string Reader::choice(const std::string& key, const std::vector<std::string>& choices,
                            std::optional<std::string> dflt) const {
-  const std::string v = to_lower(string(key, std::move(dflt)));
+  record(key);
+  if (!has(key) && !dflt) missing_key(*this, key, fmt::format("one of: {}", join(choices, ", ")));
+  const std::string v = to_lower(has(key) ? scalar(key, fmt::format("one of: {}", join(choices, ", "))) : *dflt);
   for (const auto& c : choices)
     if (c == v) return c;
   fail(key, fmt::format("'{}' is not a valid value for '{}'", v, key), fmt::format("one of: {}", join(choices, ", ")),
@@ -329,7 +375,7 @@ bool Reader::boolean(const std::string& key, std::optional<bool> dflt) const {
     if (dflt) return *dflt;
     missing_key(*this, key, "true or false");
   }
-  const std::string v = to_lower(trim(scalar(key)));
+  const std::string v = to_lower(trim(scalar(key, "true or false")));
   if (v == "true") return true;
   if (v == "false") return false;
   fail(key, fmt::format("'{}' = '{}' is not true or false", key, v), "true or false");

@@ -401,10 +401,36 @@ namespace {
 // Parameters a preset exposes as "NAME:param=value".
 struct PresetParam {
   std::string name, help;
-  std::vector<std::string> paths;
+  // The key paths it sets, each with its multiplier ("dip.count*40": 40 times the
+  // parameter; without one, `multiply`).
+  struct Target {
+    std::string path;
+    long long multiply = 1;
+  };
+  std::vector<Target> targets;
   long long divide = 1;
   long long multiply = 1;
 };
+
+// The largest divisor or multiplier of a preset parameter: a parameter value (at most
+// 10^9) times it stays far inside a long long.
+constexpr long long kMaxParamFactor = 1000000000;
+
+// The multiplier after the '*' of a `sets` entry ("dip.count*40"): a whole number from 1
+// to kMaxParamFactor, digits only. A probe found "dip.count*abc", "**40", "size*" and
+// "*99999999999999999999" thrown out of std::stoll ("internal error", exit 1), and "*40.5"
+// read as 40 and "*1e300" as 1.
+long long parse_multiplier(const std::string& text_in, const std::string& entry, const Location& where) {
+  const std::string text = core::trim(text_in);
+  const bool digits =
+      !text.empty() && text.size() <= 10 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const long long v = digits ? std::stoll(text) : 0;
+  if (v < 1 || v > kMaxParamFactor)
+    throw InputError(where, fmt::format("'{}' has no valid multiplier after its '*': '{}'", entry, text),
+                     fmt::format("KEY or KEY*INTEGER, the integer a whole number from 1 to {}", kMaxParamFactor),
+                     "e.g. dip.count*40: the key set to 40 times the parameter's value");
+  return v;
+}
 
 std::vector<PresetParam> read_params(const core::Document& doc) {
   std::vector<PresetParam> out;
@@ -413,17 +439,47 @@ std::vector<PresetParam> read_params(const core::Document& doc) {
   if (!root["parameters"].IsMap())
     throw InputError(Location{doc.file, root["parameters"].Mark().line + 1, root["parameters"].Mark().column + 1, "parameters"},
                      "'parameters' must be a map", "name: {sets: [key.path], help: ...}");
+  // The typed reader judges each parameter's settings (located errors, whole numbers in
+  // range): a probe found `divide: 0` a division by zero (SIGFPE) and `divide: -8` or
+  // `divide: 2.5` accepted or misreported. The document outlives the readers.
+  const std::shared_ptr<const core::Document> shared(&doc, [](const core::Document*) {});
   for (const auto& kv : root["parameters"]) {
     PresetParam p;
     p.name = kv.first.Scalar();
     const YAML::Node& v = kv.second;
-    p.help = v["help"].IsDefined() ? v["help"].Scalar() : "";
-    if (v["divide"].IsDefined()) p.divide = v["divide"].as<long long>();
-    if (v["multiply"].IsDefined()) p.multiply = v["multiply"].as<long long>();
-    for (const auto& s : v["sets"]) {
+    const Reader r(shared, v, "parameters." + p.name);
+    p.help = r.string("help", "");
+    try {
+      p.divide = r.integer("divide", 1, 1, kMaxParamFactor);
+      p.multiply = r.integer("multiply", 1, 1, kMaxParamFactor);
+    } catch (const InputError& e) {
+      throw InputError(e.location(), e.message(), e.expected(),
+                       "divide: how many of the counted things fill one unit (e.g. divide: 8 for 8 GPUs per node)");
+    }
+    // A misspelt key (`set:`, `divid:`) would leave the parameter silently without effect.
+    r.ignore("sets");
+    r.finish();
+    const YAML::Node& sets = v["sets"];
+    if (!sets.IsDefined() || sets.IsNull())
+      r.fail("", fmt::format("parameter '{}' sets nothing: 'sets' is missing", p.name),
+             "sets: [KEY, ...], e.g. sets: [levels.cluster.size]", "list the key paths the parameter sets");
+    if (!sets.IsSequence() || sets.size() == 0)
+      r.fail("sets", fmt::format("'sets' of parameter '{}' must be a non-empty list of key paths", p.name),
+             "sets: [KEY, ...], each KEY or KEY*INTEGER, e.g. sets: [levels.cluster.size]",
+             sets.IsScalar() ? fmt::format("write it as a list: sets: [{}]", sets.Scalar())
+                             : "list the key paths the parameter sets");
+    for (const auto& s : sets) {
+      const Location where{doc.file, s.Mark().line + 1, s.Mark().column + 1, "parameters." + p.name + ".sets"};
+      if (!s.IsScalar() || core::trim(s.Scalar()).empty())
+        throw InputError(where, fmt::format("an entry of parameter '{}''s 'sets' is not a key path", p.name),
+                         "KEY or KEY*INTEGER, e.g. levels.cluster.size or dip.count*40");
+      const std::string entry = core::trim(s.Scalar());
+      const std::string path = core::trim(entry.substr(0, entry.find('*')));
+      long long multiply = p.multiply;
+      if (const auto star = entry.find('*'); star != std::string::npos)
+        multiply = parse_multiplier(entry.substr(star + 1), entry, where);
       // Each path must name a setting of this file: a typo fails here, at its line, not
       // only when the parameter is used.
-      const std::string path = s.Scalar().substr(0, s.Scalar().find('*'));
       YAML::Node cur = root;
       std::string walked;
       for (const auto& k : core::split(path, '.')) {
@@ -432,7 +488,7 @@ std::vector<PresetParam> read_params(const core::Document& doc) {
           std::vector<std::string> names;
           if (ccur.IsMap())
             for (const auto& e : ccur) names.push_back(e.first.Scalar());
-          throw InputError(Location{doc.file, s.Mark().line + 1, s.Mark().column + 1, "parameters." + p.name + ".sets"},
+          throw InputError(where,
                            fmt::format("parameter '{}' sets '{}', which is not in the file: no '{}' in '{}'", p.name, path, k,
                                        walked.empty() ? "<top level>" : walked),
                            names.empty() ? "a key path of this file" : "one of: " + core::join(names, ", "),
@@ -441,7 +497,7 @@ std::vector<PresetParam> read_params(const core::Document& doc) {
         walked = walked.empty() ? k : walked + "." + k;
         cur.reset(ccur[k]);
       }
-      p.paths.push_back(s.Scalar());
+      p.targets.push_back({path, multiply});
     }
     out.push_back(std::move(p));
   }
@@ -470,12 +526,7 @@ void apply_param(core::Document& doc, const std::vector<PresetParam>& params, co
     // A count that does not fill the outer unit (devices=512 on 72-GPU racks): enough
     // units to hold it, the last one partly used (System::devices_used).
     const long long units = (n + p.divide - 1) / p.divide;
-    for (const auto& path : p.paths) {
-      // "a.b*40" sets a.b to 40 times the parameter.
-      const auto star = path.find('*');
-      const long long mult = star == std::string::npos ? p.multiply : std::stoll(path.substr(star + 1));
-      core::set_path(doc, path.substr(0, star), std::to_string(units * mult), origin);
-    }
+    for (const auto& t : p.targets) core::set_path(doc, t.path, std::to_string(units * t.multiply), origin);
     if (n % p.divide != 0) doc.root["devices_used"] = n;
     return;
   }
@@ -501,9 +552,8 @@ std::string preset_size_parameter(const std::string& preset, const std::string& 
   const auto doc = sized_system_doc(preset);
   if (!doc) return "";
   for (const auto& p : read_params(*doc)) {
-    if (p.divide != 1 || p.multiply != 1 || p.paths.empty()) continue;
-    const std::string first = p.paths.front().substr(0, p.paths.front().find('*'));
-    if (first == "levels." + level + ".size") return p.name;
+    if (p.divide != 1 || p.targets.empty() || p.targets.front().multiply != 1) continue;
+    if (p.targets.front().path == "levels." + level + ".size") return p.name;
   }
   return "";
 }
@@ -513,8 +563,8 @@ std::vector<std::string> preset_level_parameters(const std::string& preset, cons
   const auto doc = sized_system_doc(preset);
   if (!doc) return out;
   for (const auto& p : read_params(*doc))
-    for (const auto& path : p.paths)
-      if (path.substr(0, path.find('*')) == "levels." + level + ".size") {
+    for (const auto& t : p.targets)
+      if (t.path == "levels." + level + ".size") {
         out.push_back(p.name);
         break;
       }

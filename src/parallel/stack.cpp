@@ -27,6 +27,11 @@ const Stack kDefaults{};
 const char* dtype_name(double bytes) { return bytes == 2.0 ? "bf16" : "fp32"; }
 double dtype_bytes(const std::string& name) { return name == "bf16" ? 2.0 : 4.0; }
 
+// The range of each key a stack and its per-device entries share, written once.
+constexpr Bounds kKernelOverheadBounds{0.0, 1e-2, true};
+constexpr Bounds kAttentionEfficiencyBounds{0.01, 1.0};
+constexpr Bounds kOverlapBounds{0.0, 1.0, true};
+
 DeviceTuning read_tuning(const Reader& r) {
   DeviceTuning t;
   if (auto g = r.optional_map("gemm_max")) {
@@ -34,9 +39,12 @@ DeviceTuning read_tuning(const Reader& r) {
     for (std::size_t i = 0; i < names.size(); ++i) t.gemm_max[i] = g->number(names[i], 0.0, Bounds{0.0, 1.0, false});
     g->finish();
   }
-  t.kernel_overhead = r.quantity("kernel_overhead", Dim::seconds, -1.0, Bounds{-1.0, 1e-2, true});
-  t.attention_efficiency = r.number("attention_efficiency", 0.0, Bounds{0.0, 1.0, true});
-  t.tp_overlap = r.number("tp_overlap", -1.0, Bounds{-1.0, 1.0, true});
+  // The ranges of the stack-level keys (read_stack). Left out, a key keeps DeviceTuning's
+  // "not set" value (-1, 0, -1); given, it must be in range: a probe found `kernel_overhead:
+  // -1 s`, `tp_overlap: -0.5` and `attention_efficiency: 0` accepted and meaning "not set".
+  t.kernel_overhead = r.quantity("kernel_overhead", Dim::seconds, t.kernel_overhead, kKernelOverheadBounds);
+  t.attention_efficiency = r.number("attention_efficiency", t.attention_efficiency, kAttentionEfficiencyBounds);
+  t.tp_overlap = r.number("tp_overlap", t.tp_overlap, kOverlapBounds);
   if (r.has("attention_kernel"))
     t.attention_kernel = r.choice("attention_kernel", {"flash", "unfused"}, "flash") == "flash" ? 1 : 0;
   r.finish();
@@ -51,12 +59,12 @@ Stack read_stack(const std::shared_ptr<const core::Document>& doc) {
   s.assumption = r.boolean("assumption", false);
   if (auto a = r.optional_map("attention")) {
     s.flash_attention = a->choice("kernel", {"flash", "unfused"}, kDefaults.flash_attention ? "flash" : "unfused") == "flash";
-    s.attention_efficiency = a->number("efficiency", kDefaults.attention_efficiency, Bounds{0.01, 1.0});
+    s.attention_efficiency = a->number("efficiency", kDefaults.attention_efficiency, kAttentionEfficiencyBounds);
     a->finish();
   }
-  s.kernel_overhead = r.quantity("kernel_overhead", Dim::seconds, kDefaults.kernel_overhead, Bounds{0.0, 1e-2, true});
+  s.kernel_overhead = r.quantity("kernel_overhead", Dim::seconds, kDefaults.kernel_overhead, kKernelOverheadBounds);
   if (auto o = r.optional_map("overlap")) {
-    s.tp_overlap = o->number("tp", kDefaults.tp_overlap, Bounds{0.0, 1.0, true});
+    s.tp_overlap = o->number("tp", kDefaults.tp_overlap, kOverlapBounds);
     s.dp_overlap = o->boolean("dp", kDefaults.dp_overlap);
     s.pp_overlap = o->number("pp", kDefaults.pp_overlap, Bounds{0.0, 1.0, true});
     s.pp_steady_overlap = o->boolean("pp_steady", kDefaults.pp_steady_overlap);

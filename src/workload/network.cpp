@@ -147,10 +147,20 @@ void apply_parameters(core::Document& doc, const std::string& preset, const std:
       const YAML::Node& v = kv.second;
       const auto bad = [&](const YAML::Node& at) {
         return InputError(Location{doc.file, at.Mark().line + 1, at.Mark().column + 1, "parameters." + kv.first.Scalar()},
-                          "a preset parameter must be a map with a list of key paths under 'sets'",
+                          "a preset parameter must be a map with a non-empty list of key paths under 'sets'",
                           "name: {sets: [config.key], help: ...}");
       };
-      if (!v.IsMap() || !v["sets"].IsSequence()) throw bad(v);
+      // A misspelt key (`set:`, `hlep:`) or an empty list would leave the parameter
+      // silently without effect, as a system's would (hardware::read_params).
+      if (v.IsMap())
+        for (const auto& e : v) {
+          const std::string k = e.first.Scalar();
+          if (k != "sets" && k != "help")
+            throw InputError(Location{doc.file, e.first.Mark().line + 1, e.first.Mark().column + 1,
+                                      "parameters." + kv.first.Scalar() + "." + k},
+                             fmt::format("unknown key '{}'", k), "one of: sets, help", core::did_you_mean(k, {"sets", "help"}));
+        }
+      if (!v.IsMap() || !v["sets"].IsSequence() || v["sets"].size() == 0) throw bad(v);
       names.push_back(kv.first.Scalar());
       std::vector<std::string> paths;
       for (const auto& p : v["sets"]) {
@@ -220,6 +230,25 @@ bool zoo_is_vision(const std::string& name) {
 }
 
 namespace {
+// A vision network's file (builder:, config:) whose `family` is not exactly `vision` would be
+// read as a transformer and fail on "missing required setting 'layers'" (a probe: `family:
+// vison`, `famly: vision`, `family: Vision`): point at the family instead.
+void refuse_misnamed_vision(const core::Reader& r) {
+  if (!r.has("builder") && !r.has("config")) return;
+  const std::string expected = "family: vision beside builder: and config: (a vision network)";
+  if (r.has("family")) {
+    const YAML::Node& f = r.node()["family"];
+    const std::string v = f.IsScalar() ? f.Scalar() : "";
+    r.fail("family", fmt::format("a network with 'builder:' must be of family 'vision', not '{}'", v), expected,
+           "did you mean 'vision'?");
+  }
+  for (const auto& k : r.keys())
+    if (core::nearest(k, {"family"}) == "family")
+      r.fail(k, fmt::format("unknown key '{}' (and a vision network's 'family' is missing)", k), expected,
+             "did you mean 'family'?");
+  r.fail("builder", "a network with 'builder:' needs 'family: vision'", expected, "add family: vision");
+}
+
 Workload load_workload_unchecked(const std::string& spec) {
   const std::string s = core::trim(spec);
   Workload w;
@@ -259,7 +288,9 @@ Workload load_workload_unchecked(const std::string& spec) {
       throw InputError(Location{s, 0, 0, ""}, fmt::format("model '{}' takes no parameters", preset),
                        "parameters apply to parameterised vision presets such as tesla-video:cameras=8");
     auto shared = std::make_shared<const core::Document>(std::move(doc));
-    w.transformer = model_from_yaml(core::Reader(shared, shared->root, ""));
+    const core::Reader r(shared, shared->root, "");
+    refuse_misnamed_vision(r);
+    w.transformer = model_from_yaml(r);
     return w;
   }
   apply_parameters(doc, preset, params);

@@ -5,6 +5,7 @@
 
 #include <initializer_list>
 #include <map>
+#include <set>
 #include <regex>
 
 #include "dojosim/core/text.hpp"
@@ -184,6 +185,16 @@ Transformer model_from_yaml(const core::Reader& r) {
   t.expert_ffn = r.integer("expert_ffn", t.experts > 0 ? r.integer("ffn", 0, 0, big) : 0, 0, big);
   t.shared_experts = r.integer("shared_experts", 0, 0, 1000000);
   t.ffn = r.integer("ffn", t.experts > 0 ? 0 : std::optional<long long>{}, 0, big);
+  // Without experts the model is dense and these keys would be silently ignored (a probe
+  // found a model with expert_ffn and no experts trained as dense).
+  if (t.experts == 0)
+    for (const char* k : {"experts_per_token", "expert_ffn", "shared_experts"})
+      if (r.has(k))
+        r.fail(k,
+               fmt::format("'{}' is a mixture-of-experts setting, but 'experts' is {}", k,
+                           r.has("experts") ? "0 (a dense model)" : "missing"),
+               "experts: N (routed experts per layer, at least 1) beside it",
+               fmt::format("add 'experts' for a mixture-of-experts model, or remove '{}' for a dense one", k));
   r.finish();
   try {
     t.validate(r.location());
@@ -213,12 +224,49 @@ Location json_location(const std::string& text, std::size_t offset, const std::s
   return Location{file, line, col, key};
 }
 
+// Where the `occurrence`-th (1-based) key "key" of the text is written: the key followed by
+// a colon. Keys are met in the order they are written, so the parser's count of a key
+// finds its text; a key written with escapes is not found (the file alone is named).
+Location json_key_location(const std::string& text, const std::string& key, int occurrence, const std::string& file) {
+  const std::string quoted = "\"" + key + "\"";
+  int seen = 0;
+  for (std::size_t pos = text.find(quoted); pos != std::string::npos; pos = text.find(quoted, pos + 1)) {
+    std::size_t after = pos + quoted.size();
+    while (after < text.size() && (text[after] == ' ' || text[after] == '\t' || text[after] == '\n' || text[after] == '\r'))
+      ++after;
+    if (after < text.size() && text[after] == ':' && ++seen == occurrence) return json_location(text, pos, file, key);
+  }
+  return Location{file, 0, 0, key};
+}
+
 }  // namespace
 
 Transformer model_from_hf_json(const std::string& text, const std::string& file) {
   nlohmann::json j;
+  // nlohmann keeps the last of two equal keys silently (a probe found num_hidden_layers
+  // written twice, the second winning); YAML files already refuse duplicates.
+  std::vector<std::set<std::string>> open_objects;
+  std::map<std::string, int> key_count;
+  std::string duplicate;
+  int duplicate_occurrence = 0;
+  const auto watch_keys = [&](int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (event == E::object_start) {
+      open_objects.emplace_back();
+    } else if (event == E::object_end) {
+      if (!open_objects.empty()) open_objects.pop_back();
+    } else if (event == E::key && parsed.is_string() && !open_objects.empty()) {
+      const std::string k = parsed.get<std::string>();
+      const int n = ++key_count[k];
+      if (!open_objects.back().insert(k).second && duplicate.empty()) {
+        duplicate = k;
+        duplicate_occurrence = n;
+      }
+    }
+    return true;
+  };
   try {
-    j = nlohmann::json::parse(text);
+    j = nlohmann::json::parse(text, watch_keys);
   } catch (const nlohmann::json::parse_error& e) {
     throw InputError(json_location(text, e.byte > 0 ? e.byte - 1 : 0, file, ""), fmt::format("malformed JSON: {}", e.what()),
                      "a Hugging Face config.json");
@@ -229,6 +277,9 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
                      "numbers within the range of a double");
   }
   if (!j.is_object()) throw InputError(Location{file, 1, 1, ""}, "config.json must be a JSON object", "{\"model_type\": ...}");
+  if (!duplicate.empty())
+    throw InputError(json_key_location(text, duplicate, duplicate_occurrence, file), fmt::format("duplicate key '{}'", duplicate),
+                     "each key at most once per JSON object", fmt::format("keep one '{}' and delete the other", duplicate));
   const Location where{file, 0, 0, ""};
   // Where a key of the file is written (its first occurrence as a key), or the file alone.
   auto at = [&](const std::string& key) {

@@ -1,5 +1,8 @@
 // Typed config reading: located errors, unknown keys, overrides.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <chrono>
 
 #include "dojosim/core/config.hpp"
 #include "dojosim/core/text.hpp"
@@ -111,4 +114,67 @@ TEST(Text, EditDistanceAndSuggestions) {
   EXPECT_EQ(nearest("dgx-h10", {"dgx-a100", "dgx-h100", "dojo-tile"}), "dgx-h100");
   EXPECT_EQ(nearest("dojo-tiel", {"dgx-h100", "dojo-tile"}), "dojo-tile");
   EXPECT_EQ(nearest("completely-different", {"tp", "pp"}), "");
+}
+
+namespace {
+// Ten levels of nine aliases each: 419 bytes that expand to 9^10 values ("billion laughs").
+std::string alias_bomb() {
+  std::string text = "a: &a [x, x, x, x, x, x, x, x, x]\n";
+  std::string prev = "a";
+  for (const char* name : {"b", "c", "d", "e", "f", "g", "h", "i", "j"}) {
+    text += fmt::format("{}: &{} [", name, name);
+    for (int i = 0; i < 9; ++i) text += (i > 0 ? ", *" : "*") + prev;
+    text += "]\n";
+    prev = name;
+  }
+  return text;
+}
+}  // namespace
+
+// Found by a tester's probe: nested aliases hung every command that read the file (each
+// walk of the tree visits 9^10 values), and an alias inside its own anchor made the tree
+// cyclic (a walk overflowed the stack). Both are located InputErrors, found at once.
+TEST(Config, AliasExpansionIsBounded) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string bomb = message_of([] { parse_yaml(alias_bomb(), "bomb.yaml"); });
+  EXPECT_NE(bomb.find("bomb.yaml:"), std::string::npos) << bomb;
+  EXPECT_NE(bomb.find("expands to more than 1000000 values"), std::string::npos) << bomb;
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 10.0);
+  const std::string cycle = message_of([] { parse_yaml("name: x\nlayers: &a [*a, 1]\n", "cycle.yaml"); });
+  EXPECT_NE(cycle.find("cycle.yaml:2:1: key 'layers'"), std::string::npos) << cycle;
+  EXPECT_NE(cycle.find("nests more than"), std::string::npos) << cycle;
+  // Aliases as YAML means them, a value written once and used again, still load.
+  const auto d = parse_yaml("a: &bw 900 GB/s\nb: *bw\nc: &l [1, 2]\nd: [*l, *l]\n", "ok.yaml");
+  EXPECT_EQ(d.root["b"].Scalar(), "900 GB/s");
+  EXPECT_EQ(d.root["d"][1][1].Scalar(), "2");
+}
+
+// Found by a tester's probe: `price:` (or `pue:`, `bus_efficiency:`, an overlap's `tp:`)
+// with nothing after it is YAML's null and was read as the key left out (its default, or
+// 0), while `price: ""` is an error. Both are now "the value is empty", at the key; a map
+// key with nothing under it (`overlap:`) still means no settings.
+TEST(Config, EmptyValuesAreErrorsLikeEmptyText) {
+  auto d = doc("q:\nn:\ni:\ns:\nc:\nb:\nf: {value: , source: N2}\nm:\ne: ''\n");
+  Reader r(d, d->root, "sec");
+  const std::vector<std::pair<std::string, std::function<void()>>> reads{{"q", [&] { r.quantity("q", Dim::watts, 100.0); }},
+                                                                         {"n", [&] { r.number("n", 1.2); }},
+                                                                         {"i", [&] { r.integer("i", 8); }},
+                                                                         {"s", [&] { r.string("s", "megatron-core"); }},
+                                                                         {"c",
+                                                                          [&] {
+                                                                            r.choice("c", {"flash", "unfused"}, "flash");
+                                                                          }},
+                                                                         {"b", [&] { r.boolean("b", true); }},
+                                                                         {"f", [&] { r.quantity("f", Dim::usd, 0.0); }},
+                                                                         {"e", [&] { r.quantity("e", Dim::usd, 0.0); }}};
+  int line = 0;
+  for (const auto& [key, read] : reads) {
+    SCOPED_TRACE(key);
+    const std::string m = message_of(read);
+    EXPECT_NE(m.find(fmt::format("test.yaml:{}:", key == "e" ? 9 : ++line)), std::string::npos) << m;
+    EXPECT_NE(m.find("key 'sec." + key + "'"), std::string::npos) << m;
+    EXPECT_NE(m.find("the value is empty"), std::string::npos) << m;
+  }
+  EXPECT_FALSE(r.optional_map("m").has_value());
+  EXPECT_THROW(r.integer("m"), InputError);
 }

@@ -60,3 +60,20 @@ TEST(FuzzRegressions, HfConfigNumberOverflow) {
     EXPECT_NE(std::string(e.what()).find("malformed JSON"), std::string::npos) << e.what();
   }
 }
+
+// A tester's probe (and the model_yaml target's input): nested aliases expanding to 9^10
+// values hung load_workload, and an alias inside its own anchor overflowed the stack; now
+// located InputErrors from the parse (core::parse_yaml bounds every document).
+TEST(FuzzRegressions, ModelYamlAliasesAreBounded) {
+  for (const auto& [file, want] : std::vector<std::pair<std::string, std::string>>{
+           {"alias_billion_laughs.yaml", "expands to more than"}, {"alias_inside_its_anchor.yaml", "nests more than"}}) {
+    const auto path = (kRegressions / "model_yaml" / file).string();
+    try {
+      (void)workload::load_workload(path);
+      ADD_FAILURE() << file << " was accepted";
+    } catch (const core::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(file + ":"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    }
+  }
+}

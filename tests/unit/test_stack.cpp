@@ -381,3 +381,52 @@ TEST(Stack, DeviceEntriesThatMatchNoDeviceAreRefused) {
       EXPECT_NO_THROW((void)parallel::bind(parallel::load_stack(st), hardware::load_system(sys))) << st << " on " << sys;
   std::filesystem::remove(path);
 }
+
+// Found by a tester's probe: a per-device entry's `kernel_overhead: -1 s`, `tp_overlap:
+// -0.5` and `attention_efficiency: 0` were accepted and meant "not set" (the stack's value
+// ran), while the stack-level keys refuse them. The entries take the same ranges.
+TEST(Stack, DeviceEntriesTakeTheStackLevelRanges) {
+  const auto path = std::filesystem::temp_directory_path() / ("dojosim_stack_ranges_" + std::to_string(::getpid()) + ".yaml");
+  auto load = [&](const std::string& setting) {
+    std::ofstream(path) << "name: mine\ndevices:\n  h100:\n    " << setting << "\n";
+    return parallel::load_stack(path.string());
+  };
+  for (const char* bad : {"kernel_overhead: -1 s", "kernel_overhead: -2 us", "tp_overlap: -0.5", "tp_overlap: -1",
+                          "attention_efficiency: 0", "attention_efficiency: -1"}) {
+    try {
+      (void)load(bad);
+      ADD_FAILURE() << bad << ": accepted";
+    } catch (const core::InputError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(path.filename().string() + ":4"), std::string::npos) << m;
+      EXPECT_NE(m.find("out of range"), std::string::npos) << m;
+    }
+  }
+  for (const char* bad :
+       {"devices.h100.kernel_overhead=-1s", "devices.h100.tp_overlap=-0.5", "devices.h100.attention_efficiency=0"})
+    EXPECT_THROW((void)parallel::load_stack(std::string("megatron-core:") + bad), core::InputError) << bad;
+  // The ends of the ranges are values, applied.
+  const auto h100 = hardware::load_system("dgx-h100");
+  EXPECT_DOUBLE_EQ(parallel::bind(load("kernel_overhead: 0 s"), h100).kernel_overhead, 0.0);
+  EXPECT_DOUBLE_EQ(parallel::bind(load("tp_overlap: 0"), h100).tp_overlap, 0.0);
+  EXPECT_DOUBLE_EQ(parallel::bind(load("attention_efficiency: 1"), h100).attention_efficiency, 1.0);
+  std::filesystem::remove(path);
+}
+
+// Found by a tester's probe: an overlap's `tp:` with nothing after it meant the default;
+// now "the value is empty" at its line. A section with nothing under it means no settings.
+TEST(Stack, EmptyValuesAreRefused) {
+  const auto path = std::filesystem::temp_directory_path() / ("dojosim_stack_empty_" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << "name: mine\noverlap:\n  tp:\n  dp: true\n";
+  try {
+    (void)parallel::load_stack(path.string());
+    ADD_FAILURE() << "accepted an empty tp";
+  } catch (const core::InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find(path.filename().string() + ":3:3: key 'overlap.tp'"), std::string::npos) << m;
+    EXPECT_NE(m.find("the value is empty"), std::string::npos) << m;
+  }
+  std::ofstream(path) << "name: mine\noverlap:\nzero3:\n";
+  EXPECT_NO_THROW((void)parallel::load_stack(path.string()));
+  std::filesystem::remove(path);
+}

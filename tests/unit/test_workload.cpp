@@ -1,8 +1,11 @@
 // Model shapes give the published parameter counts and the closed-form FLOPs.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "dojosim/core/errors.hpp"
 #include "dojosim/workload/transformer.hpp"
+#include "dojosim/workload/workload.hpp"
 
 using namespace dojosim;
 
@@ -134,4 +137,96 @@ TEST(HuggingFace, ErrorsAreLocated) {
   } catch (const core::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("did you mean 'llama3-8b'"), std::string::npos) << e.what();
   }
+}
+
+// Found by a tester's probe: experts_per_token, expert_ffn or shared_experts without
+// `experts` (or with experts: 0) were ignored and the model trained as dense. Now an error
+// at the key, naming the missing `experts`.
+TEST(ModelYaml, ExpertKeysNeedExperts) {
+  const std::string path = ::testing::TempDir() + "/moe_without_experts.yaml";
+  const std::string dense = "name: m\nlayers: 2\nhidden: 64\nheads: 4\nvocab: 100\nffn: 256\n";
+  for (const auto& [extra, want] :
+       std::vector<std::pair<std::string, std::string>>{{"experts_per_token: 2\n", "'experts' is missing"},
+                                                        {"expert_ffn: 128\n", "'experts' is missing"},
+                                                        {"shared_experts: 1\n", "'experts' is missing"},
+                                                        {"experts: 0\nexpert_ffn: 128\n", "'experts' is 0"}}) {
+    std::ofstream(path) << dense << extra;
+    try {
+      (void)workload::load_model(path);
+      ADD_FAILURE() << extra << ": accepted";
+    } catch (const core::InputError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("moe_without_experts.yaml:"), std::string::npos) << m;
+      EXPECT_NE(m.find(want), std::string::npos) << m;
+      EXPECT_NE(m.find("experts: N"), std::string::npos) << m;
+    }
+  }
+  std::ofstream(path) << dense << "experts: 4\nexperts_per_token: 2\n";
+  EXPECT_TRUE(workload::load_model(path).moe());
+  std::ofstream(path) << dense;
+  EXPECT_FALSE(workload::load_model(path).moe());
+}
+
+// Found by a tester's probe: a config.json with a key written twice loaded with the last
+// one silently winning (YAML files refuse duplicates). Now an error at the second one; the
+// same name in a nested object is not a duplicate.
+TEST(HuggingFace, DuplicateKeysAreRefused) {
+  try {
+    (void)workload::load_model(kHf + "duplicate_key.json");
+    FAIL() << "accepted a duplicate key";
+  } catch (const core::InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("duplicate_key.json:5:2: key 'num_hidden_layers'"), std::string::npos) << m;
+    EXPECT_NE(m.find("duplicate key 'num_hidden_layers'"), std::string::npos) << m;
+  }
+  EXPECT_EQ(workload::load_model(kHf + "llama3-8b.json").layers, 32);
+}
+
+// Found by a tester's probe: a vision network's file with `family: vison`, `famly: vision`
+// or `family: Vision` was read as a transformer: "missing required setting 'layers'", no
+// word of `family`. Now the error is at the family key (or its misspelling), suggesting it.
+TEST(ModelYaml, MisnamedVisionFamilyIsPointedAt) {
+  const std::string path = ::testing::TempDir() + "/vision_family.yaml";
+  const std::string body = "builder: resnet\nconfig:\n  depths: [3, 4, 6, 3]\n";
+  for (const auto& [family, want] :
+       std::vector<std::pair<std::string, std::string>>{{"family: vison\n", "vision_family.yaml:2:1: key 'family'"},
+                                                        {"family: Vision\n", "vision_family.yaml:2:1: key 'family'"},
+                                                        {"famly: vision\n", "vision_family.yaml:2:1: key 'famly'"}}) {
+    std::ofstream(path) << "name: r\n" << family << body;
+    try {
+      (void)workload::load_workload(path);
+      ADD_FAILURE() << family << ": accepted";
+    } catch (const core::InputError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(want), std::string::npos) << m;
+      EXPECT_NE(m.find("family: vision"), std::string::npos) << m;
+      EXPECT_EQ(m.find("layers"), std::string::npos) << m;
+    }
+  }
+  std::ofstream(path) << "name: r\nfamily: vision\n" << body;
+  EXPECT_TRUE(workload::load_workload(path).vision());
+}
+
+// As a system's parameters (BadInput.PresetParameterKeysAreChecked): a vision preset's
+// parameter with a misspelt key (`hlep:`) or an empty `sets` was accepted without effect.
+TEST(ModelYaml, PresetParameterKeysAreChecked) {
+  const std::string path = ::testing::TempDir() + "/vision_params.yaml";
+  const std::string body = "name: r\nfamily: vision\nbuilder: resnet\nconfig:\n  image: 224\nparameters:\n  image: ";
+  for (const auto& [param, want] :
+       std::vector<std::pair<std::string, std::string>>{{"{sets: [config.image], hlep: x}", "did you mean 'help'"},
+                                                        {"{set: [config.image]}", "did you mean 'sets'"},
+                                                        {"{sets: []}", "non-empty list"}}) {
+    std::ofstream(path) << body << param << "\n";
+    try {
+      (void)workload::load_workload(path);
+      ADD_FAILURE() << param << ": accepted";
+    } catch (const core::InputError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("vision_params.yaml:7:"), std::string::npos) << m;
+      EXPECT_NE(m.find("parameters.image"), std::string::npos) << m;
+      EXPECT_NE(m.find(want), std::string::npos) << m;
+    }
+  }
+  std::ofstream(path) << body << "{sets: [config.image], help: pixels}\n";
+  EXPECT_TRUE(workload::load_workload(path).vision());
 }

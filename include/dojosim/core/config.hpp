@@ -67,7 +67,11 @@ class Reader {
  public:
   Reader(std::shared_ptr<const Document> doc, YAML::Node node, std::string path, Provenance* provenance = nullptr);
 
+  // Whether the map writes `key`, with a value or empty (`key:` alone, YAML's null: the
+  // typed getters refuse it, "the value is empty"; optional_map reads it as no settings).
   [[nodiscard]] bool has(const std::string& key) const;
+  // Whether the map writes `key` with a value (not empty).
+  [[nodiscard]] bool has_value(const std::string& key) const;
   [[nodiscard]] std::vector<std::string> keys() const;
   [[nodiscard]] const std::string& path() const { return path_; }
   [[nodiscard]] Location location(const std::string& key = {}) const;
@@ -98,7 +102,7 @@ class Reader {
 
  private:
   [[nodiscard]] YAML::Node value_node(const std::string& key) const;  // unwraps {value, source}
-  [[nodiscard]] std::string scalar(const std::string& key) const;
+  [[nodiscard]] std::string scalar(const std::string& key, const std::string& expected) const;
   void record(const std::string& key) const;
 
   std::shared_ptr<const Document> doc_;
