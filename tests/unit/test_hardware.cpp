@@ -400,97 +400,99 @@ TEST(System, DimsMatchTheTopology) {
     EXPECT_NE(load("dims: [4, 4, 4]", bad).find("a torus3d level takes 3 dims"), std::string::npos) << bad;
   EXPECT_NE(load("    topology: torus3d", "    topology: switched").find("dims apply to mesh2d"), std::string::npos);
   std::filesystem::remove(path);
-  namespace {
-  // A preset's text with `from` replaced by `to`, written to a file of the test's own, and
-  // loaded as FILE:param (the parameter applied); the error's text, or "" when it loads.
-  std::string param_error(const std::string& preset, const std::string& from, const std::string& to, const std::string& param) {
-    std::string text = hardware::preset_system_text(preset);
-    const auto at = text.find(from);
-    if (at == std::string::npos) return "test setup: '" + from + "' is not in " + preset;
-    text.replace(at, from.size(), to);
-    const std::string path = ::testing::TempDir() + "/param_" + std::to_string(::getpid()) + ".yaml";
-    std::ofstream(path) << text;
-    return error_of([&] { (void)hardware::load_system(path + (param.empty() ? "" : ":" + param)); });
-  }
-  }  // namespace
+}
 
-  // Found by a tester's probe: `divide: 0` divided by zero (SIGFPE, exit 136), `divide: -8`
-  // was accepted (a misleading error later) and `divide: 2.5` read as "bad conversion".
-  // Each is an error at the key, expecting a whole number of at least 1.
-  TEST(BadInput, PresetParameterDivideIsAWholeNumberFromOne) {
-    for (const char* bad : {"divide: 0", "divide: -8", "divide: 2.5", "divide: eight"}) {
-      SCOPED_TRACE(bad);
-      const std::string m = param_error("dgx-h100", "divide: 8", bad, "devices=16");
-      EXPECT_NE(m.find(":6:"), std::string::npos) << m;  // the `devices:` parameter's line
-      EXPECT_NE(m.find("parameters.devices.divide"), std::string::npos) << m;
-      EXPECT_NE(m.find("whole number"), std::string::npos) << m;
-    }
-    const std::string zero = param_error("dgx-h100", "divide: 8", "divide: 0", "devices=16");
-    EXPECT_NE(zero.find("from 1"), std::string::npos) << zero;
-    EXPECT_NE(zero.find("e.g. divide: 8"), std::string::npos) << zero;  // the suggestion
-    // Rejected when the file is read, whichever parameter is used (or none).
-    EXPECT_NE(param_error("dgx-h100", "divide: 8", "divide: 0", "").find("parameters.devices.divide"), std::string::npos);
-    EXPECT_EQ(param_error("dgx-h100", "divide: 8", "divide: 4", "devices=16"), "");
-  }
+namespace {
+// A preset's text with `from` replaced by `to`, written to a file of the test's own, and
+// loaded as FILE:param (the parameter applied); the error's text, or "" when it loads.
+std::string param_error(const std::string& preset, const std::string& from, const std::string& to, const std::string& param) {
+  std::string text = hardware::preset_system_text(preset);
+  const auto at = text.find(from);
+  if (at == std::string::npos) return "test setup: '" + from + "' is not in " + preset;
+  text.replace(at, from.size(), to);
+  const std::string path = ::testing::TempDir() + "/param_" + std::to_string(::getpid()) + ".yaml";
+  std::ofstream(path) << text;
+  return error_of([&] { (void)hardware::load_system(path + (param.empty() ? "" : ":" + param)); });
+}
+}  // namespace
 
-  // Found by a tester's probe: a malformed multiplier in a `sets` entry escaped std::stoll
-  // ("internal error: stoll", exit 1), and "*40.5" was read as 40, "*1e300" as 1. Each is an
-  // error at the entry, expecting KEY*INTEGER.
-  TEST(BadInput, PresetParameterMultiplierIsAPositiveWholeNumber) {
-    for (const char* bad : {"dip.count*abc", "dip.count**40", "dip.count*", "dip.count*99999999999999999999", "dip.count*40.5",
-                            "dip.count*1e300", "dip.count*0", "dip.count*-40"}) {
-      SCOPED_TRACE(bad);
-      const std::string m = param_error("dojo-exapod", "\"dip.count*40\"]", std::string("\"") + bad + "\"]", "cabinets=2");
-      EXPECT_NE(m.find("parameters.cabinets.sets"), std::string::npos) << m;
-      EXPECT_NE(m.find("KEY*INTEGER"), std::string::npos) << m;
-      EXPECT_NE(m.find(bad), std::string::npos) << m;
-    }
-    for (const char* bad : {"levels.pod.size*", "levels.pod.size*99999999999999999999"}) {
-      SCOPED_TRACE(bad);
-      const std::string m = param_error("tpu-v4", "sets: [levels.pod.size]", std::string("sets: [\"") + bad + "\"]", "cubes=2");
-      EXPECT_NE(m.find("parameters.cubes.sets"), std::string::npos) << m;
-      EXPECT_NE(m.find("KEY*INTEGER"), std::string::npos) << m;
-    }
-    const auto exapod = hardware::load_system("dojo-exapod:cabinets=2");
-    EXPECT_EQ(exapod.dip.count, 80);
+// Found by a tester's probe: `divide: 0` divided by zero (SIGFPE, exit 136), `divide: -8`
+// was accepted (a misleading error later) and `divide: 2.5` read as "bad conversion".
+// Each is an error at the key, expecting a whole number of at least 1.
+TEST(BadInput, PresetParameterDivideIsAWholeNumberFromOne) {
+  for (const char* bad : {"divide: 0", "divide: -8", "divide: 2.5", "divide: eight"}) {
+    SCOPED_TRACE(bad);
+    const std::string m = param_error("dgx-h100", "divide: 8", bad, "devices=16");
+    EXPECT_NE(m.find(":6:"), std::string::npos) << m;  // the `devices:` parameter's line
+    EXPECT_NE(m.find("parameters.devices.divide"), std::string::npos) << m;
+    EXPECT_NE(m.find("whole number"), std::string::npos) << m;
   }
+  const std::string zero = param_error("dgx-h100", "divide: 8", "divide: 0", "devices=16");
+  EXPECT_NE(zero.find("from 1"), std::string::npos) << zero;
+  EXPECT_NE(zero.find("e.g. divide: 8"), std::string::npos) << zero;  // the suggestion
+  // Rejected when the file is read, whichever parameter is used (or none).
+  EXPECT_NE(param_error("dgx-h100", "divide: 8", "divide: 0", "").find("parameters.devices.divide"), std::string::npos);
+  EXPECT_EQ(param_error("dgx-h100", "divide: 8", "divide: 4", "devices=16"), "");
+}
 
-  // Found by a tester's probe: `set:`, `divid:` and `hlep:` in a parameter were accepted and
-  // the parameter silently did nothing (or divided by 1); `sets:` given a scalar or an empty
-  // list likewise. Now an unknown key with a suggestion, and `sets` a non-empty list.
-  TEST(BadInput, PresetParameterKeysAreChecked) {
-    const std::string from = "devices: {sets: [levels.cluster.size], divide: 8,";
-    for (const auto& [to, want] : std::vector<std::pair<std::string, std::string>>{
-             {"devices: {set: [levels.cluster.size], divide: 8,", "did you mean 'sets'"},
-             {"devices: {sets: [levels.cluster.size], divid: 8,", "did you mean 'divide'"},
-             {"devices: {sets: [levels.cluster.size], divide: 8, hlep: x,", "did you mean 'help'"},
-             {"devices: {sets: levels.cluster.size, divide: 8,", "non-empty list"},
-             {"devices: {sets: [], divide: 8,", "non-empty list"},
-             {"devices: {sets: [[levels.cluster.size]], divide: 8,", "not a key path"},
-             {"devices: {divide: 8,", "'sets' is missing"}}) {
-      SCOPED_TRACE(to);
-      const std::string m = param_error("dgx-h100", from, to, "devices=16");
-      EXPECT_NE(m.find(":6:"), std::string::npos) << m;
-      EXPECT_NE(m.find("parameters.devices"), std::string::npos) << m;
-      EXPECT_NE(m.find(want), std::string::npos) << m;
-    }
-    EXPECT_EQ(param_error("dgx-h100", from, from, "devices=16"), "");
+// Found by a tester's probe: a malformed multiplier in a `sets` entry escaped std::stoll
+// ("internal error: stoll", exit 1), and "*40.5" was read as 40, "*1e300" as 1. Each is an
+// error at the entry, expecting KEY*INTEGER.
+TEST(BadInput, PresetParameterMultiplierIsAPositiveWholeNumber) {
+  for (const char* bad : {"dip.count*abc", "dip.count**40", "dip.count*", "dip.count*99999999999999999999", "dip.count*40.5",
+                          "dip.count*1e300", "dip.count*0", "dip.count*-40"}) {
+    SCOPED_TRACE(bad);
+    const std::string m = param_error("dojo-exapod", "\"dip.count*40\"]", std::string("\"") + bad + "\"]", "cabinets=2");
+    EXPECT_NE(m.find("parameters.cabinets.sets"), std::string::npos) << m;
+    EXPECT_NE(m.find("KEY*INTEGER"), std::string::npos) << m;
+    EXPECT_NE(m.find(bad), std::string::npos) << m;
   }
+  for (const char* bad : {"levels.pod.size*", "levels.pod.size*99999999999999999999"}) {
+    SCOPED_TRACE(bad);
+    const std::string m = param_error("tpu-v4", "sets: [levels.pod.size]", std::string("sets: [\"") + bad + "\"]", "cubes=2");
+    EXPECT_NE(m.find("parameters.cubes.sets"), std::string::npos) << m;
+    EXPECT_NE(m.find("KEY*INTEGER"), std::string::npos) << m;
+  }
+  const auto exapod = hardware::load_system("dojo-exapod:cabinets=2");
+  EXPECT_EQ(exapod.dip.count, 80);
+}
 
-  // Found by a tester's probe: `pue:`, `price:`, `idle_power:` or `bus_efficiency:` with
-  // nothing after it silently meant the default (or 0); now "the value is empty" at its line.
-  TEST(BadInput, EmptyValuesAreRefused) {
-    for (const auto& [from, line] : std::vector<std::pair<std::string, std::string>>{
-             {"pue: {value: 1.2, source: assumption, note: \"air-cooled data centre\"}", ":55:"},
-             {"  idle_power: {value: 90 W, source: assumption}", ":26:"},
-             {"  price: {value: $27500, source: N9, note: \"midpoint of $25,000-30,000\"}", ":27:"},
-             {"    bus_efficiency: {value: 0.80, source: calibration, note: \"NCCL all-reduce bus bandwidth ~80% of NVLink "
-              "per-direction bandwidth; docs/validation.md\"}",
-              ":40:"}}) {
-      const std::string key = from.substr(0, from.find(':') + 1);
-      SCOPED_TRACE(key);
-      const std::string m = param_error("dgx-h100", from, key, "");
-      EXPECT_NE(m.find(line), std::string::npos) << m;
-      EXPECT_NE(m.find("the value is empty"), std::string::npos) << m;
-    }
+// Found by a tester's probe: `set:`, `divid:` and `hlep:` in a parameter were accepted and
+// the parameter silently did nothing (or divided by 1); `sets:` given a scalar or an empty
+// list likewise. Now an unknown key with a suggestion, and `sets` a non-empty list.
+TEST(BadInput, PresetParameterKeysAreChecked) {
+  const std::string from = "devices: {sets: [levels.cluster.size], divide: 8,";
+  for (const auto& [to, want] : std::vector<std::pair<std::string, std::string>>{
+           {"devices: {set: [levels.cluster.size], divide: 8,", "did you mean 'sets'"},
+           {"devices: {sets: [levels.cluster.size], divid: 8,", "did you mean 'divide'"},
+           {"devices: {sets: [levels.cluster.size], divide: 8, hlep: x,", "did you mean 'help'"},
+           {"devices: {sets: levels.cluster.size, divide: 8,", "non-empty list"},
+           {"devices: {sets: [], divide: 8,", "non-empty list"},
+           {"devices: {sets: [[levels.cluster.size]], divide: 8,", "not a key path"},
+           {"devices: {divide: 8,", "'sets' is missing"}}) {
+    SCOPED_TRACE(to);
+    const std::string m = param_error("dgx-h100", from, to, "devices=16");
+    EXPECT_NE(m.find(":6:"), std::string::npos) << m;
+    EXPECT_NE(m.find("parameters.devices"), std::string::npos) << m;
+    EXPECT_NE(m.find(want), std::string::npos) << m;
   }
+  EXPECT_EQ(param_error("dgx-h100", from, from, "devices=16"), "");
+}
+
+// Found by a tester's probe: `pue:`, `price:`, `idle_power:` or `bus_efficiency:` with
+// nothing after it silently meant the default (or 0); now "the value is empty" at its line.
+TEST(BadInput, EmptyValuesAreRefused) {
+  for (const auto& [from, line] : std::vector<std::pair<std::string, std::string>>{
+           {"pue: {value: 1.2, source: assumption, note: \"air-cooled data centre\"}", ":55:"},
+           {"  idle_power: {value: 90 W, source: assumption}", ":26:"},
+           {"  price: {value: $27500, source: N9, note: \"midpoint of $25,000-30,000\"}", ":27:"},
+           {"    bus_efficiency: {value: 0.80, source: calibration, note: \"NCCL all-reduce bus bandwidth ~80% of NVLink "
+            "per-direction bandwidth; docs/validation.md\"}",
+            ":40:"}}) {
+    const std::string key = from.substr(0, from.find(':') + 1);
+    SCOPED_TRACE(key);
+    const std::string m = param_error("dgx-h100", from, key, "");
+    EXPECT_NE(m.find(line), std::string::npos) << m;
+    EXPECT_NE(m.find("the value is empty"), std::string::npos) << m;
+  }
+}
