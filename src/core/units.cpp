@@ -136,6 +136,23 @@ bool prefix_scale(std::string_view p, Dim dim, double& out) {
 
 }  // namespace
 
+namespace {
+// The unit a bare number of `d` most likely meant, for the suggestion.
+std::string_view unit_example(Dim d) {
+  switch (d) {
+    case Dim::bytes: return "GB";
+    case Dim::seconds: return "us";
+    case Dim::hertz: return "GHz";
+    case Dim::flops: return "TFLOP";
+    case Dim::flop_rate: return "TFLOP/s";
+    case Dim::byte_rate: return "GB/s";
+    case Dim::watts: return "W";
+    case Dim::joules: return "J";
+    default: return "";
+  }
+}
+}  // namespace
+
 double parse_quantity(std::string_view text, Dim expected) {
   std::string s = trim(text);
   if (s.empty()) fail(text, expected, "the value is empty");
@@ -184,7 +201,12 @@ double parse_quantity(std::string_view text, Dim expected) {
     return value * k;
   }
   if (unit.empty()) {
-    return value;  // bare number, in the base unit
+    // A bare number is a count or a dollar amount; a dimensioned quantity needs its unit
+    // (a probe found a peak of "989" read as 989 FLOP/s and "81559" as bytes). Zero is zero
+    // in any unit.
+    if (expected != Dim::count && expected != Dim::usd && value != 0.0)
+      fail(text, expected, fmt::format("a number without a unit (write e.g. '{} {}')", num, unit_example(expected)));
+    return value;
   }
   for (const auto& b : kBases) {
     if (unit.size() < b.text.size()) continue;

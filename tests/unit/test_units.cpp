@@ -11,7 +11,14 @@ TEST(Units, ParsesSiAndIecBytes) {
   EXPECT_DOUBLE_EQ(parse_quantity("1.25 MiB", Dim::bytes), 1.25 * 1048576);
   EXPECT_DOUBLE_EQ(parse_quantity("32GiB", Dim::bytes), 32.0 * 1073741824.0);
   EXPECT_DOUBLE_EQ(parse_quantity("8 Gb", Dim::bytes), 1e9);  // bits -> bytes
-  EXPECT_DOUBLE_EQ(parse_quantity("4096", Dim::bytes), 4096);
+  // A dimensioned quantity needs its unit (a probe found "81559" read as bytes and "989" as
+  // FLOP/s); zero is zero in any unit, and counts and dollars are bare numbers.
+  EXPECT_THROW((void)parse_quantity("4096", Dim::bytes), dojosim::core::InputError);
+  EXPECT_THROW((void)parse_quantity("989", Dim::flop_rate), dojosim::core::InputError);
+  EXPECT_THROW((void)parse_quantity("5", Dim::seconds), dojosim::core::InputError);
+  EXPECT_DOUBLE_EQ(parse_quantity("0", Dim::seconds), 0);
+  EXPECT_DOUBLE_EQ(parse_quantity("0.9", Dim::count), 0.9);
+  EXPECT_DOUBLE_EQ(parse_quantity("15000", Dim::usd), 15000);
 }
 
 TEST(Units, ParsesRatesTimesPowerMoney) {
