@@ -84,7 +84,13 @@ Document parse_yaml(std::string text, std::string file) {
   Document d;
   d.file = std::move(file);
   try {
-    d.root = YAML::Load(text);
+    // One document per file: what follows a `---` would otherwise be silently ignored.
+    const std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.size() > 1)
+      throw InputError(mark_location(d.file, docs[1].Mark(), ""),
+                       fmt::format("the file holds {} YAML documents (separated by ---); only one is read", docs.size()),
+                       "one document per file", "remove the --- line and merge the settings, or split the file");
+    if (!docs.empty()) d.root = docs.front();
   } catch (const YAML::ParserException& e) {
     throw InputError(mark_location(d.file, e.mark, ""), fmt::format("malformed YAML/JSON: {}", e.msg), "valid YAML (or JSON)");
   } catch (const YAML::Exception& e) {

@@ -288,6 +288,15 @@ Stack load_stack(const std::string& spec_text, const std::vector<std::string>& o
       if (has("attention.efficiency") && !has(dev + "attention_efficiency")) t.attention_efficiency = 0;
       if (has("overlap.tp") && !has(dev + "tp_overlap")) t.tp_overlap = -1;
     }
+    // A file that calls itself by a preset's name must be that preset: otherwise every
+    // output (and compare's "every system on the same stack") would name software it did
+    // not price (a probe's file named fsdp held megatron-core's settings).
+    if (is_file && !preset_stack_text(s.name).empty() && core::read_text_file(name) != preset_stack_text(s.name))
+      throw InputError(
+          Location{shared->file, shared->root["name"].Mark().line + 1, shared->root["name"].Mark().column + 1, "name"},
+          fmt::format("stack file named '{}', a preset stack's name, with other settings", s.name),
+          "a name of its own for a stack that differs from the preset",
+          fmt::format("name: {}-custom (or any name not in: {})", s.name, core::join(preset_stack_names(), ", ")));
     // A changed stack is not the preset: name it by its spec, with the --set overrides too
     // (megatron-core:overlap.tp=0), so every output says which software it priced.
     if (!spec_overrides.empty() || !overrides.empty()) {

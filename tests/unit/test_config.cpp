@@ -2,8 +2,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
-
 #include "dojosim/core/config.hpp"
 #include "dojosim/core/text.hpp"
 
@@ -135,11 +133,10 @@ std::string alias_bomb() {
 // walk of the tree visits 9^10 values), and an alias inside its own anchor made the tree
 // cyclic (a walk overflowed the stack). Both are located InputErrors, found at once.
 TEST(Config, AliasExpansionIsBounded) {
-  const auto start = std::chrono::steady_clock::now();
+  // (A hang here is caught by the test's ctest timeout; no timing is asserted.)
   const std::string bomb = message_of([] { parse_yaml(alias_bomb(), "bomb.yaml"); });
   EXPECT_NE(bomb.find("bomb.yaml:"), std::string::npos) << bomb;
   EXPECT_NE(bomb.find("expands to more than 1000000 values"), std::string::npos) << bomb;
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 10.0);
   const std::string cycle = message_of([] { parse_yaml("name: x\nlayers: &a [*a, 1]\n", "cycle.yaml"); });
   EXPECT_NE(cycle.find("cycle.yaml:2:1: key 'layers'"), std::string::npos) << cycle;
   EXPECT_NE(cycle.find("nests more than"), std::string::npos) << cycle;
@@ -177,4 +174,12 @@ TEST(Config, EmptyValuesAreErrorsLikeEmptyText) {
   }
   EXPECT_FALSE(r.optional_map("m").has_value());
   EXPECT_THROW(r.integer("m"), InputError);
+}
+
+// One YAML document per file: settings after a `---` were silently ignored (probe).
+TEST(Config, OneDocumentPerFile) {
+  const std::string two = message_of([] { parse_yaml("name: x\nlayers: 2\n---\nhidden: 5\n", "two.yaml"); });
+  EXPECT_NE(two.find("two.yaml:4:1"), std::string::npos) << two;
+  EXPECT_NE(two.find("2 YAML documents"), std::string::npos) << two;
+  EXPECT_EQ(parse_yaml("---\nname: x\n", "one.yaml").root["name"].Scalar(), "x");  // a leading --- is one document
 }

@@ -430,3 +430,26 @@ TEST(Stack, EmptyValuesAreRefused) {
   EXPECT_NO_THROW((void)parallel::load_stack(path.string()));
   std::filesystem::remove(path);
 }
+
+// A stack file that calls itself by a preset's name must hold that preset's settings, or
+// every output would name software it did not price (a probe: a file named fsdp holding
+// megatron-core's settings, and compare saying "every system on the fsdp stack").
+TEST(Stack, FilesDoNotTakeAPresetsName) {
+  const auto path = std::filesystem::temp_directory_path() / ("dojosim_stack_name_" + std::to_string(::getpid()) + ".yaml");
+  std::string text = parallel::preset_stack_text("megatron-core");
+  std::ofstream(path) << text;
+  EXPECT_EQ(parallel::load_stack(path.string()).name, "megatron-core");  // the preset's own text
+  text.replace(text.find("name: megatron-core"), 19, "name: fsdp");
+  std::ofstream(path) << text;
+  try {
+    (void)parallel::load_stack(path.string());
+    ADD_FAILURE() << "no error";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("a preset stack's name"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("fsdp-custom"), std::string::npos) << e.what();
+  }
+  text.replace(text.find("name: fsdp"), 10, "name: mine");
+  std::ofstream(path) << text;
+  EXPECT_EQ(parallel::load_stack(path.string()).name, "mine");
+  std::filesystem::remove(path);
+}
