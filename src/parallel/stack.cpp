@@ -135,7 +135,9 @@ void check_near_miss(const Stack& s, const std::string& device) {
   for (std::size_t i = device.find('-'); i != std::string::npos; i = device.find('-', i + 1))
     prefixes.push_back(device.substr(0, i));
   prefixes.push_back(device);
-  for (const auto& [key, t] : s.devices) {
+  for (const auto& entry : s.devices) {
+    const std::string& key = entry.first;  // a named copy: clang cannot capture a structured binding
+    const DeviceTuning& t = entry.second;
     if (std::any_of(presets.begin(), presets.end(), [&](const std::string& n) { return n.starts_with(key); })) continue;
     if (const std::string near = core::nearest(key, prefixes); !near.empty())
       throw InputError(t.where,
