@@ -84,13 +84,23 @@ Document parse_yaml(std::string text, std::string file) {
   Document d;
   d.file = std::move(file);
   try {
-    // One document per file: what follows a `---` would otherwise be silently ignored.
-    const std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    if (docs.size() > 1)
-      throw InputError(mark_location(d.file, docs[1].Mark(), ""),
-                       fmt::format("the file holds {} YAML documents (separated by ---); only one is read", docs.size()),
-                       "one document per file", "remove the --- line and merge the settings, or split the file");
-    if (!docs.empty()) d.root = docs.front();
+    d.root = YAML::Load(text);
+    // One document per file: what follows a second `---` (or a `---` after content) would
+    // otherwise be silently ignored. Found by scanning lines: YAML::LoadAll loops forever on
+    // some malformed input (the fuzzer's 9 bytes).
+    bool content = false;
+    int line_no = 0;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      ++line_no;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      const bool marker = line.rfind("---", 0) == 0 && (line.size() == 3 || line[3] == ' ' || line[3] == '\t');
+      if (marker && content)
+        throw InputError(Location{d.file, line_no, 1, ""}, "a second YAML document (after ---); only one is read",
+                         "one document per file", "remove the --- line and merge the settings, or split the file");
+      const std::string t = trim(line);
+      if (!marker && !t.empty() && t[0] != '#' && t != "...") content = true;
+    }
   } catch (const YAML::ParserException& e) {
     throw InputError(mark_location(d.file, e.mark, ""), fmt::format("malformed YAML/JSON: {}", e.msg), "valid YAML (or JSON)");
   } catch (const YAML::Exception& e) {
