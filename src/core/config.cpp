@@ -83,12 +83,13 @@ void reject_duplicates(const YAML::Node& n, Walk& w, const std::string& path, in
 Document parse_yaml(std::string text, std::string file) {
   Document d;
   d.file = std::move(file);
+  bool content = false;  // a line other than blanks, comments and document markers
+  int first_content_line = 0;
   try {
     d.root = YAML::Load(text);
     // One document per file: what follows a second `---` (or a `---` after content) would
     // otherwise be silently ignored. Found by scanning lines: YAML::LoadAll loops forever on
     // some malformed input (the fuzzer's 9 bytes).
-    bool content = false;
     int line_no = 0;
     std::istringstream lines(text);
     for (std::string line; std::getline(lines, line);) {
@@ -99,13 +100,20 @@ Document parse_yaml(std::string text, std::string file) {
         throw InputError(Location{d.file, line_no, 1, ""}, "a second YAML document (after ---); only one is read",
                          "one document per file", "remove the --- line and merge the settings, or split the file");
       const std::string t = trim(line);
-      if (!marker && !t.empty() && t[0] != '#' && t != "...") content = true;
+      if (!marker && !t.empty() && t[0] != '#' && t != "..." && !content) {
+        content = true;
+        first_content_line = line_no;
+      }
     }
   } catch (const YAML::ParserException& e) {
     throw InputError(mark_location(d.file, e.mark, ""), fmt::format("malformed YAML/JSON: {}", e.msg), "valid YAML (or JSON)");
   } catch (const YAML::Exception& e) {
     throw InputError(mark_location(d.file, e.mark, ""), fmt::format("cannot parse: {}", e.msg));
   }
+  if ((!d.root.IsDefined() || d.root.IsNull()) && content)
+    // Text that YAML reads as nothing (e.g. a line starting with ',' or a lone '~'): not empty.
+    throw InputError(Location{d.file, first_content_line, 1, ""}, "this reads as no YAML value at all",
+                     "a YAML map of settings (key: value, one per line)", "check the line for a stray leading character");
   if (!d.root.IsDefined() || d.root.IsNull())
     throw InputError(Location{d.file, 0, 0, ""}, "the file is empty", "a YAML map of settings");
   Walk walk{d.file, 0, {}};

@@ -339,9 +339,10 @@ void apply_override(EconomicsParams& p, std::string_view assignment, std::string
   if (eq == std::string_view::npos)
     throw InputError({"", 0, 0, std::string(origin)}, fmt::format("'{}' is not KEY=VALUE", assignment),
                      "KEY=VALUE, e.g. electricity_usd_per_kwh=0.08");
-  const std::string key = core::trim(strip_prefix(core::trim(assignment.substr(0, eq))));
+  const std::string written = core::trim(assignment.substr(0, eq));  // as the user wrote it, prefix included
+  const std::string key = core::trim(strip_prefix(written));
   const std::string value = core::trim(assignment.substr(eq + 1));
-  const Location loc{"", 0, 0, fmt::format("{} {}", origin, key)};
+  const Location loc{"", 0, 0, fmt::format("{} {}", origin, written)};
   for (const auto& e : table()) {
     if (e.info.name != key) continue;
     if (value.empty() && e.info.type != "string") throw InputError(loc, "the value is empty", e.info.type);

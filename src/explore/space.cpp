@@ -422,6 +422,9 @@ Space parse_space(const std::string& text, const std::string& file) {
   }
   for (const auto& it : scalar_list(r, "strategy", false, "best, or a SPEC such as tp=8,pp=4,dp=2 (a list for several)")) {
     const std::string t = core::trim(it.text);
+    if (t.empty())
+      throw core::InputError(it.where, "an empty strategy", "best, or a SPEC such as tp=8,pp=4,dp=2",
+                             "write `best` for the fastest feasible plan");
     if (core::to_lower(t) == "best") {
       s.strategies.emplace_back("best");
       continue;

@@ -121,9 +121,18 @@ Strategy parse_strategy(const std::string& spec) {
                                              "recompute_layers",
                                              "offload_layers"};
   std::vector<std::string> keys_seen;
-  for (const auto& raw : core::split(spec, ',')) {
-    const std::string item = core::trim(raw);
-    if (item.empty()) continue;
+  const std::vector<std::string> items = core::split(spec, ',');
+  for (std::size_t n = 0; n < items.size(); ++n) {
+    const std::string item = core::trim(items[n]);
+    // An empty spec gives nothing (every key chosen); one trailing comma is tolerated. An
+    // empty item elsewhere (",,," or "tp=8,,pp=2") is a typo that would silently drop a key.
+    if (item.empty()) {
+      if (core::trim(spec).empty() || (n + 1 == items.size() && n > 0)) continue;
+      throw InputError(Location{"--parallel", 0, 0, ""},
+                       fmt::format("'{}' has an empty item (item {} of {})", spec, n + 1, items.size()),
+                       "key=value items separated by single commas, e.g. tp=8,pp=4,mbs=1",
+                       "leave --parallel out (or write `best` in a sweep) to choose every key");
+    }
     const auto eq = item.find('=');
     const Location where{"--parallel", 0, 0, eq == std::string::npos ? item : core::trim(item.substr(0, eq))};
     if (eq == std::string::npos) throw InputError(where, fmt::format("'{}' is not key=value", item), "e.g. tp=8,pp=4,mbs=1");

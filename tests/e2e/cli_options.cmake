@@ -177,3 +177,5 @@ cli_test(validate_blank_precision 2 "blank_precision.csv:2:[0-9]+: key 'precisio
 cli_test(run_rejects_tile_key_on_gpus 2 "'economics.tile_yield' has no effect on dgx-h100: it prices a wafer-scale tile's yield" run --system dgx-h100 --model llama3-8b --set economics.tile_yield=0.5)
 cli_test(search_rejects_programme_key 2 "'economics.nre_scale' has no effect here: it is a key of the custom-machine programme" search --system dgx-h100 --model llama3-8b --set economics.nre_scale=2)
 cli_test(run_tile_key_on_dojo 0 "energy +[0-9.]+ kJ per step" run --system dojo-tile --model gpt3-13b --set economics.tile_yield=0.5)
+# An economics value error names the key as written (it said '--set pue' for economics.pue).
+cli_test(run_economics_value_error_names_key 2 "key '--set economics.pue': cannot read 'x'" run --system dgx-h100 --model llama3-8b --set economics.pue=x)

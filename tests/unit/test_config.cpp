@@ -185,3 +185,11 @@ TEST(Config, OneDocumentPerFile) {
   EXPECT_NE(message_of([] { parse_yaml(std::string("\x2c\xe7\xdf\xc7\xc6\xce\xcd\xdf\x8b", 9), "f.yaml"); }), "");
   EXPECT_EQ(parse_yaml("---\nname: x\n", "one.yaml").root["name"].Scalar(), "x");  // a leading --- is one document
 }
+
+TEST(Config, TextThatReadsAsNothingIsNotCalledEmpty) {
+  // A stray leading character makes YAML read the text as null: located, and not "empty".
+  const std::string stray = message_of([] { parse_yaml("# model\n, wit lilin\n", "m.yaml"); });
+  EXPECT_NE(stray.find("m.yaml:2:1"), std::string::npos) << stray;
+  EXPECT_EQ(stray.find("empty"), std::string::npos) << stray;
+  EXPECT_NE(message_of([] { parse_yaml("# only a comment\n", "c.yaml"); }).find("the file is empty"), std::string::npos);
+}

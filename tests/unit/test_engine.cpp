@@ -127,6 +127,12 @@ TEST(Engine, InvalidStrategiesSayWhy) {
   EXPECT_EQ(parallel::strategy_problem(make("tp=8,pp=1,dp=2,mbs=1,gbs=16"), m, sys), "");
   EXPECT_THROW(parallel::parse_strategy("tp=2,pq=3"), core::InputError);
   EXPECT_THROW(parallel::parse_strategy("recompute=sometimes"), core::InputError);
+  // An empty item between commas would silently drop a key; a trailing comma and an empty
+  // spec (every key chosen) are accepted.
+  EXPECT_THROW(parallel::parse_strategy(",,,"), core::InputError);
+  EXPECT_THROW(parallel::parse_strategy("tp=8,,pp=2"), core::InputError);
+  EXPECT_EQ(parallel::parse_strategy("tp=8,").tp, 8);
+  EXPECT_FALSE(parallel::parse_strategy("").given.tp);
 }
 
 TEST(Engine, ResolverFindsTheFastestFeasible) {

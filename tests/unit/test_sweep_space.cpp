@@ -268,6 +268,9 @@ TEST(SweepSpace, BadInputIsLocatedWithASuggestion) {
             std::string::npos);
   EXPECT_NE(error_of("systems: [dgx-h100]\nmodels: [llama3-8b]\nstrategi: best\n").find("did you mean 'strategy'"),
             std::string::npos);
+  EXPECT_NE(error_of("systems: [dgx-h100]\nmodels: [llama3-8b]\nstrategy: [best, \"\"]\n").find("an empty strategy"),
+            std::string::npos);
+  EXPECT_NE(error_of("systems: [dgx-h100]\nmodels: [llama3-8b]\nstrategy: [\",,,\"]\n").find("empty item"), std::string::npos);
   EXPECT_NE(error_of("models: [llama3-8b]\n").find("missing required setting 'systems'"), std::string::npos);
   EXPECT_NE(error_of("systems: []\nmodels: [llama3-8b]\n").find("empty list"), std::string::npos);
   EXPECT_NE(error_of("systems: [dgx-h100]\nmodels: [llama3-8b]\nset:\n  levels.node.bandwidth: {from: 1 GB/s, to: 2 GB/s}\n")
