@@ -1,6 +1,7 @@
 #include "dojosim/collective/collective.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <numeric>
 #include <cmath>
 
@@ -210,6 +211,12 @@ Group place_group(const hardware::System& sys, int size, long long stride) {
             hi = std::max(hi, c);
           }
           h.torus[static_cast<std::size_t>(j)] = static_cast<int>(hi - lo + 1);
+          if (d <= 64) {
+            h.torus_dim[static_cast<std::size_t>(j)] = static_cast<int>(d);
+            unsigned long long at = 0;
+            for (long long m = 0; m < h.k; ++m) at |= 1ULL << ((m * spacing / faster) % d);
+            h.torus_at[static_cast<std::size_t>(j)] = at;
+          }
           faster *= d;
         }
         links = h.k > 2 ? 2.0 : 1.0;
@@ -402,6 +409,62 @@ double a2a_leaving(const Group& g, double bytes, int i, double* inside_out) {
 }
 }  // namespace
 
+namespace {
+// Torus hop: the busiest link's bytes in a direct all-to-all of `message` bytes from every
+// member to every other, routed as the topology graph routes (dimension by dimension, the
+// shorter way round a ring, forward on a tie), with every group of the kind along the same
+// lines exchanging at once (translates of the members' coordinates that tile the ring).
+// The members must form a box (a product of their coordinate sets; else 0). Along
+// dimension j with e_j occupied coordinates, each ordered pair of coordinates carries
+// k / e_j messages (one per line of the box the pair's route runs on).
+double torus_a2a_busiest_link(const Hop& h, double message) {
+  long long box = 1;
+  for (std::size_t j = 0; j < 3; ++j) {
+    if (h.torus_dim[j] == 0) return 0.0;
+    box *= std::popcount(h.torus_at[j]);
+  }
+  if (box != h.k) return 0.0;
+  double busiest = 0;
+  for (std::size_t j = 0; j < 3; ++j) {
+    const int d = h.torus_dim[j];
+    const unsigned long long at = h.torus_at[j];
+    const int e = std::popcount(at);
+    if (e < 2) continue;
+    const bool wrap = d > 2;
+    std::array<double, 64> fwd{}, back{};  // messages on the link leaving coordinate c, + and - way
+    for (int a = 0; a < d; ++a) {
+      if (!(at >> a & 1ULL)) continue;
+      for (int b = 0; b < d; ++b) {
+        if (a == b || !(at >> b & 1ULL)) continue;
+        int step = b > a ? 1 : -1;
+        if (wrap) {
+          const int ahead = ((b - a) % d + d) % d;
+          step = ahead <= d - ahead ? 1 : -1;
+        }
+        for (int c = a; c != b; c = ((c + step) % d + d) % d) (step > 0 ? fwd : back)[static_cast<std::size_t>(c)] += 1;
+      }
+    }
+    // Translates of the coordinate set that tile the ring: the other groups on these lines.
+    unsigned long long covered = 0;
+    std::array<double, 64> total_f{}, total_b{};
+    for (int t = 0; t < d; ++t) {
+      const unsigned long long moved =
+          d == 64 ? (at << t | (t ? at >> (64 - t) : 0)) : ((at << t | at >> (d - t)) & ((1ULL << d) - 1));
+      if (moved & covered) continue;
+      covered |= moved;
+      for (int c = 0; c < d; ++c) {
+        total_f[static_cast<std::size_t>((c + t) % d)] += fwd[static_cast<std::size_t>(c)];
+        total_b[static_cast<std::size_t>((c + t) % d)] += back[static_cast<std::size_t>(c)];
+      }
+    }
+    for (int c = 0; c < d; ++c)
+      busiest = std::max(busiest, std::max(total_f[static_cast<std::size_t>(c)], total_b[static_cast<std::size_t>(c)]) *
+                                      static_cast<double>(h.k / e) * message);
+  }
+  return busiest;
+}
+}  // namespace
+
 Cost all_to_all(const Group& g, double bytes) {
   if (g.trivial() || bytes <= 0) return {};
   Cost c;
@@ -418,7 +481,12 @@ Cost all_to_all(const Group& g, double bytes) {
         const mesh::MeshCost m = mesh::all_to_all(h.mesh, h.members, f * sent, mesh::Efficiency{h.bus_efficiency, h.half_bytes});
         return HopChoice{Algo::direct, Path::mesh, m.hops_per_step, m.time};
       }
-      return HopChoice{Algo::direct, path_of(h.topology), 0, f * leaving / (h.bandwidth * eff_a2a) + (h.k - 1) * h.latency};
+      // What a member injects over its links, or on a torus the busiest link of the
+      // routes (on a ring it carries several times what a member injects), whichever is longer.
+      double t = f * leaving / (h.bandwidth * eff_a2a);
+      if (h.link_bandwidth > 0 && (h.topology == Topology::torus2d || h.topology == Topology::torus3d))
+        t = std::max(t, f * torus_a2a_busiest_link(h, sent / h.k) / (h.link_bandwidth * eff_a2a));
+      return HopChoice{Algo::direct, path_of(h.topology), 0, t + (h.k - 1) * h.latency};
     };
     auto on_z = [&](double b) {
       const double f = bytes > 0 ? b / bytes : 0.0;

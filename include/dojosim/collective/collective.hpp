@@ -58,6 +58,11 @@ struct Hop {
   // by the devices of a child).
   std::array<int, 3> torus{1, 1, 1};
   double link_bandwidth = 0;
+  // Torus levels of at most 64 children per dimension: each dimension's size and the
+  // coordinates the members occupy along it (bit c: coordinate c, relative to the first
+  // member), for the link loads of an all-to-all routed as the topology graph routes it.
+  std::array<int, 3> torus_dim{0, 0, 0};
+  std::array<unsigned long long, 3> torus_at{0, 0, 0};
   // Dojo beyond the tile: the Z-plane alternative, B/s per member and s per message (0 = none).
   double z_bandwidth = 0, z_latency = 0;
   // Kept for callers written before the per-message choice: the Z-plane has more
