@@ -349,7 +349,7 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
                 }
                 if (!admissible(ctx, m, s, memory_pruned, counts)) continue;
                 const Result r = evaluate_counted(ctx, s, counts);
-                visit(r, index);
+                visit(r, kInnerVariants * index);
                 // Full recompute fits: the fewest layers per stage that must be recomputed
                 // for the plan to fit (Megatron's block method) is one more candidate,
                 // found by bisection (memory falls as more layers are recomputed).
@@ -372,7 +372,7 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
                       lo = mid + 1;
                     }
                   }
-                  if (hi < per_chunk) visit(fit, index | (1LL << 19));
+                  if (hi < per_chunk) visit(fit, kInnerVariants * index + 1);
                 }
                 // Without full recompute and short of memory: the fewest layers per chunk whose
                 // activations the stack offloads to the GPU host's memory for the device's memory
@@ -404,7 +404,7 @@ void for_each_inner(const Context& ctx, const Strategy& outer, const Strategy& p
                     Result fit = evaluate(ctx, t);
                     if (fit.memory.fits) {
                       ++counts.feasible;
-                      visit(fit, index | (1LL << 20));
+                      visit(fit, kInnerVariants * index + 2);
                     }
                   }
                 }

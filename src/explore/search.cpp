@@ -125,8 +125,10 @@ SearchReport search(const engine::Context& ctx, const Strategy& partial, const S
   std::mutex merge;
   TopList all(keep);
   engine::SpaceCounts total;
-  // Each outer point owns a block of indices wide enough for any inner enumeration.
-  constexpr long long kBlock = 1LL << 20;
+  // Each outer point owns a block of indices wide enough for any inner enumeration (its
+  // variants included: the offload candidate's index once overflowed a block of 2^20 into
+  // the next outer point's, and exact ties ranked differently from run to run).
+  constexpr long long kBlock = 1LL << 40;
   auto work = [&]() {
     TopList local(keep);
     engine::SpaceCounts counts;

@@ -71,7 +71,11 @@ double state_lower_bound(const Context& ctx, const parallel::Strategy& s);
 double holdable_bytes(const hardware::System& sys);
 
 // Enumerates the inner points of one outer point, pruning and evaluating; calls `visit`
-// with every evaluated result (fitting or not) and its index within this outer point.
+// with every evaluated result (fitting or not) and its index within this outer point:
+// increasing in the order of the calls, so ranking ties by it picks what the resolver picks
+// (the first visited). An inner point i is visited as kInnerVariants·i, then its fewest
+// recomputed layers (+1) or offloaded layers (+2) when those are candidates too.
+inline constexpr long long kInnerVariants = 4;
 void for_each_inner(const Context& ctx, const parallel::Strategy& outer, const parallel::Strategy& partial,
                     const SpaceOptions& opt, SpaceCounts& counts, const std::function<void(const Result&, long long)>& visit);
 
