@@ -171,6 +171,11 @@ CompareOutput compare(const CompareArgs& a) {
   for (const auto& s : a.systems)
     entries.push_back(
         CompareEntry{s, about(s, [&] { return hardware::load_system(s, split.system); }), {}, {}, {}, {}, 0, {}, 0, 0, 0, {}});
+  {
+    std::vector<const hardware::System*> systems;
+    for (const auto& e : entries) systems.push_back(&e.sys);
+    reject_without_effect(split, systems, false);
+  }
   // The reference: named, else the first non-Dojo system, else the last one.
   out.ref = entries.size() - 1;
   if (!a.reference.empty()) {

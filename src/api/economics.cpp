@@ -63,6 +63,11 @@ explore::BuildVsBuyReport build_vs_buy(const BuildVsBuyArgs& a) {
   req.custom = a.custom;
   req.system_sets = split.system;
   req.workload = &w;
+  {
+    // Programme keys act here; the yield and die-cost keys on a custom machine with tiles.
+    const auto custom = hardware::load_system(a.custom, split.system);
+    reject_without_effect(split, {&custom}, true);
+  }
   req.params = economics::parse_params(split.economics, {}, "--set");
   req.partial = parallel::parse_strategy(a.parallel);
   req.partial.precision = hardware::parse_training_precision(a.precision);

@@ -25,36 +25,20 @@ SplitSets split_sets(const std::vector<std::string>& sets) {
   return out;
 }
 
-// Economics keys that cannot act on this run are refused rather than silently without
-// effect (found by probes): economics.mfu is the yield command's MFU, for when no engine
-// result is at hand (run and search price their own); the programme keys are build-vs-buy's;
-// the yield and die-cost keys act only on a system with a wafer-scale `tile` level.
-static void reject_without_effect(const SplitSets& split, const hardware::System& sys) {
-  const bool tiles = std::any_of(sys.levels.begin(), sys.levels.end(), [](const hardware::Level& l) { return l.name == "tile"; });
-  for (const auto& s : split.economics) {
-    const std::string key = core::trim(s.substr(0, s.find('=')));
-    switch (economics::key_scope(key)) {
-      case economics::KeyScope::yield_command:
-        throw core::InputError({"--set", 0, 0, key},
-                               fmt::format("'{}' has no effect here: the engine prices the plan's own MFU", key),
-                               "economics keys that price a result (docs/economics.md)",
-                               "leave it out, or use it with `dojosim yield`, which has no engine result");
-      case economics::KeyScope::programme:
-        throw core::InputError({"--set", 0, 0, key},
-                               fmt::format("'{}' has no effect here: it is a key of the custom-machine programme", key),
-                               "economics keys that price a result (docs/economics.md)", "use it with `dojosim build-vs-buy`");
-      case economics::KeyScope::tile_systems:
-        if (!tiles)
-          throw core::InputError({"--set", 0, 0, key},
-                                 fmt::format("'{}' has no effect on {}: it prices a wafer-scale tile's yield, and the "
-                                             "system has no `tile` level",
-                                             key, sys.name),
-                                 "economics keys that price this system (docs/economics.md)",
-                                 "leave it out, or use a system with a tile level (dojo-tile and larger)");
-        break;
-      case economics::KeyScope::everywhere: break;
-    }
+// Economics keys that cannot act on this command are refused rather than silently without
+// effect (found by probes; economics::reject_without_effect): every command that prices
+// engine results checks its --set the same way.
+void reject_without_effect(const SplitSets& split, const std::vector<const hardware::System*>& systems, bool programme) {
+  economics::KeyUse use;
+  use.programme = programme;
+  std::vector<std::string> names;
+  for (const auto* sys : systems) {
+    names.push_back(sys->name);
+    use.tile_system = use.tile_system || std::any_of(sys->levels.begin(), sys->levels.end(),
+                                                     [](const hardware::Level& l) { return l.name == "tile"; });
   }
+  use.systems = core::join(names, ", ");
+  for (const auto& s : split.economics) economics::reject_without_effect(s, use, {"--set", 0, 0, ""});
 }
 
 parallel::Stack stack_for(const hardware::System& sys, const std::string& name, const std::vector<std::string>& overrides) {
@@ -96,7 +80,7 @@ RunOutput run(const RunArgs& a) {
                            core::did_you_mean(a.engine, {"analytical", "event"}));
   const auto split = split_sets(a.sets);
   RunOutput out{hardware::load_system(a.system, split.system), {}, {}, false, {}, {}, false, {}, {}};
-  reject_without_effect(split, out.sys);
+  reject_without_effect(split, {&out.sys}, false);
   const auto econ_params = economics::parse_params(split.economics, {}, "--set");
   const auto w = workload::load_workload(a.model);
   out.model_name = w.name();
@@ -160,7 +144,7 @@ SearchOutput search(const SearchArgs& a) {
     throw core::InputError({"--threads", 0, 0, "threads"}, fmt::format("--threads {} is out of range", a.threads), "0 to 1024");
   const auto split = split_sets(a.sets);
   SearchOutput out{hardware::load_system(a.system, split.system), {}, {}, false, explore::Objective::time, {}};
-  reject_without_effect(split, out.sys);
+  reject_without_effect(split, {&out.sys}, false);
   const auto w = workload::load_workload(a.model);
   out.model_name = w.name();
   out.vision = w.vision();

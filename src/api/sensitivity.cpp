@@ -28,6 +28,7 @@ SensitivityOutput sensitivity(const SensitivityArgs& a) {
     ref_spec = fmt::format("dgx-a100:nodes={}", nodes);
   }
   const auto ref = hardware::load_system(ref_spec);
+  reject_without_effect(base_split, {&dojo, &ref}, false);
   // Same software on both: the reference's default stack unless named (DESIGN.md 3).
   const auto stack = stack_for(ref, a.stack.empty() ? parallel::default_stack_name(ref) : a.stack, base_split.stack);
   parallel::Strategy partial = parallel::parse_strategy("");

@@ -334,6 +334,32 @@ KeyScope key_scope(std::string_view key) {
   return KeyScope::everywhere;
 }
 
+void reject_without_effect(std::string_view key, const KeyUse& use, core::Location where) {
+  const std::string k = core::trim(key.substr(0, key.find('=')));
+  if (where.key_path.empty()) where.key_path = k;
+  switch (key_scope(k)) {
+    case KeyScope::yield_command:
+      throw InputError(where, fmt::format("'{}' has no effect here: the engine prices the plan's own MFU", k),
+                       "economics keys that price a result (docs/economics.md)",
+                       "leave it out, or use it with `dojosim yield`, which has no engine result");
+    case KeyScope::programme:
+      if (!use.programme)
+        throw InputError(where, fmt::format("'{}' has no effect here: it is a key of the custom-machine programme", k),
+                         "economics keys that price a result (docs/economics.md)", "use it with `dojosim build-vs-buy`");
+      break;
+    case KeyScope::tile_systems:
+      if (!use.tile_system)
+        throw InputError(where,
+                         fmt::format("'{}' has no effect on {}: it prices a wafer-scale tile's yield, and no system here "
+                                     "has a `tile` level",
+                                     k, use.systems),
+                         "economics keys that price these systems (docs/economics.md)",
+                         "leave it out, or use a system with a tile level (dojo-tile and larger)");
+      break;
+    case KeyScope::everywhere: break;
+  }
+}
+
 void apply_override(EconomicsParams& p, std::string_view assignment, std::string_view origin) {
   const auto eq = assignment.find('=');
   if (eq == std::string_view::npos)

@@ -338,6 +338,17 @@ Axis read_axis(const Reader& set, const std::string& key, bool cartesian, std::v
 // points (status invalid).
 void check_axis(const Space& s, const Axis& a, const std::vector<Item>& probes, const Location& key_loc) {
   if (economics::is_economics_key(a.key)) {
+    // As `dojosim run` refuses it: a key that cannot act on any point of the space.
+    economics::KeyUse use;
+    use.systems = core::join(s.systems, ", ");
+    for (const auto& name : s.systems) {
+      try {
+        const auto sys = hardware::load_system(name);
+        use.tile_system = use.tile_system || std::any_of(sys.levels.begin(), sys.levels.end(),
+                                                         [](const hardware::Level& l) { return l.name == "tile"; });
+      } catch (const core::Error&) {}  // the system's own error is reported where it is read
+    }
+    economics::reject_without_effect(a.key, use, key_loc);
     for (const auto& p : probes) {
       economics::EconomicsParams params;
       try {

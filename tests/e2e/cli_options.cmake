@@ -179,3 +179,11 @@ cli_test(search_rejects_programme_key 2 "'economics.nre_scale' has no effect her
 cli_test(run_tile_key_on_dojo 0 "energy +[0-9.]+ kJ per step" run --system dojo-tile --model gpt3-13b --set economics.tile_yield=0.5)
 # An economics value error names the key as written (it said '--set pue' for economics.pue).
 cli_test(run_economics_value_error_names_key 2 "key '--set economics.pue': cannot read 'x'" run --system dgx-h100 --model llama3-8b --set economics.pue=x)
+# Every command that prices engine results refuses the economics keys run refuses (probe:
+# compare, sensitivity, build-vs-buy and sweep silently ignored them).
+cli_test(compare_rejects_tile_key_on_gpus 2 "'economics.tile_yield' has no effect on dgx-h100, dgx-a100" compare --system dgx-h100 --system dgx-a100 --model llama3-8b --set economics.tile_yield=0.05)
+cli_test(compare_tile_key_acts_on_dojo 0 "reference: dgx-a100" compare --system dojo-tile --system dgx-a100 --model llama3-8b --set economics.tile_yield=0.5)
+cli_test(compare_rejects_programme_key 2 "'economics.nre_scale' has no effect here" compare --system dojo-tile --system dgx-a100 --model llama3-8b --set economics.nre_scale=2)
+cli_test(sensitivity_rejects_yield_mfu 2 "'economics.mfu' has no effect here" sensitivity --set economics.mfu=0.9)
+cli_test(build_vs_buy_rejects_yield_mfu 2 "'economics.mfu' has no effect here" build-vs-buy --model gpt3-175b --fleet 1 --set economics.mfu=0.9)
+cli_test(build_vs_buy_rejects_tile_key_on_gpu_custom 2 "'economics.tile_yield' has no effect on dgx-h100" build-vs-buy --custom dgx-h100:nodes=16 --model llama3-8b --fleet 1 --set economics.tile_yield=0.5)

@@ -271,6 +271,13 @@ TEST(SweepSpace, BadInputIsLocatedWithASuggestion) {
   EXPECT_NE(error_of("systems: [dgx-h100]\nmodels: [llama3-8b]\nstrategy: [best, \"\"]\n").find("an empty strategy"),
             std::string::npos);
   EXPECT_NE(error_of("systems: [dgx-h100]\nmodels: [llama3-8b]\nstrategy: [\",,,\"]\n").find("empty item"), std::string::npos);
+  // As run refuses them: an economics key that cannot act on any point (probe).
+  EXPECT_NE(error_of("systems: [dgx-h100]\nmodels: [llama3-8b]\nset:\n  economics.mfu: [0.3, 0.6]\n").find("has no effect here"),
+            std::string::npos);
+  EXPECT_NE(error_of("systems: [dgx-h100]\nmodels: [llama3-8b]\nset:\n  economics.tile_yield: [0.3, 0.6]\n")
+                .find("no system here has a `tile` level"),
+            std::string::npos);
+  EXPECT_EQ(error_of("systems: [dgx-h100, dojo-tile]\nmodels: [llama3-8b]\nset:\n  economics.tile_yield: [0.3, 0.6]\n"), "");
   EXPECT_NE(error_of("models: [llama3-8b]\n").find("missing required setting 'systems'"), std::string::npos);
   EXPECT_NE(error_of("systems: []\nmodels: [llama3-8b]\n").find("empty list"), std::string::npos);
   EXPECT_NE(error_of("systems: [dgx-h100]\nmodels: [llama3-8b]\nset:\n  levels.node.bandwidth: {from: 1 GB/s, to: 2 GB/s}\n")

@@ -57,6 +57,9 @@ struct SplitSets {
   std::vector<std::string> system, economics, stack;
 };
 SplitSets split_sets(const std::vector<std::string>& sets);
+// Refuses (exit 2) the economics keys of `split` that cannot act on a command pricing engine
+// results on `systems` (economics::reject_without_effect); `programme`: build-vs-buy.
+void reject_without_effect(const SplitSets& split, const std::vector<const hardware::System*>& systems, bool programme);
 
 // The stack a command runs on a system: `name` (--stack) or else the system's default.
 parallel::Stack stack_for(const hardware::System& sys, const std::string& name, const std::vector<std::string>& overrides);

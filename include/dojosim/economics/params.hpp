@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "dojosim/core/errors.hpp"
 #include "dojosim/core/registry.hpp"
 
 namespace dojosim::economics {
@@ -103,6 +104,20 @@ bool is_economics_key(std::string_view assignment);
 // custom-machine programme of build-vs-buy (§5), or only in the yield command (mfu).
 enum class KeyScope { everywhere, tile_systems, programme, yield_command };
 KeyScope key_scope(std::string_view key);
+// Where an economics key is used: by a command that prices engine results (run, search,
+// compare, sensitivity, build-vs-buy, sweep points), whether the custom-machine programme
+// is priced too (build-vs-buy), and whether any system of the command has a wafer-scale
+// `tile` level (`systems` names them for the message).
+struct KeyUse {
+  bool programme = false;
+  bool tile_system = false;
+  std::string systems;
+};
+// A key that cannot act on such a use, as an input error at `where` (its key set to the key
+// as written): mfu (the yield command's, when no engine result is at hand), the programme
+// keys outside build-vs-buy, the yield and die-cost keys without a tile level. Shared by
+// every command, so none silently ignores what another refuses.
+void reject_without_effect(std::string_view key, const KeyUse& use, core::Location where);
 // Applies one "key=value" override. `origin` names where it came from ("--econ") for messages.
 void apply_override(EconomicsParams& p, std::string_view assignment, std::string_view origin = "--econ");
 // Applies each override in order to `base`.
