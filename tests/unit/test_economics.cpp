@@ -239,6 +239,19 @@ TEST(Power, ExapodOverheads) {
   EXPECT_DOUBLE_EQ(provisioned_it_power_w(hardware::load_system("dojo-exapod")), 3000 * 400.0 + 944e3);
 }
 
+// Overheads that a preset states per unit (a node's, a rack's, a TPU cube's hosts and
+// OCS share) grow with the units: per device they do not fall as the system grows. The TPU
+// presets put the cube's 2 kW on the one-instance pod level, so 16 cubes paid it once
+// (probe: 391 W per v5p chip at 16 cubes vs 422 W at one).
+TEST(Power, PerUnitOverheadsScaleWithTheUnits) {
+  for (const char* base : {"tpu-v4:cubes=", "tpu-v5p:cubes=", "dgx-h100:nodes=", "gb200-nvl72:racks=", "dgx-a100:nodes="}) {
+    const double one = overhead_power_w(hardware::load_system(std::string(base) + "1"));
+    const double many = overhead_power_w(hardware::load_system(std::string(base) + "16"));
+    EXPECT_GT(one, 0) << base;
+    EXPECT_NEAR(many / 16, one, one * 1e-9) << base;
+  }
+}
+
 // AI Day 2022 (T8): a system tray draws more than 100 kW. Six 15 kW tiles (T6) and 20 DIPs
 // alone are 91.2 kW; the tray level's overhead carries the rest.
 TEST(Power, TrayDrawsOver100kW) {
