@@ -59,6 +59,7 @@ void add_search(CLI::App& app, Action& action) {
         fmt::print("search: {} on {} ({} x {}), objective {} per {}, target global batch {}\n", out.model_name, sys.name,
                    sys.device_count(), sys.device.name, explore::objective_name(out.objective), vision ? "sample" : "token",
                    rep.target_gbs);
+        fmt::print("{}\n", report::stack_line(out.stack.name));
         fmt::print("space: {} plans enumerated, {} pruned ({} invalid, {} by memory before evaluation), {} evaluated, {} fit\n\n",
                    group_digits(c.enumerated), group_digits(c.invalid + c.pruned_memory), group_digits(c.invalid),
                    group_digits(c.pruned_memory), group_digits(c.evaluated), group_digits(c.feasible));

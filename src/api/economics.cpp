@@ -72,6 +72,7 @@ explore::BuildVsBuyReport build_vs_buy(const BuildVsBuyArgs& a) {
   req.partial = parallel::parse_strategy(a.parallel);
   req.partial.precision = hardware::parse_training_precision(a.precision);
   const auto stack = parallel::load_stack(a.stack, split.stack);  // one stack for every machine: a fair comparison
+  req.stack = stack.name;
   const long long seq = a.seq;
   req.context = [&w, &stack, seq](const hardware::System& s, parallel::Strategy& p) {
     return model_context(s, w, p, seq, stack);

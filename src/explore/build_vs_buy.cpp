@@ -217,6 +217,7 @@ BuildVsBuyReport build_vs_buy(const BuildVsBuyRequest& req) {
   BuildVsBuyReport r;
   r.params = p;
   r.model = req.workload->name();
+  r.stack = req.stack;
   const Measured custom = measure(req.custom, req.custom, p.ready_year, req, true);
   r.work_unit = custom.result.sample_unit;
   std::vector<Measured> gpus;
@@ -305,6 +306,7 @@ nlohmann::ordered_json to_json(const BuildVsBuyReport& r) {
   nlohmann::ordered_json j;
   j["model"] = r.model;
   j["custom"] = r.custom.spec;
+  j["stack"] = r.stack;
   j["work_unit"] = r.work_unit;
   j["nre"] = {{"chip_design_usd", r.nre.chip_design.value()},
               {"masks_usd", r.nre.masks.value()},
@@ -377,6 +379,7 @@ std::string to_text(const BuildVsBuyReport& r) {
   const auto& best = r.gpus.at(static_cast<std::size_t>(r.best));
   line(fmt::format("build-vs-buy: {} on {} (custom) vs the GPUs on sale in {:.6g}", r.model, r.custom.spec,
                    r.schedule.comparison_year));
+  line(fmt::format("software: every machine on the {} stack (--stack NAME for another)", r.stack));
   line(fmt::format("schedule: design from {:.6g}, first unit {:.6g}, last unit {:.6g}; each unit works {:.4g} years",
                    r.schedule.design_start, r.schedule.first_unit, r.schedule.last_unit, p.program_life_years));
   line(fmt::format("NRE {}: chip design {}, masks {} x {}, packaging {}, system {}, software {:.4g} engineer-years x {}",

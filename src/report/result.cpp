@@ -239,6 +239,14 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
   return j;
 }
 
+std::string stack_line(const std::string& stack) {
+  // A preset (or a preset spec) can be shown by its name; a stack read from a file by the file.
+  const std::string base = stack.substr(0, stack.find(':'));
+  return parallel::preset_stack_text(base).empty()
+             ? fmt::format("stack: {} (software: dojosim show stack FILE, with the file given to --stack)", stack)
+             : fmt::format("stack: {} (software: dojosim show stack {})", stack, stack);
+}
+
 std::string result_text(const engine::Result& r, const hardware::System& sys, const workload::Transformer& m,
                         const Economics& econ) {
   return result_text(r, sys, m.name, econ);
@@ -255,13 +263,7 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
   else
     o +=
         fmt::format("strategy   {}{} precision={} seq={}\n", s.spec(), s.options(), hardware::precision_name(s.precision), s.seq);
-  if (!r.stack.empty()) {
-    // A preset (or a preset spec) can be shown by its name; a stack read from a file by the file.
-    const std::string base = r.stack.substr(0, r.stack.find(':'));
-    o += parallel::preset_stack_text(base).empty()
-             ? fmt::format("stack      {} (software: dojosim show stack FILE, with the file given to --stack)\n", r.stack)
-             : fmt::format("stack      {} (software: dojosim show stack {})\n", r.stack, r.stack);
-  }
+  if (!r.stack.empty()) o += "stack      " + stack_line(r.stack).substr(7) + "\n";
   for (const auto& n : r.notes) o += fmt::format("           {}\n", n);
   if (r.contention_bound)
     o += fmt::format(

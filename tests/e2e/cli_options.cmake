@@ -187,3 +187,7 @@ cli_test(compare_rejects_programme_key 2 "'economics.nre_scale' has no effect he
 cli_test(sensitivity_rejects_yield_mfu 2 "'economics.mfu' has no effect here" sensitivity --set economics.mfu=0.9)
 cli_test(build_vs_buy_rejects_yield_mfu 2 "'economics.mfu' has no effect here" build-vs-buy --model gpt3-175b --fleet 1 --set economics.mfu=0.9)
 cli_test(build_vs_buy_rejects_tile_key_on_gpu_custom 2 "'economics.tile_yield' has no effect on dgx-h100" build-vs-buy --custom dgx-h100:nodes=16 --model llama3-8b --fleet 1 --set economics.tile_yield=0.5)
+# search's text and build-vs-buy name the stack they ran on (probe: only search's JSON did).
+cli_test(search_text_names_stack 0 "stack: fsdp \\(software: dojosim show stack fsdp\\)" search --system dgx-h100:nodes=2 --model llama3-8b --stack fsdp --top 1)
+cli_test(build_vs_buy_names_stack 0 "software: every machine on the megatron-2021 stack" build-vs-buy --model gpt3-175b --fleet 1 --stack megatron-2021)
+cli_test(build_vs_buy_json_names_stack 0 "\"stack\": \"fsdp\"" build-vs-buy --model gpt3-175b --fleet 1 --stack fsdp --format json)

@@ -35,6 +35,7 @@ struct BuildVsBuyRequest {
   const workload::Workload* workload = nullptr;
   parallel::Strategy partial;  // keys held fixed on every system
   ContextFn context;
+  std::string stack;  // the software stack every machine runs on (named in the report)
   std::vector<economics::RoadmapEntry> roadmap = economics::default_roadmap();
   economics::EconomicsParams params;
   double fleet_units = 0;    // > 0: the custom fleet, in units of `custom`
@@ -72,6 +73,7 @@ struct DelayPoint {
 
 struct BuildVsBuyReport {
   std::string model, work_unit;  // work_unit: "tokens", "images" or "clips"
+  std::string stack;             // every machine's software stack
   economics::EconomicsParams params;
   economics::Nre nre;
   double delay_cost_per_month = 0, nre_with_delay = 0;

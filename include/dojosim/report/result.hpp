@@ -17,6 +17,8 @@ struct Economics {
 
 nlohmann::ordered_json strategy_json(const parallel::Strategy& s);
 nlohmann::ordered_json result_json(const engine::Result& r, const hardware::System& sys, const Economics& econ);
+// "stack: NAME (software: dojosim show stack NAME)": how a report names the stack it ran on.
+std::string stack_line(const std::string& stack);
 std::string result_text(const engine::Result& r, const hardware::System& sys, const workload::Transformer& m,
                         const Economics& econ);
 // Any model by name; vision results print samples (images or clips) per second.
