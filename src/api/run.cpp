@@ -59,14 +59,7 @@ engine::Context model_context(const hardware::System& sys, const workload::Workl
   ctx.use(stack);
   // A precision the device cannot compute in is the --precision option's fault, not a
   // strategy's (every completion would fail for it).
-  if (sys.device.peak_for(partial.precision) <= 0) {
-    std::vector<std::string> has;
-    for (const char* p : {"bf16", "fp16", "fp8", "cfp8"})
-      if (sys.device.peak_for(hardware::parse_precision(p)) > 0) has.emplace_back(p);
-    throw core::InputError({"--precision", 0, 0, "precision"},
-                           fmt::format("{} has no {} peak", sys.device.name, hardware::precision_name(partial.precision)),
-                           "a precision the device computes in: " + core::join(has, ", "));
-  }
+  hardware::require_peak(sys, partial.precision, {"--precision", 0, 0, "precision"});
   return ctx;
 }
 

@@ -128,6 +128,7 @@ engine::Result choose(const engine::Context& ctx, const Point& p, const economic
   const bool best = p.strategy == "best";
   parallel::Strategy s = best ? parallel::parse_strategy("") : parallel::parse_strategy(p.strategy);
   s.precision = hardware::parse_training_precision(p.precision);
+  hardware::require_peak(*ctx.sys, s.precision, {"", 0, 0, "precision"});  // before any strategy's problem, as run says it
   s.seq = ctx.seq;
   if (best && p.objective != "time") {
     SearchOptions opt;

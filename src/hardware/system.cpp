@@ -338,6 +338,15 @@ Precision parse_precision(std::string_view s) {
                    "one of: " + core::join(kPrecisionNames, ", "), core::did_you_mean(l, kPrecisionNames));
 }
 
+void require_peak(const System& sys, Precision p, const core::Location& where) {
+  if (sys.device.peak_for(p) > 0) return;
+  std::vector<std::string> has;
+  for (const char* n : {"bf16", "fp16", "fp8", "cfp8"})
+    if (sys.device.peak_for(parse_precision(n)) > 0) has.emplace_back(n);
+  throw InputError(where, fmt::format("{} has no {} peak", sys.device.name, precision_name(p)),
+                   "a precision the device computes in: " + core::join(has, ", "));
+}
+
 Precision parse_training_precision(std::string_view s) {
   Precision p;
   try {

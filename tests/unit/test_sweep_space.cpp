@@ -259,6 +259,16 @@ TEST(SweepSpace, EvaluatesOnePointLikeTheEngine) {
   EXPECT_EQ(bad.status, explore::Status::invalid);
   EXPECT_NE(bad.error.find("does not exist"), std::string::npos) << bad.error;
   EXPECT_FALSE(bad.has_metrics);
+  // A precision the device has no peak for: run's reason, not the first strategy's problem
+  // (a probe found TPU v5p fp8 points stored as "tp=64 does not divide the 8 KV heads").
+  explore::Point tpu = explore::point_at(s, 0);
+  tpu.system = "tpu-v5p:cubes=2";
+  tpu.model = "llama3-70b";
+  tpu.precision = "fp8";
+  tpu.set.clear();
+  const auto fp8 = explore::evaluate_point(tpu);
+  EXPECT_EQ(fp8.status, explore::Status::invalid);
+  EXPECT_NE(fp8.error.find("tpu-v5p-chip has no fp8 peak"), std::string::npos) << fp8.error;
   // The same point twice: the same bytes.
   EXPECT_EQ(explore::evaluate_point(explore::point_at(s, 0)).to_json(), ok.to_json());
 }

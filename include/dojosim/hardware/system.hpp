@@ -28,6 +28,10 @@ Precision parse_precision(std::string_view s);  // throws InputError with a sugg
 // are sized for 16- or 8-bit training, so fp32, tf32 and fp64 (peaks of `show system`) are
 // an InputError here rather than priced as if they were bf16.
 Precision parse_training_precision(std::string_view s);
+// A precision the system's device computes in (a peak for it), else an InputError at `where`
+// naming the ones it has: the precision option's fault, not a strategy's.
+struct System;
+void require_peak(const System& sys, Precision p, const core::Location& where);
 // Bytes per stored element of a tensor kept in this precision.
 double precision_bytes(Precision p);
 
