@@ -9,7 +9,7 @@ markdown file and is rebuilt here from dojosim's JSON output:
 
 Covered: docs/vision.md (the default-plan table and the ExaPOD-vs-A100 paragraph),
 docs/search.md (the sizes of the benchmarked search spaces), docs/dojo.md (the verdict's
-sensitivity to every Dojo assumption), docs/python.md (the worked example's output, run on the
+sensitivity to every Dojo assumption, the worked example of `compare`), docs/python.md (the worked example's output, run on the
 same build's Python package: $DOJOSIM_PYTHON_DIR, else BUILD/python beside the binary), and the
 accuracy figures of README.md and docs/validation.md (`dojosim validate` on
 docs/data/calibration.csv and generality.csv). Timings depend on the machine and are labelled
@@ -119,6 +119,72 @@ def dojo_sensitivity(dojosim):
         rows.append(f"| {r['assumption']} (`{r['key']}`) | {r['low']} | {r['base']} | {r['high']} | "
                     f"{sig(r['at_low'][m], 4)} .. {sig(r['at_high'][m], 4)} | "
                     f"{r['at_low']['throughput_per_dollar_vs_a100']:.2f}× .. {r['at_high']['throughput_per_dollar_vs_a100']:.2f}× |")
+    return "\n".join(rows)
+
+
+def dojo_compare(dojosim):
+    """docs/dojo.md#compare: the worked example's table and arithmetic, from compare's JSON
+    (tests/e2e/check_compare.py re-derives the same figures from `run` and fails if compare
+    disagrees)."""
+    tile_name, node_name = "dojo-tile", "dgx-a100:nodes=1"
+    cmp = {c["system"]: c for c in run(dojosim, "compare", "--system", tile_name, "--system", node_name,
+                                       "--model", "llama2-7b", "--tokens", "1e9")}
+    tile, node = cmp[tile_name], cmp[node_name]
+    seq, gpus = tile["strategy"]["seq"], node["devices"]
+
+    def plan_cell(c):
+        s = c["strategy"]
+        rc = {"full": "full recompute", "selective": "selective recompute", "none": "no recompute"}[s["recompute"]]
+        return (f"tp{s['tp']} pp{s['pp']} dp{s['dp']}, mbs {s['mbs']}, gbs {s['gbs']}, ZeRO-{s['zero']}, {rc}")
+
+    tok = {n: c["strategy"]["gbs"] * seq for n, c in cmp.items()}
+    tps = {n: tok[n] / c["step_time_s"] for n, c in cmp.items()}
+    per_gpu = tps[node_name] / gpus
+    usd_s = {n: c["cost_usd_per_step"] / c["step_time_s"] for n, c in cmp.items()}
+    steps = {n: 1e9 / tok[n] for n in cmp}
+    p_d1, p_a100 = peak(dojosim, tile_name), peak(dojosim, node_name)  # per device
+    st = {n: sig(c["step_time_s"], 4) for n, c in cmp.items()}
+    cost = {n: f"${c['cost_usd_per_step']:.4g}" for n, c in cmp.items()}
+    worth = [tile["equivalent_devices"], tile["equivalent_devices_linear"], tile["equivalent_devices_by_cost"],
+             tile["equivalent_devices_by_peak"]]
+    why = ("its plan recomputes every layer to fit SRAM, DIP HBM and host DRAM"
+           if tile["strategy"]["recompute"] == "full" else "its plan streams from DIP HBM")
+    if node["strategy"]["recompute"] == "none":
+        why += ", while the A100 keeps its activations in HBM"
+    rows = [
+        f"| | {tile_name} | {node_name} |",
+        "|---|---|---|",
+        f"| plan | {plan_cell(tile)} | {plan_cell(node)} |",
+        f"| step time (`run --stack {tile['stack']}`) | {st[tile_name]} s | {st[node_name]} s |",
+        f"| cost per step (`run`) | {cost[tile_name]} | {cost[node_name]} |",
+        "",
+        "By hand:",
+        "",
+        f"1. Tokens per step: {tile['strategy']['gbs']} × {seq} = {tok[tile_name]:,} and {node['strategy']['gbs']} × {seq} = "
+        f"{tok[node_name]:,}. Tokens/s:",
+        f"   {tok[tile_name]:,} / {st[tile_name]} = {sig(tps[tile_name], 4)} and {tok[node_name]:,} / {st[node_name]} = "
+        f"{sig(tps[node_name], 5)}, i.e. {sig(per_gpu, 4)} per A100.",
+        f"2. A100-equivalents by throughput, linear: {sig(tps[tile_name], 4)} / {sig(per_gpu, 4)} = "
+        f"**{sig(tps[tile_name] / per_gpu, 3)}**.",
+        f"3. Resized: `dojosim search` on growing DGX node counts brackets the tile's {sig(tps[tile_name], 4)}",
+        f"   tokens/s; interpolating gives **{sig(tile['equivalent_devices'], 3)}** A100s "
+        f"(`compare` prints {worth[0]:.0f}).",
+        f"4. By peak alone: {tile['devices']} × {sig(p_d1 / 1e12, 3)} TFLOP/s / {sig(p_a100 / 1e12, 3)} TFLOP/s = "
+        f"**{tile['devices'] * p_d1 / p_a100:.1f}** — the tile delivers",
+        f"   {'less' if tile['mfu'] < node['mfu'] else 'more'} per peak FLOP than the A100 here "
+        f"({tile['mfu']:.1%} MFU against {node['mfu']:.1%}:",
+        f"   {why}).",
+        f"5. By cost per hour: {cost[tile_name]} / {st[tile_name]} s = ${sig(usd_s[tile_name], 4)}/s against "
+        f"{cost[node_name]} / {st[node_name]} s / {gpus} =",
+        f"   ${sig(usd_s[node_name] / gpus, 3)}/s per A100: **{sig(usd_s[tile_name] / (usd_s[node_name] / gpus), 2)}** "
+        f"A100s cost what one tile costs to own and run.",
+        f"6. A run of 1e9 tokens: 1e9 / {tok[tile_name]:,} = {sig(steps[tile_name], 4)} steps × {st[tile_name]} s = "
+        f"{sig(tile['time_to_train_s'], 4)} s ({tile['time_to_train_s'] / 3600:.1f} h) on the",
+        f"   tile, {sig(steps[node_name], 4)} × {st[node_name]} s = {sig(node['time_to_train_s'], 5)} s "
+        f"({node['time_to_train_s'] / 3600:.1f} h) on the node; cost ${tile['cost_usd']:.1f} against ${node['cost_usd']:.1f}.",
+        "",
+        f"`compare` prints {worth[0]:.0f}, {worth[1]:.0f}, {worth[2]:.0f} and {worth[3]:.0f} in its \"worth\" rows and the "
+        f"same times and costs;"]
     return "\n".join(rows)
 
 
@@ -347,7 +413,7 @@ def write_pictures(dojosim):
 BLOCKS = {"docs/vision.md": {"vision-table": vision_table, "vision-exapod": vision_exapod},
           "docs/search.md": {"search-spaces": search_spaces},
           "docs/python.md": {"python-three-clusters": python_three_clusters},
-          "docs/dojo.md": {"dojo-sensitivity": dojo_sensitivity},
+          "docs/dojo.md": {"dojo-sensitivity": dojo_sensitivity, "dojo-compare": dojo_compare},
           "README.md": {"readme-accuracy": readme_accuracy},
           "docs/validation.md": {"validate-calibration": validate_block("calibration"),
                                  "validation-status": validation_status, "validation-knobs": validation_knobs,

@@ -6,7 +6,8 @@ real sqlite3 CLI on a database made by `dojosim sweep` from the configs/sweeps/ 
 NAME stands for, and the markdown table right after the block is replaced by its output.
 A table introduced by "(the same query with `printf(...)`):" is the previous query with
 its first printf(...) replaced by the quoted one. The prose around the tables is not
-touched: read the diff and update it by hand.
+touched: read the diff and update it by hand. A throughput the prose quotes ("16.86 M")
+must be a cell of one of the tables, else the check fails.
 
 usage: sweep_doc_tables.py DOJOSIM DOC.md [--write | --check]   (default --check)
 """
@@ -114,6 +115,20 @@ def main():
                 continue
             out.append(line)
             i += 1
+    # Prose that quotes a table's throughput ("16.86 M") must quote a cell of a table (a
+    # probe found 16.87 M in the prose beside 16.86 M in the table).
+    cells, prose_bad, code = set(), [], False
+    for line in out:
+        if line.startswith("|"):
+            cells.update(re.findall(r"(\d+\.\d\d M)\b", line))
+    for n, line in enumerate(out, 1):
+        code = not code if line.startswith("```") else code
+        if code or line.startswith("|"):
+            continue
+        prose_bad += [f"line {n}: {x}" for x in re.findall(r"(\d+\.\d\d M)\b", line) if x not in cells]
+    if prose_bad:
+        print(f"{doc}: prose quotes throughputs no table holds ({'; '.join(prose_bad)}): update the prose")
+        return 1
     if write:
         open(doc, "w", encoding="utf-8").write("\n".join(out))
         print(f"{doc}: {len(changed)} tables rewritten")
