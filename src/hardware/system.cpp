@@ -720,6 +720,7 @@ System read_system(const std::shared_ptr<const core::Document>& doc) {
   s.name = r.string("name");
   s.description = r.string("description", "");
   r.ignore("parameters");
+  r.ignore("derived");  // written by `show system`, recomputed on reading
   if (r.has("assumptions")) {
     r.ignore("assumptions");
     for (const auto& a : doc->root["assumptions"]) s.assumptions.push_back(a.Scalar());
@@ -857,6 +858,7 @@ YAML::Node system_to_yaml(const System& s) {
     dev["core_mesh"] = mesh;
   }
   root["device"] = dev;
+  YAML::Node derived;  // what show derives (written last, under `derived:`)
   for (const auto& l : s.levels) {
     YAML::Node n;
     const std::string p = "levels." + l.name + ".";
@@ -877,7 +879,6 @@ YAML::Node system_to_yaml(const System& s) {
     }
     write_fields(n, l, kLevelFields, s, p);
     if (l.topology == Topology::fat_tree) write_fields(n, l, kFatTreeFields, s, p);
-    n["devices_per_instance"] = s.devices_per(static_cast<int>(&l - s.levels.data()));
     root["levels"][l.name] = n;
   }
   if (s.dip.count > 0) {
@@ -891,11 +892,16 @@ YAML::Node system_to_yaml(const System& s) {
     z["latency"] = core::format_quantity(rate.latency, Dim::seconds);
     z["bandwidth"] = core::format_quantity(rate.bandwidth, Dim::byte_rate);
     z["source"] = tr.source;
-    d["zplane_delivered"] = z;
+    derived["zplane_delivered"] = z;
     root["dip"] = d;
   }
   root["pue"] = fig(s.pue, Dim::count, s, "pue");
   root["stack"] = s.stack;
+  if (s.devices_used > 0) root["devices_used"] = s.devices_used;
+  // What show derives from the settings above, under one key the reader skips: the file
+  // reads back into the same system (Registry.ShowReadsBack), and an edit of a derived
+  // figure is not mistaken for a setting (docs/reference.md#derived).
+  for (const auto& l : s.levels) derived["devices_per_instance"][l.name] = s.devices_per(static_cast<int>(&l - s.levels.data()));
   YAML::Node t;
   t["devices"] = s.device_count();
   if (s.devices_used > 0)
@@ -912,7 +918,7 @@ YAML::Node system_to_yaml(const System& s) {
   if (s.dip.count > 0) t["memory_dip_hbm"] = core::format_quantity(s.dip.capacity * s.dip.count, Dim::bytes);
   if (s.dip.host_memory > 0) t["memory_host_dram"] = core::format_quantity(s.dip.host_memory * s.dip.count, Dim::bytes);
   t["tdp_devices"] = core::format_quantity(s.device.tdp * static_cast<double>(s.device_count()), Dim::watts);
-  root["totals"] = t;
+  derived["totals"] = t;
   if (!s.assumptions.empty())
     for (const auto& a : s.assumptions) root["assumptions"].push_back(a);
   // The topology graph the event engine routes on (hardware/topology.hpp).
@@ -920,8 +926,9 @@ YAML::Node system_to_yaml(const System& s) {
     const Graph g(s);
     YAML::Node lines;
     for (const auto& line : g.summary()) lines.push_back(line);
-    root["graph"] = lines;
+    derived["graph"] = lines;
   }
+  root["derived"] = derived;
   return root;
 }
 

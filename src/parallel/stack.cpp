@@ -57,6 +57,7 @@ Stack read_stack(const std::shared_ptr<const core::Document>& doc) {
   s.name = r.string("name");
   s.description = r.string("description", "");
   s.assumption = r.boolean("assumption", false);
+  r.ignore("sources");  // written by `show stack`: where each figure came from, not a setting
   if (auto a = r.optional_map("attention")) {
     s.flash_attention = a->choice("kernel", {"flash", "unfused"}, kDefaults.flash_attention ? "flash" : "unfused") == "flash";
     s.attention_efficiency = a->number("efficiency", kDefaults.attention_efficiency, kAttentionEfficiencyBounds);
@@ -293,7 +294,18 @@ Stack load_stack(const std::string& spec_text, const std::vector<std::string>& o
     // A file that calls itself by a preset's name must be that preset: otherwise every
     // output (and compare's "every system on the same stack") would name software it did
     // not price (a probe's file named fsdp held megatron-core's settings).
-    if (is_file && !preset_stack_text(s.name).empty() && core::read_text_file(name) != preset_stack_text(s.name))
+    // Identical means the same settings: the preset's text, or what `show stack` prints of
+    // it (figures and their sources written apart), read without the overrides.
+    const auto same_as_preset = [&] {
+      const std::string preset = preset_stack_text(s.name);
+      if (core::read_text_file(name) == preset) return true;
+      YAML::Node mine = stack_to_yaml(read_stack(std::make_shared<const core::Document>(core::load_yaml_file(name))));
+      YAML::Node theirs = stack_to_yaml(read_stack(std::make_shared<const core::Document>(core::parse_yaml(preset, "<stack>"))));
+      mine.remove("sources");
+      theirs.remove("sources");
+      return YAML::Dump(mine) == YAML::Dump(theirs);
+    };
+    if (is_file && !preset_stack_text(s.name).empty() && !same_as_preset())
       throw InputError(
           Location{shared->file, shared->root["name"].Mark().line + 1, shared->root["name"].Mark().column + 1, "name"},
           fmt::format("stack file named '{}', a preset stack's name, with other settings", s.name),

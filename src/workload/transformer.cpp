@@ -153,6 +153,7 @@ Transformer model_from_yaml(const core::Reader& r) {
   t.name = r.string("name");
   t.family = r.string("family", "custom");
   t.source = r.string("source", "");
+  r.ignore("derived");  // written by `show model` (parameters, FLOPs per token), recomputed on reading
   const long long big = 1LL << 40;
   t.layers = r.integer("layers", std::nullopt, 1, 100000);
   t.hidden = r.integer("hidden", std::nullopt, 1, 10000000);

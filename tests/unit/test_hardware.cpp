@@ -2,6 +2,8 @@
 // fails with a located message.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <unistd.h>
 
 #include <filesystem>
@@ -36,7 +38,7 @@ TEST(Presets, EveryNameInDesignLoads) {
     EXPECT_EQ(s.name, n);
     EXPECT_GT(s.device_count(), 0);
     EXPECT_GT(s.device.peak_for(Precision::bf16), 0);
-    EXPECT_FALSE(hardware::system_to_yaml(s)["totals"].IsNull());
+    EXPECT_FALSE(hardware::system_to_yaml(s)["derived"]["totals"].IsNull());
   }
 }
 
@@ -272,21 +274,24 @@ TEST(Registry, DefaultsWrittenOnce) {
 }
 
 // `show system` writes what the reader reads, from the same tables: every preset's
-// system_to_yaml, less the keys it derives (totals, graph, devices per instance, the
-// Z-plane's delivered rate), reads back into the same system (figures are printed to
-// four significant digits or more, hence the relative tolerance).
+// system_to_yaml, as `show system` prints it (what it derives under `derived:`, which the
+// reader skips), reads back into the same system (figures are printed to four significant
+// digits or more, hence the relative tolerance). A probe found the output refused
+// ("unknown key 'devices_per_instance'") though this test passed: it removed those keys first.
 TEST(Registry, ShowReadsBack) {
-  for (const auto& name : hardware::preset_system_names()) {
+  std::vector<std::string> names = hardware::preset_system_names();
+  names.emplace_back("gb200-nvl72:devices=100");  // a partly used last rack: devices_used reads back
+  for (const auto& name : names) {
     SCOPED_TRACE(name);
     const auto a = hardware::load_system(name);
     YAML::Node y = hardware::system_to_yaml(a);
-    y.remove("totals");
-    y.remove("graph");
-    for (auto l : y["levels"]) l.second.remove("devices_per_instance");
-    if (y["dip"]) y["dip"].remove("zplane_delivered");
+    ASSERT_TRUE(y["derived"]["totals"].IsMap());
     std::stringstream text;
     text << y;
-    const auto path = std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()) + ".yaml");
+    std::string file = name;
+    std::replace_if(
+        file.begin(), file.end(), [](char c) { return c == ':' || c == '='; }, '_');
+    const auto path = std::filesystem::temp_directory_path() / (file + "_" + std::to_string(::getpid()) + ".yaml");
     {
       std::ofstream f(path);
       f << text.str();
@@ -295,6 +300,8 @@ TEST(Registry, ShowReadsBack) {
     const std::string err = error_of([&] { b = hardware::load_system(path.string()); });
     std::filesystem::remove(path);
     ASSERT_EQ(err, "") << text.str();
+    EXPECT_EQ(a.device_count(), b.device_count());
+    EXPECT_EQ(a.devices_used, b.devices_used);
     auto near = [](double u, double v) { return std::abs(u - v) <= 5e-4 * std::max(std::abs(u), std::abs(v)); };
     const auto &da = a.device, &db = b.device;
     EXPECT_EQ(da.compute_units, db.compute_units);

@@ -1,11 +1,14 @@
 // Model shapes give the published parameter counts and the closed-form FLOPs.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "dojosim/core/errors.hpp"
 #include "dojosim/workload/transformer.hpp"
 #include "dojosim/workload/workload.hpp"
+
+#include <unistd.h>
 
 using namespace dojosim;
 
@@ -229,4 +232,27 @@ TEST(ModelYaml, PresetParameterKeysAreChecked) {
   }
   std::ofstream(path) << body << "{sets: [config.image], help: pixels}\n";
   EXPECT_TRUE(workload::load_workload(path).vision());
+}
+
+// `dojosim show model NAME > m.yaml` reads back as the same transformer: what show derives
+// (parameters, FLOPs per token) sits under `derived:`, which the reader skips. A probe found
+// every transformer's show output refused ("unknown key 'derived'"). Vision networks are
+// shown expanded (their ops), which is not their file format: not read back.
+TEST(ModelYaml, ShowReadsBack) {
+  const auto path = std::filesystem::temp_directory_path() / ("dojosim_show_model_" + std::to_string(::getpid()) + ".yaml");
+  int checked = 0;
+  for (const auto& name : workload::zoo_model_names()) {
+    if (workload::zoo_is_vision(name)) continue;
+    SCOPED_TRACE(name);
+    const auto a = workload::load_workload(name);
+    std::ofstream(path) << workload::workload_to_yaml(a);
+    const auto b = workload::load_workload(path.string());
+    EXPECT_FALSE(b.vision());
+    EXPECT_EQ(b.name(), a.name());
+    EXPECT_DOUBLE_EQ(b.params(), a.params());
+    EXPECT_DOUBLE_EQ(b.transformer.forward_flops_per_token(2048), a.transformer.forward_flops_per_token(2048));
+    ++checked;
+  }
+  std::filesystem::remove(path);
+  EXPECT_GE(checked, 8);
 }
