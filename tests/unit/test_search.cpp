@@ -277,3 +277,24 @@ TEST(Equivalence, WalksFromTheEstimateToTheFirstCrossing) {
   EXPECT_EQ(down.high, 42);
   EXPECT_EQ(down.low, 41);
 }
+
+// The why-line compares what the ranking compares: per step when both plans run the same
+// batch, per token when their batches were rounded differently (a probe read 8.8 s vs
+// 11.7 s per step, batches of 768 and 960, as a compute gain); vision counts its samples.
+TEST(Search, WhyBetterComparesPerTokenWhenBatchesDiffer) {
+  engine::Result a, b;
+  a.step_time = a.breakdown.compute = 8.0;
+  b.step_time = b.breakdown.compute = 11.0;
+  a.tokens_per_step = 768 * 4096.0;
+  b.tokens_per_step = 960 * 4096.0;
+  a.strategy.gbs = 768;
+  b.strategy.gbs = 960;
+  const std::string differ = explore::why_better(a, b);
+  EXPECT_NE(differ.find("per million tokens, the batches being 768 vs 960"), std::string::npos) << differ;
+  EXPECT_EQ(differ.find("per step"), std::string::npos) << differ;
+  b.tokens_per_step = a.tokens_per_step;
+  b.strategy.gbs = 768;
+  EXPECT_NE(explore::why_better(a, b).find("8 s vs 11 s per step"), std::string::npos) << explore::why_better(a, b);
+  a.sample_unit = b.sample_unit = "images";
+  EXPECT_NE(explore::why_better(a, b).find("faster per image"), std::string::npos) << explore::why_better(a, b);
+}
