@@ -265,9 +265,20 @@ Workload load_workload_unchecked(const std::string& spec) {
   core::Document doc;
   std::string preset = s;
   std::vector<std::string> params;
-  const bool is_file = s.ends_with(".yaml") || s.ends_with(".yml") || s.find('/') != std::string::npos;
+  // FILE.yaml:key=value,... gives a file's declared parameters, as a preset's (and as a
+  // system file's: my-cluster.yaml:nodes=4).
+  std::string path = s;
+  for (const char* ext : {".yaml:", ".yml:"})
+    if (const auto at = s.find(ext); at != std::string::npos) {
+      path = s.substr(0, at + std::string_view(ext).size() - 1);
+      preset = path;
+      for (const auto& p : core::split(s.substr(at + std::string_view(ext).size()), ','))
+        if (!core::trim(p).empty()) params.push_back(core::trim(p));
+      break;
+    }
+  const bool is_file = path.ends_with(".yaml") || path.ends_with(".yml") || path.find('/') != std::string::npos;
   if (is_file) {
-    doc = core::load_yaml_file(s);
+    doc = core::load_yaml_file(path);
   } else {
     const auto parts = core::split(s, ':');
     preset = core::trim(parts[0]);
@@ -297,7 +308,8 @@ Workload load_workload_unchecked(const std::string& spec) {
   auto shared = std::make_shared<const core::Document>(std::move(doc));
   w.kind = Workload::Kind::network;
   w.network = network_from_yaml(core::Reader(shared, shared->root, ""));
-  if (!params.empty()) w.network.name = s;
+  // Named by its parameters: a preset by its spec, a file by its own name and them.
+  if (!params.empty()) w.network.name = is_file ? w.network.name + ":" + core::join(params, ",") : s;
   return w;
 }
 }  // namespace

@@ -256,3 +256,21 @@ TEST(ModelYaml, ShowReadsBack) {
   std::filesystem::remove(path);
   EXPECT_GE(checked, 8);
 }
+
+// FILE.yaml:key=value gives a vision file's declared parameters, as a preset's and as a
+// system file's (my-cluster.yaml:nodes=4); it read the whole spec as a path ("cannot open
+// file"). A transformer file takes none, said so.
+TEST(ModelYaml, FilesTakeTheirDeclaredParameters) {
+  const auto dir = std::filesystem::temp_directory_path() / ("dojosim_file_params_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "video.yaml") << workload::zoo_model_text("tesla-video");
+  const auto base = workload::load_workload((dir / "video.yaml").string());
+  const auto four = workload::load_workload((dir / "video.yaml").string() + ":cameras=4");
+  EXPECT_TRUE(four.vision());
+  EXPECT_EQ(four.name(), base.name() + ":cameras=4");
+  EXPECT_DOUBLE_EQ(four.network.forward_flops(), workload::load_workload("tesla-video:cameras=4").network.forward_flops());
+  EXPECT_LT(four.network.forward_flops(), base.network.forward_flops());
+  std::ofstream(dir / "llama.yaml") << workload::workload_to_yaml(workload::load_workload("llama3-8b"));
+  EXPECT_THROW((void)workload::load_workload((dir / "llama.yaml").string() + ":layers=4"), core::InputError);
+  std::filesystem::remove_all(dir);
+}
