@@ -23,6 +23,11 @@ ReplayOutput replay(const ReplayArgs& a) {
                            "KEY=VALUE of the system (dojosim show system SYS)");
   ReplayOutput out;
   out.sys = hardware::load_system(a.system, split.system);
+  // Nodes priced from num_ops need a peak in this precision: as run refuses it (a probe got
+  // compute priced at 0 s for fp8 on A100); fp32/tf32/fp64 are not training precisions.
+  engine::ReplayOptions opt;
+  opt.precision = hardware::parse_training_precision(a.precision);
+  hardware::require_peak(out.sys, opt.precision, {"--precision", 0, 0, "precision"});
   out.files = ck::rank_files(a.prefix, a.ranks);
   if (static_cast<long long>(out.files.size()) > engine::kMaxChakraRanks)
     throw core::Unsupported({out.files.back(), 0, 0, ""}, fmt::format("more than {} rank files", engine::kMaxChakraRanks),
@@ -36,8 +41,6 @@ ReplayOutput replay(const ReplayArgs& a) {
   if (out.comm_groups.empty() && std::filesystem::exists(a.prefix + ".comm_groups.json"))
     out.comm_groups = a.prefix + ".comm_groups.json";
   if (!out.comm_groups.empty()) groups = ck::read_comm_groups(out.comm_groups, ranks);
-  engine::ReplayOptions opt;
-  opt.precision = hardware::parse_precision(a.precision);
   opt.files = out.files;
   out.result = engine::replay_chakra(out.sys, traces, groups, opt, a.timeline ? &out.timeline : nullptr);
   out.has_timeline = a.timeline;
