@@ -385,10 +385,10 @@ YAML::Node network_to_yaml(const Network& n) {
   d["ops"] = static_cast<long long>(n.ops.size());
   d["params"] = fmt::format("{:.0f}", n.params());
   d["params_millions"] = fmt::format("{:.3f}", n.params() / 1e6);
-  d["forward_flops_per_sample"] = fmt::format("{:.6g}", n.forward_flops());
+  d["forward_flops_per_sample"] = fmt::format("{:.0f}", n.forward_flops());  // exact, as a transformer's
   d["forward_gflops_per_sample"] = fmt::format("{:.3f}", n.forward_flops() / 1e9);
   d["forward_gmacs_per_sample"] = fmt::format("{:.3f}", n.forward_macs() / 1e9);
-  d["training_flops_per_sample"] = fmt::format("{:.6g}", n.training_flops());
+  d["training_flops_per_sample"] = fmt::format("{:.0f}", n.training_flops());
   d["saved_activations_per_sample_bf16"] = fmt::format("{:.4g} MB", n.saved_elems() * 2.0 / 1e6);
   d["flops_convention"] = "2 FLOPs per multiply-accumulate of conv, linear, matmul and attention; other ops priced by bytes";
   y["derived"] = d;

@@ -306,3 +306,14 @@ TEST(VisionDp, Zero2ReducesEveryMicroBatch) {
   EXPECT_EQ(one.comm.dp.traffic[0].calls, 1.0);
   expect_within(two.step_time - one.step_time, (m - 1) * t_rs, 1e-9);
 }
+
+// `show model` writes a network's FLOPs exactly, as run counts them (a probe found 6
+// significant digits: 24535100000 against run's 24535105536 for ResNet-50).
+TEST(Vision, ShowWritesFlopsExactly) {
+  for (const char* name : {"resnet50", "tesla-video"}) {
+    const auto w = workload::load_workload(name);
+    const YAML::Node d = workload::workload_to_yaml(w)["derived"];
+    EXPECT_EQ(d["training_flops_per_sample"].as<double>(), w.network.training_flops()) << name;
+    EXPECT_EQ(d["forward_flops_per_sample"].as<double>(), w.network.forward_flops()) << name;
+  }
+}
