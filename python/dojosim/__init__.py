@@ -38,6 +38,14 @@ def _spec(parallel):
     raise TypeError(f"parallel: expected a dict or a 'tp=8,...' string, got {type(parallel).__name__}")
 
 
+def _seq(v, name="seq"):
+    """A sequence length as the CLI reads --seq: a whole number (2048.7 or True is an error,
+    not silently 2048 or 1)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v):
+        raise ValueError(f"{name} = {v!r} is not a whole number of tokens (e.g. 2048; 0: the model's default)")
+    return int(v)
+
+
 def _plan(parallel, seq, precision):
     """A result's ``strategy`` dict runs again as given: its ``seq`` and ``precision`` are the
     options of the same names (they must agree with those options when both are given;
@@ -45,12 +53,13 @@ def _plan(parallel, seq, precision):
     if isinstance(parallel, dict) and ("seq" in parallel or "precision" in parallel):
         rest = dict(parallel)
         s, p = rest.pop("seq", None), rest.pop("precision", None)
-        if s is not None and int(seq) not in (0, int(s)):
+        if s is not None and _seq(seq) not in (0, _seq(s, "parallel['seq']")):
             raise ValueError(f"parallel['seq'] = {s} and seq = {seq} disagree: give one")
         if p is not None and precision is not None and precision != p:
             raise ValueError(f"parallel['precision'] = {p!r} and precision = {precision!r} disagree: give one")
-        return _spec(rest), int(s) if s is not None else int(seq), p if p is not None else precision
-    return _spec(parallel), int(seq), "bf16" if precision is None else precision
+        chosen = p if p is not None else precision
+        return _spec(rest), _seq(s, "parallel['seq']") if s is not None else _seq(seq), "bf16" if chosen is None else chosen
+    return _spec(parallel), _seq(seq), "bf16" if precision is None else precision
 
 
 def _sets(sets):

@@ -347,3 +347,21 @@ def test_result_strategy_runs_again():
     fp8 = dojosim.run(system="dgx-h100:nodes=2", model="llama3-8b", precision="fp8")
     with pytest.raises(ValueError, match="disagree"):
         dojosim.run(system="dgx-h100:nodes=2", model="llama3-8b", parallel=fp8["strategy"], precision="bf16")
+
+
+def test_parallel_dict_with_seq_only_is_bf16():
+    """A ``parallel`` dict with ``seq`` and no ``precision`` runs in bf16, as documented (a
+    probe got a raw pybind TypeError: precision None reached the binding)."""
+    got = dojosim.run(system="dgx-h100:nodes=2", model="llama3-8b", parallel={"tp": 8, "seq": 2048})
+    assert got["strategy"]["precision"] == "bf16" and got["strategy"]["tp"] == 8
+    assert dojosim.search(system="dgx-h100:nodes=2", model="llama3-8b", parallel={"seq": 4096})["ranked"][0]["result"]["strategy"]["seq"] == 4096
+
+
+def test_sequence_length_must_be_whole():
+    """2048.7 or True is not a sequence length (the CLI refuses --seq 2048.7); it ran as 2048 or 1."""
+    for bad in (2048.7, True):
+        with pytest.raises(ValueError, match="whole number"):
+            dojosim.run(system="dgx-h100", model="llama3-8b", seq=bad)
+    with pytest.raises(ValueError, match="whole number"):
+        dojosim.run(system="dgx-h100", model="llama3-8b", parallel={"tp": 8, "seq": 1.5})
+    assert dojosim.run(system="dgx-h100", model="llama3-8b", seq=2048.0)["strategy"]["seq"] == 2048
