@@ -32,15 +32,23 @@ std::string beside(const std::string& csv, const std::string& cell) {
 // The fields of one CSV line and the 1-based column where each starts (for file:line:column).
 struct Fields {
   std::vector<std::string> values;
-  std::vector<int> columns;
+  std::vector<int> columns;  // where each field starts: its column on its line,
+  std::vector<int> lines;    // and its line, counted from the record's first (quoted fields may hold line breaks)
 };
 Fields csv_fields(const std::string& line) {
   Fields out;
   std::string cur;
   bool quoted = false;
+  int nl = 0;               // line breaks so far
+  std::size_t line_at = 0;  // index where the current line starts
   out.columns.push_back(1);
+  out.lines.push_back(0);
   for (std::size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
+    if (c == '\n') {
+      ++nl;
+      line_at = i + 1;
+    }
     if (quoted) {
       if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
         cur += '"';
@@ -54,7 +62,8 @@ Fields csv_fields(const std::string& line) {
     else if (c == ',') {
       out.values.push_back(cur);
       cur.clear();
-      out.columns.push_back(static_cast<int>(i) + 2);
+      out.columns.push_back(static_cast<int>(i - line_at) + 2);
+      out.lines.push_back(nl);
     } else if (c != '\r')
       cur += c;
   }
@@ -170,7 +179,9 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
         if (header[i] == name) return core::trim(f[i]);
       return "";  // an optional column left out
     };
-    auto where = [&](const std::string& name) -> core::Location { return {file, first_line, fl.columns[index(name)], name}; };
+    auto where = [&](const std::string& name) -> core::Location {
+      return {file, first_line + fl.lines[index(name)], fl.columns[index(name)], name};
+    };
     // A malformed field is a bad CSV (exit 2, located); a well-formed case that cannot be
     // evaluated (unknown system, does not fit) is a failed case (exit 3).
     auto num = [&](const std::string& name) -> long long {
@@ -205,6 +216,12 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     m.vocab = num("vocab");
     m.max_seq = num("seq_len");
     const long long devices = num("devices");
+    // As --seq and --system bound them (a probe found 0 devices and a 2e7-token sequence
+    // reported as failed cases, exit 3, where the CLI's options exit 2).
+    if (devices < 1) throw core::InputError(where("devices"), "0 devices", "the devices of the measured run, at least 1");
+    if (m.max_seq > (1LL << 24))
+      throw core::InputError(where("seq_len"), fmt::format("a sequence of {} tokens is beyond 2^24", m.max_seq),
+                             "a sequence length from 1 to 16777216, as --seq takes");
     const std::string gated = core::to_lower(col("gated_mlp"));
     if (gated != "true" && gated != "false" && !gated.empty())
       throw core::InputError(where("gated_mlp"), fmt::format("gated_mlp '{}' is not true or false", col("gated_mlp")),
@@ -255,7 +272,11 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     }
     // Malformed strategy or precision fields are located at their column (exit 2).
     auto relocate = [&](const core::InputError& e, const std::string& column) {
-      const std::string key = e.location().key_path;
+      // The model's key as the CSV names its column (max_seq is the seq_len column).
+      std::string key = e.location().key_path;
+      for (const auto& [model_key, column_name] :
+           {std::pair<std::string, std::string>{"max_seq", "seq_len"}, {"experts_per_token", "top_k"}})
+        if (key == model_key) key = column_name;
       const bool known = std::find(header.begin(), header.end(), key) != header.end();
       return core::InputError(where(known ? key : column), e.message(), e.expected(), e.suggestion());
     };
@@ -358,8 +379,9 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
   const double mape = counted > 0 ? sum_abs / counted : 0.0;
   ValidateOutput out;
   out.json["cases"] = cases;
-  out.json["mape"] = mape;
-  out.json["max_abs_error_pct"] = max_abs;  // over the evaluated cases, like mape
+  // Over the evaluated cases; none evaluated: no statistic (null), as the text says.
+  out.json["mape"] = counted > 0 ? Json(mape) : Json(nullptr);
+  out.json["max_abs_error_pct"] = counted > 0 ? Json(max_abs) : Json(nullptr);
   out.json["evaluated"] = counted;
   out.json["failed"] = failed;
   auto& by = out.json["by_system_stack"];

@@ -191,3 +191,12 @@ cli_test(build_vs_buy_rejects_tile_key_on_gpu_custom 2 "'economics.tile_yield' h
 cli_test(search_text_names_stack 0 "stack: fsdp \\(software: dojosim show stack fsdp\\)" search --system dgx-h100:nodes=2 --model llama3-8b --stack fsdp --top 1)
 cli_test(build_vs_buy_names_stack 0 "software: every machine on the megatron-2021 stack" build-vs-buy --model gpt3-175b --fleet 1 --stack megatron-2021)
 cli_test(build_vs_buy_json_names_stack 0 "\"stack\": \"fsdp\"" build-vs-buy --model gpt3-175b --fleet 1 --stack fsdp --format json)
+# validate locates and bounds as the CLI's options do (probe): the model's max_seq is the
+# seq_len column; 0 devices and sequences beyond 2^24 are input errors (they were failed
+# cases, exit 3); a field after a quoted line break is located on its own line; with no
+# case evaluated the statistics are null.
+cli_test(validate_seq_zero_at_its_column 2 "seq_zero.csv:2:51: key 'seq_len'" validate ${DATA}/validation/seq_zero.csv)
+cli_test(validate_seq_too_long 2 "seq_too_long.csv:2:51: key 'seq_len': a sequence of 20000000 tokens" validate ${DATA}/validation/seq_too_long.csv)
+cli_test(validate_zero_devices 2 "zero_devices.csv:2:77: key 'devices': 0 devices" validate ${DATA}/validation/zero_devices.csv)
+cli_test(validate_multiline_field_location 2 "multiline_bad_time.csv:3:95: key 'step_time_s'" validate ${DATA}/validation/multiline_bad_time.csv)
+cli_test(validate_no_case_null_stats 3 "\"mape\": null" validate ${DATA}/validation/all_failed.csv --format json)
