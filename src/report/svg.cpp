@@ -188,8 +188,28 @@ std::string mesh_svg(const engine::Result& r, const hardware::System& sys, const
     }
     notes.push_back(s);
   }
+  // What the picture leaves out, said under it: the links carry the collectives only, not
+  // the DIP memory streams (which also cross the mesh from the DIPs), and a whole step the
+  // event engine simulated has its own busiest links, streams included (a probe read the
+  // picture's 6% busiest link beside the event engine's 55%).
+  std::vector<std::string> unseen;
+  if (whole_step && r.placement.streams())
+    unseen.push_back(fmt::format(
+        "Not drawn: memory streamed per {} and step, {} from DIP HBM{} (it crosses the mesh from the "
+        "DIPs).",
+        child, format_quantity(r.placement.stream_bytes, Dim::bytes),
+        r.placement.host_bytes > 0 ? fmt::format(" and {} from host DRAM", format_quantity(r.placement.host_bytes, Dim::bytes))
+                                   : std::string()));
+  if (whole_step && !r.busiest_links.empty()) {
+    unseen.push_back("Busiest links of the step the event engine simulated (all traffic, streams included):");
+    for (std::size_t i = 0; i < r.busiest_links.size() && i < 5; ++i)
+      unseen.push_back(
+          fmt::format("  {} {}{}", pct(r.busiest_links[i].utilisation), r.busiest_links[i].name,
+                      r.busiest_links[i].alike > 0 ? fmt::format(" (and {} alike)", r.busiest_links[i].alike) : std::string()));
+  }
   const double notes_y = kTop + grid_h + 50;
-  const double height = std::max(notes_y + 22.0 * static_cast<double>(notes.size() + loads.beyond.size() + 3), kTop + 520.0);
+  const double height =
+      std::max(notes_y + 22.0 * static_cast<double>(notes.size() + loads.beyond.size() + unseen.size() + 4), kTop + 520.0);
 
   Canvas cv;
   auto node_x = [&](int tc, int c) { return kLeft + tc * (tile_w + kGap) + c * kPitch + kPitch / 2; };
@@ -392,6 +412,11 @@ std::string mesh_svg(const engine::Result& r, const hardware::System& sys, const
       cv.text(kLeft, ny, n, 11);
       ny += 18;
     }
+  }
+  if (!unseen.empty()) ny += 6;
+  for (const auto& n : unseen) {
+    cv.text(kLeft, ny, n, 11);
+    ny += 18;
   }
 
   // Header and assembly.

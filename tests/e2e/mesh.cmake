@@ -27,3 +27,10 @@ cli_test(run_gpu_communication 0 "dp +reduce-scatter.*node switch" run --system 
 cli_test(run_placement_order 0 "(?s)placement=dp-tp-pp-cp.*tp  all-gather.*cabinet mesh.*dp  reduce-scatter.*tile mesh [a-z-]+ 5x5 d1s"
          run --system dojo-exapod --model gpt3-175b --parallel ${PLAN},placement=dp-tp-pp-cp)
 cli_test(run_placement_bad 2 "placement: 'tq' is not a group kind.*\\n.*\\n.*did you mean 'tp'" run --system dojo-tile --model ${HF}/gpt2.json --parallel placement=dp-tq-pp-cp)
+# The picture says what it does not draw: the DIP memory streams, and with the event engine
+# the simulated step's busiest links (streams included). A probe read its 6% busiest link
+# beside the event engine's 55%.
+add_test(NAME e2e.svg_notes_streams
+         COMMAND /bin/sh -c "$<TARGET_FILE:dojosim> run --system dojo-tray --model llama3-8b --parallel gbs=150 --seq 1024 --engine event --svg svg_notes_streams.svg >/dev/null && grep -q 'Not drawn: memory streamed per d1 and step, [0-9.]* GB from DIP HBM' svg_notes_streams.svg && grep -q 'Busiest links of the step the event engine simulated' svg_notes_streams.svg && grep -q '% DIP 0 HBM' svg_notes_streams.svg"
+         WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(e2e.svg_notes_streams PROPERTIES LABELS e2e TIMEOUT 120)
