@@ -56,9 +56,16 @@ void add_search(CLI::App& app, Action& action) {
       if (format == "json") {
         std::cout << out.json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       } else {
-        fmt::print("search: {} on {} ({} x {}), objective {} per {}, target global batch {}\n", out.model_name, sys.name,
+        // A vision network's default batch grows to one sample per replica where a plan has
+        // more replicas (docs/model.md#vision-dp): said, since the best plan's batch then
+        // exceeds the target the header names (a probe found 4096 under "target 512").
+        const long long best_gbs = rep.ranked.front().result.strategy.gbs;
+        fmt::print("search: {} on {} ({} x {}), objective {} per {}, target global batch {}{}\n", out.model_name, sys.name,
                    sys.device_count(), sys.device.name, explore::objective_name(out.objective), vision ? "sample" : "token",
-                   rep.target_gbs);
+                   rep.target_gbs,
+                   vision && best_gbs > rep.target_gbs
+                       ? fmt::format(" (the network's default, grown to one sample per replica: the best plan's is {})", best_gbs)
+                       : std::string());
         fmt::print("{}\n", report::stack_line(out.stack.name));
         fmt::print("space: {} plans enumerated, {} pruned ({} invalid, {} by memory before evaluation), {} evaluated, {} fit\n\n",
                    group_digits(c.enumerated), group_digits(c.invalid + c.pruned_memory), group_digits(c.invalid),

@@ -200,3 +200,6 @@ cli_test(validate_seq_too_long 2 "seq_too_long.csv:2:51: key 'seq_len': a sequen
 cli_test(validate_zero_devices 2 "zero_devices.csv:2:77: key 'devices': 0 devices" validate ${DATA}/validation/zero_devices.csv)
 cli_test(validate_multiline_field_location 2 "multiline_bad_time.csv:3:95: key 'step_time_s'" validate ${DATA}/validation/multiline_bad_time.csv)
 cli_test(validate_no_case_null_stats 3 "\"mape\": null" validate ${DATA}/validation/all_failed.csv --format json)
+# A vision network's default batch grown to one sample per replica is said in search's
+# header (probe: the best plan's 4096 under "target global batch 512").
+cli_test(search_vision_grown_batch_said 0 "target global batch 512 \\(the network's default, grown to one sample per replica: the best plan's is 4096\\)" search --system dgx-a100:nodes=512 --model tesla-video --top 1)
