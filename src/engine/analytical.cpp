@@ -274,30 +274,37 @@ long long default_gbs(const workload::Transformer& m, long long seq) {
 Result evaluate(const Context& ctx, const Strategy& s) { return price(ctx, make_plan(ctx, s)); }
 
 namespace detail {
-void note_overlap_risks(const hardware::System& sys, Result& r) {
-  if (!(r.hidden_comm > 0) || !(r.breakdown.compute > 0)) return;
-  const double fill = r.hidden_comm / r.breakdown.compute;
-  if (fill > kSaturatedOverlapShare)
-    r.notes.push_back(
-        fmt::format("overlap near saturation: {:.3g} s of data-parallel traffic hidden under {:.3g} s of compute "
-                    "({:.0f}%); any delay queues and is exposed (--engine event simulates the queue)",
-                    r.hidden_comm, r.breakdown.compute, 100 * fill));
-  if (!r.comm.tp.active() || !r.comm.dp.active() || fill <= kSharedLinkOverlapShare) return;
+void mark_overlap_risks(Result& r) {
+  r.overlap_fill = r.hidden_comm > 0 && r.breakdown.compute > 0 ? r.hidden_comm / r.breakdown.compute : 0.0;
+  r.shared_link_level = -1;
+  if (!r.comm.tp.active() || !r.comm.dp.active() || r.overlap_fill <= kSharedLinkOverlapShare) return;
   for (int i = 0; i < r.comm.dp.group.hops; ++i) {
     const auto& h = r.comm.dp.group.hop[static_cast<std::size_t>(i)];
     if (h.topology == hardware::Topology::switched || h.topology == hardware::Topology::fat_tree) continue;
     for (int j = 0; j < r.comm.tp.group.hops; ++j)
       if (r.comm.tp.group.hop[static_cast<std::size_t>(j)].level == h.level) {
-        r.notes.push_back(
-            fmt::format("shared links: data-parallel traffic hidden under {:.0f}% of the compute and "
-                        "tensor-parallel traffic both run on the {} level's direct links, priced apart "
-                        "(--engine event prices them together)",
-                        100 * fill, sys.levels[static_cast<std::size_t>(h.level)].name));
+        r.shared_link_level = h.level;
         return;
       }
   }
 }
 }  // namespace detail
+
+std::vector<std::string> overlap_notes(const Result& r, const hardware::System& sys) {
+  std::vector<std::string> out;
+  if (r.overlap_fill > kSaturatedOverlapShare)
+    out.push_back(
+        fmt::format("overlap near saturation: {:.3g} s of data-parallel traffic hidden under {:.3g} s of compute "
+                    "({:.0f}%); any delay queues and is exposed (--engine event simulates the queue)",
+                    r.hidden_comm, r.breakdown.compute, 100 * r.overlap_fill));
+  if (r.shared_link_level >= 0 && r.shared_link_level < static_cast<int>(sys.levels.size()))
+    out.push_back(
+        fmt::format("shared links: data-parallel traffic hidden under {:.0f}% of the compute and tensor-parallel "
+                    "traffic both run on the {} level's direct links, priced apart (--engine event prices them "
+                    "together)",
+                    100 * r.overlap_fill, sys.levels[static_cast<std::size_t>(r.shared_link_level)].name));
+  return out;
+}
 
 namespace {
 
@@ -428,7 +435,7 @@ Result price_transformer(const Context& ctx, const Plan& plan) {
   }
 
   r.step_time = r.breakdown.total();
-  detail::note_overlap_risks(sys, r);
+  detail::mark_overlap_risks(r);
   {
     // Contention-bound (docs/model.md#contention): the most exposed group on shared links.
     const auto& bd = r.breakdown;

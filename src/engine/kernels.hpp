@@ -25,16 +25,9 @@ inline double grad_bytes(int zero, const parallel::Software& sw) {
 // gradients and reduce-scatters them once per step after the last micro-batch; ZeRO-2 keeps
 // only its shard, so each micro-batch's are reduce-scattered after its backward (DeepSpeed
 // stage 2 reduces every micro-step; FSDP SHARD_GRAD_OP without no_sync, Zhao et al. 2023).
-// Where the closed form's overlap is least sure (docs/model.md#contention), as notes of the
-// result: data-parallel traffic hidden under compute that fills more than
-// kSaturatedOverlapShare of that compute (the links run near saturation: any delay
-// queues and is exposed), and data-parallel traffic hidden on direct links (torus, mesh,
-// ring) that the tensor-parallel group drives too, when it fills more than
-// kSharedLinkOverlapShare of the compute (the closed form prices the two apart). Both
-// thresholds are heuristics for a warning, not part of any prediction.
-inline constexpr double kSaturatedOverlapShare = 0.8;
-inline constexpr double kSharedLinkOverlapShare = 0.5;
-void note_overlap_risks(const hardware::System& sys, Result& r);
+// Marks where the closed form's overlap is least sure (Result::overlap_fill and
+// shared_link_level; engine::overlap_notes words them): allocation-free, in the search loop.
+void mark_overlap_risks(Result& r);
 
 inline Demand zero_gradient_reduction(int zero, double bytes) {
   if (zero == 2) return {.op = collective::Op::reduce_scatter, .bytes = bytes, .per_microbatch = 1.0};

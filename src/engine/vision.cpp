@@ -554,7 +554,7 @@ Result price_vision(const Context& ctx, const Plan& plan) {
   }
 
   r.step_time = r.breakdown.total();
-  detail::note_overlap_risks(sys, r);
+  detail::mark_overlap_risks(r);
   r.tokens_per_step = static_cast<double>(s.gbs);
   r.model_flops_per_step = net.training_flops() * r.tokens_per_step;
   r.hardware_flops_per_step =

@@ -382,6 +382,13 @@ TEST(Plan, EvaluateIsPlanThenPriceAndAllocationFree) {
     ASSERT_GT(r.step_time, 0);
   }
   EXPECT_EQ(test_support::allocations() - before, 0);
+  // A plan the engine marks (overlap near saturation: ZeRO-3 over 1,024 GPUs) prices without
+  // allocating too: the notes are worded by the report (engine::overlap_notes), not here.
+  const auto z3 = strategy("tp=1,pp=1,dp=1024,mbs=1,gbs=1024,zero=3,recompute=selective");
+  ASSERT_GT(engine::evaluate(ctx, z3).overlap_fill, engine::kSaturatedOverlapShare);
+  const long marked = test_support::allocations();
+  for (int i = 0; i < 100; ++i) ASSERT_GT(engine::price(ctx, engine::make_plan(ctx, z3)).step_time, 0);
+  EXPECT_EQ(test_support::allocations() - marked, 0);
 }
 
 // The collectives a plan demands, worked by hand for GPT-3 175B (h = 12288, 96 layers,

@@ -153,6 +153,8 @@ struct Result {
   // tokens_per_step is then samples per step).
   const char* sample_unit = "tokens";
   std::vector<LinkUse> busiest_links;  // event engine: the most utilised links of the step
+  double overlap_fill = 0;             // hidden DP communication over compute (overlap_notes)
+  int shared_link_level = -1;          // a direct-link level hidden DP and TP traffic share (-1: none)
   double contention = 0;  // event engine: step time over the same schedule with every transfer alone on the graph, minus 1
   double halo_bytes = 0;  // vision: halo-exchange bytes received per device per step (forward + backward)
   [[nodiscard]] double tokens_per_s() const { return step_time > 0 ? tokens_per_step / step_time : 0; }
@@ -187,6 +189,17 @@ Context workload_context(const hardware::System& sys, const workload::Workload& 
 long long default_seq(const workload::Workload& w);
 
 inline constexpr double kContentionBoundShare = 0.10;
+
+// Where the closed form's overlap is least sure (docs/model.md#contention), as notes for a
+// report: data-parallel traffic hidden under compute that fills more than
+// kSaturatedOverlapShare of that compute (the links run near saturation: any delay queues
+// and is exposed), and data-parallel traffic hidden on direct links (torus, mesh, ring) that
+// the tensor-parallel group drives too, when it fills more than kSharedLinkOverlapShare of
+// the compute (the closed form prices the two apart). Both thresholds are heuristics for a
+// warning, not part of any prediction. Pricing only marks the numbers (allocation-free).
+inline constexpr double kSaturatedOverlapShare = 0.8;
+inline constexpr double kSharedLinkOverlapShare = 0.5;
+std::vector<std::string> overlap_notes(const Result& r, const hardware::System& sys);
 
 // Evaluates a fully resolved, valid strategy (check with parallel::strategy_problem first).
 Result evaluate(const Context& ctx, const parallel::Strategy& s);
