@@ -601,12 +601,25 @@ Phase point_to_point(const Graph& graph, const Group& g, double bytes, const Ins
 Phase dip_stream(const Graph& graph, double bytes, const std::vector<long long>& devices, double latency) {
   Phase p;
   if (bytes <= 0 || graph.dips() == 0) return p;
-  ClassBuilder c;
-  for (long long d : devices) {
-    const double lat = graph.route_from_dip(graph.nearest_dip(d), d, c.links);
-    c.latency = std::max(c.latency, lat);
+  // A D1's stream comes from the DIPs it shares (Graph::dip_shares): a share s of it puts s
+  // of a flow on each link of that DIP's route, so each DIP carries its share of the D1s.
+  std::vector<std::pair<int, double>> weighted;
+  std::vector<int> route;
+  FlowClass f;
+  for (long long d : devices)
+    for (const auto& s : graph.dip_shares(d)) {
+      route.clear();
+      f.latency = std::max(f.latency, graph.route_from_dip(s.dip, d, route));
+      for (int l : route) weighted.emplace_back(l, s.share);
+    }
+  std::sort(weighted.begin(), weighted.end());
+  for (std::size_t i = 0; i < weighted.size();) {
+    double load = 0;
+    std::size_t j = i;
+    for (; j < weighted.size() && weighted[j].first == weighted[i].first; ++j) load += weighted[j].second;
+    f.load.emplace_back(weighted[i].first, static_cast<float>(load));
+    i = j;
   }
-  FlowClass f = c.finish();
   if (!f.load.empty()) p.classes.push_back(std::move(f));
   p.bytes = bytes;
   p.latency = std::max(latency, p.classes.empty() ? 0.0 : p.classes[0].latency);

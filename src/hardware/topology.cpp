@@ -5,8 +5,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <map>
+#include <span>
 #include <tuple>
 
 namespace dojosim::hardware {
@@ -305,14 +308,37 @@ void Graph::build_rails(const System& sys, int level) {
 
 // --- Dojo DIPs and the Z-plane -------------------------------------------------------------
 
+// A unit's DIP slots, the edge D1s in the order DIPs take them: the outer edges of its end
+// tiles (the first and last D1 columns), left edge top to bottom, then the right edge (a
+// tile's 5 DIPs on its left edge, a tray's 20 on both). More DIPs than that walk the
+// edges again from the middle rows out (two or more DIPs on one edge D1): the 21st of a
+// tray went to the first, a corner whose two mesh links then carried its streams.
+std::vector<long long> Graph::edge_slots(long long first, int rows, int cols) const {
+  const auto base = coord_[static_cast<std::size_t>(first)];
+  std::vector<long long> slots;
+  for (int c : {0, cols - 1}) {
+    if (c == cols - 1 && cols == 1) break;
+    for (int r = 0; r < rows; ++r)
+      if (const long long e = device_at_instance(first, {base[0] + r, base[1] + c, 0}); e >= 0) slots.push_back(e);
+  }
+  std::vector<long long> again = slots;
+  std::stable_sort(again.begin(), again.end(), [&](long long a, long long b) {
+    const int ra = coord_[static_cast<std::size_t>(a)][0] - base[0], rb = coord_[static_cast<std::size_t>(b)][0] - base[0];
+    return std::abs(2 * ra - (rows - 1)) < std::abs(2 * rb - (rows - 1));
+  });
+  slots.insert(slots.end(), again.begin(), again.end());
+  return slots;
+}
+
 void Graph::build_dips(const System& sys) {
   const Dip& D = sys.dip;
   const int tl = std::min(1, grid_levels_ - 1);  // DIPs sit on a tray (or, alone, a tile)
   const long long per = per_[static_cast<std::size_t>(tl)];
   const long long units = (devices_ + per - 1) / per;
-  const long long per_unit = std::max<long long>(1, D.count / std::max<long long>(1, units));
-  // The unit's extent in D1s, and its edge D1s: the first and last columns (the outer
-  // edges of the end tiles), row by row.
+  // Every DIP is placed: each unit takes count / units, the first count % units one more
+  // (a floor share dropped the rest: 21 DIPs on two trays placed 20).
+  const long long each = D.count / units, extra = D.count % units;
+  // The unit's extent in D1s.
   int rows = 1, cols = 1;
   for (int i = 0; i <= tl; ++i) {
     rows *= sys.levels[static_cast<std::size_t>(i)].dims[0];
@@ -322,22 +348,17 @@ void Graph::build_dips(const System& sys) {
     zswitch_ = nodes_++;
     node_label_.push_back("Z-plane switch");
   }
+  std::vector<Share> shares;  // (D1, DIP, share) of every unit, nearest first per D1
+  ShareCache cache;
   for (long long u = 0; u < units; ++u) {
     const long long first = u * per;
-    const auto base = coord_[static_cast<std::size_t>(first)];
-    std::vector<long long> edge;
-    for (int r = 0; r < rows; ++r)
-      for (int side = 0; side < 2; ++side) {
-        const long long e = device_at_instance(first, {base[0] + r, base[1] + (side == 0 ? 0 : cols - 1), 0});
-        if (e >= 0) edge.push_back(e);
-      }
-    std::sort(edge.begin(), edge.end(), [&](long long a, long long b) {
-      const auto ca = coord_[static_cast<std::size_t>(a)], cb = coord_[static_cast<std::size_t>(b)];
-      return std::tie(ca[1], ca[0]) < std::tie(cb[1], cb[0]);  // left edge top to bottom, then right edge
-    });
+    const std::vector<long long> edge = edge_slots(first, rows, cols);
     if (edge.empty()) continue;
-    for (long long j = 0; j < per_unit && static_cast<long long>(dip_attach_.size()) < D.count; ++j) {
-      const long long at = edge[static_cast<std::size_t>(j % static_cast<long long>(edge.size()))];
+    const int lo = dips();
+    const long long here = each + (u < extra ? 1 : 0);
+    for (long long j = 0; j < here; ++j) {
+      const auto E = static_cast<long long>(edge.size()) / 2;  // the first walk, then the later ones
+      const long long at = edge[static_cast<std::size_t>(j < E ? j : E + (j - E) % E)];
       const int id = static_cast<int>(dip_attach_.size());
       const int dip = nodes_++, hbm = nodes_++;
       node_label_.push_back(fmt::format("DIP {}", id));
@@ -351,27 +372,172 @@ void Graph::build_dips(const System& sys) {
         dip_zdown_.push_back(add_link(zswitch_, dip, D.ethernet_bandwidth, 0.0, -1, LinkKind::zplane));
       }
     }
+    share_dips(first, std::min(devices_, first + per), lo, dips(), shares, cache);
+  }
+  index_dip_shares(shares);
+}
+
+namespace {
+
+// The transport problem of a unit's DIP shares, in whole parts: each of n D1s gives k, each
+// of k DIPs takes n, over pairs whose cost (route latency) is at most `limit`. Minimum total
+// cost by successive shortest paths (Dijkstra with potentials on the dense residual graph:
+// V = n + k + 2, a tray's 190 nodes). Returns the parts per pair (D1-major), or nothing
+// when the pairs within `limit` cannot carry every part.
+std::vector<long long> cheapest_shares(const std::vector<long long>& cost, long long n, long long k, long long limit) {
+  struct Edge {
+    int to;
+    long long cap, cost;
+  };
+  const int V = static_cast<int>(n + k + 2), S = V - 2, T = V - 1;
+  std::vector<Edge> e;
+  std::vector<std::vector<int>> adj(static_cast<std::size_t>(V));
+  auto add = [&](int a, int b, long long cap, long long c) {
+    adj[static_cast<std::size_t>(a)].push_back(static_cast<int>(e.size()));
+    e.push_back({b, cap, c});
+    adj[static_cast<std::size_t>(b)].push_back(static_cast<int>(e.size()));
+    e.push_back({a, 0, -c});
+  };
+  for (int i = 0; i < n; ++i) add(S, i, k, 0);
+  std::vector<int> pair_edge(static_cast<std::size_t>(n * k), -1);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < k; ++j) {
+      const long long c = cost[static_cast<std::size_t>(i * k + j)];
+      if (c > limit) continue;
+      pair_edge[static_cast<std::size_t>(i * k + j)] = static_cast<int>(e.size());
+      add(i, static_cast<int>(n + j), k, c);
+    }
+  for (int j = 0; j < k; ++j) add(static_cast<int>(n + j), T, n, 0);
+  constexpr long long kInf = std::numeric_limits<long long>::max() / 4;
+  std::vector<long long> pot(static_cast<std::size_t>(V), 0), dist(static_cast<std::size_t>(V));
+  std::vector<int> via(static_cast<std::size_t>(V));
+  std::vector<char> done(static_cast<std::size_t>(V));
+  long long left = n * k;
+  while (left > 0) {
+    std::fill(dist.begin(), dist.end(), kInf);
+    std::fill(done.begin(), done.end(), 0);
+    dist[static_cast<std::size_t>(S)] = 0;
+    for (;;) {
+      int u = -1;
+      for (int v = 0; v < V; ++v)
+        if (!done[static_cast<std::size_t>(v)] && dist[static_cast<std::size_t>(v)] < kInf &&
+            (u < 0 || dist[static_cast<std::size_t>(v)] < dist[static_cast<std::size_t>(u)]))
+          u = v;
+      if (u < 0) break;
+      done[static_cast<std::size_t>(u)] = 1;
+      for (int id : adj[static_cast<std::size_t>(u)]) {
+        const Edge& x = e[static_cast<std::size_t>(id)];
+        if (x.cap == 0) continue;
+        const long long d =
+            dist[static_cast<std::size_t>(u)] + x.cost + pot[static_cast<std::size_t>(u)] - pot[static_cast<std::size_t>(x.to)];
+        if (d < dist[static_cast<std::size_t>(x.to)])
+          dist[static_cast<std::size_t>(x.to)] = d, via[static_cast<std::size_t>(x.to)] = id;
+      }
+    }
+    if (dist[static_cast<std::size_t>(T)] >= kInf) return {};
+    for (int v = 0; v < V; ++v)
+      if (dist[static_cast<std::size_t>(v)] < kInf) pot[static_cast<std::size_t>(v)] += dist[static_cast<std::size_t>(v)];
+    long long push = left;
+    for (int v = T; v != S; v = e[static_cast<std::size_t>(via[static_cast<std::size_t>(v)] ^ 1)].to)
+      push = std::min(push, e[static_cast<std::size_t>(via[static_cast<std::size_t>(v)])].cap);
+    for (int v = T; v != S; v = e[static_cast<std::size_t>(via[static_cast<std::size_t>(v)] ^ 1)].to) {
+      e[static_cast<std::size_t>(via[static_cast<std::size_t>(v)])].cap -= push;
+      e[static_cast<std::size_t>(via[static_cast<std::size_t>(v)] ^ 1)].cap += push;
+    }
+    left -= push;
+  }
+  std::vector<long long> parts(static_cast<std::size_t>(n * k), 0);
+  for (std::size_t p = 0; p < parts.size(); ++p)
+    if (pair_edge[p] >= 0) parts[p] = e[static_cast<std::size_t>(pair_edge[p] ^ 1)].cap;
+  return parts;
+}
+
+}  // namespace
+
+void Graph::share_dips(long long first, long long last, int lo, int hi, std::vector<Share>& out, ShareCache& cache) const {
+  const long long n = last - first, k = hi - lo;
+  if (n <= 0 || k <= 0) return;
+  // Units laid out alike (an ExaPOD's trays) share alike: solved once.
+  const auto base = coord_[static_cast<std::size_t>(first)];
+  std::vector<int> key{static_cast<int>(n), static_cast<int>(k)};
+  for (long long i = 0; i < n; ++i)
+    for (int x = 0; x < 2; ++x) key.push_back(coord_[static_cast<std::size_t>(first + i)][x] - base[x]);
+  for (long long j = 0; j < k; ++j) key.push_back(static_cast<int>(dip_attach_[static_cast<std::size_t>(lo + j)] - first));
+  if (key != cache.key) {
+    cache.key = std::move(key);
+    // Cost of a pair: the latency of the DIP's route to the D1, in picoseconds.
+    std::vector<long long> cost(static_cast<std::size_t>(n * k));
+    std::vector<int> route;
+    for (long long i = 0; i < n; ++i)
+      for (long long j = 0; j < k; ++j) {
+        route.clear();
+        cost[static_cast<std::size_t>(i * k + j)] =
+            std::llround(route_from_dip(static_cast<int>(lo + j), first + i, route) * 1e12);
+      }
+    // The nearest bound any plan must meet: each D1's nearest DIP; then the next costs up
+    // until every part finds a DIP within the bound.
+    std::vector<long long> bounds(cost);
+    std::sort(bounds.begin(), bounds.end());
+    bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+    long long floor = 0;
+    for (long long i = 0; i < n; ++i)
+      floor = std::max(floor, *std::min_element(cost.begin() + i * k, cost.begin() + (i + 1) * k));
+    std::vector<long long> parts;
+    for (auto b = std::lower_bound(bounds.begin(), bounds.end(), floor); b != bounds.end() && parts.empty(); ++b)
+      parts = cheapest_shares(cost, n, k, *b);
+    // Per D1, nearest DIP first (cost, then DIP).
+    cache.shares.clear();
+    std::vector<long long> order;
+    for (long long i = 0; i < n; ++i) {
+      order.clear();
+      for (long long j = 0; j < k; ++j)
+        if (parts[static_cast<std::size_t>(i * k + j)] > 0) order.push_back(j);
+      std::stable_sort(order.begin(), order.end(), [&](long long a, long long b) {
+        return cost[static_cast<std::size_t>(i * k + a)] < cost[static_cast<std::size_t>(i * k + b)];
+      });
+      for (long long j : order)
+        cache.shares.push_back(
+            {i, static_cast<int>(j), static_cast<double>(parts[static_cast<std::size_t>(i * k + j)]) / static_cast<double>(k)});
+    }
+  }
+  for (const Share& s : cache.shares) out.push_back({first + s.device, lo + s.dip, s.share});
+}
+
+void Graph::index_dip_shares(const std::vector<Share>& shares) {
+  // Per D1, its shares in the order they were served (nearest first); a D1 of a unit
+  // without DIPs streams whole from DIP (device mod DIPs).
+  if (dip_attach_.empty()) return;
+  const auto n = static_cast<std::size_t>(devices_);
+  dip_share_at_.assign(n + 1, 0);
+  for (const Share& s : shares) ++dip_share_at_[static_cast<std::size_t>(s.device) + 1];
+  for (std::size_t d = 0; d < n; ++d)
+    if (dip_share_at_[d + 1] == 0) dip_share_at_[d + 1] = 1;
+  for (std::size_t d = 0; d < n; ++d) dip_share_at_[d + 1] += dip_share_at_[d];
+  dip_share_.assign(dip_share_at_[n], DipShare{});
+  std::vector<std::size_t> next(dip_share_at_.begin(), dip_share_at_.end() - 1);
+  for (const Share& s : shares) dip_share_[next[static_cast<std::size_t>(s.device)]++] = {s.dip, s.share};
+  dip_home_.assign(n, -1);
+  for (std::size_t d = 0; d < n; ++d) {
+    if (next[d] == dip_share_at_[d]) {  // no share
+      dip_share_[next[d]] = {static_cast<int>(static_cast<long long>(d) % static_cast<long long>(dip_attach_.size())), 1.0};
+    }
+    // Home: the largest share, the nearest of equal ones.
+    const DipShare* best = &dip_share_[dip_share_at_[d]];
+    for (std::size_t i = dip_share_at_[d] + 1; i < dip_share_at_[d + 1]; ++i)
+      if (dip_share_[i].share > best->share) best = &dip_share_[i];
+    dip_home_[d] = best->dip;
   }
 }
 
 bool Graph::ethernet_ok(const Dip& d) { return d.ethernet_bandwidth > 0; }
 
-int Graph::nearest_dip(long long device) const {
-  if (dip_attach_.empty()) return -1;
-  const auto c = coord_[static_cast<std::size_t>(device)];
-  const int tl = std::min(1, grid_levels_ - 1);
-  const long long unit = device / per_[static_cast<std::size_t>(tl)];
-  int best = -1, best_hops = 1 << 30;
-  for (std::size_t j = 0; j < dip_attach_.size(); ++j) {
-    const long long a = dip_attach_[j];
-    if (a / per_[static_cast<std::size_t>(tl)] != unit) continue;
-    const auto ca = coord_[static_cast<std::size_t>(a)];
-    const int h = std::abs(ca[0] - c[0]) + std::abs(ca[1] - c[1]);
-    if (h < best_hops) best = static_cast<int>(j), best_hops = h;
-  }
-  if (best < 0) best = static_cast<int>(device % static_cast<long long>(dip_attach_.size()));
-  return best;
+std::span<const DipShare> Graph::dip_shares(long long device) const {
+  if (dip_attach_.empty()) return {};
+  const auto d = static_cast<std::size_t>(device);
+  return {dip_share_.data() + dip_share_at_[d], dip_share_at_[d + 1] - dip_share_at_[d]};
 }
+
+int Graph::home_dip(long long device) const { return dip_attach_.empty() ? -1 : dip_home_[static_cast<std::size_t>(device)]; }
 
 double Graph::route_from_dip(int dip, long long dst, std::vector<int>& out) const {
   const auto j = static_cast<std::size_t>(dip);
@@ -382,7 +548,7 @@ double Graph::route_from_dip(int dip, long long dst, std::vector<int>& out) cons
 
 double Graph::route_zplane(long long src, long long dst, std::vector<int>& out) const {
   if (zswitch_ < 0) return route(src, dst, out);
-  const auto a = static_cast<std::size_t>(nearest_dip(src)), b = static_cast<std::size_t>(nearest_dip(dst));
+  const auto a = static_cast<std::size_t>(home_dip(src)), b = static_cast<std::size_t>(home_dip(dst));
   double lat = route(src, dip_attach_[a], out);
   for (int id : {dip_up_[a], dip_zup_[a], dip_zdown_[b], dip_down_[b]}) {
     out.push_back(id);

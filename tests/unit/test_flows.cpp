@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 
 #include "dojosim/collective/flows.hpp"
 #include "dojosim/hardware/topology.hpp"
@@ -61,7 +62,7 @@ TEST(Topology, DojoExapodIsOneGridWithTileEdges) {
   // DIPs: 20 per tray on the end tiles' outer edges; a middle-tile D1 is several hops away.
   EXPECT_EQ(g.dips(), sys.dip.count);
   r.clear();
-  g.route_from_dip(g.nearest_dip(37), 37, r);
+  g.route_from_dip(g.home_dip(37), 37, r);
   EXPECT_GT(r.size(), 3u);
   r.clear();
   EXPECT_TRUE(g.has_zplane());
@@ -294,5 +295,75 @@ TEST(Flows, StraddlingGroupsRingInsideEachRack) {
                                             << static_cast<int>(op) << ", " << bytes << " B: flows " << t << " s, closed form "
                                             << closed.time << " s";
       }
+  }
+}
+
+// Dojo's D1s share their tray's DIPs evenly over short routes: every DIP's HBM carries
+// D1s / DIPs of the D1s' streams, whatever the count, as the analytical engine's even
+// share of the aggregate DIP bandwidth assumes; a D1's shares sum to one; and the longest
+// route (the stream's latency) never grows with more DIPs (a first cut, filling DIPs
+// nearest pair first, sent the last D1s across the tray: 1.9 us with 21 DIPs). A probe
+// found each D1 streaming whole from its nearest DIP: a 6th DIP on a tile served 6 D1s
+// (the other five 5 or fewer), so a tile with 6 DIPs streamed slower than with 5, and DIPs
+// beyond one per edge D1 (21 or 40 on a tray) were never nearest and carried nothing.
+TEST(Flows, DipStreamSharesEveryDipEvenly) {
+  struct Want {
+    const char* system;
+    int count;
+    long long d1s_per_unit;
+  };
+  std::string last_system;
+  double last_latency = 1.0;
+  for (const Want& w :
+       {Want{"dojo-tile", 5, 25}, Want{"dojo-tile", 6, 25}, Want{"dojo-tile", 7, 25}, Want{"dojo-tile", 8, 25},
+        Want{"dojo-tile", 10, 25}, Want{"dojo-tile", 30, 25}, Want{"dojo-tray", 20, 150}, Want{"dojo-tray", 21, 150},
+        Want{"dojo-tray", 40, 150}, Want{"dojo-exapod", 400, 150}, Want{"dojo-exapod", 800, 150}}) {
+    if (std::string(w.system) != last_system) last_system = w.system, last_latency = 1.0;
+    const auto sys = hardware::load_system(w.system, {"dip.count=" + std::to_string(w.count)});
+    const hardware::Graph g(sys);
+    ASSERT_EQ(g.dips(), w.count) << w.system << " " << w.count;
+    std::vector<long long> all;
+    for (long long d = 0; d < g.devices(); ++d) {
+      all.push_back(d);
+      double sum = 0;
+      for (const auto& s : g.dip_shares(d)) sum += s.share;
+      EXPECT_NEAR(sum, 1.0, 1e-12) << w.system << " D1 " << d;
+    }
+    const auto p = collective::flow::dip_stream(g, 1e6, all, 0.0);
+    ASSERT_EQ(p.classes.size(), 1u);
+    EXPECT_LE(p.latency, last_latency * (1 + 1e-12)) << w.system << " " << w.count << " DIPs";
+    last_latency = p.latency;
+    const long long units = g.devices() / w.d1s_per_unit;
+    int hbm = 0;
+    for (const auto& [l, load] : p.classes[0].load) {
+      if (g.link(l).kind != hardware::LinkKind::hbm) continue;
+      ++hbm;
+      // DIPs of a unit: count / units, one more on the first count % units.
+      const int dip = hbm - 1;
+      const long long each = w.count / units, extra = w.count % units;
+      const long long unit = dip < extra * (each + 1) ? dip / (each + 1) : extra + (dip - extra * (each + 1)) / each;
+      const double here = static_cast<double>(each + (unit < extra ? 1 : 0));
+      EXPECT_LT(rel(load, static_cast<double>(w.d1s_per_unit) / here), 1e-6)
+          << w.system << " " << w.count << " DIPs: DIP " << dip << " carries " << load << " D1s";
+    }
+    EXPECT_EQ(hbm, w.count) << w.system << " " << w.count << ": every DIP carries a stream";
+  }
+  // A tray of 20: a D1 streams whole from the DIP of its row's nearer end; the middle
+  // column's D1s, as near to either end, take half from each.
+  const hardware::Graph tray(hardware::load_system("dojo-tray"));
+  for (long long d = 0; d < 150; ++d) {
+    const auto c = tray.grid_coord(d);
+    const auto s = tray.dip_shares(d);
+    ASSERT_EQ(s.size(), c[1] == 7 ? 2u : 1u) << "D1 (" << c[0] << "," << c[1] << ")";
+    EXPECT_EQ(s[0].dip, c[0] + (c[1] > 7 ? 10 : 0));
+    EXPECT_DOUBLE_EQ(s[0].share, c[1] == 7 ? 0.5 : 1.0);
+  }
+  // With one DIP per edge row (a tile's 5), each D1 streams whole from its nearest DIP.
+  const hardware::Graph tile(hardware::load_system("dojo-tile"));
+  for (long long d = 0; d < 25; ++d) {
+    const auto s = tile.dip_shares(d);
+    ASSERT_EQ(s.size(), 1u);
+    EXPECT_EQ(s[0].dip, d / 5);
+    EXPECT_EQ(tile.home_dip(d), d / 5);
   }
 }

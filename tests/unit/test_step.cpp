@@ -225,8 +225,13 @@ TEST(WholeStep, DojoPipelineFillStretchesWithTheExposedStream) {
   const double fill = (c.s.pp - 1.0) / c.s.vp * (b.compute + b.memory_stream) / mb;
   EXPECT_GT(b.bubble, 0.9 * fill) << "bubble " << b.bubble << " s";
   EXPECT_LT(b.bubble, 1.1 * fill) << "bubble " << b.bubble << " s";
+  // The event engine is the faster, by 7% (0.830 s against 0.890 s): its exposed stream is
+  // 0.17 s against 0.29 s (a stage's streams run under the other stages' compute in the
+  // schedule; the closed form prices every D1 at the even share all the time). It was
+  // 0.876 s while each row's middle D1 streamed whole from the left DIP (8 D1s on it, 7 on
+  // the right); now every DIP serves 7.5.
   const auto r = c.step();
-  EXPECT_LT(rel(r.step_time, c.a.step_time), 0.06) << "event " << r.step_time << " s, analytical " << c.a.step_time;
+  EXPECT_LT(rel(r.step_time, c.a.step_time), 0.08) << "event " << r.step_time << " s, analytical " << c.a.step_time;
 }
 
 TEST(WholeStep, HiddenCommunicationIsMeasuredOnTheSchedule) {
@@ -319,8 +324,9 @@ struct VisionCase {
   engine::Context ctx;
   engine::Plan plan;
   engine::Result a;
-  VisionCase(const std::string& system, const std::string& model, const std::string& spec)
-      : sys(hardware::load_system(system)),
+  VisionCase(const std::string& system, const std::string& model, const std::string& spec,
+             const std::vector<std::string>& sets = {})
+      : sys(hardware::load_system(system, sets)),
         w(workload::load_workload(model)),
         stack(parallel::load_stack(parallel::default_stack_name(sys))) {
     ctx = engine::workload_context(sys, w, 0, "--seq");
@@ -434,6 +440,48 @@ TEST(WholeStep, VisionStreamsFromDipsAndHostAtOnce) {
   ASSERT_GT(v.plan.placement.stream_bytes, 0.0);
   const auto r = v.step();
   EXPECT_LT(rel(r.step_time, v.a.step_time), 0.1) << "event " << r.step_time << " s, analytical " << v.a.step_time << " s";
+}
+
+// Adding DIPs never slows a fixed plan, and doubling them speeds a stream-bound one up:
+// the D1s share a tray's DIPs evenly (nearest first), so each DIP's HBM serves D1s / DIPs
+// of them, as the analytical engine prices the aggregate DIP bandwidth. A probe found the
+// event engine streaming each D1 whole from its nearest DIP: tesla-video on a tile took
+// 2.786 s with 5 DIPs but 3.228 s with 6 (the 6th, in a corner, nearest to 6 D1s), and
+// resnet50 on a tray 2.719 ms with 20, 21 and 40 DIPs alike, tesla-video on an ExaPOD
+// 0.0523 s with 400 and 800 (DIPs beyond one per edge D1 were never nearest and carried
+// nothing).
+TEST(WholeStep, DojoStreamingNeverSlowsWhenDipsAreAdded) {
+  struct Want {
+    const char *system, *model, *spec;
+    std::vector<int> counts;
+  };
+  for (const Want& w : {Want{"dojo-tile",
+                             "tesla-video",
+                             "tp=1,pp=1,dp=5,cp=1,ep=1,vp=1,mbs=2,gbs=510,sp=false,zero=1,recompute=full,spatial=5",
+                             {5, 6, 7, 8, 10}},
+                        Want{"dojo-tray",
+                             "resnet50",
+                             "tp=1,pp=1,dp=150,cp=1,ep=1,vp=1,mbs=8,gbs=1200,sp=false,zero=1,recompute=selective",
+                             {20, 21, 40}},
+                        Want{"dojo-exapod",
+                             "tesla-video",
+                             "tp=1,pp=1,dp=750,cp=1,ep=1,vp=1,mbs=1,gbs=750,sp=false,zero=1,recompute=full,spatial=4",
+                             {400, 800}}}) {
+    double before = 0, analytical = 0, first = 0;
+    for (int count : w.counts) {
+      const VisionCase v(w.system, w.model, w.spec, {"dip.count=" + std::to_string(count)});
+      ASSERT_GT(v.plan.placement.stream_bytes, 0.0) << w.system << " " << count;
+      const double t = v.step().step_time;
+      if (before > 0) {
+        EXPECT_LE(t, before * (1 + 1e-9)) << w.system << ": " << count << " DIPs " << t << " s, fewer " << before << " s";
+        EXPECT_LE(v.a.step_time, analytical * (1 + 1e-9)) << w.system << " analytical, " << count << " DIPs";
+      }
+      before = t, analytical = v.a.step_time;
+      if (first == 0) first = t;
+    }
+    EXPECT_LT(before, first * 0.9) << w.system << ": " << w.counts.back() << " DIPs " << before << " s, " << w.counts.front()
+                                   << " DIPs " << first << " s";
+  }
 }
 
 // A network of more ZeRO-3 units than pricing keeps in place (a user's 300-layer ViT:

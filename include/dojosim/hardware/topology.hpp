@@ -17,7 +17,8 @@
 //   a non-mesh level    child, the level's bandwidth split over a child's devices.
 //   Dojo DIPs           on the outer edges of a tray's end tiles (the D1 columns at either
 //                       end): HBM -> DIP -> edge D1 links, and each DIP's Ethernet port to
-//                       the Z-plane switch (TTPoE).
+//                       the Z-plane switch (TTPoE). A tray's D1s share its DIPs evenly,
+//                       nearest first (dip_shares).
 //
 // Routing: dimension-ordered on meshes and tori (shorter way round on a torus); up-down on
 // switches and fat trees; the lowest level that holds both ends carries the message.
@@ -29,6 +30,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,12 @@ namespace dojosim::hardware {
 
 enum class LinkKind : std::uint8_t { port, leaf, spine, core, mesh, edge, rail, dip, hbm, zplane };
 const char* link_kind_name(LinkKind k);
+
+// One DIP a device streams from and the part of the device's stream it carries.
+struct DipShare {
+  int dip = 0;
+  double share = 0;  // a device's shares sum to 1
+};
 
 struct Link {
   int from = 0, to = 0;  // node ids
@@ -59,11 +67,17 @@ class Graph {
   // route's latency: each crossed level's latency once for a switch or fat tree, per hop
   // on meshes, tori and rails.
   double route(long long src, long long dst, std::vector<int>& out) const;
-  // Dojo: DIPs in the system, the DIP nearest a device (fewest mesh hops from its edge D1),
-  // the route from a DIP's HBM to a device, and a device to device route over the Z-plane
-  // (to its nearest DIP, the Ethernet switch, the far DIP, then the far device).
+  // Dojo: DIPs in the system; the DIPs a device streams from, each with its share of the
+  // device's stream: a tray's D1s (a tile's, alone) divided evenly over the tray's DIPs, so
+  // each DIP carries D1s / DIPs of them, as the analytical engine's even share of the
+  // aggregate DIP bandwidth assumes; the longest DIP-to-D1 route as short as it can be, then
+  // the least total route latency, so a D1 streams from its nearest DIP and a few are split
+  // between two. Its home DIP (largest share, nearest of equals) carries its Z-plane traffic. The route from a DIP's HBM to a
+  // device, and a device to device route over the Z-plane (to its home DIP, the Ethernet
+  // switch, the far device's home DIP, then the far device).
   [[nodiscard]] int dips() const { return static_cast<int>(dip_attach_.size()); }
-  [[nodiscard]] int nearest_dip(long long device) const;
+  [[nodiscard]] std::span<const DipShare> dip_shares(long long device) const;
+  [[nodiscard]] int home_dip(long long device) const;
   double route_from_dip(int dip, long long dst, std::vector<int>& out) const;
   double route_zplane(long long src, long long dst, std::vector<int>& out) const;
   [[nodiscard]] bool has_zplane() const { return zswitch_ >= 0; }
@@ -91,6 +105,21 @@ class Graph {
   void build_fat_tree(const System& sys, int level);
   void build_rails(const System& sys, int level);
   void build_dips(const System& sys);
+  [[nodiscard]] std::vector<long long> edge_slots(long long first, int rows, int cols) const;
+  struct Share {
+    long long device;
+    int dip;
+    double share;
+  };
+  struct ShareCache {  // the last unit's layout and its shares (unit-local D1 and DIP)
+    std::vector<int> key;
+    std::vector<Share> shares;
+  };
+  // The shares of a unit's D1s [first, last) in its DIPs [lo, hi), appended per D1 nearest
+  // first: every DIP carries (last - first) / (hi - lo) D1s; the longest route as short as
+  // can be, then the least total route latency.
+  void share_dips(long long first, long long last, int lo, int hi, std::vector<Share>& out, ShareCache& cache) const;
+  void index_dip_shares(const std::vector<Share>& shares);
   // The device at grid position c in the grid instance of device `same_as` (-1: none).
   [[nodiscard]] long long device_at_instance(long long same_as, std::array<int, 3> c) const;
   static bool ethernet_ok(const Dip& d);
@@ -121,6 +150,9 @@ class Graph {
   std::vector<LevelLinks> lv_;
   std::vector<long long> dip_attach_;  // per DIP: the D1 it attaches to
   std::vector<int> dip_down_, dip_up_, dip_hbm_, dip_zup_, dip_zdown_;
+  std::vector<std::size_t> dip_share_at_;  // per device + 1: its first entry in dip_share_
+  std::vector<DipShare> dip_share_;        // per device, nearest first
+  std::vector<int> dip_home_;              // per device: its home DIP
   int zswitch_ = -1;
   std::vector<std::string> node_label_;  // switches and DIPs (devices are named on demand)
 };
