@@ -32,6 +32,7 @@ struct LayerCost {
   double tp_fwd = 0, tp_bwd = 0;           // exposed TP communication
   double cp = 0, ep = 0;                   // exposed CP / EP communication (fwd + bwd)
   double flops_fwd = 0, flops_recompute = 0;
+  double bytes_fwd = 0, bytes_bwd = 0, bytes_recompute = 0;  // memory-bound work's bytes (norms, residuals, casts, scores)
   double attn_core_fwd = 0, attn_core_bwd = 0;
   double offload_fwd = 0, offload_bwd = 0;  // exposed activation offload, averaged over the layers
 };
@@ -82,14 +83,20 @@ LayerCost layer_costs(const Plan& plan, const Dev& d, Result& r) {
   L.fwd = gf + ta + te + rope + cast_f;
   L.bwd = 2.0 * gf + ta_bwd + 2.0 * te + rope + cast_b;
   L.flops_fwd = w.gemm_flops + w.attention_flops;
+  const double scores_f = w.flash ? 0.0 : kUnfusedScoreBytesFwd * w.score_elements;
+  L.bytes_fwd = w.elementwise_bytes + w.rope_bytes + (w.fp8_casts ? w.cast_fwd_bytes : 0.0) + scores_f;
+  L.bytes_bwd = 2.0 * w.elementwise_bytes + w.rope_bytes + (w.fp8_casts ? w.cast_bwd_bytes : 0.0) +
+                (w.flash ? 0.0 : kUnfusedScoreBytesBwd * w.score_elements);
   L.attn_core_fwd = ta;
   L.attn_core_bwd = ta_bwd;
   if (s.recompute == Recompute::full) {
     L.recompute = plan.phi * L.fwd;
     L.flops_recompute = plan.phi * L.flops_fwd;
+    L.bytes_recompute = plan.phi * L.bytes_fwd;
   } else if (s.recompute == Recompute::selective) {
     L.recompute = ta;
     L.flops_recompute = w.attention_flops;
+    L.bytes_recompute = scores_f;
   }
   // Activation offload (docs/model.md#offload): an offloaded layer's saved activations go
   // to the host while the next layer computes its forward, and come back while the layer
@@ -476,6 +483,13 @@ Result price_transformer(const Context& ctx, const Plan& plan) {
     P.head_compute_fwd = head_f;
     P.head_compute_bwd = head_b;
     P.head_comm = head_comm;
+    P.flops_fwd = L.flops_fwd;
+    P.flops_bwd = 2.0 * L.flops_fwd + L.flops_recompute;
+    P.head_flops = w.head.flops();
+    P.bytes_fwd = L.bytes_fwd;
+    P.bytes_bwd = L.bytes_bwd + L.bytes_recompute;
+    P.embed_bytes = w.embed_bytes;
+    P.optimizer_bytes = w.optimizer_bytes;
     P.tp_calls_fwd = s.tp > 1 ? 2.0 : 0.0;
     P.tp_calls_bwd = s.tp > 1 ? 2.0 * (1.0 + phi) : 0.0;
     P.tp_exposed = 1.0 - sw.tp_overlap;

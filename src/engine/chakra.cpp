@@ -105,9 +105,21 @@ class Replay {
   ReplayResult res_;
 };
 
+// What a compute node's time comes from (the replay's notes count each).
+enum class Priced { recorded, work, nothing };
+Priced priced_by(const ck::Node& n) {
+  if (n.seconds >= 0 || n.duration_micros > 0) return Priced::recorded;
+  if (n.num_ops > 0 || n.tensor_size > 0) return Priced::work;
+  return Priced::nothing;
+}
+
+// dojosim_seconds, else duration_micros, else its work: num_ops at the device's peak x
+// large-GEMM efficiency plus tensor_size (the bytes of its memory-bound work) at its memory
+// bandwidth, as the analytical engine adds a layer's GEMMs and element-wise kernels.
 double Replay::compute_time(const ck::Node& n) const {
   if (n.seconds >= 0) return n.seconds;
   if (n.duration_micros > 0) return static_cast<double>(n.duration_micros) * 1e-6;
+  double t = 0.0;
   if (n.num_ops > 0) {
     const auto p = static_cast<std::size_t>(opt_.precision);
     const double eff =
@@ -115,9 +127,11 @@ double Replay::compute_time(const ck::Node& n) const {
             ? core_mesh_gemm(sys_.device, opt_.precision, 8192, 8192, 8192).efficiency  // a large GEMM on the D1's cores
             : (sys_.device.eff.gemm_max[p] > 0 ? sys_.device.eff.gemm_max[p] : 0.7);
     const double rate = sys_.device.peak[p] * std::max(0.05, eff);
-    return rate > 0 ? static_cast<double>(n.num_ops) / rate : 0.0;
+    if (rate > 0) t = static_cast<double>(n.num_ops) / rate;
   }
-  return 0.0;
+  if (n.tensor_size > 0 && sys_.device.memory_bandwidth() > 0)
+    t += static_cast<double>(n.tensor_size) / sys_.device.memory_bandwidth();
+  return t;
 }
 
 double Replay::price_coll(const ck::Node& n, const std::vector<int>& m) {
@@ -326,6 +340,33 @@ ReplayResult Replay::run() {
     }
     res_.nodes += static_cast<long long>(nodes.size());
   }
+  // Compute nodes with nothing to price them by (no duration, num_ops or tensor_size): when
+  // no compute node of the trace has any (a trace stripped of durations that never carried
+  // num_ops), the replay cannot price compute at all and says which node; else they take 0 s
+  // and the notes say how many.
+  std::size_t recorded = 0, by_work = 0, unpriced = 0, with_time = 0;
+  int first_r = -1, first_i = -1;
+  for (int r = 0; r < n; ++r) {
+    const auto& nodes = ranks_[static_cast<std::size_t>(r)].nodes;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      const auto& node = nodes[i];
+      if (node.type != ck::NodeType::comp) continue;
+      const Priced p = priced_by(node);
+      ++(p == Priced::recorded ? recorded : p == Priced::work ? by_work : unpriced);
+      if (p == Priced::work || node.seconds > 0 || node.duration_micros > 0) ++with_time;
+      if (p == Priced::nothing && first_r < 0) {
+        first_r = r;
+        first_i = static_cast<int>(i);
+      }
+    }
+  }
+  if (unpriced > 0 && with_time == 0)
+    throw core::InputError(loc(first_r, first_i),
+                           fmt::format("compute node has no duration_micros, num_ops or tensor_size, nor has any of the "
+                                       "trace's {} compute nodes: their time cannot be priced",
+                                       unpriced),
+                           "COMP_NODEs with duration_micros, or num_ops (FLOPs) and tensor_size (bytes)",
+                           "a trace stripped of its durations needs num_ops (dojosim run --chakra writes both)");
   for (int r = 0; r < n; ++r)
     for (std::size_t i = 0; i < indeg_[static_cast<std::size_t>(r)].size(); ++i)
       if (indeg_[static_cast<std::size_t>(r)][i] == 0) ready(r, static_cast<int>(i), 0.0);
@@ -372,20 +413,24 @@ ReplayResult Replay::run() {
   if (tl_ != nullptr) tl_->pipeline = res_.step_time;
   res_.notes.push_back(
       "transfers priced alone by the collective model of the system's levels (no link contention in the replay)");
-  std::size_t ctrl = 0, recorded = 0, by_ops = 0;
+  std::size_t ctrl = 0;
   for (const auto& t : ranks_)
-    for (const auto& node : t.nodes) {
-      ctrl += node.ctrl_deps.size();
-      if (node.type == ck::NodeType::comp) ++(node.seconds >= 0 || node.duration_micros > 0 ? recorded : by_ops);
-    }
+    for (const auto& node : t.nodes) ctrl += node.ctrl_deps.size();
   if (recorded > 0)
     res_.notes.push_back(
         fmt::format("{} compute nodes keep the durations the trace records (of the system it was traced or exported on); "
                     "communication is priced on this system",
                     recorded));
-  if (by_ops > 0)
-    res_.notes.push_back(fmt::format(
-        "{} compute nodes without a duration priced from num_ops at this device's peak x large-GEMM efficiency", by_ops));
+  if (by_work > 0)
+    res_.notes.push_back(
+        fmt::format("{} compute nodes without a duration priced from their work: num_ops at this device's peak x large-GEMM "
+                    "efficiency plus tensor_size at its memory bandwidth",
+                    by_work));
+  if (unpriced > 0)
+    res_.notes.push_back(
+        fmt::format("warning: {} compute nodes carry no duration_micros, num_ops or tensor_size and take 0 s "
+                    "(the first: {} {})",
+                    unpriced, where(first_r), loc(first_r, first_i).key_path));
   if (ctrl > 0)
     res_.notes.push_back(
         fmt::format("{} control dependencies do not order the replay: nodes wait for their data dependencies only, "

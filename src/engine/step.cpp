@@ -70,6 +70,8 @@ struct Task {
   int token = -1;     // async (sets), wait (waits)
   int msg = -1;       // send (delivers), recv (waits)
   int label = -1;     // index into labels (trace), for compute tasks opening a pass
+  double flops = 0;   // compute: FLOPs (the Chakra export's num_ops)
+  double bytes = 0;   // compute: bytes of memory-bound work (the Chakra export's tensor_size)
 };
 
 struct Job {
@@ -667,8 +669,8 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
   for (int st = 0; st < pp; ++st) {
     const auto& t = T[static_cast<std::size_t>(st)];
     auto& prog = b.prog.emplace_back();
-    auto compute = [&](double dur, int cat = kCompute, int label = -1) {
-      if (dur > 0 || label >= 0) prog.push_back(Task{K::compute, cat, -1, 1, 1, dur, 0, -1, -1, label});
+    auto compute = [&](double dur, int cat = kCompute, int label = -1, double flops = 0, double bytes = 0) {
+      if (dur > 0 || label >= 0) prog.push_back(Task{K::compute, cat, -1, 1, 1, dur, 0, -1, -1, label, flops, bytes});
     };
     auto fixed = [&](double dur, int cat) {
       if (dur > 0) prog.push_back(Task{K::fixed, cat, -1, 1, 1, dur});
@@ -691,17 +693,19 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
     // each call sits between the layer's GEMMs: its exposed share blocks, its overlapped
     // share runs under the compute that follows, not beside the next call (a probe found
     // one TP group contending with itself, 8% on llama3-8b tp=8 in one node).
-    auto layer = [&](double total, double attn_core, double cp_repeat, int calls, double offload) {
+    auto layer = [&](double total, double attn_core, double cp_repeat, int calls, double offload, double flops, double bytes) {
       const bool split_tp = t.tp >= 0 && calls > 0 && P.tp_exposed < 1;
       const int parts = split_tp ? calls : 1;
       const bool cp_under_attention = t.cp >= 0 && P.cp_overlap;
       const double attn = cp_under_attention ? std::min(attn_core, total) : 0.0;
       const double share = (total - attn) / parts;
+      // The layer's FLOPs and memory-bound bytes, spread over its compute by time.
+      const double per_s = total > 0 ? flops / total : 0.0, bytes_per_s = total > 0 ? bytes / total : 0.0;
       for (int i = 0; i < parts; ++i) {
-        compute(share);
+        compute(share, kCompute, -1, share * per_s, share * bytes_per_s);
         if (i == 0 && cp_under_attention) {
           const int tok = async(t.cp, 3, 1, cp_repeat);
-          compute(attn);
+          compute(attn, kCompute, -1, attn * per_s, attn * bytes_per_s);
           wait(tok, kCp);
         } else if (i == 0) {
           block(t.cp, kCp, 1, cp_repeat);
@@ -768,7 +772,7 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
           prog.push_back(Task{K::recv, kBubble, -1, 1, 1, 0, 0, -1, msg_id(v - 1, pass.mb, true)});
           fixed(P.p2p_gather, kPp);
         }
-        compute(v == 0 ? P.embed / 3.0 : 0.0, kCompute, label);
+        compute(v == 0 ? P.embed / 3.0 : 0.0, kCompute, label, 0.0, v == 0 ? P.embed_bytes : 0.0);
         int z_next = -1, s_next = -1;
         for (int l = 0; l < n; ++l) {
           if (t.z_ag >= 0) {
@@ -789,10 +793,10 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
             wait(cur, kStream);
           }
           if (!ag_tok.empty() && pass.mb == 0) wait(ag_tok[static_cast<std::size_t>(base + l)], kDp);
-          layer(P.compute_fwd, P.attn_fwd, P.cp_hops, static_cast<int>(P.tp_calls_fwd), P.offload_fwd);
+          layer(P.compute_fwd, P.attn_fwd, P.cp_hops, static_cast<int>(P.tp_calls_fwd), P.offload_fwd, P.flops_fwd, P.bytes_fwd);
         }
         if (v == nv - 1) {
-          compute(P.head_compute_fwd);
+          compute(P.head_compute_fwd, kCompute, -1, P.head_flops);
           fixed(0.5 * P.head_comm, kTp);
         } else {
           prog.push_back(Task{K::send, kPp, t.pp_next, 1, 1, send_exposed, 0, -1, msg_id(v, pass.mb, true)});
@@ -803,7 +807,7 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
           fixed(P.p2p_gather, kPp);
           compute(0.0, kCompute, label);
         } else {
-          compute(P.head_compute_bwd, kCompute, label);
+          compute(P.head_compute_bwd, kCompute, label, 2.0 * P.head_flops);
           fixed(0.5 * P.head_comm, kTp);
         }
         int z_next = -1, s_next = -1;
@@ -827,7 +831,8 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
             if (l == 0) carried = next_pass_stream();
             wait(cur, kStream);
           }
-          layer(P.compute_bwd, P.attn_bwd, 2.0 * P.cp_hops, static_cast<int>(std::lround(P.tp_calls_bwd)), P.offload_bwd);
+          layer(P.compute_bwd, P.attn_bwd, 2.0 * P.cp_hops, static_cast<int>(std::lround(P.tp_calls_bwd)), P.offload_bwd,
+                P.flops_bwd, P.bytes_bwd);
           if (t.z_rs >= 0) {
             const int tok = async(t.z_rs, 0);
             if (P.zero3_prefetch)
@@ -844,7 +849,7 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
               block(t.dp_rs, kDp);
           }
         }
-        if (v == 0) compute(2.0 * P.embed / 3.0);
+        if (v == 0) compute(2.0 * P.embed / 3.0, kCompute, -1, 0.0, 2.0 * P.embed_bytes);
         if (zero2 && v == 0 && t.dp_rs >= 0 && extra_scale > 0 && !last_mb) {
           if (P.dp_overlap)
             rs_tok.push_back(async(t.dp_rs, 0, extra_scale));
@@ -867,7 +872,7 @@ Sim::Built Sim::build(const Context& ctx, const Plan& plan, const Result& a, con
     }
     if (t.z_rs >= 0 && extra_scale > 0) rs_tok.push_back(async(t.z_rs, 0, extra_scale));
     for (int tok : rs_tok) wait(tok, kDp);
-    compute(P.optimizer, kOptimizer);
+    compute(P.optimizer, kOptimizer, -1, 0.0, P.optimizer_bytes);
     if (t.dp_ag >= 0 && !P.dp_overlap) block(t.dp_ag, kDp, layers_here + extra_scale);
     total_tasks += static_cast<long long>(prog.size());
     if (total_tasks > kMaxStepTasks)
@@ -1369,10 +1374,12 @@ workload::chakra::Trace rank_trace(const Sim::Built& b, const Strategy& s, const
     tr.nodes.push_back(std::move(n));
     return static_cast<long long>(tr.nodes.back().id);
   };
-  auto comp = [&](const std::string& name, double dur) {
+  auto comp = [&](const std::string& name, double dur, double flops = 0, double bytes = 0) {
     ck::Node n;
     n.name = name;
     n.type = ck::NodeType::comp;
+    n.num_ops = std::llround(flops);  // what a trace stripped of durations (or ASTRA-sim) prices the node by
+    n.tensor_size = static_cast<std::uint64_t>(std::llround(bytes));
     n.duration_micros = static_cast<std::uint64_t>(std::llround(dur * 1e6));
     n.seconds = dur;
     deps_now(n, true);
@@ -1441,7 +1448,8 @@ workload::chakra::Trace rank_trace(const Sim::Built& b, const Strategy& s, const
   for (const Task& t : b.prog[static_cast<std::size_t>(st)]) {
     switch (t.kind) {
       case K::compute:
-        if (t.dur > 0) comp(t.label >= 0 ? b.labels[static_cast<std::size_t>(t.label)] : cat_name(t.cat), t.dur);
+        if (t.dur > 0)
+          comp(t.label >= 0 ? b.labels[static_cast<std::size_t>(t.label)] : cat_name(t.cat), t.dur, t.flops, t.bytes);
         break;
       case K::fixed: comp(cat_name(t.cat), t.dur); break;
       case K::block: {

@@ -27,6 +27,11 @@ using core::Location;
 namespace pb = ChakraProtoMsg;
 
 constexpr std::uint32_t kMaxMessage = 64u << 20;  // one node or metadata message
+// The longest duration a node may take, in dojosim_seconds as in duration_micros (10^12 us,
+// 11.6 days): far beyond any step, small enough that a step's sum of them stays exact to a
+// nanosecond in a double and never nears the range of signed 64-bit microseconds.
+constexpr double kMaxSeconds = 1e6;
+constexpr std::uint64_t kMaxMicros = 1'000'000'000'000ULL;
 
 const char* kTypeNames[] = {"INVALID_NODE", "METADATA_NODE",  "MEM_LOAD_NODE",  "MEM_STORE_NODE",
                             "COMP_NODE",    "COMM_SEND_NODE", "COMM_RECV_NODE", "COMM_COLL_NODE"};
@@ -68,6 +73,10 @@ Node from_proto(const pb::Node& n, const std::string& origin, std::size_t index)
   out.ctrl_deps.assign(n.ctrl_deps().begin(), n.ctrl_deps().end());
   out.data_deps.assign(n.data_deps().begin(), n.data_deps().end());
   out.start_micros = n.start_time_micros();
+  if (n.duration_micros() > kMaxMicros)
+    throw InputError(Location{origin, 0, 0, fmt::format("{}.duration_micros", node_key(index, n.id()))},
+                     fmt::format("duration of {} us is out of range", n.duration_micros()),
+                     fmt::format("duration_micros from 0 to {} (10^12 us, 11.6 days)", kMaxMicros));
   out.duration_micros = n.duration_micros();
   for (const auto& a : n.attr()) {
     const std::string& k = a.name();
@@ -102,8 +111,8 @@ Node from_proto(const pb::Node& n, const std::string& origin, std::size_t index)
       if (a.value_case() != pb::AttributeProto::kStringVal) throw InputError(loc, "attribute is not a string", "string_val");
       out.pg_name = a.string_val();
     } else if (k == "dojosim_seconds") {
-      if (a.value_case() != pb::AttributeProto::kDoubleVal || !(a.double_val() >= 0) || a.double_val() > 1e9)
-        throw InputError(loc, "attribute is not a duration", "double_val, seconds >= 0");
+      if (a.value_case() != pb::AttributeProto::kDoubleVal || !(a.double_val() >= 0) || a.double_val() > kMaxSeconds)
+        throw InputError(loc, "attribute is not a duration", "double_val, seconds from 0 to 10^6 (11.6 days)");
       out.seconds = a.double_val();
     }
     // Other attributes (comm_priority, op schemas, ...) do not change the simulation.
@@ -246,7 +255,7 @@ std::string serialize(const Trace& t) {
       cpu->set_name("is_cpu_op");
       cpu->set_bool_val(x.is_cpu_op);
       if (x.type == NodeType::comp && x.num_ops > 0) add_attr(&n, "num_ops", x.num_ops);
-      if (x.type == NodeType::mem_load || x.type == NodeType::mem_store) {
+      if (x.type == NodeType::mem_load || x.type == NodeType::mem_store || (x.type == NodeType::comp && x.tensor_size > 0)) {
         auto* a = n.add_attr();
         a->set_name("tensor_size");
         a->set_uint64_val(x.tensor_size);

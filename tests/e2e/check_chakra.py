@@ -36,6 +36,7 @@ groups = json.load(open(pre + ".comm_groups.json"))
 members = sorted(r for g in groups.values() for r in g)
 if set(members) != set(range(16)): fail(f"the groups do not cover every rank: {groups}")
 first = open(pre + ".5.et", "rb").read()
+if b"num_ops" not in first: fail("compute nodes carry no num_ops (FLOPs)")
 run("run", "--system", sysspec, *plan, "--chakra", pre)
 if open(pre + ".5.et", "rb").read() != first: fail("a second export wrote different bytes")
 

@@ -136,6 +136,53 @@ TEST(Chakra, ComputeWithoutSecondsUsesDurationThenOps) {
   EXPECT_NEAR(r.step_time, 250e-6 + 1e12 / rate, 1e-12);
 }
 
+// Without a duration, num_ops and tensor_size price a compute node as a roofline (the
+// slower of FLOPs at the large-GEMM rate and bytes at memory bandwidth). A node with none
+// of them takes 0 s with a warning; a trace none of whose compute nodes has any (durations
+// stripped from a trace without num_ops) cannot be priced: an InputError naming the node,
+// never a 'priced from num_ops' note over compute priced at 0 s.
+TEST(Chakra, ComputeWithNothingToPriceItIsAnInputError) {
+  const auto& dev = a100x16().device;
+  auto bytes = comp(1, -1);
+  bytes.tensor_size = 2'000'000'000;
+  EXPECT_NEAR(engine::replay_chakra(a100x16(), {trace({bytes})}, {}).step_time, 2e9 / dev.memory_bandwidth(), 1e-12);
+
+  const std::string e = error_of([&] { engine::replay_chakra(a100x16(), {trace({comp(1, -1), comp(2, -1, {1})})}, {}); });
+  EXPECT_NE(e.find("node[0] (id 1)"), std::string::npos) << e;
+  EXPECT_NE(e.find("num_ops"), std::string::npos) << e;
+
+  const auto r = engine::replay_chakra(a100x16(), {trace({comp(1, 1e-3), comp(2, -1, {1})})}, {});
+  EXPECT_NEAR(r.step_time, 1e-3, 1e-12);
+  EXPECT_TRUE(std::any_of(r.notes.begin(), r.notes.end(), [](const std::string& n) {
+    return n.find("warning: 1 compute nodes carry no duration_micros") != std::string::npos &&
+           n.find("node[1] (id 2)") != std::string::npos;
+  }));
+  EXPECT_TRUE(std::none_of(r.notes.begin(), r.notes.end(),
+                           [](const std::string& n) { return n.find("priced from") != std::string::npos; }));
+}
+
+// duration_micros is range-checked on read (at most 10^12 us, as dojosim_seconds is at
+// most 10^6 s): 2^64-1 and 2^63 us are InputErrors naming the file, the node and the bound,
+// not an 1.8e13 s step or a collective blamed on another rank.
+TEST(Chakra, DurationsOutOfRangeAreLocatedErrors) {
+  for (const std::uint64_t us : {~0ULL, 1ULL << 63, 1'000'000'000'001ULL}) {
+    SCOPED_TRACE(us);
+    auto bad = comp(2, -1, {1});
+    bad.duration_micros = us;
+    const std::string e = error_of([&] { ck::parse(ck::serialize(trace({comp(1, 1e-3), bad})), "t.5.et"); });
+    EXPECT_NE(e.find("t.5.et"), std::string::npos) << e;
+    EXPECT_NE(e.find("node[1] (id 2)"), std::string::npos) << e;
+    EXPECT_NE(e.find("1000000000000"), std::string::npos) << e;
+  }
+  auto edge = comp(1, -1);
+  edge.duration_micros = 1'000'000'000'000ULL;
+  EXPECT_NEAR(engine::replay_chakra(a100x16(), {ck::parse(ck::serialize(trace({edge})), "t")}, {}).step_time, 1e6, 1e-6);
+  for (const double sec : {1e300, 1e6 * 1.001}) {
+    const std::string e = error_of([&] { ck::parse(ck::serialize(trace({comp(1, sec)})), "s.0.et"); });
+    EXPECT_NE(e.find("not a duration"), std::string::npos) << e;
+  }
+}
+
 // A member that never reaches the collective, a receive without its send, a group the
 // rank is not in, and more ranks than devices are errors that name the node.
 TEST(Chakra, TracesThatCannotCompleteAreInputErrors) {
@@ -254,5 +301,54 @@ TEST(Chakra, ExportedStepReplaysToTheEnginesStepTime) {
     const std::string bytes = slurp(prefix + ".0.et");
     EXPECT_EQ(ck::serialize(ck::parse(bytes, "t.0.et")), bytes);
   }
+  std::filesystem::remove_all(dir);
+}
+
+// `run --chakra` writes each compute node's FLOPs as num_ops (and the memory-bound
+// embedding's and optimizer's bytes as tensor_size): over every rank they sum to the step's
+// hardware FLOPs. With every duration stripped (dojosim_seconds and duration_micros, as a
+// tool keeping only the work would), the replay prices compute from them (num_ops at the
+// large-GEMM rate, tensor_size at memory bandwidth) within about 10% of the durations the
+// trace recorded, rank by rank, for a plan of large GEMMs (smaller GEMMs run below the
+// large-GEMM efficiency: 0.54x at seq 512, mbs 1).
+TEST(Chakra, ExportedComputeCarriesNumOpsAndReplaysWithoutDurations) {
+  const auto dir = std::filesystem::temp_directory_path() / ("dojosim_chakra_ops_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string prefix = (dir / "t").string();
+  api::RunArgs a;
+  a.system = "dgx-a100";
+  a.model = "llama3-8b";
+  a.parallel = "tp=4,pp=2,gbs=8,mbs=4";
+  a.seq = 2048;
+  a.chakra = prefix;
+  const auto out = api::run(a);
+  ASSERT_EQ(out.chakra.ranks, 8);
+  const auto files = ck::rank_files(prefix);
+  double ops = 0;
+  for (const auto& f : files)
+    for (const auto& n : ck::read_file(f).nodes)
+      if (n.type == ck::NodeType::comp) ops += static_cast<double>(n.num_ops);
+  EXPECT_NEAR(ops / out.result.hardware_flops_per_step, 1.0, 0.01);
+
+  api::ReplayArgs ra;
+  ra.prefix = prefix;
+  ra.system = "dgx-a100";
+  const auto recorded = api::replay(ra).result;
+  for (const auto& f : files) {
+    auto t = ck::read_file(f);
+    for (auto& n : t.nodes) {
+      n.seconds = -1;
+      n.duration_micros = 0;
+    }
+    ck::write_file(f, t);
+  }
+  const auto bare = api::replay(ra).result;
+  ASSERT_EQ(bare.per_rank.size(), recorded.per_rank.size());
+  for (std::size_t r = 0; r < bare.per_rank.size(); ++r) {
+    SCOPED_TRACE(r);
+    EXPECT_NEAR(bare.per_rank[r].compute / recorded.per_rank[r].compute, 1.0, 0.12);  // 0.90 in Dec 2026
+  }
+  EXPECT_TRUE(std::any_of(bare.notes.begin(), bare.notes.end(),
+                          [](const std::string& n) { return n.find("priced from their work") != std::string::npos; }));
   std::filesystem::remove_all(dir);
 }

@@ -97,8 +97,15 @@ struct PipelineTimes {
   double offload_fwd = 0, offload_bwd = 0;  // one layer: exposed activation offload to / from the host (GPUs)
   double attn_fwd = 0, attn_bwd = 0;        // attention core of a layer: the window a CP ring hides under
   double head_compute_fwd = 0, head_compute_bwd = 0, head_comm = 0;  // last stage: LM head, loss statistics
-  double tp_calls_fwd = 0, tp_calls_bwd = 0;                         // TP collectives per layer per pass (with recompute)
-  double tp_exposed = 1, pp_exposed = 1;                             // fraction the stack leaves exposed
+  // The work of that compute, for the Chakra export's num_ops and tensor_size: FLOPs of one
+  // layer and one micro-batch (GEMMs + attention; bwd: 2x fwd + the recomputed share) and the
+  // bytes of its memory-bound kernels (norms, residuals, activation, rotary, casts, unfused
+  // scores), of the LM head per micro-batch (fwd; bwd is 2x), and the bytes of the
+  // memory-bound embedding (one pass) and optimizer step.
+  double flops_fwd = 0, flops_bwd = 0, head_flops = 0;
+  double bytes_fwd = 0, bytes_bwd = 0, embed_bytes = 0, optimizer_bytes = 0;
+  double tp_calls_fwd = 0, tp_calls_bwd = 0;  // TP collectives per layer per pass (with recompute)
+  double tp_exposed = 1, pp_exposed = 1;      // fraction the stack leaves exposed
   double pp_steady_exposed = 1;  // of the steady 1F1B phase's pipeline sends (0 under interleaved steady-phase overlap)
   bool cp_overlap = false, dp_overlap = false, zero3_prefetch = false;
   double cp_hops = 0;     // K/V chunk hops of the CP ring forward (cp-1, fewer under a sliding window)

@@ -41,11 +41,11 @@ struct Node {
   std::string name;
   NodeType type = NodeType::invalid;
   std::vector<std::uint64_t> ctrl_deps, data_deps;
-  std::uint64_t start_micros = 0, duration_micros = 0;
+  std::uint64_t start_micros = 0, duration_micros = 0;  // duration: at most 10^12 us (parse checks)
   // Well-known attributes (absent: the defaults).
   bool is_cpu_op = false;
   std::int64_t num_ops = 0;       // COMP: floating-point operations
-  std::uint64_t tensor_size = 0;  // MEM_LOAD / MEM_STORE: bytes
+  std::uint64_t tensor_size = 0;  // MEM_LOAD / MEM_STORE, COMP (memory-bound work): bytes
   Comm comm_type = Comm::all_reduce;
   std::int64_t comm_size = 0;  // bytes of the buffer on each member (send/recv: bytes sent)
   int comm_src = -1, comm_dst = -1, comm_tag = 0;
