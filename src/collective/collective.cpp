@@ -211,16 +211,12 @@ Group place_group(const hardware::System& sys, int size, long long stride) {
             hi = std::max(hi, c);
           }
           h.torus[static_cast<std::size_t>(j)] = static_cast<int>(hi - lo + 1);
-          if (d <= 64) {
-            h.torus_dim[static_cast<std::size_t>(j)] = static_cast<int>(d);
-            unsigned long long at = 0;
-            for (long long m = 0; m < h.k; ++m) at |= 1ULL << ((m * spacing / faster) % d);
-            h.torus_at[static_cast<std::size_t>(j)] = at;
-          }
+          if (d <= 64 && spacing <= (1LL << 30)) h.torus_dim[static_cast<std::size_t>(j)] = static_cast<std::uint8_t>(d);
           faster *= d;
         }
         links = h.k > 2 ? 2.0 : 1.0;
         h.link_bandwidth = L.bandwidth / devices_below;
+        h.torus_spacing = static_cast<int>(std::min<long long>(spacing, 1LL << 30));
       }
       h.bandwidth = links * L.bandwidth / devices_below;
       h.shared = devices_below;
@@ -418,16 +414,25 @@ namespace {
 // dimension j with e_j occupied coordinates, each ordered pair of coordinates carries
 // k / e_j messages (one per line of the box the pair's route runs on).
 double torus_a2a_busiest_link(const Hop& h, double message) {
-  long long box = 1;
-  for (std::size_t j = 0; j < 3; ++j) {
-    if (h.torus_dim[j] == 0) return 0.0;
-    box *= std::popcount(h.torus_at[j]);
+  // The coordinates the members occupy along each dimension (bit c: coordinate c), as
+  // place_group lays them out: member m at child m·spacing, row-major, the last dimension
+  // fastest.
+  std::array<unsigned long long, 3> occupied{};
+  long long faster = 1, box = 1;
+  const int nd = h.topology == Topology::torus2d ? 2 : 3;
+  for (int j = nd - 1; j >= 0; --j) {
+    const auto ju = static_cast<std::size_t>(j);
+    if (h.torus_dim[ju] == 0) return 0.0;
+    const long long d = h.torus_dim[ju];
+    for (long long m = 0; m < h.k; ++m) occupied[ju] |= 1ULL << ((m * h.torus_spacing / faster) % d);
+    faster *= d;
+    box *= std::popcount(occupied[ju]);
   }
   if (box != h.k) return 0.0;
   double busiest = 0;
   for (std::size_t j = 0; j < 3; ++j) {
     const int d = h.torus_dim[j];
-    const unsigned long long at = h.torus_at[j];
+    const unsigned long long at = occupied[j];
     const int e = std::popcount(at);
     if (e < 2) continue;
     const bool wrap = d > 2;

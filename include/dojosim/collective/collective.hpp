@@ -27,6 +27,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 
 #include "dojosim/collective/algo.hpp"
 #include "dojosim/collective/mesh2d.hpp"
@@ -49,6 +50,9 @@ struct Hop {
   // the group crosses, or a mesh / ring link shared by every device of a child (1: none).
   double shared = 1;
   hardware::Topology topology = hardware::Topology::switched;
+  // Torus levels: children between consecutive members (in row-major order), for the
+  // coordinates they occupy (torus_occupied); in the padding beside `topology`.
+  int torus_spacing = 1;
   // Mesh levels: the level's grid of children (link bandwidth already divided among the
   // devices of a child) and the sub-rectangle the group's k members occupy in it.
   mesh::Mesh2D mesh{};
@@ -58,17 +62,16 @@ struct Hop {
   // by the devices of a child).
   std::array<int, 3> torus{1, 1, 1};
   double link_bandwidth = 0;
-  // Torus levels of at most 64 children per dimension: each dimension's size and the
-  // coordinates the members occupy along it (bit c: coordinate c, relative to the first
-  // member), for the link loads of an all-to-all routed as the topology graph routes it.
-  std::array<int, 3> torus_dim{0, 0, 0};
-  std::array<unsigned long long, 3> torus_at{0, 0, 0};
+  // Torus levels of at most 64 children per dimension: each dimension's size (0 otherwise),
+  // for the link loads of an all-to-all routed as the topology graph routes it. Kept small:
+  // a Hop is copied many times per evaluated plan (in the padding after `zplane`).
   // Dojo beyond the tile: the Z-plane alternative, B/s per member and s per message (0 = none).
   double z_bandwidth = 0, z_latency = 0;
   // Kept for callers written before the per-message choice: the Z-plane has more
   // bandwidth per member than a ring on this hop's links (its old meaning). The path a
   // collective actually took is Cost::hop[i].path.
   bool zplane = false;
+  std::array<std::uint8_t, 3> torus_dim{0, 0, 0};
   [[nodiscard]] bool is_mesh() const { return topology == hardware::Topology::mesh2d; }
 };
 
