@@ -8,6 +8,7 @@
 #include "dojosim/core/registry.hpp"
 #include "dojosim/core/text.hpp"
 #include "dojosim/economics/params.hpp"
+#include "dojosim/economics/yield.hpp"
 #include "dojosim/explore/pricing.hpp"
 #include "dojosim/numerics/format.hpp"
 #include "dojosim/report/tree.hpp"
@@ -34,8 +35,7 @@ void reject_without_effect(const SplitSets& split, const std::vector<const hardw
   std::vector<std::string> names;
   for (const auto* sys : systems) {
     names.push_back(sys->name);
-    use.tile_system = use.tile_system || std::any_of(sys->levels.begin(), sys->levels.end(),
-                                                     [](const hardware::Level& l) { return l.name == "tile"; });
+    use.tile_system = use.tile_system || economics::tile_level(*sys) >= 0;
   }
   use.systems = core::join(names, ", ");
   for (const auto& s : split.economics) economics::reject_without_effect(s, use, {"--set", 0, 0, ""});

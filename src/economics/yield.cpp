@@ -125,6 +125,12 @@ TileCost tile_cost(const DieCost& die, bool known_good_die, int placed_dies, dou
   return c;
 }
 
+int tile_level(const hardware::System& s) {
+  for (std::size_t i = 0; i < s.levels.size(); ++i)
+    if (s.levels[i].name == "tile") return static_cast<int>(i);
+  return -1;
+}
+
 YieldAnalysis analyse_yield(const hardware::System& s, const EconomicsParams& p) {
   YieldAnalysis y;
   if (p.die_area_mm2) {
@@ -153,8 +159,7 @@ YieldAnalysis analyse_yield(const hardware::System& s, const EconomicsParams& p)
     y.die = die_cost_from_good_price(s.device.price, y.die_yield);
   }
 
-  for (std::size_t i = 0; i < s.levels.size(); ++i)
-    if (s.levels[i].name == "tile") y.tile_level = static_cast<int>(i);
+  y.tile_level = tile_level(s);
   if (y.tile_level < 0) return y;
 
   y.has_tile = true;

@@ -10,6 +10,7 @@
 #include "dojosim/core/config.hpp"
 #include "dojosim/core/text.hpp"
 #include "dojosim/economics/params.hpp"
+#include "dojosim/economics/yield.hpp"
 #include "dojosim/explore/sweep.hpp"
 #include "dojosim/parallel/stack.hpp"
 #include "dojosim/workload/workload.hpp"
@@ -344,8 +345,7 @@ void check_axis(const Space& s, const Axis& a, const std::vector<Item>& probes, 
     for (const auto& name : s.systems) {
       try {
         const auto sys = hardware::load_system(name);
-        use.tile_system = use.tile_system || std::any_of(sys.levels.begin(), sys.levels.end(),
-                                                         [](const hardware::Level& l) { return l.name == "tile"; });
+        use.tile_system = use.tile_system || economics::tile_level(sys) >= 0;
       } catch (const core::Error&) {}  // the system's own error is reported where it is read
     }
     economics::reject_without_effect(a.key, use, key_loc);

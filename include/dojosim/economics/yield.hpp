@@ -86,5 +86,8 @@ struct YieldAnalysis {
   TileCost tile;                      // with the tile yield actually used
 };
 YieldAnalysis analyse_yield(const hardware::System& s, const EconomicsParams& p = {});
+// The wafer-scale level the yield and die-cost model prices: the level named "tile", or -1
+// (where the tile keys act: economics::reject_without_effect's KeyUse::tile_system).
+int tile_level(const hardware::System& s);
 
 }  // namespace dojosim::economics
