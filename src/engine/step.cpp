@@ -1596,14 +1596,16 @@ Result simulate_step(const Context& ctx, const Plan& plan, const Result& analyti
     for (std::size_t w = 0; w < again.watch.size() && w < again.samples.size(); ++w) {
       const auto& smp = again.samples[w];
       std::vector<double> acc(kCounterBins, 0.0);
-      for (std::size_t i = 0; i < smp.size(); ++i) {
+      for (std::size_t i = 0; i < smp.size() && width > 0; ++i) {
         const double t0 = smp[i].first, t1 = i + 1 < smp.size() ? smp[i + 1].first : r.step_time;
-        for (double t = t0; t < t1 && width > 0;) {
-          const int bin = std::min(kCounterBins - 1, static_cast<int>(t / width));
-          const double edge = std::min(t1, (bin + 1) * width);
+        // Bins advance by index, never re-derived from t: t / width of a bin's edge can round
+        // below it, which had ended the interval there and dropped the rest of it.
+        int bin = std::clamp(static_cast<int>(t0 / width), 0, kCounterBins - 1);
+        for (double t = t0; t < t1; ++bin) {
+          const double edge = bin == kCounterBins - 1 ? t1 : std::min(t1, (bin + 1) * width);
           acc[static_cast<std::size_t>(bin)] += smp[i].second * std::max(0.0, edge - t);
-          if (edge <= t) break;
-          t = edge;
+          t = std::max(t, edge);
+          if (bin == kCounterBins - 1) break;
         }
       }
       Timeline::Counter c{"utilisation " + graph.link_name(again.watch[w]), {}};

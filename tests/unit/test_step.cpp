@@ -276,6 +276,34 @@ TEST(WholeStep, TpuTorusAgreesWithTheAnalyticalEngine) {
   EXPECT_LT(rel(r.step_time, c.a.step_time), 0.05);
 }
 
+// The counters of a trace integrate to the utilisation the Result lists for the same links:
+// each sample holds until the next one, the last until the step ends.
+TEST(WholeStep, TraceCountersIntegrateToTheListedUtilisation) {
+  for (const auto& [system, spec] : {std::pair<std::string, std::string>{"dojo-tray", "tp=5,pp=6,dp=5,mbs=1,gbs=60"},
+                                     {"dgx-a100:nodes=2", "tp=2,pp=2,dp=4,zero=1,mbs=1,gbs=64"}}) {
+    SCOPED_TRACE(system);
+    Case c(system, "gpt3-13b", spec);
+    engine::Timeline t;
+    const auto r = c.step({}, &t);
+    ASSERT_FALSE(t.counters.empty());
+    ASSERT_FALSE(r.busiest_links.empty());
+    int matched = 0;
+    for (const auto& counter : t.counters) {
+      double area = 0;
+      for (std::size_t i = 0; i < counter.samples.size(); ++i) {
+        const double end = i + 1 < counter.samples.size() ? counter.samples[i + 1].first : r.step_time;
+        area += counter.samples[i].second * (end - counter.samples[i].first);
+      }
+      for (const auto& l : r.busiest_links)
+        if (counter.name == "utilisation " + l.name) {
+          EXPECT_NEAR(area / r.step_time, l.utilisation, 0.01 * l.utilisation) << l.name;
+          ++matched;
+        }
+    }
+    EXPECT_EQ(matched, static_cast<int>(t.counters.size()));
+  }
+}
+
 TEST(WholeStep, TraceHasTracksCountersAndIsDeterministic) {
   Case c("dgx-a100:nodes=2", "gpt3-13b", "tp=2,pp=2,dp=4,zero=1,mbs=1,gbs=64");
   engine::Timeline t1, t2;
