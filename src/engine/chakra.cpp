@@ -55,6 +55,18 @@ class Replay {
     const auto& n = ranks_[static_cast<std::size_t>(r)].nodes[static_cast<std::size_t>(i)];
     return {where(r), 0, 0, fmt::format("node[{}] (id {})", i, n.id)};
   }
+  // A receive that states its size must receive what its send sent (a receive of another
+  // size is a different message: MPI truncates or waits, and the trace is inconsistent).
+  void check_sizes(int send_rank, int send_node, int recv_rank, int recv_node) const {
+    const auto& s = ranks_[static_cast<std::size_t>(send_rank)].nodes[static_cast<std::size_t>(send_node)];
+    const auto& v = ranks_[static_cast<std::size_t>(recv_rank)].nodes[static_cast<std::size_t>(recv_node)];
+    if (v.comm_size > 0 && v.comm_size != s.comm_size)
+      throw core::InputError(
+          loc(recv_rank, recv_node),
+          fmt::format("receive of {} bytes from rank {} (tag {}) matches a send of {} bytes ({}, {})", v.comm_size, send_rank,
+                      v.comm_tag, s.comm_size, where(send_rank), loc(send_rank, send_node).key_path),
+          "comm_size equal on the send and its receive (or left out on the receive)");
+  }
   const std::vector<int>& members(int r, int i) {
     const auto& n = ranks_[static_cast<std::size_t>(r)].nodes[static_cast<std::size_t>(i)];
     if (n.pg_name.empty()) return all_;
@@ -95,7 +107,7 @@ class Replay {
   std::vector<std::array<bool, 2>> busy_;
   std::map<std::pair<int, std::string>, long long> coll_count_;
   std::map<std::pair<std::string, long long>, std::vector<Arrival>> rendezvous_;
-  std::map<std::tuple<int, int, int>, std::deque<double>> sent_;      // (src, dst, tag) -> arrival times
+  std::map<std::tuple<int, int, int>, std::deque<Arrival>> sent_;     // (src, dst, tag) -> sends and their arrival times
   std::map<std::tuple<int, int, int>, std::deque<Arrival>> waiting_;  // receives posted before their data
   std::map<std::tuple<int, long long, long long, double>, double> coll_cache_;
   std::map<std::pair<long long, double>, double> p2p_cache_;
@@ -262,9 +274,10 @@ void Replay::ready(int r, int i, double t) {
       if (w != waiting_.end() && !w->second.empty()) {
         const Arrival a = w->second.front();
         w->second.pop_front();
+        check_sizes(r, i, a.rank, a.node);
         push(std::max(a.t, arrive), a.rank, a.node);
       } else {
-        sent_[key].push_back(arrive);
+        sent_[key].push_back({r, i, arrive});
       }
       return;
     }
@@ -276,9 +289,10 @@ void Replay::ready(int r, int i, double t) {
       const auto key = std::make_tuple(src, r, n.comm_tag);
       auto s = sent_.find(key);
       if (s != sent_.end() && !s->second.empty()) {
-        const double arrive = s->second.front();
+        const Arrival sent = s->second.front();
         s->second.pop_front();
-        push(std::max(t, arrive), r, i);
+        check_sizes(sent.rank, sent.node, r, i);
+        push(std::max(t, sent.t), r, i);
       } else {
         waiting_[key].push_back({r, i, t});
       }

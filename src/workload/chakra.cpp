@@ -299,12 +299,26 @@ void write_file(const std::string& path, const Trace& t) {
 
 CommGroups parse_comm_groups(std::string_view text, const std::string& origin, int ranks) {
   nlohmann::json j;
+  // A process group named twice would keep only its last list (JSON parsers differ on
+  // which): refused, as ASTRA-sim's reader cannot be relied on to read it the same way.
+  std::set<std::string> names;
+  std::string twice;
+  const nlohmann::json::parser_callback_t note_names = [&](int depth, nlohmann::json::parse_event_t event,
+                                                           nlohmann::json& parsed) {
+    if (event == nlohmann::json::parse_event_t::key && depth == 1 && !names.insert(parsed.get<std::string>()).second &&
+        twice.empty())
+      twice = parsed.get<std::string>();
+    return true;
+  };
   try {
-    j = nlohmann::json::parse(text);
+    j = nlohmann::json::parse(text, note_names);
   } catch (const nlohmann::json::exception& e) {
     throw InputError(Location{origin, 0, 0, ""}, fmt::format("malformed JSON: {}", core::printable(e.what())),
                      R"(an object of process groups: {"1": [0, 1], ...})");
   }
+  if (!twice.empty())
+    throw InputError(Location{origin, 0, 0, core::printable(twice)}, "process group named twice",
+                     "each process group once; merge or rename the lists");
   if (!j.is_object()) throw InputError(Location{origin, 0, 0, ""}, "not a JSON object", R"({"<pg_name>": [rank, ...], ...})");
   CommGroups g;
   for (const auto& [k, v] : j.items()) {

@@ -198,6 +198,18 @@ TEST(Chakra, TracesThatCannotCompleteAreInputErrors) {
   EXPECT_NE(
       error_of([&] { engine::replay_chakra(a100x16(), {trace({coll(1, ck::Comm::all_reduce, 8, "tp")})}, groups); }).find("'tp'"),
       std::string::npos);
+  // A receive of another size than its send (whichever is posted first); one that leaves
+  // its size out takes the send's.
+  for (const bool send_first : {true, false}) {
+    auto send = p2p(2, ck::NodeType::send, 0, 1, 5, 4096, {1});
+    auto recv = p2p(1, ck::NodeType::recv, 0, 1, 5, 1024);
+    const std::vector<ck::Trace> t = {trace({comp(1, send_first ? 1e-6 : 1e-3), send}), trace({recv, comp(2, 1e-3, {1})})};
+    const std::string e = error_of([&] { engine::replay_chakra(a100x16(), t, {}); });
+    EXPECT_NE(e.find("receive of 1024 bytes from rank 0 (tag 5) matches a send of 4096 bytes"), std::string::npos) << e;
+    recv.comm_size = 0;
+    EXPECT_GT(engine::replay_chakra(a100x16(), {trace({comp(1, 1e-3), send}), trace({recv, comp(2, 1e-3, {1})})}, {}).step_time,
+              2e-3);
+  }
   std::vector<ck::Trace> many(17, trace({comp(1, 1e-3)}));
   EXPECT_NE(error_of([&] { engine::replay_chakra(a100x16(), many, {}); }).find("17 ranks"), std::string::npos);
 }
@@ -257,6 +269,10 @@ TEST(Chakra, MalformedTracesAreLocatedErrors) {
             std::string::npos);
   EXPECT_NE(error_of([&] { ck::parse_comm_groups(R"({"a": [0, 0]})", "g.json", 2); }).find("g.json"), std::string::npos);
   EXPECT_NE(error_of([&] { ck::parse_comm_groups(R"({"a": [0, 5]})", "g.json", 2); }).find("5"), std::string::npos);
+  const std::string twice = error_of([&] { ck::parse_comm_groups(R"({"a": [0, 1], "b": [0], "a": [1]})", "g.json", 2); });
+  EXPECT_NE(twice.find("process group named twice"), std::string::npos) << twice;
+  EXPECT_NE(twice.find("'a'"), std::string::npos) << twice;
+  EXPECT_EQ(ck::parse_comm_groups(R"({"a": [0, 1], "b": [1]})", "g.json", 2).size(), 2u);
   EXPECT_NE(error_of([&] { ck::rank_files("/nonexistent/prefix"); }).find("no Chakra trace"), std::string::npos);
 }
 
