@@ -279,6 +279,9 @@ long long default_gbs(const workload::Transformer& m, long long seq) {
 }
 
 Result evaluate(const Context& ctx, const Strategy& s) { return price(ctx, make_plan(ctx, s)); }
+Result evaluate(const Context& ctx, const Strategy& s, const PlacedGroups& placed) {
+  return price(ctx, make_plan(ctx, s, placed));
+}
 
 namespace detail {
 void mark_overlap_risks(Result& r) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "kernels.hpp"
 #include "tiers.hpp"
@@ -373,7 +374,7 @@ namespace {
 // A transformer's Plan, every member built in place from its builder (a Plan is ~7.5 KB,
 // mostly the placed groups, and this runs in the search loop: no temporaries copied in, and
 // one return of one named Plan so that it is not copied out).
-Plan plan_transformer(const Context& ctx, const Strategy& s) {
+Plan plan_transformer(const Context& ctx, const Strategy& s, const PlacedGroups* placed) {
   const auto& sys = *ctx.sys;
   const auto& m = *ctx.model;
   const StageSplit split = split_stages(m.layers, s.pp);
@@ -383,7 +384,7 @@ Plan plan_transformer(const Context& ctx, const Strategy& s) {
   const parallel::Software sw = ctx.software();
   Plan p{.strategy = s,
          .sw = sw,
-         .groups = place_groups(sys, s),
+         .groups = placed != nullptr ? *placed : place_groups(sys, s),
          .split = split,
          .params = params,
          .phi = phi,
@@ -409,7 +410,12 @@ Plan plan_transformer(const Context& ctx, const Strategy& s) {
 }  // namespace
 
 Plan make_plan(const Context& ctx, const Strategy& s) {
-  return ctx.net != nullptr ? plan_vision(ctx, s) : plan_transformer(ctx, s);
+  return ctx.net != nullptr ? plan_vision(ctx, s) : plan_transformer(ctx, s, nullptr);
+}
+
+Plan make_plan(const Context& ctx, const Strategy& s, const PlacedGroups& placed) {
+  if (ctx.net != nullptr) throw std::logic_error("make_plan: a vision network places its own groups");
+  return plan_transformer(ctx, s, &placed);
 }
 
 }  // namespace dojosim::engine

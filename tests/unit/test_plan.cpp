@@ -391,6 +391,39 @@ TEST(Plan, EvaluateIsPlanThenPriceAndAllocationFree) {
   EXPECT_EQ(test_support::allocations() - marked, 0);
 }
 
+// The groups placed once for an outer point serve every inner point of it (the search
+// loop's shortcut): a plan built with them is the plan built from scratch.
+TEST(Plan, GroupsPlacedOnceServeEveryInnerPoint) {
+  const Bench setup("dgx-h100:nodes=64", "llama3-70b");
+  const auto& ctx = setup.ctx;
+  const auto outer = strategy("tp=4,cp=2,pp=4,dp=8,placement=tp-dp-cp-pp,mbs=1,gbs=512,zero=1,recompute=selective");
+  const engine::PlacedGroups placed = engine::place_groups(*ctx.sys, outer);
+  for (const char* inner : {"mbs=2,vp=5,recompute=full", "mbs=1,sp=false,recompute=none", "mbs=4,vp=2"}) {
+    auto s = outer;
+    const auto t = strategy(inner);
+    s.mbs = t.mbs;
+    s.vp = t.vp;
+    s.sp = t.sp;
+    s.recompute = t.recompute;
+    const auto a = engine::make_plan(ctx, s), b = engine::make_plan(ctx, s, placed);
+    for (const auto g : {&engine::PlacedGroups::tp, &engine::PlacedGroups::cp, &engine::PlacedGroups::pp,
+                         &engine::PlacedGroups::dp, &engine::PlacedGroups::ep}) {
+      ASSERT_EQ((a.groups.*g).hops, (b.groups.*g).hops) << inner;
+      for (int i = 0; i < (a.groups.*g).hops; ++i) {
+        EXPECT_EQ((a.groups.*g).hop[static_cast<std::size_t>(i)].level, (b.groups.*g).hop[static_cast<std::size_t>(i)].level);
+        EXPECT_EQ((a.groups.*g).hop[static_cast<std::size_t>(i)].k, (b.groups.*g).hop[static_cast<std::size_t>(i)].k);
+      }
+    }
+    EXPECT_EQ(a.strategy.order, b.strategy.order);
+    EXPECT_EQ(engine::price(ctx, a).step_time, engine::evaluate(ctx, s, placed).step_time) << inner;
+  }
+  // A vision network places its own groups.
+  const auto net = workload::load_workload("resnet50");
+  engine::Context vctx{ctx.sys, nullptr, 0};
+  vctx.net = &net.network;
+  EXPECT_THROW(engine::make_plan(vctx, strategy("dp=8"), placed), std::logic_error);
+}
+
 // The collectives a plan demands, worked by hand for GPT-3 175B (h = 12288, 96 layers,
 // seq 2048, mbs 1) on 1,024 A100: TP+SP all-gather and reduce-scatter of [2048, 12288] bf16
 // activations, 4 calls each per layer and micro-batch (2 forward, 2 backward; 2 more

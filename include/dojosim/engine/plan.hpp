@@ -235,6 +235,13 @@ struct Plan {
 // strategy, stack, data-parallel group and its demands, microbatches, shards, params.stage,
 // phi, ops, memory and Dojo tiers; split and work are the transformer's).
 Plan make_plan(const Context& ctx, const parallel::Strategy& s);
+// The same, with the groups already placed: `placed` is place_groups(*ctx.sys, s), which
+// depends only on tp, cp, pp, dp, ep and the order, so the inner points of one outer point
+// of the strategy space share it (the search loop places them once per outer point).
+// Transformers only (a vision network places its groups itself).
+Plan make_plan(const Context& ctx, const parallel::Strategy& s, const PlacedGroups& placed);
+// price(ctx, make_plan(ctx, s, placed)).
+Result evaluate(const Context& ctx, const parallel::Strategy& s, const PlacedGroups& placed);
 
 // The analytical engine: the step time of a Plan (engine/analytical.cpp; vision networks
 // engine/vision.cpp). evaluate(ctx, s) is price(ctx, make_plan(ctx, s)) for every workload.
