@@ -19,14 +19,24 @@ struct StateKind {
   bool pinned = false;      // must stay in SRAM (weights=sram)
 };
 
+// The bandwidth a D1 takes in over its four edges of the wafer mesh (level 0's links, per
+// direction); unbounded when the innermost level is not a mesh.
+inline double d1_ingress(const hardware::System& sys) {
+  return !sys.levels.empty() && sys.levels[0].topology == hardware::Topology::mesh2d ? 4.0 * sys.levels[0].bandwidth : 1e300;
+}
+
 // Places the four kinds (most traffic per byte first into SRAM, then DIP HBM, then host
 // DRAM), sets M.offload/host and their capacities, M.fits, the placement's bandwidths and
 // bytes, and returns the streaming time per step (before overlap with compute).
 inline double place_in_tiers(const hardware::System& sys, long long devices, StateKind (&kinds)[4], Memory& M, Placement& P) {
   const double n = static_cast<double>(devices);
   const double dips = static_cast<double>(sys.dip.count);
-  P.stream_bandwidth = std::min(sys.dip.hbm_bandwidth, sys.dip.tile_link_bandwidth) * dips / n;
-  P.host_bandwidth = std::min(sys.dip.host_link_bandwidth, sys.dip.tile_link_bandwidth) * dips / n;
+  // What reaches one D1 from the DIPs, shared evenly, is at most what its four mesh edges
+  // take in (docs/model.md#dojo-memory-tiers): a few D1s of a large system do not get every
+  // DIP's bandwidth to themselves.
+  const double ingress = d1_ingress(sys);
+  P.stream_bandwidth = std::min(std::min(sys.dip.hbm_bandwidth, sys.dip.tile_link_bandwidth) * dips / n, ingress);
+  P.host_bandwidth = std::min(std::min(sys.dip.host_link_bandwidth, sys.dip.tile_link_bandwidth) * dips / n, ingress);
   auto density = [](const StateKind& k) {
     if (k.forced_off) return -1.0;
     if (k.pinned) return 1e300;
@@ -65,7 +75,7 @@ inline double place_in_tiers(const hardware::System& sys, long long devices, Sta
   P.stream_bytes = dip_traffic;
   P.host_bytes = host_traffic;
   // DIP HBM and host PCIe are separate sources that share the DIP-to-tile links.
-  const double link = sys.dip.tile_link_bandwidth * dips / n;
+  const double link = std::min(sys.dip.tile_link_bandwidth * dips / n, ingress);
   double stream = dip_traffic / P.stream_bandwidth;
   if (host_traffic > 0)
     stream =

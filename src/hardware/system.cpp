@@ -733,6 +733,20 @@ System read_system(const std::shared_ptr<const core::Document>& doc) {
   if (s.device_count() > 100000000) r.fail("levels", "more than 10^8 devices is beyond what dojosim models");
   if (auto d = r.optional_map("dip")) {
     read_fields(*d, s.dip, kDipFields, kDip);
+    // DIPs plug into the outer edges of a wafer's D1s, one per edge side of an edge D1: 5 per
+    // tile edge and 20 per tile (T8). More cannot be attached, and would have been priced as
+    // if they fed the mesh (10,000 DIPs gave a tile 320 TB/s per D1).
+    if (const Level& l0 = s.levels[0]; l0.topology == Topology::mesh2d) {
+      const long long tiles = s.devices_per(static_cast<int>(s.levels.size()) - 1) / l0.size;
+      const long long slots = 2LL * (l0.dims[0] + l0.dims[1]);
+      if (s.dip.count > tiles * slots)
+        d->fail(
+            "count",
+            fmt::format("{} DIPs on {} {}{}: at most {} fit, one per edge side of an edge D1 ({} per {}x{} {}, T8)", s.dip.count,
+                        tiles, l0.name, tiles == 1 ? "" : "s", tiles * slots, slots, l0.dims[0], l0.dims[1], l0.name),
+            fmt::format("a count from 0 to {}", tiles * slots),
+            "for more streaming bandwidth, raise dip.hbm_bandwidth or dip.tile_link_bandwidth");
+    }
     s.dip.transport =
         parse_transport(d->choice("transport", transport_names(), std::string(transport_spec(kDip.transport).name)));
     d->finish();

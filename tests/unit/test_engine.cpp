@@ -200,6 +200,22 @@ TEST(Engine, DojoHostTierHoldsWhatDipHbmCannot) {
   EXPECT_THROW(engine::resolve(engine::Context{&no_host, &m, 2048}, make("gbs=100")), core::Infeasible);
 }
 
+// DIP streams reach a D1 over its four mesh edges: a few D1s of a large system share its
+// DIPs' bandwidth only up to that (4 x 2 TB/s), whereas a tray's 150 D1s share 20 DIPs.
+TEST(Engine, DojoStreamingIsBoundedByWhatAD1TakesIn) {
+  const auto m = workload::load_model("gpt3-13b");
+  const auto s = make("tp=1,pp=1,dp=1,mbs=1,gbs=1,zero=0,recompute=full");
+  const auto one = hardware::load_system("dojo-exapod:devices=1");
+  ASSERT_EQ(one.dip.count, 40);
+  const auto r = engine::evaluate(engine::Context{&one, &m, 2048}, s);
+  ASSERT_GT(r.placement.stream_bytes, 0);
+  EXPECT_DOUBLE_EQ(r.placement.stream_bandwidth, 4 * 2e12);  // not 40 x 800 GB/s
+  const auto tray = hardware::load_system("dojo-tray");
+  const auto t = engine::evaluate(engine::Context{&tray, &m, 2048}, make("tp=1,pp=1,dp=150,mbs=1,gbs=150,zero=3,recompute=full"));
+  ASSERT_GT(t.placement.stream_bytes, 0);
+  EXPECT_NEAR(t.placement.stream_bandwidth, 20 * 800e9 / 150, 1);
+}
+
 // Every collective of the step carries the cost the engine priced it at (paths, algorithms,
 // Z-plane shares per hop), so reports read it instead of pricing it again (issue 13).
 TEST(Engine, EachTrafficCarriesItsPricedCost) {

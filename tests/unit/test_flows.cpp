@@ -316,7 +316,7 @@ TEST(Flows, DipStreamSharesEveryDipEvenly) {
   double last_latency = 1.0;
   for (const Want& w :
        {Want{"dojo-tile", 5, 25}, Want{"dojo-tile", 6, 25}, Want{"dojo-tile", 7, 25}, Want{"dojo-tile", 8, 25},
-        Want{"dojo-tile", 10, 25}, Want{"dojo-tile", 30, 25}, Want{"dojo-tray", 20, 150}, Want{"dojo-tray", 21, 150},
+        Want{"dojo-tile", 10, 25}, Want{"dojo-tile", 20, 25}, Want{"dojo-tray", 20, 150}, Want{"dojo-tray", 21, 150},
         Want{"dojo-tray", 40, 150}, Want{"dojo-exapod", 400, 150}, Want{"dojo-exapod", 800, 150}}) {
     if (std::string(w.system) != last_system) last_system = w.system, last_latency = 1.0;
     const auto sys = hardware::load_system(w.system, {"dip.count=" + std::to_string(w.count)});

@@ -64,6 +64,17 @@ TEST(Presets, DojoHierarchyIsExact) {
   const auto half = hardware::load_system("dojo-exapod:cabinets=5");
   EXPECT_EQ(half.device_count(), 1500);
   EXPECT_EQ(half.dip.count, 200);
+  // DIPs plug into the edges of a wafer: 20 per 5x5 tile (5 per edge, T8), no more.
+  EXPECT_EQ(hardware::load_system("dojo-tile", {"dip.count=20"}).dip.count, 20);
+  try {
+    hardware::load_system("dojo-tile", {"dip.count=21"});
+    ADD_FAILURE() << "21 DIPs on one tile accepted";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("dip.count"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("at most 20 fit"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(hardware::load_system("dojo-exapod", {"dip.count=2400"}).dip.count, 2400);
+  EXPECT_THROW(hardware::load_system("dojo-exapod", {"dip.count=2401"}), core::InputError);
   const auto tile = pod.levels[0];
   EXPECT_EQ(tile.name, "tile");
   EXPECT_EQ(tile.dims[0] * tile.dims[1], 25);
