@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "dojosim/core/errors.hpp"
+#include "dojosim/economics/power.hpp"
 
 namespace dojosim::economics {
 
@@ -164,7 +165,9 @@ YieldAnalysis analyse_yield(const hardware::System& s, const EconomicsParams& p)
 
   y.has_tile = true;
   const long long per_tile = s.devices_per(y.tile_level);
-  y.tiles = static_cast<int>(s.device_count() / per_tile);
+  // A partly used tile is bought whole, as a partly used node or rack is (docs/economics.md):
+  // 24 D1s of an ExaPOD are one tile, not none.
+  y.tiles = static_cast<int>(whole_instances(s, y.tile_level));
   y.tile_inputs.dies = static_cast<int>(per_tile);
   y.tile_inputs.spares = p.spare_dies;
   y.tile_inputs.die_yield = y.die_yield;

@@ -393,7 +393,10 @@ long long System::device_count() const {
 int System::tiles() const {
   if (!is_dojo()) return 0;
   for (std::size_t i = 0; i < levels.size(); ++i)
-    if (levels[i].name == "tile") return static_cast<int>(device_count() / devices_per(static_cast<int>(i)));
+    if (levels[i].name == "tile") {
+      const long long per = devices_per(static_cast<int>(i));
+      return static_cast<int>((device_count() + per - 1) / per);  // a partly used tile counts
+    }
   return 0;
 }
 

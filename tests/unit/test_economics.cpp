@@ -296,6 +296,13 @@ TEST(Cost, CapitalOfPresets) {
   // 120 tiles x (25 x $3000 + $75k) + 20 trays x $100k + 10 cabinets x $150k + $500k + 400 DIPs x $2000.
   EXPECT_DOUBLE_EQ(c.tiles_usd, 120 * 150000.0);
   EXPECT_DOUBLE_EQ(c.total_usd, 18e6 + 2e6 + 1.5e6 + 0.5e6 + 0.8e6);
+  // A partly used tile is bought whole, like a partly used node or rack: 24 and 1,234 D1s of
+  // an ExaPOD are 1 and 50 tiles (both had been rounded down: 24 D1s at no cost).
+  for (const auto& [devices, tiles] : {std::pair{24, 1}, std::pair{1234, 50}, std::pair{1225, 49}}) {
+    const auto part = hardware::load_system("dojo-exapod:devices=" + std::to_string(devices));
+    EXPECT_EQ(part.tiles(), tiles) << devices;
+    EXPECT_DOUBLE_EQ(capital_cost(part, p).tiles_usd, tiles * 150000.0) << devices;
+  }
   const auto h = capital_cost(hardware::load_system("dgx-h100:nodes=4"));
   EXPECT_DOUBLE_EQ(h.total_usd, 32 * 27500.0 + 4 * 50000.0);
   EXPECT_DOUBLE_EQ(h.tile_yield, 1.0);

@@ -159,7 +159,7 @@ struct System {
   [[nodiscard]] long long devices_per(int level) const;
   [[nodiscard]] double peak(Precision p) const { return static_cast<double>(device_count()) * device.peak_for(p); }
   [[nodiscard]] bool is_dojo() const { return device.core_rows > 0; }
-  [[nodiscard]] int tiles() const;  // Dojo: number of training tiles (0 otherwise)
+  [[nodiscard]] int tiles() const;  // Dojo: number of training tiles, a partly used one included (0 otherwise)
   [[nodiscard]] double total_memory(std::string_view tier) const;
 };
 
