@@ -26,7 +26,7 @@ inline double grad_bytes(int zero, const parallel::Software& sw) {
 // only its shard, so each micro-batch's are reduce-scattered after its backward (DeepSpeed
 // stage 2 reduces every micro-step; FSDP SHARD_GRAD_OP without no_sync, Zhao et al. 2023).
 // Marks where the closed form's overlap is least sure (Result::overlap_fill and
-// shared_link_level; engine::overlap_notes words them): allocation-free, in the search loop.
+// shared_link_level; engine::pricing_notes words them): allocation-free, in the search loop.
 void mark_overlap_risks(Result& r);
 
 inline Demand zero_gradient_reduction(int zero, double bytes) {

@@ -161,19 +161,6 @@ Result resolve(const Context& ctx, const Strategy& partial) {
   }
   const std::string opts = s.options();
   if (!opts.empty()) notes.push_back("options chosen: " + opts.substr(1));
-  // Dojo: groups whose rectangle fits a mesh level but does not tile it.
-  const std::pair<const char*, const GroupComm*> groups[] = {
-      {"tp", &best.comm.tp}, {"cp", &best.comm.cp}, {"ep", &best.comm.ep}, {"pp", &best.comm.pp}, {"dp", &best.comm.dp}};
-  for (const auto& [name, gc] : groups)
-    for (int i = 0; i < gc->group.hops; ++i) {
-      const auto& h = gc->group.hop[static_cast<std::size_t>(i)];
-      if (!h.is_mesh() || h.members.tiles || h.members.irregular) continue;
-      notes.push_back(fmt::format(
-          "{} groups of {} do not tile the {}'s {}x{} mesh: each is priced as a compact {}x{} rectangle, which only some of "
-          "them can be (optimistic; `--engine event` places them in device order)",
-          name, h.k, sys.levels[static_cast<std::size_t>(h.level)].name, h.mesh.rows, h.mesh.cols, h.members.rows,
-          h.members.cols));
-    }
   return best;
 }
 

@@ -236,7 +236,7 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
                     {"alike", l.alike}});
   }
   j["notes"] = r.notes;
-  for (auto& n : engine::overlap_notes(r, sys)) j["notes"].push_back(std::move(n));
+  for (auto& n : engine::pricing_notes(r, sys)) j["notes"].push_back(std::move(n));
   return j;
 }
 
@@ -266,7 +266,7 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
         fmt::format("strategy   {}{} precision={} seq={}\n", s.spec(), s.options(), hardware::precision_name(s.precision), s.seq);
   if (!r.stack.empty()) o += "stack      " + stack_line(r.stack).substr(7) + "\n";
   for (const auto& n : r.notes) o += fmt::format("           {}\n", n);
-  for (const auto& n : engine::overlap_notes(r, sys)) o += fmt::format("           {}\n", n);
+  for (const auto& n : engine::pricing_notes(r, sys)) o += fmt::format("           {}\n", n);
   if (r.contention_bound)
     o += fmt::format(
         "           contention-bound: the {} group's exposed communication ({:.0f}% of the step) crosses links it shares with "

@@ -383,7 +383,7 @@ TEST(Plan, EvaluateIsPlanThenPriceAndAllocationFree) {
   }
   EXPECT_EQ(test_support::allocations() - before, 0);
   // A plan the engine marks (overlap near saturation: ZeRO-3 over 1,024 GPUs) prices without
-  // allocating too: the notes are worded by the report (engine::overlap_notes), not here.
+  // allocating too: the notes are worded by the report (engine::pricing_notes), not here.
   const auto z3 = strategy("tp=1,pp=1,dp=1024,mbs=1,gbs=1024,zero=3,recompute=selective");
   ASSERT_GT(engine::evaluate(ctx, z3).overlap_fill, engine::kSaturatedOverlapShare);
   const long marked = test_support::allocations();

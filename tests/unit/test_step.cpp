@@ -645,7 +645,7 @@ TEST(WholeStep, Zero2ReducesEveryMicroBatch) {
 // engines agree on it.
 TEST(WholeStep, NotesWhereOverlapIsLeastSure) {
   const auto has = [](const Case& c, const std::string& what) {
-    const auto notes = engine::overlap_notes(c.a, c.sys);
+    const auto notes = engine::pricing_notes(c.a, c.sys);
     return std::any_of(notes.begin(), notes.end(), [&](const std::string& n) { return n.rfind(what, 0) == 0; });
   };
   const Case b200("dgx-b200:nodes=4", "llama3-8b", "tp=8,pp=2,dp=2,cp=1,ep=1,vp=8,mbs=1,gbs=1024,sp=true,zero=2,recompute=none");
@@ -658,4 +658,10 @@ TEST(WholeStep, NotesWhereOverlapIsLeastSure) {
   EXPECT_FALSE(has(calm, "overlap near saturation"));
   EXPECT_FALSE(has(calm, "shared links"));
   EXPECT_LT(calm.step().step_time, 1.1 * calm.a.step_time);
+  // Dojo: TP groups of 4 priced as compact 2x2 rectangles of 5x5 tiles they do not tile,
+  // said for a plan given whole (the resolver alone had said it), and not on the event
+  // engine's Result, which places them in device order.
+  const Case dojo("dojo-exapod:devices=100", "gpt3-13b", "tp=4,pp=1,dp=25,mbs=1,gbs=100,zero=1,recompute=full");
+  EXPECT_TRUE(has(dojo, "tp groups of 4 do not tile the tile's 5x5 mesh"));
+  EXPECT_TRUE(engine::pricing_notes(dojo.step(), dojo.sys).empty());
 }

@@ -160,7 +160,7 @@ struct Result {
   // tokens_per_step is then samples per step).
   const char* sample_unit = "tokens";
   std::vector<LinkUse> busiest_links;  // event engine: the most utilised links of the step
-  double overlap_fill = 0;             // hidden DP communication over compute (overlap_notes)
+  double overlap_fill = 0;             // hidden DP communication over compute (pricing_notes)
   int shared_link_level = -1;          // a direct-link level hidden DP and TP traffic share (-1: none)
   double contention = 0;  // event engine: step time over the same schedule with every transfer alone on the graph, minus 1
   double halo_bytes = 0;  // vision: halo-exchange bytes received per device per step (forward + backward)
@@ -206,7 +206,10 @@ inline constexpr double kContentionBoundShare = 0.10;
 // warning, not part of any prediction. Pricing only marks the numbers (allocation-free).
 inline constexpr double kSaturatedOverlapShare = 0.8;
 inline constexpr double kSharedLinkOverlapShare = 0.5;
-std::vector<std::string> overlap_notes(const Result& r, const hardware::System& sys);
+// Also Dojo: groups priced as compact rectangles of a mesh level they do not tile (some
+// instances cannot be; optimistic). Nothing for the event engine's Results, which simulate
+// both. Worded here, for the report, from the numbers pricing stored.
+std::vector<std::string> pricing_notes(const Result& r, const hardware::System& sys);
 
 // Evaluates a fully resolved, valid strategy (check with parallel::strategy_problem first).
 Result evaluate(const Context& ctx, const parallel::Strategy& s);
