@@ -323,7 +323,9 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
       c["stack"] = stack.name;
       engine::Result r;
       const auto& g = s.given;
-      if (g.tp && g.pp && g.dp && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute) {
+      // Every degree stated: the plan itself. An empty cell, cp and ep included, is chosen as
+      // the fastest feasible value (docs/validation.md#csv); cp and ep had been taken as 1.
+      if (g.tp && g.pp && g.dp && g.cp && g.ep && g.mbs && g.gbs && g.vp && g.sp && g.zero && g.recompute) {
         parallel::check_strategy(s, m, sys);
         // The plan as the stack can run it: a plan its software cannot run (DeepSpeed's
         // pipeline without interleaving) is a failed case here, as it is an error in `run`.

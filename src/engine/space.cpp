@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 
 namespace dojosim::engine {
@@ -195,8 +196,12 @@ std::vector<Strategy> outer_points(const Context& ctx, const Strategy& partial, 
   else
     for (int t : pow2_upto(std::min<long long>(node, m.heads)))
       if (m.heads % t == 0 && n % t == 0) tps.push_back(t);
+  const long long given_rest =
+      g.tp && g.pp && g.dp ? 1LL * partial.tp * partial.pp * partial.dp * std::max(1, partial.spatial) : 0;
   if (g.cp)
     cps = {partial.cp};
+  else if (given_rest > 0 && n % given_rest == 0 && n / given_rest <= std::numeric_limits<int>::max())
+    cps = {static_cast<int>(n / given_rest)};  // tp, pp and dp given: the devices left are the CP degree
   else
     cps = ctx.seq >= 16384 ? std::vector<int>{1, 2, 4, 8} : std::vector<int>{1};
   if (g.pp)

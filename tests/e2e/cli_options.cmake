@@ -203,3 +203,9 @@ cli_test(validate_no_case_null_stats 3 "\"mape\": null" validate ${DATA}/validat
 # A vision network's default batch grown to one sample per replica is said in search's
 # header (probe: the best plan's 4096 under "target global batch 512").
 cli_test(search_vision_grown_batch_said 0 "target global batch 512 \\(the network's default, grown to one sample per replica: the best plan's is 4096\\)" search --system dgx-a100:nodes=512 --model tesla-video --top 1)
+# Empty cp and ep cells in a validation CSV are chosen, as every empty strategy cell is.
+add_test(NAME e2e.validate_empty_cp_ep_chosen COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/check_validate_empty_degrees.py
+         $<TARGET_FILE:dojosim> ${DATA}/validation/moe_ep_empty.csv ${DATA}/validation/cp_empty.csv)
+set_tests_properties(e2e.validate_empty_cp_ep_chosen PROPERTIES LABELS e2e TIMEOUT 120)
+# tp, pp and dp given: the devices left over are the CP degree, at any sequence length.
+cli_test(run_given_degrees_imply_cp 0 "strategy +tp=1,pp=1,dp=4,cp=2" run --system dgx-h100 --model llama3-8b --seq 8192 --parallel tp=1,pp=1,dp=4,gbs=128)
