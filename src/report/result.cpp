@@ -41,6 +41,15 @@ nlohmann::ordered_json strategy_json(const parallel::Strategy& s) {
   return j;
 }
 
+nlohmann::ordered_json strategy_json(const engine::Result& r) {
+  nlohmann::ordered_json j = strategy_json(r.strategy);
+  // What was priced: the plan's option and the stack's (a stack with DP overlap off prices
+  // none even where the plan leaves overlap_dp on; a probe found JSON saying true).
+  j["overlap_dp"] = r.dp_overlap;
+  j["overlap_zero3"] = r.zero3_prefetch;
+  return j;
+}
+
 namespace {
 
 struct NamedComm {
@@ -147,7 +156,7 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
   j["mfu"] = r.mfu;
   j["hfu"] = r.hfu;
   j["devices"] = r.devices;
-  j["strategy"] = strategy_json(r.strategy);
+  j["strategy"] = strategy_json(r);
   j["engine"] = r.engine;
   j["stack"] = r.stack;
   auto& mem = j["memory"];

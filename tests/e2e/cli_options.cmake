@@ -203,3 +203,8 @@ cli_test(validate_no_case_null_stats 3 "\"mape\": null" validate ${DATA}/validat
 # A vision network's default batch grown to one sample per replica is said in search's
 # header (probe: the best plan's 4096 under "target global batch 512").
 cli_test(search_vision_grown_batch_said 0 "target global batch 512 \\(the network's default, grown to one sample per replica: the best plan's is 4096\\)" search --system dgx-a100:nodes=512 --model tesla-video --top 1)
+# JSON reports the overlaps that were priced: a stack with DP overlap off prices none,
+# whatever the plan's overlap_dp (probe: "overlap_dp": true beside an exposed dp_comm).
+cli_test(run_json_overlap_dp_is_the_stacks 0 "\"overlap_dp\": false," run --system dgx-h100:nodes=2 --model llama3-8b --parallel tp=8,pp=1,dp=2,mbs=1,gbs=64,zero=1 --stack ${DATA}/stacks/no-dp-overlap.yaml --format json)
+cli_test(run_json_overlap_dp_on 0 "\"overlap_dp\": true," run --system dgx-h100:nodes=2 --model llama3-8b --parallel tp=8,pp=1,dp=2,mbs=1,gbs=64,zero=1 --format json)
+cli_test(run_json_overlap_zero3_is_the_stacks 0 "\"overlap_zero3\": false," run --system dgx-h100:nodes=2 --model llama3-8b --parallel tp=1,pp=1,dp=16,mbs=1,gbs=64,zero=3 --stack fsdp:zero3.prefetch=0 --format json)

@@ -16,6 +16,8 @@ struct Economics {
 };
 
 nlohmann::ordered_json strategy_json(const parallel::Strategy& s);
+// The plan's strategy with the overlaps that were priced (the plan's and the stack's).
+nlohmann::ordered_json strategy_json(const engine::Result& r);
 nlohmann::ordered_json result_json(const engine::Result& r, const hardware::System& sys, const Economics& econ);
 // "stack: NAME (software: dojosim show stack NAME)": how a report names the stack it ran on.
 std::string stack_line(const std::string& stack);
