@@ -249,12 +249,14 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
   return j;
 }
 
-std::string stack_line(const std::string& stack) {
-  // A preset (or a preset spec) can be shown by its name; a stack read from a file by the file.
+std::string stack_line(const std::string& stack, const std::string& file) {
+  // A preset (or a preset spec) can be shown by its name; a stack read from a file by the
+  // file (a file with overrides is named by its spec, path first: shown by that spec).
   const std::string base = stack.substr(0, stack.find(':'));
-  return parallel::preset_stack_text(base).empty()
-             ? fmt::format("stack: {} (software: dojosim show stack FILE, with the file given to --stack)", stack)
-             : fmt::format("stack: {} (software: dojosim show stack {})", stack, stack);
+  if (!parallel::preset_stack_text(base).empty() || (!file.empty() && base == file))
+    return fmt::format("stack: {} (software: dojosim show stack {})", stack, stack);
+  if (!file.empty()) return fmt::format("stack: {} (software: dojosim show stack {})", stack, file);
+  return fmt::format("stack: {} (software: dojosim show stack FILE, with the file given to --stack)", stack);
 }
 
 std::string result_text(const engine::Result& r, const hardware::System& sys, const workload::Transformer& m,
@@ -273,7 +275,7 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
   else
     o +=
         fmt::format("strategy   {}{} precision={} seq={}\n", s.spec(), s.options(), hardware::precision_name(s.precision), s.seq);
-  if (!r.stack.empty()) o += "stack      " + stack_line(r.stack).substr(7) + "\n";
+  if (!r.stack.empty()) o += "stack      " + stack_line(r.stack, r.stack_file).substr(7) + "\n";
   for (const auto& n : r.notes) o += fmt::format("           {}\n", n);
   for (const auto& n : engine::overlap_notes(r, sys)) o += fmt::format("           {}\n", n);
   if (r.contention_bound)

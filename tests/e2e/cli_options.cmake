@@ -208,3 +208,6 @@ cli_test(search_vision_grown_batch_said 0 "target global batch 512 \\(the networ
 cli_test(run_json_overlap_dp_is_the_stacks 0 "\"overlap_dp\": false," run --system dgx-h100:nodes=2 --model llama3-8b --parallel tp=8,pp=1,dp=2,mbs=1,gbs=64,zero=1 --stack ${DATA}/stacks/no-dp-overlap.yaml --format json)
 cli_test(run_json_overlap_dp_on 0 "\"overlap_dp\": true," run --system dgx-h100:nodes=2 --model llama3-8b --parallel tp=8,pp=1,dp=2,mbs=1,gbs=64,zero=1 --format json)
 cli_test(run_json_overlap_zero3_is_the_stacks 0 "\"overlap_zero3\": false," run --system dgx-h100:nodes=2 --model llama3-8b --parallel tp=1,pp=1,dp=16,mbs=1,gbs=64,zero=3 --stack fsdp:zero3.prefetch=0 --format json)
+# A stack read from a file is named by its path in the text report (probe: the literal
+# placeholder "dojosim show stack FILE, with the file given to --stack").
+cli_test(run_text_names_the_stack_file 0 "stack +my-nodp \\(software: dojosim show stack [^\\n]*tests/data/stacks/no-dp-overlap.yaml\\)" run --system dgx-h100:nodes=2 --model llama3-8b --stack ${DATA}/stacks/no-dp-overlap.yaml)
