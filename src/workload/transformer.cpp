@@ -240,6 +240,40 @@ Location json_key_location(const std::string& text, const std::string& key, int 
   return Location{file, 0, 0, key};
 }
 
+// A JSON parse error in the project's words (nlohmann's own text names its exception
+// class and repeats the location): what was wrong, what was expected there, a suggestion.
+InputError json_parse_error(const std::string& text, const nlohmann::json::parse_error& e, const std::string& file) {
+  const Location where = json_location(text, e.byte > 0 ? e.byte - 1 : 0, file, "");
+  const std::string expected_file = "a Hugging Face config.json: one JSON object, {\"model_type\": ..., ...}";
+  if (core::trim(text).empty())
+    return InputError(Location{file, 1, 1, ""}, "the file is empty", expected_file,
+                      "copy config.json from the model's Hugging Face repository");
+  // "... column 45: syntax error while parsing object key - unexpected end of input; expected string literal"
+  std::string detail = e.what();
+  if (const auto colon = detail.find(": "); colon != std::string::npos) detail = detail.substr(colon + 2);
+  std::string context;
+  if (const std::string lead = "syntax error while parsing "; detail.starts_with(lead)) {
+    const auto dash = detail.find(" - ");
+    context = detail.substr(lead.size(), dash == std::string::npos ? std::string::npos : dash - lead.size());
+    detail = dash == std::string::npos ? std::string() : detail.substr(dash + 3);
+  }
+  std::string there;
+  if (const auto exp = detail.find("; expected "); exp != std::string::npos) {
+    there = detail.substr(exp + 11);
+    detail = detail.substr(0, exp);
+  }
+  const auto a = [](const std::string& noun) {
+    return (std::string("aeiou").find(noun[0]) != std::string::npos ? "an " : "a ") + noun;
+  };
+  const std::string expected = there.empty() ? expected_file : fmt::format("{} here ({})", there, expected_file);
+  if (detail.starts_with("unexpected end of input"))
+    return InputError(where,
+                      fmt::format("malformed JSON: the file ends inside {} (truncated?)", a(context.empty() ? "value" : context)),
+                      expected, "check that the file is complete (every { and [ closed); download it again if it was cut short");
+  return InputError(where, fmt::format("malformed JSON{}: {}", context.empty() ? "" : " in " + a(context), detail), expected,
+                    "JSON quotes keys and strings with \", allows no trailing commas or comments, and writes true, false, null");
+}
+
 }  // namespace
 
 Transformer model_from_hf_json(const std::string& text, const std::string& file) {
@@ -269,12 +303,13 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
   try {
     j = nlohmann::json::parse(text, watch_keys);
   } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(json_location(text, e.byte > 0 ? e.byte - 1 : 0, file, ""), fmt::format("malformed JSON: {}", e.what()),
-                     "a Hugging Face config.json");
+    throw json_parse_error(text, e, file);
   } catch (const nlohmann::json::exception& e) {
     // Found by fuzz/fuzz_hf_config: a number beyond double range ("143e32768") is
     // out_of_range.406, not a parse_error (fuzz/regressions/hf_config).
-    throw InputError(Location{file, 0, 0, ""}, fmt::format("malformed JSON: {}", e.what()), "a Hugging Face config.json",
+    std::string what = e.what();
+    if (what.starts_with("[json.exception.") && what.find("] ") != std::string::npos) what = what.substr(what.find("] ") + 2);
+    throw InputError(Location{file, 0, 0, ""}, fmt::format("malformed JSON: {}", what), "a Hugging Face config.json",
                      "numbers within the range of a double");
   }
   if (!j.is_object()) throw InputError(Location{file, 1, 1, ""}, "config.json must be a JSON object", "{\"model_type\": ...}");

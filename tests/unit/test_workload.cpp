@@ -142,6 +142,40 @@ TEST(HuggingFace, ErrorsAreLocated) {
   }
 }
 
+namespace {
+// The InputError reading `text` as a config.json gives (fails the test when there is none).
+core::InputError hf_error(const std::string& text) {
+  try {
+    (void)workload::model_from_hf_json(text, "config.json");
+  } catch (const core::InputError& e) { return e; }
+  ADD_FAILURE() << "accepted: " << text;
+  return core::InputError({}, "");
+}
+const std::string kLlama =
+    R"({"model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336,
+ "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 128256})";
+}  // namespace
+
+// Found by a probe: a truncated or empty config.json printed nlohmann's exception text
+// ("[json.exception.parse_error.101] parse error at line 1, column 45: ..."). Now the
+// project's own message, located, with what was expected and a suggestion.
+TEST(HuggingFace, MalformedJsonIsTheProjectsOwnMessage) {
+  const auto cut = hf_error(R"({"model_type": "llama", "hidden_size": 4096,)");
+  EXPECT_EQ(std::string(cut.what()).find("json.exception"), std::string::npos) << cut.what();
+  EXPECT_EQ(cut.location().line, 1);
+  EXPECT_EQ(cut.location().column, 45);
+  EXPECT_NE(cut.message().find("ends inside an object key (truncated?)"), std::string::npos) << cut.message();
+  EXPECT_NE(cut.expected().find("string literal here"), std::string::npos) << cut.expected();
+  EXPECT_FALSE(cut.suggestion().empty());
+  const auto empty = hf_error("  \n");
+  EXPECT_EQ(empty.message(), "the file is empty");
+  EXPECT_EQ(empty.location().line, 1);
+  const auto bad = hf_error(R"({"model_type": tru})");
+  EXPECT_EQ(std::string(bad.what()).find("json.exception"), std::string::npos) << bad.what();
+  EXPECT_NE(bad.message().find("invalid literal"), std::string::npos) << bad.message();
+  EXPECT_FALSE(bad.suggestion().empty());
+}
+
 // Found by a tester's probe: experts_per_token, expert_ffn or shared_experts without
 // `experts` (or with experts: 0) were ignored and the model trained as dense. Now an error
 // at the key, naming the missing `experts`.
