@@ -334,9 +334,26 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
       throw InputError(at(key), fmt::format("'{}' must be a non-negative integer", key), "an integer");
     return j[key].get<long long>();
   };
+  // The ranges the YAML route reads the same fields with (model_from_yaml), so neither route
+  // takes what the other refuses (a probe's num_hidden_layers: 1e12 was accepted here).
+  const long long big = 1LL << 40;
+  const std::map<std::string, std::pair<long long, long long>> ranges{
+      {"layers", {1, 100000}},      {"hidden", {1, 10000000}},   {"heads", {1, 1000000}},   {"kv_heads", {1, 1000000}},
+      {"head_dim", {1, 1000000}},   {"vocab", {1, big}},         {"max_seq", {1, big}},     {"ffn", {0, big}},
+      {"sliding_window", {0, big}}, {"window_layers", {0, big}}, {"experts", {0, 1000000}}, {"experts_per_token", {0, 1000000}},
+      {"expert_ffn", {0, big}}};
   auto field = [&](const char* field_name, const char* key, std::optional<long long> dflt) {
     from[field_name] = key;
-    return get_int(key, dflt);
+    const long long v = get_int(key, dflt);
+    const auto range = ranges.find(field_name);
+    // The range is checked on values the file writes; a default is in range by design, and a
+    // zero the file writes for a positive field keeps its own message (validate, below).
+    if (range != ranges.end() && j.contains(key) && !j[key].is_null() && v > 0 &&
+        (v < range->second.first || v > range->second.second))
+      throw InputError(at(key), fmt::format("'{}' = {} is out of range", key, v),
+                       fmt::format("a whole number from {} to {} (as '{}' in a model YAML file)", range->second.first,
+                                   range->second.second, field_name));
+    return v;
   };
   // A dropout probability: any of `keys` present and > 0.
   auto any_dropout = [&](std::initializer_list<const char*> keys, double dflt) -> bool {

@@ -176,6 +176,25 @@ TEST(HuggingFace, MalformedJsonIsTheProjectsOwnMessage) {
   EXPECT_FALSE(bad.suggestion().empty());
 }
 
+// Found by a probe: num_hidden_layers: 1000000000000 was accepted from a config.json while
+// a model YAML file refuses layers outside 1..100000. Every field the YAML route
+// range-checks is checked here with the same range, at the key's line.
+TEST(HuggingFace, FieldsHaveTheYamlRanges) {
+  auto with = [&](const std::string& key, const std::string& value) {
+    std::string t = kLlama;
+    const auto at = t.find("\"" + key + "\": ") + key.size() + 4;
+    t.replace(at, t.find_first_of(",}", at) - at, value);
+    return t;
+  };
+  const auto layers = hf_error(with("num_hidden_layers", "1000000000000"));
+  EXPECT_EQ(layers.location().key_path, "num_hidden_layers");
+  EXPECT_EQ(layers.location().line, 2);
+  EXPECT_EQ(layers.expected(), "a whole number from 1 to 100000 (as 'layers' in a model YAML file)");
+  EXPECT_NO_THROW((void)workload::model_from_hf_json(with("num_hidden_layers", "100000"), "config.json"));
+  EXPECT_EQ(hf_error(with("hidden_size", "20000000")).location().key_path, "hidden_size");
+  EXPECT_EQ(hf_error(with("vocab_size", "2000000000000")).location().key_path, "vocab_size");
+}
+
 // Found by a tester's probe: experts_per_token, expert_ffn or shared_experts without
 // `experts` (or with experts: 0) were ignored and the model trained as dense. Now an error
 // at the key, naming the missing `experts`.
