@@ -322,13 +322,26 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
     const std::size_t pos = text.find("\"" + key + "\"");
     return pos == std::string::npos ? Location{file, 0, 0, key} : json_location(text, pos, file, key);
   };
+  // A required key the file lacks: located at a near-miss key it writes (num_hiden_layers),
+  // with the suggestion to rename it.
+  auto missing = [&](const char* key, const std::string& expected) {
+    std::vector<std::string> written;
+    for (const auto& item : j.items()) written.push_back(item.key());
+    const std::string near = core::nearest(key, written);
+    if (near.empty())
+      return InputError(Location{file, 0, 0, key}, fmt::format("missing '{}'", key), expected,
+                        fmt::format("add \"{}\": ... to the file", key));
+    Location l = at(near);
+    l.key_path = key;
+    return InputError(l, fmt::format("missing '{}' (the file writes '{}')", key, near), expected,
+                      fmt::format("did you mean '{}'? rename '{}' to '{}'", key, near, key));
+  };
   // The config key each field came from (for messages in the file's own names).
   std::map<std::string, std::string> from;
   auto get_int = [&](const char* key, std::optional<long long> dflt) -> long long {
     if (!j.contains(key) || j[key].is_null()) {
       if (dflt) return *dflt;
-      throw InputError(Location{file, 0, 0, key}, fmt::format("missing '{}'", key),
-                       "an integer field of the Hugging Face config");
+      throw missing(key, "an integer field of the Hugging Face config");
     }
     if (!j[key].is_number_integer() || j[key].get<long long>() < 0)
       throw InputError(at(key), fmt::format("'{}' must be a non-negative integer", key), "an integer");
@@ -364,11 +377,13 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
   auto get_bool = [&](const char* key, bool dflt) -> bool {
     if (!j.contains(key) || j[key].is_null()) return dflt;
     if (!j[key].is_boolean())
-      throw InputError(Location{file, 0, 0, key}, fmt::format("'{}' must be true or false", key), "a boolean");
+      throw InputError(at(key), fmt::format("'{}' must be true or false", key), "a boolean: true or false, without quotes",
+                       j[key].is_string() ? fmt::format("\"{}\": {}", key, j[key].get<std::string>()) : std::string());
     return j[key].get<bool>();
   };
-  if (!j.contains("model_type") || !j["model_type"].is_string())
-    throw InputError(Location{file, 0, 0, "model_type"}, "missing 'model_type'", "a Hugging Face config.json with model_type");
+  if (!j.contains("model_type")) throw missing("model_type", "a Hugging Face config.json with model_type");
+  if (!j["model_type"].is_string())
+    throw InputError(at("model_type"), "'model_type' must be a string", "a Hugging Face model_type, e.g. \"llama\"");
   const std::string type = j["model_type"].get<std::string>();
   const std::vector<std::string> supported{"llama", "mistral", "qwen2", "gpt2", "gpt_neox", "mixtral"};
   Transformer t;

@@ -195,6 +195,26 @@ TEST(HuggingFace, FieldsHaveTheYamlRanges) {
   EXPECT_EQ(hf_error(with("vocab_size", "2000000000000")).location().key_path, "vocab_size");
 }
 
+// Found by a probe: a misspelt required key said "missing 'num_hidden_layers'" with no
+// line and no suggestion; a quoted boolean had no line:column.
+TEST(HuggingFace, MissingKeysSuggestTheNearMissAndTypeErrorsAreLocated) {
+  std::string typo = kLlama;
+  typo.replace(typo.find("num_hidden_layers"), 17, "num_hiden_layers");
+  const auto e = hf_error(typo);
+  EXPECT_EQ(e.location().key_path, "num_hidden_layers");
+  EXPECT_EQ(e.location().line, 2);
+  EXPECT_EQ(e.location().column, 2);
+  EXPECT_NE(e.suggestion().find("did you mean 'num_hidden_layers'? rename 'num_hiden_layers'"), std::string::npos)
+      << e.suggestion();
+  std::string tie = kLlama;
+  tie.replace(tie.rfind('}'), 1, R"(, "tie_word_embeddings": "false"})");
+  const auto b = hf_error(tie);
+  EXPECT_EQ(b.location().key_path, "tie_word_embeddings");
+  EXPECT_EQ(b.location().line, 2);
+  EXPECT_GT(b.location().column, 1);
+  EXPECT_EQ(b.suggestion(), "\"tie_word_embeddings\": false");
+}
+
 // Found by a tester's probe: experts_per_token, expert_ffn or shared_experts without
 // `experts` (or with experts: 0) were ignored and the model trained as dense. Now an error
 // at the key, naming the missing `experts`.
