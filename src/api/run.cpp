@@ -230,6 +230,18 @@ Json SearchOutput::json() const {
 
 YAML::Node show_tree(const std::string& kind, const std::string& name, const std::vector<std::string>& sets) {
   if (kind == "system") {
+    // An economics or stack key is no key of the system file: blame --set, not the preset
+    // (a probe got "<preset dgx-h100>: key 'economics': unknown key 'economics'").
+    const auto split = split_sets(sets);
+    if (!split.economics.empty())
+      throw core::InputError({"--set", 0, 0, core::trim(split.economics.front().substr(0, split.economics.front().find('=')))},
+                             "show system takes no economics keys: economics parameters price a result",
+                             "system keys (KEY=VALUE, e.g. levels.node.bandwidth=500GB/s)",
+                             "give economics.KEY=VALUE to run, search, compare or build-vs-buy (docs/economics.md)");
+    if (!split.stack.empty())
+      throw core::InputError({"--set", 0, 0, "stack." + core::trim(split.stack.front().substr(0, split.stack.front().find('=')))},
+                             "show system takes no stack keys", "system keys (KEY=VALUE, e.g. levels.node.bandwidth=500GB/s)",
+                             "show the stack with its overrides: dojosim show stack NAME --set KEY=VALUE");
     const auto sys = hardware::load_system(name, sets);
     (void)stack_for(sys, "", {});  // the file's `stack:` is checked as `run` checks it
     return hardware::system_to_yaml(sys);

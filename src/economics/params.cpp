@@ -360,6 +360,21 @@ void reject_without_effect(std::string_view key, const KeyUse& use, core::Locati
   }
 }
 
+namespace {
+// The parameter an unknown key was meant to be: the nearest by spelling, or else those that
+// share its first word (electricity_pric -> electricity_usd_per_kwh: a long name's edit
+// distance is past core::nearest's reach).
+std::string suggest_param(const std::string& key) {
+  const auto names = economics_param_names();
+  if (std::string near = core::did_you_mean(key, names); !near.empty()) return near;
+  const std::string head = key.substr(0, key.find('_'));
+  std::vector<std::string> same;
+  for (const auto& n : names)
+    if (head.size() >= 3 && n.substr(0, n.find('_')) == head) same.push_back("'" + n + "'");
+  return same.empty() ? std::string() : fmt::format("did you mean {}?", core::join(same, " or "));
+}
+}  // namespace
+
 void apply_override(EconomicsParams& p, std::string_view assignment, std::string_view origin) {
   const auto eq = assignment.find('=');
   if (eq == std::string_view::npos)
@@ -376,7 +391,7 @@ void apply_override(EconomicsParams& p, std::string_view assignment, std::string
     return;
   }
   throw InputError(loc, fmt::format("unknown economics parameter '{}'", key),
-                   "one of: " + core::join(economics_param_names(), ", "), core::did_you_mean(key, economics_param_names()));
+                   "one of: " + core::join(economics_param_names(), ", "), suggest_param(key));
 }
 
 EconomicsParams parse_params(const std::vector<std::string>& assignments, EconomicsParams base, std::string_view origin) {

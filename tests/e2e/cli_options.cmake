@@ -211,3 +211,8 @@ cli_test(run_json_overlap_zero3_is_the_stacks 0 "\"overlap_zero3\": false," run 
 # A stack read from a file is named by its path in the text report (probe: the literal
 # placeholder "dojosim show stack FILE, with the file given to --stack").
 cli_test(run_text_names_the_stack_file 0 "stack +my-nodp \\(software: dojosim show stack [^\\n]*tests/data/stacks/no-dp-overlap.yaml\\)" run --system dgx-h100:nodes=2 --model llama3-8b --stack ${DATA}/stacks/no-dp-overlap.yaml)
+# --set economics.KEY on show system is --set's fault, not the preset's (probe: "<preset
+# dgx-h100>: key 'economics': unknown key 'economics'").
+cli_test(show_system_refuses_economics_keys 2 "(?s)error: --set: key 'economics.electricity_usd_per_kwh': show system takes no economics keys.*run, search, compare or build-vs-buy" show system dgx-h100 --set economics.electricity_usd_per_kwh=0.1)
+cli_test(show_system_refuses_stack_keys 2 "error: --set: key 'stack.overlap.tp': show system takes no stack keys" show system dgx-h100 --set stack.overlap.tp=0.1)
+cli_test(run_set_economics_typo_suggests 2 "(?s)unknown economics parameter 'electricity_pric'.*did you mean 'electricity_usd_per_kwh'" run --system dgx-h100 --model llama3-8b --set economics.electricity_pric=0.1)

@@ -427,6 +427,20 @@ TEST(EconomicsParams, OverridesAndTypos) {
   } catch (const core::InputError& e) { EXPECT_EQ(e.exit_code(), 2); }
 }
 
+// Found by a probe: electricity_pric listed every parameter with no suggestion (too far
+// from electricity_usd_per_kwh to spell it); a key sharing a parameter's first word is
+// pointed at it.
+TEST(EconomicsParams, UnknownKeysSuggestByTheirFirstWord) {
+  try {
+    (void)parse_params({"economics.electricity_pric=0.1"}, {}, "--set");
+    FAIL();
+  } catch (const core::InputError& e) { EXPECT_EQ(e.suggestion(), "did you mean 'electricity_usd_per_kwh'?"); }
+  try {
+    (void)parse_params({"zzz_top=1"});
+    FAIL();
+  } catch (const core::InputError& e) { EXPECT_EQ(e.suggestion(), ""); }
+}
+
 TEST(EconomicsParams, EveryDefaultHasASourceAndDescribeCoversAll) {
   const EconomicsParams p;
   const auto d = describe(p);
