@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 #include <functional>
 #include <initializer_list>
 
@@ -204,8 +205,13 @@ const std::vector<Entry>& table() {
     e.push_back({{"tile_yield", "fraction", "", "modelled", "modelled (T14 rumour <50% is unsourced)",
                   "use this tile yield instead of the model"},
                  [](EconomicsParams& p, const std::string& v, const Location& l) {
-                   const double y = read_number(v, l, 0, 1, true);
-                   if (y <= 0) throw InputError(l, fmt::format("value '{}' is out of range", v), "a tile yield in (0, 1]");
+                   // One range in every message: 0 is no yield (no tile would ever be good), so
+                   // read_number's [0, 1] would promise a value that is then refused.
+                   const double y =
+                       read_number(v, l, -std::numeric_limits<double>::max(), std::numeric_limits<double>::max(), true);
+                   if (!(y > 0 && y <= 1))
+                     throw InputError(l, fmt::format("value '{}' is out of range", v),
+                                      "a tile yield in (0, 1], or a percentage in (0%, 100%]");
                    p.tile_yield = y;
                  },
                  [](const EconomicsParams& p) { return opt(p.tile_yield); }});
