@@ -551,7 +551,12 @@ YAML::Node model_to_yaml(const Transformer& t) {
   d["params_billions"] = fmt::format("{:.3f}", t.params() / 1e9);
   if (t.moe()) d["active_params_billions"] = fmt::format("{:.3f}", t.active_params() / 1e9);
   d["forward_flops_per_token_at_max_seq"] = fmt::format("{:.0f}", t.forward_flops_per_token(t.max_seq));
-  d["training_flops_per_token_at_2048"] = fmt::format("{:.0f}", t.training_flops_per_token(std::min<long long>(2048, t.max_seq)));
+  // Each key names the sequence its value is at: 2048 always (a probe found GPT-2's value
+  // at 1024 under this name), and the default sequence of `run` too where the model's
+  // context is shorter (min(max_seq, 2048)).
+  d["training_flops_per_token_at_2048"] = fmt::format("{:.0f}", t.training_flops_per_token(2048));
+  if (t.max_seq < 2048)
+    d[fmt::format("training_flops_per_token_at_{}", t.max_seq)] = fmt::format("{:.0f}", t.training_flops_per_token(t.max_seq));
   n["derived"] = d;
   return n;
 }

@@ -1,4 +1,5 @@
 // Model shapes give the published parameter counts and the closed-form FLOPs.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -213,6 +214,23 @@ TEST(HuggingFace, MissingKeysSuggestTheNearMissAndTypeErrorsAreLocated) {
   EXPECT_EQ(b.location().line, 2);
   EXPECT_GT(b.location().column, 1);
   EXPECT_EQ(b.suggestion(), "\"tie_word_embeddings\": false");
+}
+
+// Found by a probe: GPT-2 (n_positions 1024) showed training_flops_per_token_at_2048 with
+// the value at 1024. Each derived key names the sequence its value is at.
+TEST(HuggingFace, DerivedFlopsNameTheirSequence) {
+  const auto w = workload::load_workload(kHf + "gpt2-tiny.json");
+  ASSERT_EQ(w.transformer.max_seq, 1024);
+  const auto d = workload::workload_to_yaml(w)["derived"];
+  EXPECT_EQ(d["training_flops_per_token_at_2048"].as<std::string>(),
+            fmt::format("{:.0f}", w.transformer.training_flops_per_token(2048)));
+  EXPECT_EQ(d["training_flops_per_token_at_1024"].as<std::string>(),
+            fmt::format("{:.0f}", w.transformer.training_flops_per_token(1024)));
+  EXPECT_NE(w.transformer.training_flops_per_token(2048), w.transformer.training_flops_per_token(1024));
+  // A zoo model with a longer context has the one key.
+  const auto zoo = workload::workload_to_yaml(workload::load_workload("llama3-8b"))["derived"];
+  EXPECT_TRUE(zoo["training_flops_per_token_at_2048"]);
+  EXPECT_FALSE(zoo["training_flops_per_token_at_8192"]);
 }
 
 // Found by a tester's probe: experts_per_token, expert_ffn or shared_experts without
