@@ -216,3 +216,7 @@ cli_test(run_text_names_the_stack_file 0 "stack +my-nodp \\(software: dojosim sh
 cli_test(show_system_refuses_economics_keys 2 "(?s)error: --set: key 'economics.electricity_usd_per_kwh': show system takes no economics keys.*run, search, compare or build-vs-buy" show system dgx-h100 --set economics.electricity_usd_per_kwh=0.1)
 cli_test(show_system_refuses_stack_keys 2 "error: --set: key 'stack.overlap.tp': show system takes no stack keys" show system dgx-h100 --set stack.overlap.tp=0.1)
 cli_test(run_set_economics_typo_suggests 2 "(?s)unknown economics parameter 'electricity_pric'.*did you mean 'electricity_usd_per_kwh'" run --system dgx-h100 --model llama3-8b --set economics.electricity_pric=0.1)
+# An unknown long option names the nearest option of its command (probe: "--paralel tp=2"
+# said only "not expected"; "compare --systems X" only "option --system is required").
+cli_test(opt_run_unknown_suggests 2 "(?s)not expected: .*--paralel.*hint: --paralel is not an option of dojosim run: did you mean '--parallel'\\?" run --system dgx-h100 --model llama3-8b --paralel tp=2)
+cli_test(opt_compare_unknown_suggests 2 "(?s)option --system is required.*hint: --systems is not an option of dojosim compare: did you mean '--system'\\?" compare --systems dgx-h100 --model llama3-8b)
