@@ -66,7 +66,7 @@ void add_search(CLI::App& app, Action& action) {
                    vision && best_gbs > rep.target_gbs
                        ? fmt::format(" (the network's default, grown to one sample per replica: the best plan's is {})", best_gbs)
                        : std::string());
-        fmt::print("{}\n", report::stack_line(out.stack.name));
+        fmt::print("{}\n", report::stack_line(out.stack.name, out.stack.file));
         fmt::print("space: {} plans enumerated, {} pruned ({} invalid, {} by memory before evaluation), {} evaluated, {} fit\n\n",
                    group_digits(c.enumerated), group_digits(c.invalid + c.pruned_memory), group_digits(c.invalid),
                    group_digits(c.pruned_memory), group_digits(c.evaluated), group_digits(c.feasible));

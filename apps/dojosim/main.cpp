@@ -2,12 +2,40 @@
 // exit codes (0 ok, 1 internal error, 2 bad input, 3 valid input that cannot run).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "economics_bridge.hpp"
 #include "dojosim/core/errors.hpp"
+#include "dojosim/core/text.hpp"
+
+namespace {
+
+// A long option the command does not have, and the nearest one it has: "--paralel" ->
+// "--parallel", "--systems" -> "--system" (CLI11 says only that the arguments were not
+// expected, or that the option they meant is missing). "" when every option is known or
+// none is near.
+std::string option_hint(const CLI::App& cmd, const std::string& path, int argc, char** argv) {
+  std::vector<std::string> names;
+  for (const CLI::Option* o : cmd.get_options())
+    for (const auto& n : o->get_lnames()) names.push_back("--" + n);
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    if (!arg.starts_with("--")) continue;
+    const std::string name = arg.substr(0, arg.find('='));
+    if (std::find(names.begin(), names.end(), name) != names.end()) continue;
+    const std::string near = dojosim::core::nearest(name, names);
+    if (!near.empty()) return fmt::format("{} is not an option of {}: did you mean '{}'?", name, path, near);
+  }
+  return "";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace dojosim;
@@ -46,12 +74,21 @@ int main(int argc, char** argv) {
     else if (dynamic_cast<const CLI::ValidationError*>(&e) != nullptr)
       what = "argument " + what;
     std::string help = "dojosim --help";
+    const CLI::App* cmd = &app;
+    std::string path = "dojosim";
     for (const auto* sub : app.get_subcommands()) {
       help = fmt::format("dojosim {} --help", sub->get_name());
-      for (const auto* sub2 : sub->get_subcommands())
+      cmd = sub;
+      path = "dojosim " + sub->get_name();
+      for (const auto* sub2 : sub->get_subcommands()) {
         help = fmt::format("dojosim {} {} --help", sub->get_name(), sub2->get_name());
+        cmd = sub2;
+        path = fmt::format("dojosim {} {}", sub->get_name(), sub2->get_name());
+      }
     }
-    std::cerr << "error: " << what << "\n  hint: '" << help << "' lists the options\n";
+    const std::string near = option_hint(*cmd, path, argc, argv);
+    std::cerr << "error: " << what << (near.empty() ? "" : "\n  hint: " + near) << "\n  hint: '" << help
+              << "' lists the options\n";
     return 2;
   }
   try {

@@ -169,8 +169,8 @@ CompareOutput compare(const CompareArgs& a) {
     }
   };
   for (const auto& s : a.systems)
-    entries.push_back(
-        CompareEntry{s, about(s, [&] { return hardware::load_system(s, split.system); }), {}, {}, {}, {}, 0, {}, 0, 0, 0, {}});
+    entries.push_back(CompareEntry{
+        s, about(s, [&] { return hardware::load_system(s, split.system); }), {}, {}, {}, {}, 0, {}, 0, 0, 0, {}, 0, {}});
   {
     std::vector<const hardware::System*> systems;
     for (const auto& e : entries) systems.push_back(&e.sys);
@@ -209,6 +209,15 @@ CompareOutput compare(const CompareArgs& a) {
                              : names.size() == 1 ? names[0]
                                                  : names[i];
     entries[i].stack = about(entries[i].spec, [&] { return stack_for(entries[i].sys, name, split.stack); });
+    ModelArgs given;
+    given.system = entries[i].spec;
+    given.model = a.model;
+    given.parallel = a.parallel;
+    given.precision = a.precision;
+    given.seq = a.seq;
+    given.sets = a.sets;
+    given.stack = name;
+    entries[i].inputs = inputs_of(given, w, entries[i].stack, entries[i].sys);
   }
   out.stack_named = !names.empty();
   out.same_stack =
@@ -254,9 +263,8 @@ Json CompareOutput::json() const {
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto& e = entries[i];
     report::Economics ec{true, e.econ.energy_j_per_step(), e.econ.power_w(), e.econ.cost_usd_per_step()};
-    auto j = report::result_json(e.best.result, e.sys, ec);
+    auto j = with_inputs(report::result_json(e.best.result, e.sys, ec), model_name, e.inputs);
     j["system"] = e.spec;
-    j["model"] = model_name;
     j["tokens"] = run_tokens;
     j["steps"] = e.steps;
     j["time_to_train_s"] = e.run.duration_s;

@@ -67,12 +67,53 @@ report::Economics economics_for(const hardware::System& sys, const engine::Resul
   return explore::Pricer(sys, p).summary(r);
 }
 
+Inputs inputs_of(const ModelArgs& a, const workload::Workload& w, const parallel::Stack& stack, const hardware::System& sys) {
+  Inputs in;
+  in.system = core::trim(a.system);
+  in.model = core::trim(a.model);
+  in.model_file = w.file;
+  in.stack = a.stack.empty() ? parallel::default_stack_name(sys) : core::trim(a.stack);
+  in.stack_file = stack.file;
+  in.parallel = a.parallel;
+  in.precision = a.precision;
+  in.seq = a.seq;
+  in.sets = a.sets;
+  return in;
+}
+
+Json Inputs::json() const {
+  const auto or_null = [](const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); };
+  Json j;
+  j["system"] = system;
+  j["model"] = model;
+  j["model_file"] = or_null(model_file);
+  j["stack"] = stack;
+  j["stack_file"] = or_null(stack_file);
+  j["parallel"] = parallel;
+  j["precision"] = precision;
+  j["seq"] = seq > 0 ? Json(seq) : Json(nullptr);
+  j["sets"] = sets;
+  return j;
+}
+
+Json with_inputs(const Json& result, const std::string& model_name, const Inputs& inputs) {
+  Json j;
+  for (const auto& [key, value] : result.items()) {
+    j[key] = value;
+    if (key == "system") {
+      j["model"] = model_name;
+      j["inputs"] = inputs.json();
+    }
+  }
+  return j;
+}
+
 RunOutput run(const RunArgs& a) {
   if (a.engine != "analytical" && a.engine != "event")
     throw core::InputError({"--engine", 0, 0, "engine"}, fmt::format("unknown engine '{}'", a.engine), "analytical | event",
                            core::did_you_mean(a.engine, {"analytical", "event"}));
   const auto split = split_sets(a.sets);
-  RunOutput out{hardware::load_system(a.system, split.system), {}, {}, false, {}, {}, false, {}, {}};
+  RunOutput out{hardware::load_system(a.system, split.system), {}, {}, false, {}, {}, false, {}, {}, {}};
   reject_without_effect(split, {&out.sys}, false);
   const auto econ_params = economics::parse_params(split.economics, {}, "--set");
   const auto w = workload::load_workload(a.model);
@@ -80,6 +121,7 @@ RunOutput run(const RunArgs& a) {
   out.vision = w.vision();
   const auto& sys = out.sys;
   out.stack = stack_for(sys, a.stack, split.stack);
+  out.inputs = inputs_of(a, w, out.stack, sys);
   parallel::Strategy partial = parallel::parse_strategy(a.parallel);
   partial.precision = hardware::parse_training_precision(a.precision);
   const engine::Context ctx = model_context(sys, w, partial, a.seq, out.stack);
@@ -136,7 +178,7 @@ SearchOutput search(const SearchArgs& a) {
   if (a.threads < 0 || a.threads > 1024)
     throw core::InputError({"--threads", 0, 0, "threads"}, fmt::format("--threads {} is out of range", a.threads), "0 to 1024");
   const auto split = split_sets(a.sets);
-  SearchOutput out{hardware::load_system(a.system, split.system), {}, {}, false, explore::Objective::time, {}};
+  SearchOutput out{hardware::load_system(a.system, split.system), {}, {}, false, explore::Objective::time, {}, {}};
   reject_without_effect(split, {&out.sys}, false);
   const auto w = workload::load_workload(a.model);
   out.model_name = w.name();
@@ -153,6 +195,7 @@ SearchOutput search(const SearchArgs& a) {
   else
     partial.precision = hardware::parse_training_precision(a.precision);
   out.stack = stack_for(out.sys, a.stack, split.stack);
+  out.inputs = inputs_of(a, w, out.stack, out.sys);
   const engine::Context ctx = model_context(out.sys, w, partial, a.seq, out.stack);
   out.report = explore::search(ctx, partial, opt);
   return out;
@@ -164,6 +207,7 @@ Json SearchOutput::json() const {
   Json j;
   j["system"] = sys.name;
   j["model"] = model_name;
+  j["inputs"] = inputs.json();
   j["objective"] = std::string(explore::objective_name(objective));
   j["target_gbs"] = report.target_gbs;
   j["gbs_rounded"] = best.strategy.gbs != report.target_gbs;
@@ -186,6 +230,18 @@ Json SearchOutput::json() const {
 
 YAML::Node show_tree(const std::string& kind, const std::string& name, const std::vector<std::string>& sets) {
   if (kind == "system") {
+    // An economics or stack key is no key of the system file: blame --set, not the preset
+    // (a probe got "<preset dgx-h100>: key 'economics': unknown key 'economics'").
+    const auto split = split_sets(sets);
+    if (!split.economics.empty())
+      throw core::InputError({"--set", 0, 0, core::trim(split.economics.front().substr(0, split.economics.front().find('=')))},
+                             "show system takes no economics keys: economics parameters price a result",
+                             "system keys (KEY=VALUE, e.g. levels.node.bandwidth=500GB/s)",
+                             "give economics.KEY=VALUE to run, search, compare or build-vs-buy (docs/economics.md)");
+    if (!split.stack.empty())
+      throw core::InputError({"--set", 0, 0, "stack." + core::trim(split.stack.front().substr(0, split.stack.front().find('=')))},
+                             "show system takes no stack keys", "system keys (KEY=VALUE, e.g. levels.node.bandwidth=500GB/s)",
+                             "show the stack with its overrides: dojosim show stack NAME --set KEY=VALUE");
     const auto sys = hardware::load_system(name, sets);
     (void)stack_for(sys, "", {});  // the file's `stack:` is checked as `run` checks it
     return hardware::system_to_yaml(sys);

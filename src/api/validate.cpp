@@ -342,7 +342,7 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
       if (!std::isfinite(err)) throw std::runtime_error(fmt::format("predicted step time {} is not finite", r.step_time));
       c["predicted_step_time_s"] = r.step_time;
       c["error_pct"] = err;
-      c["strategy"] = report::strategy_json(r.strategy);
+      c["strategy"] = report::strategy_json(r);
       c["mfu"] = r.mfu;
       sum_abs += std::fabs(err);
       max_abs = std::max(max_abs, std::fabs(err));

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 #include <functional>
 #include <initializer_list>
 
@@ -204,8 +205,13 @@ const std::vector<Entry>& table() {
     e.push_back({{"tile_yield", "fraction", "", "modelled", "modelled (T14 rumour <50% is unsourced)",
                   "use this tile yield instead of the model"},
                  [](EconomicsParams& p, const std::string& v, const Location& l) {
-                   const double y = read_number(v, l, 0, 1, true);
-                   if (y <= 0) throw InputError(l, fmt::format("value '{}' is out of range", v), "a tile yield in (0, 1]");
+                   // One range in every message: 0 is no yield (no tile would ever be good), so
+                   // read_number's [0, 1] would promise a value that is then refused.
+                   const double y =
+                       read_number(v, l, -std::numeric_limits<double>::max(), std::numeric_limits<double>::max(), true);
+                   if (!(y > 0 && y <= 1))
+                     throw InputError(l, fmt::format("value '{}' is out of range", v),
+                                      "a tile yield in (0, 1], or a percentage in (0%, 100%]");
                    p.tile_yield = y;
                  },
                  [](const EconomicsParams& p) { return opt(p.tile_yield); }});
@@ -360,6 +366,21 @@ void reject_without_effect(std::string_view key, const KeyUse& use, core::Locati
   }
 }
 
+namespace {
+// The parameter an unknown key was meant to be: the nearest by spelling, or else those that
+// share its first word (electricity_pric -> electricity_usd_per_kwh: a long name's edit
+// distance is past core::nearest's reach).
+std::string suggest_param(const std::string& key) {
+  const auto names = economics_param_names();
+  if (std::string near = core::did_you_mean(key, names); !near.empty()) return near;
+  const std::string head = key.substr(0, key.find('_'));
+  std::vector<std::string> same;
+  for (const auto& n : names)
+    if (head.size() >= 3 && n.substr(0, n.find('_')) == head) same.push_back("'" + n + "'");
+  return same.empty() ? std::string() : fmt::format("did you mean {}?", core::join(same, " or "));
+}
+}  // namespace
+
 void apply_override(EconomicsParams& p, std::string_view assignment, std::string_view origin) {
   const auto eq = assignment.find('=');
   if (eq == std::string_view::npos)
@@ -376,7 +397,7 @@ void apply_override(EconomicsParams& p, std::string_view assignment, std::string
     return;
   }
   throw InputError(loc, fmt::format("unknown economics parameter '{}'", key),
-                   "one of: " + core::join(economics_param_names(), ", "), core::did_you_mean(key, economics_param_names()));
+                   "one of: " + core::join(economics_param_names(), ", "), suggest_param(key));
 }
 
 EconomicsParams parse_params(const std::vector<std::string>& assignments, EconomicsParams base, std::string_view origin) {

@@ -351,7 +351,12 @@ Result price_transformer(const Context& ctx, const Plan& plan) {
 
   const parallel::Software& sw = plan.sw;
   const Dev d = make_dev(dv, sw, s.precision);
-  if (ctx.stack != nullptr) r.stack = ctx.stack->name;
+  if (ctx.stack != nullptr) {
+    r.stack = ctx.stack->name;
+    r.stack_file = ctx.stack->file;
+  }
+  r.dp_overlap = s.overlap_dp && sw.dp_overlap;
+  r.zero3_prefetch = s.overlap_zero3 && sw.zero3_prefetch > 0;
 
   r.strategy.order = plan.groups.order;
   const auto& g_tp = plan.groups.tp;

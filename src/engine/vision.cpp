@@ -401,8 +401,13 @@ Result price_vision(const Context& ctx, const Plan& plan) {
   const auto& net = *ctx.net;
   const auto& dv = sys.device;
   Result r;
-  if (ctx.stack != nullptr) r.stack = ctx.stack->name;
+  if (ctx.stack != nullptr) {
+    r.stack = ctx.stack->name;
+    r.stack_file = ctx.stack->file;
+  }
   r.strategy = s;
+  r.dp_overlap = s.overlap_dp && plan.sw.dp_overlap;
+  r.zero3_prefetch = s.overlap_zero3 && plan.sw.zero3_prefetch > 0;
   r.devices = sys.device_count();
   r.sample_unit = net.sample == "clip" ? "clips" : (net.sample == "image" ? "images" : "samples");
 

@@ -274,6 +274,7 @@ Stack load_stack(const std::string& spec_text, const std::vector<std::string>& o
   auto shared = std::make_shared<const core::Document>(std::move(doc));
   try {
     Stack s = read_stack(shared);
+    if (is_file) s.file = name;
     // An attention kernel the user sets applies on every device: it replaces the kernels a
     // stack's version runs on particular devices (deepspeed's FlashAttention on H100).
     // So does every other setting the user sets for the whole stack: a per-device entry

@@ -41,6 +41,15 @@ nlohmann::ordered_json strategy_json(const parallel::Strategy& s) {
   return j;
 }
 
+nlohmann::ordered_json strategy_json(const engine::Result& r) {
+  nlohmann::ordered_json j = strategy_json(r.strategy);
+  // What was priced: the plan's option and the stack's (a stack with DP overlap off prices
+  // none even where the plan leaves overlap_dp on; a probe found JSON saying true).
+  j["overlap_dp"] = r.dp_overlap;
+  j["overlap_zero3"] = r.zero3_prefetch;
+  return j;
+}
+
 namespace {
 
 struct NamedComm {
@@ -147,7 +156,7 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
   j["mfu"] = r.mfu;
   j["hfu"] = r.hfu;
   j["devices"] = r.devices;
-  j["strategy"] = strategy_json(r.strategy);
+  j["strategy"] = strategy_json(r);
   j["engine"] = r.engine;
   j["stack"] = r.stack;
   auto& mem = j["memory"];
@@ -240,12 +249,14 @@ nlohmann::ordered_json result_json(const engine::Result& r, const hardware::Syst
   return j;
 }
 
-std::string stack_line(const std::string& stack) {
-  // A preset (or a preset spec) can be shown by its name; a stack read from a file by the file.
+std::string stack_line(const std::string& stack, const std::string& file) {
+  // A preset (or a preset spec) can be shown by its name; a stack read from a file by the
+  // file (a file with overrides is named by its spec, path first: shown by that spec).
   const std::string base = stack.substr(0, stack.find(':'));
-  return parallel::preset_stack_text(base).empty()
-             ? fmt::format("stack: {} (software: dojosim show stack FILE, with the file given to --stack)", stack)
-             : fmt::format("stack: {} (software: dojosim show stack {})", stack, stack);
+  if (!parallel::preset_stack_text(base).empty() || (!file.empty() && base == file))
+    return fmt::format("stack: {} (software: dojosim show stack {})", stack, stack);
+  if (!file.empty()) return fmt::format("stack: {} (software: dojosim show stack {})", stack, file);
+  return fmt::format("stack: {} (software: dojosim show stack FILE, with the file given to --stack)", stack);
 }
 
 std::string result_text(const engine::Result& r, const hardware::System& sys, const workload::Transformer& m,
@@ -264,7 +275,7 @@ std::string result_text(const engine::Result& r, const hardware::System& sys, co
   else
     o +=
         fmt::format("strategy   {}{} precision={} seq={}\n", s.spec(), s.options(), hardware::precision_name(s.precision), s.seq);
-  if (!r.stack.empty()) o += "stack      " + stack_line(r.stack).substr(7) + "\n";
+  if (!r.stack.empty()) o += "stack      " + stack_line(r.stack, r.stack_file).substr(7) + "\n";
   for (const auto& n : r.notes) o += fmt::format("           {}\n", n);
   for (const auto& n : engine::pricing_notes(r, sys)) o += fmt::format("           {}\n", n);
   if (r.contention_bound)

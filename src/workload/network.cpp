@@ -249,6 +249,20 @@ void refuse_misnamed_vision(const core::Reader& r) {
   r.fail("builder", "a network with 'builder:' needs 'family: vision'", expected, "add family: vision");
 }
 
+// The file a model spec names (its parameters removed: my.yaml:cameras=8), or "" for a zoo
+// name; the same tests load_workload_unchecked decides by.
+std::string model_file(const std::string& spec) {
+  const std::string s = core::trim(spec);
+  if (s.ends_with(".onnx") || s.ends_with(".json")) return s;
+  std::string path = s;
+  for (const char* ext : {".yaml:", ".yml:"})
+    if (const auto at = s.find(ext); at != std::string::npos) {
+      path = s.substr(0, at + std::string_view(ext).size() - 1);
+      break;
+    }
+  return path.ends_with(".yaml") || path.ends_with(".yml") || path.find('/') != std::string::npos ? path : std::string();
+}
+
 Workload load_workload_unchecked(const std::string& spec) {
   const std::string s = core::trim(spec);
   Workload w;
@@ -316,7 +330,9 @@ Workload load_workload_unchecked(const std::string& spec) {
 
 Workload load_workload(const std::string& spec) {
   try {
-    return load_workload_unchecked(spec);
+    Workload w = load_workload_unchecked(spec);
+    w.file = model_file(spec);
+    return w;
   } catch (const YAML::Exception& e) {
     // Safety net: a structural surprise the typed readers did not anticipate is still bad
     // input, located, never an internal error.

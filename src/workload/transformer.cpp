@@ -240,6 +240,40 @@ Location json_key_location(const std::string& text, const std::string& key, int 
   return Location{file, 0, 0, key};
 }
 
+// A JSON parse error in the project's words (nlohmann's own text names its exception
+// class and repeats the location): what was wrong, what was expected there, a suggestion.
+InputError json_parse_error(const std::string& text, const nlohmann::json::parse_error& e, const std::string& file) {
+  const Location where = json_location(text, e.byte > 0 ? e.byte - 1 : 0, file, "");
+  const std::string expected_file = "a Hugging Face config.json: one JSON object, {\"model_type\": ..., ...}";
+  if (core::trim(text).empty())
+    return InputError(Location{file, 1, 1, ""}, "the file is empty", expected_file,
+                      "copy config.json from the model's Hugging Face repository");
+  // "... column 45: syntax error while parsing object key - unexpected end of input; expected string literal"
+  std::string detail = e.what();
+  if (const auto colon = detail.find(": "); colon != std::string::npos) detail = detail.substr(colon + 2);
+  std::string context;
+  if (const std::string lead = "syntax error while parsing "; detail.starts_with(lead)) {
+    const auto dash = detail.find(" - ");
+    context = detail.substr(lead.size(), dash == std::string::npos ? std::string::npos : dash - lead.size());
+    detail = dash == std::string::npos ? std::string() : detail.substr(dash + 3);
+  }
+  std::string there;
+  if (const auto exp = detail.find("; expected "); exp != std::string::npos) {
+    there = detail.substr(exp + 11);
+    detail = detail.substr(0, exp);
+  }
+  const auto a = [](const std::string& noun) {
+    return (std::string("aeiou").find(noun[0]) != std::string::npos ? "an " : "a ") + noun;
+  };
+  const std::string expected = there.empty() ? expected_file : fmt::format("{} here ({})", there, expected_file);
+  if (detail.starts_with("unexpected end of input"))
+    return InputError(where,
+                      fmt::format("malformed JSON: the file ends inside {} (truncated?)", a(context.empty() ? "value" : context)),
+                      expected, "check that the file is complete (every { and [ closed); download it again if it was cut short");
+  return InputError(where, fmt::format("malformed JSON{}: {}", context.empty() ? "" : " in " + a(context), detail), expected,
+                    "JSON quotes keys and strings with \", allows no trailing commas or comments, and writes true, false, null");
+}
+
 }  // namespace
 
 Transformer model_from_hf_json(const std::string& text, const std::string& file) {
@@ -269,12 +303,13 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
   try {
     j = nlohmann::json::parse(text, watch_keys);
   } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(json_location(text, e.byte > 0 ? e.byte - 1 : 0, file, ""), fmt::format("malformed JSON: {}", e.what()),
-                     "a Hugging Face config.json");
+    throw json_parse_error(text, e, file);
   } catch (const nlohmann::json::exception& e) {
     // Found by fuzz/fuzz_hf_config: a number beyond double range ("143e32768") is
     // out_of_range.406, not a parse_error (fuzz/regressions/hf_config).
-    throw InputError(Location{file, 0, 0, ""}, fmt::format("malformed JSON: {}", e.what()), "a Hugging Face config.json",
+    std::string what = e.what();
+    if (what.starts_with("[json.exception.") && what.find("] ") != std::string::npos) what = what.substr(what.find("] ") + 2);
+    throw InputError(Location{file, 0, 0, ""}, fmt::format("malformed JSON: {}", what), "a Hugging Face config.json",
                      "numbers within the range of a double");
   }
   if (!j.is_object()) throw InputError(Location{file, 1, 1, ""}, "config.json must be a JSON object", "{\"model_type\": ...}");
@@ -287,21 +322,51 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
     const std::size_t pos = text.find("\"" + key + "\"");
     return pos == std::string::npos ? Location{file, 0, 0, key} : json_location(text, pos, file, key);
   };
+  // A required key the file lacks: located at a near-miss key it writes (num_hiden_layers),
+  // with the suggestion to rename it.
+  auto missing = [&](const char* key, const std::string& expected) {
+    std::vector<std::string> written;
+    for (const auto& item : j.items()) written.push_back(item.key());
+    const std::string near = core::nearest(key, written);
+    if (near.empty())
+      return InputError(Location{file, 0, 0, key}, fmt::format("missing '{}'", key), expected,
+                        fmt::format("add \"{}\": ... to the file", key));
+    Location l = at(near);
+    l.key_path = key;
+    return InputError(l, fmt::format("missing '{}' (the file writes '{}')", key, near), expected,
+                      fmt::format("did you mean '{}'? rename '{}' to '{}'", key, near, key));
+  };
   // The config key each field came from (for messages in the file's own names).
   std::map<std::string, std::string> from;
   auto get_int = [&](const char* key, std::optional<long long> dflt) -> long long {
     if (!j.contains(key) || j[key].is_null()) {
       if (dflt) return *dflt;
-      throw InputError(Location{file, 0, 0, key}, fmt::format("missing '{}'", key),
-                       "an integer field of the Hugging Face config");
+      throw missing(key, "an integer field of the Hugging Face config");
     }
     if (!j[key].is_number_integer() || j[key].get<long long>() < 0)
       throw InputError(at(key), fmt::format("'{}' must be a non-negative integer", key), "an integer");
     return j[key].get<long long>();
   };
+  // The ranges the YAML route reads the same fields with (model_from_yaml), so neither route
+  // takes what the other refuses (a probe's num_hidden_layers: 1e12 was accepted here).
+  const long long big = 1LL << 40;
+  const std::map<std::string, std::pair<long long, long long>> ranges{
+      {"layers", {1, 100000}},      {"hidden", {1, 10000000}},   {"heads", {1, 1000000}},   {"kv_heads", {1, 1000000}},
+      {"head_dim", {1, 1000000}},   {"vocab", {1, big}},         {"max_seq", {1, big}},     {"ffn", {0, big}},
+      {"sliding_window", {0, big}}, {"window_layers", {0, big}}, {"experts", {0, 1000000}}, {"experts_per_token", {0, 1000000}},
+      {"expert_ffn", {0, big}}};
   auto field = [&](const char* field_name, const char* key, std::optional<long long> dflt) {
     from[field_name] = key;
-    return get_int(key, dflt);
+    const long long v = get_int(key, dflt);
+    const auto range = ranges.find(field_name);
+    // The range is checked on values the file writes; a default is in range by design, and a
+    // zero the file writes for a positive field keeps its own message (validate, below).
+    if (range != ranges.end() && j.contains(key) && !j[key].is_null() && v > 0 &&
+        (v < range->second.first || v > range->second.second))
+      throw InputError(at(key), fmt::format("'{}' = {} is out of range", key, v),
+                       fmt::format("a whole number from {} to {} (as '{}' in a model YAML file)", range->second.first,
+                                   range->second.second, field_name));
+    return v;
   };
   // A dropout probability: any of `keys` present and > 0.
   auto any_dropout = [&](std::initializer_list<const char*> keys, double dflt) -> bool {
@@ -312,11 +377,13 @@ Transformer model_from_hf_json(const std::string& text, const std::string& file)
   auto get_bool = [&](const char* key, bool dflt) -> bool {
     if (!j.contains(key) || j[key].is_null()) return dflt;
     if (!j[key].is_boolean())
-      throw InputError(Location{file, 0, 0, key}, fmt::format("'{}' must be true or false", key), "a boolean");
+      throw InputError(at(key), fmt::format("'{}' must be true or false", key), "a boolean: true or false, without quotes",
+                       j[key].is_string() ? fmt::format("\"{}\": {}", key, j[key].get<std::string>()) : std::string());
     return j[key].get<bool>();
   };
-  if (!j.contains("model_type") || !j["model_type"].is_string())
-    throw InputError(Location{file, 0, 0, "model_type"}, "missing 'model_type'", "a Hugging Face config.json with model_type");
+  if (!j.contains("model_type")) throw missing("model_type", "a Hugging Face config.json with model_type");
+  if (!j["model_type"].is_string())
+    throw InputError(at("model_type"), "'model_type' must be a string", "a Hugging Face model_type, e.g. \"llama\"");
   const std::string type = j["model_type"].get<std::string>();
   const std::vector<std::string> supported{"llama", "mistral", "qwen2", "gpt2", "gpt_neox", "mixtral"};
   Transformer t;
@@ -484,7 +551,12 @@ YAML::Node model_to_yaml(const Transformer& t) {
   d["params_billions"] = fmt::format("{:.3f}", t.params() / 1e9);
   if (t.moe()) d["active_params_billions"] = fmt::format("{:.3f}", t.active_params() / 1e9);
   d["forward_flops_per_token_at_max_seq"] = fmt::format("{:.0f}", t.forward_flops_per_token(t.max_seq));
-  d["training_flops_per_token_at_2048"] = fmt::format("{:.0f}", t.training_flops_per_token(std::min<long long>(2048, t.max_seq)));
+  // Each key names the sequence its value is at: 2048 always (a probe found GPT-2's value
+  // at 1024 under this name), and the default sequence of `run` too where the model's
+  // context is shorter (min(max_seq, 2048)).
+  d["training_flops_per_token_at_2048"] = fmt::format("{:.0f}", t.training_flops_per_token(2048));
+  if (t.max_seq < 2048)
+    d[fmt::format("training_flops_per_token_at_{}", t.max_seq)] = fmt::format("{:.0f}", t.training_flops_per_token(t.max_seq));
   n["derived"] = d;
   return n;
 }

@@ -209,3 +209,20 @@ add_test(NAME e2e.validate_empty_cp_ep_chosen COMMAND /usr/bin/python3 ${CMAKE_C
 set_tests_properties(e2e.validate_empty_cp_ep_chosen PROPERTIES LABELS e2e TIMEOUT 120)
 # tp, pp and dp given: the devices left over are the CP degree, at any sequence length.
 cli_test(run_given_degrees_imply_cp 0 "strategy +tp=1,pp=1,dp=4,cp=2" run --system dgx-h100 --model llama3-8b --seq 8192 --parallel tp=1,pp=1,dp=4,gbs=128)
+# JSON reports the overlaps that were priced: a stack with DP overlap off prices none,
+# whatever the plan's overlap_dp (probe: "overlap_dp": true beside an exposed dp_comm).
+cli_test(run_json_overlap_dp_is_the_stacks 0 "\"overlap_dp\": false," run --system dgx-h100:nodes=2 --model llama3-8b --parallel tp=8,pp=1,dp=2,mbs=1,gbs=64,zero=1 --stack ${DATA}/stacks/no-dp-overlap.yaml --format json)
+cli_test(run_json_overlap_dp_on 0 "\"overlap_dp\": true," run --system dgx-h100:nodes=2 --model llama3-8b --parallel tp=8,pp=1,dp=2,mbs=1,gbs=64,zero=1 --format json)
+cli_test(run_json_overlap_zero3_is_the_stacks 0 "\"overlap_zero3\": false," run --system dgx-h100:nodes=2 --model llama3-8b --parallel tp=1,pp=1,dp=16,mbs=1,gbs=64,zero=3 --stack fsdp:zero3.prefetch=0 --format json)
+# A stack read from a file is named by its path in the text report (probe: the literal
+# placeholder "dojosim show stack FILE, with the file given to --stack").
+cli_test(run_text_names_the_stack_file 0 "stack +my-nodp \\(software: dojosim show stack [^\\n]*tests/data/stacks/no-dp-overlap.yaml\\)" run --system dgx-h100:nodes=2 --model llama3-8b --stack ${DATA}/stacks/no-dp-overlap.yaml)
+# --set economics.KEY on show system is --set's fault, not the preset's (probe: "<preset
+# dgx-h100>: key 'economics': unknown key 'economics'").
+cli_test(show_system_refuses_economics_keys 2 "(?s)error: --set: key 'economics.electricity_usd_per_kwh': show system takes no economics keys.*run, search, compare or build-vs-buy" show system dgx-h100 --set economics.electricity_usd_per_kwh=0.1)
+cli_test(show_system_refuses_stack_keys 2 "error: --set: key 'stack.overlap.tp': show system takes no stack keys" show system dgx-h100 --set stack.overlap.tp=0.1)
+cli_test(run_set_economics_typo_suggests 2 "(?s)unknown economics parameter 'electricity_pric'.*did you mean 'electricity_usd_per_kwh'" run --system dgx-h100 --model llama3-8b --set economics.electricity_pric=0.1)
+# An unknown long option names the nearest option of its command (probe: "--paralel tp=2"
+# said only "not expected"; "compare --systems X" only "option --system is required").
+cli_test(opt_run_unknown_suggests 2 "(?s)not expected: .*--paralel.*hint: --paralel is not an option of dojosim run: did you mean '--parallel'\\?" run --system dgx-h100 --model llama3-8b --paralel tp=2)
+cli_test(opt_compare_unknown_suggests 2 "(?s)option --system is required.*hint: --systems is not an option of dojosim compare: did you mean '--system'\\?" compare --systems dgx-h100 --model llama3-8b)

@@ -169,7 +169,14 @@ def matches_run():
                 cmd += ["--set", f"{k}={v}"]
         r = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=120)
         check(r.returncode == 0, f"{' '.join(cmd)} exited {r.returncode}: {r.stderr}")
-        check(json.loads(r.stdout) == json.loads(row["result"]),
+        ran = json.loads(r.stdout)
+        # `run` records what it was given (model, inputs); a sweep row keeps its point's
+        # inputs in their own column, the result beside them.
+        ran.pop("model")
+        given = ran.pop("inputs")
+        check((given["system"], given["model"]) == (inputs["system"], inputs["model"]),
+              f"point {row['point_id']}: `dojosim run` names other inputs:\n{' '.join(cmd)}")
+        check(ran == json.loads(row["result"]),
               f"point {row['point_id']}: sweep result differs from `dojosim run`:\n{' '.join(cmd)}")
         compared += 1
     check(compared >= 3, f"compared only {compared} points")

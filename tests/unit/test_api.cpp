@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <regex>
+#include <unistd.h>
 
 #include "dojosim/api/api.hpp"
 #include "dojosim/core/errors.hpp"
@@ -15,12 +18,59 @@
 using namespace dojosim;
 
 namespace {
+// A copy of a preset stack under a name of its own, with `from` replaced by `to` in its text.
+std::string custom_stack(const std::string& preset, const std::string& name, const std::string& from, const std::string& to) {
+  std::string text = parallel::preset_stack_text(preset);
+  text.replace(text.find("name: " + preset), 6 + preset.size(), "name: " + name);
+  if (!from.empty()) text.replace(text.find(from), from.size(), to);
+  const auto path = std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << text;
+  return path.string();
+}
+
 int count(const std::string& text, const std::string& what) {
   int n = 0;
   for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
   return n;
 }
 }  // namespace
+
+// A saved result names what it was computed from, as given: the system spec with its
+// parameters, the model (name and file) and the stack's file (a probe found only the
+// system's name, no model, and the stack file's `name:`).
+TEST(Api, RunJsonRecordsItsInputs) {
+  api::RunArgs a;
+  a.system = "dgx-h100:nodes=4";
+  a.model = std::string(DOJOSIM_TEST_DATA_DIR) + "/hf/llama3-8b.json";
+  a.stack = custom_stack("megatron-core", "my-stack", "", "");
+  a.parallel = "tp=2,pp=1,mbs=1,gbs=64";
+  a.sets = {"levels.node.bandwidth=500GB/s"};
+  const auto j = api::run(a).json();
+  const auto& in = j.at("inputs");
+  EXPECT_EQ(j.at("system"), "dgx-h100");  // the older key keeps its meaning
+  EXPECT_EQ(j.at("stack"), "my-stack");
+  EXPECT_EQ(j.at("model"), "llama");
+  EXPECT_EQ(in.at("system"), "dgx-h100:nodes=4");
+  EXPECT_EQ(in.at("model"), a.model);
+  EXPECT_EQ(in.at("model_file"), a.model);
+  EXPECT_EQ(in.at("stack"), a.stack);
+  EXPECT_EQ(in.at("stack_file"), a.stack);
+  EXPECT_EQ(in.at("parallel"), a.parallel);
+  EXPECT_TRUE(in.at("seq").is_null());
+  EXPECT_EQ(in.at("sets"), nlohmann::ordered_json::array({"levels.node.bandwidth=500GB/s"}));
+  std::filesystem::remove(a.stack);
+
+  // A zoo model has no file; without --stack the system's default stack is named.
+  api::SearchArgs b;
+  b.system = "dgx-h100:nodes=2";
+  b.model = "llama3-8b";
+  b.top = 1;
+  const auto k = api::search(b).json();
+  EXPECT_EQ(k.at("inputs").at("model"), "llama3-8b");
+  EXPECT_TRUE(k.at("inputs").at("model_file").is_null());
+  EXPECT_EQ(k.at("inputs").at("stack"), "megatron-core");
+  EXPECT_TRUE(k.at("inputs").at("stack_file").is_null());
+}
 
 // api::run with every key given is engine::evaluate; with keys missing it is resolve.
 TEST(Api, RunIsTheEngine) {

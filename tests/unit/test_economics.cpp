@@ -1,4 +1,5 @@
 // Energy, cost and yield: closed-form checks of every formula in docs/economics.md.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -432,6 +433,32 @@ TEST(EconomicsParams, OverridesAndTypos) {
     (void)parse_params({"nope=1"});
     FAIL();
   } catch (const core::InputError& e) { EXPECT_EQ(e.exit_code(), 2); }
+}
+
+// Found by a probe: tile_yield=1.5 said "a number in [0, 1]", then 0 was refused with "a
+// tile yield in (0, 1]". Every message states the one range.
+TEST(EconomicsParams, TileYieldStatesOneRange) {
+  for (const char* v : {"1.5", "0", "-0.1", "150%", "0%"}) {
+    try {
+      (void)parse_params({fmt::format("tile_yield={}", v)});
+      FAIL() << v;
+    } catch (const core::InputError& e) { EXPECT_EQ(e.expected(), "a tile yield in (0, 1], or a percentage in (0%, 100%]") << v; }
+  }
+  EXPECT_DOUBLE_EQ(*parse_params({"tile_yield=1"}).tile_yield, 1.0);
+}
+
+// Found by a probe: electricity_pric listed every parameter with no suggestion (too far
+// from electricity_usd_per_kwh to spell it); a key sharing a parameter's first word is
+// pointed at it.
+TEST(EconomicsParams, UnknownKeysSuggestByTheirFirstWord) {
+  try {
+    (void)parse_params({"economics.electricity_pric=0.1"}, {}, "--set");
+    FAIL();
+  } catch (const core::InputError& e) { EXPECT_EQ(e.suggestion(), "did you mean 'electricity_usd_per_kwh'?"); }
+  try {
+    (void)parse_params({"zzz_top=1"});
+    FAIL();
+  } catch (const core::InputError& e) { EXPECT_EQ(e.suggestion(), ""); }
 }
 
 TEST(EconomicsParams, EveryDefaultHasASourceAndDescribeCoversAll) {

@@ -1,4 +1,5 @@
 // Model shapes give the published parameter counts and the closed-form FLOPs.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -140,6 +141,96 @@ TEST(HuggingFace, ErrorsAreLocated) {
   } catch (const core::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("did you mean 'llama3-8b'"), std::string::npos) << e.what();
   }
+}
+
+namespace {
+// The InputError reading `text` as a config.json gives (fails the test when there is none).
+core::InputError hf_error(const std::string& text) {
+  try {
+    (void)workload::model_from_hf_json(text, "config.json");
+  } catch (const core::InputError& e) { return e; }
+  ADD_FAILURE() << "accepted: " << text;
+  return core::InputError({}, "");
+}
+const std::string kLlama =
+    R"({"model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336,
+ "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 128256})";
+}  // namespace
+
+// Found by a probe: a truncated or empty config.json printed nlohmann's exception text
+// ("[json.exception.parse_error.101] parse error at line 1, column 45: ..."). Now the
+// project's own message, located, with what was expected and a suggestion.
+TEST(HuggingFace, MalformedJsonIsTheProjectsOwnMessage) {
+  const auto cut = hf_error(R"({"model_type": "llama", "hidden_size": 4096,)");
+  EXPECT_EQ(std::string(cut.what()).find("json.exception"), std::string::npos) << cut.what();
+  EXPECT_EQ(cut.location().line, 1);
+  EXPECT_EQ(cut.location().column, 45);
+  EXPECT_NE(cut.message().find("ends inside an object key (truncated?)"), std::string::npos) << cut.message();
+  EXPECT_NE(cut.expected().find("string literal here"), std::string::npos) << cut.expected();
+  EXPECT_FALSE(cut.suggestion().empty());
+  const auto empty = hf_error("  \n");
+  EXPECT_EQ(empty.message(), "the file is empty");
+  EXPECT_EQ(empty.location().line, 1);
+  const auto bad = hf_error(R"({"model_type": tru})");
+  EXPECT_EQ(std::string(bad.what()).find("json.exception"), std::string::npos) << bad.what();
+  EXPECT_NE(bad.message().find("invalid literal"), std::string::npos) << bad.message();
+  EXPECT_FALSE(bad.suggestion().empty());
+}
+
+// Found by a probe: num_hidden_layers: 1000000000000 was accepted from a config.json while
+// a model YAML file refuses layers outside 1..100000. Every field the YAML route
+// range-checks is checked here with the same range, at the key's line.
+TEST(HuggingFace, FieldsHaveTheYamlRanges) {
+  auto with = [&](const std::string& key, const std::string& value) {
+    std::string t = kLlama;
+    const auto at = t.find("\"" + key + "\": ") + key.size() + 4;
+    t.replace(at, t.find_first_of(",}", at) - at, value);
+    return t;
+  };
+  const auto layers = hf_error(with("num_hidden_layers", "1000000000000"));
+  EXPECT_EQ(layers.location().key_path, "num_hidden_layers");
+  EXPECT_EQ(layers.location().line, 2);
+  EXPECT_EQ(layers.expected(), "a whole number from 1 to 100000 (as 'layers' in a model YAML file)");
+  EXPECT_NO_THROW((void)workload::model_from_hf_json(with("num_hidden_layers", "100000"), "config.json"));
+  EXPECT_EQ(hf_error(with("hidden_size", "20000000")).location().key_path, "hidden_size");
+  EXPECT_EQ(hf_error(with("vocab_size", "2000000000000")).location().key_path, "vocab_size");
+}
+
+// Found by a probe: a misspelt required key said "missing 'num_hidden_layers'" with no
+// line and no suggestion; a quoted boolean had no line:column.
+TEST(HuggingFace, MissingKeysSuggestTheNearMissAndTypeErrorsAreLocated) {
+  std::string typo = kLlama;
+  typo.replace(typo.find("num_hidden_layers"), 17, "num_hiden_layers");
+  const auto e = hf_error(typo);
+  EXPECT_EQ(e.location().key_path, "num_hidden_layers");
+  EXPECT_EQ(e.location().line, 2);
+  EXPECT_EQ(e.location().column, 2);
+  EXPECT_NE(e.suggestion().find("did you mean 'num_hidden_layers'? rename 'num_hiden_layers'"), std::string::npos)
+      << e.suggestion();
+  std::string tie = kLlama;
+  tie.replace(tie.rfind('}'), 1, R"(, "tie_word_embeddings": "false"})");
+  const auto b = hf_error(tie);
+  EXPECT_EQ(b.location().key_path, "tie_word_embeddings");
+  EXPECT_EQ(b.location().line, 2);
+  EXPECT_GT(b.location().column, 1);
+  EXPECT_EQ(b.suggestion(), "\"tie_word_embeddings\": false");
+}
+
+// Found by a probe: GPT-2 (n_positions 1024) showed training_flops_per_token_at_2048 with
+// the value at 1024. Each derived key names the sequence its value is at.
+TEST(HuggingFace, DerivedFlopsNameTheirSequence) {
+  const auto w = workload::load_workload(kHf + "gpt2-tiny.json");
+  ASSERT_EQ(w.transformer.max_seq, 1024);
+  const auto d = workload::workload_to_yaml(w)["derived"];
+  EXPECT_EQ(d["training_flops_per_token_at_2048"].as<std::string>(),
+            fmt::format("{:.0f}", w.transformer.training_flops_per_token(2048)));
+  EXPECT_EQ(d["training_flops_per_token_at_1024"].as<std::string>(),
+            fmt::format("{:.0f}", w.transformer.training_flops_per_token(1024)));
+  EXPECT_NE(w.transformer.training_flops_per_token(2048), w.transformer.training_flops_per_token(1024));
+  // A zoo model with a longer context has the one key.
+  const auto zoo = workload::workload_to_yaml(workload::load_workload("llama3-8b"))["derived"];
+  EXPECT_TRUE(zoo["training_flops_per_token_at_2048"]);
+  EXPECT_FALSE(zoo["training_flops_per_token_at_8192"]);
 }
 
 // Found by a tester's probe: experts_per_token, expert_ffn or shared_experts without

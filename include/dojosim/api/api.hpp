@@ -75,6 +75,19 @@ engine::Context model_context(const hardware::System& sys, const workload::Workl
 // Energy and cost per step of a result.
 report::Economics economics_for(const hardware::System& sys, const engine::Result& r, const economics::EconomicsParams& p = {});
 
+// What a result was computed from, as the command was given it (the `inputs` key of the
+// JSON, docs/report.md): enough to run it again. `system` and `model` are the specs given
+// (preset with parameters, or file); `stack` the one given, or the system's default.
+struct Inputs {
+  std::string system, model, model_file, stack, stack_file, parallel, precision;
+  long long seq = 0;              // 0: not given (the default applied)
+  std::vector<std::string> sets;  // every --set, as given
+  [[nodiscard]] Json json() const;
+};
+Inputs inputs_of(const ModelArgs& a, const workload::Workload& w, const parallel::Stack& stack, const hardware::System& sys);
+// `result` (report::result_json) with the model's name after `system` and the inputs after it.
+Json with_inputs(const Json& result, const std::string& model_name, const Inputs& inputs);
+
 // ---- run -------------------------------------------------------------------------------
 struct RunArgs : ModelArgs {
   std::string engine = "analytical";  // analytical | event
@@ -97,7 +110,8 @@ struct RunOutput {
   bool has_timeline = false;
   engine::Timeline timeline;         // the event engine's schedule, when has_timeline
   engine::ChakraExportStats chakra;  // what --chakra wrote (ranks = 0: nothing)
-  [[nodiscard]] Json json() const { return report::result_json(result, sys, econ); }
+  Inputs inputs;
+  [[nodiscard]] Json json() const { return with_inputs(report::result_json(result, sys, econ), model_name, inputs); }
 };
 RunOutput run(const RunArgs& a);
 
@@ -137,6 +151,7 @@ struct SearchOutput {
   bool vision = false;
   explore::Objective objective = explore::Objective::time;
   explore::SearchReport report;
+  Inputs inputs;
   [[nodiscard]] Json json() const;
 };
 SearchOutput search(const SearchArgs& a);
@@ -162,6 +177,7 @@ struct CompareEntry {
   double equiv_linear = 0, equiv_cost = 0, equiv_peak = 0;
   std::string solved_why;    // when no size matched and none could run: why (the last size's error)
   long long target_gbs = 0;  // the batch asked for (given or default); the plan's may be rounded to its replicas
+  Inputs inputs;
 };
 struct CompareOutput {
   std::string model_name;

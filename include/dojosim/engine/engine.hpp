@@ -155,7 +155,11 @@ struct Result {
   std::vector<std::string> notes;  // choices and caveats, for the report
   PipelineTimes pipeline;          // inputs of the event engine (engine/event.hpp)
   const char* engine = "analytical";
-  std::string stack;  // the software stack priced (Context::stack's name; "" = neutral defaults)
+  std::string stack;       // the software stack priced (Context::stack's name; "" = neutral defaults)
+  std::string stack_file;  // the YAML file that stack was read from ("" = a preset)
+  // The overlaps priced: the plan's overlap_dp / overlap_zero3 and the stack's (dp overlap,
+  // ZeRO-3 prefetch); a stack without them prices none whatever the plan asks.
+  bool dp_overlap = true, zero3_prefetch = true;
   // What tokens_per_step counts: "tokens" (transformers), "images" or "clips" (vision:
   // tokens_per_step is then samples per step).
   const char* sample_unit = "tokens";

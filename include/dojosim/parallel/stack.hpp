@@ -96,6 +96,7 @@ struct Stack {
   double distributed_grad_bytes = 2.0;
   std::map<std::string, DeviceTuning> devices;  // keyed by Device::name
   core::Provenance provenance;
+  std::string file;  // the YAML file it was read from ("" for a preset)
 };
 
 // A stack bound to one device: the numbers the engines read. Plain data (no allocation).

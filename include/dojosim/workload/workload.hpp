@@ -19,6 +19,7 @@ struct Workload {
   Kind kind = Kind::transformer;
   Transformer transformer;
   Network network;
+  std::string file;  // the file it was read from (config.json, ONNX, YAML); "" for a zoo model
 
   [[nodiscard]] bool vision() const { return kind == Kind::network; }
   [[nodiscard]] const std::string& name() const { return vision() ? network.name : transformer.name; }
