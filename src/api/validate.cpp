@@ -223,9 +223,16 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
       throw core::InputError(where("seq_len"), fmt::format("a sequence of {} tokens is beyond 2^24", m.max_seq),
                              "a sequence length from 1 to 16777216, as --seq takes");
     const std::string gated = core::to_lower(col("gated_mlp"));
-    if (gated != "true" && gated != "false" && !gated.empty())
-      throw core::InputError(where("gated_mlp"), fmt::format("gated_mlp '{}' is not true or false", col("gated_mlp")),
-                             "true (Llama-style SwiGLU) or false (GPT-style)");
+    // It decides the model's family, not only its MLP: a model cell that must be filled (an
+    // empty one had been read as false, a GPT-style model).
+    if (gated != "true" && gated != "false")
+      throw core::InputError(where("gated_mlp"),
+                             gated.empty() ? std::string("gated_mlp is empty")
+                                           : fmt::format("gated_mlp '{}' is not true or false", col("gated_mlp")),
+                             "true (Llama-style: SwiGLU, RMSNorm, no biases, untied embeddings, rotary positions, no "
+                             "dropout) or false (GPT-style: GELU MLP, LayerNorm, biases, tied embeddings, learned "
+                             "positions, dropout)",
+                             "for a model that is neither, write a model file and run it with `dojosim run --model`");
     m.gated_mlp = gated == "true";
     m.rmsnorm = m.gated_mlp;
     m.bias = !m.gated_mlp;

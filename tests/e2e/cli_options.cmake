@@ -226,3 +226,6 @@ cli_test(run_set_economics_typo_suggests 2 "(?s)unknown economics parameter 'ele
 # said only "not expected"; "compare --systems X" only "option --system is required").
 cli_test(opt_run_unknown_suggests 2 "(?s)not expected: .*--paralel.*hint: --paralel is not an option of dojosim run: did you mean '--parallel'\\?" run --system dgx-h100 --model llama3-8b --paralel tp=2)
 cli_test(opt_compare_unknown_suggests 2 "(?s)option --system is required.*hint: --systems is not an option of dojosim compare: did you mean '--system'\\?" compare --systems dgx-h100 --model llama3-8b)
+# gated_mlp picks the model's family: an empty cell is an input error (it had been read as
+# false, a GPT-style model, with exit 0).
+cli_test(validate_gated_mlp_empty 2 "gated_empty.csv:2:[0-9]+: key 'gated_mlp': gated_mlp is empty" validate ${DATA}/validation/gated_empty.csv)
