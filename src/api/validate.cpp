@@ -366,7 +366,10 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
       // Located at its row (a probe found a misspelt system reported without where it was),
       // and where a file the row names (a system or stack YAML) has the fault, there too.
       const core::Location& at = e.location();
+      // A fault the engine blames on a command-line option is, here, the row's own cells.
       const std::string inner = at.file.empty() || at.file == file ? ""
+                                : at.file == "--parallel"          ? " (the row's strategy cells)"
+                                : at.file == "--stack"             ? " (the row's stack cell)"
                                 : at.line > 0                      ? fmt::format(" at {}", at.str())
                                                                    : fmt::format(" ({})", at.file);
       const std::string why =

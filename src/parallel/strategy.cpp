@@ -308,6 +308,8 @@ std::string strategy_problem(const Strategy& s, const workload::Transformer& m, 
                          s.offload_layers, chunk);
   }
   if (s.gbs <= 0) return "gbs must be given or chosen";
+  // Not even by dp: no micro-batch size helps, so none is named (the resolver's mbs=8 was).
+  if (s.gbs % s.dp != 0) return fmt::format("gbs={} is not divisible by dp={}", s.gbs, s.dp);
   if (s.gbs % (1LL * s.dp * s.mbs) != 0)
     return fmt::format("gbs={} is not divisible by dp*mbs = {}*{} = {}", s.gbs, s.dp, s.mbs, 1LL * s.dp * s.mbs);
   if (s.vp > 1 && s.microbatches() % s.pp != 0)
@@ -375,6 +377,8 @@ std::string strategy_problem(const Strategy& s, const workload::Network& net, co
   if (s.spatial > rows)
     return fmt::format("spatial={} exceeds the largest feature map of {} ({} rows)", s.spatial, net.name, rows);
   if (s.gbs <= 0) return "gbs must be given or chosen";
+  // Not even by dp: no micro-batch size helps, so none is named (the resolver's mbs=8 was).
+  if (s.gbs % s.dp != 0) return fmt::format("gbs={} is not divisible by dp={}", s.gbs, s.dp);
   if (s.gbs % (1LL * s.dp * s.mbs) != 0)
     return fmt::format("gbs={} is not divisible by dp*mbs = {}*{} = {}", s.gbs, s.dp, s.mbs, 1LL * s.dp * s.mbs);
   if (sys.device.peak_for(s.precision) <= 0)

@@ -229,3 +229,6 @@ cli_test(opt_compare_unknown_suggests 2 "(?s)option --system is required.*hint: 
 # gated_mlp picks the model's family: an empty cell is an input error (it had been read as
 # false, a GPT-style model, with exit 0).
 cli_test(validate_gated_mlp_empty 2 "gated_empty.csv:2:[0-9]+: key 'gated_mlp': gated_mlp is empty" validate ${DATA}/validation/gated_empty.csv)
+# A failed row blames its own cells, not command-line options validate does not have
+# (probe: "unknown stack 'megatron2021' (--stack)" for the CSV's stack cell).
+cli_test(validate_failure_names_the_cell 3 "unknown stack 'megatron2021' \\(the row's stack cell\\) \\(did you mean 'megatron-2021'\\?\\)" validate ${DATA}/validation/misspelt_stack_cell.csv)
