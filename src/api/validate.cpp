@@ -186,11 +186,11 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     // evaluated (unknown system, does not fit) is a failed case (exit 3).
     auto num = [&](const std::string& name) -> long long {
       const std::string v = col(name);
-      char* end = nullptr;
-      const double d = std::strtod(v.c_str(), &end);
-      if (v.empty() || *end != '\0' || !std::isfinite(d) || d != std::floor(d) || d < 0 || d > 1e15)
-        throw core::InputError(where(name), fmt::format("'{}' is not a whole number", v), "a whole number from 0 to 1e15");
-      return static_cast<long long>(d);
+      // Decimal digits only: strtod also read 0x180 as 384, 7.678e1 as 76.78 and 1536.0.
+      if (v.empty() || v.size() > 15 || v.find_first_not_of("0123456789") != std::string::npos)
+        throw core::InputError(where(name), fmt::format("'{}' is not a whole number", v),
+                               "a whole number from 0 to 1e15 in decimal digits, e.g. 1536");
+      return std::stoll(v);
     };
     Json c;
     if (col("id").empty()) throw core::InputError(where("id"), "a case without an id", "a name for each measured run");
@@ -201,7 +201,8 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     const std::string measured_text = col("step_time_s");
     char* measured_end = nullptr;
     const double measured = std::strtod(measured_text.c_str(), &measured_end);
-    if (measured_text.empty() || *measured_end != '\0' || !std::isfinite(measured) || !(measured >= 1e-6))
+    if (measured_text.empty() || *measured_end != '\0' || !std::isfinite(measured) || !(measured >= 1e-6) ||
+        measured_text.find_first_of("xX") != std::string::npos)  // strtod reads hexadecimal floats too
       throw core::InputError(where("step_time_s"), fmt::format("measured step time '{}' is not a positive number", measured_text),
                              "the measured step time in seconds (at least 1e-6), e.g. 12.7");
     c["measured_step_time_s"] = measured;

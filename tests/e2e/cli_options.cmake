@@ -232,3 +232,5 @@ cli_test(validate_gated_mlp_empty 2 "gated_empty.csv:2:[0-9]+: key 'gated_mlp': 
 # A failed row blames its own cells, not command-line options validate does not have
 # (probe: "unknown stack 'megatron2021' (--stack)" for the CSV's stack cell).
 cli_test(validate_failure_names_the_cell 3 "unknown stack 'megatron2021' \\(the row's stack cell\\) \\(did you mean 'megatron-2021'\\?\\)" validate ${DATA}/validation/misspelt_stack_cell.csv)
+# Counts are decimal digits (probe: devices=0x180 was read as 384 with exit 0).
+cli_test(validate_hex_count 2 "hex_devices.csv:2:[0-9]+: key 'devices': '0x180' is not a whole number" validate ${DATA}/validation/hex_devices.csv)
