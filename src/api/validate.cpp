@@ -116,6 +116,7 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
   struct Group {
     int n = 0;
     double sum = 0, max = 0;
+    bool uncalibrated = false;  // a case's (device, stack, precision) GEMM efficiency no measured run calibrates
   };
   std::map<std::string, Group> groups;  // by (system, stack): what each calibration covers
   std::map<std::string, int> seen_ids;  // case id -> its line
@@ -352,6 +353,14 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
       c["error_pct"] = err;
       c["strategy"] = report::strategy_json(r);
       c["mfu"] = r.mfu;
+      // What `run` notes too: the keys chosen, how sure the pricing is, and whether the
+      // pair's GEMM efficiency is calibrated (a probe found uncalibrated rows unmarked).
+      const std::string gemm = parallel::uncalibrated_gemm_note(stack, sys, r.strategy.precision);
+      Json notes = Json::array();
+      for (const auto& n : r.notes) notes.push_back(n);
+      for (auto& n : engine::pricing_notes(r, sys)) notes.push_back(std::move(n));
+      if (!gemm.empty()) notes.push_back(gemm);
+      c["notes"] = std::move(notes);
       sum_abs += std::fabs(err);
       max_abs = std::max(max_abs, std::fabs(err));
       ++counted;
@@ -359,6 +368,7 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
       grp.n += 1;
       grp.sum += std::fabs(err);
       grp.max = std::max(grp.max, std::fabs(err));
+      grp.uncalibrated = grp.uncalibrated || !gemm.empty();
       rows.push_back({col("id"), fmt::format("{:.3f}", r.step_time), fmt::format("{:.3f}", measured),
                       fmt::format("{:+.1f}%", err), stack.name, r.strategy.spec()});
     } catch (const core::Error& e) {
@@ -414,7 +424,8 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
     out.text += fmt::format("{:<{}} {:>10} {:>10} {:>9}  {}\n", row.id, id_w, row.predicted, row.measured, row.error, tail);
   }
   for (const auto& [key, g] : groups)
-    out.groups += fmt::format("  {:<{}} {:>3} cases: mean {:.2f}%, max {:.2f}%\n", key, key_w, g.n, g.sum / g.n, g.max);
+    out.groups += fmt::format("  {:<{}} {:>3} cases: mean {:.2f}%, max {:.2f}%{}\n", key, key_w, g.n, g.sum / g.n, g.max,
+                              g.uncalibrated ? " (GEMM efficiency not calibrated for this pair)" : "");
   out.mape = mape;
   out.max_abs = max_abs;
   out.counted = counted;

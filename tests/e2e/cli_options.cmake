@@ -234,3 +234,7 @@ cli_test(validate_gated_mlp_empty 2 "gated_empty.csv:2:[0-9]+: key 'gated_mlp': 
 cli_test(validate_failure_names_the_cell 3 "unknown stack 'megatron2021' \\(the row's stack cell\\) \\(did you mean 'megatron-2021'\\?\\)" validate ${DATA}/validation/misspelt_stack_cell.csv)
 # Counts are decimal digits (probe: devices=0x180 was read as 384 with exit 0).
 cli_test(validate_hex_count 2 "hex_devices.csv:2:[0-9]+: key 'devices': '0x180' is not a whole number" validate ${DATA}/validation/hex_devices.csv)
+# Rows of a (device, stack) pair no measured run calibrates are marked, in the case's notes
+# and its group's line (probe: B200 rows looked as trustworthy as calibrated ones).
+cli_test(validate_marks_uncalibrated_pairs 0 "dgx-b200 / megatron-core +1 cases: mean [0-9.]+%, max [0-9.]+% \\(GEMM efficiency not calibrated for this pair\\)" validate ${DATA}/validation/b200_uncalibrated.csv)
+cli_test(validate_notes_uncalibrated_json 0 "\"notes\": \\[[^]]*b200-sxm under megatron-core: GEMM efficiency [0-9.]+ \\(assumption, derived from GEMM benchmarks\\) is not calibrated" validate ${DATA}/validation/b200_uncalibrated.csv --format json)
