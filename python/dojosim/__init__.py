@@ -13,6 +13,8 @@ attributes ``message``, ``expected``, ``suggestion``, ``file``, ``line``, ``colu
 """
 
 import builtins as _builtins
+import math as _math
+import numbers as _numbers
 
 from . import _dojosim
 from ._dojosim import Error, InputError, Unsupported, Infeasible, __version__
@@ -22,8 +24,10 @@ __all__ = ["run", "search", "compare", "validate", "sweep", "sweep_results", "sh
 
 
 def _value(v):
-    if isinstance(v, bool):
+    if _is_bool(v):
         return "true" if v else "false"
+    if not _is_bool(v) and isinstance(v, _numbers.Integral):
+        return str(int(v))  # numpy.int64(8) -> "8"
     return str(v)
 
 
@@ -38,12 +42,30 @@ def _spec(parallel):
     raise TypeError(f"parallel: expected a dict or a 'tp=8,...' string, got {type(parallel).__name__}")
 
 
+def _is_bool(v):
+    """True for Python's and numpy's booleans (numpy.bool_ is no subclass of bool)."""
+    return isinstance(v, bool) or getattr(getattr(v, "dtype", None), "kind", "") == "b"
+
+
+def _whole(v, name, what):
+    """A whole-number argument as the CLI reads it: any integer (Python's, numpy's: any
+    numbers.Integral) or an integral float (4096.0, numpy floats too). 2.7, True, inf, nan
+    and text are errors, never silently 2, 1 or an overflow."""
+    if not _is_bool(v):
+        if isinstance(v, _numbers.Integral):
+            return int(v)
+        if isinstance(v, _numbers.Real) and _math.isfinite(float(v)) and float(v) == int(float(v)):
+            return int(float(v))
+    raise ValueError(f"{name} = {v!r} is not a whole number of {what}")
+
+
 def _seq(v, name="seq"):
     """A sequence length as the CLI reads --seq: a whole number (2048.7 or True is an error,
     not silently 2048 or 1)."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v):
-        raise ValueError(f"{name} = {v!r} is not a whole number of tokens (e.g. 2048; 0: the model's default)")
-    return int(v)
+    try:
+        return _whole(v, name, "tokens")
+    except ValueError:
+        raise ValueError(f"{name} = {v!r} is not a whole number of tokens (e.g. 2048; 0: the model's default)") from None
 
 
 def _plan(parallel, seq, precision):

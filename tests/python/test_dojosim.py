@@ -365,3 +365,29 @@ def test_sequence_length_must_be_whole():
     with pytest.raises(ValueError, match="whole number"):
         dojosim.run(system="dgx-h100", model="llama3-8b", parallel={"tp": 8, "seq": 1.5})
     assert dojosim.run(system="dgx-h100", model="llama3-8b", seq=2048.0)["strategy"]["seq"] == 2048
+
+
+def test_numpy_numbers_are_numbers():
+    """numpy integers and integral numpy floats are whole numbers as Python's are: a probe got
+    "seq = 4096 is not a whole number of tokens" for numpy.int64(4096), so a strategy read
+    back from to_dataframe (pandas gives numpy types) did not run again as docs/python.md says."""
+    np = pytest.importorskip("numpy")
+    system, model = "dgx-a100:nodes=2", "llama3-8b"
+    want = dojosim.run(system, model, seq=4096)
+    for seq in (np.int64(4096), np.int32(4096), np.uint16(4096), np.float64(4096.0)):
+        assert dojosim.run(system, model, seq=seq) == want, type(seq)
+    with pytest.raises(ValueError, match="whole number"):
+        dojosim.run(system, model, seq=np.float64(4096.5))
+    with pytest.raises(ValueError, match="whole number"):
+        dojosim.run(system, model, seq=np.bool_(True))
+    df = dojosim.to_dataframe(dojosim.search(system, model, top=3, seq=4096))
+    for i in range(len(df)):
+        row = df.iloc[i]
+        strategy = {k[len("strategy."):]: row[k] for k in df.columns if k.startswith("strategy.")}
+        assert isinstance(strategy["seq"], np.integer)
+        again = dojosim.run(system, model, parallel=strategy)
+        assert again["step_time_s"] == row["step_time_s"]
+    s = dojosim.search(system, model, top=np.int64(2), threads=np.int64(1), seq=np.int64(4096))
+    assert len(s["ranked"]) == 2
+    c = dojosim.compare([system, "dojo-tray"], model, tokens=np.int64(10**12))
+    assert c == dojosim.compare([system, "dojo-tray"], model, tokens=10**12)
