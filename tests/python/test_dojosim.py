@@ -391,3 +391,43 @@ def test_numpy_numbers_are_numbers():
     assert len(s["ranked"]) == 2
     c = dojosim.compare([system, "dojo-tray"], model, tokens=np.int64(10**12))
     assert c == dojosim.compare([system, "dojo-tray"], model, tokens=10**12)
+
+
+def test_argument_type_errors_are_input_errors():
+    """A wrong argument is a dojosim.InputError naming it and what was expected (also a
+    TypeError or ValueError), never pybind11's 'incompatible function arguments ... Invoked
+    with' or an OverflowError; paths are taken wherever a file or name is (a probe found
+    run/search/show rejecting pathlib.Path)."""
+    import pathlib
+
+    system, model = "dgx-a100:nodes=2", "llama3-8b"
+    cases = [
+        (lambda: dojosim.run(system, model, engine=None), "engine", TypeError),
+        (lambda: dojosim.search(system, model, objective=None), "objective", TypeError),
+        (lambda: dojosim.search(system, model, top=10**12), "top", ValueError),
+        (lambda: dojosim.search(system, model, top=None), "top", TypeError),
+        (lambda: dojosim.search(system, model, threads="8"), "threads", TypeError),
+        (lambda: dojosim.list(None), "what", TypeError),
+        (lambda: dojosim.run(system, model, seq=float("inf")), "seq", ValueError),
+        (lambda: dojosim.run(system, model, seq=10**30), "seq", ValueError),
+        (lambda: dojosim.run(system, model, precision=16), "precision", TypeError),
+        (lambda: dojosim.run(system, 8), "model", TypeError),
+        (lambda: dojosim.show("model", None), "name", TypeError),
+        (lambda: dojosim.compare([system, "dojo-tray"], model, tokens=float("nan")), "tokens", ValueError),
+        (lambda: dojosim.compare([system, "dojo-tray"], model, tokens="1e12"), "tokens", TypeError),
+        (lambda: dojosim.run(system, model, set=5), "set", TypeError),
+    ]
+    for call, name, builtin in cases:
+        with pytest.raises(dojosim.InputError) as e:
+            call()
+        assert isinstance(e.value, builtin), (name, type(e.value))
+        assert e.value.key_path == name and e.value.exit_code == 2, str(e.value)
+        assert str(e.value).startswith(f"error: {name} = ") and e.value.expected, str(e.value)
+        assert "Invoked with" not in str(e.value)
+    want = dojosim.run(system, model)
+    assert dojosim.run(system, pathlib.Path(model)) == want
+    assert dojosim.run(pathlib.Path(system), model, stack=pathlib.Path("megatron-core")) == \
+        dojosim.run(system, model, stack="megatron-core")
+    assert dojosim.search(system, pathlib.Path(model), top=1)["ranked"][0]["rank"] == 1
+    assert dojosim.show("model", pathlib.Path(model)) == dojosim.show("model", model)
+    assert dojosim.compare([pathlib.Path(system), "dojo-tray"], model) == dojosim.compare([system, "dojo-tray"], model)
