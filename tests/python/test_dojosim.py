@@ -431,3 +431,17 @@ def test_argument_type_errors_are_input_errors():
     assert dojosim.search(system, pathlib.Path(model), top=1)["ranked"][0]["rank"] == 1
     assert dojosim.show("model", pathlib.Path(model)) == dojosim.show("model", model)
     assert dojosim.compare([pathlib.Path(system), "dojo-tray"], model) == dojosim.compare([system, "dojo-tray"], model)
+
+
+def test_unknown_objective_suggests_in_the_hint():
+    """The did-you-mean of an unknown objective is the suggestion (the hint line), not glued to
+    the message: a probe got message "unknown objective 'costt'did you mean 'cost'?" and suggestion ''."""
+    with pytest.raises(dojosim.InputError) as e:
+        dojosim.search("dgx-a100:nodes=2", "llama3-8b", objective="costt")
+    assert e.value.message == "unknown objective 'costt'"
+    assert e.value.suggestion == "did you mean 'cost'?"
+    assert e.value.expected == "time, cost or energy"
+    assert str(e.value).endswith("\n  hint: did you mean 'cost'?")
+    # the CLI checks --objective itself and says the same
+    p = cli("search", "--system", "dgx-a100:nodes=2", "--model", "llama3-8b", "--objective", "costt", check=False)
+    assert p.returncode == 2 and "did you mean 'cost'" in p.stderr
