@@ -97,6 +97,14 @@ def _real(v, name, expected):
     raise _bad(ArgumentTypeError, name, f"{name} = {v!r} is not a number", expected)
 
 
+def _flag(v, name):
+    """A yes/no argument: a bool (numpy's too); "false" or 1 are errors (bool("false") is True)."""
+    if _is_bool(v):
+        return bool(v)
+    raise _bad(ArgumentTypeError, name, f"{name} = {v!r} is not a bool", "True or False",
+               f"{name}=True" if v in ("true", "True", 1) else f"{name}=False" if v in ("false", "False", 0) else "")
+
+
 def _text(v, name, expected, none=None):
     """A name or a file path: a str or an os.PathLike (pathlib.Path); None is ``none`` when
     that is given (the option left out), else an error."""
@@ -229,7 +237,7 @@ def sweep(space, db, *, resume=False, threads=0, stack=None):
     """Evaluates a design space (SPACE.yaml) into the SQLite database ``db``; returns a summary.
     ``stack`` replaces the space's ``stack:`` (default: each system's)."""
     return _dojosim.sweep(_text(space, "space", "a SPACE.yaml path"), _text(db, "db", "a SQLite file path"), _stack(stack),
-                          bool(resume), _whole(threads, "threads", "a whole number of threads (0: all cores)"))
+                          _flag(resume, "resume"), _whole(threads, "threads", "a whole number of threads (0: all cores)"))
 
 
 def sweep_results(db, *, html=None):

@@ -445,3 +445,20 @@ def test_unknown_objective_suggests_in_the_hint():
     # the CLI checks --objective itself and says the same
     p = cli("search", "--system", "dgx-a100:nodes=2", "--model", "llama3-8b", "--objective", "costt", check=False)
     assert p.returncode == 2 and "did you mean 'cost'" in p.stderr
+
+
+def test_no_silent_coercions(tmp_path):
+    """top=2.7 ran as 2 plans and top=True as 1 (the CLI rejects --top 2.7); resume="false"
+    resumed (bool("false") is True). Counts are whole numbers and flags are bools."""
+    system, model = "dgx-a100:nodes=2", "llama3-8b"
+    for bad in (2.7, True):
+        with pytest.raises(dojosim.InputError) as e:
+            dojosim.search(system, model, top=bad)
+        assert e.value.key_path == "top" and isinstance(e.value, ValueError)
+    assert len(dojosim.search(system, model, top=2.0)["ranked"]) == 2
+    space = os.path.join(SOURCE, "tests", "e2e", "sweep_spaces", "small.yaml")
+    for bad in ("false", "true", 0, 1, None):
+        with pytest.raises(dojosim.InputError) as e:
+            dojosim.sweep(space, tmp_path / "x.sqlite", resume=bad)
+        assert e.value.key_path == "resume" and isinstance(e.value, TypeError)
+    assert not (tmp_path / "x.sqlite").exists()
