@@ -126,7 +126,8 @@ def _value(v):
 
 
 def _spec(parallel):
-    """{"tp": 8, "sp": True} or "tp=8,sp=true" -> "tp=8,sp=true"."""
+    """{"tp": 8, "sp": True} or "tp=8,sp=true" -> "tp=8,sp=true". A key or value with ',' or
+    '=' (or none at all) is an error: it would smuggle another key into the text."""
     if parallel is None:
         return ""
     if isinstance(parallel, str):
@@ -135,6 +136,12 @@ def _spec(parallel):
         parts = []
         for k, v in parallel.items():
             key, value = str(k), _value(v)
+            for what, text in ((f" key {key!r}", key), (f"[{key!r}] = {value!r}", value)):
+                if "," in text or "=" in text or not text.strip():
+                    raise _bad(ArgumentError, f"parallel[{key!r}]",
+                               f"parallel{what} " + ("is empty" if not text.strip() else "holds ',' or '='"),
+                               "a dict of strategy keys and values, e.g. {'tp': 8, 'pp': 2}: no ',' or '=' in either",
+                               "give each key its own entry: {'tp': 8, 'pp': 2}, not {'tp': '8,pp=2'}")
             parts.append(f"{key}={value}")
         return ",".join(parts)
     raise _bad(ArgumentTypeError, "parallel", f"parallel = {parallel!r} is not a strategy",

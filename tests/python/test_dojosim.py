@@ -462,3 +462,18 @@ def test_no_silent_coercions(tmp_path):
             dojosim.sweep(space, tmp_path / "x.sqlite", resume=bad)
         assert e.value.key_path == "resume" and isinstance(e.value, TypeError)
     assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_parallel_dict_cannot_smuggle_keys():
+    """{"tp": "8,pp=2"} ran with pp=2 and {"tp=8,pp": 2} was accepted: a dict's keys and
+    values are joined into the CLI's text, so ',' or '=' in one (or an empty one) is an
+    error naming the key."""
+    system, model = "dgx-a100:nodes=2", "llama3-8b"
+    for parallel, key in (({"tp": "8,pp=2"}, "tp"), ({"tp=8,pp": 2}, "tp=8,pp"), ({"tp": 8, " ": 2}, " "),
+                          ({"recompute": "full=1"}, "recompute"), ({"tp": ""}, "tp")):
+        with pytest.raises(dojosim.InputError) as e:
+            dojosim.run(system, model, parallel)
+        assert e.value.key_path == f"parallel[{key!r}]", str(e.value)
+        assert repr(key) in e.value.message and "{'tp': 8, 'pp': 2}" in e.value.suggestion
+    # the text form is the CLI's and still takes several keys
+    assert dojosim.run(system, model, "tp=8,pp=2")["strategy"]["pp"] == 2
