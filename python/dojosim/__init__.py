@@ -20,8 +20,9 @@ import os as _os
 from . import _dojosim
 from ._dojosim import Error, InputError, Unsupported, Infeasible, __version__
 
-__all__ = ["run", "search", "compare", "validate", "sweep", "sweep_results", "show", "list", "to_dataframe",
-           "Error", "InputError", "Unsupported", "Infeasible", "__version__"]
+# `list` is left out: `from dojosim import *` must not hide the builtin (use dojosim.list).
+__all__ = ["run", "search", "compare", "validate", "sweep", "sweep_results", "show", "to_dataframe",
+           "Error", "InputError", "Unsupported", "Infeasible", "ArgumentError", "ArgumentTypeError", "__version__"]
 
 
 class ArgumentError(InputError, ValueError):

@@ -477,3 +477,12 @@ def test_parallel_dict_cannot_smuggle_keys():
         assert repr(key) in e.value.message and "{'tp': 8, 'pp': 2}" in e.value.suggestion
     # the text form is the CLI's and still takes several keys
     assert dojosim.run(system, model, "tp=8,pp=2")["strategy"]["pp"] == 2
+
+
+def test_star_import_keeps_the_builtin_list():
+    """`from dojosim import *` replaced the builtin `list` ("list" was in __all__)."""
+    namespace = {}
+    exec("from dojosim import *", namespace)
+    assert "list" not in namespace and "run" in namespace and "InputError" in namespace
+    assert all(hasattr(dojosim, name) for name in dojosim.__all__)
+    assert "megatron-core" in [s["name"] for s in dojosim.list("stacks")]
