@@ -486,3 +486,21 @@ def test_star_import_keeps_the_builtin_list():
     assert "list" not in namespace and "run" in namespace and "InputError" in namespace
     assert all(hasattr(dojosim, name) for name in dojosim.__all__)
     assert "megatron-core" in [s["name"] for s in dojosim.list("stacks")]
+
+
+def test_missing_column_hint_renames_the_misspelt_one(tmp_path):
+    """A header with 'step_time' for 'step_time_s' said "missing column 'step_time_s' ...
+    hint: did you mean 'step_time'?" — the wrong name suggested back. It now says the file
+    has 'step_time' and to rename it to 'step_time_s', located at that column."""
+    good = os.path.join(SOURCE, "tests", "data", "validation", "misspelt_id.csv")
+    lines = open(good).read().splitlines()
+    header = lines[0].replace("ids,", "id,", 1).replace("step_time_s", "step_time")
+    bad = tmp_path / "cases.csv"
+    bad.write_text("\n".join([header] + lines[1:]) + "\n")
+    with pytest.raises(dojosim.InputError) as e:
+        dojosim.validate(bad)
+    assert e.value.message == "missing column 'step_time_s'; the header has 'step_time' instead"
+    assert e.value.suggestion == "rename column 'step_time' to 'step_time_s'"
+    assert e.value.line == 1 and e.value.column == header.index("step_time") + 1
+    code, stderr = first_line_of_error(["validate", str(bad)])
+    assert code == 2 and str(e.value) == stderr
