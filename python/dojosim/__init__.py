@@ -256,13 +256,15 @@ def sweep_results(db, *, html=None):
 
 
 def show(kind, name, *, set=None):
-    """The resolved description of a system or model: ``dojosim show KIND NAME --format json``."""
+    """The resolved description of a system, model or stack: ``dojosim show KIND NAME --format json``
+    (``kind``: 'system', 'model' or 'stack')."""
     return _dojosim.show(_text(kind, "kind", "'system', 'model' or 'stack'"),
                          _text(name, "name", "a preset name or a YAML file"), _sets(set))
 
 
 def list(what):  # noqa: A001 - mirrors the CLI's `dojosim list`
-    """Presets and components: ``dojosim list WHAT --format json`` (systems, models, formats, components)."""
+    """Presets and components: ``dojosim list WHAT --format json`` (``what``: systems, models, stacks,
+    formats, components). Not exported by ``from dojosim import *``: it would hide the builtin."""
     return _dojosim.list(_text(what, "what", "what to list: 'systems', 'models', 'stacks', 'formats' or 'components'"))
 
 

@@ -504,3 +504,18 @@ def test_missing_column_hint_renames_the_misspelt_one(tmp_path):
     assert e.value.line == 1 and e.value.column == header.index("step_time") + 1
     code, stderr = first_line_of_error(["validate", str(bad)])
     assert code == 2 and str(e.value) == stderr
+
+
+def test_docstrings_name_what_they_take():
+    """list.__doc__ omitted stacks, show.__doc__ the stack kind, and the exception types had
+    no docstrings."""
+    assert "stacks" in dojosim.list.__doc__
+    assert "stack" in dojosim.show.__doc__
+    for kind in ("system", "model", "stack"):
+        assert dojosim.show(kind, {"system": "dgx-a100", "model": "llama3-8b", "stack": "fsdp"}[kind])
+    for what in ("systems", "models", "stacks", "formats", "components"):
+        assert what in dojosim.list.__doc__ and dojosim.list(what)
+    for exc, words in ((dojosim.Error, "exit_code"), (dojosim.InputError, "exit code 2"),
+                       (dojosim.Unsupported, "exit code 2"), (dojosim.Infeasible, "exit code 3"),
+                       (dojosim.ArgumentError, "ValueError"), (dojosim.ArgumentTypeError, "TypeError")):
+        assert exc.__doc__ and words in exc.__doc__, exc
