@@ -138,6 +138,15 @@ py::object unlocked_json(F&& f) {
   return to_py(j);
 }
 
+// A sweep's progress callback (called on this thread after each commit, about every
+// 0.25 s while points finish): runs Python's signal handlers, so Ctrl-C or an alarm stops
+// the sweep as it stops the CLI. A handler's exception (KeyboardInterrupt, ...) is thrown
+// through the sweep, which stops its threads and keeps every committed point (resumable).
+void stop_on_python_signal(const dojosim::explore::Progress& /*progress*/) {
+  const py::gil_scoped_acquire locked;
+  if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+}
+
 // A Python exception type `name` deriving from `base`, with docstring `doc`, owned by the module.
 py::object exception_type(py::module_& m, const char* name, PyObject* base, const char* doc) {
   py::object t =
@@ -221,7 +230,7 @@ PYBIND11_MODULE(_dojosim, m) {
       "sweep",
       [](const std::string& space, const std::string& db, const std::string& stack, bool resume, int threads) {
         return unlocked_json([&] {
-          dojosim::api::SweepArgs a{space, db, stack, resume, threads, {}};
+          dojosim::api::SweepArgs a{space, db, stack, resume, threads, stop_on_python_signal};
           return dojosim::api::sweep(a, DOJOSIM_VERSION).json();
         });
       },
