@@ -138,9 +138,19 @@ py::object unlocked_json(F&& f) {
   return to_py(j);
 }
 
-// A Python exception type `name` deriving from `base`, owned by the module.
-py::object exception_type(py::module_& m, const char* name, PyObject* base) {
-  py::object t = py::reinterpret_steal<py::object>(PyErr_NewException((std::string("dojosim.") + name).c_str(), base, nullptr));
+// A sweep's progress callback (called on this thread after each commit, about every
+// 0.25 s while points finish): runs Python's signal handlers, so Ctrl-C or an alarm stops
+// the sweep as it stops the CLI. A handler's exception (KeyboardInterrupt, ...) is thrown
+// through the sweep, which stops its threads and keeps every committed point (resumable).
+void stop_on_python_signal(const dojosim::explore::Progress& /*progress*/) {
+  const py::gil_scoped_acquire locked;
+  if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+}
+
+// A Python exception type `name` deriving from `base`, with docstring `doc`, owned by the module.
+py::object exception_type(py::module_& m, const char* name, PyObject* base, const char* doc) {
+  py::object t =
+      py::reinterpret_steal<py::object>(PyErr_NewExceptionWithDoc((std::string("dojosim.") + name).c_str(), doc, base, nullptr));
   m.attr(name) = t;
   return t;
 }
@@ -150,10 +160,28 @@ py::object exception_type(py::module_& m, const char* name, PyObject* base) {
 PYBIND11_MODULE(_dojosim, m) {
   m.doc() = "dojosim: a simulator and planner of large-scale training (compiled core; use the dojosim package)";
   // Types live for the life of the interpreter (the module holds a reference too).
-  static PyObject* error = exception_type(m, "Error", PyExc_Exception).release().ptr();
-  static PyObject* input = exception_type(m, "InputError", error).release().ptr();
-  static PyObject* unsupported = exception_type(m, "Unsupported", input).release().ptr();
-  static PyObject* infeasible = exception_type(m, "Infeasible", error).release().ptr();
+  // The docstrings say what the CLI's exit codes say (core/errors.hpp).
+  static PyObject* error =
+      exception_type(m, "Error", PyExc_Exception,
+                     "A dojosim error: str(e) is what the CLI prints; the parts are the attributes message, expected, "
+                     "suggestion, file, line, column, key_path and exit_code.")
+          .release()
+          .ptr();
+  static PyObject* input = exception_type(m, "InputError", error,
+                                          "Bad input (exit code 2): a malformed file, an unknown name or key, a wrong "
+                                          "unit or value; suggestion says how to fix it.")
+                               .release()
+                               .ptr();
+  static PyObject* unsupported =
+      exception_type(m, "Unsupported", input,
+                     "Valid input asking for something dojosim does not model (exit code 2); an InputError.")
+          .release()
+          .ptr();
+  static PyObject* infeasible = exception_type(m, "Infeasible", error,
+                                               "Valid input that cannot run, e.g. no strategy fits in memory "
+                                               "(exit code 3); not an InputError.")
+                                    .release()
+                                    .ptr();
   py::register_exception_translator([](std::exception_ptr p) {
     auto raise = [](PyObject* type, const dojosim::core::Error& e) {
       py::object exc = py::reinterpret_steal<py::object>(PyObject_CallFunction(type, "s", e.what()));
@@ -202,7 +230,7 @@ PYBIND11_MODULE(_dojosim, m) {
       "sweep",
       [](const std::string& space, const std::string& db, const std::string& stack, bool resume, int threads) {
         return unlocked_json([&] {
-          dojosim::api::SweepArgs a{space, db, stack, resume, threads, {}};
+          dojosim::api::SweepArgs a{space, db, stack, resume, threads, stop_on_python_signal};
           return dojosim::api::sweep(a, DOJOSIM_VERSION).json();
         });
       },

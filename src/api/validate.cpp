@@ -145,14 +145,21 @@ ValidateOutput validate(const std::string& file, const std::string& stack_name) 
                                "comma-separated values (" + kColumnsDoc + ")", "save the file with commas as separators");
       auto known = kColumns;
       known.insert(known.end(), kOptionalColumns.begin(), kOptionalColumns.end());
-      // A missing column's likely misspelling is among the columns that are not known ones.
+      // A missing column's likely misspelling is among the columns that are not known ones:
+      // the file has that one, and the hint renames it to the expected name (not "did you
+      // mean" the misspelling back).
       std::vector<std::string> strangers;
       for (const auto& h : header)
         if (std::find(known.begin(), known.end(), h) == known.end()) strangers.push_back(h);
-      for (const auto& c : kColumns)
-        if (std::find(header.begin(), header.end(), c) == header.end())
-          throw core::InputError({file, first_line, 1, c}, fmt::format("missing column '{}'", c), kColumnsDoc,
-                                 core::did_you_mean(c, strangers));
+      for (const auto& c : kColumns) {
+        if (std::find(header.begin(), header.end(), c) != header.end()) continue;
+        const std::string near = core::nearest(c, strangers);
+        if (near.empty()) throw core::InputError({file, first_line, 1, c}, fmt::format("missing column '{}'", c), kColumnsDoc);
+        const auto at = static_cast<std::size_t>(std::find(header.begin(), header.end(), near) - header.begin());
+        throw core::InputError({file, first_line, fl.columns[at], c},
+                               fmt::format("missing column '{}'; the header has '{}' instead", c, near), kColumnsDoc,
+                               fmt::format("rename column '{}' to '{}'", near, c));
+      }
       for (std::size_t i = 0; i < header.size(); ++i) {
         if (header[i].empty())
           throw core::InputError({file, first_line, fl.columns[i], ""}, fmt::format("column {} has no name", i + 1), kColumnsDoc,

@@ -32,8 +32,8 @@ Objective parse_objective(std::string_view s) {
   if (s == "cost") return Objective::cost;
   if (s == "energy") return Objective::energy;
   const std::vector<std::string> known = {"time", "cost", "energy"};
-  throw core::InputError({"--objective", 0, 0, "objective"},
-                         fmt::format("unknown objective '{}'{}", s, core::did_you_mean(s, known)), "time, cost or energy");
+  throw core::InputError({"--objective", 0, 0, "objective"}, fmt::format("unknown objective '{}'", s), "time, cost or energy",
+                         core::did_you_mean(s, known));
 }
 
 namespace {

@@ -75,8 +75,9 @@ cli_test(run_file_with_parameters 0 "llama3-8b on dgx-h100 \\(16 x h100-sxm\\)" 
 cli_test(run_system_directory 2 "is a directory, not a file" run --system ${PROJECT_SOURCE_DIR}/configs/systems --model llama3-8b)
 # A range that admits zero says so (overlap.tp=0 is valid).
 cli_test(stack_range_from_zero 2 "expected: a plain number from 0 to 1" show stack megatron-core:overlap.tp=2)
-# A missing column suggests a misspelt one among the unknown columns, never a known column.
-cli_test(validate_missing_column_misspelt 2 "missing column 'id'\\n.*\\n  hint: did you mean 'ids'\\?" validate ${DATA}/validation/misspelt_id.csv)
+# A missing column names a misspelt one among the unknown columns, never a known column, and
+# the hint renames it to the expected name (it said "did you mean 'ids'?", the wrong way round).
+cli_test(validate_missing_column_misspelt 2 "missing column 'id'; the header has 'ids' instead\\n.*\\n  hint: rename column 'ids' to 'id'$" validate ${DATA}/validation/misspelt_id.csv)
 cli_test(validate_missing_column_no_hint 2 "missing column 'id'\\n  expected: the columns of docs/validation\\.md#csv$" validate ${DATA}/validation/no_id.csv)
 cli_test(run_partial_plan_does_not_fit 3 "no completion of the given keys fits in memory on 16 x h100-sxm: the closest \\(tp=8,pp=1,dp=2,cp=1,ep=1,vp=1,mbs=1,gbs=512,sp=true,zero=1,recompute=full\\) needs 91.4 GB per device" run --system dgx-h100:nodes=2 --model llama3-70b --seq 4096 --parallel tp=8,pp=1,dp=2,mbs=1,gbs=512,sp=true,zero=1,recompute=full)
 cli_test(search_no_zero2_without_replicas 0 "^(?![\\s\\S]*zero=2)" search --system dgx-h100:nodes=1 --model llama3-8b --parallel tp=8,pp=1 --top 20)

@@ -365,3 +365,189 @@ def test_sequence_length_must_be_whole():
     with pytest.raises(ValueError, match="whole number"):
         dojosim.run(system="dgx-h100", model="llama3-8b", parallel={"tp": 8, "seq": 1.5})
     assert dojosim.run(system="dgx-h100", model="llama3-8b", seq=2048.0)["strategy"]["seq"] == 2048
+
+
+def test_numpy_numbers_are_numbers():
+    """numpy integers and integral numpy floats are whole numbers as Python's are: a probe got
+    "seq = 4096 is not a whole number of tokens" for numpy.int64(4096), so a strategy read
+    back from to_dataframe (pandas gives numpy types) did not run again as docs/python.md says."""
+    np = pytest.importorskip("numpy")
+    system, model = "dgx-a100:nodes=2", "llama3-8b"
+    want = dojosim.run(system, model, seq=4096)
+    for seq in (np.int64(4096), np.int32(4096), np.uint16(4096), np.float64(4096.0)):
+        assert dojosim.run(system, model, seq=seq) == want, type(seq)
+    with pytest.raises(ValueError, match="whole number"):
+        dojosim.run(system, model, seq=np.float64(4096.5))
+    with pytest.raises(ValueError, match="whole number"):
+        dojosim.run(system, model, seq=np.bool_(True))
+    df = dojosim.to_dataframe(dojosim.search(system, model, top=3, seq=4096))
+    for i in range(len(df)):
+        row = df.iloc[i]
+        strategy = {k[len("strategy."):]: row[k] for k in df.columns if k.startswith("strategy.")}
+        assert isinstance(strategy["seq"], np.integer)
+        again = dojosim.run(system, model, parallel=strategy)
+        assert again["step_time_s"] == row["step_time_s"]
+    s = dojosim.search(system, model, top=np.int64(2), threads=np.int64(1), seq=np.int64(4096))
+    assert len(s["ranked"]) == 2
+    c = dojosim.compare([system, "dojo-tray"], model, tokens=np.int64(10**12))
+    assert c == dojosim.compare([system, "dojo-tray"], model, tokens=10**12)
+
+
+def test_argument_type_errors_are_input_errors():
+    """A wrong argument is a dojosim.InputError naming it and what was expected (also a
+    TypeError or ValueError), never pybind11's 'incompatible function arguments ... Invoked
+    with' or an OverflowError; paths are taken wherever a file or name is (a probe found
+    run/search/show rejecting pathlib.Path)."""
+    import pathlib
+
+    system, model = "dgx-a100:nodes=2", "llama3-8b"
+    cases = [
+        (lambda: dojosim.run(system, model, engine=None), "engine", TypeError),
+        (lambda: dojosim.search(system, model, objective=None), "objective", TypeError),
+        (lambda: dojosim.search(system, model, top=10**12), "top", ValueError),
+        (lambda: dojosim.search(system, model, top=None), "top", TypeError),
+        (lambda: dojosim.search(system, model, threads="8"), "threads", TypeError),
+        (lambda: dojosim.list(None), "what", TypeError),
+        (lambda: dojosim.run(system, model, seq=float("inf")), "seq", ValueError),
+        (lambda: dojosim.run(system, model, seq=10**30), "seq", ValueError),
+        (lambda: dojosim.run(system, model, precision=16), "precision", TypeError),
+        (lambda: dojosim.run(system, 8), "model", TypeError),
+        (lambda: dojosim.show("model", None), "name", TypeError),
+        (lambda: dojosim.compare([system, "dojo-tray"], model, tokens=float("nan")), "tokens", ValueError),
+        (lambda: dojosim.compare([system, "dojo-tray"], model, tokens="1e12"), "tokens", TypeError),
+        (lambda: dojosim.run(system, model, set=5), "set", TypeError),
+    ]
+    for call, name, builtin in cases:
+        with pytest.raises(dojosim.InputError) as e:
+            call()
+        assert isinstance(e.value, builtin), (name, type(e.value))
+        assert e.value.key_path == name and e.value.exit_code == 2, str(e.value)
+        assert str(e.value).startswith(f"error: {name} = ") and e.value.expected, str(e.value)
+        assert "Invoked with" not in str(e.value)
+    want = dojosim.run(system, model)
+    assert dojosim.run(system, pathlib.Path(model)) == want
+    assert dojosim.run(pathlib.Path(system), model, stack=pathlib.Path("megatron-core")) == \
+        dojosim.run(system, model, stack="megatron-core")
+    assert dojosim.search(system, pathlib.Path(model), top=1)["ranked"][0]["rank"] == 1
+    assert dojosim.show("model", pathlib.Path(model)) == dojosim.show("model", model)
+    assert dojosim.compare([pathlib.Path(system), "dojo-tray"], model) == dojosim.compare([system, "dojo-tray"], model)
+
+
+def test_unknown_objective_suggests_in_the_hint():
+    """The did-you-mean of an unknown objective is the suggestion (the hint line), not glued to
+    the message: a probe got message "unknown objective 'costt'did you mean 'cost'?" and suggestion ''."""
+    with pytest.raises(dojosim.InputError) as e:
+        dojosim.search("dgx-a100:nodes=2", "llama3-8b", objective="costt")
+    assert e.value.message == "unknown objective 'costt'"
+    assert e.value.suggestion == "did you mean 'cost'?"
+    assert e.value.expected == "time, cost or energy"
+    assert str(e.value).endswith("\n  hint: did you mean 'cost'?")
+    # the CLI checks --objective itself and says the same
+    p = cli("search", "--system", "dgx-a100:nodes=2", "--model", "llama3-8b", "--objective", "costt", check=False)
+    assert p.returncode == 2 and "did you mean 'cost'" in p.stderr
+
+
+def test_no_silent_coercions(tmp_path):
+    """top=2.7 ran as 2 plans and top=True as 1 (the CLI rejects --top 2.7); resume="false"
+    resumed (bool("false") is True). Counts are whole numbers and flags are bools."""
+    system, model = "dgx-a100:nodes=2", "llama3-8b"
+    for bad in (2.7, True):
+        with pytest.raises(dojosim.InputError) as e:
+            dojosim.search(system, model, top=bad)
+        assert e.value.key_path == "top" and isinstance(e.value, ValueError)
+    assert len(dojosim.search(system, model, top=2.0)["ranked"]) == 2
+    space = os.path.join(SOURCE, "tests", "e2e", "sweep_spaces", "small.yaml")
+    for bad in ("false", "true", 0, 1, None):
+        with pytest.raises(dojosim.InputError) as e:
+            dojosim.sweep(space, tmp_path / "x.sqlite", resume=bad)
+        assert e.value.key_path == "resume" and isinstance(e.value, TypeError)
+    assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_parallel_dict_cannot_smuggle_keys():
+    """{"tp": "8,pp=2"} ran with pp=2 and {"tp=8,pp": 2} was accepted: a dict's keys and
+    values are joined into the CLI's text, so ',' or '=' in one (or an empty one) is an
+    error naming the key."""
+    system, model = "dgx-a100:nodes=2", "llama3-8b"
+    for parallel, key in (({"tp": "8,pp=2"}, "tp"), ({"tp=8,pp": 2}, "tp=8,pp"), ({"tp": 8, " ": 2}, " "),
+                          ({"recompute": "full=1"}, "recompute"), ({"tp": ""}, "tp")):
+        with pytest.raises(dojosim.InputError) as e:
+            dojosim.run(system, model, parallel)
+        assert e.value.key_path == f"parallel[{key!r}]", str(e.value)
+        assert repr(key) in e.value.message and "{'tp': 8, 'pp': 2}" in e.value.suggestion
+    # the text form is the CLI's and still takes several keys
+    assert dojosim.run(system, model, "tp=8,pp=2")["strategy"]["pp"] == 2
+
+
+def test_star_import_keeps_the_builtin_list():
+    """`from dojosim import *` replaced the builtin `list` ("list" was in __all__)."""
+    namespace = {}
+    exec("from dojosim import *", namespace)
+    assert "list" not in namespace and "run" in namespace and "InputError" in namespace
+    assert all(hasattr(dojosim, name) for name in dojosim.__all__)
+    assert "megatron-core" in [s["name"] for s in dojosim.list("stacks")]
+
+
+def test_missing_column_hint_renames_the_misspelt_one(tmp_path):
+    """A header with 'step_time' for 'step_time_s' said "missing column 'step_time_s' ...
+    hint: did you mean 'step_time'?" — the wrong name suggested back. It now says the file
+    has 'step_time' and to rename it to 'step_time_s', located at that column."""
+    good = os.path.join(SOURCE, "tests", "data", "validation", "misspelt_id.csv")
+    lines = open(good).read().splitlines()
+    header = lines[0].replace("ids,", "id,", 1).replace("step_time_s", "step_time")
+    bad = tmp_path / "cases.csv"
+    bad.write_text("\n".join([header] + lines[1:]) + "\n")
+    with pytest.raises(dojosim.InputError) as e:
+        dojosim.validate(bad)
+    assert e.value.message == "missing column 'step_time_s'; the header has 'step_time' instead"
+    assert e.value.suggestion == "rename column 'step_time' to 'step_time_s'"
+    assert e.value.line == 1 and e.value.column == header.index("step_time") + 1
+    code, stderr = first_line_of_error(["validate", str(bad)])
+    assert code == 2 and str(e.value) == stderr
+
+
+def test_docstrings_name_what_they_take():
+    """list.__doc__ omitted stacks, show.__doc__ the stack kind, and the exception types had
+    no docstrings."""
+    assert "stacks" in dojosim.list.__doc__
+    assert "stack" in dojosim.show.__doc__
+    for kind in ("system", "model", "stack"):
+        assert dojosim.show(kind, {"system": "dgx-a100", "model": "llama3-8b", "stack": "fsdp"}[kind])
+    for what in ("systems", "models", "stacks", "formats", "components"):
+        assert what in dojosim.list.__doc__ and dojosim.list(what)
+    for exc, words in ((dojosim.Error, "exit_code"), (dojosim.InputError, "exit code 2"),
+                       (dojosim.Unsupported, "exit code 2"), (dojosim.Infeasible, "exit code 3"),
+                       (dojosim.ArgumentError, "ValueError"), (dojosim.ArgumentTypeError, "TypeError")):
+        assert exc.__doc__ and words in exc.__doc__, exc
+
+
+def test_sweep_stops_on_a_signal(tmp_path):
+    """A running sweep ignored Ctrl-C / SIGALRM until every point was done (the CLI stops at
+    once). Python's signal handlers now run between points: the handler's exception stops the
+    sweep within a commit interval, and the points done so far stay in the database."""
+    import signal
+
+    space = tmp_path / "slow.yaml"  # 400 searches, about 40 ms each on one thread
+    space.write_text("name: slow\nsystems: [dgx-h100:nodes=8]\nmodels: [llama3-70b]\n"
+                     "set:\n  levels.node.bandwidth: {from: 100 GB/s, to: 900 GB/s, steps: 400}\nstrategy: [best]\n")
+    db = tmp_path / "slow.sqlite"
+
+    class Alarm(Exception):
+        pass
+
+    def ring(signum, frame):
+        raise Alarm()
+
+    old = signal.signal(signal.SIGALRM, ring)
+    start = time.perf_counter()
+    try:
+        signal.alarm(1)
+        with pytest.raises(Alarm):
+            dojosim.sweep(space, db, threads=1)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 4, elapsed
+    rows = dojosim.sweep_results(db)
+    assert 0 < len(rows) < 400 and all(r["status"] == "ok" for r in rows)

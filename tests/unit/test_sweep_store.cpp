@@ -233,3 +233,37 @@ TEST(SweepStore, SetVariesStackKeys) {
   EXPECT_THROW(explore::parse_space("systems: [dgx-h100]\nmodels: [llama3-8b]\nset:\n  stack.overlap.tpp: [0.1]\n", "space.yaml"),
                core::InputError);
 }
+
+// on_progress may throw to cancel a sweep (Python's bindings do on Ctrl-C): the exception
+// comes out of run_local, the threads stop, every point Progress counted stays committed
+// and a resumed run evaluates only the rest.
+TEST(SweepStore, ProgressThatThrowsCancelsAndKeepsCommittedPoints) {
+  const TempDb db("cancel.sqlite");
+  const auto space = explore::parse_space(kSpace, "space.yaml");
+  struct Cancelled {};
+  long long done_when_cancelled = -1;
+  explore::RunOptions opt;
+  opt.threads = 1;
+  opt.commit_interval_s = 0;  // commit (and report) as each point arrives
+  opt.on_progress = [&](const explore::Progress& p) {
+    if (p.done > 0) {
+      done_when_cancelled = p.done;
+      throw Cancelled{};
+    }
+  };
+  {
+    Store s(db.str(), Store::Mode::create);
+    s.begin(space, "dojosim test");
+    EXPECT_THROW(explore::run_local(space, s, opt), Cancelled);
+  }
+  ASSERT_GT(done_when_cancelled, 0);
+  ASSERT_LT(done_when_cancelled, 4);
+  Store s(db.str(), Store::Mode::resume);
+  s.begin(space, "dojosim test");
+  EXPECT_EQ(s.count(), done_when_cancelled);
+  opt.on_progress = nullptr;
+  const auto sum = explore::run_local(space, s, opt);
+  EXPECT_EQ(sum.resumed, done_when_cancelled);
+  EXPECT_EQ(sum.evaluated, 4 - done_when_cancelled);
+  EXPECT_EQ(s.count(), 4);
+}

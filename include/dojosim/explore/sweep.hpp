@@ -156,9 +156,12 @@ struct Progress {
 
 struct RunOptions {
   int threads = 0;  // local evaluation threads (per rank under MPI); 0 = hardware concurrency (1 per rank under MPI)
-  double commit_interval_s = 0.25;                   // commit at least this often while points finish
-  long long commit_points = 2000;                    // ... and at least every this many points
-  std::function<void(const Progress&)> on_progress;  // called on the writer (rank 0) only
+  double commit_interval_s = 0.25;  // commit at least this often while points finish
+  long long commit_points = 2000;   // ... and at least every this many points
+  // Called on the writer (rank 0) only, after each commit. It may throw to cancel the sweep
+  // (Python's bindings do on Ctrl-C): the threads stop and the exception is rethrown; every
+  // point counted in Progress::done stays committed, so --resume goes on from there.
+  std::function<void(const Progress&)> on_progress;
 };
 
 struct RunSummary {
