@@ -131,7 +131,7 @@ void Store::exec(const char* sql) const {
   }
 }
 
-Store::Store(const std::string& path, Mode mode) : path_(path), st_(std::make_unique<Statements>()) {
+Store::Store(const std::string& path, Mode mode) : path_(path), mode_(mode), st_(std::make_unique<Statements>()) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const bool exists = fs::exists(path, ec);
@@ -193,6 +193,14 @@ void Store::init(Mode mode) {
   exec("PRAGMA synchronous=FULL");
   if (fresh) {
     exec("BEGIN IMMEDIATE");
+    // Another sweep may have created the schema between the look above and this lock (two
+    // sweeps started on one new file had failed with "table schema_version already exists").
+    if (scalar_int64(db_, "PRAGMA user_version", "read user_version") != 0) {
+      exec("ROLLBACK");
+      throw InputError(Location{path, 0, 0, ""}, "another dojosim sweep created this database while this one opened it",
+                       "one sweep per database file",
+                       "let that sweep finish (then --resume adds nothing), or give --db a new file name");
+    }
     exec(kSchema);
     exec(fmt::format("INSERT INTO schema_version(version) VALUES({})", kSchemaVersion).c_str());
     exec(fmt::format("PRAGMA user_version={}", kSchemaVersion).c_str());
@@ -243,6 +251,12 @@ SweepInfo Store::info() const {
 
 void Store::begin(const Space& space, const std::string& dojosim_version) {
   const std::string hash = space.hash();
+  // Opened to create a sweep, the file held none: one now is another sweep's, started in
+  // this file at the same time (two had both written their points into one database).
+  if (mode_ == Mode::create && has_sweep())
+    throw InputError(Location{path_, 0, 0, ""}, "another dojosim sweep started in this database at the same time",
+                     "one sweep per database file",
+                     "let that sweep finish (then --resume adds nothing), or give --db a new file name");
   if (has_sweep()) {
     const SweepInfo i = info();
     if (i.space_hash != hash)
@@ -269,7 +283,15 @@ void Store::begin(const Space& space, const std::string& dojosim_version) {
   sqlite3_bind_text(st, 6, keys.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 7, dojosim_version.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 8, created.c_str(), -1, SQLITE_TRANSIENT);
-  if (stmt.step() != SQLITE_DONE) sql_fail(db_, "write sweep");
+  if (const int rc = stmt.step(); rc != SQLITE_DONE) {
+    // Two sweeps that opened one new file at once: the second to record itself finds the
+    // first's row (it had failed with "UNIQUE constraint failed: sweep.id").
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+      throw InputError(Location{path_, 0, 0, ""}, "another dojosim sweep started in this database at the same time",
+                       "one sweep per database file",
+                       "let that sweep finish (then --resume adds nothing), or give --db a new file name");
+    sql_fail(db_, "write sweep");
+  }
 }
 
 std::vector<bool> Store::finished(long long total_points) const {

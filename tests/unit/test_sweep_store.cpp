@@ -215,6 +215,23 @@ TEST(SweepStore, RejectsFilesThatAreNotSweeps) {
   EXPECT_THROW(Store(db.str() + ".missing", Store::Mode::read), core::InputError);
 }
 
+// Two sweeps that open one new database at once: the second to record itself is told
+// another sweep started there (it had been an internal "UNIQUE constraint failed" error).
+TEST(SweepStore, TwoSweepsOnOneNewFileAreAnInputError) {
+  const TempDb db("twice.sqlite");
+  const auto space = explore::parse_space(kSpace, "space.yaml");
+  Store first(db.str(), Store::Mode::create);
+  Store second(db.str(), Store::Mode::create);  // before the first records its sweep
+  first.begin(space, "dojosim test");
+  try {
+    second.begin(space, "dojosim test");
+    ADD_FAILURE() << "a second sweep recorded itself";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("another dojosim sweep started in this database"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(first.has_sweep());
+}
+
 // A sweep's `set` reaches what --set reaches (README): stack keys too, each value a stack
 // of its own (a probe found `set: {stack.overlap.tp: [...]}` refused as a system key), and
 // a misspelt one is located at its value.

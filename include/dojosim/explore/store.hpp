@@ -77,6 +77,7 @@ class Store {
   void init(Mode mode);  // everything after opening the file (the constructor closes it on failure)
   void exec(const char* sql) const;
   std::string path_;
+  Mode mode_;
   sqlite3* db_ = nullptr;
   struct Statements;
   std::unique_ptr<Statements> st_;
