@@ -123,6 +123,8 @@ def _value(v):
         return "true" if v else "false"
     if isinstance(v, _numbers.Integral):
         return str(int(v))  # numpy.int64(8) -> "8"
+    if isinstance(v, _numbers.Real) and float(v).is_integer():
+        return str(int(v))  # 8.0 (a pandas column with a gap is float64) -> "8": the spec takes digits only
     return str(v)
 
 

@@ -142,11 +142,14 @@ Strategy parse_strategy(const std::string& spec) {
       throw InputError(where, fmt::format("{} is given twice", key), "each key once, e.g. tp=8,pp=4");
     keys_seen.push_back(key);
     auto integer = [&](long long lo, long long hi) -> long long {
-      char* end = nullptr;
-      const double d = std::strtod(val.c_str(), &end);
-      if (val.empty() || *end != '\0' || d != std::floor(d) || d < static_cast<double>(lo) || d > static_cast<double>(hi))
-        throw InputError(where, fmt::format("{}={} is not a whole number from {} to {}", key, val, lo, hi), "a whole number");
-      return static_cast<long long>(d);
+      // Decimal digits only (strtod had read tp=0x8 as 8 and tp=8.0 as 8); a whole number
+      // out of range is said to be so, not to be no whole number.
+      const std::string range = fmt::format("a whole number from {} to {}", lo, hi);
+      if (val.empty() || val.size() > 18 || val.find_first_not_of("0123456789") != std::string::npos)
+        throw InputError(where, fmt::format("{}={} is not a whole number", key, val), range);
+      const long long v = std::stoll(val);
+      if (v < lo || v > hi) throw InputError(where, fmt::format("{}={} is out of range", key, val), range);
+      return v;
     };
     auto boolean = [&]() -> bool {
       if (val == "true" || val == "1" || val == "on") return true;

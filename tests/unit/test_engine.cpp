@@ -130,6 +130,17 @@ TEST(Engine, InvalidStrategiesSayWhy) {
   EXPECT_NE(parallel::strategy_problem(make("tp=16,pp=1,dp=1,mbs=1,gbs=16"), m, sys).find("KV heads"), std::string::npos);
   EXPECT_EQ(parallel::strategy_problem(make("tp=8,pp=1,dp=2,mbs=1,gbs=16"), m, sys), "");
   EXPECT_THROW(parallel::parse_strategy("tp=2,pq=3"), core::InputError);
+  // Decimal digits, in range, said apart (strtod had read tp=0x8 and tp=8.0 as 8, and zero=5
+  // was "not a whole number").
+  for (const char* bad : {"tp=0x8", "tp=8.0", "tp=1e1", "tp= 8x", "tp=-8"})
+    EXPECT_THROW(parallel::parse_strategy(bad), core::InputError) << bad;
+  try {
+    parallel::parse_strategy("zero=5");
+    ADD_FAILURE() << "zero=5 accepted";
+  } catch (const core::InputError& e) {
+    EXPECT_EQ(e.message(), "zero=5 is out of range");
+    EXPECT_EQ(e.expected(), "a whole number from 0 to 3");
+  }
   EXPECT_THROW(parallel::parse_strategy("recompute=sometimes"), core::InputError);
   // An empty item between commas would silently drop a key; a trailing comma and an empty
   // spec (every key chosen) are accepted.
