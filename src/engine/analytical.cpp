@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dojosim/core/units.hpp"
 #include "dojosim/engine/engine.hpp"
 #include "dojosim/engine/plan.hpp"
 #include "kernels.hpp"
@@ -302,6 +303,18 @@ void mark_overlap_risks(Result& r) {
 
 std::vector<std::string> pricing_notes(const Result& r, const hardware::System& sys) {
   std::vector<std::string> out;
+  // Dojo: the core model's SRAM per core and the SRAM tier's capacity describe the same
+  // silicon (354 x 1.25 MB = 440 MB) and are read apart: a change to one only (a sweep of
+  // the capacity) is priced half-changed, and said so.
+  if (const hardware::Device& d = sys.device; d.sram_per_core > 0 && d.compute_units > 0 && d.memory_capacity() > 0) {
+    const double cores = d.sram_per_core * d.compute_units;
+    if (std::abs(cores - d.memory_capacity()) > kSramAgreement * d.memory_capacity())
+      out.push_back(fmt::format(
+          "SRAM figures disagree: device.core_mesh.sram_per_core x {} cores = {}, device.memory.{}.capacity = {}; the "
+          "GEMM core model blocks with the first, the memory account holds the second (set both)",
+          d.compute_units, core::format_quantity(cores, core::Dim::bytes), d.memory[0].name,
+          core::format_quantity(d.memory_capacity(), core::Dim::bytes)));
+  }
   // The event engine simulates what these notes say the analytical engine approximates.
   if (std::string_view(r.engine) != "analytical") return out;
   if (r.overlap_fill > kSaturatedOverlapShare)

@@ -231,6 +231,22 @@ TEST(Engine, DojoStreamingIsBoundedByWhatAD1TakesIn) {
   EXPECT_NEAR(t.placement.stream_bandwidth, 20 * 800e9 / 150, 1);
 }
 
+// The D1's SRAM is described twice (per core for the GEMM core model, as a capacity for the
+// memory account): a change to one only is said, for either engine (a probe's 4 GB capacity
+// left the GEMM model at 1.25 MB per core without a word).
+TEST(Engine, DisagreeingSramFiguresAreNoted) {
+  const auto m = workload::load_model("gpt3-13b");
+  const auto s = make("tp=5,pp=1,dp=5,mbs=1,gbs=5,zero=3,recompute=full");
+  auto noted = [&](const hardware::System& sys) {
+    const auto notes = engine::pricing_notes(engine::evaluate(engine::Context{&sys, &m, 2048}, s), sys);
+    return std::any_of(notes.begin(), notes.end(), [](const std::string& n) { return n.rfind("SRAM figures disagree", 0) == 0; });
+  };
+  EXPECT_FALSE(noted(hardware::load_system("dojo-tile")));  // 354 x 1.25 MB = 442.5 MB, 440 MB
+  EXPECT_TRUE(noted(hardware::load_system("dojo-tile", {"device.memory.sram.capacity=4GB"})));
+  EXPECT_TRUE(noted(hardware::load_system("dojo-tile", {"device.core_mesh.sram_per_core=10MB"})));
+  EXPECT_FALSE(noted(hardware::load_system("dgx-h100")));  // no core mesh
+}
+
 // Every collective of the step carries the cost the engine priced it at (paths, algorithms,
 // Z-plane shares per hop), so reports read it instead of pricing it again (issue 13).
 TEST(Engine, EachTrafficCarriesItsPricedCost) {

@@ -213,6 +213,9 @@ inline constexpr double kSharedLinkOverlapShare = 0.5;
 // Also Dojo: groups priced as compact rectangles of a mesh level they do not tile (some
 // instances cannot be; optimistic). Nothing for the event engine's Results, which simulate
 // both. Worded here, for the report, from the numbers pricing stored.
+// Also, for every engine: a device whose SRAM per core times its cores differs from its
+// first memory tier's capacity by more than kSramAgreement (a share of the capacity).
+inline constexpr double kSramAgreement = 0.05;
 std::vector<std::string> pricing_notes(const Result& r, const hardware::System& sys);
 
 // Evaluates a fully resolved, valid strategy (check with parallel::strategy_problem first).
