@@ -281,16 +281,13 @@ Workload load_workload_unchecked(const std::string& spec) {
   std::vector<std::string> params;
   // FILE.yaml:key=value,... gives a file's declared parameters, as a preset's (and as a
   // system file's: my-cluster.yaml:nodes=4).
-  std::string path = s;
-  for (const char* ext : {".yaml:", ".yml:"})
-    if (const auto at = s.find(ext); at != std::string::npos) {
-      path = s.substr(0, at + std::string_view(ext).size() - 1);
-      preset = path;
-      for (const auto& p : core::split(s.substr(at + std::string_view(ext).size()), ','))
-        if (!core::trim(p).empty()) params.push_back(core::trim(p));
-      break;
-    }
-  const bool is_file = path.ends_with(".yaml") || path.ends_with(".yml") || path.find('/') != std::string::npos;
+  const std::string path = model_file(s);  // "" for a zoo name
+  const bool is_file = !path.empty();
+  if (is_file && path.size() < s.size()) {
+    preset = path;
+    for (const auto& p : core::split(s.substr(path.size() + 1), ','))
+      if (!core::trim(p).empty()) params.push_back(core::trim(p));
+  }
   if (is_file) {
     doc = core::load_yaml_file(path);
   } else {
